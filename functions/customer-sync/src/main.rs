@@ -1,0 +1,10 @@
+//! Lambda entry point of `customer-sync`: telemetry, then the handler under `lambda_runtime`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    cwsync_runtime::telemetry::init();
+    lambda_runtime::run(lambda_runtime::service_fn(
+        cwsync_customer_sync::handle_lambda,
+    ))
+    .await
+}

@@ -1,0 +1,70 @@
+//! `ticket-import`: finished ConnectWise tickets, time and products -> billing service calls.
+//!
+//! The handler is a plain async function over typed events so it can be called from tests and the
+//! local runner without Lambda. This scope is the health event; the job itself comes later.
+
+use cwsync_runtime::{EventError, HealthReport, parse_event};
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::{Deserialize, Serialize};
+
+/// The function's name, as deployed and as reported.
+pub const FUNCTION: &str = "ticket-import";
+
+/// What a console test event, a schedule or a queue can ask of this function.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Event {
+    /// Answer that the function is deployed and starts.
+    Health,
+}
+
+/// What the function answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    /// The answer to [`Event::Health`].
+    Health(HealthReport),
+}
+
+/// Handles one typed event.
+pub async fn handle(event: Event) -> Response {
+    match event {
+        Event::Health => Response::Health(HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
+    }
+}
+
+/// The Lambda entry: parses the raw payload (a malformed one is refused with its reason) and handles it.
+pub async fn handle_lambda(event: LambdaEvent<serde_json::Value>) -> Result<Response, Diagnostic> {
+    let parsed: Event = parse_event(FUNCTION, event.payload).map_err(|e: EventError| {
+        tracing::warn!(error = %e, "refused an event");
+        Diagnostic::from(e)
+    })?;
+    Ok(handle(parsed).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_health_event_reports_the_function_as_ok() {
+        let event =
+            parse_event::<Event>(FUNCTION, serde_json::json!({"action": "health"})).unwrap();
+        let Response::Health(report) = handle(event).await;
+        assert_eq!(report.function, FUNCTION);
+        assert_eq!(report.status, "ok");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_event_is_refused_with_its_reason() {
+        let lambda_event =
+            LambdaEvent::new(serde_json::json!({"act": "health"}), Default::default());
+        let diagnostic = handle_lambda(lambda_event).await.unwrap_err();
+        assert_eq!(diagnostic.error_type, "InvalidEvent");
+        assert!(
+            diagnostic.error_message.contains("action"),
+            "{}",
+            diagnostic.error_message
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! A stand-in for the Lambda Runtime API (`/2018-06-01/runtime/...`), so tests can start a real
+//! function binary exactly as Lambda does (it polls `invocation/next`, then posts a response or an
+//! error) and read what it answered. One event per call; the binary is killed afterwards.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, mpsc};
+
+/// How an invocation ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The function answered with this body.
+    Response(Value),
+    /// The function reported an invocation error (`errorType`, `errorMessage`).
+    Error(Value),
+    /// The function failed to initialise.
+    InitError(Value),
+}
+
+/// Why an invocation could not be observed.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    #[error("could not bind the runtime API stand-in: {0}")]
+    Bind(std::io::Error),
+    #[error("could not start {binary}: {source}")]
+    Spawn {
+        binary: String,
+        source: std::io::Error,
+    },
+    #[error("{binary} gave no answer within {waited:?}")]
+    NoAnswer { binary: String, waited: Duration },
+}
+
+const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
+
+#[derive(Debug)]
+struct Shared {
+    event: Mutex<Option<Value>>,
+    outcomes: mpsc::Sender<Outcome>,
+}
+
+/// Runs `binary` under the stand-in runtime API with one `event`, and returns what it answered.
+/// `wait` bounds how long to wait for the answer (start-up included).
+pub async fn invoke_binary(
+    binary: &str,
+    function_name: &str,
+    event: Value,
+    wait: Duration,
+) -> Result<Outcome, HarnessError> {
+    let (tx, mut rx) = mpsc::channel(4);
+    let shared = Arc::new(Shared {
+        event: Mutex::new(Some(event)),
+        outcomes: tx,
+    });
+    let app = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next_invocation))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(invocation_response),
+        )
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/error",
+            post(invocation_error),
+        )
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(shared);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(HarnessError::Bind)?;
+    let addr = listener.local_addr().map_err(HarnessError::Bind)?;
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut child = tokio::process::Command::new(binary)
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test-group")
+        .env("AWS_REGION", "us-east-1")
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| HarnessError::Spawn {
+            binary: binary.to_owned(),
+            source,
+        })?;
+
+    let outcome = tokio::time::timeout(wait, rx.recv()).await;
+    let _ = child.kill().await;
+    server.abort();
+    match outcome {
+        Ok(Some(outcome)) => Ok(outcome),
+        _ => Err(HarnessError::NoAnswer {
+            binary: binary.to_owned(),
+            waited: wait,
+        }),
+    }
+}
+
+async fn next_invocation(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let event = shared.event.lock().await.take();
+    let Some(event) = event else {
+        // Lambda's `next` long-polls; after the one event there is nothing more to hand out.
+        std::future::pending::<()>().await;
+        return (StatusCode::NO_CONTENT, HeaderMap::new(), String::new());
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "lambda-runtime-aws-request-id",
+        HeaderValue::from_static(REQUEST_ID),
+    );
+    headers.insert(
+        "lambda-runtime-deadline-ms",
+        HeaderValue::from_static("4102444800000"),
+    );
+    headers.insert(
+        "lambda-runtime-invoked-function-arn",
+        HeaderValue::from_static("arn:aws:lambda:us-east-1:123456789012:function:test"),
+    );
+    headers.insert(
+        "lambda-runtime-trace-id",
+        HeaderValue::from_static(
+            "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1",
+        ),
+    );
+    (StatusCode::OK, headers, event.to_string())
+}
+
+async fn record(shared: &Shared, outcome: Outcome) -> StatusCode {
+    let _ = shared.outcomes.send(outcome).await;
+    StatusCode::ACCEPTED
+}
+
+fn parse(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()))
+}
+
+async fn invocation_response(
+    State(shared): State<Arc<Shared>>,
+    Path(_id): Path<String>,
+    body: String,
+) -> StatusCode {
+    record(&shared, Outcome::Response(parse(&body))).await
+}
+
+async fn invocation_error(
+    State(shared): State<Arc<Shared>>,
+    Path(_id): Path<String>,
+    body: String,
+) -> StatusCode {
+    record(&shared, Outcome::Error(parse(&body))).await
+}
+
+async fn init_error(State(shared): State<Arc<Shared>>, body: String) -> StatusCode {
+    record(&shared, Outcome::InitError(parse(&body))).await
+}
+
+/// How long a binary may take to start and answer one event. A bound, not a race: a healthy binary
+/// answers in milliseconds.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+/// Checks the contract every cwsync function keeps under the Lambda runtime: a health event is
+/// answered with `{"function": <name>, "status": "ok"}` and an unknown action becomes an
+/// `InvalidEvent` invocation error naming the action. Returns a description of the first breach.
+pub async fn check_function_contract(binary: &str, function_name: &str) -> Result<(), String> {
+    let health = invoke_binary(
+        binary,
+        function_name,
+        serde_json::json!({"action": "health"}),
+        DEFAULT_WAIT,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    match &health {
+        Outcome::Response(body) if body["function"] == function_name && body["status"] == "ok" => {}
+        other => return Err(format!("health event: unexpected outcome {other:?}")),
+    }
+    let refused = invoke_binary(
+        binary,
+        function_name,
+        serde_json::json!({"action": "no-such-action"}),
+        DEFAULT_WAIT,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    match &refused {
+        Outcome::Error(body)
+            if body["errorType"] == "InvalidEvent"
+                && body["errorMessage"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("no-such-action")) =>
+        {
+            Ok(())
+        }
+        other => Err(format!("unknown action: unexpected outcome {other:?}")),
+    }
+}
