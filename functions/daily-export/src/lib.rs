@@ -3,7 +3,7 @@
 //! The handler is a plain async function over typed events so it can be called from tests and the
 //! local runner without Lambda. This scope is the health event; the job itself comes later.
 
-use cwsync_runtime::{EventError, HealthReport, parse_event};
+use cwsync_runtime::{HealthReport, dispatch};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
 
@@ -35,11 +35,7 @@ pub async fn handle(event: Event) -> Response {
 
 /// The Lambda entry: parses the raw payload (a malformed one is refused with its reason) and handles it.
 pub async fn handle_lambda(event: LambdaEvent<serde_json::Value>) -> Result<Response, Diagnostic> {
-    let parsed: Event = parse_event(FUNCTION, event.payload).map_err(|e: EventError| {
-        tracing::warn!(error = %e, "refused an event");
-        Diagnostic::from(e)
-    })?;
-    Ok(handle(parsed).await)
+    dispatch(FUNCTION, event.payload, handle).await
 }
 
 #[cfg(test)]
@@ -48,9 +44,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_health_event_reports_the_function_as_ok() {
-        let event =
-            parse_event::<Event>(FUNCTION, serde_json::json!({"action": "health"})).unwrap();
-        let Response::Health(report) = handle(event).await;
+        let Response::Health(report) = handle(Event::Health).await;
         assert_eq!(report.function, FUNCTION);
         assert_eq!(report.status, "ok");
     }

@@ -60,6 +60,25 @@ impl HealthReport {
     }
 }
 
+/// Parses a raw Lambda payload into the function's event type and hands it to `handler`.
+/// A malformed payload is logged (its reason, never its content) and refused as `InvalidEvent`.
+pub async fn dispatch<E, R, F, Fut>(
+    function: &'static str,
+    payload: serde_json::Value,
+    handler: F,
+) -> Result<R, Diagnostic>
+where
+    E: DeserializeOwned,
+    F: FnOnce(E) -> Fut,
+    Fut: std::future::Future<Output = R>,
+{
+    let event: E = parse_event(function, payload).map_err(|e| {
+        tracing::warn!(error = %e, "refused an event");
+        Diagnostic::from(e)
+    })?;
+    Ok(handler(event).await)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,4 +7,4 @@
 pub mod events;
 pub mod telemetry;
 
-pub use events::{EventError, HealthReport, parse_event};
+pub use events::{EventError, HealthReport, dispatch, parse_event};

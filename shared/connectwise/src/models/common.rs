@@ -17,25 +17,17 @@ use super::datetime;
 ///
 /// Responses carry whatever hints the server adds; requests should send only the id, which is
 /// what [`Reference::id`] builds (`{"id": 42}`).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reference {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Ticket references name their ticket by summary instead of name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
     /// Server hints such as `company_href`, `mobileGuid` or `image_href`.
-    #[serde(
-        rename = "_info",
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "non_null_entries"
-    )]
+    #[serde(rename = "_info", default, deserialize_with = "non_null_entries")]
     pub info: Option<BTreeMap<String, Value>>,
 }
 
@@ -74,24 +66,15 @@ fn non_null_entries<'de, D: Deserializer<'de>>(
 /// The API documents `_info` as a string map; `lastUpdated` drives incremental sync
 /// (`lastUpdated > [..]` conditions), so it is read as a timestamp. An empty `lastUpdated` (seen on
 /// callback entries) reads as absent.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", from = "InfoWire")]
 pub struct Info {
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "datetime::opt"
-    )]
+    #[serde(default, with = "datetime::opt")]
     pub last_updated: Option<OffsetDateTime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_by: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "datetime::opt"
-    )]
+    #[serde(default, with = "datetime::opt")]
     pub date_entered: Option<OffsetDateTime>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entered_by: Option<String>,
     /// Every other key, without `null`s.
     #[serde(flatten)]
@@ -129,31 +112,23 @@ impl From<InfoWire> for Info {
 }
 
 /// One custom field of a record (`customFields[]`). A field without a value has no `value` key.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomFieldValue {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
     /// TextArea, Button, Currency, Date, Hyperlink, IPAddress, Checkbox, Number, Percent, ...
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Date, EntryField, List or Option.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_method: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_of_decimals: Option<i64>,
     /// Any JSON: the spec says "object" but real values are strings, numbers and booleans.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_wise_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_num: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_defined_field_rec_id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pod_id: Option<String>,
 }
 
