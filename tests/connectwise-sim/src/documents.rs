@@ -142,36 +142,32 @@ pub async fn upload(
             }
         },
     };
-    if let Some((_, _, bytes)) = &file {
-        if bytes.len() > state.options.max_upload_bytes {
-            errors.push(FieldError::new(
-                "OutOfRange",
-                format!(
-                    "The file must be at most {} bytes.",
-                    state.options.max_upload_bytes
-                ),
-                RESOURCE,
-                "file",
-            ));
-        }
+    if let Some((_, _, bytes)) = &file
+        && bytes.len() > state.options.max_upload_bytes
+    {
+        errors.push(FieldError::new(
+            "OutOfRange",
+            format!(
+                "The file must be at most {} bytes.",
+                state.options.max_upload_bytes
+            ),
+            RESOURCE,
+            "file",
+        ));
     }
     let mut inner = state.lock();
-    if let (Some(rt), Some(rid)) = (&record_type, record_id) {
-        if let Some((_, collection)) = RECORD_TYPES
+    if let (Some(rt), Some(rid)) = (&record_type, record_id)
+        && let Some((_, collection)) = RECORD_TYPES
             .iter()
             .find(|(t, _)| t.eq_ignore_ascii_case(rt))
-        {
-            if inner.store.get(collection, rid).is_none() {
-                errors.push(FieldError::new(
-                    "InvalidField",
-                    format!(
-                        "The field recordId refers to a {rt} with id {rid} that does not exist."
-                    ),
-                    RESOURCE,
-                    "recordId",
-                ));
-            }
-        }
+        && inner.store.get(collection, rid).is_none()
+    {
+        errors.push(FieldError::new(
+            "InvalidField",
+            format!("The field recordId refers to a {rt} with id {rid} that does not exist."),
+            RESOURCE,
+            "recordId",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::invalid_object(RESOURCE, errors));

@@ -198,10 +198,9 @@ impl Facts {
             .get("$ref")
             .and_then(Value::as_str)
             .and_then(|r| r.strip_prefix("#/schemas/"))
+            && let Some(s) = self.schemas.get(name)
         {
-            if let Some(s) = self.schemas.get(name) {
-                return (Some(name), s);
-            }
+            return (Some(name), s);
         }
         (None, schema)
     }

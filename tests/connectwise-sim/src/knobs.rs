@@ -119,10 +119,10 @@ impl FaultRule {
     }
 
     fn matches(&self, method: &str, template: &str, concrete: &str) -> bool {
-        if let Some(m) = &self.method {
-            if !m.eq_ignore_ascii_case(method) {
-                return false;
-            }
+        if let Some(m) = &self.method
+            && !m.eq_ignore_ascii_case(method)
+        {
+            return false;
         }
         match &self.path {
             None => true,

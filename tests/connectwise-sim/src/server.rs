@@ -22,7 +22,8 @@ use crate::query;
 use crate::resources;
 use crate::state::{SchemaViolation, SimState};
 use crate::writes::{
-    Actor, Target, WriteMode, callback_jobs, delete_locked, not_found, write_locked,
+    Actor, FORECASTS, Target, WriteMode, callback_jobs, delete_locked, forecast_item, not_found,
+    write_locked,
 };
 use crate::{ApiMember, documents};
 
@@ -423,6 +424,23 @@ async fn dispatch(call: &Call<'_>) -> Result<Response, ApiError> {
                 record,
             )
         }
+        (Kind::Item(c), "GET") if c == FORECASTS => {
+            let (_, parent) = collection_scope(call, &c)?;
+            let raw = item_id(call)?;
+            let item = raw
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| forecast_item(&call.state.lock(), parent, id))
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("Forecast item with id {raw} not found"))
+                })?;
+            check_body(call, &item)?;
+            let projected = match parse_fields(call)? {
+                Some(f) => query::fields::project(&item, &f),
+                None => item,
+            };
+            Ok(json_response(StatusCode::OK, &projected))
+        }
         (Kind::Item(c), "GET") => {
             let (storage, parent) = collection_scope(call, &c)?;
             let id = resolve_item_id(call, &storage, parent)?;
@@ -692,10 +710,10 @@ fn filtered(
     let rows = inner.store.list(storage, parent);
     let mut out = Vec::with_capacity(rows.len());
     for (id, row) in rows {
-        if let Some(allowed) = &doc_filter {
-            if !allowed.contains(&id) {
-                continue;
-            }
+        if let Some(allowed) = &doc_filter
+            && !allowed.contains(&id)
+        {
+            continue;
         }
         if !exprs.iter().all(|e| e.matches(&row.value)) {
             continue;
@@ -823,10 +841,10 @@ fn list(call: &Call<'_>, collection: &str) -> Result<Response, ApiError> {
         None => body,
     };
     let mut resp = json_response(StatusCode::OK, &body);
-    if let Some(link) = link {
-        if let Ok(v) = HeaderValue::from_str(&link) {
-            resp.headers_mut().insert(header::LINK, v);
-        }
+    if let Some(link) = link
+        && let Ok(v) = HeaderValue::from_str(&link)
+    {
+        resp.headers_mut().insert(header::LINK, v);
     }
     Ok(resp)
 }

@@ -134,10 +134,10 @@ fn coerce_scalar(value: &Value, schema: &Value) -> Result<Value, String> {
         };
     }
     if let Value::String(s) = &coerced {
-        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
-            if s.chars().count() as u64 > max {
-                return Err(format!("must be a string with a maximum length of {max}"));
-            }
+        if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
+            && s.chars().count() as u64 > max
+        {
+            return Err(format!("must be a string with a maximum length of {max}"));
         }
         if schema.get("format").and_then(Value::as_str) == Some("date-time") {
             return match parse_datetime(s) {
@@ -488,14 +488,13 @@ impl RecordWriter<'_> {
                     }
                 }
                 _ => {
-                    if let (Some(items), Value::Array(values)) = (schema.get("items"), value) {
-                        if let (Some(name), _) = self.facts.resolve(items) {
-                            if name.ends_with("Reference") {
-                                for v in values.iter_mut() {
-                                    if let Ok(expanded) = self.expand_reference(name, v, key) {
-                                        *v = expanded;
-                                    }
-                                }
+                    if let (Some(items), Value::Array(values)) = (schema.get("items"), value)
+                        && let (Some(name), _) = self.facts.resolve(items)
+                        && name.ends_with("Reference")
+                    {
+                        for v in values.iter_mut() {
+                            if let Ok(expanded) = self.expand_reference(name, v, key) {
+                                *v = expanded;
                             }
                         }
                     }

@@ -14,6 +14,10 @@ use crate::validate::{RecordWriter, format_datetime, strip_nulls};
 const COMPANIES: &str = "/company/companies";
 const SITES: &str = "/company/companies/{parentId}/sites";
 const TYPE_ASSOCIATIONS: &str = "/company/companies/{parentId}/typeAssociations";
+/// An opportunity's forecasts; `GET .../forecast/{id}` addresses one of their `forecastItems`.
+pub const FORECASTS: &str = "/sales/opportunities/{parentId}/forecast";
+/// Id counter of forecast items, which live inside their forecast record (no rows of its own).
+const FORECAST_ITEMS: &str = "/sales/opportunities/{parentId}/forecast/items";
 /// Company fields that are its (primary site's) address.
 const ADDRESS_FIELDS: [&str; 6] = [
     "addressLine1",
@@ -141,10 +145,10 @@ pub fn write_locked(
         WriteMode::Create(b) => b,
         WriteMode::Replace(b) => {
             // A full record read back and PUT keeps its types; changing them this way is refused.
-            if let (true, Some(types), Some(old)) = (is_company, b.get("types"), &existing) {
-                if !same_ids(types, old.get("types").unwrap_or(&Value::Null)) {
-                    rule_errors.push(types_only_on_post(&resource));
-                }
+            if let (true, Some(types), Some(old)) = (is_company, b.get("types"), &existing)
+                && !same_ids(types, old.get("types").unwrap_or(&Value::Null))
+            {
+                rule_errors.push(types_only_on_post(&resource));
             }
             b
         }
@@ -241,6 +245,9 @@ pub fn write_locked(
         Some(id) => id,
         None => inner.store.allocate_id(storage),
     };
+    if storage == FORECASTS {
+        number_forecast_items(inner, &mut clean);
+    }
     let mut record = Map::new();
     record.insert("id".into(), Value::from(id));
     record.extend(clean);
@@ -264,10 +271,10 @@ pub fn write_locked(
             sync_primary_site(state, inner, id, actor);
         }
     }
-    if storage == TYPE_ASSOCIATIONS {
-        if let Some(pid) = row_parent {
-            events.extend(sync_company_types(inner, pid, actor));
-        }
+    if storage == TYPE_ASSOCIATIONS
+        && let Some(pid) = row_parent
+    {
+        events.extend(sync_company_types(inner, pid, actor));
     }
     let record = inner
         .store
@@ -279,6 +286,34 @@ pub fn write_locked(
         events.insert(0, actor.event(action, kind, id, Some(record.clone())));
     }
     Ok((record, events))
+}
+
+/// Gives every forecast item without an id one of its own: ConnectWise addresses an item as
+/// `.../forecast/{id}` (a ForecastItem), so items need ids distinct from their forecast's.
+fn number_forecast_items(inner: &mut Inner, forecast: &mut Map<String, Value>) {
+    let Some(Value::Array(items)) = forecast.get_mut("forecastItems") else {
+        return;
+    };
+    for item in items.iter_mut().filter_map(Value::as_object_mut) {
+        if item.get("id").and_then(Value::as_i64).is_none() {
+            item.insert(
+                "id".into(),
+                Value::from(inner.store.allocate_id(FORECAST_ITEMS)),
+            );
+        }
+    }
+}
+
+/// The forecast item `id` of an opportunity's forecasts (all opportunities when `opportunity` is None).
+pub fn forecast_item(inner: &Inner, opportunity: Option<i64>, id: i64) -> Option<Value> {
+    inner
+        .store
+        .list(FORECASTS, opportunity)
+        .into_iter()
+        .filter_map(|(_, row)| row.value.get("forecastItems").and_then(Value::as_array))
+        .flatten()
+        .find(|item| item.get("id").and_then(Value::as_i64) == Some(id))
+        .cloned()
 }
 
 /// `_info` after a write: entered stamps on create, updated stamps always, other keys kept.
@@ -715,10 +750,10 @@ pub fn delete_locked(
     {
         inner.store.remove_children(child.collection, id);
     }
-    if storage == TYPE_ASSOCIATIONS {
-        if let Some(pid) = row.parent {
-            events.extend(sync_company_types(inner, pid, actor));
-        }
+    if storage == TYPE_ASSOCIATIONS
+        && let Some(pid) = row.parent
+    {
+        events.extend(sync_company_types(inner, pid, actor));
     }
     Ok(events)
 }

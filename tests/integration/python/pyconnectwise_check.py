@@ -93,7 +93,9 @@ def main():
     except MalformedRequestException:
         found["malformed"] = "MalformedRequestException"
     try:
-        bad = PlainHttpClient(company, host, client_id, public_key, "wrong-private-key", codebase=client.codebase)
+        # No codebase= here: pyconnectwise 0.6.1.2 never sets self.codebase when one is passed in, so
+        # the client looks it up like any user's would (the lookup needs no keys).
+        bad = PlainHttpClient(company, host, client_id, public_key, "wrong-private-key")
         bad.company.companies.get()
         expect(False, "wrong keys are a 401")
     except AuthenticationFailedException:

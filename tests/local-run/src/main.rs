@@ -85,10 +85,8 @@ async fn main() -> anyhow::Result<()> {
         ("unchanged re-run", false),
         ("one field changed", true),
     ] {
-        if change {
-            if let Some(first) = scenario.first_mut() {
-                first.phone_number = Some("602-555-0123".to_owned());
-            }
+        if change && let Some(first) = scenario.first_mut() {
+            first.phone_number = Some("602-555-0123".to_owned());
         }
         let before = sim.calls();
         let outcome = reconcile_companies(&client, &scenario).await?;

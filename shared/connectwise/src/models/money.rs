@@ -26,10 +26,10 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
 /// nearest `f64` (exact for every amount with up to 15 significant digits).
 pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
     let value = value.normalize();
-    if value.scale() == 0 {
-        if let Some(whole) = value.to_i64() {
-            return serializer.serialize_i64(whole);
-        }
+    if value.scale() == 0
+        && let Some(whole) = value.to_i64()
+    {
+        return serializer.serialize_i64(whole);
     }
     match value.to_f64() {
         Some(float) => serializer.serialize_f64(float),

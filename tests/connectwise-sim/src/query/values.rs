@@ -25,8 +25,22 @@ pub(crate) fn lookup<'a>(
 pub(crate) fn resolve<'a>(record: &'a Value, path: &[String]) -> Vec<Option<&'a Value>> {
     let mut found = Vec::new();
     resolve_into(record, path, &mut found);
+    // ConnectWise also reads the `_info` stamps as top-level fields: django-connectwise syncs with
+    // `lastUpdated > [..]`. A record's own field of that name wins.
+    if let ([key], [None]) = (path, found.as_slice())
+        && INFO_STAMPS.iter().any(|s| s.eq_ignore_ascii_case(key))
+        && let Some((_, stamp)) = record
+            .get("_info")
+            .and_then(Value::as_object)
+            .and_then(|info| lookup(info, key))
+    {
+        return vec![Some(stamp)];
+    }
     found
 }
+
+/// `_info` keys a condition or `orderBy` may name without the `_info/` prefix.
+const INFO_STAMPS: [&str; 4] = ["lastUpdated", "updatedBy", "dateEntered", "enteredBy"];
 
 fn resolve_into<'a>(value: &'a Value, path: &[String], found: &mut Vec<Option<&'a Value>>) {
     match value {
@@ -122,6 +136,21 @@ mod tests {
         assert_eq!(resolve(&record, &path("nope")), vec![None]);
         assert_eq!(resolve(&record, &path("list/x")), vec![None]);
         assert_eq!(resolve(&record, &path("a/b")), vec![None]);
+    }
+
+    #[test]
+    fn the_info_stamps_can_be_named_without_the_info_prefix() {
+        let record = json!({"_info": {"lastUpdated": "2020-01-01T00:00:00Z"}});
+        assert_eq!(
+            resolve(&record, &path("lastUpdated")),
+            vec![Some(&json!("2020-01-01T00:00:00Z"))]
+        );
+        let own = json!({"lastUpdated": "own", "_info": {"lastUpdated": "stamp"}});
+        assert_eq!(
+            resolve(&own, &path("lastupdated")),
+            vec![Some(&json!("own"))]
+        );
+        assert_eq!(resolve(&record, &path("nope")), vec![None]);
     }
 
     #[test]

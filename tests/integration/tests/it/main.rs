@@ -1,0 +1,15 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! End-to-end tests of the ConnectWise client against the ConnectWise simulator, over real HTTP on
+//! loopback. One binary, so the suite links once; each module covers one area of the client.
+
+mod callbacks;
+mod condition_properties;
+mod connect;
+mod errors;
+mod hostile_strings;
+mod listing;
+mod rate_limit;
+mod schema;
+mod support;
+mod third_party;
+mod writes;
