@@ -1,10 +1,17 @@
-//! Lambda entry point of `customer-sync`: telemetry, then the handler under `lambda_runtime`.
+//! Lambda entry point of `customer-sync`: telemetry, configuration (it fails fast, naming a missing or
+//! malformed variable), dependencies once per cold start (no network call), then the handler
+//! under `lambda_runtime`, with the invocation span and a metrics flush around each event.
+
+use cwsync_customer_sync::{FUNCTION, handle_lambda};
+use cwsync_runtime::{Config, Deps, Queue, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    cwsync_runtime::telemetry::init();
-    lambda_runtime::run(lambda_runtime::service_fn(
-        cwsync_customer_sync::handle_lambda,
-    ))
-    .await
+    telemetry::init();
+    // The customer queue is required: customer-sync sends its per-account jobs to it.
+    let config = Config::from_env()
+        .and_then(|config| config.requiring(&[Queue::Customer]))
+        .inspect_err(|error| tracing::error!(%error, "{FUNCTION} cannot start"))?;
+    let deps = Deps::from_environment(FUNCTION, config).await;
+    cwsync_runtime::serve(deps, |_deps, event| handle_lambda(event)).await
 }

@@ -1,10 +1,17 @@
-//! Lambda entry point of `daily-export`: telemetry, then the handler under `lambda_runtime`.
+//! Lambda entry point of `daily-export`: telemetry, configuration (it fails fast, naming a missing or
+//! malformed variable), dependencies once per cold start (no network call), then the handler
+//! under `lambda_runtime`, with the invocation span and a metrics flush around each event.
+
+use cwsync_daily_export::{FUNCTION, handle_lambda};
+use cwsync_runtime::{Config, Deps, Queue, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    cwsync_runtime::telemetry::init();
-    lambda_runtime::run(lambda_runtime::service_fn(
-        cwsync_daily_export::handle_lambda,
-    ))
-    .await
+    telemetry::init();
+    // The export queue is required: daily-export fans per-account jobs out to it.
+    let config = Config::from_env()
+        .and_then(|config| config.requiring(&[Queue::Export]))
+        .inspect_err(|error| tracing::error!(%error, "{FUNCTION} cannot start"))?;
+    let deps = Deps::from_environment(FUNCTION, config).await;
+    cwsync_runtime::serve(deps, |_deps, event| handle_lambda(event)).await
 }

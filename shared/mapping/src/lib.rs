@@ -1,1 +1,12 @@
-//! placeholder
+//! cwsync's pure domain: the types and rules that decide what to change on each side, given
+//! billing records, ConnectWise records and a tenant's settings.
+//!
+//! This crate does no I/O: no HTTP, no AWS, no clock, no environment. Everything it needs comes
+//! in as arguments and everything it decides goes out as values, so it is tested with plain
+//! fixtures and property tests. Adapters (`connectwise`, `store`, `queue`) and the functions do
+//! the talking.
+//!
+//! - [`settings`]: a tenant's settings document (toggles, defaults, mappings, filters, schedules),
+//!   parsed and validated so a bad document is refused with the field that is wrong.
+
+pub mod settings;

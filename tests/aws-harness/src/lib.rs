@@ -1,8 +1,8 @@
 //! moto_server for tests: real AWS SDK clients, real HTTP, no AWS account.
 //!
 //! [`moto`] finds a running moto (`MOTO_ENDPOINT`, which `.ci/test` sets after starting one) or
-//! starts one per test process on a free loopback port (from `CWSYNC_MOTO_SERVER`, the repo's
-//! `.venv`, or `PATH`), stopped when the process exits. Without moto, tests are skipped with a loud
+//! starts one per test process on a free loopback port (`moto_atomic_server.py` under the repo's
+//! `.venv` or `python3`, or `CWSYNC_MOTO_SERVER`), stopped when the process exits. Without moto, tests are skipped with a loud
 //! message — except under `CI=true`, where a missing moto fails the test.
 //!
 //! Tests share one moto per process: every test names its own table, queue and secrets with
@@ -93,40 +93,49 @@ fn find_or_start() -> Option<Moto> {
             _watchdog: None,
         });
     }
-    let binary = moto_binary()?;
+    let command = moto_command()?;
     for _ in 0..3 {
-        if let Some(moto) = start(&binary) {
+        if let Some(moto) = start(&command) {
             return Some(moto);
         }
     }
     None
 }
 
-fn moto_binary() -> Option<PathBuf> {
+/// How to start moto: `CWSYNC_MOTO_SERVER` (a moto_server binary) if set, otherwise our wrapper
+/// `moto_atomic_server.py` under the first Python that has moto (the repo's `.venv`, then
+/// `python3`). The wrapper applies DynamoDB requests one at a time, as DynamoDB applies each
+/// conditional write atomically; stock moto races them, which would make claim races flaky.
+fn moto_command() -> Option<Vec<String>> {
     if let Ok(path) = std::env::var("CWSYNC_MOTO_SERVER") {
-        return Some(PathBuf::from(path));
+        return Some(vec![path]);
     }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server");
-    if venv.exists() {
-        return Some(venv);
-    }
-    let on_path = Command::new("moto_server")
-        .arg("--help")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    on_path.then(|| PathBuf::from("moto_server"))
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let script = here.join("moto_atomic_server.py");
+    let venv_python = here.join("../../.venv/bin/python");
+    let candidates = [
+        venv_python.to_string_lossy().into_owned(),
+        "python3".to_owned(),
+    ];
+    candidates.into_iter().find_map(|python| {
+        let has_moto = Command::new(&python)
+            .args(["-c", "import moto.moto_server.werkzeug_app, werkzeug"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        has_moto.then(|| vec![python, script.to_string_lossy().into_owned()])
+    })
 }
 
-fn start(binary: &PathBuf) -> Option<Moto> {
+fn start(command: &[String]) -> Option<Moto> {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .ok()?
         .port();
     // The shell stops moto when its stdin (our pipe) closes, i.e. when this process ends.
-    let script = r#"moto_bin="$1"; port="$2"
-"$moto_bin" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
+    let script = r#"port="$1"; shift
+"$@" -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT
 read -r _ || true"#;
@@ -134,8 +143,8 @@ read -r _ || true"#;
         .arg("-c")
         .arg(script)
         .arg("moto-watchdog")
-        .arg(binary)
         .arg(port.to_string())
+        .args(command)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -21,6 +21,14 @@ pub enum Outcome {
     Error(Value),
     /// The function failed to initialise.
     InitError(Value),
+    /// The process exited before answering (e.g. a missing configuration variable), with its exit
+    /// code and what it wrote to stderr.
+    Exited {
+        /// The exit code, if it exited rather than being killed by a signal.
+        code: Option<i32>,
+        /// Everything it wrote to stderr.
+        stderr: String,
+    },
 }
 
 /// Why an invocation could not be observed.
@@ -45,13 +53,55 @@ struct Shared {
     outcomes: mpsc::Sender<Outcome>,
 }
 
-/// Runs `binary` under the stand-in runtime API with one `event`, and returns what it answered.
-/// `wait` bounds how long to wait for the answer (start-up included).
+/// The configuration variables cwsync functions read (see `cwsync_runtime::config`). The harness
+/// removes them from the inherited environment so a developer's shell cannot change a result.
+pub const CONFIG_VARIABLES: [&str; 7] = [
+    "TABLE_NAME",
+    "EXPORT_QUEUE_URL",
+    "CUSTOMER_QUEUE_URL",
+    "TICKET_QUEUE_URL",
+    "TENANT_SECRET_PREFIX",
+    "SECRET_CACHE_TTL_SECONDS",
+    "METRICS_NAMESPACE",
+];
+
+/// A complete configuration for any cwsync function. Nothing listens at these addresses: start-up
+/// and the health event make no AWS call, so they are never used.
+pub const FUNCTION_ENV: [(&str, &str); 4] = [
+    ("TABLE_NAME", "cwsync-harness"),
+    (
+        "EXPORT_QUEUE_URL",
+        "http://127.0.0.1:9/000000000000/cwsync-export",
+    ),
+    (
+        "CUSTOMER_QUEUE_URL",
+        "http://127.0.0.1:9/000000000000/cwsync-customers",
+    ),
+    (
+        "TICKET_QUEUE_URL",
+        "http://127.0.0.1:9/000000000000/cwsync-tickets",
+    ),
+];
+
+/// Runs `binary` under the stand-in runtime API with one `event` and [`FUNCTION_ENV`], and returns
+/// what it answered. `wait` bounds how long to wait for the answer (start-up included).
 pub async fn invoke_binary(
     binary: &str,
     function_name: &str,
     event: Value,
     wait: Duration,
+) -> Result<Outcome, HarnessError> {
+    invoke_binary_with_env(binary, function_name, event, wait, &FUNCTION_ENV).await
+}
+
+/// [`invoke_binary`] with exactly the configuration variables in `env` (the others of
+/// [`CONFIG_VARIABLES`] are removed).
+pub async fn invoke_binary_with_env(
+    binary: &str,
+    function_name: &str,
+    event: Value,
+    wait: Duration,
+    env: &[(&str, &str)],
 ) -> Result<Outcome, HarnessError> {
     let (tx, mut rx) = mpsc::channel(4);
     let shared = Arc::new(Shared {
@@ -76,7 +126,12 @@ pub async fn invoke_binary(
     let addr = listener.local_addr().map_err(HarnessError::Bind)?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let mut child = tokio::process::Command::new(binary)
+    let mut command = tokio::process::Command::new(binary);
+    for variable in CONFIG_VARIABLES {
+        command.env_remove(variable);
+    }
+    let mut child = command
+        .envs(env.iter().copied())
         .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -84,14 +139,41 @@ pub async fn invoke_binary(
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "test-group")
         .env("AWS_REGION", "us-east-1")
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .map_err(|source| HarnessError::Spawn {
             binary: binary.to_owned(),
             source,
         })?;
+    // Drained all along (a full pipe would block the binary) and passed on to the test's stderr.
+    let stderr = child.stderr.take().map(|mut pipe| {
+        tokio::spawn(async move {
+            let mut text = Vec::new();
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut text).await;
+            let text = String::from_utf8_lossy(&text).into_owned();
+            eprint!("{text}");
+            text
+        })
+    });
 
-    let outcome = tokio::time::timeout(wait, rx.recv()).await;
+    let outcome = tokio::time::timeout(wait, async {
+        tokio::select! {
+            biased;
+            outcome = rx.recv() => outcome,
+            status = child.wait() => {
+                let stderr = match stderr {
+                    Some(task) => task.await.unwrap_or_default(),
+                    None => String::new(),
+                };
+                Some(Outcome::Exited {
+                    code: status.ok().and_then(|s| s.code()),
+                    stderr,
+                })
+            }
+        }
+    })
+    .await;
     let _ = child.kill().await;
     server.abort();
     match outcome {
@@ -166,8 +248,9 @@ async fn init_error(State(shared): State<Arc<Shared>>, body: String) -> StatusCo
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 /// Checks the contract every cwsync function keeps under the Lambda runtime: a health event is
-/// answered with `{"function": <name>, "status": "ok"}` and an unknown action becomes an
-/// `InvalidEvent` invocation error naming the action. Returns a description of the first breach.
+/// answered with `{"function": <name>, "status": "ok"}`, an unknown action becomes an
+/// `InvalidEvent` invocation error naming the action, and without `TABLE_NAME` the binary stops
+/// at start-up naming the variable. Returns a description of the first breach.
 pub async fn check_function_contract(binary: &str, function_name: &str) -> Result<(), String> {
     let health = invoke_binary(
         binary,
@@ -194,10 +277,24 @@ pub async fn check_function_contract(binary: &str, function_name: &str) -> Resul
             if body["errorType"] == "InvalidEvent"
                 && body["errorMessage"]
                     .as_str()
-                    .is_some_and(|m| m.contains("no-such-action")) =>
-        {
+                    .is_some_and(|m| m.contains("no-such-action")) => {}
+        other => return Err(format!("unknown action: unexpected outcome {other:?}")),
+    }
+    let unconfigured = invoke_binary_with_env(
+        binary,
+        function_name,
+        serde_json::json!({"action": "health"}),
+        DEFAULT_WAIT,
+        &[],
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    match &unconfigured {
+        Outcome::Exited { code, stderr } if *code != Some(0) && stderr.contains("TABLE_NAME") => {
             Ok(())
         }
-        other => Err(format!("unknown action: unexpected outcome {other:?}")),
+        other => Err(format!(
+            "without TABLE_NAME: expected an exit naming it, got {other:?}"
+        )),
     }
 }

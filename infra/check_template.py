@@ -1,0 +1,144 @@
+"""Checks cfn-lint cannot make about infra/: rules this project sets for itself.
+
+- Every SQS event source: the queue's VisibilityTimeout >= 6 x the function's Timeout + the
+  batching window (AWS's guidance; cfn-lint's E3505 only asks for 1x), ReportBatchItemFailures on,
+  and a redrive policy with a bounded maxReceiveCount on the queue.
+- Every schedule's Input is a JSON object with an `action`.
+- infra/events/: every file parses, every file is listed in events/README.md, and a row marked
+  `exists` has its file while a row marked `planned` has none (no stubs passed off as done).
+
+Run with the venv that has cfn-lint (its YAML loader understands !Ref, !GetAtt, !Sub):
+    python infra/check_template.py [TEMPLATE [EVENTS_DIR]]
+Exit status 1 and one line per problem when something is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from cfnlint.decode import decode
+
+INFRA = Path(__file__).resolve().parent
+VISIBILITY_FACTOR = 6
+MAX_RECEIVE_COUNT_LIMIT = 10
+DEFAULT_LAMBDA_TIMEOUT = 3
+DEFAULT_VISIBILITY_TIMEOUT = 30
+
+
+def getatt_target(value: object) -> str | None:
+    """The logical id of `!GetAtt X.Arn` (either spelling), or None."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        if isinstance(target, str):
+            return target.split(".", 1)[0]
+        if isinstance(target, list) and target:
+            return str(target[0])
+    return None
+
+
+def check_template(path: Path) -> list[str]:
+    template, matches = decode(str(path))
+    if matches or template is None:
+        return [f"{path}: cannot be read: {m}" for m in matches] or [f"{path}: cannot be read"]
+    problems: list[str] = []
+    resources = template.get("Resources", {})
+    global_timeout = template.get("Globals", {}).get("Function", {}).get("Timeout", DEFAULT_LAMBDA_TIMEOUT)
+
+    for name, resource in resources.items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource.get("Properties", {})
+        timeout = props.get("Timeout", global_timeout)
+        if not isinstance(timeout, int):
+            problems.append(f"{name}: Timeout must be a literal number so the queue sizing can be checked")
+            continue
+        for event_name, event in props.get("Events", {}).items():
+            kind = event.get("Type")
+            eprops = event.get("Properties", {})
+            where = f"{name}.Events.{event_name}"
+            if kind == "SQS":
+                if "ReportBatchItemFailures" not in eprops.get("FunctionResponseTypes", []):
+                    problems.append(f"{where}: FunctionResponseTypes must include ReportBatchItemFailures")
+                queue_id = getatt_target(eprops.get("Queue"))
+                queue = resources.get(queue_id or "", {})
+                if queue.get("Type") != "AWS::SQS::Queue":
+                    problems.append(f"{where}: Queue must be !GetAtt <queue in this template>.Arn")
+                    continue
+                qprops = queue.get("Properties", {})
+                window = eprops.get("MaximumBatchingWindowInSeconds", 0)
+                visibility = qprops.get("VisibilityTimeout", DEFAULT_VISIBILITY_TIMEOUT)
+                needed = VISIBILITY_FACTOR * timeout + window
+                if not isinstance(visibility, int) or visibility < needed:
+                    problems.append(
+                        f"{queue_id}: VisibilityTimeout {visibility} < {needed} "
+                        f"(= {VISIBILITY_FACTOR} x {name} Timeout {timeout} + batching window {window})"
+                    )
+                redrive = qprops.get("RedrivePolicy", {})
+                count = redrive.get("maxReceiveCount") if isinstance(redrive, dict) else None
+                if not isinstance(count, int) or not 1 <= count <= MAX_RECEIVE_COUNT_LIMIT:
+                    problems.append(
+                        f"{queue_id}: RedrivePolicy.maxReceiveCount must be 1..{MAX_RECEIVE_COUNT_LIMIT} "
+                        f"(found {count!r}) so a poison message reaches the DLQ"
+                    )
+            elif kind == "ScheduleV2":
+                raw = eprops.get("Input")
+                try:
+                    payload = json.loads(raw) if isinstance(raw, str) else None
+                except json.JSONDecodeError:
+                    payload = None
+                if not isinstance(payload, dict) or not isinstance(payload.get("action"), str):
+                    problems.append(f"{where}: Input must be a JSON object with an `action` (found {raw!r})")
+    return problems
+
+
+ROW = re.compile(r"^\|\s*`([^`]+\.json)`\s*\|(.*)\|\s*$")
+
+
+def check_events(folder: Path) -> list[str]:
+    problems: list[str] = []
+    files = {p.name for p in folder.glob("*.json")}
+    for name in sorted(files):
+        try:
+            event = json.loads((folder / name).read_text())
+        except json.JSONDecodeError as e:
+            problems.append(f"events/{name}: not valid JSON: {e}")
+            continue
+        # A console event's file name starts with its action: `{action}-{function}.json`.
+        if not name.startswith("sqs-"):
+            action = event.get("action") if isinstance(event, dict) else None
+            if not isinstance(action, str) or not name.startswith(f"{action}-"):
+                problems.append(f"events/{name}: action is {action!r}; the file name must start with it")
+
+    listed: dict[str, str] = {}
+    for line in (folder / "README.md").read_text().splitlines():
+        match = ROW.match(line)
+        if match:
+            cells = [c.strip() for c in match.group(2).split("|")]
+            listed[match.group(1)] = cells[-1]
+    for name in sorted(files - listed.keys()):
+        problems.append(f"events/{name}: not listed in events/README.md")
+    for name, state in sorted(listed.items()):
+        if state == "exists" and name not in files:
+            problems.append(f"events/README.md: {name} is marked exists but there is no such file")
+        if state == "planned" and name in files:
+            problems.append(f"events/README.md: {name} exists but is marked planned: mark it exists")
+    return problems
+
+
+def main() -> int:
+    # Optional arguments (template, events folder) let the checks be tried on broken copies.
+    template = Path(sys.argv[1]) if len(sys.argv) > 1 else INFRA / "template.yaml"
+    events = Path(sys.argv[2]) if len(sys.argv) > 2 else INFRA / "events"
+    problems = check_template(template) + check_events(events)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print("infra checks: queue sizing, schedules and events/ are consistent")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

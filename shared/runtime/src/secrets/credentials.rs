@@ -1,0 +1,246 @@
+//! One tenant's ConnectWise connection, parsed from its secret's JSON.
+
+use cwsync_connectwise::{ClientConfig, Site};
+use secrecy::SecretString;
+use serde_json::{Map, Value};
+
+use super::SecretsError;
+
+const SITE: &str = "site";
+const COMPANY_ID: &str = "companyId";
+const PUBLIC_KEY: &str = "publicKey";
+const PRIVATE_KEY: &str = "privateKey";
+const CLIENT_ID: &str = "clientId";
+/// The field reported when the secret as a whole is wrong (not JSON, not an object, binary).
+const WHOLE_SECRET: &str = "SecretString";
+
+/// The fields a tenant secret must hold, all non-empty strings.
+pub const FIELDS: [&str; 5] = [SITE, COMPANY_ID, PUBLIC_KEY, PRIVATE_KEY, CLIENT_ID];
+
+/// A tenant's ConnectWise connection. `Debug` shows the site, company id and client id, and
+/// redacts both keys.
+#[derive(Debug, Clone)]
+pub struct TenantCredentials {
+    /// Where the tenant's ConnectWise server is.
+    pub site: Site,
+    /// The login company id.
+    pub company_id: String,
+    /// API member public key.
+    pub public_key: SecretString,
+    /// API member private key.
+    pub private_key: SecretString,
+    /// The integration's client id.
+    pub client_id: String,
+}
+
+impl TenantCredentials {
+    /// Parses the JSON held by the secret `secret_name`. Every field is trimmed (a pasted key
+    /// often ends in a newline) and must be a non-empty string. Errors name the secret and the
+    /// field, never a value.
+    pub fn from_secret_json(secret_name: &str, json: &str) -> Result<Self, SecretsError> {
+        let malformed = |field: &'static str, problem: String| SecretsError::Malformed {
+            secret_name: secret_name.to_owned(),
+            field,
+            problem,
+        };
+        // serde_json's messages can quote the input ("invalid type: string \"…\""), so only the
+        // position is kept.
+        let value: Value = serde_json::from_str(json).map_err(|e| {
+            malformed(
+                WHOLE_SECRET,
+                format!(
+                    "is not valid JSON (at line {} column {})",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        let Value::Object(mut object) = value else {
+            return Err(malformed(
+                WHOLE_SECRET,
+                format!("is not a JSON object with the fields {}", FIELDS.join(", ")),
+            ));
+        };
+        let mut take = |field: &'static str| -> Result<String, SecretsError> {
+            take_string(&mut object, field).map_err(|problem| malformed(field, problem.to_owned()))
+        };
+        let site_text = take(SITE)?;
+        let company_id = take(COMPANY_ID)?;
+        let public_key = SecretString::from(take(PUBLIC_KEY)?);
+        let private_key = SecretString::from(take(PRIVATE_KEY)?);
+        let client_id = take(CLIENT_ID)?;
+        // Site::parse's own message quotes the input; the field name and the rule are enough.
+        let site = Site::parse(&site_text).map_err(|_| {
+            malformed(
+                SITE,
+                "is not a ConnectWise region (na, eu, au, aus, za), host or http(s) URL".to_owned(),
+            )
+        })?;
+        Ok(Self {
+            site,
+            company_id,
+            public_key,
+            private_key,
+            client_id,
+        })
+    }
+
+    /// A ConnectWise client configuration for this tenant, with the client's default API
+    /// version, timeout, retry and rate policies.
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig::new(
+            self.site.clone(),
+            self.company_id.clone(),
+            self.public_key.clone(),
+            self.private_key.clone(),
+            self.client_id.clone(),
+        )
+    }
+}
+
+fn take_string(object: &mut Map<String, Value>, field: &str) -> Result<String, &'static str> {
+    match object.remove(field) {
+        None | Some(Value::Null) => Err("is missing"),
+        Some(Value::String(text)) => {
+            let trimmed = text.trim();
+            if trimmed.is_empty() {
+                Err("is empty")
+            } else if trimmed.len() == text.len() {
+                Ok(text)
+            } else {
+                Ok(trimmed.to_owned())
+            }
+        }
+        Some(_) => Err("is not a string"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    const PRIVATE: &str = "PRIVATE-9f8e7d6c";
+    const PUBLIC: &str = "PUBLIC-1a2b3c4d";
+    const NAME: &str = "cwsync/tenants/acme";
+
+    fn secret(site: Value) -> Value {
+        serde_json::json!({
+            "site": site, "companyId": "acme", "publicKey": PUBLIC,
+            "privateKey": PRIVATE, "clientId": "5a3c1f0e-0000-4000-8000-000000000001"
+        })
+    }
+
+    #[test]
+    fn a_well_formed_secret_becomes_a_client_config() {
+        let creds =
+            TenantCredentials::from_secret_json(NAME, &secret("na".into()).to_string()).unwrap();
+        assert_eq!(
+            creds.site.base_url().as_str(),
+            "https://api-na.myconnectwise.net/"
+        );
+        let config = creds.client_config();
+        assert_eq!(config.company_id, "acme");
+        assert_eq!(config.private_key.expose_secret(), PRIVATE);
+        assert_eq!(config.public_key.expose_secret(), PUBLIC);
+        assert_eq!(config.client_id, "5a3c1f0e-0000-4000-8000-000000000001");
+    }
+
+    #[test]
+    fn a_host_or_a_url_is_accepted_as_the_site() {
+        for (site, url) in [
+            ("cw.example.com", "https://cw.example.com/"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
+        ] {
+            let creds = TenantCredentials::from_secret_json(NAME, &secret(site.into()).to_string())
+                .unwrap();
+            assert_eq!(creds.site.base_url().as_str(), url);
+        }
+    }
+
+    #[test]
+    fn keys_are_trimmed_of_pasted_whitespace() {
+        let mut value = secret("eu".into());
+        value["privateKey"] = format!("  {PRIVATE}\n").into();
+        let creds = TenantCredentials::from_secret_json(NAME, &value.to_string()).unwrap();
+        assert_eq!(creds.private_key.expose_secret(), PRIVATE);
+    }
+
+    #[test]
+    fn debug_output_redacts_both_keys() {
+        let creds =
+            TenantCredentials::from_secret_json(NAME, &secret("na".into()).to_string()).unwrap();
+        let debug = format!("{creds:?}");
+        assert!(!debug.contains(PRIVATE), "{debug}");
+        assert!(!debug.contains(PUBLIC), "{debug}");
+        assert!(debug.contains("acme"), "{debug}");
+    }
+
+    #[test]
+    fn each_malformed_secret_names_the_secret_and_the_field_and_never_a_value() {
+        let with = |field: &str, value: Value| {
+            let mut v = secret("na".into());
+            v[field] = value;
+            v.to_string()
+        };
+        let without = |field: &str| {
+            let mut v = secret("na".into());
+            v.as_object_mut().unwrap().remove(field);
+            v.to_string()
+        };
+        let cases: Vec<(String, &str, &str)> = vec![
+            (
+                format!("privateKey={PRIVATE}"),
+                "SecretString",
+                "not valid JSON",
+            ),
+            (
+                format!("[\"{PRIVATE}\"]"),
+                "SecretString",
+                "not a JSON object",
+            ),
+            (without("privateKey"), "privateKey", "is missing"),
+            (without("site"), "site", "is missing"),
+            (with("privateKey", "   ".into()), "privateKey", "is empty"),
+            (
+                with("publicKey", 12345.into()),
+                "publicKey",
+                "is not a string",
+            ),
+            (with("companyId", Value::Null), "companyId", "is missing"),
+            (with("clientId", "".into()), "clientId", "is empty"),
+            (
+                with("site", format!("{PRIVATE} /x").into()),
+                "site",
+                "region",
+            ),
+            (
+                with("site", "ftp://cw.example.com".into()),
+                "site",
+                "region",
+            ),
+        ];
+        for (json, field, problem) in cases {
+            let err = TenantCredentials::from_secret_json(NAME, &json).unwrap_err();
+            match &err {
+                SecretsError::Malformed {
+                    secret_name,
+                    field: f,
+                    problem: p,
+                } => {
+                    assert_eq!(secret_name, NAME);
+                    assert_eq!(*f, field, "{json}");
+                    assert!(p.contains(problem), "{p}");
+                }
+                other => panic!("{json}: expected Malformed, got {other:?}"),
+            }
+            for text in [err.to_string(), format!("{err:?}")] {
+                assert!(text.contains(NAME), "{text}");
+                assert!(text.contains(field), "{text}");
+                assert!(!text.contains(PRIVATE), "the private key leaked: {text}");
+                assert!(!text.contains(PUBLIC), "the public key leaked: {text}");
+            }
+            assert!(!err.is_transient());
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The single-table key design (see `shared/store/KEYS.md`). Every builder takes the tenant first;
+//! no other module formats a key. Record ids only ever stand last in a key, so any character in
+//! them is safe; entity kinds are our own constants.
+
+use crate::TenantId;
+
+/// Partition key attribute name.
+pub const PK: &str = "pk";
+/// Sort key attribute name.
+pub const SK: &str = "sk";
+/// TTL attribute name (epoch seconds); DynamoDB deletes the item some time after it passes.
+pub const TTL: &str = "ttl";
+
+/// Forward link: billing record of `kind` → ConnectWise record.
+pub fn link(tenant: &TenantId, kind: &str, source_id: &str) -> (String, String) {
+    (
+        format!("T#{tenant}#LINK#{kind}"),
+        format!("SRC#{source_id}"),
+    )
+}
+
+/// Reverse link: ConnectWise record of `cw_kind` → billing record.
+pub fn reverse_link(tenant: &TenantId, cw_kind: &str, cw_id: i64) -> (String, String) {
+    (
+        format!("T#{tenant}#CWLINK#{cw_kind}"),
+        format!("CW#{cw_id}"),
+    )
+}
+
+/// A run's header item.
+pub fn run(tenant: &TenantId, run_id: &str) -> (String, String) {
+    (format!("T#{tenant}#RUN"), run_id.to_owned())
+}
+
+/// Partition of all runs of a tenant (query newest first by run id).
+pub fn runs_partition(tenant: &TenantId) -> String {
+    format!("T#{tenant}#RUN")
+}
+
+/// One entry of a run's per-record log; `seq` orders entries.
+pub fn run_log(tenant: &TenantId, run_id: &str, seq: u32) -> (String, String) {
+    (format!("T#{tenant}#RUNLOG#{run_id}"), format!("{seq:010}"))
+}
+
+/// Partition of one run's log.
+pub fn run_log_partition(tenant: &TenantId, run_id: &str) -> String {
+    format!("T#{tenant}#RUNLOG#{run_id}")
+}
+
+/// An error-ledger entry for one failing record.
+pub fn ledger(tenant: &TenantId, kind: &str, record_id: &str) -> (String, String) {
+    (format!("T#{tenant}#ERR"), format!("{kind}#{record_id}"))
+}
+
+/// Partition of a tenant's error ledger.
+pub fn ledger_partition(tenant: &TenantId) -> String {
+    format!("T#{tenant}#ERR")
+}
+
+/// A watermark for one incremental stream (e.g. `tickets`).
+pub fn watermark(tenant: &TenantId, stream: &str) -> (String, String) {
+    (format!("T#{tenant}#WM"), stream.to_owned())
+}
+
+/// An idempotency record; `key_hash` is the hex SHA-256 of tenant and job key.
+pub fn idempotency(key_hash: &str) -> (String, String) {
+    (format!("IDEM#{key_hash}"), "IDEM".to_owned())
+}
+
+/// A tenant's settings document.
+pub fn settings(tenant: &TenantId) -> (String, String) {
+    (format!("T#{tenant}"), "SETTINGS".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tenant_key_starts_with_its_own_tenant() {
+        let a = TenantId::parse("acme").unwrap();
+        for (pk, _) in [
+            link(&a, "company", "X"),
+            reverse_link(&a, "company", 1),
+            run(&a, "r"),
+            run_log(&a, "r", 1),
+            ledger(&a, "company", "X"),
+            watermark(&a, "tickets"),
+            settings(&a),
+        ] {
+            assert!(pk == "T#acme" || pk.starts_with("T#acme#"), "{pk}");
+        }
+    }
+
+    #[test]
+    fn log_sequence_numbers_sort_as_text() {
+        let t = TenantId::parse("t").unwrap();
+        assert!(run_log(&t, "r", 9).1 < run_log(&t, "r", 10).1);
+    }
+}

@@ -1,0 +1,139 @@
+//! Tenant settings in DynamoDB: `pk = T#{tenant}`, `sk = SETTINGS`, `version` (number) and
+//! `document` (the JSON text). Writes are conditional on `version`.
+
+use super::{
+    SettingsStore, TenantSettings, Versioned, conflict, document, item_name, next_version,
+    parse_document,
+};
+use crate::dynamo::{Table, backend, is_conditional_failure};
+use crate::keys::{self, PK, SK};
+use crate::{StoreError, TenantId};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A [`SettingsStore`] in the cwsync table.
+#[derive(Debug, Clone)]
+pub struct DynamoSettingsStore {
+    table: Table,
+}
+
+impl DynamoSettingsStore {
+    /// Settings in `table`.
+    pub fn new(table: Table) -> Self {
+        DynamoSettingsStore { table }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SettingsItem {
+    pk: String,
+    sk: String,
+    version: u64,
+    document: String,
+}
+
+fn stored_version(
+    tenant: &TenantId,
+    item: HashMap<String, AttributeValue>,
+) -> Result<(u64, String), StoreError> {
+    let item: SettingsItem = serde_dynamo::from_item(item).map_err(|e| StoreError::Malformed {
+        item: item_name(tenant),
+        detail: e.to_string(),
+    })?;
+    Ok((item.version, item.document))
+}
+
+impl DynamoSettingsStore {
+    async fn read(&self, tenant: &TenantId) -> Result<Option<(u64, String)>, StoreError> {
+        let (pk, sk) = keys::settings(tenant);
+        let output = self
+            .table
+            .client
+            .get_item()
+            .table_name(&self.table.name)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend("GetItem", e))?;
+        output
+            .item
+            .map(|item| stored_version(tenant, item))
+            .transpose()
+    }
+}
+
+#[async_trait::async_trait]
+impl SettingsStore for DynamoSettingsStore {
+    async fn get(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<Versioned<TenantSettings>>, StoreError> {
+        self.read(tenant)
+            .await?
+            .map(|(version, json)| {
+                Ok(Versioned {
+                    version,
+                    value: parse_document(tenant, &json)?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn put(
+        &self,
+        tenant: &TenantId,
+        settings: &TenantSettings,
+        expected_version: Option<u64>,
+    ) -> Result<u64, StoreError> {
+        let json = document(settings)?;
+        let version = next_version(expected_version)?;
+        let (pk, sk) = keys::settings(tenant);
+        let item = serde_dynamo::to_item(SettingsItem {
+            pk,
+            sk,
+            version,
+            document: json.clone(),
+        })
+        .map_err(|e| StoreError::Invalid {
+            field: "(document)".to_owned(),
+            reason: e.to_string(),
+        })?;
+        let request = self
+            .table
+            .client
+            .put_item()
+            .table_name(&self.table.name)
+            .set_item(Some(item))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let request = match expected_version {
+            None => request.condition_expression("attribute_not_exists(pk)"),
+            Some(expected) => request
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", AttributeValue::N(expected.to_string())),
+        };
+        match request.send().await {
+            Ok(_) => Ok(version),
+            Err(e) if is_conditional_failure(&e) => {
+                let old = match e.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
+                    _ => None,
+                };
+                let stored = match old {
+                    Some(item) => Some(stored_version(tenant, item)?),
+                    None => self.read(tenant).await?,
+                };
+                match stored {
+                    // The SDK retried a save that had gone through (its response was lost).
+                    Some((v, doc)) if v == version && doc == json => Ok(version),
+                    stored => Err(conflict(tenant, expected_version, stored.map(|(v, _)| v))),
+                }
+            }
+            Err(e) => Err(backend("PutItem", e)),
+        }
+    }
+}
