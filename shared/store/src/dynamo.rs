@@ -7,8 +7,8 @@ use crate::keys::{PK, SK, TTL};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 
 /// A handle on the cwsync table: the SDK client (cheap to clone) and the table name.
@@ -27,6 +27,22 @@ impl Table {
             client,
             name: name.into(),
         }
+    }
+
+    /// A strongly consistent GetItem of one `(pk, sk)`: every store reads its own writes.
+    pub async fn get_consistent(
+        &self,
+        (pk, sk): (String, String),
+    ) -> Result<aws_sdk_dynamodb::operation::get_item::GetItemOutput, StoreError> {
+        self.client
+            .get_item()
+            .table_name(&self.name)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| backend("GetItem", e))
     }
 }
 

@@ -209,14 +209,8 @@ impl IdempotencyStore for DynamoIdempotencyStore {
         check_key_hash(key_hash)?;
         let output = self
             .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .set_key(Some(key(key_hash).into_iter().collect()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend("GetItem", e))?;
+            .get_consistent(keys::idempotency(key_hash))
+            .await?;
         output
             .item
             .map(|item| to_record(key_hash, item))

@@ -255,17 +255,7 @@ impl ErrorLedger for DynamoErrorLedger {
     ) -> Result<Option<LedgerEntry>, StoreError> {
         check_record(kind, record_id)?;
         let (pk, sk) = keys::ledger(tenant, kind, record_id);
-        let output = self
-            .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .key(PK, AttributeValue::S(pk))
-            .key(SK, AttributeValue::S(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend("GetItem", e))?;
+        let output = self.table.get_consistent((pk, sk)).await?;
         match output.item {
             None => Ok(None),
             Some(item) => {

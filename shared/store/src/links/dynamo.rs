@@ -503,16 +503,7 @@ impl DynamoLinkStore {
         source: SourceRef<'_>,
     ) -> Result<Option<Link>, StoreError> {
         let (pk, sk) = keys::link(tenant, source.kind, source.id);
-        let output = self
-            .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .set_key(Some(key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend("GetItem", e))?;
+        let output = self.table.get_consistent((pk, sk)).await?;
         output
             .item
             .map(|item| parse_link(tenant, &item_name(tenant, source), item))
@@ -526,16 +517,7 @@ impl DynamoLinkStore {
         cw_id: i64,
     ) -> Result<Option<ReverseLink>, StoreError> {
         let (pk, sk) = keys::reverse_link(tenant, cw_kind, cw_id);
-        let output = self
-            .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .set_key(Some(key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend("GetItem", e))?;
+        let output = self.table.get_consistent((pk, sk)).await?;
         let Some(item) = output.item else {
             return Ok(None);
         };

@@ -232,16 +232,7 @@ impl RunStore for DynamoRunStore {
 
     async fn get(&self, tenant: &TenantId, run_id: &RunId) -> Result<Option<Run>, StoreError> {
         let (pk, sk) = keys::run(tenant, run_id.as_str());
-        let output = self
-            .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .set_key(Some(key(pk, sk)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend("GetItem", e))?;
+        let output = self.table.get_consistent((pk, sk)).await?;
         output
             .item
             .map(|item| parse_run(tenant, run_id, item))

@@ -6,7 +6,7 @@ use super::{
     parse_document,
 };
 use crate::dynamo::{Table, backend, is_conditional_failure};
-use crate::keys::{self, PK, SK};
+use crate::keys;
 use crate::{StoreError, TenantId};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
@@ -49,17 +49,7 @@ fn stored_version(
 impl DynamoSettingsStore {
     async fn read(&self, tenant: &TenantId) -> Result<Option<(u64, String)>, StoreError> {
         let (pk, sk) = keys::settings(tenant);
-        let output = self
-            .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .key(PK, AttributeValue::S(pk))
-            .key(SK, AttributeValue::S(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend("GetItem", e))?;
+        let output = self.table.get_consistent((pk, sk)).await?;
         output
             .item
             .map(|item| stored_version(tenant, item))

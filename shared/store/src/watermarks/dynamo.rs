@@ -4,7 +4,7 @@
 
 use super::{Watermark, WatermarkStore, check_stream, item_name, nanos};
 use crate::dynamo::{Table, backend, is_conditional_failure};
-use crate::keys::{self, PK, SK};
+use crate::keys;
 use crate::{StoreError, TenantId};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -68,17 +68,7 @@ fn old_item<R>(error: &SdkError<PutItemError, R>) -> Option<HashMap<String, Attr
 impl DynamoWatermarkStore {
     async fn read(&self, tenant: &TenantId, stream: &str) -> Result<Option<Watermark>, StoreError> {
         let (pk, sk) = keys::watermark(tenant, stream);
-        let output = self
-            .table
-            .client
-            .get_item()
-            .table_name(&self.table.name)
-            .key(PK, AttributeValue::S(pk))
-            .key(SK, AttributeValue::S(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend("GetItem", e))?;
+        let output = self.table.get_consistent((pk, sk)).await?;
         output
             .item
             .map(|item| to_watermark(item, || item_name(tenant, stream)))
