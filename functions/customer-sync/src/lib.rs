@@ -1,64 +1,181 @@
-//! `customer-sync`: billing accounts, sites and contacts <-> ConnectWise companies, sites and contacts.
+//! `customer-sync`: billing accounts, sites and contacts ↔ ConnectWise companies, sites and
+//! contacts.
 //!
-//! The handler is a plain async function over typed events so it can be called from tests and the
-//! local runner without Lambda. This scope is the health event; the job itself comes later.
+//! One function, three ways in: console events ([`console::Event`]: sync a tenant or an account,
+//! dry runs, suggestions, link/unlink, test the connection, reports, settings), SQS job batches
+//! from the customer queue ([`jobs`]: one job per account, fanned out by a tenant-wide run), and
+//! the same handlers called directly by tests and the local runner. The sync itself is in
+//! [`engine`]; the pure mapping it applies is `cwsync_mapping::customers`.
 
-use cwsync_runtime::{HealthReport, dispatch};
+pub mod console;
+pub mod engine;
+mod error;
+pub mod jobs;
+pub mod local;
+pub mod tenant;
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use cwsync_runtime::Deps;
+use cwsync_store::TenantId;
+use cwsync_store::idempotency::Idempotency;
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+pub use console::Event;
+pub use error::SyncError;
+pub use tenant::{ConnectOptions, Connections, TenantClients};
 
 /// The function's name, as deployed and as reported.
 pub const FUNCTION: &str = "customer-sync";
+/// The job kind of its runs.
+pub const JOB_KIND: &str = "customer-sync";
+/// Account jobs of one SQS batch handled at once.
+pub const DEFAULT_CONCURRENCY: usize = 4;
 
-/// What a console test event, a schedule or a queue can ask of this function.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Event {
-    /// Answer that the function is deployed and starts.
-    Health,
+/// The function's state across invocations: its dependencies and the per-tenant caches.
+#[derive(Debug)]
+pub struct CustomerSync {
+    /// Stores, queues, secrets, metrics.
+    pub deps: Arc<Deps>,
+    /// Per-tenant clients and reference data.
+    pub connections: Connections,
+    /// Jobs run at most once per job key.
+    pub idempotency: Idempotency,
+    /// Jobs of one SQS batch handled at once.
+    pub concurrency: usize,
 }
 
-/// What the function answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Response {
-    /// The answer to [`Event::Health`].
-    Health(HealthReport),
-}
+impl CustomerSync {
+    /// The function over `deps`, its clients built with `options`.
+    pub fn new(deps: Arc<Deps>, options: ConnectOptions) -> Self {
+        let idempotency = Idempotency::new(Arc::clone(&deps.stores.idempotency));
+        CustomerSync {
+            deps,
+            connections: Connections::new(options),
+            idempotency,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
 
-/// Handles one typed event.
-pub async fn handle(event: Event) -> Response {
-    match event {
-        Event::Health => Response::Health(HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
+    /// Now, for runs, links and the ledger.
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+
+    /// The tenant's clients (see [`Connections::clients`]).
+    pub async fn clients(&self, tenant: &TenantId) -> Result<TenantClients, SyncError> {
+        self.connections.clients(&self.deps, tenant).await
+    }
+
+    /// Handles one raw payload: an SQS batch (it has `Records`) or a console event. `deadline`
+    /// is when the invocation must end (the idempotency lock of a job expires then).
+    pub async fn handle(
+        &self,
+        payload: Value,
+        deadline: OffsetDateTime,
+    ) -> Result<Value, Diagnostic> {
+        if payload.get("Records").is_some() {
+            let event: SqsEvent = serde_json::from_value(payload).map_err(|e| Diagnostic {
+                error_type: "InvalidEvent".to_owned(),
+                error_message: format!("invalid SQS event for {FUNCTION}: {e}"),
+            })?;
+            let response = self.handle_jobs(event, deadline).await;
+            return serde_json::to_value(response).map_err(|e| Diagnostic {
+                error_type: "InternalError".to_owned(),
+                error_message: e.to_string(),
+            });
+        }
+        let event: Event = cwsync_runtime::parse_event(FUNCTION, payload).map_err(|e| {
+            tracing::warn!(error = %e, "refused an event");
+            Diagnostic::from(e)
+        })?;
+        self.handle_event(event).await
+    }
+
+    /// The Lambda entry.
+    pub async fn handle_lambda(&self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+        let deadline = deadline_of(&event.context);
+        self.handle(event.payload, deadline).await
     }
 }
 
-/// The Lambda entry: parses the raw payload (a malformed one is refused with its reason) and handles it.
-pub async fn handle_lambda(event: LambdaEvent<serde_json::Value>) -> Result<Response, Diagnostic> {
-    dispatch(FUNCTION, event.payload, handle).await
+/// The invocation's deadline; five minutes from now when the context has none (tests).
+fn deadline_of(context: &lambda_runtime::Context) -> OffsetDateTime {
+    Some(i128::from(context.deadline))
+        .filter(|ms| *ms > 0)
+        .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok())
+        .unwrap_or_else(|| OffsetDateTime::now_utc() + time::Duration::minutes(5))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn service() -> CustomerSync {
+        CustomerSync::new(
+            Arc::new(Deps::for_tests(FUNCTION)),
+            ConnectOptions::default(),
+        )
+    }
+
     #[tokio::test]
     async fn a_health_event_reports_the_function_as_ok() {
-        let Response::Health(report) = handle(Event::Health).await;
-        assert_eq!(report.function, FUNCTION);
-        assert_eq!(report.status, "ok");
+        let answer = service()
+            .handle(
+                serde_json::json!({"action": "health"}),
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer["function"], FUNCTION);
+        assert_eq!(answer["status"], "ok");
     }
 
     #[tokio::test]
     async fn a_malformed_event_is_refused_with_its_reason() {
-        let lambda_event =
-            LambdaEvent::new(serde_json::json!({"act": "health"}), Default::default());
-        let diagnostic = handle_lambda(lambda_event).await.unwrap_err();
+        let diagnostic = service()
+            .handle(
+                serde_json::json!({"act": "health"}),
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap_err();
         assert_eq!(diagnostic.error_type, "InvalidEvent");
         assert!(
             diagnostic.error_message.contains("action"),
             "{}",
             diagnostic.error_message
         );
+    }
+
+    #[tokio::test]
+    async fn an_event_for_an_unknown_tenant_names_the_tenant_and_its_secret() {
+        let diagnostic = service()
+            .handle(
+                serde_json::json!({"action": "sync-account", "tenant": "acme", "accountId": "A-1"}),
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            diagnostic.error_message.contains("acme"),
+            "{}",
+            diagnostic.error_message
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tenant_id_that_could_reach_another_tenants_keys_is_refused() {
+        let diagnostic = service()
+            .handle(
+                serde_json::json!({"action": "errors", "tenant": "../other"}),
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(diagnostic.error_type, "InvalidEvent");
     }
 }

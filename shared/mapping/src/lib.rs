@@ -8,5 +8,8 @@
 //!
 //! - [`settings`]: a tenant's settings document (toggles, defaults, mappings, filters, schedules),
 //!   parsed and validated so a bad document is refused with the field that is wrong.
+//! - [`customers`]: accounts, sites and contacts → companies, sites and contacts; matching,
+//!   changed fields, suggestions, and the fields that flow back.
 
+pub mod customers;
 pub mod settings;

@@ -1015,7 +1015,7 @@ impl TenantSettings {
 
 /// Whether two names are the same to ConnectWise and billing users (case and surrounding spaces
 /// don't matter).
-fn same_name(a: &str, b: &str) -> bool {
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 

@@ -26,6 +26,6 @@ pub use events::{EventError, HealthReport, dispatch, parse_event};
 pub use lambda::serve;
 pub use metrics::{Counter, JobMetrics, Metrics};
 pub use secrets::{
-    SecretsError, SecretsManagerTenantSecrets, StaticTenantSecrets, TenantCredentials,
-    TenantSecrets,
+    BillingCredentials, SecretsError, SecretsManagerTenantSecrets, StaticTenantSecrets,
+    TenantCredentials, TenantSecrets,
 };

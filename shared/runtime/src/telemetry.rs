@@ -28,6 +28,19 @@ pub fn init() {
     };
 }
 
+/// Installs compact human-readable logs on stderr for a local command, at `default_level` unless
+/// `RUST_LOG` says otherwise; later calls are no-ops.
+pub fn init_local(default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .compact()
+        .finish()
+        .try_init();
+}
+
 fn filter() -> EnvFilter {
     EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")

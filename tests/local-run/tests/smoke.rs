@@ -3,8 +3,17 @@
 
 use std::process::Command;
 
+fn total(run: &serde_json::Value, outcome: &str) -> u64 {
+    run["counts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c[outcome].as_u64().unwrap())
+        .sum()
+}
+
 #[test]
-fn the_local_run_creates_then_makes_no_writes_then_patches_one_change() {
+fn the_local_customer_sync_creates_then_writes_nothing_then_patches_one_change() {
     let output = Command::new(env!("CARGO_BIN_EXE_cwsync-local"))
         .arg("--json")
         .output()
@@ -14,27 +23,49 @@ fn the_local_run_creates_then_makes_no_writes_then_patches_one_change() {
         "stderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let reports: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let runs = reports.as_array().unwrap();
+    let runs: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let runs = runs.as_array().unwrap();
     assert_eq!(runs.len(), 3);
 
     let first = &runs[0];
-    assert_eq!(first["created"], 5);
-    assert_eq!(first["connectwise_writes"], 5);
-    assert_eq!(first["connectwise_reads"], 1, "one batched look-up per run");
+    assert!(total(first, "created") > 0, "{first}");
+    assert_eq!(
+        first["counts"]["company"]["linked"], 1,
+        "the existing company is linked: {first}"
+    );
+    assert_eq!(
+        first["counts"]["company"]["skipped"], 1,
+        "the opted-out account: {first}"
+    );
+    assert_eq!(
+        first["counts"]["company"]["failed"], 1,
+        "the unknown state: {first}"
+    );
+    assert!(
+        first["failures"][0]
+            .as_str()
+            .unwrap()
+            .contains("billingAddress.state"),
+        "{first}"
+    );
+    assert_eq!(first["status"], "partially_failed");
 
     let rerun = &runs[1];
-    assert_eq!(rerun["unchanged"], 5);
     assert_eq!(
         rerun["connectwise_writes"], 0,
-        "an unchanged re-run writes nothing"
+        "an unchanged re-run writes nothing: {rerun}"
+    );
+    assert_eq!(rerun["billing_writes"], 0, "{rerun}");
+    assert_eq!(
+        total(rerun, "created") + total(rerun, "updated"),
+        0,
+        "{rerun}"
     );
 
     let changed = &runs[2];
-    assert_eq!(changed["updated"], 1);
-    assert_eq!(changed["unchanged"], 4);
-    assert_eq!(changed["connectwise_writes"], 1);
+    assert_eq!(changed["connectwise_writes"], 1, "one PATCH: {changed}");
+    assert_eq!(changed["counts"]["company"]["updated"], 1, "{changed}");
     for run in runs {
-        assert_eq!(run["failures"].as_array().unwrap().len(), 0, "{run}");
+        assert!(run["dead_letters"].as_array().unwrap().is_empty(), "{run}");
     }
 }

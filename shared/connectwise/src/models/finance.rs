@@ -476,3 +476,23 @@ pub struct WisePayFeeInvoice {
     pub amount: Option<Decimal>,
     pub invoice_href: Option<String>,
 }
+
+/// A currency (`/finance/currencies`), referenced by companies and agreements.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Currency {
+    pub id: Option<i64>,
+    /// ISO 4217 code, e.g. `USD`.
+    pub currency_code: Option<String>,
+    pub currency_identifier: Option<String>,
+    pub name: Option<String>,
+    pub symbol: Option<String>,
+    pub number_of_decimals: Option<i64>,
+    #[serde(rename = "_info")]
+    pub info: Option<Info>,
+}
+
+impl Resource for Currency {
+    const PATH: &'static str = "/finance/currencies";
+}

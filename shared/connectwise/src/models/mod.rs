@@ -35,7 +35,7 @@ pub use company::{
     ContactCommunicationItem, Country, State,
 };
 pub use finance::{
-    Addition, Agreement, AgreementType, Invoice, InvoicePayment, WisePayBatchPayment,
+    Addition, Agreement, AgreementType, Currency, Invoice, InvoicePayment, WisePayBatchPayment,
     WisePayFeeInvoice, WisePayPayment,
 };
 pub use procurement::{

@@ -11,14 +11,26 @@ const COMPANY_ID: &str = "companyId";
 const PUBLIC_KEY: &str = "publicKey";
 const PRIVATE_KEY: &str = "privateKey";
 const CLIENT_ID: &str = "clientId";
+const BILLING_URL: &str = "billingUrl";
+const BILLING_API_KEY: &str = "billingApiKey";
 /// The field reported when the secret as a whole is wrong (not JSON, not an object, binary).
 const WHOLE_SECRET: &str = "SecretString";
 
 /// The fields a tenant secret must hold, all non-empty strings.
 pub const FIELDS: [&str; 5] = [SITE, COMPANY_ID, PUBLIC_KEY, PRIVATE_KEY, CLIENT_ID];
 
-/// A tenant's ConnectWise connection. `Debug` shows the site, company id and client id, and
-/// redacts both keys.
+/// The billing system's API for one tenant: where it is and the key cwsync presents
+/// (`billingUrl`, `billingApiKey` in the tenant's secret). `Debug` redacts the key.
+#[derive(Debug, Clone)]
+pub struct BillingCredentials {
+    /// Base URL of the billing contract (`https://billing.example.com/api`).
+    pub url: url::Url,
+    /// The API key, sent as a bearer token.
+    pub api_key: SecretString,
+}
+
+/// A tenant's ConnectWise connection, and its billing system's. `Debug` shows the site, company
+/// id and client id, and redacts every key.
 #[derive(Debug, Clone)]
 pub struct TenantCredentials {
     /// Where the tenant's ConnectWise server is.
@@ -31,6 +43,9 @@ pub struct TenantCredentials {
     pub private_key: SecretString,
     /// The integration's client id.
     pub client_id: String,
+    /// The billing system's API, when the secret names one (`billingUrl` and `billingApiKey`,
+    /// both or neither). Jobs that read the billing system refuse to run without it.
+    pub billing: Option<BillingCredentials>,
 }
 
 impl TenantCredentials {
@@ -69,6 +84,8 @@ impl TenantCredentials {
         let public_key = SecretString::from(take(PUBLIC_KEY)?);
         let private_key = SecretString::from(take(PRIVATE_KEY)?);
         let client_id = take(CLIENT_ID)?;
+        let billing = take_billing(&mut object)
+            .map_err(|(field, problem)| malformed(field, problem.to_owned()))?;
         // Site::parse's own message quotes the input; the field name and the rule are enough.
         let site = Site::parse(&site_text).map_err(|_| {
             malformed(
@@ -82,6 +99,7 @@ impl TenantCredentials {
             public_key,
             private_key,
             client_id,
+            billing,
         })
     }
 
@@ -95,6 +113,35 @@ impl TenantCredentials {
             self.private_key.clone(),
             self.client_id.clone(),
         )
+    }
+}
+
+/// `billingUrl` and `billingApiKey`: both (an http(s) URL and a key) or neither.
+fn take_billing(
+    object: &mut Map<String, Value>,
+) -> Result<Option<BillingCredentials>, (&'static str, &'static str)> {
+    let present = |object: &Map<String, Value>, field| {
+        object.get(field).is_some_and(|value| !value.is_null())
+    };
+    match (
+        present(object, BILLING_URL),
+        present(object, BILLING_API_KEY),
+    ) {
+        (false, false) => Ok(None),
+        (true, false) => Err((BILLING_API_KEY, "is missing (billingUrl is set)")),
+        (false, true) => Err((BILLING_URL, "is missing (billingApiKey is set)")),
+        (true, true) => {
+            let url_text = take_string(object, BILLING_URL).map_err(|p| (BILLING_URL, p))?;
+            let api_key = take_string(object, BILLING_API_KEY).map_err(|p| (BILLING_API_KEY, p))?;
+            let url = url::Url::parse(&url_text)
+                .ok()
+                .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+                .ok_or((BILLING_URL, "is not an http(s) URL"))?;
+            Ok(Some(BillingCredentials {
+                url,
+                api_key: SecretString::from(api_key),
+            }))
+        }
     }
 }
 
@@ -241,6 +288,51 @@ mod tests {
                 assert!(!text.contains(PUBLIC), "the public key leaked: {text}");
             }
             assert!(!err.is_transient());
+        }
+    }
+
+    #[test]
+    fn a_billing_url_and_key_in_the_secret_become_billing_credentials_with_the_key_redacted() {
+        let mut json = secret(Value::from("na"));
+        json["billingUrl"] = Value::from("https://billing.example.com/api");
+        json["billingApiKey"] = Value::from("BILLING-KEY-77aa ");
+        let creds = TenantCredentials::from_secret_json(NAME, &json.to_string()).unwrap();
+        let billing = creds.billing.as_ref().expect("billing credentials");
+        assert_eq!(billing.url.as_str(), "https://billing.example.com/api");
+        assert_eq!(billing.api_key.expose_secret(), "BILLING-KEY-77aa");
+        assert!(!format!("{creds:?}").contains("BILLING-KEY-77aa"));
+        let without =
+            TenantCredentials::from_secret_json(NAME, &secret(Value::from("na")).to_string())
+                .unwrap();
+        assert!(without.billing.is_none());
+    }
+
+    #[test]
+    fn half_a_billing_connection_or_a_bad_billing_url_is_refused_naming_the_field() {
+        for (extra, field) in [
+            (
+                serde_json::json!({"billingUrl": "https://b.example.com"}),
+                BILLING_API_KEY,
+            ),
+            (
+                serde_json::json!({"billingApiKey": "BILLING-KEY-77aa"}),
+                BILLING_URL,
+            ),
+            (
+                serde_json::json!({"billingUrl": "ftp://b.example.com", "billingApiKey": "BILLING-KEY-77aa"}),
+                BILLING_URL,
+            ),
+        ] {
+            let mut json = secret(Value::from("na"));
+            for (k, v) in extra.as_object().unwrap() {
+                json[k] = v.clone();
+            }
+            let err = TenantCredentials::from_secret_json(NAME, &json.to_string()).unwrap_err();
+            match &err {
+                SecretsError::Malformed { field: f, .. } => assert_eq!(*f, field, "{json}"),
+                other => panic!("{json}: expected Malformed, got {other:?}"),
+            }
+            assert!(!err.to_string().contains("BILLING-KEY-77aa"), "{err}");
         }
     }
 }

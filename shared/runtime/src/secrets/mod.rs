@@ -20,7 +20,7 @@ mod credentials;
 mod manager;
 mod memory;
 
-pub use credentials::{FIELDS, TenantCredentials};
+pub use credentials::{BillingCredentials, FIELDS, TenantCredentials};
 pub use manager::{SecretsCacheStats, SecretsManagerTenantSecrets};
 pub use memory::StaticTenantSecrets;
 

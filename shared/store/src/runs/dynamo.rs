@@ -56,6 +56,8 @@ struct RunItem {
     ended_at: Option<OffsetDateTime>,
     log_entries: u64,
     log_limit: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    planned: Option<u64>,
     ttl: i64,
 }
 
@@ -89,6 +91,7 @@ impl RunStore for DynamoRunStore {
             ended_at: None,
             log_entries: 0,
             log_limit: start.log_limit,
+            planned: start.planned,
             ttl: expires_at.unix_timestamp(),
         };
         let item = serde_dynamo::to_item(&item).map_err(|e| StoreError::Invalid {
@@ -124,6 +127,7 @@ impl RunStore for DynamoRunStore {
             records: 0,
             log_limit: start.log_limit,
             log_truncated: false,
+            planned: start.planned,
             expires_at,
         })
     }
@@ -393,6 +397,7 @@ fn parse_run(tenant: &TenantId, run_id: &RunId, item: Item) -> Result<Run, Store
         records: fixed.log_entries,
         log_limit: fixed.log_limit,
         log_truncated: fixed.log_entries > u64::from(fixed.log_limit),
+        planned: fixed.planned,
     })
 }
 

@@ -56,6 +56,7 @@ impl RunStore for MemoryRunStore {
             records: 0,
             log_limit: start.log_limit,
             log_truncated: false,
+            planned: start.planned,
             expires_at,
         };
         runs.insert(

@@ -250,6 +250,9 @@ pub struct RunStart {
     pub retention: Duration,
     /// How many log entries the run keeps (1..=1 000 000); later records are only counted.
     pub log_limit: u32,
+    /// How many units of work (e.g. accounts) a fanned-out run was planned with, when known: the
+    /// run is finished by whoever completes the last one.
+    pub planned: Option<u64>,
 }
 
 impl RunStart {
@@ -267,7 +270,14 @@ impl RunStart {
             started_at,
             retention: DEFAULT_RETENTION,
             log_limit: DEFAULT_LOG_LIMIT,
+            planned: None,
         }
+    }
+
+    /// The same start, planned with `units` units of work.
+    pub fn with_planned(mut self, units: u64) -> Self {
+        self.planned = Some(units);
+        self
     }
 }
 
@@ -296,6 +306,8 @@ pub struct Run {
     pub log_limit: u32,
     /// Whether records beyond `log_limit` were only counted.
     pub log_truncated: bool,
+    /// The units of work the run was planned with ([`RunStart::planned`]).
+    pub planned: Option<u64>,
     /// When the run and its log expire.
     pub expires_at: OffsetDateTime,
 }

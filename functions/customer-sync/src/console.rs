@@ -1,0 +1,826 @@
+//! The actions a user invokes by hand (Lambda console test events, `aws lambda invoke`, the local
+//! runner): sync a tenant or one account, dry runs, suggestions, link and unlink, test a tenant's
+//! connection, read a run's report and the error report, read and write tenant settings.
+//!
+//! Every answer is JSON; a failure is a `Diagnostic` whose message names the tenant, the record
+//! and what to do. No answer ever holds a key.
+
+use std::collections::HashSet;
+
+use cwsync_billing::AccountQuery;
+use cwsync_connectwise::models::{
+    Company, CompanySite, CompanyStatus, CompanyType, CompanyTypeAssociation, Contact, Country,
+    Currency, Resource, State,
+};
+use cwsync_connectwise::{Client, CwError, Query};
+use cwsync_mapping::customers::{self as map, Suggestion, entity};
+use cwsync_mapping::settings::TenantSettings;
+use cwsync_runtime::HealthReport;
+use cwsync_store::links::SourceRef;
+use cwsync_store::runs::{Outcome, Run, RunLogEntry};
+use cwsync_store::{RunId, StoreError, TenantId};
+use lambda_runtime::Diagnostic;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::jobs::PlannedRun;
+use crate::{CustomerSync, FUNCTION, SyncError, tenant};
+
+/// How many suggestions an account gets unless the event says otherwise.
+pub const DEFAULT_SUGGESTIONS: usize = 3;
+/// Log entries per report page.
+pub const REPORT_PAGE: usize = 500;
+
+/// What a console test event, a schedule or the billing system can ask of this function.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(
+    tag = "action",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum Event {
+    /// Answer that the function is deployed and starts.
+    Health,
+    /// Sync every account of a tenant: plans a run and fans out one job per account.
+    SyncTenant {
+        /// The tenant.
+        tenant: String,
+        /// Plan and report only; write nothing.
+        #[serde(default)]
+        dry_run: bool,
+        /// Only accounts changed since the last run.
+        #[serde(default)]
+        incremental: bool,
+    },
+    /// Sync one account now and answer with its records.
+    SyncAccount {
+        /// The tenant.
+        tenant: String,
+        /// The billing account's id.
+        account_id: String,
+        /// Plan and report only; write nothing.
+        #[serde(default)]
+        dry_run: bool,
+    },
+    /// The billing system says an account changed: queue its sync.
+    AccountChanged {
+        /// The tenant.
+        tenant: String,
+        /// The billing account's id.
+        account_id: String,
+    },
+    /// Candidate companies for unlinked accounts (one account, or all unlinked ones).
+    Suggest {
+        /// The tenant.
+        tenant: String,
+        /// One account only.
+        #[serde(default)]
+        account_id: Option<String>,
+        /// Candidates per account (default [`DEFAULT_SUGGESTIONS`]).
+        #[serde(default)]
+        limit: Option<usize>,
+    },
+    /// Link an account to a chosen existing company.
+    Link {
+        /// The tenant.
+        tenant: String,
+        /// The billing account's id.
+        account_id: String,
+        /// The ConnectWise company's id.
+        company_id: i64,
+    },
+    /// Break an account's link (and its sites' and contacts' links).
+    Unlink {
+        /// The tenant.
+        tenant: String,
+        /// The billing account's id.
+        account_id: String,
+    },
+    /// Check a tenant's credentials, codebase, billing connection and every permission used.
+    TestConnection {
+        /// The tenant.
+        tenant: String,
+    },
+    /// A run's report (the tenant's latest run without `runId`).
+    Report {
+        /// The tenant.
+        tenant: String,
+        /// The run.
+        #[serde(default)]
+        run_id: Option<String>,
+        /// The next page of records, from the previous answer.
+        #[serde(default)]
+        page_token: Option<String>,
+    },
+    /// The tenant's error report: records that keep failing, until fixed.
+    Errors {
+        /// The tenant.
+        tenant: String,
+    },
+    /// The tenant's settings and their version.
+    GetSettings {
+        /// The tenant.
+        tenant: String,
+    },
+    /// Validate and store the tenant's settings.
+    PutSettings {
+        /// The tenant.
+        tenant: String,
+        /// The settings document.
+        settings: Value,
+        /// The version read before editing (absent for the first document).
+        #[serde(default)]
+        expected_version: Option<u64>,
+    },
+}
+
+/// A refused or failed action, as Lambda reports it.
+fn diagnostic(error_type: &str, message: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic {
+        error_type: error_type.to_owned(),
+        error_message: message.to_string(),
+    }
+}
+
+impl From<SyncError> for Diagnostic {
+    fn from(error: SyncError) -> Self {
+        let kind = if error.is_transient() {
+            "SyncRetryLater"
+        } else {
+            "SyncFailed"
+        };
+        diagnostic(kind, error)
+    }
+}
+
+fn tenant_id(tenant: &str) -> Result<TenantId, Diagnostic> {
+    TenantId::parse(tenant).map_err(|e| diagnostic("InvalidEvent", e))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<Value, Diagnostic> {
+    serde_json::to_value(value).map_err(|e| diagnostic("InternalError", e))
+}
+
+impl CustomerSync {
+    /// Handles one console event.
+    pub async fn handle_event(&self, event: Event) -> Result<Value, Diagnostic> {
+        match event {
+            Event::Health => to_json(&HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
+            Event::SyncTenant {
+                tenant,
+                dry_run,
+                incremental,
+            } => {
+                let tenant = tenant_id(&tenant)?;
+                let planned: PlannedRun = self
+                    .plan_tenant_run(&tenant, RunId::new(self.now()), dry_run, incremental)
+                    .await?;
+                to_json(&planned)
+            }
+            Event::SyncAccount {
+                tenant,
+                account_id,
+                dry_run,
+            } => {
+                let tenant = tenant_id(&tenant)?;
+                let run_id = RunId::new(self.now());
+                let result =
+                    Box::pin(self.sync_account_now(&tenant, &run_id, dry_run, &account_id)).await?;
+                to_json(&json!({"runId": run_id.as_str(), "dryRun": dry_run, "result": result}))
+            }
+            Event::AccountChanged { tenant, account_id } => {
+                let tenant = tenant_id(&tenant)?;
+                self.queue_account(&tenant, &account_id).await
+            }
+            Event::Suggest {
+                tenant,
+                account_id,
+                limit,
+            } => {
+                let tenant = tenant_id(&tenant)?;
+                let suggestions = self
+                    .suggestions(&tenant, account_id.map(|id| vec![id]), limit)
+                    .await?;
+                to_json(&json!({ "suggestions": suggestions }))
+            }
+            Event::Link {
+                tenant,
+                account_id,
+                company_id,
+            } => {
+                let tenant = tenant_id(&tenant)?;
+                self.link(&tenant, &account_id, company_id).await
+            }
+            Event::Unlink { tenant, account_id } => {
+                let tenant = tenant_id(&tenant)?;
+                self.unlink(&tenant, &account_id).await
+            }
+            Event::TestConnection { tenant } => {
+                let tenant = tenant_id(&tenant)?;
+                to_json(&self.test_connection(&tenant).await)
+            }
+            Event::Report {
+                tenant,
+                run_id,
+                page_token,
+            } => {
+                let tenant = tenant_id(&tenant)?;
+                self.report(&tenant, run_id, page_token).await
+            }
+            Event::Errors { tenant } => {
+                let tenant = tenant_id(&tenant)?;
+                let settings = tenant::settings(&self.deps, &tenant).await?;
+                let errors = self
+                    .deps
+                    .stores
+                    .ledger
+                    .report(&tenant, settings.error_attempts, self.now())
+                    .await
+                    .map_err(SyncError::from)?;
+                let errors: Vec<ReportError> = errors.iter().map(ReportError::from).collect();
+                to_json(&json!({ "errors": errors }))
+            }
+            Event::GetSettings { tenant } => {
+                let tenant = tenant_id(&tenant)?;
+                let stored = self
+                    .deps
+                    .stores
+                    .settings
+                    .get(&tenant)
+                    .await
+                    .map_err(SyncError::from)?;
+                match stored {
+                    Some(versioned) => {
+                        to_json(&json!({"version": versioned.version, "settings": versioned.value}))
+                    }
+                    None => {
+                        to_json(&json!({"version": null, "settings": TenantSettings::default()}))
+                    }
+                }
+            }
+            Event::PutSettings {
+                tenant,
+                settings,
+                expected_version,
+            } => {
+                let tenant = tenant_id(&tenant)?;
+                let parsed = TenantSettings::parse(&settings.to_string())
+                    .map_err(|e| diagnostic("InvalidSettings", e))?;
+                if let Err(problems) = parsed.validate() {
+                    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                    return Err(diagnostic("InvalidSettings", text.join("; ")));
+                }
+                let version = self
+                    .deps
+                    .stores
+                    .settings
+                    .put(&tenant, &parsed, expected_version)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Conflict { .. } => diagnostic("SettingsConflict", e),
+                        other => Diagnostic::from(SyncError::from(other)),
+                    })?;
+                to_json(&json!({ "version": version }))
+            }
+        }
+    }
+
+    async fn queue_account(
+        &self,
+        tenant: &TenantId,
+        account_id: &str,
+    ) -> Result<Value, Diagnostic> {
+        let run_id = RunId::new(self.now());
+        let job = cwsync_queue::Job::new(
+            cwsync_queue::JobKind::CustomerSyncAccount,
+            tenant.as_str(),
+            run_id.as_str(),
+            false,
+            json!({ "accountId": account_id }),
+        )
+        .map_err(|e| diagnostic("InvalidEvent", e))?;
+        let queue = self
+            .deps
+            .queues
+            .get(cwsync_runtime::Queue::Customer)
+            .map_err(|e| diagnostic("NotConfigured", e))?;
+        queue
+            .send_batch(std::slice::from_ref(&job))
+            .await
+            .and_then(|report| report.ensure_all_sent())
+            .map_err(|e| diagnostic("SyncRetryLater", e))?;
+        to_json(&json!({"queued": true, "runId": run_id.as_str(), "accountId": account_id}))
+    }
+
+    /// Suggestions for the given accounts, or for every unlinked account.
+    pub async fn suggestions(
+        &self,
+        tenant: &TenantId,
+        account_ids: Option<Vec<String>>,
+        limit: Option<usize>,
+    ) -> Result<Vec<AccountSuggestions>, SyncError> {
+        let clients = self.clients(tenant).await?;
+        let accounts = clients
+            .billing
+            .list_accounts(&AccountQuery {
+                ids: account_ids,
+                ..AccountQuery::default()
+            })
+            .await
+            .map_err(|e| SyncError::billing("reading the billing accounts", e))?;
+        let ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
+        let links = self
+            .deps
+            .stores
+            .links
+            .get_many(tenant, entity::COMPANY, &ids)
+            .await?;
+        let unlinked: Vec<_> = accounts
+            .iter()
+            .filter(|a| {
+                links
+                    .get(&a.id)
+                    .is_none_or(|l| l.state != cwsync_store::links::LinkState::Linked)
+            })
+            .collect();
+        if unlinked.is_empty() {
+            return Ok(Vec::new());
+        }
+        let companies = all_companies(&clients.cw).await?;
+        let limit = limit.unwrap_or(DEFAULT_SUGGESTIONS).clamp(1, 50);
+        Ok(unlinked
+            .into_iter()
+            .map(|account| AccountSuggestions {
+                account_id: account.id.clone(),
+                code: account.code.clone(),
+                name: account.name.clone(),
+                candidates: map::suggest_companies(account, &companies, limit),
+            })
+            .collect())
+    }
+
+    async fn link(
+        &self,
+        tenant: &TenantId,
+        account_id: &str,
+        company_id: i64,
+    ) -> Result<Value, Diagnostic> {
+        let clients = self.clients(tenant).await?;
+        let account = clients.billing.get_account(account_id).await.map_err(|e| {
+            Diagnostic::from(SyncError::billing(
+                format!("reading billing account {account_id}"),
+                e,
+            ))
+        })?;
+        let company: Company = clients
+            .cw
+            .get(&format!("{}/{company_id}", Company::PATH))
+            .await
+            .map_err(|e| match e {
+                CwError::NotFound { .. } => diagnostic(
+                    "NotFound",
+                    format!("ConnectWise company {company_id} does not exist"),
+                ),
+                other => Diagnostic::from(SyncError::connectwise("reading the company", other)),
+            })?;
+        if company.deleted_flag == Some(true) {
+            return Err(diagnostic(
+                "InvalidEvent",
+                format!("ConnectWise company {company_id} is deleted"),
+            ));
+        }
+        let link = self
+            .deps
+            .stores
+            .links
+            .link_existing(
+                tenant,
+                SourceRef::new(entity::COMPANY, account_id),
+                entity::COMPANY,
+                company_id,
+                &map::fingerprint(&account),
+                self.now(),
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => diagnostic("LinkConflict", e),
+                other => Diagnostic::from(SyncError::from(other)),
+            })?;
+        let update = cwsync_billing::models::AccountUpdate {
+            connect_wise_company_id: Some(company_id),
+            ..Default::default()
+        };
+        clients
+            .billing
+            .update_account(account_id, &update)
+            .await
+            .map_err(|e| Diagnostic::from(SyncError::billing("writing back the link", e)))?;
+        to_json(&json!({
+            "accountId": account_id,
+            "companyId": link.cw_id,
+            "identifier": company.identifier,
+            "name": company.name,
+            "linked": true,
+        }))
+    }
+
+    async fn unlink(&self, tenant: &TenantId, account_id: &str) -> Result<Value, Diagnostic> {
+        let links = &self.deps.stores.links;
+        let mut removed = Vec::new();
+        let store = |e: StoreError| Diagnostic::from(SyncError::from(e));
+        if let Some(link) = links
+            .unlink(tenant, SourceRef::new(entity::COMPANY, account_id))
+            .await
+            .map_err(store)?
+        {
+            removed.push(json!({"entity": entity::COMPANY, "recordId": account_id, "connectWiseId": link.cw_id}));
+        }
+        // The account's sites and contacts were linked inside the old company: unlink them too.
+        let clients = self.clients(tenant).await?;
+        match clients.billing.get_account(account_id).await {
+            Ok(account) => {
+                for (kind, id) in account
+                    .sites
+                    .iter()
+                    .map(|s| (entity::SITE, &s.id))
+                    .chain(account.contacts.iter().map(|c| (entity::CONTACT, &c.id)))
+                {
+                    if let Some(link) = links
+                        .unlink(tenant, SourceRef::new(kind, id))
+                        .await
+                        .map_err(store)?
+                    {
+                        removed.push(
+                            json!({"entity": kind, "recordId": id, "connectWiseId": link.cw_id}),
+                        );
+                    }
+                }
+            }
+            Err(cwsync_billing::BillingError::NotFound { .. }) => {}
+            Err(e) => {
+                return Err(
+                    SyncError::billing(format!("reading billing account {account_id}"), e).into(),
+                );
+            }
+        }
+        to_json(&json!({"accountId": account_id, "unlinked": removed}))
+    }
+
+    /// A run's report: the run, a page of its records, the error report and suggestions for the
+    /// accounts that could not be matched or would be created.
+    async fn report(
+        &self,
+        tenant: &TenantId,
+        run_id: Option<String>,
+        page_token: Option<String>,
+    ) -> Result<Value, Diagnostic> {
+        let runs = &self.deps.stores.runs;
+        let store = |e: StoreError| Diagnostic::from(SyncError::from(e));
+        let run: Run = match run_id {
+            Some(id) => {
+                let id = RunId::parse(id).map_err(|e| diagnostic("InvalidEvent", e))?;
+                runs.get(tenant, &id).await.map_err(store)?.ok_or_else(|| {
+                    diagnostic("NotFound", format!("tenant {tenant} has no run {id}"))
+                })?
+            }
+            None => runs
+                .list(tenant, 1)
+                .await
+                .map_err(store)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    diagnostic("NotFound", format!("tenant {tenant} has no runs yet"))
+                })?,
+        };
+        let page = runs
+            .log_page(tenant, &run.run_id, page_token.as_deref(), REPORT_PAGE)
+            .await
+            .map_err(store)?;
+        let settings = tenant::settings(&self.deps, tenant).await?;
+        let errors = self
+            .deps
+            .stores
+            .ledger
+            .report(tenant, settings.error_attempts, self.now())
+            .await
+            .map_err(store)?;
+        let unmatched: Vec<String> = page
+            .entries
+            .iter()
+            .filter(|e| needs_suggestion(e))
+            .map(|e| e.record_id.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let suggestions = if unmatched.is_empty() {
+            Vec::new()
+        } else {
+            self.suggestions(tenant, Some(unmatched), None).await?
+        };
+        to_json(&json!({
+            "run": RunSummary::from(&run),
+            "records": page.entries.iter().map(ReportRecord::from).collect::<Vec<_>>(),
+            "nextPageToken": page.next_page_token,
+            "errors": errors.iter().map(ReportError::from).collect::<Vec<_>>(),
+            "suggestions": suggestions,
+        }))
+    }
+
+    /// Checks the tenant's connection: secret, codebase, system info, every permission the
+    /// customer sync uses, and the billing system.
+    pub async fn test_connection(&self, tenant: &TenantId) -> ConnectionReport {
+        let mut report = ConnectionReport {
+            tenant: tenant.to_string(),
+            ok: false,
+            connect_wise: None,
+            codebase: None,
+            permissions: Vec::new(),
+            billing: None,
+        };
+        let clients = match self.clients(tenant).await {
+            Ok(clients) => clients,
+            Err(error) => {
+                report.connect_wise = Some(error.to_string());
+                return report;
+            }
+        };
+        report.codebase = Some(clients.cw.codebase().to_owned());
+        match clients
+            .cw
+            .get::<Value>(cwsync_connectwise::models::SystemInfo::PATH)
+            .await
+        {
+            Ok(_) => report.connect_wise = Some("connected".to_owned()),
+            Err(error) => {
+                report.connect_wise = Some(error.to_string());
+                return report;
+            }
+        }
+        report.permissions = probe_permissions(&clients.cw).await;
+        report.billing = Some(
+            match clients
+                .billing
+                .list_accounts_page(
+                    &AccountQuery {
+                        page_size: Some(1),
+                        ..AccountQuery::default()
+                    },
+                    None,
+                )
+                .await
+            {
+                Ok(_) => "connected".to_owned(),
+                Err(error) => error.to_string(),
+            },
+        );
+        report.ok = report.permissions.iter().all(|p| p.granted)
+            && report.billing.as_deref() == Some("connected");
+        report
+    }
+}
+
+/// Whether a run record is an account the user may want to match by hand.
+fn needs_suggestion(entry: &RunLogEntry) -> bool {
+    entry.entity == entity::COMPANY
+        && ((entry.outcome == Outcome::Failed && entry.detail.contains("ambiguous"))
+            || (entry.outcome == Outcome::Created && entry.detail.starts_with("would create")))
+}
+
+/// Every company, light: id, identifier, name and the deleted flag.
+async fn all_companies(cw: &Client) -> Result<Vec<Company>, SyncError> {
+    let query = Query::new().fields(["id", "identifier", "name", "deletedFlag"]);
+    cw.list_all(Company::PATH, &query)
+        .await
+        .map_err(|e| SyncError::connectwise("reading the ConnectWise companies", e))
+}
+
+/// Candidates for one account.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSuggestions {
+    /// The billing account.
+    pub account_id: String,
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Ranked candidates, best first.
+    pub candidates: Vec<Suggestion>,
+}
+
+/// One record of a run, as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportRecord<'a> {
+    entity: &'a str,
+    record_id: &'a str,
+    outcome: Outcome,
+    detail: &'a str,
+}
+
+impl<'a> From<&'a RunLogEntry> for ReportRecord<'a> {
+    fn from(entry: &'a RunLogEntry) -> Self {
+        ReportRecord {
+            entity: &entry.entity,
+            record_id: &entry.record_id,
+            outcome: entry.outcome,
+            detail: &entry.detail,
+        }
+    }
+}
+
+/// A record that keeps failing, as the error report shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportError<'a> {
+    entity: &'a str,
+    record_id: &'a str,
+    attempts: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    first_seen: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    last_seen: time::OffsetDateTime,
+    last_error: &'a str,
+}
+
+impl<'a> From<&'a cwsync_store::ledger::LedgerEntry> for ReportError<'a> {
+    fn from(entry: &'a cwsync_store::ledger::LedgerEntry) -> Self {
+        ReportError {
+            entity: &entry.kind,
+            record_id: &entry.record_id,
+            attempts: entry.attempts,
+            first_seen: entry.first_seen,
+            last_seen: entry.last_seen,
+            last_error: &entry.last_error,
+        }
+    }
+}
+
+/// A run, as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunSummary {
+    run_id: String,
+    job_kind: String,
+    dry_run: bool,
+    status: cwsync_store::runs::RunStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    started_at: time::OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    ended_at: Option<time::OffsetDateTime>,
+    planned: Option<u64>,
+    records: u64,
+    log_truncated: bool,
+    counts: std::collections::BTreeMap<String, cwsync_store::runs::Counts>,
+}
+
+impl From<&Run> for RunSummary {
+    fn from(run: &Run) -> Self {
+        RunSummary {
+            run_id: run.run_id.to_string(),
+            job_kind: run.job_kind.clone(),
+            dry_run: run.dry_run,
+            status: run.status,
+            started_at: run.started_at,
+            ended_at: run.ended_at,
+            planned: run.planned,
+            records: run.records,
+            log_truncated: run.log_truncated,
+            counts: run.counts.clone(),
+        }
+    }
+}
+
+/// What `test-connection` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionReport {
+    /// The tenant.
+    pub tenant: String,
+    /// Everything works.
+    pub ok: bool,
+    /// `connected`, or why not (secret, keys, host).
+    pub connect_wise: Option<String>,
+    /// The codebase ConnectWise answered.
+    pub codebase: Option<String>,
+    /// One line per operation the customer sync uses.
+    pub permissions: Vec<Permission>,
+    /// `connected`, or why not.
+    pub billing: Option<String>,
+}
+
+/// Whether the API member may do one operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Permission {
+    /// `GET /company/companies`.
+    pub operation: String,
+    /// Granted (or not refused: a 400 or 404 means the role allowed the call).
+    pub granted: bool,
+    /// What to do when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// Every operation the customer sync uses, probed without changing anything: reads with
+/// `pageSize=1`, writes with bodies ConnectWise must refuse (an empty object, a patch of record
+/// 0), so a 403 means the role lacks the permission and a 400 or 404 means it has it.
+async fn probe_permissions(cw: &Client) -> Vec<Permission> {
+    let one = Query::new().page_size(1);
+    let mut probes = Vec::new();
+    for path in [
+        Company::PATH,
+        Contact::PATH,
+        State::PATH,
+        Country::PATH,
+        CompanyType::PATH,
+        CompanyStatus::PATH,
+        Currency::PATH,
+    ] {
+        let result = cw.list_page::<Value>(path, &one, 1).await.map(|_| ());
+        probes.push(permission(format!("GET {path}"), result));
+    }
+    let sites = CompanySite::path(0);
+    let result = cw.list_page::<Value>(&sites, &one, 1).await.map(|_| ());
+    probes.push(permission(
+        "GET /company/companies/{id}/sites".to_owned(),
+        result,
+    ));
+    // Bodies that can never be created: no identifier or name, or a parent that doesn't exist.
+    for (label, path, body) in [
+        (
+            "POST /company/companies",
+            Company::PATH.to_owned(),
+            json!({}),
+        ),
+        (
+            "POST /company/contacts",
+            Contact::PATH.to_owned(),
+            json!({"company": {"id": 0}}),
+        ),
+        (
+            "POST /company/companies/{id}/sites",
+            sites.clone(),
+            json!({}),
+        ),
+        (
+            "POST /company/companies/{id}/typeAssociations",
+            CompanyTypeAssociation::path_for_company(0),
+            json!({}),
+        ),
+    ] {
+        let result = cw.create::<Value, Value>(&path, &body).await.map(|_| ());
+        probes.push(permission(label.to_owned(), result));
+    }
+    for (label, path) in [
+        (
+            "PATCH /company/companies/{id}",
+            format!("{}/0", Company::PATH),
+        ),
+        (
+            "PATCH /company/contacts/{id}",
+            format!("{}/0", Contact::PATH),
+        ),
+        (
+            "PATCH /company/companies/{id}/sites/{id}",
+            format!("{sites}/0"),
+        ),
+    ] {
+        let result = cw
+            .patch::<Value>(&path, &[cwsync_connectwise::PatchOp::replace("name", "x")])
+            .await
+            .map(|_| ());
+        probes.push(permission(label.to_owned(), result));
+    }
+    probes
+}
+
+fn permission(operation: String, result: Result<(), CwError>) -> Permission {
+    match result {
+        Ok(())
+        | Err(
+            CwError::Validation { .. }
+            | CwError::BadRequest { .. }
+            | CwError::NotFound { .. }
+            | CwError::AlreadyExists { .. },
+        ) => Permission {
+            operation,
+            granted: true,
+            fix: None,
+        },
+        Err(CwError::Forbidden { .. }) => Permission {
+            fix: Some(format!(
+                "grant {operation} to the API member's security role in ConnectWise (System > Security Roles)"
+            )),
+            operation,
+            granted: false,
+        },
+        Err(other) => Permission {
+            operation,
+            granted: false,
+            fix: Some(format!("could not be checked: {other}")),
+        },
+    }
+}

@@ -1,0 +1,1367 @@
+//! The customer sync of a set of billing accounts: each account's company, then its sites and
+//! contacts, then the fields that flow back to the billing system.
+//!
+//! Reads are batched across the accounts given: one look-up of the linked companies by id, one of
+//! the candidates for unlinked accounts by identifier and one by account number, one of all their
+//! contacts, and the sites of each company that has billing sites. Writes carry only what changed:
+//! an unchanged account costs no write at all.
+//!
+//! Never a duplicate: a record is created only after matching found nothing and a claim on its
+//! link was won (`cwsync_store::links`); a create whose outcome is unknown is settled by looking
+//! the record up by its natural key, never by creating again. A problem of one record (a value
+//! ConnectWise would refuse, an ambiguous match, a 400 from ConnectWise) is that record's
+//! `failed` outcome, with a reason naming the record and the field; the other records go on.
+//! Errors no record explains (throttling, outages, refused keys) stop the job as a [`SyncError`]
+//! so it is retried.
+//!
+//! In a dry run everything is read and planned and nothing is written anywhere: not to
+//! ConnectWise, not to the billing system, not to the links.
+
+use std::collections::{HashMap, HashSet};
+
+use cwsync_billing::models::{Account, AccountUpdate, Contact as BillingContact, Site};
+use cwsync_billing::{BillingClient, BillingError};
+use cwsync_connectwise::models::{
+    Company, CompanySite, CompanyTypeAssociation, Contact, Reference, Resource,
+};
+use cwsync_connectwise::{Client, Condition, CwError, PatchOp, Query};
+use cwsync_mapping::customers::{
+    self as map, CompanyMatch, CustomerReference, RecordProblem, RelatedCompanies, entity,
+};
+use cwsync_mapping::settings::TenantSettings;
+use cwsync_store::links::{ClaimOutcome, Link, LinkState, LinkStore, SourceRef};
+use cwsync_store::runs::Outcome;
+use cwsync_store::{StoreError, TenantId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::SyncError;
+
+/// The entity of run records about the billing side (write-backs of ConnectWise-owned fields).
+pub const BILLING_ACCOUNT: &str = "billing-account";
+
+/// What one record's sync came to: one line of the run report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordResult {
+    /// `company`, `site`, `contact` or `billing-account`.
+    pub entity: String,
+    /// The billing record's id.
+    pub record_id: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The changed fields, or why it failed or was skipped.
+    pub detail: String,
+    /// The ConnectWise record's id, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_wise_id: Option<i64>,
+    /// A fingerprint of the billing record, for the error ledger.
+    #[serde(skip)]
+    pub source_fingerprint: String,
+}
+
+/// The results of one account: its company first, then sites, contacts and write-backs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountResult {
+    /// The billing account's id.
+    pub account_id: String,
+    /// One result per record touched.
+    pub records: Vec<RecordResult>,
+}
+
+impl AccountResult {
+    /// The company's result (the first record).
+    pub fn company(&self) -> Option<&RecordResult> {
+        self.records.iter().find(|r| r.entity == entity::COMPANY)
+    }
+}
+
+/// What a sync runs against.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The tenant.
+    pub tenant: &'a TenantId,
+    /// Plan only.
+    pub dry_run: bool,
+    /// The tenant's settings.
+    pub settings: &'a TenantSettings,
+    /// ConnectWise reference data of the run.
+    pub reference: &'a CustomerReference,
+    /// The tenant's ConnectWise.
+    pub cw: &'a Client,
+    /// The tenant's billing system.
+    pub billing: &'a BillingClient,
+    /// The links.
+    pub links: &'a dyn LinkStore,
+    /// When the sync runs.
+    pub now: OffsetDateTime,
+}
+
+/// Why an account was left alone by the tenant's filters, if it was.
+pub fn filtered_out(account: &Account, settings: &TenantSettings) -> Option<String> {
+    let filter = &settings.customer_filter;
+    if filter.respect_opt_out && !account.sync_to_connect_wise {
+        return Some("the account opted out of the sync (syncToConnectWise is false)".to_owned());
+    }
+    let checks = [
+        (
+            "customer type",
+            &filter.customer_types,
+            &account.customer_type,
+        ),
+        (
+            "contract type",
+            &filter.contract_types,
+            &account.contract_type,
+        ),
+        ("branch", &filter.branches, &account.branch),
+    ];
+    checks.into_iter().find_map(|(what, rule, value)| {
+        (!rule.allows(value.as_deref())).then(|| match value {
+            Some(value) => format!("filtered out by the tenant's {what} filter ({what} {value:?})"),
+            None => format!("filtered out: the tenant's {what} filter requires a {what}"),
+        })
+    })
+}
+
+/// The result of an account the filters left alone.
+pub fn skipped(account: &Account, reason: String) -> AccountResult {
+    AccountResult {
+        account_id: account.id.clone(),
+        records: vec![RecordResult {
+            entity: entity::COMPANY.to_owned(),
+            record_id: account.id.clone(),
+            outcome: Outcome::Skipped,
+            detail: reason,
+            connect_wise_id: account.connect_wise_company_id,
+            source_fingerprint: map::fingerprint(account),
+        }],
+    }
+}
+
+/// Syncs `accounts` (all of one tenant). Accounts the filters exclude come back as skipped.
+pub async fn sync_accounts(
+    scope: Scope<'_>,
+    accounts: &[Account],
+) -> Result<Vec<AccountResult>, SyncError> {
+    let mut results = Vec::with_capacity(accounts.len());
+    let mut selected = Vec::new();
+    for account in accounts {
+        match filtered_out(account, scope.settings) {
+            Some(reason) => results.push(skipped(account, reason)),
+            None => selected.push(account),
+        }
+    }
+    if selected.is_empty() {
+        return Ok(results);
+    }
+    let mut batch = Box::pin(Batch::read(scope, &selected)).await?;
+    for account in selected {
+        results.push(Box::pin(batch.sync_account(scope, account)).await?);
+    }
+    Ok(results)
+}
+
+/// What the batched reads brought, and what the accounts of the batch changed so far.
+#[derive(Debug, Default)]
+struct Batch {
+    /// Company links of the accounts and of the accounts they point at, by billing id.
+    company_links: HashMap<String, Link>,
+    /// Linked companies, by id.
+    companies: HashMap<i64, Company>,
+    /// Candidates for unlinked accounts (identifier or account number among their codes).
+    candidates: Vec<Company>,
+    /// Site links by billing site id.
+    site_links: HashMap<String, Link>,
+    /// Contact links by billing contact id.
+    contact_links: HashMap<String, Link>,
+    /// Contacts of the batch's companies, by company id.
+    contacts: HashMap<i64, Vec<Contact>>,
+    /// Companies whose contacts were read.
+    contacts_read: HashSet<i64>,
+}
+
+impl Batch {
+    async fn read(scope: Scope<'_>, accounts: &[&Account]) -> Result<Batch, SyncError> {
+        let tenant = scope.tenant;
+        let mut ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
+        ids.extend(
+            accounts
+                .iter()
+                .flat_map(|a| [&a.parent_account_id, &a.bill_to_account_id])
+                .flatten()
+                .cloned(),
+        );
+        let company_links = scope.links.get_many(tenant, entity::COMPANY, &ids).await?;
+        let linked_ids: Vec<i64> = accounts
+            .iter()
+            .filter_map(|a| company_links.get(&a.id))
+            .filter(|l| l.state == LinkState::Linked)
+            .filter_map(|l| l.cw_id)
+            .collect();
+        let codes: Vec<String> = accounts
+            .iter()
+            .filter(|a| {
+                company_links
+                    .get(&a.id)
+                    .is_none_or(|l| l.state != LinkState::Linked)
+            })
+            .map(|a| a.code.trim().to_owned())
+            .filter(|code| !code.is_empty())
+            .collect();
+        let cw = scope.cw;
+        let query = Query::new();
+        let reading = "reading ConnectWise companies";
+        let (linked, by_identifier, by_account_number) = tokio::try_join!(
+            async {
+                cw.list_by_ids::<Company, _>(Company::PATH, "id", linked_ids, &query)
+                    .await
+                    .map_err(|e| SyncError::connectwise(reading, e))
+            },
+            async {
+                cw.list_by_ids::<Company, _>(Company::PATH, "identifier", codes.clone(), &query)
+                    .await
+                    .map_err(|e| SyncError::connectwise(reading, e))
+            },
+            async {
+                cw.list_by_ids::<Company, _>(Company::PATH, "accountNumber", codes.clone(), &query)
+                    .await
+                    .map_err(|e| SyncError::connectwise(reading, e))
+            },
+        )?;
+        let mut candidates = by_identifier;
+        let seen: HashSet<Option<i64>> = candidates.iter().map(|c| c.id).collect();
+        candidates.extend(
+            by_account_number
+                .into_iter()
+                .filter(|c| !seen.contains(&c.id)),
+        );
+        let site_ids: Vec<String> = accounts
+            .iter()
+            .flat_map(|a| a.sites.iter().map(|s| s.id.clone()))
+            .collect();
+        let contact_ids: Vec<String> = accounts
+            .iter()
+            .flat_map(|a| a.contacts.iter().map(|c| c.id.clone()))
+            .collect();
+        let site_links = scope
+            .links
+            .get_many(tenant, entity::SITE, &site_ids)
+            .await?;
+        let contact_links = scope
+            .links
+            .get_many(tenant, entity::CONTACT, &contact_ids)
+            .await?;
+        let mut batch = Batch {
+            company_links,
+            companies: linked
+                .into_iter()
+                .filter_map(|c| Some((c.id?, c)))
+                .collect(),
+            candidates,
+            site_links,
+            contact_links,
+            ..Batch::default()
+        };
+        // Contacts of every linked company with billing contacts, in one look-up.
+        let with_contacts: Vec<i64> = accounts
+            .iter()
+            .filter(|a| !a.contacts.is_empty())
+            .filter_map(|a| batch.linked_company_id(&a.id))
+            .collect();
+        batch.read_contacts(cw, with_contacts).await?;
+        Ok(batch)
+    }
+
+    fn linked_company_id(&self, account_id: &str) -> Option<i64> {
+        self.company_links
+            .get(account_id)
+            .filter(|l| l.state == LinkState::Linked)
+            .and_then(|l| l.cw_id)
+    }
+
+    async fn read_contacts(&mut self, cw: &Client, company_ids: Vec<i64>) -> Result<(), SyncError> {
+        let wanted: Vec<i64> = company_ids
+            .into_iter()
+            .filter(|id| !self.contacts_read.contains(id))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let contacts = cw
+            .list_by_ids::<Contact, _>(Contact::PATH, "company/id", wanted.clone(), &Query::new())
+            .await
+            .map_err(|e| SyncError::connectwise("reading ConnectWise contacts", e))?;
+        self.contacts_read.extend(wanted);
+        for contact in contacts {
+            if let Some(company_id) = contact.company.as_ref().and_then(|c| c.id) {
+                self.contacts.entry(company_id).or_default().push(contact);
+            }
+        }
+        Ok(())
+    }
+
+    async fn sync_account(
+        &mut self,
+        scope: Scope<'_>,
+        account: &Account,
+    ) -> Result<AccountResult, SyncError> {
+        let mut records = Vec::new();
+        let company = Box::pin(self.sync_company(scope, account, &mut records)).await?;
+        if let Some(company) = company
+            && let Some(company_id) = company.id
+        {
+            let mut written_back = AccountUpdate::default();
+            if !account.sites.is_empty() {
+                Box::pin(self.sync_sites(scope, account, company_id, &mut records)).await?;
+            }
+            if !account.contacts.is_empty() {
+                self.read_contacts(scope.cw, vec![company_id]).await?;
+                Box::pin(self.sync_contacts(scope, account, company_id, &mut records)).await?;
+            }
+            let pulled = map::plan_account_pull(account, &company, scope.reference, scope.settings);
+            if !pulled.is_empty() {
+                written_back = pulled;
+            }
+            if account.connect_wise_company_id != Some(company_id) {
+                written_back.connect_wise_company_id = Some(company_id);
+            }
+            write_back_account(scope, account, written_back, &mut records).await?;
+        }
+        Ok(AccountResult {
+            account_id: account.id.clone(),
+            records,
+        })
+    }
+
+    /// The account's company after the sync (`None` when it failed or is ambiguous).
+    async fn sync_company(
+        &mut self,
+        scope: Scope<'_>,
+        account: &Account,
+        records: &mut Vec<RecordResult>,
+    ) -> Result<Option<Company>, SyncError> {
+        let record = Recorder::new(entity::COMPANY, &account.id, map::fingerprint(account));
+        let related = RelatedCompanies {
+            parent: account
+                .parent_account_id
+                .as_deref()
+                .and_then(|id| self.linked_company_id(id)),
+            bill_to: account
+                .bill_to_account_id
+                .as_deref()
+                .and_then(|id| self.linked_company_id(id)),
+        };
+        let desired = match map::desired_company(account, scope.reference, &related) {
+            Ok(desired) => desired,
+            Err(problems) => {
+                records.push(record.problems(&problems));
+                return Ok(None);
+            }
+        };
+        let fingerprint = map::fingerprint(&desired);
+        let source = SourceRef::new(entity::COMPANY, &account.id);
+        let link = self.company_links.get(&account.id).cloned();
+        if let Some(link) = link.filter(|l| l.state == LinkState::Linked) {
+            let Some(cw_id) = link.cw_id else {
+                records
+                    .push(record.failed("its link has no ConnectWise id; unlink and sync again"));
+                return Ok(None);
+            };
+            let Some(current) = self.companies.get(&cw_id).cloned() else {
+                records.push(record.failed(format!(
+                    "the linked ConnectWise company {cw_id} no longer exists (deleted?); unlink the account to create or match it again"
+                )).with_id(cw_id));
+                return Ok(None);
+            };
+            let (company, changed) =
+                update_company(scope, &current, &desired, &record, records).await?;
+            let Some(company) = company else {
+                return Ok(None);
+            };
+            if !scope.dry_run && link.fingerprint.as_deref() != Some(fingerprint.as_str()) {
+                scope
+                    .links
+                    .record_sync(scope.tenant, source, &fingerprint, scope.now)
+                    .await?;
+            }
+            records.push(
+                record
+                    .changed(Outcome::Updated, changed, scope.dry_run)
+                    .with_id(cw_id),
+            );
+            return Ok(Some(company));
+        }
+
+        // Unlinked (or a pending claim): match before anything is created.
+        match map::match_company(&account.code, &self.candidates) {
+            CompanyMatch::Ambiguous(ids) => {
+                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+                records.push(record.failed(format!(
+                    "code: ambiguous: ConnectWise companies {} all have identifier or account number {:?}; link the right one with the link action",
+                    ids.join(", "),
+                    account.code.trim()
+                )));
+                Ok(None)
+            }
+            CompanyMatch::Unique(cw_id) => {
+                let Some(current) = self
+                    .candidates
+                    .iter()
+                    .find(|c| c.id == Some(cw_id))
+                    .cloned()
+                else {
+                    return Ok(None);
+                };
+                if !scope.dry_run {
+                    match scope
+                        .links
+                        .link_existing(
+                            scope.tenant,
+                            source,
+                            entity::COMPANY,
+                            cw_id,
+                            &fingerprint,
+                            scope.now,
+                        )
+                        .await
+                    {
+                        Ok(link) => {
+                            self.company_links.insert(account.id.clone(), link);
+                        }
+                        Err(StoreError::Conflict { reason, .. }) => {
+                            records.push(record.failed(format!(
+                                "matched ConnectWise company {cw_id}, but it can't be linked: {reason}"
+                            )).with_id(cw_id));
+                            return Ok(None);
+                        }
+                        Err(error) => return Err(error.into()),
+                    }
+                }
+                let (company, changed) =
+                    update_company(scope, &current, &desired, &record, records).await?;
+                let Some(company) = company else {
+                    return Ok(None);
+                };
+                self.companies.insert(cw_id, company.clone());
+                let how = format!(
+                    "{} existing company {cw_id} by identifier or account number",
+                    if scope.dry_run {
+                        "would link"
+                    } else {
+                        "linked"
+                    }
+                );
+                let detail = if changed.is_empty() {
+                    how
+                } else {
+                    format!("{how}; {}", describe_change(&changed, scope.dry_run))
+                };
+                records.push(record.with_detail(Outcome::Linked, detail).with_id(cw_id));
+                Ok(Some(company))
+            }
+            CompanyMatch::NoMatch => {
+                if scope.dry_run {
+                    records.push(
+                        record.with_detail(Outcome::Created, "would create the company".to_owned()),
+                    );
+                    return Ok(None);
+                }
+                let created = Box::pin(self.create_company(
+                    scope,
+                    account,
+                    &desired,
+                    &fingerprint,
+                    &record,
+                    records,
+                ))
+                .await?;
+                if let Some(company) = &created
+                    && let Some(id) = company.id
+                {
+                    self.companies.insert(id, company.clone());
+                    // A new company has no contacts yet: nothing to read for it.
+                    self.contacts_read.insert(id);
+                }
+                Ok(created)
+            }
+        }
+    }
+
+    /// Claim, then create (or heal a stale claim by natural key), then complete the link.
+    async fn create_company(
+        &mut self,
+        scope: Scope<'_>,
+        account: &Account,
+        desired: &Company,
+        fingerprint: &str,
+        record: &Recorder,
+        records: &mut Vec<RecordResult>,
+    ) -> Result<Option<Company>, SyncError> {
+        let source = SourceRef::new(entity::COMPANY, &account.id);
+        let claim = match scope
+            .links
+            .claim(scope.tenant, source, entity::COMPANY, scope.now)
+            .await?
+        {
+            ClaimOutcome::Won(claim) => claim,
+            ClaimOutcome::AlreadyLinked(link) => {
+                // Another worker linked it a moment ago: its company is the one.
+                let Some(cw_id) = link.cw_id else {
+                    return Ok(None);
+                };
+                let company = get_company(scope.cw, cw_id).await?;
+                records.push(
+                    record
+                        .with_detail(
+                            Outcome::Unchanged,
+                            format!("linked to company {cw_id} by a concurrent sync"),
+                        )
+                        .with_id(cw_id),
+                );
+                return Ok(Some(company));
+            }
+            ClaimOutcome::HeldByOther { stale_at, .. } => {
+                return Err(SyncError::Busy {
+                    record: format!("company of account {}", account.id),
+                    stale_at: stale_at.to_string(),
+                });
+            }
+        };
+        let identifier = account.code.trim().to_owned();
+        if claim.must_heal()
+            && let Some(found) = find_company_by_identifier(scope.cw, &identifier).await?
+            && let Some(cw_id) = found.id
+        {
+            scope
+                .links
+                .complete(scope.tenant, &claim, cw_id, fingerprint, scope.now)
+                .await?;
+            records.push(
+                record
+                    .with_detail(
+                        Outcome::Linked,
+                        format!("found company {cw_id} created by an interrupted earlier attempt"),
+                    )
+                    .with_id(cw_id),
+            );
+            return Ok(Some(found));
+        }
+        let created = match scope.cw.create::<_, Company>(Company::PATH, desired).await {
+            Ok(company) => company,
+            Err(error @ (CwError::Ambiguous { .. } | CwError::AlreadyExists { .. })) => {
+                // The create may have happened (or the identifier was taken meanwhile): the
+                // natural key decides, never a second POST.
+                match find_company_by_identifier(scope.cw, &identifier).await? {
+                    Some(found) => found,
+                    None if matches!(error, CwError::Ambiguous { .. }) => {
+                        return Err(SyncError::Unsettled {
+                            record: format!("company of account {}", account.id),
+                            detail: format!("{error}; not found by identifier yet, retrying later"),
+                        });
+                    }
+                    None => {
+                        scope.links.unlink(scope.tenant, source).await?;
+                        records.push(record.failed(error.to_string()));
+                        return Ok(None);
+                    }
+                }
+            }
+            Err(error) => {
+                return match record_level(error) {
+                    Ok(reason) => {
+                        // Give the claim back so the next run can try again at once.
+                        scope.links.unlink(scope.tenant, source).await?;
+                        records.push(record.failed(reason));
+                        Ok(None)
+                    }
+                    Err(error) => Err(SyncError::connectwise(
+                        format!("creating the company of account {}", account.id),
+                        error,
+                    )),
+                };
+            }
+        };
+        let Some(cw_id) = created.id else {
+            return Err(SyncError::connectwise(
+                "creating a company",
+                CwError::Decode {
+                    path: Company::PATH.to_owned(),
+                    detail: "the created company has no id".to_owned(),
+                },
+            ));
+        };
+        let link = scope
+            .links
+            .complete(scope.tenant, &claim, cw_id, fingerprint, scope.now)
+            .await?;
+        self.company_links.insert(account.id.clone(), link);
+        records.push(
+            record
+                .with_detail(Outcome::Created, format!("created company {cw_id}"))
+                .with_id(cw_id),
+        );
+        Ok(Some(created))
+    }
+
+    async fn sync_sites(
+        &mut self,
+        scope: Scope<'_>,
+        account: &Account,
+        company_id: i64,
+        records: &mut Vec<RecordResult>,
+    ) -> Result<(), SyncError> {
+        let path = CompanySite::path(company_id);
+        let mut existing: Vec<CompanySite> =
+            scope.cw.list_all(&path, &Query::new()).await.map_err(|e| {
+                SyncError::connectwise(format!("reading the sites of company {company_id}"), e)
+            })?;
+        // ConnectWise sites already linked to one of this account's billing sites.
+        let mut taken: HashSet<i64> = account
+            .sites
+            .iter()
+            .filter_map(|s| self.site_links.get(&s.id))
+            .filter_map(|l| l.cw_id)
+            .collect();
+        for site in &account.sites {
+            let record = Recorder::new(entity::SITE, &site.id, map::fingerprint(site));
+            let desired = match map::desired_site(site, scope.reference) {
+                Ok(desired) => desired,
+                Err(problems) => {
+                    records.push(record.problems(&problems));
+                    continue;
+                }
+            };
+            let fingerprint = map::fingerprint(&desired);
+            let source = SourceRef::new(entity::SITE, &site.id);
+            let linked = self
+                .site_links
+                .get(&site.id)
+                .filter(|l| l.state == LinkState::Linked)
+                .and_then(|l| l.cw_id);
+            let current = match linked {
+                Some(cw_id) => match existing.iter().find(|s| s.id == Some(cw_id)) {
+                    Some(current) => Some((cw_id, current.clone(), false)),
+                    None => {
+                        records.push(record.failed(format!(
+                            "the linked ConnectWise site {cw_id} is no longer a site of company {company_id}; unlink the account to match it again"
+                        )).with_id(cw_id));
+                        continue;
+                    }
+                },
+                None => {
+                    let free: Vec<CompanySite> = existing
+                        .iter()
+                        .filter(|s| s.id.is_some_and(|id| !taken.contains(&id)))
+                        .cloned()
+                        .collect();
+                    map::match_site(&desired, &free)
+                        .and_then(|id| free.into_iter().find(|s| s.id == Some(id)))
+                        .and_then(|s| Some((s.id?, s, true)))
+                }
+            };
+            match current {
+                Some((cw_id, current, matched)) => {
+                    if matched && !scope.dry_run {
+                        match scope
+                            .links
+                            .link_existing(
+                                scope.tenant,
+                                source,
+                                entity::SITE,
+                                cw_id,
+                                &fingerprint,
+                                scope.now,
+                            )
+                            .await
+                        {
+                            Ok(_) => {}
+                            Err(StoreError::Conflict { reason, .. }) => {
+                                records.push(record.failed(format!("matched ConnectWise site {cw_id}, but it can't be linked: {reason}")).with_id(cw_id));
+                                continue;
+                            }
+                            Err(error) => return Err(error.into()),
+                        }
+                    }
+                    taken.insert(cw_id);
+                    let ops = map::plan_site_update(&current, &desired, scope.settings);
+                    let path = format!("{path}/{cw_id}");
+                    let changed = match patch(scope, &path, &ops).await {
+                        Ok(changed) => changed,
+                        Err(reason) => {
+                            records.push(record.failed(reason?).with_id(cw_id));
+                            continue;
+                        }
+                    };
+                    if !matched && !scope.dry_run {
+                        let stored = self
+                            .site_links
+                            .get(&site.id)
+                            .and_then(|l| l.fingerprint.as_deref());
+                        if stored != Some(fingerprint.as_str()) {
+                            scope
+                                .links
+                                .record_sync(scope.tenant, source, &fingerprint, scope.now)
+                                .await?;
+                        }
+                    }
+                    let result = if matched {
+                        record.with_detail(
+                            Outcome::Linked,
+                            join_details(
+                                format!(
+                                    "{} existing site {cw_id} by name and address",
+                                    if scope.dry_run {
+                                        "would link"
+                                    } else {
+                                        "linked"
+                                    }
+                                ),
+                                &changed,
+                                scope.dry_run,
+                            ),
+                        )
+                    } else {
+                        record.changed(Outcome::Updated, changed, scope.dry_run)
+                    };
+                    records.push(result.with_id(cw_id));
+                    if site.connect_wise_site_id != Some(cw_id) {
+                        write_back_site(scope, account, site, cw_id, records).await?;
+                    }
+                }
+                None => {
+                    if scope.dry_run {
+                        records.push(
+                            record
+                                .with_detail(Outcome::Created, "would create the site".to_owned()),
+                        );
+                        continue;
+                    }
+                    let created = create_child(
+                        scope,
+                        source,
+                        entity::SITE,
+                        &path,
+                        &Query::new(),
+                        &desired,
+                        &fingerprint,
+                        &record,
+                        records,
+                        |found: &[CompanySite]| map::match_site(&desired, found),
+                    )
+                    .await?;
+                    if let Some(site_created) = created {
+                        if let Some(id) = site_created.id {
+                            taken.insert(id);
+                            if site.connect_wise_site_id != Some(id) {
+                                write_back_site(scope, account, site, id, records).await?;
+                            }
+                        }
+                        existing.push(site_created);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn sync_contacts(
+        &mut self,
+        scope: Scope<'_>,
+        account: &Account,
+        company_id: i64,
+        records: &mut Vec<RecordResult>,
+    ) -> Result<(), SyncError> {
+        let mut taken: HashSet<i64> = account
+            .contacts
+            .iter()
+            .filter_map(|c| self.contact_links.get(&c.id))
+            .filter_map(|l| l.cw_id)
+            .collect();
+        for contact in &account.contacts {
+            let record = Recorder::new(entity::CONTACT, &contact.id, map::fingerprint(contact));
+            let source = SourceRef::new(entity::CONTACT, &contact.id);
+            let existing = self.contacts.get(&company_id).cloned().unwrap_or_default();
+            let linked = self
+                .contact_links
+                .get(&contact.id)
+                .filter(|l| l.state == LinkState::Linked)
+                .and_then(|l| l.cw_id);
+            let found = match linked {
+                Some(cw_id) => match existing.iter().find(|c| c.id == Some(cw_id)) {
+                    Some(current) => Some((cw_id, current.clone(), false)),
+                    None => {
+                        records.push(record.failed(format!(
+                            "the linked ConnectWise contact {cw_id} is no longer a contact of company {company_id}; unlink the account to match it again"
+                        )).with_id(cw_id));
+                        continue;
+                    }
+                },
+                None => {
+                    let free: Vec<Contact> = existing
+                        .iter()
+                        .filter(|c| c.id.is_some_and(|id| !taken.contains(&id)))
+                        .cloned()
+                        .collect();
+                    match map::desired_contact(contact, company_id, None) {
+                        Ok(probe) => map::match_contact(&probe, &free)
+                            .and_then(|id| free.into_iter().find(|c| c.id == Some(id)))
+                            .and_then(|c| Some((c.id?, c, true))),
+                        Err(problems) => {
+                            records.push(record.problems(&problems));
+                            continue;
+                        }
+                    }
+                }
+            };
+            let desired = match map::desired_contact(
+                contact,
+                company_id,
+                found.as_ref().map(|(_, c, _)| c),
+            ) {
+                Ok(desired) => desired,
+                Err(problems) => {
+                    records.push(record.problems(&problems));
+                    continue;
+                }
+            };
+            let fingerprint = map::fingerprint(&desired);
+            match found {
+                Some((cw_id, current, matched)) => {
+                    if matched && !scope.dry_run {
+                        match scope
+                            .links
+                            .link_existing(
+                                scope.tenant,
+                                source,
+                                entity::CONTACT,
+                                cw_id,
+                                &fingerprint,
+                                scope.now,
+                            )
+                            .await
+                        {
+                            Ok(_) => {}
+                            Err(StoreError::Conflict { reason, .. }) => {
+                                records.push(record.failed(format!("matched ConnectWise contact {cw_id}, but it can't be linked: {reason}")).with_id(cw_id));
+                                continue;
+                            }
+                            Err(error) => return Err(error.into()),
+                        }
+                    }
+                    taken.insert(cw_id);
+                    let ops = map::plan_contact_update(&current, &desired, scope.settings);
+                    let path = format!("{}/{cw_id}", Contact::PATH);
+                    let changed = match patch(scope, &path, &ops).await {
+                        Ok(changed) => changed,
+                        Err(reason) => {
+                            records.push(record.failed(reason?).with_id(cw_id));
+                            continue;
+                        }
+                    };
+                    if !matched && !scope.dry_run {
+                        let stored = self
+                            .contact_links
+                            .get(&contact.id)
+                            .and_then(|l| l.fingerprint.as_deref());
+                        if stored != Some(fingerprint.as_str()) {
+                            scope
+                                .links
+                                .record_sync(scope.tenant, source, &fingerprint, scope.now)
+                                .await?;
+                        }
+                    }
+                    let result = if matched {
+                        record.with_detail(
+                            Outcome::Linked,
+                            join_details(
+                                format!(
+                                    "{} existing contact {cw_id} by e-mail or name",
+                                    if scope.dry_run {
+                                        "would link"
+                                    } else {
+                                        "linked"
+                                    }
+                                ),
+                                &changed,
+                                scope.dry_run,
+                            ),
+                        )
+                    } else {
+                        record.changed(Outcome::Updated, changed, scope.dry_run)
+                    };
+                    records.push(result.with_id(cw_id));
+                    write_back_contact(scope, account, contact, &current, cw_id, records).await?;
+                }
+                None => {
+                    if scope.dry_run {
+                        records.push(
+                            record.with_detail(
+                                Outcome::Created,
+                                "would create the contact".to_owned(),
+                            ),
+                        );
+                        continue;
+                    }
+                    let of_company =
+                        Query::new().filter(Condition::field("company/id").eq(company_id));
+                    let created = create_child(
+                        scope,
+                        source,
+                        entity::CONTACT,
+                        Contact::PATH,
+                        &of_company,
+                        &desired,
+                        &fingerprint,
+                        &record,
+                        records,
+                        |found: &[Contact]| map::match_contact(&desired, found),
+                    )
+                    .await?;
+                    if let Some(created) = created {
+                        if let Some(id) = created.id {
+                            taken.insert(id);
+                            write_back_contact(scope, account, contact, &created, id, records)
+                                .await?;
+                        }
+                        self.contacts.entry(company_id).or_default().push(created);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Brings `current` to `desired`: one PATCH of the changed fields, a type association when the
+/// type is new. Returns the company as it now is (`None` when ConnectWise refused the change,
+/// recorded as the record's failure) and the changed fields.
+async fn update_company(
+    scope: Scope<'_>,
+    current: &Company,
+    desired: &Company,
+    record: &Recorder,
+    records: &mut Vec<RecordResult>,
+) -> Result<(Option<Company>, Vec<String>), SyncError> {
+    let plan = map::plan_company_update(current, desired, scope.settings);
+    let Some(cw_id) = current.id else {
+        return Ok((None, Vec::new()));
+    };
+    let mut changed = fields_of(&plan.patch);
+    if plan.add_type.is_some() {
+        changed.push("types".to_owned());
+    }
+    if plan.is_empty() || scope.dry_run {
+        return Ok((Some(current.clone()), changed));
+    }
+    let mut company = current.clone();
+    if !plan.patch.is_empty() {
+        match scope
+            .cw
+            .patch::<Company>(&format!("{}/{cw_id}", Company::PATH), &plan.patch)
+            .await
+        {
+            Ok(updated) => company = updated,
+            Err(error) => {
+                let reason = record_level(error)
+                    .map_err(|e| SyncError::connectwise(format!("updating company {cw_id}"), e))?;
+                records.push(record.failed(reason).with_id(cw_id));
+                return Ok((None, changed));
+            }
+        }
+    }
+    if let Some(type_id) = plan.add_type {
+        let association = CompanyTypeAssociation {
+            kind: Some(Reference::id(type_id)),
+            company: Some(Reference::id(cw_id)),
+            ..CompanyTypeAssociation::default()
+        };
+        let path = CompanyTypeAssociation::path_for_company(cw_id);
+        if let Err(error) = scope
+            .cw
+            .create::<_, CompanyTypeAssociation>(&path, &association)
+            .await
+        {
+            // An association whose create was ambiguous is settled by the next run's diff.
+            let reason = record_level(error).map_err(|e| {
+                SyncError::connectwise(format!("adding a type to company {cw_id}"), e)
+            })?;
+            records.push(record.failed(reason).with_id(cw_id));
+            return Ok((None, changed));
+        }
+        let mut types = company.types.take().unwrap_or_default();
+        types.push(Reference::id(type_id));
+        company.types = Some(types);
+    }
+    Ok((Some(company), changed))
+}
+
+/// Claim, create (settling an unknown outcome by `find` over a fresh read), complete.
+#[allow(clippy::too_many_arguments, reason = "one call site per child kind")]
+async fn create_child<T, F>(
+    scope: Scope<'_>,
+    source: SourceRef<'_>,
+    cw_kind: &str,
+    path: &str,
+    heal_query: &Query,
+    desired: &T,
+    fingerprint: &str,
+    record: &Recorder,
+    records: &mut Vec<RecordResult>,
+    find: F,
+) -> Result<Option<T>, SyncError>
+where
+    T: Serialize + serde::de::DeserializeOwned + Clone + HasId,
+    F: Fn(&[T]) -> Option<i64>,
+{
+    let claim = match scope
+        .links
+        .claim(scope.tenant, source, cw_kind, scope.now)
+        .await?
+    {
+        ClaimOutcome::Won(claim) => claim,
+        ClaimOutcome::AlreadyLinked(link) => {
+            records.push(
+                record.with_detail(Outcome::Unchanged, "linked by a concurrent sync".to_owned()),
+            );
+            let _ = link;
+            return Ok(None);
+        }
+        ClaimOutcome::HeldByOther { stale_at, .. } => {
+            return Err(SyncError::Busy {
+                record: source.to_string(),
+                stale_at: stale_at.to_string(),
+            });
+        }
+    };
+    let created = if claim.must_heal()
+        && let Some(found) = find_child(scope, path, heal_query, source, &find).await?
+    {
+        found
+    } else {
+        match scope.cw.create::<_, T>(path, desired).await {
+            Ok(created) => created,
+            Err(error @ CwError::Ambiguous { .. }) => {
+                match find_child(scope, path, heal_query, source, &find).await? {
+                    Some(found) => found,
+                    None => {
+                        return Err(SyncError::Unsettled {
+                            record: source.to_string(),
+                            detail: format!("{error}; not found yet, retrying later"),
+                        });
+                    }
+                }
+            }
+            Err(error) => {
+                return match record_level(error) {
+                    Ok(reason) => {
+                        scope.links.unlink(scope.tenant, source).await?;
+                        records.push(record.failed(reason));
+                        Ok(None)
+                    }
+                    Err(error) => Err(SyncError::connectwise(format!("creating {source}"), error)),
+                };
+            }
+        }
+    };
+    let Some(cw_id) = created.id() else {
+        return Err(SyncError::Unsettled {
+            record: source.to_string(),
+            detail: "ConnectWise answered the create without an id".to_owned(),
+        });
+    };
+    scope
+        .links
+        .complete(scope.tenant, &claim, cw_id, fingerprint, scope.now)
+        .await?;
+    records.push(
+        record
+            .with_detail(Outcome::Created, format!("created {cw_kind} {cw_id}"))
+            .with_id(cw_id),
+    );
+    Ok(Some(created))
+}
+
+/// The child record `find` picks from a fresh read of `path`: how a create is settled.
+async fn find_child<T, F>(
+    scope: Scope<'_>,
+    path: &str,
+    query: &Query,
+    source: SourceRef<'_>,
+    find: &F,
+) -> Result<Option<T>, SyncError>
+where
+    T: serde::de::DeserializeOwned + HasId,
+    F: Fn(&[T]) -> Option<i64>,
+{
+    let found: Vec<T> = scope
+        .cw
+        .list_all(path, query)
+        .await
+        .map_err(|e| SyncError::connectwise(format!("looking up {source}"), e))?;
+    Ok(find(&found).and_then(|id| found.into_iter().find(|r| r.id() == Some(id))))
+}
+
+/// Records with an id.
+pub trait HasId {
+    /// The ConnectWise id.
+    fn id(&self) -> Option<i64>;
+}
+
+impl HasId for CompanySite {
+    fn id(&self) -> Option<i64> {
+        self.id
+    }
+}
+
+impl HasId for Contact {
+    fn id(&self) -> Option<i64> {
+        self.id
+    }
+}
+
+/// Sends `ops` (nothing when empty or in a dry run). `Err(Ok(reason))`: ConnectWise refused this
+/// record; `Err(Err(..))`: the job must stop.
+async fn patch(
+    scope: Scope<'_>,
+    path: &str,
+    ops: &[PatchOp],
+) -> Result<Vec<String>, Result<String, SyncError>> {
+    let changed = fields_of(ops);
+    if ops.is_empty() || scope.dry_run {
+        return Ok(changed);
+    }
+    match scope.cw.patch::<serde_json::Value>(path, ops).await {
+        Ok(_) => Ok(changed),
+        Err(error) => {
+            Err(record_level(error)
+                .map_err(|e| SyncError::connectwise(format!("updating {path}"), e)))
+        }
+    }
+}
+
+/// Writes back what the billing account should learn: ConnectWise-owned fields and the link.
+async fn write_back_account(
+    scope: Scope<'_>,
+    account: &Account,
+    update: AccountUpdate,
+    records: &mut Vec<RecordResult>,
+) -> Result<(), SyncError> {
+    if update.is_empty() || scope.dry_run {
+        return Ok(());
+    }
+    let pulled = pulled_fields(&update);
+    let record = Recorder::new(BILLING_ACCOUNT, &account.id, map::fingerprint(account));
+    match scope.billing.update_account(&account.id, &update).await {
+        Ok(_) if pulled.is_empty() => {}
+        Ok(_) => records.push(record.with_detail(
+            Outcome::Updated,
+            format!("wrote back from ConnectWise: {}", pulled.join(", ")),
+        )),
+        Err(error) => billing_failure(error, &record, records)?,
+    }
+    Ok(())
+}
+
+async fn write_back_site(
+    scope: Scope<'_>,
+    account: &Account,
+    site: &Site,
+    cw_id: i64,
+    records: &mut Vec<RecordResult>,
+) -> Result<(), SyncError> {
+    if scope.dry_run {
+        return Ok(());
+    }
+    let update = cwsync_billing::models::SiteUpdate {
+        connect_wise_site_id: Some(cw_id),
+        ..Default::default()
+    };
+    let record = Recorder::new(BILLING_ACCOUNT, &account.id, map::fingerprint(site));
+    if let Err(error) = scope
+        .billing
+        .update_site(&account.id, &site.id, &update)
+        .await
+    {
+        billing_failure(error, &record, records)?;
+    }
+    Ok(())
+}
+
+async fn write_back_contact(
+    scope: Scope<'_>,
+    account: &Account,
+    contact: &BillingContact,
+    cw_contact: &Contact,
+    cw_id: i64,
+    records: &mut Vec<RecordResult>,
+) -> Result<(), SyncError> {
+    if scope.dry_run {
+        return Ok(());
+    }
+    let mut update = map::plan_contact_pull(contact, cw_contact, scope.settings);
+    let pulled = !update.is_empty();
+    if contact.connect_wise_contact_id != Some(cw_id) {
+        update.connect_wise_contact_id = Some(cw_id);
+    }
+    if update.is_empty() {
+        return Ok(());
+    }
+    let record = Recorder::new(BILLING_ACCOUNT, &account.id, map::fingerprint(contact));
+    match scope
+        .billing
+        .update_contact(&account.id, &contact.id, &update)
+        .await
+    {
+        Ok(_) if pulled => records.push(record.with_detail(
+            Outcome::Updated,
+            format!("wrote back contact {} from ConnectWise", contact.id),
+        )),
+        Ok(_) => {}
+        Err(error) => billing_failure(error, &record, records)?,
+    }
+    Ok(())
+}
+
+fn billing_failure(
+    error: BillingError,
+    record: &Recorder,
+    records: &mut Vec<RecordResult>,
+) -> Result<(), SyncError> {
+    if error.is_transient() || matches!(error, BillingError::Unauthorized { .. }) {
+        return Err(SyncError::billing(
+            "writing back to the billing system",
+            error,
+        ));
+    }
+    records.push(record.failed(format!("writing back to the billing system: {error}")));
+    Ok(())
+}
+
+/// The field names an AccountUpdate changes, besides the link id.
+fn pulled_fields(update: &AccountUpdate) -> Vec<String> {
+    let mut value = serde_json::to_value(update).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.remove("connectWiseCompanyId");
+        return object.keys().cloned().collect();
+    }
+    Vec::new()
+}
+
+/// Looks a company up by its identifier (the natural key), for settling creates.
+async fn find_company_by_identifier(
+    cw: &Client,
+    identifier: &str,
+) -> Result<Option<Company>, SyncError> {
+    let found: Vec<Company> = cw
+        .list_by_ids(
+            Company::PATH,
+            "identifier",
+            [identifier.to_owned()],
+            &Query::new(),
+        )
+        .await
+        .map_err(|e| SyncError::connectwise(format!("looking up company {identifier:?}"), e))?;
+    Ok(match map::match_company(identifier, &found) {
+        CompanyMatch::Unique(id) => found.into_iter().find(|c| c.id == Some(id)),
+        _ => None,
+    })
+}
+
+async fn get_company(cw: &Client, id: i64) -> Result<Company, SyncError> {
+    cw.get(&format!("{}/{id}", Company::PATH))
+        .await
+        .map_err(|e| SyncError::connectwise(format!("reading company {id}"), e))
+}
+
+/// A ConnectWise error that concerns this record only (ConnectWise refused its values or the
+/// API member may not do this to it): `Ok(reason)`. Anything else stops the job: `Err`.
+fn record_level(error: CwError) -> Result<String, CwError> {
+    match error {
+        CwError::Validation { .. }
+        | CwError::AlreadyExists { .. }
+        | CwError::BadRequest { .. }
+        | CwError::Forbidden { .. }
+        | CwError::NotFound { .. }
+        | CwError::UrlTooLong { .. }
+        | CwError::Encode { .. } => Ok(error.to_string()),
+        other => Err(other),
+    }
+}
+
+fn fields_of(ops: &[PatchOp]) -> Vec<String> {
+    ops.iter()
+        .map(|op| op.path.trim_start_matches('/').to_owned())
+        .collect()
+}
+
+fn describe_change(changed: &[String], dry_run: bool) -> String {
+    format!(
+        "{}: {}",
+        if dry_run { "would change" } else { "changed" },
+        changed.join(", ")
+    )
+}
+
+fn join_details(how: String, changed: &[String], dry_run: bool) -> String {
+    if changed.is_empty() {
+        how
+    } else {
+        format!("{how}; {}", describe_change(changed, dry_run))
+    }
+}
+
+/// Builds the result lines of one record.
+#[derive(Debug, Clone)]
+struct Recorder {
+    entity: &'static str,
+    record_id: String,
+    source_fingerprint: String,
+}
+
+impl Recorder {
+    fn new(entity: &'static str, record_id: &str, source_fingerprint: String) -> Self {
+        Recorder {
+            entity,
+            record_id: record_id.to_owned(),
+            source_fingerprint,
+        }
+    }
+
+    fn with_detail(&self, outcome: Outcome, detail: String) -> RecordResult {
+        RecordResult {
+            entity: self.entity.to_owned(),
+            record_id: self.record_id.clone(),
+            outcome,
+            detail,
+            connect_wise_id: None,
+            source_fingerprint: self.source_fingerprint.clone(),
+        }
+    }
+
+    fn failed(&self, reason: impl Into<String>) -> RecordResult {
+        self.with_detail(Outcome::Failed, reason.into())
+    }
+
+    fn problems(&self, problems: &[RecordProblem]) -> RecordResult {
+        let reasons: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        self.failed(reasons.join("; "))
+    }
+
+    /// `Updated` with the changed fields, or `Unchanged` when there are none.
+    fn changed(&self, outcome: Outcome, changed: Vec<String>, dry_run: bool) -> RecordResult {
+        if changed.is_empty() {
+            self.with_detail(Outcome::Unchanged, String::new())
+        } else {
+            self.with_detail(outcome, describe_change(&changed, dry_run))
+        }
+    }
+}
+
+impl RecordResult {
+    fn with_id(mut self, id: i64) -> Self {
+        self.connect_wise_id = Some(id);
+        self
+    }
+}

@@ -1,0 +1,474 @@
+//! Runs and jobs: a tenant-wide sync plans a run and fans out one job per account; each account
+//! job syncs its account and records the outcome in the run and the error ledger; whoever records
+//! the last planned account finishes the run.
+//!
+//! Safe under redelivery: every job runs under an idempotency record (a replayed job returns the
+//! stored result and records nothing again), and the sync itself is idempotent (links, diffs).
+//! Two jobs for one account at once: the links' claim lets exactly one create.
+
+use std::collections::HashSet;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cwsync_billing::models::Account;
+use cwsync_billing::{AccountQuery, BillingError};
+use cwsync_mapping::customers::entity;
+use cwsync_queue::{Job, JobFailure, JobKind, process_batch};
+use cwsync_runtime::{Counter, Queue};
+use cwsync_store::idempotency::{IdempotencyError, Outcome as Replay};
+use cwsync_store::runs::{Outcome, RunLogEntry, RunStart, RunStatus};
+use cwsync_store::{RunId, StoreError, TenantId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::engine::{self, AccountResult, Scope};
+use crate::tenant::{self, keys_refused};
+use crate::{CustomerSync, JOB_KIND, SyncError};
+
+/// The watermark stream of incremental account reads.
+pub const ACCOUNTS_STREAM: &str = "customer-accounts";
+/// How far before the watermark an incremental read starts, so a record written while the last
+/// read ran is not missed (reading it twice is harmless: an unchanged account writes nothing).
+pub const WATERMARK_OVERLAP: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The payload of a [`JobKind::CustomerSyncAccount`] job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccountJob {
+    /// The billing account's id.
+    pub account_id: String,
+}
+
+/// The payload of a [`JobKind::CustomerSyncTenant`] job.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantJob {
+    /// Only accounts changed since the last run (its watermark), instead of every account.
+    #[serde(default)]
+    pub incremental: bool,
+}
+
+/// What planning a tenant-wide run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedRun {
+    /// The run's id (read its report with the `report` action).
+    pub run_id: String,
+    /// Accounts in the run.
+    pub accounts: u64,
+    /// Jobs sent (accounts the filters left alone are recorded as skipped at once).
+    pub jobs_sent: u64,
+    /// Whether the run only plans.
+    pub dry_run: bool,
+}
+
+/// What one account job did, as stored for replays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountJobResult {
+    /// The run it belongs to.
+    pub run_id: String,
+    /// The account's records.
+    pub result: AccountResult,
+    /// Whether this call replayed a stored result instead of syncing.
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+impl CustomerSync {
+    /// Plans a tenant-wide run: reads the accounts (all, or those changed since the watermark),
+    /// starts the run, records the filtered-out accounts as skipped and sends one job per other
+    /// account, parents first.
+    pub async fn plan_tenant_run(
+        &self,
+        tenant: &TenantId,
+        run_id: RunId,
+        dry_run: bool,
+        incremental: bool,
+    ) -> Result<PlannedRun, SyncError> {
+        let deps = &*self.deps;
+        let settings = tenant::settings(deps, tenant).await?;
+        let clients = self.clients(tenant).await?;
+        let since = if incremental {
+            deps.stores
+                .watermarks
+                .get(tenant, ACCOUNTS_STREAM)
+                .await?
+                .map(|w| cwsync_store::watermarks::read_from(&w, WATERMARK_OVERLAP))
+        } else {
+            None
+        };
+        let accounts = clients
+            .billing
+            .list_accounts(&AccountQuery {
+                updated_since: since,
+                ..AccountQuery::default()
+            })
+            .await
+            .map_err(|e| SyncError::billing("listing the billing accounts", e))?;
+        let accounts = parents_first(accounts);
+        let now = self.now();
+        let start = RunStart::new(run_id.clone(), JOB_KIND, dry_run, now)
+            .with_planned(accounts.len() as u64);
+        deps.stores.runs.start(tenant, start).await?;
+        let mut jobs = Vec::new();
+        let mut skipped = Vec::new();
+        for account in &accounts {
+            match engine::filtered_out(account, &settings) {
+                Some(reason) => skipped.push(engine::skipped(account, reason)),
+                None => jobs.push(
+                    Job::new(
+                        JobKind::CustomerSyncAccount,
+                        tenant.as_str(),
+                        run_id.as_str(),
+                        dry_run,
+                        serde_json::json!({"accountId": account.id}),
+                    )
+                    .map_err(|e| SyncError::NotConfigured {
+                        tenant: tenant.to_string(),
+                        reason: format!("account {} can't become a job: {e}", account.id),
+                    })?,
+                ),
+            }
+        }
+        let queue = deps
+            .queues
+            .get(Queue::Customer)
+            .map_err(|e| SyncError::NotConfigured {
+                tenant: tenant.to_string(),
+                reason: e.to_string(),
+            })?;
+        if !jobs.is_empty() {
+            let report = queue
+                .send_batch(&jobs)
+                .await
+                .map_err(|e| SyncError::NotConfigured {
+                    tenant: tenant.to_string(),
+                    reason: format!("sending the account jobs: {e}"),
+                })?;
+            report
+                .ensure_all_sent()
+                .map_err(|e| SyncError::NotConfigured {
+                    tenant: tenant.to_string(),
+                    reason: format!("sending the account jobs: {e}"),
+                })?;
+        }
+        self.record(tenant, &run_id, dry_run, &skipped, &settings)
+            .await?;
+        self.finish_if_done(tenant, &run_id).await?;
+        if !dry_run && let Some(latest) = accounts.iter().map(|a| a.updated_at).max() {
+            deps.stores
+                .watermarks
+                .advance(tenant, ACCOUNTS_STREAM, latest, now)
+                .await?;
+        }
+        Ok(PlannedRun {
+            run_id: run_id.to_string(),
+            accounts: accounts.len() as u64,
+            jobs_sent: jobs.len() as u64,
+            dry_run,
+        })
+    }
+
+    /// Syncs one account now, inside run `run_id` (started with one planned account when it
+    /// doesn't exist yet), and records its outcome.
+    pub async fn sync_account_now(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        account_id: &str,
+    ) -> Result<AccountResult, SyncError> {
+        let deps = &*self.deps;
+        if deps.stores.runs.get(tenant, run_id).await?.is_none() {
+            let start =
+                RunStart::new(run_id.clone(), JOB_KIND, dry_run, self.now()).with_planned(1);
+            match deps.stores.runs.start(tenant, start).await {
+                Ok(_) | Err(StoreError::Conflict { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let settings = tenant::settings(deps, tenant).await?;
+        let clients = self.clients(tenant).await?;
+        let account = match clients.billing.get_account(account_id).await {
+            Ok(account) => account,
+            Err(BillingError::NotFound { .. }) => {
+                let result = AccountResult {
+                    account_id: account_id.to_owned(),
+                    records: vec![engine::RecordResult {
+                        entity: entity::COMPANY.to_owned(),
+                        record_id: account_id.to_owned(),
+                        outcome: Outcome::Skipped,
+                        detail: "the account no longer exists in the billing system".to_owned(),
+                        connect_wise_id: None,
+                        source_fingerprint: String::new(),
+                    }],
+                };
+                self.record(
+                    tenant,
+                    run_id,
+                    dry_run,
+                    std::slice::from_ref(&result),
+                    &settings,
+                )
+                .await?;
+                self.finish_if_done(tenant, run_id).await?;
+                return Ok(result);
+            }
+            Err(error) => {
+                return Err(SyncError::billing(
+                    format!("reading billing account {account_id}"),
+                    error,
+                ));
+            }
+        };
+        let reference = self
+            .connections
+            .reference(deps, tenant, run_id.as_str(), &clients.cw)
+            .await?;
+        let before = clients.cw.stats();
+        let scope = Scope {
+            tenant,
+            dry_run,
+            settings: &settings,
+            reference: &reference,
+            cw: &clients.cw,
+            billing: &clients.billing,
+            links: deps.stores.links.as_ref(),
+            now: self.now(),
+        };
+        let outcome = Box::pin(engine::sync_accounts(scope, std::slice::from_ref(&account))).await;
+        let after = clients.cw.stats();
+        let metrics = deps.metrics.job(JOB_KIND, tenant.as_str());
+        metrics.add(Counter::ConnectwiseCalls, after.requests - before.requests);
+        metrics.add(
+            Counter::ConnectwiseThrottles,
+            after.throttled - before.throttled,
+        );
+        let mut results = match outcome {
+            Ok(results) => results,
+            Err(error) => {
+                if keys_refused(&error) {
+                    self.connections.evict(deps, tenant).await;
+                }
+                return Err(error);
+            }
+        };
+        self.record(tenant, run_id, dry_run, &results, &settings)
+            .await?;
+        self.finish_if_done(tenant, run_id).await?;
+        Ok(results.pop().unwrap_or(AccountResult {
+            account_id: account_id.to_owned(),
+            records: Vec::new(),
+        }))
+    }
+
+    /// Records `results` in the run (company records last, so a run whose every company is
+    /// recorded has every record) and updates the error ledger (not in a dry run).
+    async fn record(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        results: &[AccountResult],
+        settings: &cwsync_mapping::settings::TenantSettings,
+    ) -> Result<(), SyncError> {
+        let _ = settings;
+        let deps = &*self.deps;
+        let now = self.now();
+        let failing: HashSet<(String, String)> = if dry_run {
+            HashSet::new()
+        } else {
+            deps.stores
+                .ledger
+                .report(tenant, u32::MAX, now)
+                .await?
+                .into_iter()
+                .map(|e| (e.kind, e.record_id))
+                .collect()
+        };
+        let metrics = deps.metrics.job(JOB_KIND, tenant.as_str());
+        for result in results {
+            let (companies, others): (Vec<_>, Vec<_>) = result
+                .records
+                .iter()
+                .partition(|r| r.entity == entity::COMPANY);
+            for record in others.into_iter().chain(companies) {
+                deps.stores
+                    .runs
+                    .record(
+                        tenant,
+                        run_id,
+                        RunLogEntry {
+                            entity: record.entity.clone(),
+                            record_id: record.record_id.clone(),
+                            outcome: record.outcome,
+                            detail: record.detail.clone(),
+                        },
+                    )
+                    .await?;
+                metrics.increment(Counter::RecordsProcessed);
+                if record.outcome == Outcome::Failed {
+                    metrics.increment(Counter::RecordsFailed);
+                }
+                if dry_run {
+                    continue;
+                }
+                if record.outcome == Outcome::Failed {
+                    deps.stores
+                        .ledger
+                        .record_failure(
+                            tenant,
+                            &record.entity,
+                            &record.record_id,
+                            &record.source_fingerprint,
+                            &record.detail,
+                            now,
+                        )
+                        .await?;
+                } else if failing.contains(&(record.entity.clone(), record.record_id.clone())) {
+                    deps.stores
+                        .ledger
+                        .clear(tenant, &record.entity, &record.record_id)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes the run once every planned account's company is recorded.
+    async fn finish_if_done(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), SyncError> {
+        let runs = &self.deps.stores.runs;
+        let Some(run) = runs.get(tenant, run_id).await? else {
+            return Ok(());
+        };
+        let Some(planned) = run.planned else {
+            return Ok(());
+        };
+        if run.status != RunStatus::Running {
+            return Ok(());
+        }
+        let done = run.counts.get(entity::COMPANY).map_or(0, |c| c.total());
+        if done < planned {
+            return Ok(());
+        }
+        let failed = run.counts.values().any(|c| c.failed > 0);
+        let status = if failed {
+            RunStatus::PartiallyFailed
+        } else {
+            RunStatus::Succeeded
+        };
+        match runs.finish(tenant, run_id, self.now(), status).await {
+            // Another worker finished it a moment ago.
+            Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Handles an SQS batch of customer-sync jobs; the answer's `batchItemFailures` name the
+    /// messages to deliver again.
+    pub async fn handle_jobs(&self, event: SqsEvent, deadline: OffsetDateTime) -> SqsBatchResponse {
+        let processed = process_batch(event, self.concurrency, |job, _context| async move {
+            self.run_job(job, deadline).await
+        })
+        .await;
+        tracing::info!(
+            ok = processed.summary.ok,
+            transient = processed.summary.transient,
+            permanent = processed.summary.permanent,
+            "customer-sync batch handled"
+        );
+        processed.response
+    }
+
+    /// Runs one job under its idempotency record.
+    pub async fn run_job(&self, job: Job, deadline: OffsetDateTime) -> Result<(), JobFailure> {
+        let tenant = TenantId::parse(job.tenant()).map_err(JobFailure::permanent)?;
+        let run_id = RunId::parse(job.run_id()).map_err(JobFailure::permanent)?;
+        let span = cwsync_runtime::telemetry::job_span(tenant.as_str(), run_id.as_str(), None);
+        let _entered = span.enter();
+        let key = job.key();
+        let work = || async {
+            match job.kind() {
+                JobKind::CustomerSyncAccount => {
+                    let payload: AccountJob = job.payload_as().map_err(JobFailure::permanent)?;
+                    Box::pin(self.sync_account_now(
+                        &tenant,
+                        &run_id,
+                        job.dry_run(),
+                        &payload.account_id,
+                    ))
+                    .await
+                    .map(|_| ())
+                    .map_err(failure)
+                }
+                JobKind::CustomerSyncTenant => {
+                    let payload: TenantJob = job.payload_as().map_err(JobFailure::permanent)?;
+                    self.plan_tenant_run(
+                        &tenant,
+                        run_id.clone(),
+                        job.dry_run(),
+                        payload.incremental,
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(failure)
+                }
+                other => Err(JobFailure::permanent(format!(
+                    "{other} is not a customer-sync job; it was sent to the wrong queue"
+                ))),
+            }
+        };
+        match self
+            .idempotency
+            .run(&tenant, key.as_str(), deadline, work)
+            .await
+        {
+            Ok(Replay::Executed(())) => Ok(()),
+            Ok(Replay::Replayed(())) => {
+                tracing::info!(
+                    job = key.as_str(),
+                    "job already done: replay changes nothing"
+                );
+                Ok(())
+            }
+            Err(IdempotencyError::Work { source, .. }) => Err(source),
+            Err(error) if error.is_transient() => Err(JobFailure::transient(error)),
+            Err(error) => Err(JobFailure::permanent(error)),
+        }
+    }
+}
+
+fn failure(error: SyncError) -> JobFailure {
+    if error.is_transient() {
+        JobFailure::transient(error)
+    } else {
+        JobFailure::permanent(error)
+    }
+}
+
+/// Orders accounts so each parent and bill-to account comes before the accounts pointing at it
+/// (where both are in the list), so their companies exist when the children are synced.
+pub fn parents_first(accounts: Vec<Account>) -> Vec<Account> {
+    let ids: HashSet<String> = accounts.iter().map(|a| a.id.clone()).collect();
+    let mut placed: HashSet<String> = HashSet::new();
+    let mut ordered = Vec::with_capacity(accounts.len());
+    let mut pending = accounts;
+    while !pending.is_empty() {
+        let before = pending.len();
+        let (ready, waiting): (Vec<Account>, Vec<Account>) = pending.into_iter().partition(|a| {
+            [&a.parent_account_id, &a.bill_to_account_id]
+                .into_iter()
+                .flatten()
+                .all(|p| p == &a.id || !ids.contains(p) || placed.contains(p))
+        });
+        placed.extend(ready.iter().map(|a| a.id.clone()));
+        ordered.extend(ready);
+        pending = waiting;
+        if pending.len() == before {
+            // A cycle: keep the rest in their order.
+            ordered.append(&mut pending);
+        }
+    }
+    ordered
+}

@@ -1,0 +1,66 @@
+//! Fan-out without SQS, for the local runner and the end-to-end tests: jobs sent to an in-memory
+//! queue are delivered here as SQS would deliver them — in batches of up to ten through the same
+//! consumer ([`CustomerSync::handle_jobs`]), a message reported in `batchItemFailures` delivered
+//! again with its receive count raised, and moved to a dead-letter list after `max_receives`.
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use cwsync_queue::{Job, MemoryJobQueue};
+use time::OffsetDateTime;
+
+use crate::CustomerSync;
+
+/// SQS's largest batch for a Lambda event source.
+const BATCH: usize = 10;
+
+/// What delivering a queue's jobs came to.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Deliveries made (a redelivered job counts again).
+    pub deliveries: u64,
+    /// Jobs that never succeeded within `max_receives` (they would be in the DLQ), by job key.
+    pub dead_letters: Vec<String>,
+}
+
+impl CustomerSync {
+    /// Delivers every job in `queue` (and any job the deliveries send) until it is empty.
+    pub async fn deliver_all(&self, queue: &MemoryJobQueue, max_receives: u32) -> Delivery {
+        let mut delivery = Delivery::default();
+        let mut retry: Vec<(Job, u32)> = Vec::new();
+        loop {
+            let mut pending: Vec<(Job, u32)> = std::mem::take(&mut retry);
+            pending.extend(queue.drain().into_iter().map(|job| (job, 1)));
+            if pending.is_empty() {
+                return delivery;
+            }
+            for chunk in pending.chunks(BATCH) {
+                let mut event = SqsEvent::default();
+                for (index, (job, receives)) in chunk.iter().enumerate() {
+                    let mut message = SqsMessage::default();
+                    message.message_id = Some(format!("local-{index}"));
+                    message.body = job.to_body().ok();
+                    message
+                        .attributes
+                        .insert("ApproximateReceiveCount".to_owned(), receives.to_string());
+                    event.records.push(message);
+                }
+                delivery.deliveries += chunk.len() as u64;
+                let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+                let response = self.handle_jobs(event, deadline).await;
+                for failure in response.batch_item_failures {
+                    let index = failure
+                        .item_identifier
+                        .strip_prefix("local-")
+                        .and_then(|i| i.parse::<usize>().ok());
+                    let Some((job, receives)) = index.and_then(|i| chunk.get(i)) else {
+                        continue;
+                    };
+                    if *receives >= max_receives {
+                        delivery.dead_letters.push(job.key().as_str().to_owned());
+                    } else {
+                        retry.push((job.clone(), receives + 1));
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! Redelivery, replays and concurrent workers never create twice.
+
+use crate::support::*;
+use cwsync_queue::{Job, JobKind};
+use cwsync_store::RunId;
+use serde_json::json;
+use time::OffsetDateTime;
+
+fn account_job(run_id: &str) -> Job {
+    Job::new(
+        JobKind::CustomerSyncAccount,
+        TENANT,
+        run_id,
+        false,
+        json!({"accountId": "A-1"}),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replaying_a_completed_job_changes_nothing_and_records_nothing_again() {
+    let world = World::start().await;
+    world
+        .billing
+        .seed_accounts(vec![account("A-1", "ACME", "Acme")]);
+    let run_id = RunId::new(OffsetDateTime::now_utc());
+    let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    world
+        .service
+        .run_job(account_job(run_id.as_str()), deadline)
+        .await
+        .unwrap();
+    let writes = world.cw_writes();
+
+    world
+        .service
+        .run_job(account_job(run_id.as_str()), deadline)
+        .await
+        .unwrap();
+
+    assert_eq!(world.cw_writes(), writes);
+    let report = world.report(run_id.as_str()).await;
+    assert_eq!(report.0["run"]["records"], 1, "recorded once: {}", report.0);
+    assert_eq!(world.companies().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_jobs_for_one_account_at_once_create_one_company() {
+    let world = World::start().await;
+    world
+        .billing
+        .seed_accounts(vec![account("A-1", "ACME", "Acme")]);
+    world.cw.set_latency(std::time::Duration::from_millis(30));
+    let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    // Two runs, so the jobs have different keys: idempotency does not hide the race.
+    let first = account_job(RunId::new(OffsetDateTime::now_utc()).as_str());
+    let second = account_job(RunId::new(OffsetDateTime::now_utc()).as_str());
+
+    let (a, b) = tokio::join!(
+        world.service.run_job(first, deadline),
+        world.service.run_job(second, deadline)
+    );
+
+    // One created it; the other found it created, or was told to retry while the claim was held.
+    assert!(a.is_ok() || b.is_ok(), "{a:?} {b:?}");
+    for result in [&a, &b] {
+        if let Err(failure) = result {
+            assert!(failure.is_transient(), "{failure:?}");
+        }
+    }
+    assert_eq!(world.companies().len(), 1, "exactly one company");
+    world.cw.set_latency(std::time::Duration::ZERO);
+    let report = world.sync(false).await;
+    assert_eq!(
+        report.outcome("company", "A-1"),
+        "unchanged",
+        "{}",
+        report.0
+    );
+    assert_eq!(world.companies().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_answer_was_lost_is_settled_by_identifier_not_created_again() {
+    let world = World::start().await;
+    world
+        .billing
+        .seed_accounts(vec![account("A-1", "ACME", "Acme")]);
+    // ConnectWise creates the company, then the connection drops before the answer.
+    world.cw.inject(
+        cwsync_connectwise_sim::FaultRule::new(cwsync_connectwise_sim::FaultKind::Drop)
+            .on("POST", "/company/companies")
+            .nth(1)
+            .after_processing(),
+    );
+
+    let report = world.sync(false).await;
+
+    assert_eq!(world.companies().len(), 1, "{}", report.0);
+    assert_eq!(report.count("company", "created"), 1, "{}", report.0);
+    let again = world.sync(false).await;
+    assert_eq!(again.outcome("company", "A-1"), "unchanged");
+}

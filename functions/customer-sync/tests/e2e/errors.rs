@@ -1,0 +1,180 @@
+//! States and countries resolved the way users type them; a bad record fails alone, with its
+//! field named, stays on the error report until fixed, and syncs once fixed.
+
+use crate::support::*;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn states_are_resolved_by_code_or_full_name_in_any_case_and_with_spaces() {
+    let world = World::start().await;
+    let mut accounts = Vec::new();
+    for (i, state) in ["AZ", "az", " Arizona ", "ARIZONA", "arizona"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut a = account(&format!("A-{i}"), &format!("ST{i}"), &format!("State {i}"));
+        a.billing_address = Some(address(
+            "1 Main St",
+            "Phoenix",
+            state,
+            "85001",
+            " united states ",
+        ));
+        accounts.push(a);
+    }
+    world.billing.seed_accounts(accounts);
+
+    let report = world.sync(false).await;
+
+    for i in 0..5 {
+        assert_eq!(
+            report.outcome("company", &format!("A-{i}")),
+            "created",
+            "{}",
+            report.0
+        );
+        let company = world.company(&format!("ST{i}"));
+        assert_eq!(company["state"], "AZ");
+        assert_eq!(company["country"]["id"], 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_state_fails_that_account_alone_naming_the_field_and_the_rest_goes_on() {
+    let world = World::start().await;
+    let mut bad = account("A-2", "NARNIA", "Narnia Trading");
+    bad.billing_address = Some(address(
+        "1 Wardrobe Way",
+        "Cair",
+        "Narnia",
+        "00000",
+        "United States",
+    ));
+    let mut bad_country = account("A-3", "ATLANTIS", "Atlantis Ltd");
+    bad_country.billing_address = Some(address("1 Sea Rd", "Deep", "AZ", "00000", "Atlantis"));
+    world
+        .billing
+        .seed_accounts(vec![account("A-1", "ACME", "Acme"), bad, bad_country]);
+
+    let report = world.sync(false).await;
+
+    assert_eq!(report.outcome("company", "A-1"), "created");
+    assert_eq!(report.outcome("company", "A-2"), "failed");
+    let detail = report.detail("company", "A-2");
+    assert!(
+        detail.contains("billingAddress.state") && detail.contains("Narnia"),
+        "{detail}"
+    );
+    let detail = report.detail("company", "A-3");
+    assert!(
+        detail.contains("billingAddress.country") && detail.contains("Atlantis"),
+        "{detail}"
+    );
+    assert_eq!(report.status(), "partially_failed");
+    assert_eq!(
+        world
+            .companies()
+            .iter()
+            .filter(|c| c["identifier"] == "NARNIA")
+            .count(),
+        0
+    );
+    let errors = report.0["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["recordId"] == "A-2" && e["attempts"] == 1),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_record_leaves_the_error_report_after_the_tenants_attempts_and_clears_once_fixed()
+{
+    let world = World::start().await;
+    world.put_settings(json!({"errorAttempts": 2})).await;
+    let mut bad = account("A-2", "NARNIA", "Narnia Trading");
+    bad.billing_address = Some(address(
+        "1 Wardrobe Way",
+        "Cair",
+        "Narnia",
+        "00000",
+        "United States",
+    ));
+    world.billing.seed_accounts(vec![bad]);
+
+    world.sync(false).await;
+    world.sync(false).await;
+    let errors = world
+        .ok(json!({"action": "errors", "tenant": TENANT}))
+        .await;
+    assert_eq!(errors["errors"][0]["attempts"], 2, "{errors}");
+    world.sync(false).await;
+    let errors = world
+        .ok(json!({"action": "errors", "tenant": TENANT}))
+        .await;
+    assert_eq!(
+        errors["errors"].as_array().unwrap().len(),
+        0,
+        "dropped off after 2 attempts: {errors}"
+    );
+
+    // Fixed in the billing system: it syncs, and it is gone from the ledger.
+    world.billing.modify_account("A-2", |a| {
+        a.billing_address = Some(address(
+            "1 Wardrobe Way",
+            "Phoenix",
+            "Arizona",
+            "85001",
+            "United States",
+        ));
+    });
+    let report = world.sync(false).await;
+    assert_eq!(report.outcome("company", "A-2"), "created", "{}", report.0);
+    assert_eq!(report.status(), "succeeded");
+    let errors = world
+        .ok(json!({"action": "errors", "tenant": TENANT}))
+        .await;
+    assert_eq!(errors["errors"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_contact_email_fails_the_contact_only() {
+    let world = World::start().await;
+    let mut a = account("A-1", "ACME", "Acme");
+    a.contacts = vec![
+        contact("C-1", "Ann", "Lee", "not-an-email"),
+        contact("C-2", "Bob", "Stone", "bob@acme.example"),
+    ];
+    world.billing.seed_accounts(vec![a]);
+
+    let report = world.sync(false).await;
+
+    assert_eq!(report.outcome("company", "A-1"), "created");
+    assert_eq!(report.outcome("contact", "C-1"), "failed");
+    assert!(
+        report.detail("contact", "C-1").contains("email"),
+        "{}",
+        report.detail("contact", "C-1")
+    );
+    assert_eq!(report.outcome("contact", "C-2"), "created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connectwise_outages_are_retried_and_the_run_still_completes_without_duplicates() {
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![
+        account("A-1", "ACME", "Acme"),
+        account("A-2", "GLOBEX", "Globex"),
+    ]);
+    world.cw.inject(
+        cwsync_connectwise_sim::FaultRule::new(cwsync_connectwise_sim::FaultKind::Status(503))
+            .next(6),
+    );
+
+    let report = world.sync(false).await;
+
+    assert_eq!(report.status(), "succeeded", "{}", report.0);
+    assert_eq!(report.count("company", "created"), 2);
+    assert_eq!(world.companies().len(), 2);
+}

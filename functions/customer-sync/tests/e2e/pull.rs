@@ -1,0 +1,81 @@
+//! Fields the tenant marks as owned by ConnectWise flow back to the billing system.
+
+use crate::support::*;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connectwise_owned_fields_are_written_back_to_the_billing_account() {
+    let world = World::start().await;
+    world
+        .put_settings(
+            json!({"ownedByConnectWise": {"companies": ["phoneNumber", "addressLine1", "types"]}}),
+        )
+        .await;
+    world
+        .billing
+        .seed_accounts(vec![account("A-1", "ACME", "Acme")]);
+    world.sync(false).await;
+    let id = world.company("ACME")["id"].as_i64().unwrap();
+    // A ConnectWise user edits the company.
+    let client_update = json!([
+        {"op": "replace", "path": "/phoneNumber", "value": "480-555-0000"},
+        {"op": "replace", "path": "/addressLine1", "value": "77 New St"},
+        {"op": "replace", "path": "/city", "value": "Tucson"}
+    ]);
+    patch_company(&world, id, client_update).await;
+
+    let before = world.cw.calls();
+    let report = world.sync(false).await;
+
+    let account = world.billing.account("A-1").unwrap();
+    assert_eq!(
+        account.phone.as_deref(),
+        Some("480-555-0000"),
+        "{}",
+        report.0
+    );
+    let address = account.billing_address.unwrap();
+    assert_eq!(address.line1.as_deref(), Some("77 New St"));
+    assert_eq!(address.city.as_deref(), Some("Tucson"));
+    assert_eq!(address.state.as_deref(), Some("AZ"));
+    assert_eq!(address.country.as_deref(), Some("United States"));
+    assert_eq!(account.account_type.as_deref(), Some("Client"));
+    assert_eq!(
+        world.cw.calls().writes() - before.writes(),
+        0,
+        "owned fields are never pushed"
+    );
+    assert_eq!(report.outcome("billing-account", "A-1"), "updated");
+    // Settled: the next run writes nothing anywhere.
+    let billing_before = world.billing.calls().writes();
+    world.sync(false).await;
+    assert_eq!(world.billing.calls().writes(), billing_before);
+}
+
+async fn patch_company(world: &World, id: i64, ops: serde_json::Value) {
+    use cwsync_connectwise::{Client, ClientConfig, Site};
+    use cwsync_connectwise_sim::*;
+    let config = ClientConfig::new(
+        Site::parse(&world.cw.base_url()).unwrap(),
+        TEST_COMPANY_ID,
+        secrecy::SecretString::from(TEST_PUBLIC_KEY),
+        secrecy::SecretString::from(TEST_PRIVATE_KEY),
+        TEST_CLIENT_ID,
+    );
+    let client = Client::connect(config).await.unwrap();
+    let ops: Vec<cwsync_connectwise::PatchOp> = ops
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| {
+            cwsync_connectwise::PatchOp::replace(
+                op["path"].as_str().unwrap().trim_start_matches('/'),
+                op["value"].clone(),
+            )
+        })
+        .collect();
+    let _: serde_json::Value = client
+        .patch(&format!("/company/companies/{id}"), &ops)
+        .await
+        .unwrap();
+}

@@ -1,0 +1,175 @@
+//! Create, re-run, update: what a user sees on their first runs.
+
+use crate::support::*;
+use serde_json::json;
+
+fn full_account() -> cwsync_billing::models::Account {
+    let mut account = account("A-1", "ACME", "Acme & Sons, Inc.");
+    account.sites = vec![site("S-1", "Warehouse", "9 Dock Rd")];
+    account.contacts = vec![
+        contact("C-1", "Ann", "O'Brien", "ann@acme.example"),
+        contact("C-2", "Bob", "Stone", "bob@acme.example"),
+    ];
+    account
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_account_becomes_a_company_with_its_site_and_contacts_and_the_link_flows_back() {
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![full_account()]);
+
+    let report = world.sync(false).await;
+
+    assert_eq!(report.status(), "succeeded", "{}", report.0);
+    assert_eq!(report.outcome("company", "A-1"), "created");
+    assert_eq!(report.outcome("site", "S-1"), "created");
+    assert_eq!(report.outcome("contact", "C-1"), "created");
+    assert_eq!(report.outcome("contact", "C-2"), "created");
+    let company = world.company("ACME");
+    assert_eq!(company["name"], "Acme & Sons, Inc.");
+    assert_eq!(company["accountNumber"], "ACME");
+    assert_eq!(company["state"], "AZ");
+    assert_eq!(company["phoneNumber"], "602-555-0100");
+    let company_id = company["id"].as_i64().unwrap();
+    let sites = world
+        .cw
+        .records(&format!("/company/companies/{company_id}/sites"));
+    assert!(sites.iter().any(|s| s["name"] == "Warehouse"), "{sites:?}");
+    let contacts = world.contacts();
+    assert_eq!(contacts.len(), 2);
+    let ann = contacts.iter().find(|c| c["firstName"] == "Ann").unwrap();
+    assert_eq!(ann["company"]["id"], company_id);
+    let items = ann["communicationItems"].as_array().unwrap();
+    assert!(
+        items.iter().any(|i| i["value"] == "ann@acme.example"),
+        "{items:?}"
+    );
+    // The billing system learns the ConnectWise ids.
+    let account = world.billing.account("A-1").unwrap();
+    assert_eq!(account.connect_wise_company_id, Some(company_id));
+    assert!(
+        account
+            .contacts
+            .iter()
+            .all(|c| c.connect_wise_contact_id.is_some())
+    );
+    assert!(account.sites[0].connect_wise_site_id.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_re_run_makes_no_connectwise_write_and_reports_everything_unchanged() {
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![full_account()]);
+    world.sync(false).await;
+
+    let before = world.cw_writes();
+    let billing_before = world.billing.calls().writes();
+    let report = world.sync(false).await;
+
+    assert_eq!(world.cw_writes() - before, 0, "{}", report.0);
+    assert_eq!(world.billing.calls().writes() - billing_before, 0);
+    assert_eq!(report.count("company", "unchanged"), 1, "{}", report.0);
+    assert_eq!(report.count("site", "unchanged"), 1);
+    assert_eq!(report.count("contact", "unchanged"), 2);
+    assert_eq!(
+        world
+            .companies()
+            .iter()
+            .filter(|c| c["identifier"] == "ACME")
+            .count(),
+        1
+    );
+    assert_eq!(world.contacts().len(), 2, "contacts are never duplicated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_field_is_one_patch_carrying_only_that_field() {
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![full_account()]);
+    world.sync(false).await;
+    world
+        .billing
+        .modify_account("A-1", |a| a.phone = Some("602-555-0199".to_owned()));
+
+    let before = world.cw.calls();
+    let report = world.sync(false).await;
+
+    assert_eq!(report.outcome("company", "A-1"), "updated");
+    assert_eq!(report.detail("company", "A-1"), "changed: phoneNumber");
+    assert_eq!(
+        calls_since(&world, &before, "PATCH", "/company/companies/{id}"),
+        1
+    );
+    assert_eq!(
+        world.cw.calls().writes() - before.writes(),
+        1,
+        "only the one PATCH"
+    );
+    assert_eq!(world.company("ACME")["phoneNumber"], "602-555-0199");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_contact_phone_is_edited_in_place_never_added_twice() {
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![full_account()]);
+    world.sync(false).await;
+    let ann_before = world
+        .contacts()
+        .into_iter()
+        .find(|c| c["firstName"] == "Ann")
+        .unwrap();
+    world.billing.modify_account("A-1", |a| {
+        a.contacts[0].phone = Some("602-555-0177".to_owned())
+    });
+
+    let report = world.sync(false).await;
+
+    assert_eq!(report.outcome("contact", "C-1"), "updated", "{}", report.0);
+    let ann = world
+        .contacts()
+        .into_iter()
+        .find(|c| c["firstName"] == "Ann")
+        .unwrap();
+    let before_items = ann_before["communicationItems"].as_array().unwrap();
+    let items = ann["communicationItems"].as_array().unwrap();
+    assert_eq!(items.len(), before_items.len(), "{items:?}");
+    assert!(items.iter().any(|i| i["value"] == "602-555-0177"));
+    assert!(!items.iter().any(|i| i["value"] == "602-555-0110"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_plans_and_reports_everything_and_writes_nothing_anywhere() {
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![full_account()]);
+
+    let billing_before = world.billing.calls().writes();
+    let report = world.sync(true).await;
+
+    assert_eq!(world.cw_writes(), 0);
+    assert_eq!(world.billing.calls().writes(), billing_before);
+    assert!(world.companies().iter().all(|c| c["identifier"] != "ACME"));
+    assert_eq!(report.0["run"]["dryRun"], true);
+    assert_eq!(report.outcome("company", "A-1"), "created");
+    assert_eq!(report.detail("company", "A-1"), "would create the company");
+    // Nothing was linked: the real run still creates.
+    let real = world.sync(false).await;
+    assert_eq!(real.outcome("company", "A-1"), "created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_account_sync_answers_with_its_records() {
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![full_account()]);
+    let answer = world
+        .ok(json!({"action": "sync-account", "tenant": TENANT, "accountId": "A-1"}))
+        .await;
+    let records = answer["result"]["records"].as_array().unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["entity"] == "company" && r["outcome"] == "created"),
+        "{answer}"
+    );
+    let report = world.report(answer["runId"].as_str().unwrap()).await;
+    assert_eq!(report.status(), "succeeded");
+}

@@ -1,0 +1,44 @@
+//! The billing-system client: the contract cwsync defines for billing systems (accounts with
+//! sites and contacts, incremental reads, cursor paging, write-back), spoken over HTTP JSON.
+//!
+//! The contract itself is `shared/billing/openapi.yaml`; a vendor implements it (or an adapter) in
+//! front of their system, and `tests/billing-sim` simulates it.
+//!
+//! - [`BillingConfig`]: base URL, API key (a `SecretString`, never printed), timeout, retry
+//!   policy and the longest URL to send.
+//! - [`BillingClient`]: `Authorization: Bearer <key>`; [`BillingClient::list_accounts`] follows
+//!   every cursor and splits `ids` so each URL stays within the limit;
+//!   [`BillingClient::get_account`]; merge-patch write-backs of accounts, sites and contacts.
+//! - [`BillingError`]: typed errors (unauthorized, forbidden, not found naming the record, invalid
+//!   with per-field problems, throttled, transient, unexpected, decode).
+//!
+//! # Retries
+//! The client sends only GET and PATCH (a JSON merge patch is idempotent), so both are retried on
+//! 429 (`Retry-After` is a minimum delay), 502, 503, 504, timeouts and connection failures.
+//! Delays grow exponentially with jitter and stop at [`RetryPolicy::max_attempts`] or
+//! [`RetryPolicy::max_elapsed`]. [`BillingClient::stats`] counts attempts, retries and 429s.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), cwsync_billing::BillingError> {
+//! use cwsync_billing::{AccountQuery, BillingClient, BillingConfig};
+//! use secrecy::SecretString;
+//! use url::Url;
+//!
+//! let base = Url::parse("https://billing.example.com/").map_err(|e| {
+//!     cwsync_billing::BillingError::Config { message: e.to_string() }
+//! })?;
+//! let client = BillingClient::new(BillingConfig::new(base, SecretString::from("key")))?;
+//! let accounts = client.list_accounts(&AccountQuery::default()).await?;
+//! # let _ = accounts;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod config;
+mod error;
+pub mod models;
+mod retry;
+
+pub use client::{AccountQuery, BillingClient, BillingStats, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use config::{BillingConfig, DEFAULT_MAX_URL_LEN, RetryPolicy};
+pub use error::{BillingError, FieldProblem};

@@ -1,0 +1,62 @@
+//! Customer sync, the pure part: billing accounts, sites and contacts → the ConnectWise companies,
+//! sites and contacts they should be; matching of unlinked records to existing ConnectWise
+//! records (never a duplicate); the changed fields of linked records; suggestions; and the
+//! fields that flow back to the billing system.
+//!
+//! No I/O: the function reads ConnectWise and the billing system, hands the records here, and
+//! carries out what comes back. Every problem names its record and field ([`RecordProblem`]).
+
+mod company;
+mod contacts;
+mod fields;
+mod fingerprint;
+#[cfg(test)]
+mod fixtures;
+mod matching;
+mod pull;
+mod reference;
+mod sites;
+mod suggestions;
+
+pub use company::{
+    CompanyPlan, MAX_COMPANY_NAME_CHARS, MAX_IDENTIFIER_CHARS, MAX_WEBSITE_CHARS, RelatedCompanies,
+    desired_company, plan_company_update,
+};
+pub use contacts::{
+    MAX_COMMUNICATION_VALUE_CHARS, communication_type, desired_contact, match_contact,
+    plan_contact_update,
+};
+pub use fingerprint::fingerprint;
+pub use matching::{CompanyMatch, match_company};
+pub use pull::{plan_account_pull, plan_contact_pull, plan_site_pull};
+pub use reference::CustomerReference;
+pub use sites::{MAX_SITE_NAME_CHARS, desired_site, match_site, plan_site_update};
+pub use suggestions::{CODE_MATCH_SCORE, MIN_SCORE, Suggestion, suggest_companies};
+
+use serde::Serialize;
+
+/// Entity names used in problems, run logs, links and the error ledger.
+pub mod entity {
+    /// A billing account ↔ a ConnectWise company.
+    pub const COMPANY: &str = "company";
+    /// A billing site ↔ a ConnectWise company site.
+    pub const SITE: &str = "site";
+    /// A billing contact ↔ a ConnectWise contact.
+    pub const CONTACT: &str = "contact";
+}
+
+/// A value of one billing record that ConnectWise would refuse (or that cannot be mapped): which
+/// record, which field, and what is wrong, in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "camelCase")]
+#[error("{entity} {record_id}: {field}: {message}")]
+pub struct RecordProblem {
+    /// [`entity::COMPANY`], [`entity::SITE`] or [`entity::CONTACT`].
+    pub entity: &'static str,
+    /// The billing record's id.
+    pub record_id: String,
+    /// The billing field, as in the contract (`billingAddress.state`, `email`).
+    pub field: String,
+    /// What is wrong (`unknown state "Narnia": not a ConnectWise state code or name`).
+    pub message: String,
+}

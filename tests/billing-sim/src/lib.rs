@@ -1,0 +1,354 @@
+//! A faithful simulator of the billing-system contract (`shared/billing/openapi.yaml`) for tests
+//! and local runs: accounts with their sites and contacts, cursor paging in `(updatedAt, id)`
+//! order, inclusive `updatedSince`, the `ids` filter, merge-patch write-backs validated field by
+//! field, bearer authentication and the contract's error bodies.
+//!
+//! Tests drive it through [`BillingSim`]: seed and inspect accounts, move the clock that stamps
+//! `updatedAt`, and turn knobs (latency, a rate limit, injected faults — statuses, 429s, delays,
+//! dropped connections, malformed bodies) while counting every call by route. Any HTTP client
+//! must see it behave as the contract says, so it never bends a rule for the cwsync client. It
+//! listens only where it is told (127.0.0.1 by default) and never calls out.
+
+mod cursor;
+mod error;
+pub mod knobs;
+mod patch;
+mod server;
+mod state;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use cwsync_billing::models::Account;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+use tower::ServiceExt;
+use url::Url;
+
+pub use error::SimError;
+pub use knobs::{BillingCallStats, FaultKind, FaultRule, FaultTrigger};
+
+use state::SimState;
+
+/// The API key the simulator accepts by default (fake, test-only).
+pub const TEST_BILLING_API_KEY: &str = "cwsync-test-billing-api-key";
+
+/// The embedded fixture: six realistic US and Canadian accounts (a JSON array of accounts).
+pub const FIXTURE_ACCOUNTS_JSON: &str = include_str!("../fixtures/accounts.json");
+
+/// The embedded fixture's accounts.
+///
+/// The fixture is compiled in and checked by this crate's tests, so it always parses.
+pub fn fixture_accounts() -> Vec<Account> {
+    #[allow(
+        clippy::expect_used,
+        reason = "the fixture is a compile-time constant checked by the crate's tests"
+    )]
+    parse_fixture().expect("the embedded account fixture parses")
+}
+
+fn parse_fixture() -> Result<Vec<Account>, SimError> {
+    serde_json::from_str(FIXTURE_ACCOUNTS_JSON).map_err(|e| SimError::InvalidFixture(e.to_string()))
+}
+
+/// How a simulator starts (and what [`BillingSim::reset`] returns to).
+#[derive(Clone)]
+pub struct BillingSimOptions {
+    /// The API key accepted in `Authorization: Bearer <key>`.
+    pub api_key: String,
+    /// Seed [`FIXTURE_ACCOUNTS_JSON`] at start and on reset.
+    pub seed_fixture: bool,
+    /// Delay before every call.
+    pub latency: Duration,
+    /// `(max_requests, window, retry_after_secs)`: beyond `max_requests` calls in one window,
+    /// calls get 429 with `Retry-After: retry_after_secs`.
+    pub rate_limit: Option<(u32, Duration, u64)>,
+    /// A fixed clock for `updatedAt` of writes; `None` = real UTC time.
+    pub clock: Option<OffsetDateTime>,
+}
+
+impl Default for BillingSimOptions {
+    /// The test key, no accounts, no latency, no rate limit, the real clock.
+    fn default() -> Self {
+        Self {
+            api_key: TEST_BILLING_API_KEY.to_owned(),
+            seed_fixture: false,
+            latency: Duration::ZERO,
+            rate_limit: None,
+            clock: None,
+        }
+    }
+}
+
+impl BillingSimOptions {
+    /// The defaults, with the embedded fixture seeded.
+    pub fn with_fixture() -> Self {
+        Self {
+            seed_fixture: true,
+            ..Self::default()
+        }
+    }
+}
+
+impl fmt::Debug for BillingSimOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BillingSimOptions")
+            .field("api_key", &"[REDACTED]")
+            .field("seed_fixture", &self.seed_fixture)
+            .field("latency", &self.latency)
+            .field("rate_limit", &self.rate_limit)
+            .field("clock", &self.clock)
+            .finish()
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct BillingSim {
+    state: Arc<SimState>,
+    addr: SocketAddr,
+    base_url: Url,
+    shutdown: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+}
+
+/// Returned by the connection service to make hyper close the connection without a response.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by an injected fault")]
+struct ConnectionDropped;
+
+impl BillingSim {
+    /// Binds 127.0.0.1 on a free port and serves in the background.
+    pub async fn start(options: BillingSimOptions) -> Result<BillingSim, SimError> {
+        BillingSim::start_on(options, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Binds `addr` and serves in the background.
+    pub async fn start_on(
+        options: BillingSimOptions,
+        addr: SocketAddr,
+    ) -> Result<BillingSim, SimError> {
+        let fixture = if options.seed_fixture {
+            parse_fixture()?
+        } else {
+            Vec::new()
+        };
+        let bind_error = |source| SimError::Bind {
+            addr: addr.to_string(),
+            source,
+        };
+        let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+        let local = listener.local_addr().map_err(bind_error)?;
+        // URLs must be reachable: a wildcard bind is advertised as loopback.
+        let advertised = if local.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], local.port()))
+        } else {
+            local
+        };
+        let base_url =
+            Url::parse(&format!("http://{advertised}/")).map_err(|e| SimError::Bind {
+                addr: addr.to_string(),
+                source: std::io::Error::other(e),
+            })?;
+        let state = Arc::new(SimState::new(options, fixture));
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let app = server::router(state.clone());
+        let server = tokio::spawn(serve(listener, app, shutdown_rx));
+        Ok(BillingSim {
+            state,
+            addr: advertised,
+            base_url,
+            shutdown,
+            server: Some(server),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT/`: the base URL a client is configured with.
+    pub fn base_url(&self) -> Url {
+        self.base_url.clone()
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The API key it accepts.
+    pub fn api_key(&self) -> &str {
+        &self.state.options.api_key
+    }
+
+    /// Stores accounts as given (their `updatedAt` included), replacing any with the same id.
+    pub fn seed_accounts(&self, accounts: Vec<Account>) {
+        let mut inner = self.state.lock();
+        for account in accounts {
+            inner.accounts.insert(account.id.clone(), account);
+        }
+    }
+
+    /// Every stored account, in id order.
+    pub fn accounts(&self) -> Vec<Account> {
+        self.state.lock().accounts.values().cloned().collect()
+    }
+
+    /// One stored account.
+    pub fn account(&self, id: &str) -> Option<Account> {
+        self.state.lock().accounts.get(id).cloned()
+    }
+
+    /// Changes an account as a user of the billing system would, and sets its `updatedAt` to the
+    /// simulated clock. Returns whether the account exists. Changing the id moves the record.
+    pub fn modify_account(&self, id: &str, change: impl FnOnce(&mut Account)) -> bool {
+        let mut inner = self.state.lock();
+        let now = inner.knobs.now();
+        let Some(mut account) = inner.accounts.remove(id) else {
+            return false;
+        };
+        change(&mut account);
+        account.updated_at = now;
+        inner.accounts.insert(account.id.clone(), account);
+        true
+    }
+
+    /// Deletes an account; returns it when it existed.
+    pub fn remove_account(&self, id: &str) -> Option<Account> {
+        self.state.lock().accounts.remove(id)
+    }
+
+    /// Back to the start: accounts (the fixture when the options seed it), counters and knobs
+    /// (faults, rate limit, latency, clock) as the options say.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// Fixes the simulated clock that stamps `updatedAt`.
+    pub fn set_clock(&self, now: OffsetDateTime) {
+        self.state.lock().knobs.clock = Some(now);
+    }
+
+    /// Moves the simulated clock forward (fixing it first at the real time if it was not fixed).
+    pub fn advance_clock(&self, by: Duration) {
+        let mut inner = self.state.lock();
+        let now = inner.knobs.now();
+        let by = time::Duration::try_from(by).unwrap_or(time::Duration::MAX);
+        inner.knobs.clock = Some(now.checked_add(by).unwrap_or(now));
+    }
+
+    /// Back to real UTC time.
+    pub fn use_real_clock(&self) {
+        self.state.lock().knobs.clock = None;
+    }
+
+    /// The simulated time now.
+    pub fn now(&self) -> OffsetDateTime {
+        self.state.lock().knobs.now()
+    }
+
+    /// Delay added before every call.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state.lock().knobs.latency = latency;
+    }
+
+    /// `Some((max_requests, window, retry_after_secs))`: beyond `max_requests` calls in one
+    /// window, calls get 429 with `Retry-After: retry_after_secs`. `None` lifts the limit.
+    pub fn set_rate_limit(&self, limit: Option<(u32, Duration, u64)>) {
+        self.state
+            .lock()
+            .knobs
+            .set_rate_limit(limit.map(state::rate_limit));
+    }
+
+    /// Adds a fault rule (the first rule that fires on a call wins).
+    pub fn inject(&self, rule: FaultRule) {
+        self.state.lock().knobs.add_fault(rule);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.state.lock().knobs.clear_faults();
+    }
+
+    /// The calls received so far.
+    pub fn calls(&self) -> BillingCallStats {
+        self.state.lock().calls.clone()
+    }
+
+    /// Stops serving and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for BillingSim {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// Accept loop: each connection is served by hyper directly so that a `Drop` fault can make the
+/// service fail, which closes the connection without writing a response.
+async fn serve(listener: TcpListener, app: axum::Router, mut shutdown: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                connections.spawn(serve_connection(stream, app.clone()));
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    connections.abort_all();
+}
+
+async fn serve_connection(stream: tokio::net::TcpStream, app: axum::Router) {
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let app = app.clone();
+        async move {
+            let resp = match app.oneshot(req.map(Body::new)).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            if resp.extensions().get::<server::DropConnection>().is_some() {
+                Err(ConnectionDropped)
+            } else {
+                Ok(resp)
+            }
+        }
+    });
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(io, service)
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_fixture_parses_into_six_accounts() {
+        let accounts = parse_fixture().unwrap();
+        assert_eq!(accounts.len(), 6);
+        assert_eq!(fixture_accounts(), accounts);
+    }
+}

@@ -1,0 +1,97 @@
+//! `billing-sim`: runs the billing-system simulator until Ctrl-C and prints where it listens and
+//! the (fake, test-only) API key it accepts.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use cwsync_billing_sim::{BillingSim, BillingSimOptions, TEST_BILLING_API_KEY};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "billing-sim",
+    about = "A simulator of the cwsync billing-system contract for tests and local runs"
+)]
+struct Args {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Seed the embedded fixture (six US and Canadian accounts).
+    #[arg(long)]
+    fixture: bool,
+    /// API key to accept instead of the test key.
+    #[arg(long, env = "BILLING_SIM_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Delay added to every call, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Rate limit as N/WINDOW_MS[/RETRY_AFTER_S], e.g. 60/60000/5 (Retry-After defaults to 1).
+    #[arg(long)]
+    rate_limit: Option<String>,
+}
+
+fn parse_rate_limit(text: &str) -> anyhow::Result<(u32, Duration, u64)> {
+    let mut parts = text.split('/');
+    let n = parts
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .context("the request count of --rate-limit must be a whole number")?;
+    let ms = parts
+        .next()
+        .context("--rate-limit must look like N/WINDOW_MS[/RETRY_AFTER_S]")?
+        .trim()
+        .parse()
+        .context("the window of --rate-limit must be milliseconds")?;
+    let retry_after = match parts.next() {
+        Some(secs) => secs
+            .trim()
+            .parse()
+            .context("the Retry-After of --rate-limit must be whole seconds")?,
+        None => 1,
+    };
+    Ok((n, Duration::from_millis(ms), retry_after))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let args = Args::parse();
+    let options = BillingSimOptions {
+        api_key: args
+            .api_key
+            .clone()
+            .unwrap_or_else(|| TEST_BILLING_API_KEY.to_owned()),
+        seed_fixture: args.fixture,
+        latency: Duration::from_millis(args.latency_ms),
+        rate_limit: args
+            .rate_limit
+            .as_deref()
+            .map(parse_rate_limit)
+            .transpose()?,
+        clock: None,
+    };
+    let sim = BillingSim::start_on(options, SocketAddr::new(args.host, args.port))
+        .await
+        .context("starting the billing simulator")?;
+    println!("billing simulator listening on {}", sim.base_url());
+    if args.api_key.is_some() {
+        println!("API key:  (the one given with --api-key)");
+    } else {
+        // A fake test key, printed so a person or script can point a client at the simulator.
+        println!("API key:  {TEST_BILLING_API_KEY}");
+    }
+    println!("accounts: {} (Ctrl-C to stop)", sim.accounts().len());
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    sim.shutdown().await;
+    Ok(())
+}

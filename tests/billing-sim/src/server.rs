@@ -1,0 +1,533 @@
+//! The HTTP side of the simulator: one handler serves the contract's routes (knobs → auth →
+//! route → list, get or patch) and answers everything else with the contract's error body.
+//!
+//! Routes are recognised on the raw (still percent-encoded) path, so an id holding `%2F` stays one
+//! segment; ids are decoded afterwards. No input may panic the server: every parse failure is an
+//! [`ApiError`]. The state lock is never held across an await.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cwsync_billing::models::{Account, Page};
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::ApiError;
+use crate::knobs::FaultKind;
+use crate::state::SimState;
+use crate::{cursor, patch};
+
+/// `Content-Type` of every response.
+pub(crate) const JSON_CONTENT_TYPE: &str = "application/json";
+/// Records per page when `limit` is absent.
+pub(crate) const DEFAULT_LIMIT: u32 = 100;
+/// The largest `limit`.
+pub(crate) const MAX_LIMIT: u32 = 500;
+/// The largest request body accepted.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Marks a response that must not be sent: the connection is closed instead.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DropConnection;
+
+/// The router: everything goes to one handler, which recognises the contract's routes itself.
+pub(crate) fn router(state: Arc<SimState>) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+/// A JSON response.
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut resp = (status, bytes).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
+    resp
+}
+
+/// The contract's routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RouteKind {
+    List,
+    Account,
+    Site,
+    Contact,
+}
+
+impl RouteKind {
+    fn template(self) -> &'static str {
+        match self {
+            RouteKind::List => "/v1/accounts",
+            RouteKind::Account => "/v1/accounts/{id}",
+            RouteKind::Site => "/v1/accounts/{accountId}/sites/{siteId}",
+            RouteKind::Contact => "/v1/accounts/{accountId}/contacts/{contactId}",
+        }
+    }
+
+    fn allowed(self) -> &'static str {
+        match self {
+            RouteKind::List => "GET",
+            RouteKind::Account => "GET, PATCH",
+            RouteKind::Site | RouteKind::Contact => "PATCH",
+        }
+    }
+}
+
+/// A recognised route with its id segments, still percent-encoded.
+#[derive(Debug)]
+struct Route {
+    kind: RouteKind,
+    raw_ids: Vec<String>,
+}
+
+impl Route {
+    fn recognise(path: &str) -> Option<Route> {
+        let rest = path.strip_prefix("/v1/accounts")?;
+        if rest.is_empty() {
+            return Some(Route {
+                kind: RouteKind::List,
+                raw_ids: Vec::new(),
+            });
+        }
+        let segments: Vec<&str> = rest.strip_prefix('/')?.split('/').collect();
+        if segments.iter().any(|s| s.is_empty()) {
+            return None;
+        }
+        let (kind, ids) = match segments.as_slice() {
+            [id] => (RouteKind::Account, vec![*id]),
+            [account, "sites", site] => (RouteKind::Site, vec![*account, *site]),
+            [account, "contacts", contact] => (RouteKind::Contact, vec![*account, *contact]),
+            _ => return None,
+        };
+        Some(Route {
+            kind,
+            raw_ids: ids.into_iter().map(str::to_owned).collect(),
+        })
+    }
+
+    /// The ids, percent-decoded.
+    fn ids(&self) -> Result<Vec<String>, ApiError> {
+        self.raw_ids
+            .iter()
+            .map(|raw| {
+                percent_decode_str(raw)
+                    .decode_utf8()
+                    .map(|id| id.into_owned())
+                    .map_err(|_| {
+                        ApiError::invalid("path", "an id is not UTF-8 once percent-decoded")
+                    })
+            })
+            .collect()
+    }
+}
+
+/// Knobs first (latency, counters, rate limit, faults), then the call itself.
+async fn handle(State(state): State<Arc<SimState>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let method = parts.method.as_str().to_ascii_uppercase();
+    let path = parts.uri.path().to_owned();
+    let target_len = parts
+        .uri
+        .path_and_query()
+        .map_or(path.len(), |pq| pq.as_str().len());
+    let route = Route::recognise(&path);
+    let template = route.as_ref().map_or("<unmatched>", |r| r.kind.template());
+    let latency = state.lock().knobs.latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let (limited, fault) = {
+        let mut inner = state.lock();
+        inner.calls.record(&method, template, target_len);
+        match inner.knobs.check_rate_limit(Instant::now()) {
+            Some(secs) => (Some(secs), None),
+            None => (None, inner.knobs.take_fault(&method, template, &path)),
+        }
+    };
+    if let Some(secs) = limited {
+        return ApiError::rate_limited(secs).into_response();
+    }
+    let mut after = None;
+    if let Some(rule) = fault {
+        if rule.after_processing || rule.kind == FaultKind::MalformedJson {
+            after = Some(rule.kind);
+        } else if let FaultKind::Delay(delay) = rule.kind {
+            tokio::time::sleep(delay).await;
+        } else {
+            return fault_response(&rule.kind);
+        }
+    }
+    let resp = match serve(&state, &parts, body, &method, route).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    };
+    match after {
+        None => resp,
+        Some(FaultKind::Delay(delay)) => {
+            tokio::time::sleep(delay).await;
+            resp
+        }
+        Some(FaultKind::MalformedJson) => malformed(resp).await,
+        Some(kind) => fault_response(&kind),
+    }
+}
+
+fn fault_response(kind: &FaultKind) -> Response {
+    match kind {
+        FaultKind::Status(code) => ApiError::status(*code).into_response(),
+        FaultKind::Throttle { retry_after_secs } => {
+            ApiError::rate_limited(*retry_after_secs).into_response()
+        }
+        FaultKind::Drop => {
+            let mut resp = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            resp.extensions_mut().insert(DropConnection);
+            resp
+        }
+        // Handled where they apply; never answered on their own.
+        FaultKind::Delay(_) | FaultKind::MalformedJson => ApiError::status(500).into_response(),
+    }
+}
+
+/// The same response with the first half of its body only.
+async fn malformed(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let cut = bytes.slice(..bytes.len() / 2);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(cut))
+}
+
+async fn serve(
+    state: &SimState,
+    parts: &Parts,
+    body: Body,
+    method: &str,
+    route: Option<Route>,
+) -> Result<Response, ApiError> {
+    authenticate(state, &parts.headers)?;
+    let Some(route) = route else {
+        return Err(ApiError::not_found(format!(
+            "no such route: {}",
+            parts.uri.path()
+        )));
+    };
+    let ids = route.ids()?;
+    match (route.kind, method, ids.as_slice()) {
+        (RouteKind::List, "GET", _) => list(state, parts.uri.query()),
+        (RouteKind::Account, "GET", [id]) => {
+            let inner = state.lock();
+            let account = inner
+                .accounts
+                .get(id)
+                .ok_or_else(|| account_not_found(id))?;
+            ok(account)
+        }
+        (RouteKind::Account, "PATCH", [id]) => {
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            let now = inner.knobs.now();
+            let account = inner
+                .accounts
+                .get_mut(id)
+                .ok_or_else(|| account_not_found(id))?;
+            let patch = patch::account_patch(&body)?;
+            if patch.apply_to_account(account) {
+                account.updated_at = now;
+            }
+            ok(account)
+        }
+        (RouteKind::Site, "PATCH", [account_id, site_id]) => {
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            let now = inner.knobs.now();
+            let account = inner
+                .accounts
+                .get_mut(account_id)
+                .ok_or_else(|| account_not_found(account_id))?;
+            let site = account
+                .sites
+                .iter_mut()
+                .find(|s| s.id == *site_id)
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("site {site_id} of account {account_id} not found"))
+                })?;
+            let patch = patch::site_patch(&body)?;
+            let changed = patch.apply_to_site(site);
+            let reply = ok(&*site);
+            if changed {
+                account.updated_at = now;
+            }
+            reply
+        }
+        (RouteKind::Contact, "PATCH", [account_id, contact_id]) => {
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            let now = inner.knobs.now();
+            let account = inner
+                .accounts
+                .get_mut(account_id)
+                .ok_or_else(|| account_not_found(account_id))?;
+            let contact = account
+                .contacts
+                .iter_mut()
+                .find(|c| c.id == *contact_id)
+                .ok_or_else(|| {
+                    ApiError::not_found(format!(
+                        "contact {contact_id} of account {account_id} not found"
+                    ))
+                })?;
+            let patch = patch::contact_patch(&body)?;
+            let changed = patch.apply_to_contact(contact);
+            let reply = ok(&*contact);
+            if changed {
+                account.updated_at = now;
+            }
+            reply
+        }
+        (kind, _, _) => Err(ApiError {
+            allow: Some(kind.allowed()),
+            ..ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "InvalidRequest",
+                format!("{method} is not allowed on {}", kind.template()),
+            )
+        }),
+    }
+}
+
+fn account_not_found(id: &str) -> ApiError {
+    ApiError::not_found(format!("account {id} not found"))
+}
+
+fn ok<T: Serialize>(record: &T) -> Result<Response, ApiError> {
+    let value = serde_json::to_value(record).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal",
+            format!("the record cannot be serialized: {e}"),
+        )
+    })?;
+    Ok(json_response(StatusCode::OK, &value))
+}
+
+/// `Authorization: Bearer <key>` with the simulator's key.
+fn authenticate(state: &SimState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(ApiError::unauthorized(
+            "an Authorization: Bearer <API key> header is required",
+        ));
+    };
+    let value = value.to_str().unwrap_or_default().trim();
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthorized(
+            "only Bearer authentication is accepted",
+        ));
+    }
+    if token.trim() != state.options.api_key {
+        return Err(ApiError::unauthorized("the API key is not valid"));
+    }
+    Ok(())
+}
+
+/// The body of a PATCH: JSON (`application/merge-patch+json` or `application/json`), at most
+/// 1 MiB.
+async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    if let Some(content_type) = headers.get(header::CONTENT_TYPE) {
+        let mime = content_type
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if mime != "application/json" && !mime.ends_with("+json") {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "InvalidRequest",
+                format!(
+                    "the body must be application/merge-patch+json or application/json, not {mime}"
+                ),
+            ));
+        }
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "InvalidRequest",
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        })
+}
+
+/// The parameters of `GET /v1/accounts`.
+#[derive(Debug, Default)]
+struct ListParams {
+    updated_since: Option<OffsetDateTime>,
+    ids: Option<HashSet<String>>,
+    after: Option<(OffsetDateTime, String)>,
+    limit: Option<u32>,
+}
+
+impl ListParams {
+    fn parse(query: Option<&str>) -> Result<ListParams, ApiError> {
+        let mut params = ListParams::default();
+        let mut seen = HashSet::new();
+        for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            let name = name.as_ref();
+            if !matches!(name, "updatedSince" | "ids" | "cursor" | "limit") {
+                return Err(ApiError::invalid(
+                    name,
+                    "unknown parameter; GET /v1/accounts takes updatedSince, ids, cursor and limit",
+                ));
+            }
+            if !seen.insert(name.to_owned()) {
+                return Err(ApiError::invalid(name, "is given more than once"));
+            }
+            match name {
+                "updatedSince" => {
+                    let at = OffsetDateTime::parse(&value, &Rfc3339).map_err(|_| {
+                        ApiError::invalid(
+                            name,
+                            format!(
+                                "must be an RFC 3339 date-time such as 2026-11-01T00:00:00Z, not {value:?}"
+                            ),
+                        )
+                    })?;
+                    params.updated_since = Some(at);
+                }
+                "ids" => {
+                    let ids: HashSet<String> = value.split(',').map(str::to_owned).collect();
+                    if ids.iter().any(String::is_empty) {
+                        return Err(ApiError::invalid(
+                            name,
+                            "must be account ids separated by commas, none of them empty",
+                        ));
+                    }
+                    params.ids = Some(ids);
+                }
+                "cursor" => {
+                    let key = cursor::decode(&value).ok_or_else(|| {
+                        ApiError::invalid(
+                            name,
+                            "is not a cursor this server issued; pass nextCursor unchanged",
+                        )
+                    })?;
+                    params.after = Some(key);
+                }
+                _ => {
+                    let limit = value
+                        .trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=MAX_LIMIT).contains(n))
+                        .ok_or_else(|| {
+                            ApiError::invalid(
+                                name,
+                                format!(
+                                    "must be a whole number from 1 to {MAX_LIMIT}, not {value:?}"
+                                ),
+                            )
+                        })?;
+                    params.limit = Some(limit);
+                }
+            }
+        }
+        Ok(params)
+    }
+
+    fn matches(&self, account: &Account) -> bool {
+        self.updated_since.is_none_or(|t| account.updated_at >= t)
+            && self
+                .ids
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&account.id))
+            && self
+                .after
+                .as_ref()
+                .is_none_or(|(t, id)| (account.updated_at, account.id.as_str()) > (*t, id.as_str()))
+    }
+}
+
+/// One page in `(updatedAt, id)` order, starting after the cursor's key.
+fn list(state: &SimState, query: Option<&str>) -> Result<Response, ApiError> {
+    let params = ListParams::parse(query)?;
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT) as usize;
+    let inner = state.lock();
+    let mut rows: Vec<&Account> = inner
+        .accounts
+        .values()
+        .filter(|a| params.matches(a))
+        .collect();
+    rows.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
+    let more = rows.len() > limit;
+    let items: Vec<Account> = rows.into_iter().take(limit).cloned().collect();
+    let next_cursor = if more {
+        items.last().map(|a| cursor::encode(a.updated_at, &a.id))
+    } else {
+        None
+    };
+    ok(&Page { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_recognised_on_raw_segments() {
+        let r = Route::recognise("/v1/accounts/a%2Fb/sites/S%201").unwrap();
+        assert_eq!(r.kind, RouteKind::Site);
+        assert_eq!(r.ids().unwrap(), ["a/b", "S 1"]);
+        assert_eq!(
+            Route::recognise("/v1/accounts").unwrap().kind,
+            RouteKind::List
+        );
+        for unknown in [
+            "/v1/accounts/",
+            "/v1/accounts/A/x/B",
+            "/v2/accounts",
+            "/v1/accountsX",
+            "/v1/accounts//sites/S",
+        ] {
+            assert!(Route::recognise(unknown).is_none(), "{unknown}");
+        }
+    }
+
+    #[test]
+    fn list_parameters_out_of_bounds_are_refused() {
+        for query in [
+            "limit=0",
+            "limit=501",
+            "limit=ten",
+            "updatedSince=yesterday",
+            "ids=A,,B",
+            "cursor=zzz",
+            "page=2",
+            "limit=5&limit=6",
+        ] {
+            let e = ListParams::parse(Some(query)).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{query}");
+            assert_eq!(e.fields.len(), 1, "{query}");
+        }
+        let p = ListParams::parse(Some("limit=500&ids=A%2C1,B+2")).unwrap();
+        assert_eq!(p.limit, Some(500));
+        assert_eq!(p.ids.unwrap().len(), 3, "a %2C splits like a comma");
+    }
+}
