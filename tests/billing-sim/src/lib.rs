@@ -206,11 +206,13 @@ impl BillingSim {
     pub fn modify_account(&self, id: &str, change: impl FnOnce(&mut Account)) -> bool {
         let mut inner = self.state.lock();
         let now = inner.knobs.now();
-        let Some(mut account) = inner.accounts.remove(id) else {
+        // A copy is changed, so a closure that panics leaves the stored record as it was.
+        let Some(mut account) = inner.accounts.get(id).cloned() else {
             return false;
         };
         change(&mut account);
         account.updated_at = now;
+        inner.accounts.remove(id);
         inner.accounts.insert(account.id.clone(), account);
         true
     }
