@@ -569,10 +569,11 @@ impl Batch {
                 }
             }
             Err(error) => {
+                // Any answer but `Ambiguous` means the POST was not applied (the client never
+                // retries a POST blindly): give the claim back, so a retry may create at once.
+                scope.links.unlink(scope.tenant, source).await?;
                 return match record_level(error) {
                     Ok(reason) => {
-                        // Give the claim back so the next run can try again at once.
-                        scope.links.unlink(scope.tenant, source).await?;
                         records.push(record.failed(reason));
                         Ok(None)
                     }
@@ -1054,9 +1055,10 @@ where
                 }
             }
             Err(error) => {
+                // Not applied (see `create_company`): give the claim back.
+                scope.links.unlink(scope.tenant, source).await?;
                 return match record_level(error) {
                     Ok(reason) => {
-                        scope.links.unlink(scope.tenant, source).await?;
                         records.push(record.failed(reason));
                         Ok(None)
                     }

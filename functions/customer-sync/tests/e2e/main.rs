@@ -12,4 +12,6 @@ mod filters;
 mod lambda;
 mod matching;
 mod pull;
+mod sqs;
 mod sync;
+mod tenants;

@@ -31,7 +31,7 @@ pub struct World {
 }
 
 /// Stores on moto when it is there (always under CI), else in memory.
-async fn stores() -> Stores {
+pub async fn stores() -> Stores {
     match cwsync_aws_harness::moto() {
         Some(moto) => {
             let config = moto.sdk_config().await;
@@ -63,43 +63,17 @@ impl World {
             .await
             .unwrap();
         billing.set_clock(T0);
-        let secret = json!({
-            "site": cw.base_url(),
-            "companyId": TEST_COMPANY_ID,
-            "publicKey": TEST_PUBLIC_KEY,
-            "privateKey": TEST_PRIVATE_KEY,
-            "clientId": TEST_CLIENT_ID,
-            "billingUrl": billing.base_url().to_string(),
-            "billingApiKey": TEST_BILLING_API_KEY,
-        });
         let secrets = StaticTenantSecrets::new()
-            .with_secret_json(TENANT, &secret.to_string())
+            .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
             .unwrap();
         let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
         deps.stores = stores().await;
         let queue = Arc::new(MemoryJobQueue::new());
         deps.queues.customer = Some(queue.clone());
-        let options = ConnectOptions {
-            cw_retry: Some(RetryPolicy {
-                max_attempts: 4,
-                base_delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(20),
-                max_elapsed: Duration::from_secs(5),
-            }),
-            billing_retry: Some(cwsync_billing::RetryPolicy {
-                max_attempts: 4,
-                base_delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(20),
-                max_elapsed: Duration::from_secs(5),
-            }),
-            timeout: Some(Duration::from_secs(5)),
-            cache_ttl: None,
-            cw_rate: None,
-        };
         World {
             cw,
             billing,
-            service: Arc::new(CustomerSync::new(Arc::new(deps), options)),
+            service: Arc::new(CustomerSync::new(Arc::new(deps), fast_options())),
             queue,
         }
     }
@@ -174,6 +148,42 @@ impl World {
     pub fn cw_writes(&self) -> u64 {
         self.cw.calls().writes()
     }
+}
+
+/// Client options for tests: short retries and timeouts.
+pub fn fast_options() -> ConnectOptions {
+    let retry = |max_attempts| RetryPolicy {
+        max_attempts,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(5),
+    };
+    let r = retry(4);
+    ConnectOptions {
+        cw_retry: Some(r),
+        billing_retry: Some(cwsync_billing::RetryPolicy {
+            max_attempts: r.max_attempts,
+            base_delay: r.base_delay,
+            max_delay: r.max_delay,
+            max_elapsed: r.max_elapsed,
+        }),
+        timeout: Some(Duration::from_secs(5)),
+        cache_ttl: None,
+        cw_rate: None,
+    }
+}
+
+/// A tenant secret pointing at these simulators with their test keys.
+pub fn secret(cw: &Simulator, billing: &BillingSim) -> Value {
+    json!({
+        "site": cw.base_url(),
+        "companyId": TEST_COMPANY_ID,
+        "publicKey": TEST_PUBLIC_KEY,
+        "privateKey": TEST_PRIVATE_KEY,
+        "clientId": TEST_CLIENT_ID,
+        "billingUrl": billing.base_url().to_string(),
+        "billingApiKey": TEST_BILLING_API_KEY,
+    })
 }
 
 fn merge(into: &mut Value, from: Value) {
