@@ -613,158 +613,27 @@ impl Batch {
         company_id: i64,
         records: &mut Vec<RecordResult>,
     ) -> Result<(), SyncError> {
-        let path = CompanySite::path(company_id);
-        let mut existing: Vec<CompanySite> =
-            scope.cw.list_all(&path, &Query::new()).await.map_err(|e| {
+        let kind = Sites {
+            company_id,
+            reference: scope.reference,
+        };
+        let mut existing: Vec<CompanySite> = scope
+            .cw
+            .list_all(&kind.collection(), &Query::new())
+            .await
+            .map_err(|e| {
                 SyncError::connectwise(format!("reading the sites of company {company_id}"), e)
             })?;
-        // ConnectWise sites already linked to one of this account's billing sites.
-        let mut taken: HashSet<i64> = account
-            .sites
-            .iter()
-            .filter_map(|s| self.site_links.get(&s.id))
-            .filter_map(|l| l.cw_id)
-            .collect();
-        for site in &account.sites {
-            let record = Recorder::new(entity::SITE, &site.id, map::fingerprint(site));
-            let desired = match map::desired_site(site, scope.reference) {
-                Ok(desired) => desired,
-                Err(problems) => {
-                    records.push(record.problems(&problems));
-                    continue;
-                }
-            };
-            let fingerprint = map::fingerprint(&desired);
-            let source = SourceRef::new(entity::SITE, &site.id);
-            let linked = self
-                .site_links
-                .get(&site.id)
-                .filter(|l| l.state == LinkState::Linked)
-                .and_then(|l| l.cw_id);
-            let current = match linked {
-                Some(cw_id) => match existing.iter().find(|s| s.id == Some(cw_id)) {
-                    Some(current) => Some((cw_id, current.clone(), false)),
-                    None => {
-                        records.push(record.failed(format!(
-                            "the linked ConnectWise site {cw_id} is no longer a site of company {company_id}; unlink the account to match it again"
-                        )).with_id(cw_id));
-                        continue;
-                    }
-                },
-                None => {
-                    let free: Vec<CompanySite> = existing
-                        .iter()
-                        .filter(|s| s.id.is_some_and(|id| !taken.contains(&id)))
-                        .cloned()
-                        .collect();
-                    map::match_site(&desired, &free)
-                        .and_then(|id| free.into_iter().find(|s| s.id == Some(id)))
-                        .and_then(|s| Some((s.id?, s, true)))
-                }
-            };
-            match current {
-                Some((cw_id, current, matched)) => {
-                    if matched && !scope.dry_run {
-                        match scope
-                            .links
-                            .link_existing(
-                                scope.tenant,
-                                source,
-                                entity::SITE,
-                                cw_id,
-                                &fingerprint,
-                                scope.now,
-                            )
-                            .await
-                        {
-                            Ok(_) => {}
-                            Err(StoreError::Conflict { reason, .. }) => {
-                                records.push(record.failed(format!("matched ConnectWise site {cw_id}, but it can't be linked: {reason}")).with_id(cw_id));
-                                continue;
-                            }
-                            Err(error) => return Err(error.into()),
-                        }
-                    }
-                    taken.insert(cw_id);
-                    let ops = map::plan_site_update(&current, &desired, scope.settings);
-                    let path = format!("{path}/{cw_id}");
-                    let changed = match patch(scope, &path, &ops).await {
-                        Ok(changed) => changed,
-                        Err(reason) => {
-                            records.push(record.failed(reason?).with_id(cw_id));
-                            continue;
-                        }
-                    };
-                    if !matched && !scope.dry_run {
-                        let stored = self
-                            .site_links
-                            .get(&site.id)
-                            .and_then(|l| l.fingerprint.as_deref());
-                        if stored != Some(fingerprint.as_str()) {
-                            scope
-                                .links
-                                .record_sync(scope.tenant, source, &fingerprint, scope.now)
-                                .await?;
-                        }
-                    }
-                    let result = if matched {
-                        record.with_detail(
-                            Outcome::Linked,
-                            join_details(
-                                format!(
-                                    "{} existing site {cw_id} by name and address",
-                                    if scope.dry_run {
-                                        "would link"
-                                    } else {
-                                        "linked"
-                                    }
-                                ),
-                                &changed,
-                                scope.dry_run,
-                            ),
-                        )
-                    } else {
-                        record.changed(Outcome::Updated, changed, scope.dry_run)
-                    };
-                    records.push(result.with_id(cw_id));
-                    if site.connect_wise_site_id != Some(cw_id) {
-                        write_back_site(scope, account, site, cw_id, records).await?;
-                    }
-                }
-                None => {
-                    if scope.dry_run {
-                        records.push(
-                            record
-                                .with_detail(Outcome::Created, "would create the site".to_owned()),
-                        );
-                        continue;
-                    }
-                    let created = create_child(
-                        scope,
-                        source,
-                        entity::SITE,
-                        &path,
-                        &Query::new(),
-                        &desired,
-                        &fingerprint,
-                        &record,
-                        records,
-                        |found: &[CompanySite]| map::match_site(&desired, found),
-                    )
-                    .await?;
-                    if let Some(site_created) = created {
-                        if let Some(id) = site_created.id {
-                            taken.insert(id);
-                            if site.connect_wise_site_id != Some(id) {
-                                write_back_site(scope, account, site, id, records).await?;
-                            }
-                        }
-                        existing.push(site_created);
-                    }
-                }
-            }
-        }
-        Ok(())
+        sync_children(
+            scope,
+            account,
+            &kind,
+            &account.sites,
+            &self.site_links,
+            &mut existing,
+            records,
+        )
+        .await
     }
 
     async fn sync_contacts(
@@ -774,165 +643,336 @@ impl Batch {
         company_id: i64,
         records: &mut Vec<RecordResult>,
     ) -> Result<(), SyncError> {
-        let mut taken: HashSet<i64> = account
-            .contacts
-            .iter()
-            .filter_map(|c| self.contact_links.get(&c.id))
-            .filter_map(|l| l.cw_id)
-            .collect();
-        for contact in &account.contacts {
-            let record = Recorder::new(entity::CONTACT, &contact.id, map::fingerprint(contact));
-            let source = SourceRef::new(entity::CONTACT, &contact.id);
-            let existing = self.contacts.get(&company_id).cloned().unwrap_or_default();
-            let linked = self
-                .contact_links
-                .get(&contact.id)
-                .filter(|l| l.state == LinkState::Linked)
-                .and_then(|l| l.cw_id);
-            let found = match linked {
-                Some(cw_id) => match existing.iter().find(|c| c.id == Some(cw_id)) {
-                    Some(current) => Some((cw_id, current.clone(), false)),
-                    None => {
-                        records.push(record.failed(format!(
-                            "the linked ConnectWise contact {cw_id} is no longer a contact of company {company_id}; unlink the account to match it again"
-                        )).with_id(cw_id));
-                        continue;
-                    }
-                },
+        let existing = self.contacts.entry(company_id).or_default();
+        sync_children(
+            scope,
+            account,
+            &Contacts { company_id },
+            &account.contacts,
+            &self.contact_links,
+            existing,
+            records,
+        )
+        .await
+    }
+}
+
+/// One kind of record that lives inside a company (its sites, its contacts): how its billing
+/// records map, match, change and flow back. [`sync_children`] is the one sync of all kinds.
+trait ChildKind {
+    /// The billing record.
+    type Billing: Serialize;
+    /// The ConnectWise record.
+    type Cw: Serialize + serde::de::DeserializeOwned + Clone + HasId;
+    /// The entity name of runs, links and the ledger.
+    const ENTITY: &'static str;
+    /// How unlinked records are matched, for the report.
+    const MATCHED_BY: &'static str;
+
+    fn billing_id(billing: &Self::Billing) -> &str;
+    /// The record `billing` should be; with `current`, merged into it (contacts keep their items).
+    fn desired(
+        &self,
+        billing: &Self::Billing,
+        current: Option<&Self::Cw>,
+    ) -> Result<Self::Cw, Vec<RecordProblem>>;
+    /// The existing record that is `desired`, among `candidates`.
+    fn find(&self, desired: &Self::Cw, candidates: &[Self::Cw]) -> Option<i64>;
+    fn plan(
+        &self,
+        current: &Self::Cw,
+        desired: &Self::Cw,
+        settings: &TenantSettings,
+    ) -> Vec<PatchOp>;
+    /// Where records are created (and listed to settle a create).
+    fn collection(&self) -> String;
+    /// The query that lists this company's records at [`ChildKind::collection`].
+    fn of_company(&self) -> Query;
+    fn record_path(&self, cw_id: i64) -> String;
+    /// Tells the billing system what it should learn about `billing` (its ConnectWise id, owned
+    /// fields).
+    async fn write_back(
+        &self,
+        scope: Scope<'_>,
+        account: &Account,
+        billing: &Self::Billing,
+        cw: &Self::Cw,
+        cw_id: i64,
+        records: &mut Vec<RecordResult>,
+    ) -> Result<(), SyncError>;
+}
+
+/// The sites of one company.
+struct Sites<'a> {
+    company_id: i64,
+    reference: &'a CustomerReference,
+}
+
+impl ChildKind for Sites<'_> {
+    type Billing = Site;
+    type Cw = CompanySite;
+    const ENTITY: &'static str = entity::SITE;
+    const MATCHED_BY: &'static str = "name and address";
+
+    fn billing_id(billing: &Site) -> &str {
+        &billing.id
+    }
+    fn desired(
+        &self,
+        billing: &Site,
+        _: Option<&CompanySite>,
+    ) -> Result<CompanySite, Vec<RecordProblem>> {
+        map::desired_site(billing, self.reference)
+    }
+    fn find(&self, desired: &CompanySite, candidates: &[CompanySite]) -> Option<i64> {
+        map::match_site(desired, candidates)
+    }
+    fn plan(
+        &self,
+        current: &CompanySite,
+        desired: &CompanySite,
+        settings: &TenantSettings,
+    ) -> Vec<PatchOp> {
+        map::plan_site_update(current, desired, settings)
+    }
+    fn collection(&self) -> String {
+        CompanySite::path(self.company_id)
+    }
+    fn of_company(&self) -> Query {
+        Query::new()
+    }
+    fn record_path(&self, cw_id: i64) -> String {
+        format!("{}/{cw_id}", self.collection())
+    }
+    async fn write_back(
+        &self,
+        scope: Scope<'_>,
+        account: &Account,
+        site: &Site,
+        _: &CompanySite,
+        cw_id: i64,
+        records: &mut Vec<RecordResult>,
+    ) -> Result<(), SyncError> {
+        if site.connect_wise_site_id == Some(cw_id) {
+            return Ok(());
+        }
+        write_back_site(scope, account, site, cw_id, records).await
+    }
+}
+
+/// The contacts of one company.
+struct Contacts {
+    company_id: i64,
+}
+
+impl ChildKind for Contacts {
+    type Billing = BillingContact;
+    type Cw = Contact;
+    const ENTITY: &'static str = entity::CONTACT;
+    const MATCHED_BY: &'static str = "e-mail or name";
+
+    fn billing_id(billing: &BillingContact) -> &str {
+        &billing.id
+    }
+    fn desired(
+        &self,
+        billing: &BillingContact,
+        current: Option<&Contact>,
+    ) -> Result<Contact, Vec<RecordProblem>> {
+        map::desired_contact(billing, self.company_id, current)
+    }
+    fn find(&self, desired: &Contact, candidates: &[Contact]) -> Option<i64> {
+        map::match_contact(desired, candidates)
+    }
+    fn plan(
+        &self,
+        current: &Contact,
+        desired: &Contact,
+        settings: &TenantSettings,
+    ) -> Vec<PatchOp> {
+        map::plan_contact_update(current, desired, settings)
+    }
+    fn collection(&self) -> String {
+        Contact::PATH.to_owned()
+    }
+    fn of_company(&self) -> Query {
+        Query::new().filter(Condition::field("company/id").eq(self.company_id))
+    }
+    fn record_path(&self, cw_id: i64) -> String {
+        format!("{}/{cw_id}", Contact::PATH)
+    }
+    async fn write_back(
+        &self,
+        scope: Scope<'_>,
+        account: &Account,
+        contact: &BillingContact,
+        cw: &Contact,
+        cw_id: i64,
+        records: &mut Vec<RecordResult>,
+    ) -> Result<(), SyncError> {
+        write_back_contact(scope, account, contact, cw, cw_id, records).await
+    }
+}
+
+/// Syncs `items` (all of one kind, of one account) into the company's `existing` records:
+/// linked ones are updated, unlinked ones matched and linked, the rest claimed and created.
+async fn sync_children<K: ChildKind>(
+    scope: Scope<'_>,
+    account: &Account,
+    kind: &K,
+    items: &[K::Billing],
+    links: &HashMap<String, Link>,
+    existing: &mut Vec<K::Cw>,
+    records: &mut Vec<RecordResult>,
+) -> Result<(), SyncError> {
+    let linked_id = |id: &str| {
+        links
+            .get(id)
+            .filter(|l| l.state == LinkState::Linked)
+            .and_then(|l| l.cw_id)
+    };
+    // Records already linked to one of this account's billing records are never matched again.
+    let mut taken: HashSet<i64> = items
+        .iter()
+        .filter_map(|item| links.get(K::billing_id(item)))
+        .filter_map(|l| l.cw_id)
+        .collect();
+    let verb = if scope.dry_run {
+        "would link"
+    } else {
+        "linked"
+    };
+    for item in items {
+        let id = K::billing_id(item);
+        let record = Recorder::new(K::ENTITY, id, map::fingerprint(item));
+        let source = SourceRef::new(K::ENTITY, id);
+        let probe = match kind.desired(item, None) {
+            Ok(probe) => probe,
+            Err(problems) => {
+                records.push(record.problems(&problems));
+                continue;
+            }
+        };
+        let found = match linked_id(id) {
+            Some(cw_id) => match existing.iter().find(|r| r.id() == Some(cw_id)) {
+                Some(current) => Some((cw_id, current.clone(), false)),
                 None => {
-                    let free: Vec<Contact> = existing
-                        .iter()
-                        .filter(|c| c.id.is_some_and(|id| !taken.contains(&id)))
-                        .cloned()
-                        .collect();
-                    match map::desired_contact(contact, company_id, None) {
-                        Ok(probe) => map::match_contact(&probe, &free)
-                            .and_then(|id| free.into_iter().find(|c| c.id == Some(id)))
-                            .and_then(|c| Some((c.id?, c, true))),
-                        Err(problems) => {
-                            records.push(record.problems(&problems));
-                            continue;
-                        }
-                    }
-                }
-            };
-            let desired = match map::desired_contact(
-                contact,
-                company_id,
-                found.as_ref().map(|(_, c, _)| c),
-            ) {
-                Ok(desired) => desired,
-                Err(problems) => {
-                    records.push(record.problems(&problems));
+                    records.push(
+                        record
+                            .failed(format!(
+                                "the linked ConnectWise {} {cw_id} no longer belongs to this account's company; unlink the account to match it again",
+                                K::ENTITY
+                            ))
+                            .with_id(cw_id),
+                    );
                     continue;
                 }
-            };
-            let fingerprint = map::fingerprint(&desired);
-            match found {
-                Some((cw_id, current, matched)) => {
-                    if matched && !scope.dry_run {
-                        match scope
-                            .links
-                            .link_existing(
-                                scope.tenant,
-                                source,
-                                entity::CONTACT,
-                                cw_id,
-                                &fingerprint,
-                                scope.now,
-                            )
-                            .await
-                        {
-                            Ok(_) => {}
-                            Err(StoreError::Conflict { reason, .. }) => {
-                                records.push(record.failed(format!("matched ConnectWise contact {cw_id}, but it can't be linked: {reason}")).with_id(cw_id));
-                                continue;
-                            }
-                            Err(error) => return Err(error.into()),
-                        }
-                    }
+            },
+            None => {
+                let free: Vec<K::Cw> = existing
+                    .iter()
+                    .filter(|r| r.id().is_some_and(|id| !taken.contains(&id)))
+                    .cloned()
+                    .collect();
+                kind.find(&probe, &free)
+                    .and_then(|cw_id| free.into_iter().find(|r| r.id() == Some(cw_id)))
+                    .and_then(|r| Some((r.id()?, r, true)))
+            }
+        };
+        let Some((cw_id, current, matched)) = found else {
+            if scope.dry_run {
+                records.push(
+                    record.with_detail(Outcome::Created, format!("would create the {}", K::ENTITY)),
+                );
+                continue;
+            }
+            let fingerprint = map::fingerprint(&probe);
+            let created = create_child(
+                scope,
+                source,
+                K::ENTITY,
+                &kind.collection(),
+                &kind.of_company(),
+                &probe,
+                &fingerprint,
+                &record,
+                records,
+                |found: &[K::Cw]| kind.find(&probe, found),
+            )
+            .await?;
+            if let Some(created) = created {
+                if let Some(cw_id) = created.id() {
                     taken.insert(cw_id);
-                    let ops = map::plan_contact_update(&current, &desired, scope.settings);
-                    let path = format!("{}/{cw_id}", Contact::PATH);
-                    let changed = match patch(scope, &path, &ops).await {
-                        Ok(changed) => changed,
-                        Err(reason) => {
-                            records.push(record.failed(reason?).with_id(cw_id));
-                            continue;
-                        }
-                    };
-                    if !matched && !scope.dry_run {
-                        let stored = self
-                            .contact_links
-                            .get(&contact.id)
-                            .and_then(|l| l.fingerprint.as_deref());
-                        if stored != Some(fingerprint.as_str()) {
-                            scope
-                                .links
-                                .record_sync(scope.tenant, source, &fingerprint, scope.now)
-                                .await?;
-                        }
-                    }
-                    let result = if matched {
-                        record.with_detail(
-                            Outcome::Linked,
-                            join_details(
-                                format!(
-                                    "{} existing contact {cw_id} by e-mail or name",
-                                    if scope.dry_run {
-                                        "would link"
-                                    } else {
-                                        "linked"
-                                    }
-                                ),
-                                &changed,
-                                scope.dry_run,
-                            ),
-                        )
-                    } else {
-                        record.changed(Outcome::Updated, changed, scope.dry_run)
-                    };
-                    records.push(result.with_id(cw_id));
-                    write_back_contact(scope, account, contact, &current, cw_id, records).await?;
+                    kind.write_back(scope, account, item, &created, cw_id, records)
+                        .await?;
                 }
-                None => {
-                    if scope.dry_run {
-                        records.push(
-                            record.with_detail(
-                                Outcome::Created,
-                                "would create the contact".to_owned(),
-                            ),
-                        );
-                        continue;
-                    }
-                    let of_company =
-                        Query::new().filter(Condition::field("company/id").eq(company_id));
-                    let created = create_child(
-                        scope,
-                        source,
-                        entity::CONTACT,
-                        Contact::PATH,
-                        &of_company,
-                        &desired,
-                        &fingerprint,
-                        &record,
-                        records,
-                        |found: &[Contact]| map::match_contact(&desired, found),
-                    )
-                    .await?;
-                    if let Some(created) = created {
-                        if let Some(id) = created.id {
-                            taken.insert(id);
-                            write_back_contact(scope, account, contact, &created, id, records)
-                                .await?;
-                        }
-                        self.contacts.entry(company_id).or_default().push(created);
-                    }
+                existing.push(created);
+            }
+            continue;
+        };
+        let desired = match kind.desired(item, Some(&current)) {
+            Ok(desired) => desired,
+            Err(problems) => {
+                records.push(record.problems(&problems));
+                continue;
+            }
+        };
+        let fingerprint = map::fingerprint(&desired);
+        if matched && !scope.dry_run {
+            match scope
+                .links
+                .link_existing(
+                    scope.tenant,
+                    source,
+                    K::ENTITY,
+                    cw_id,
+                    &fingerprint,
+                    scope.now,
+                )
+                .await
+            {
+                Ok(_) => {}
+                Err(StoreError::Conflict { reason, .. }) => {
+                    records.push(
+                        record
+                            .failed(format!(
+                                "matched ConnectWise {} {cw_id}, but it can't be linked: {reason}",
+                                K::ENTITY
+                            ))
+                            .with_id(cw_id),
+                    );
+                    continue;
                 }
+                Err(error) => return Err(error.into()),
             }
         }
-        Ok(())
+        taken.insert(cw_id);
+        let ops = kind.plan(&current, &desired, scope.settings);
+        let changed = match patch(scope, &kind.record_path(cw_id), &ops).await {
+            Ok(changed) => changed,
+            Err(reason) => {
+                records.push(record.failed(reason?).with_id(cw_id));
+                continue;
+            }
+        };
+        let stored = links.get(id).and_then(|l| l.fingerprint.as_deref());
+        if !matched && !scope.dry_run && stored != Some(fingerprint.as_str()) {
+            scope
+                .links
+                .record_sync(scope.tenant, source, &fingerprint, scope.now)
+                .await?;
+        }
+        let result = if matched {
+            let how = format!("{verb} existing {} {cw_id} by {}", K::ENTITY, K::MATCHED_BY);
+            record.with_detail(Outcome::Linked, join_details(how, &changed, scope.dry_run))
+        } else {
+            record.changed(Outcome::Updated, changed, scope.dry_run)
+        };
+        records.push(result.with_id(cw_id));
+        kind.write_back(scope, account, item, &current, cw_id, records)
+            .await?;
     }
+    Ok(())
 }
 
 /// Brings `current` to `desired`: one PATCH of the changed fields, a type association when the
