@@ -141,9 +141,13 @@ pub fn skipped(account: &Account, reason: String) -> AccountResult {
 }
 
 /// Syncs `accounts` (all of one tenant). Accounts the filters exclude come back as skipped.
+///
+/// With a [`Prefetch`] that covers every account given, its reads are used instead of reading
+/// again (a batch of jobs reads once for all its accounts, then each job syncs its own).
 pub async fn sync_accounts(
     scope: Scope<'_>,
     accounts: &[Account],
+    prefetch: Option<&Prefetch>,
 ) -> Result<Vec<AccountResult>, SyncError> {
     let mut results = Vec::with_capacity(accounts.len());
     let mut selected = Vec::new();
@@ -156,15 +160,43 @@ pub async fn sync_accounts(
     if selected.is_empty() {
         return Ok(results);
     }
-    let mut batch = Box::pin(Batch::read(scope, &selected)).await?;
+    let covered = prefetch.filter(|p| selected.iter().all(|a| p.accounts.contains(&a.id)));
+    let mut batch = match covered {
+        Some(prefetch) => prefetch.batch.clone(),
+        None => Box::pin(Batch::read(scope, &selected)).await?,
+    };
     for account in selected {
         results.push(Box::pin(batch.sync_account(scope, account)).await?);
     }
     Ok(results)
 }
 
+/// The batched reads for several accounts, made once and shared by their jobs.
+#[derive(Debug, Clone, Default)]
+pub struct Prefetch {
+    /// The accounts the reads cover (accounts the filters exclude need none).
+    accounts: HashSet<String>,
+    batch: Batch,
+}
+
+impl Prefetch {
+    /// Reads what syncing `accounts` needs, in as few calls as [`sync_accounts`] makes for them
+    /// together.
+    pub async fn read(scope: Scope<'_>, accounts: &[Account]) -> Result<Prefetch, SyncError> {
+        let selected: Vec<&Account> = accounts
+            .iter()
+            .filter(|a| filtered_out(a, scope.settings).is_none())
+            .collect();
+        let batch = Box::pin(Batch::read(scope, &selected)).await?;
+        Ok(Prefetch {
+            accounts: accounts.iter().map(|a| a.id.clone()).collect(),
+            batch,
+        })
+    }
+}
+
 /// What the batched reads brought, and what the accounts of the batch changed so far.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Batch {
     /// Company links of the accounts and of the accounts they point at, by billing id.
     company_links: HashMap<String, Link>,
@@ -343,6 +375,21 @@ impl Batch {
         records: &mut Vec<RecordResult>,
     ) -> Result<Option<Company>, SyncError> {
         let record = Recorder::new(entity::COMPANY, &account.id, map::fingerprint(account));
+        // A parent or bill-to account linked since the batch was read (earlier in this run, by
+        // another job) is looked up again, so the child gets its company now, not next run.
+        for related_id in [&account.parent_account_id, &account.bill_to_account_id]
+            .into_iter()
+            .flatten()
+        {
+            if self.linked_company_id(related_id).is_none()
+                && let Some(link) = scope
+                    .links
+                    .get(scope.tenant, SourceRef::new(entity::COMPANY, related_id))
+                    .await?
+            {
+                self.company_links.insert(related_id.clone(), link);
+            }
+        }
         let related = RelatedCompanies {
             parent: account
                 .parent_account_id

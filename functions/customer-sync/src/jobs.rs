@@ -6,7 +6,7 @@
 //! stored result and records nothing again), and the sync itself is idempotent (links, diffs).
 //! Two jobs for one account at once: the links' claim lets exactly one create.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cwsync_billing::models::Account;
@@ -170,13 +170,15 @@ impl CustomerSync {
     }
 
     /// Syncs one account now, inside run `run_id` (started with one planned account when it
-    /// doesn't exist yet), and records its outcome.
+    /// doesn't exist yet), and records its outcome. With `prefetched` (the batch's reads), the
+    /// account and its ConnectWise records are taken from there instead of read again.
     pub async fn sync_account_now(
         &self,
         tenant: &TenantId,
         run_id: &RunId,
         dry_run: bool,
         account_id: &str,
+        prefetched: Option<&GroupPrefetch>,
     ) -> Result<AccountResult, SyncError> {
         let deps = &*self.deps;
         if deps.stores.runs.get(tenant, run_id).await?.is_none() {
@@ -189,7 +191,12 @@ impl CustomerSync {
         }
         let settings = tenant::settings(deps, tenant).await?;
         let clients = self.clients(tenant).await?;
-        let account = match clients.billing.get_account(account_id).await {
+        let from_batch = prefetched.and_then(|p| p.accounts.get(account_id).cloned());
+        let read = match from_batch {
+            Some(account) => Ok(account),
+            None => clients.billing.get_account(account_id).await,
+        };
+        let account = match read {
             Ok(account) => account,
             Err(BillingError::NotFound { .. }) => {
                 let result = AccountResult {
@@ -225,7 +232,6 @@ impl CustomerSync {
             .connections
             .reference(deps, tenant, run_id.as_str(), &clients.cw)
             .await?;
-        let before = clients.cw.stats();
         let scope = Scope {
             tenant,
             dry_run,
@@ -236,14 +242,12 @@ impl CustomerSync {
             links: deps.stores.links.as_ref(),
             now: self.now(),
         };
-        let outcome = Box::pin(engine::sync_accounts(scope, std::slice::from_ref(&account))).await;
-        let after = clients.cw.stats();
-        let metrics = deps.metrics.job(JOB_KIND, tenant.as_str());
-        metrics.add(Counter::ConnectwiseCalls, after.requests - before.requests);
-        metrics.add(
-            Counter::ConnectwiseThrottles,
-            after.throttled - before.throttled,
-        );
+        let outcome = Box::pin(engine::sync_accounts(
+            scope,
+            std::slice::from_ref(&account),
+            prefetched.map(|p| &p.prefetch),
+        ))
+        .await;
         let mut results = match outcome {
             Ok(results) => results,
             Err(error) => {
@@ -367,11 +371,22 @@ impl CustomerSync {
 
     /// Handles an SQS batch of customer-sync jobs; the answer's `batchItemFailures` name the
     /// messages to deliver again.
+    ///
+    /// The account jobs of one tenant and run in the batch are read together first (their billing
+    /// accounts in one call, their ConnectWise companies, candidates and contacts in one look-up
+    /// each); then each job syncs its account on its own, under its own idempotency record.
     pub async fn handle_jobs(&self, event: SqsEvent, deadline: OffsetDateTime) -> SqsBatchResponse {
-        let processed = process_batch(event, self.concurrency, |job, _context| async move {
-            self.run_job(job, deadline).await
+        let groups = self.prefetch(&event).await;
+        let before = self.client_stats(groups.keys().map(|g| &g.0)).await;
+        let processed = process_batch(event, self.concurrency, |job, _context| {
+            let group = GroupKey::of(&job).and_then(|key| groups.get(&key));
+            async move {
+                self.run_job_with(job, deadline, group.and_then(Option::as_ref))
+                    .await
+            }
         })
         .await;
+        self.count_calls(before).await;
         tracing::info!(
             ok = processed.summary.ok,
             transient = processed.summary.transient,
@@ -381,8 +396,136 @@ impl CustomerSync {
         processed.response
     }
 
+    /// Adds the ConnectWise calls (and throttles) each tenant's client made since `before` to the
+    /// invocation's metrics.
+    pub(crate) async fn count_calls(&self, before: Vec<(TenantId, (u64, u64))>) {
+        for (tenant, (requests, throttled)) in before {
+            if let Ok(clients) = self.clients(&tenant).await {
+                let after = clients.cw.stats();
+                let metrics = self.deps.metrics.job(JOB_KIND, tenant.as_str());
+                metrics.add(
+                    Counter::ConnectwiseCalls,
+                    after.requests.saturating_sub(requests),
+                );
+                metrics.add(
+                    Counter::ConnectwiseThrottles,
+                    after.throttled.saturating_sub(throttled),
+                );
+            }
+        }
+    }
+
+    /// ConnectWise request counters of each tenant's client, to count calls with
+    /// [`CustomerSync::count_calls`].
+    pub(crate) async fn client_stats<'a>(
+        &self,
+        tenants: impl Iterator<Item = &'a TenantId>,
+    ) -> Vec<(TenantId, (u64, u64))> {
+        let mut stats = Vec::new();
+        let unique: HashSet<&TenantId> = tenants.collect();
+        for tenant in unique {
+            if let Ok(clients) = self.clients(tenant).await {
+                let now = clients.cw.stats();
+                stats.push((tenant.clone(), (now.requests, now.throttled)));
+            }
+        }
+        stats
+    }
+
+    /// The shared reads of each group of two or more account jobs (same tenant, run and dry-run
+    /// flag) that have not completed before. A group whose reads fail is left to read per job.
+    async fn prefetch(&self, event: &SqsEvent) -> HashMap<GroupKey, Option<GroupPrefetch>> {
+        let mut groups: HashMap<GroupKey, Vec<String>> = HashMap::new();
+        for record in &event.records {
+            let Some(job) = record.body.as_deref().and_then(|b| Job::parse(b).ok()) else {
+                continue;
+            };
+            let Ok(payload) = job.payload_as::<AccountJob>() else {
+                continue;
+            };
+            if job.kind() != JobKind::CustomerSyncAccount {
+                continue;
+            }
+            let Some(key) = GroupKey::of(&job) else {
+                continue;
+            };
+            let tenant = &key.0;
+            // A replayed job needs no reads at all.
+            let hash = cwsync_store::idempotency::key_hash(tenant, job.key().as_str());
+            if let Ok(Some(done)) = self.deps.stores.idempotency.get(&hash).await
+                && done.status == cwsync_store::idempotency::IdempotencyStatus::Completed
+            {
+                continue;
+            }
+            groups.entry(key).or_default().push(payload.account_id);
+        }
+        let mut prefetched = HashMap::new();
+        for (key, ids) in groups {
+            let value = if ids.len() < 2 {
+                None
+            } else {
+                match Box::pin(self.read_group(&key, ids)).await {
+                    Ok(group) => Some(group),
+                    Err(error) => {
+                        tracing::warn!(%error, "batch read failed; each job reads on its own");
+                        None
+                    }
+                }
+            };
+            prefetched.insert(key, value);
+        }
+        prefetched
+    }
+
+    async fn read_group(
+        &self,
+        key: &GroupKey,
+        ids: Vec<String>,
+    ) -> Result<GroupPrefetch, SyncError> {
+        let (tenant, run_id, dry_run) = (&key.0, &key.1, key.2);
+        let deps = &*self.deps;
+        let settings = tenant::settings(deps, tenant).await?;
+        let clients = self.clients(tenant).await?;
+        let reference = self
+            .connections
+            .reference(deps, tenant, run_id, &clients.cw)
+            .await?;
+        let accounts = clients
+            .billing
+            .list_accounts(&AccountQuery {
+                ids: Some(ids),
+                ..AccountQuery::default()
+            })
+            .await
+            .map_err(|e| SyncError::billing("reading the batch's billing accounts", e))?;
+        let scope = Scope {
+            tenant,
+            dry_run,
+            settings: &settings,
+            reference: &reference,
+            cw: &clients.cw,
+            billing: &clients.billing,
+            links: deps.stores.links.as_ref(),
+            now: self.now(),
+        };
+        let prefetch = engine::Prefetch::read(scope, &accounts).await?;
+        Ok(GroupPrefetch {
+            accounts: accounts.into_iter().map(|a| (a.id.clone(), a)).collect(),
+            prefetch,
+        })
+    }
+
     /// Runs one job under its idempotency record.
     pub async fn run_job(&self, job: Job, deadline: OffsetDateTime) -> Result<(), JobFailure> {
+        self.run_job_with(job, deadline, None).await
+    }
+
+    async fn run_job_with(
+        &self,
+        job: Job,
+        deadline: OffsetDateTime,
+        prefetched: Option<&GroupPrefetch>,
+    ) -> Result<(), JobFailure> {
         let tenant = TenantId::parse(job.tenant()).map_err(JobFailure::permanent)?;
         let run_id = RunId::parse(job.run_id()).map_err(JobFailure::permanent)?;
         let span = cwsync_runtime::telemetry::job_span(tenant.as_str(), run_id.as_str(), None);
@@ -397,6 +540,7 @@ impl CustomerSync {
                         &run_id,
                         job.dry_run(),
                         &payload.account_id,
+                        prefetched,
                     ))
                     .await
                     .map(|_| ())
@@ -437,6 +581,27 @@ impl CustomerSync {
             Err(error) => Err(JobFailure::permanent(error)),
         }
     }
+}
+
+/// The jobs that can share reads: one tenant, one run, the same dry-run flag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct GroupKey(TenantId, String, bool);
+
+impl GroupKey {
+    fn of(job: &Job) -> Option<GroupKey> {
+        Some(GroupKey(
+            TenantId::parse(job.tenant()).ok()?,
+            job.run_id().to_owned(),
+            job.dry_run(),
+        ))
+    }
+}
+
+/// A group's shared reads: its billing accounts and what ConnectWise holds for them.
+#[derive(Debug)]
+pub struct GroupPrefetch {
+    accounts: HashMap<String, Account>,
+    prefetch: engine::Prefetch,
 }
 
 fn failure(error: SyncError) -> JobFailure {

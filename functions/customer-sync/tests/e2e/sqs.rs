@@ -117,8 +117,11 @@ async fn a_tenant_run_fans_out_through_sqs_and_a_throttled_job_is_delivered_agai
     let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
     deps.stores = stores().await;
     deps.queues.customer = Some(Arc::new(SqsJobQueue::new(sqs.clone(), url.clone())));
-    let service = CustomerSync::new(Arc::new(deps), fast_options());
-    // ConnectWise throttles every create for a while: the client's retries give up, the job is
+    let mut service = CustomerSync::new(Arc::new(deps), fast_options());
+    // One job at a time, so the throttled creates fall on whole jobs: the client makes four
+    // attempts, so eight throttled creates exhaust exactly the first two jobs.
+    service.concurrency = 1;
+    // ConnectWise throttles creates for a while: the client's retries give up, the job is
     // reported, and SQS delivers it again.
     cw.inject(
         FaultRule::new(FaultKind::Status(429))
@@ -134,7 +137,10 @@ async fn a_tenant_run_fans_out_through_sqs_and_a_throttled_job_is_delivered_agai
     assert_eq!(planned["jobsSent"], 12);
     let (deliveries, reported) = deliver(&sqs, &url, &service).await;
 
-    assert!(reported >= 1, "a throttled job was reported for redelivery");
+    assert_eq!(
+        reported, 2,
+        "the two throttled jobs were reported for redelivery"
+    );
     assert_eq!(deliveries, 12 + reported);
     assert_eq!(
         cw.records("/company/companies").len(),

@@ -173,3 +173,43 @@ async fn a_single_account_sync_answers_with_its_records() {
     let report = world.report(answer["runId"].as_str().unwrap()).await;
     assert_eq!(report.status(), "succeeded");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_account_jobs_reads_its_companies_and_contacts_once_for_all() {
+    let world = World::start().await;
+    let accounts = (1..=10)
+        .map(|i| {
+            let mut a = account(
+                &format!("A-{i}"),
+                &format!("CO{i}"),
+                &format!("Company {i}"),
+            );
+            a.contacts = vec![contact(
+                &format!("C-{i}"),
+                "Ann",
+                &format!("Lee{i}"),
+                &format!("ann{i}@example.com"),
+            )];
+            a
+        })
+        .collect();
+    world.billing.seed_accounts(accounts);
+    world.sync(false).await;
+
+    let before = world.cw.calls();
+    let billing_before = world.billing.calls();
+    let report = world.sync(false).await;
+
+    assert_eq!(report.count("company", "unchanged"), 10, "{}", report.0);
+    assert_eq!(report.count("contact", "unchanged"), 10);
+    // The ten jobs arrive as one SQS batch: one look-up of their companies, one of their contacts.
+    assert_eq!(calls_since(&world, &before, "GET", "/company/companies"), 1);
+    assert_eq!(calls_since(&world, &before, "GET", "/company/contacts"), 1);
+    assert_eq!(world.cw.calls().writes(), before.writes());
+    let account_reads = world.billing.calls().count("GET", "/v1/accounts/{id}")
+        - billing_before.count("GET", "/v1/accounts/{id}");
+    assert_eq!(
+        account_reads, 0,
+        "the batch's accounts come from one listing"
+    );
+}
