@@ -97,7 +97,7 @@ impl CustomerSync {
         } else {
             None
         };
-        let accounts = clients
+        let mut accounts = clients
             .billing
             .list_accounts(&AccountQuery {
                 updated_since: since,
@@ -105,6 +105,31 @@ impl CustomerSync {
             })
             .await
             .map_err(|e| SyncError::billing("listing the billing accounts", e))?;
+        if since.is_some() {
+            // Accounts still failing are tried again although they did not change: the fix
+            // may have been made in ConnectWise (a state or type added).
+            let listed: HashSet<String> = accounts.iter().map(|a| a.id.clone()).collect();
+            let failing: Vec<String> = deps
+                .stores
+                .ledger
+                .report(tenant, u32::MAX, self.now())
+                .await?
+                .into_iter()
+                .filter(|e| e.kind == entity::COMPANY && !listed.contains(&e.record_id))
+                .map(|e| e.record_id)
+                .collect();
+            if !failing.is_empty() {
+                let retried = clients
+                    .billing
+                    .list_accounts(&AccountQuery {
+                        ids: Some(failing),
+                        ..AccountQuery::default()
+                    })
+                    .await
+                    .map_err(|e| SyncError::billing("reading the failing billing accounts", e))?;
+                accounts.extend(retried);
+            }
+        }
         let accounts = parents_first(accounts);
         let now = self.now();
         let start = RunStart::new(run_id.clone(), JOB_KIND, dry_run, now)

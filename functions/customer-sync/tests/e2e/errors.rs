@@ -178,3 +178,52 @@ async fn connectwise_outages_are_retried_and_the_run_still_completes_without_dup
     assert_eq!(report.count("company", "created"), 2);
     assert_eq!(world.companies().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incremental_run_reads_only_changed_accounts_and_retries_the_failing_ones() {
+    let world = World::start().await;
+    let mut bad = account("A-2", "NARNIA", "Narnia Trading");
+    bad.billing_address = Some(address(
+        "1 Wardrobe Way",
+        "Cair",
+        "Narnia",
+        "00000",
+        "United States",
+    ));
+    world.billing.seed_accounts(vec![
+        account("A-1", "ACME", "Acme"),
+        bad,
+        account("A-3", "GLOBEX", "Globex"),
+    ]);
+    world.sync(false).await;
+    // A day later one account changes, and an incremental run moves the watermark past it (the
+    // run still reads the others: they were written back within the overlap window).
+    let day = std::time::Duration::from_secs(86_400);
+    world.billing.advance_clock(day);
+    world
+        .billing
+        .modify_account("A-3", |a| a.phone = Some("602-555-0142".to_owned()));
+    world
+        .ok(json!({"action": "sync-tenant", "tenant": TENANT, "incremental": true}))
+        .await;
+    world.service.deliver_all(&world.queue, 5).await;
+    // Another day later it changes again.
+    world.billing.advance_clock(day);
+    world
+        .billing
+        .modify_account("A-3", |a| a.phone = Some("602-555-0143".to_owned()));
+
+    let planned = world
+        .ok(json!({"action": "sync-tenant", "tenant": TENANT, "incremental": true}))
+        .await;
+    world.service.deliver_all(&world.queue, 5).await;
+    let report = world.report(planned["runId"].as_str().unwrap()).await;
+
+    assert_eq!(
+        planned["accounts"], 2,
+        "the changed account and the failing one: {planned}"
+    );
+    assert_eq!(report.outcome("company", "A-3"), "updated");
+    assert_eq!(report.outcome("company", "A-2"), "failed");
+    assert_eq!(report.status(), "partially_failed");
+}
