@@ -14,6 +14,7 @@ use crate::validate::{RecordWriter, format_datetime, strip_nulls};
 const COMPANIES: &str = "/company/companies";
 const SITES: &str = "/company/companies/{parentId}/sites";
 const TYPE_ASSOCIATIONS: &str = "/company/companies/{parentId}/typeAssociations";
+const CONTACTS: &str = "/company/contacts";
 /// An opportunity's forecasts; `GET .../forecast/{id}` addresses one of their `forecastItems`.
 pub const FORECASTS: &str = "/sales/opportunities/{parentId}/forecast";
 /// Id counter of forecast items, which live inside their forecast record (no rows of its own).
@@ -248,6 +249,7 @@ pub fn write_locked(
     if storage == FORECASTS {
         number_forecast_items(inner, &mut clean);
     }
+    store_phone_numbers_as_digits(storage, &mut clean);
     let mut record = Map::new();
     record.insert("id".into(), Value::from(id));
     record.extend(clean);
@@ -286,6 +288,41 @@ pub fn write_locked(
         events.insert(0, actor.event(action, kind, id, Some(record.clone())));
     }
     Ok((record, events))
+}
+
+/// ConnectWise keeps phone and fax numbers as digits only (`602-555-0100` reads back as
+/// `6025550100`: every phone number in the real responses we have is bare digits, and the UI
+/// formats them), on companies, sites and a contact's phone and fax communication items.
+fn store_phone_numbers_as_digits(storage: &str, record: &mut Map<String, Value>) {
+    let digits = |value: &mut Value| {
+        if let Value::String(text) = value {
+            text.retain(|c| c.is_ascii_digit());
+        }
+    };
+    match storage {
+        COMPANIES | SITES => {
+            for field in ["phoneNumber", "faxNumber"] {
+                if let Some(value) = record.get_mut(field) {
+                    digits(value);
+                }
+            }
+        }
+        CONTACTS => {
+            let items = record
+                .get_mut("communicationItems")
+                .and_then(Value::as_array_mut);
+            for item in items.into_iter().flatten() {
+                let phone_like = item
+                    .get("communicationType")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t == "Phone" || t == "Fax");
+                if phone_like && let Some(value) = item.get_mut("value") {
+                    digits(value);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Gives every forecast item without an id one of its own: ConnectWise addresses an item as

@@ -5,7 +5,9 @@ use cwsync_billing::models::Account;
 use cwsync_connectwise::PatchOp;
 use cwsync_connectwise::models::{Company, Reference};
 
-use super::fields::{MAX_PHONE_CHARS, Problems, listed, plan_patch, present, resolve_address};
+use super::fields::{
+    MAX_PHONE_CHARS, Problems, keep_same_phone, listed, plan_patch, present, resolve_address,
+};
 use super::{CustomerReference, RecordProblem, entity};
 use crate::settings::{TenantSettings, same_name};
 
@@ -185,6 +187,8 @@ pub fn plan_company_update(
     {
         desired.state = Some(now.clone());
     }
+    keep_same_phone(current.phone_number.as_ref(), &mut desired.phone_number);
+    keep_same_phone(current.fax_number.as_ref(), &mut desired.fax_number);
     // Types are changed through type associations, never by PATCH.
     let patch = plan_patch(current, &desired, &lists, &["types"], &[]);
     let types_protected = listed(&lists, "types", &["type"]);

@@ -12,7 +12,7 @@ use cwsync_billing::models::Contact as BillingContact;
 use cwsync_connectwise::PatchOp;
 use cwsync_connectwise::models::{Contact, ContactCommunicationItem, Reference};
 
-use super::fields::{Problems, owned, plan_patch, present, same_optional_name};
+use super::fields::{Problems, owned, plan_patch, present, same_optional_name, same_phone};
 use super::{RecordProblem, entity};
 use crate::settings::{TenantSettings, same_name};
 
@@ -166,11 +166,13 @@ pub(super) fn slot(items: &[ContactCommunicationItem], kind: ItemKind) -> Option
         .or_else(|| of_kind().next().map(|(i, _)| i))
 }
 
-/// Whether two values of `kind` are the same: e-mail addresses ignore case.
+/// Whether two values of `kind` are the same: e-mail addresses ignore case, phone and fax
+/// numbers compare by their digits (ConnectWise stores digits only).
 fn same_value(kind: Option<ItemKind>, a: Option<&str>, b: Option<&str>) -> bool {
     match kind {
         Some(ItemKind::Email) => same_optional_name(a, b),
-        _ => present(a) == present(b),
+        Some(ItemKind::Phone | ItemKind::Mobile | ItemKind::Fax) => same_phone(a, b),
+        None => present(a) == present(b),
     }
 }
 

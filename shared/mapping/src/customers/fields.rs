@@ -204,6 +204,38 @@ pub(super) fn listed(lists: &[&[String]], field: &str, aliases: &[&str]) -> bool
 ///
 /// The models serialise infallibly in practice (plain strings, numbers and references); should one
 /// ever fail, it reads as `{}`, so a failed `desired` patches nothing rather than clearing fields.
+/// Whether two phone or fax numbers are the same number: ConnectWise keeps them as digits only
+/// (`602-555-0100` reads back as `6025550100`), so only the digits count. Numbers without any
+/// digit compare as text.
+pub(super) fn same_phone(a: Option<&str>, b: Option<&str>) -> bool {
+    let digits = |text: &str| {
+        text.chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+    };
+    match (present(a), present(b)) {
+        (Some(a), Some(b)) => {
+            let (da, db) = (digits(a), digits(b));
+            if da.is_empty() && db.is_empty() {
+                a == b
+            } else {
+                da == db
+            }
+        }
+        (a, b) => a == b,
+    }
+}
+
+/// `desired`'s number, or `current`'s where both are the same number (so no PATCH rewrites a
+/// number ConnectWise merely reformatted).
+pub(super) fn keep_same_phone(current: Option<&String>, desired: &mut Option<String>) {
+    if let Some(now) = current
+        && same_phone(Some(now), desired.as_deref())
+    {
+        *desired = Some(now.clone());
+    }
+}
+
 pub(super) fn plan_patch<M: Serialize>(
     current: &M,
     desired: &M,
@@ -239,6 +271,16 @@ pub(super) fn plan_patch<M: Serialize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers_are_the_same_when_their_digits_are() {
+        assert!(same_phone(Some("602-555-0100"), Some("6025550100")));
+        assert!(same_phone(Some("(602) 555 0100"), Some("602.555.0100")));
+        assert!(!same_phone(Some("602-555-0100"), Some("602-555-0101")));
+        assert!(!same_phone(Some("602-555-0100"), None));
+        assert!(same_phone(None, Some("  ")));
+        assert!(!same_phone(Some("n/a"), Some("none")));
+    }
 
     #[test]
     fn empty_and_blank_strings_are_no_value() {

@@ -14,7 +14,7 @@ use cwsync_connectwise::models::{Company, CompanySite, Contact, Reference};
 
 use super::CustomerReference;
 use super::contacts::{ItemKind, slot};
-use super::fields::{listed, owned, present, same_optional_name};
+use super::fields::{listed, owned, present, same_optional_name, same_phone};
 use crate::settings::{TenantSettings, same_name};
 
 /// ConnectWise's address fields on a company; any of them owned means the whole address is.
@@ -52,6 +52,12 @@ pub(super) const SITE_ADDRESS_FIELDS: [&str; 7] = [
 ];
 
 /// `theirs` when it has a value the billing system doesn't hold yet (compared trimmed, exactly).
+/// `theirs` when it is another number than `ours` (formatting doesn't matter).
+fn changed_phone(ours: Option<&str>, theirs: Option<&str>) -> Option<String> {
+    let theirs = present(theirs)?;
+    (!same_phone(ours, Some(theirs))).then(|| theirs.to_owned())
+}
+
 fn changed_text(ours: Option<&str>, theirs: Option<&str>) -> Option<String> {
     let theirs = present(theirs)?;
     (present(ours) != Some(theirs)).then(|| theirs.to_owned())
@@ -141,10 +147,10 @@ pub fn plan_account_pull(
         update.name = changed_text(Some(&account.name), company.name.as_deref());
     }
     if owns("phoneNumber", &[]) {
-        update.phone = changed_text(account.phone.as_deref(), company.phone_number.as_deref());
+        update.phone = changed_phone(account.phone.as_deref(), company.phone_number.as_deref());
     }
     if owns("faxNumber", &[]) {
-        update.fax = changed_text(account.fax.as_deref(), company.fax_number.as_deref());
+        update.fax = changed_phone(account.fax.as_deref(), company.fax_number.as_deref());
     }
     if owns("website", &[]) {
         update.website = changed_text(account.website.as_deref(), company.website.as_deref());
@@ -207,10 +213,10 @@ pub fn plan_site_pull(
         update.name = changed_text(Some(&site.name), cw_site.name.as_deref());
     }
     if owns("phoneNumber") {
-        update.phone = changed_text(site.phone.as_deref(), cw_site.phone_number.as_deref());
+        update.phone = changed_phone(site.phone.as_deref(), cw_site.phone_number.as_deref());
     }
     if owns("faxNumber") {
-        update.fax = changed_text(site.fax.as_deref(), cw_site.fax_number.as_deref());
+        update.fax = changed_phone(site.fax.as_deref(), cw_site.fax_number.as_deref());
     }
     if SITE_ADDRESS_FIELDS.iter().any(|field| owns(field)) {
         let state = cw_site.state_reference.as_ref().and_then(|r| {
@@ -268,10 +274,10 @@ pub fn plan_contact_pull(
                 .and_then(|i| items.get(i))
                 .and_then(|item| item.value.as_deref())
         };
-        update.phone = changed_text(contact.phone.as_deref(), value_of(ItemKind::Phone));
+        update.phone = changed_phone(contact.phone.as_deref(), value_of(ItemKind::Phone));
         update.email = changed_name(contact.email.as_deref(), value_of(ItemKind::Email));
-        update.mobile = changed_text(contact.mobile.as_deref(), value_of(ItemKind::Mobile));
-        update.fax = changed_text(contact.fax.as_deref(), value_of(ItemKind::Fax));
+        update.mobile = changed_phone(contact.mobile.as_deref(), value_of(ItemKind::Mobile));
+        update.fax = changed_phone(contact.fax.as_deref(), value_of(ItemKind::Fax));
     }
     update
 }

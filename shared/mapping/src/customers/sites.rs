@@ -9,7 +9,8 @@ use cwsync_connectwise::PatchOp;
 use cwsync_connectwise::models::{CompanySite, Reference};
 
 use super::fields::{
-    MAX_PHONE_CHARS, Problems, plan_patch, present, resolve_address, same_optional_name,
+    MAX_PHONE_CHARS, Problems, keep_same_phone, plan_patch, present, resolve_address,
+    same_optional_name,
 };
 use super::{CustomerReference, RecordProblem, entity};
 use crate::settings::{TenantSettings, same_name};
@@ -103,9 +104,12 @@ pub fn plan_site_update(
         &super::pull::SITE_ADDRESS_FIELDS,
     );
     let lists: [&[String]; 2] = [&settings.never_overwrite.sites, &owned];
+    let mut desired = desired.clone();
+    keep_same_phone(current.phone_number.as_ref(), &mut desired.phone_number);
+    keep_same_phone(current.fax_number.as_ref(), &mut desired.fax_number);
     plan_patch(
         current,
-        desired,
+        &desired,
         &lists,
         &[],
         &[("stateReference", &["state"])],
