@@ -313,7 +313,12 @@ impl CustomerSync {
             .send_batch(std::slice::from_ref(&job))
             .await
             .and_then(|report| report.ensure_all_sent())
-            .map_err(|e| diagnostic("SyncRetryLater", e))?;
+            .map_err(|source| {
+                Diagnostic::from(SyncError::Queue {
+                    context: format!("queueing the sync of account {account_id}"),
+                    source: Box::new(source),
+                })
+            })?;
         to_json(&json!({"queued": true, "runId": run_id.as_str(), "accountId": account_id}))
     }
 

@@ -4,6 +4,7 @@
 
 use cwsync_billing::BillingError;
 use cwsync_connectwise::CwError;
+use cwsync_queue::QueueError;
 use cwsync_runtime::SecretsError;
 use cwsync_store::StoreError;
 
@@ -25,6 +26,14 @@ pub enum SyncError {
         context: String,
         /// The client's error.
         source: Box<BillingError>,
+    },
+    /// The job queue refused or failed a send.
+    #[error("{context}: {source}")]
+    Queue {
+        /// What the job was doing.
+        context: String,
+        /// The queue's error.
+        source: Box<QueueError>,
     },
     /// The state table failed.
     #[error("state store: {0}")]
@@ -83,6 +92,7 @@ impl SyncError {
             }
             SyncError::Billing { source, .. } => source.is_transient(),
             SyncError::Store(error) => error.is_transient(),
+            SyncError::Queue { source, .. } => source.is_transient(),
             SyncError::Secrets(error) => error.is_transient(),
             SyncError::NotConfigured { .. } => false,
             SyncError::Busy { .. } | SyncError::Unsettled { .. } => true,

@@ -134,7 +134,13 @@ impl CustomerSync {
         let now = self.now();
         let start = RunStart::new(run_id.clone(), JOB_KIND, dry_run, now)
             .with_planned(accounts.len() as u64);
-        deps.stores.runs.start(tenant, start).await?;
+        // A redelivered planning job finds its run started: it sends the jobs again (each runs
+        // once, by its idempotency key) but records the skipped accounts only the first time.
+        let fresh = match deps.stores.runs.start(tenant, start).await {
+            Ok(_) => true,
+            Err(StoreError::Conflict { .. }) => false,
+            Err(error) => return Err(error.into()),
+        };
         let mut jobs = Vec::new();
         let mut skipped = Vec::new();
         for account in &accounts {
@@ -163,22 +169,19 @@ impl CustomerSync {
                 reason: e.to_string(),
             })?;
         if !jobs.is_empty() {
-            let report = queue
+            queue
                 .send_batch(&jobs)
                 .await
-                .map_err(|e| SyncError::NotConfigured {
-                    tenant: tenant.to_string(),
-                    reason: format!("sending the account jobs: {e}"),
-                })?;
-            report
-                .ensure_all_sent()
-                .map_err(|e| SyncError::NotConfigured {
-                    tenant: tenant.to_string(),
-                    reason: format!("sending the account jobs: {e}"),
+                .and_then(|report| report.ensure_all_sent())
+                .map_err(|e| SyncError::Queue {
+                    context: format!("sending the {} account jobs of run {run_id}", jobs.len()),
+                    source: Box::new(e),
                 })?;
         }
-        self.record(tenant, &run_id, dry_run, &skipped, &settings)
-            .await?;
+        if fresh {
+            self.record(tenant, &run_id, dry_run, &skipped, &settings)
+                .await?;
+        }
         self.finish_if_done(tenant, &run_id).await?;
         if !dry_run && let Some(latest) = accounts.iter().map(|a| a.updated_at).max() {
             deps.stores

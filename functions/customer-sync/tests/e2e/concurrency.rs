@@ -101,3 +101,39 @@ async fn a_create_whose_answer_was_lost_is_settled_by_identifier_not_created_aga
     let again = world.sync(false).await;
     assert_eq!(again.outcome("company", "A-1"), "unchanged");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planning_job_delivered_again_after_a_crash_plans_the_same_run_without_duplicates() {
+    let world = World::start().await;
+    let mut opted_out = account("A-2", "OPTOUT", "Opted Out");
+    opted_out.sync_to_connect_wise = false;
+    world
+        .billing
+        .seed_accounts(vec![account("A-1", "ACME", "Acme"), opted_out]);
+    let run_id = RunId::new(OffsetDateTime::now_utc());
+    let tenant = cwsync_store::TenantId::parse(TENANT).unwrap();
+
+    // The first attempt planned the run and died before its job was marked done.
+    world
+        .service
+        .plan_tenant_run(&tenant, run_id.clone(), false, false)
+        .await
+        .unwrap();
+    world
+        .service
+        .plan_tenant_run(&tenant, run_id.clone(), false, false)
+        .await
+        .unwrap();
+    world.service.deliver_all(&world.queue, 5).await;
+
+    let report = world.report(run_id.as_str()).await;
+    assert_eq!(report.count("company", "created"), 1, "{}", report.0);
+    assert_eq!(
+        report.count("company", "skipped"),
+        1,
+        "recorded once: {}",
+        report.0
+    );
+    assert_eq!(report.status(), "succeeded");
+    assert_eq!(world.companies().len(), 1);
+}
