@@ -8,10 +8,7 @@
 use std::collections::HashSet;
 
 use cwsync_billing::AccountQuery;
-use cwsync_connectwise::models::{
-    Company, CompanySite, CompanyStatus, CompanyType, CompanyTypeAssociation, Contact, Country,
-    Currency, Resource, State,
-};
+use cwsync_connectwise::models::{Company, Contact, Resource};
 use cwsync_connectwise::{Client, CwError, Query};
 use cwsync_mapping::customers::{self as map, Suggestion, entity};
 use cwsync_mapping::settings::TenantSettings;
@@ -726,6 +723,8 @@ pub struct ConnectionReport {
 pub struct Permission {
     /// `GET /company/companies`.
     pub operation: String,
+    /// The job that needs it (`customer-sync`, `daily-export`, `ticket-import`).
+    pub used_by: String,
     /// Granted (or not refused: a 400 or 404 means the role allowed the call).
     pub granted: bool,
     /// What to do when it is not.
@@ -733,80 +732,106 @@ pub struct Permission {
     pub fix: Option<String>,
 }
 
-/// Every operation the customer sync uses, probed without changing anything: reads with
-/// `pageSize=1`, writes with bodies ConnectWise must refuse (an empty object, a patch of record
-/// 0), so a 403 means the role lacks the permission and a 400 or 404 means it has it.
+/// Who uses an operation, for the report.
+const CUSTOMER_SYNC: &str = "customer-sync";
+const DAILY_EXPORT: &str = "daily-export";
+const TICKET_IMPORT: &str = "ticket-import";
+
+/// Collections read (`GET ...?pageSize=1`), by the job that reads them.
+const READS: &[(&str, &str)] = &[
+    (CUSTOMER_SYNC, "/company/companies"),
+    (CUSTOMER_SYNC, "/company/contacts"),
+    (CUSTOMER_SYNC, "/company/states"),
+    (CUSTOMER_SYNC, "/company/countries"),
+    (CUSTOMER_SYNC, "/company/companies/types"),
+    (CUSTOMER_SYNC, "/company/companies/statuses"),
+    (CUSTOMER_SYNC, "/company/companies/{id}/sites"),
+    (DAILY_EXPORT, "/finance/agreements"),
+    (DAILY_EXPORT, "/finance/agreements/types"),
+    (DAILY_EXPORT, "/finance/agreements/{id}/additions"),
+    (DAILY_EXPORT, "/finance/invoices"),
+    (DAILY_EXPORT, "/procurement/catalog"),
+    (DAILY_EXPORT, "/procurement/products"),
+    (DAILY_EXPORT, "/procurement/types"),
+    (DAILY_EXPORT, "/procurement/categories"),
+    (DAILY_EXPORT, "/procurement/subcategories"),
+    (DAILY_EXPORT, "/procurement/unitOfMeasures"),
+    (DAILY_EXPORT, "/sales/orders"),
+    (DAILY_EXPORT, "/sales/opportunities"),
+    (TICKET_IMPORT, "/service/tickets"),
+    (TICKET_IMPORT, "/time/entries"),
+    (TICKET_IMPORT, "/system/members"),
+    (TICKET_IMPORT, "/system/callbacks"),
+];
+
+/// Creates probed with bodies ConnectWise must refuse (required fields missing, or a parent
+/// record 0 that doesn't exist), by the job that creates such records. Orders and opportunities
+/// have no documented required fields, so their creates are not probed (an empty body might be
+/// accepted).
+const CREATES: &[(&str, &str)] = &[
+    (CUSTOMER_SYNC, "/company/companies"),
+    (CUSTOMER_SYNC, "/company/contacts"),
+    (CUSTOMER_SYNC, "/company/companies/{id}/sites"),
+    (CUSTOMER_SYNC, "/company/companies/{id}/typeAssociations"),
+    (DAILY_EXPORT, "/finance/agreements"),
+    (DAILY_EXPORT, "/finance/agreements/{id}/additions"),
+    (DAILY_EXPORT, "/finance/invoices"),
+    (DAILY_EXPORT, "/procurement/catalog"),
+    (TICKET_IMPORT, "/service/tickets"),
+    (TICKET_IMPORT, "/time/entries"),
+];
+
+/// Records patched, probed on record 0 (which doesn't exist: a 404 means the role allowed it).
+const PATCHES: &[(&str, &str)] = &[
+    (CUSTOMER_SYNC, "/company/companies/{id}"),
+    (CUSTOMER_SYNC, "/company/contacts/{id}"),
+    (CUSTOMER_SYNC, "/company/companies/{id}/sites/{id}"),
+    (DAILY_EXPORT, "/finance/agreements/{id}/additions/{id}"),
+    (DAILY_EXPORT, "/procurement/catalog/{id}"),
+];
+
+/// Every operation cwsync uses, probed without changing anything: reads with `pageSize=1`,
+/// writes with bodies ConnectWise must refuse (an empty object, a record or parent 0), so a 403
+/// means the role lacks the permission and a 400 or 404 means it has it.
 async fn probe_permissions(cw: &Client) -> Vec<Permission> {
     let one = Query::new().page_size(1);
+    // Templates become paths on record 0; a contact's probe names company 0 so it can't be created.
+    let on_zero = |template: &str| template.replace("{id}", "0");
     let mut probes = Vec::new();
-    for path in [
-        Company::PATH,
-        Contact::PATH,
-        State::PATH,
-        Country::PATH,
-        CompanyType::PATH,
-        CompanyStatus::PATH,
-        Currency::PATH,
-    ] {
-        let result = cw.list_page::<Value>(path, &one, 1).await.map(|_| ());
-        probes.push(permission(format!("GET {path}"), result));
-    }
-    let sites = CompanySite::path(0);
-    let result = cw.list_page::<Value>(&sites, &one, 1).await.map(|_| ());
-    probes.push(permission(
-        "GET /company/companies/{id}/sites".to_owned(),
-        result,
-    ));
-    // Bodies that can never be created: no identifier or name, or a parent that doesn't exist.
-    for (label, path, body) in [
-        (
-            "POST /company/companies",
-            Company::PATH.to_owned(),
-            json!({}),
-        ),
-        (
-            "POST /company/contacts",
-            Contact::PATH.to_owned(),
-            json!({"company": {"id": 0}}),
-        ),
-        (
-            "POST /company/companies/{id}/sites",
-            sites.clone(),
-            json!({}),
-        ),
-        (
-            "POST /company/companies/{id}/typeAssociations",
-            CompanyTypeAssociation::path_for_company(0),
-            json!({}),
-        ),
-    ] {
-        let result = cw.create::<Value, Value>(&path, &body).await.map(|_| ());
-        probes.push(permission(label.to_owned(), result));
-    }
-    for (label, path) in [
-        (
-            "PATCH /company/companies/{id}",
-            format!("{}/0", Company::PATH),
-        ),
-        (
-            "PATCH /company/contacts/{id}",
-            format!("{}/0", Contact::PATH),
-        ),
-        (
-            "PATCH /company/companies/{id}/sites/{id}",
-            format!("{sites}/0"),
-        ),
-    ] {
+    for (used_by, template) in READS {
         let result = cw
-            .patch::<Value>(&path, &[cwsync_connectwise::PatchOp::replace("name", "x")])
+            .list_page::<Value>(&on_zero(template), &one, 1)
             .await
             .map(|_| ());
-        probes.push(permission(label.to_owned(), result));
+        probes.push(permission(format!("GET {template}"), used_by, result));
+    }
+    for (used_by, template) in CREATES {
+        let body = if *template == Contact::PATH {
+            json!({"company": {"id": 0}})
+        } else {
+            json!({})
+        };
+        let result = cw
+            .create::<Value, Value>(&on_zero(template), &body)
+            .await
+            .map(|_| ());
+        probes.push(permission(format!("POST {template}"), used_by, result));
+    }
+    for (used_by, template) in PATCHES {
+        let result = cw
+            .patch::<Value>(
+                &on_zero(template),
+                &[cwsync_connectwise::PatchOp::replace("name", "x")],
+            )
+            .await
+            .map(|_| ());
+        probes.push(permission(format!("PATCH {template}"), used_by, result));
     }
     probes
 }
 
-fn permission(operation: String, result: Result<(), CwError>) -> Permission {
+fn permission(operation: String, used_by: &str, result: Result<(), CwError>) -> Permission {
+    let used_by = used_by.to_owned();
     match result {
         Ok(())
         | Err(
@@ -816,6 +841,7 @@ fn permission(operation: String, result: Result<(), CwError>) -> Permission {
             | CwError::AlreadyExists { .. },
         ) => Permission {
             operation,
+            used_by,
             granted: true,
             fix: None,
         },
@@ -824,10 +850,12 @@ fn permission(operation: String, result: Result<(), CwError>) -> Permission {
                 "grant {operation} to the API member's security role in ConnectWise (System > Security Roles)"
             )),
             operation,
+            used_by,
             granted: false,
         },
         Err(other) => Permission {
             operation,
+            used_by,
             granted: false,
             fix: Some(format!("could not be checked: {other}")),
         },

@@ -82,7 +82,8 @@ async fn after_unlink_the_account_is_matched_again_instead_of_duplicated() {
 async fn test_connection_names_each_missing_permission_of_the_api_member() {
     let member = ApiMember::test_member()
         .deny(Method::POST, "/company/contacts")
-        .deny(Method::GET, "/company/states");
+        .deny(Method::GET, "/company/states")
+        .deny(Method::GET, "/service/tickets");
     let world = World::start_with(member).await;
 
     let report = world
@@ -101,11 +102,35 @@ async fn test_connection_names_each_missing_permission_of_the_api_member() {
         .collect();
     assert_eq!(
         denied,
-        ["GET /company/states", "POST /company/contacts"],
+        [
+            "GET /company/states",
+            "GET /service/tickets",
+            "POST /company/contacts"
+        ],
         "{report}"
     );
-    assert!(world.companies().is_empty(), "probing created nothing");
-    assert!(world.contacts().is_empty());
+    let tickets = report["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["operation"] == "GET /service/tickets")
+        .unwrap();
+    assert_eq!(tickets["usedBy"], "ticket-import");
+    assert!(tickets["fix"].as_str().unwrap().contains("security role"));
+    for collection in [
+        "/company/companies",
+        "/company/contacts",
+        "/finance/agreements",
+        "/finance/invoices",
+        "/procurement/catalog",
+        "/service/tickets",
+        "/time/entries",
+    ] {
+        assert!(
+            world.cw.records(collection).is_empty(),
+            "probing created a record in {collection}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
