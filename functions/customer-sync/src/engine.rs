@@ -513,6 +513,7 @@ impl Batch {
                     records.push(
                         record.with_detail(Outcome::Created, "would create the company".to_owned()),
                     );
+                    plan_children_of_new_company(scope, account, records);
                     return Ok(None);
                 }
                 let created = Box::pin(self.create_company(
@@ -1020,6 +1021,36 @@ async fn sync_children<K: ChildKind>(
             .await?;
     }
     Ok(())
+}
+
+/// In a dry run, the sites and contacts a new company would be created with: each checked the way
+/// a real run would check it, so the dry run reports their problems too.
+fn plan_children_of_new_company(
+    scope: Scope<'_>,
+    account: &Account,
+    records: &mut Vec<RecordResult>,
+) {
+    for site in &account.sites {
+        let record = Recorder::new(entity::SITE, &site.id, map::fingerprint(site));
+        records.push(match map::desired_site(site, scope.reference) {
+            Ok(_) => record.with_detail(
+                Outcome::Created,
+                "would create the site with its company".to_owned(),
+            ),
+            Err(problems) => record.problems(&problems),
+        });
+    }
+    for contact in &account.contacts {
+        let record = Recorder::new(entity::CONTACT, &contact.id, map::fingerprint(contact));
+        // The company id only fills the reference; 0 stands for the company not created yet.
+        records.push(match map::desired_contact(contact, 0, None) {
+            Ok(_) => record.with_detail(
+                Outcome::Created,
+                "would create the contact with its company".to_owned(),
+            ),
+            Err(problems) => record.problems(&problems),
+        });
+    }
 }
 
 /// Brings `current` to `desired`: one PATCH of the changed fields, a type association when the

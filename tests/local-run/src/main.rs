@@ -37,7 +37,8 @@ const MAX_RECEIVES: u32 = 5;
 #[command(version, about)]
 struct Args {
     /// A JSON file with the billing accounts to sync (an array of accounts as in
-    /// `shared/billing/openapi.yaml`); defaults to the billing simulator's embedded set.
+    /// `shared/billing/openapi.yaml`); defaults to the billing simulator's embedded set (and then
+    /// ConnectWise also starts with a company that matches one of them).
     #[arg(long)]
     accounts: Option<std::path::PathBuf>,
     /// Print the reports as JSON instead of a table.
@@ -86,7 +87,9 @@ async fn main() -> anyhow::Result<()> {
     let cw = Simulator::start(SimOptions::default())
         .await
         .context("starting the ConnectWise simulator")?;
-    seed_existing_company(&cw, &billing)?;
+    if args.accounts.is_none() {
+        seed_existing_company(&cw, &billing)?;
+    }
 
     let secret = json!({
         "site": cw.base_url(),

@@ -227,3 +227,22 @@ async fn an_incremental_run_reads_only_changed_accounts_and_retries_the_failing_
     assert_eq!(report.outcome("company", "A-2"), "failed");
     assert_eq!(report.status(), "partially_failed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_reports_the_problems_of_the_contacts_a_new_company_would_get() {
+    let world = World::start().await;
+    let mut a = account("A-1", "ACME", "Acme");
+    a.contacts = vec![contact("C-1", "Ann", "Lee", "not-an-email")];
+    world.billing.seed_accounts(vec![a]);
+
+    let report = world.sync(true).await;
+
+    assert_eq!(report.outcome("company", "A-1"), "created");
+    assert_eq!(report.outcome("contact", "C-1"), "failed");
+    assert!(
+        report.detail("contact", "C-1").contains("email"),
+        "{}",
+        report.0
+    );
+    assert_eq!(world.cw_writes(), 0);
+}

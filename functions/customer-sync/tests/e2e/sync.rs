@@ -154,6 +154,11 @@ async fn a_dry_run_plans_and_reports_everything_and_writes_nothing_anywhere() {
     assert_eq!(report.0["run"]["dryRun"], true);
     assert_eq!(report.outcome("company", "A-1"), "created");
     assert_eq!(report.detail("company", "A-1"), "would create the company");
+    assert_eq!(report.outcome("site", "S-1"), "created");
+    assert_eq!(
+        report.detail("contact", "C-2"),
+        "would create the contact with its company"
+    );
     // Nothing was linked: the real run still creates.
     let real = world.sync(false).await;
     assert_eq!(real.outcome("company", "A-1"), "created");
