@@ -13,6 +13,7 @@
     clippy::print_stdout
 )]
 
+use cwsync_benches::{median, peak_rss_mib};
 use cwsync_connectwise::models::{Company, Resource};
 use cwsync_connectwise::{Client, ClientConfig, Query, RateLimit, Site, patch_models};
 use cwsync_connectwise_sim::{
@@ -25,20 +26,6 @@ use std::time::{Duration, Instant};
 const COMPANIES: usize = 10_000;
 const LOOKUPS: usize = 2_000;
 const ROUNDS: usize = 5;
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn report(name: &str, records: usize, calls: u64, time: Duration) {
     println!(

@@ -1,0 +1,421 @@
+//! How fast and how frugal a tenant-wide customer sync is, end to end: the real `customer-sync`
+//! function over real HTTP against both in-process simulators (no added latency), on in-memory
+//! stores and an in-memory customer queue delivered as SQS would (batches of ten, each batch's
+//! jobs handled `DEFAULT_CONCURRENCY` at a time, as deployed). Three scenarios, every round on
+//! fresh simulators and fresh function state:
+//! - the first sync of 500 accounts, each with one site and two contacts (everything created),
+//! - the unchanged re-run (asserted: zero ConnectWise writes, zero billing writes),
+//! - the re-run after one field (the phone) changed on 50 accounts (asserted: 50 company PATCHes
+//!   and no other ConnectWise write).
+//!
+//! Run: `cargo bench -p cwsync-benches --bench customer_sync`. Prints one line per scenario: wall
+//! time of the run (planning, fan-out and every job delivered; median of the rounds), accounts per
+//! second, and the calls each simulator received, then the calls by endpoint of one round and the
+//! process's peak RSS at the end.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cwsync_benches::{median, median_count, peak_rss_mib};
+use cwsync_billing::models::{Account, Address, Contact, Site};
+use cwsync_billing_sim::{BillingCallStats, BillingSim, BillingSimOptions, TEST_BILLING_API_KEY};
+use cwsync_connectwise::{RateLimit, RetryPolicy};
+use cwsync_connectwise_sim::{
+    CallStats, SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY,
+    TEST_PUBLIC_KEY,
+};
+use cwsync_customer_sync::console::Event;
+use cwsync_customer_sync::{ConnectOptions, CustomerSync, DEFAULT_CONCURRENCY, FUNCTION};
+use cwsync_queue::MemoryJobQueue;
+use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const ACCOUNTS: usize = 500;
+const CHANGED: usize = 50;
+const ROUNDS: usize = 5;
+const TENANT: &str = "bench";
+/// Deliveries of one job before it would go to the DLQ (the stack's `maxReceiveCount`).
+const MAX_RECEIVES: u32 = 5;
+const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
+
+const FIRST: &str = "first sync, 500 accounts (1 site, 2 contacts)";
+const UNCHANGED: &str = "unchanged re-run, 500 accounts";
+const ONE_FIELD: &str = "re-run, phone changed on 50 of 500";
+const SCENARIOS: [&str; 3] = [FIRST, UNCHANGED, ONE_FIELD];
+
+fn address(line1: &str, city: &str, zip: &str) -> Address {
+    Address {
+        line1: Some(line1.to_owned()),
+        line2: None,
+        city: Some(city.to_owned()),
+        state: Some("AZ".to_owned()),
+        postal_code: Some(zip.to_owned()),
+        country: Some("United States".to_owned()),
+    }
+}
+
+/// Account `n`: valid against the simulator's reference data (Arizona, United States, type
+/// "Client", status "Active"), with one site and two contacts.
+fn account(n: usize) -> Account {
+    Account {
+        id: format!("A-{n:04}"),
+        code: format!("BENCH{n:04}"),
+        name: format!("Bench Customer {n}"),
+        status: Some("Active".to_owned()),
+        account_type: Some("Client".to_owned()),
+        parent_account_id: None,
+        bill_to_account_id: None,
+        currency: Some("USD".to_owned()),
+        phone: Some("602-555-0100".to_owned()),
+        fax: None,
+        website: Some("https://example.com".to_owned()),
+        billing_address: Some(address(&format!("{n} Main St"), "Phoenix", "85001")),
+        customer_type: Some("Managed".to_owned()),
+        contract_type: Some("Monthly".to_owned()),
+        branch: Some("Phoenix".to_owned()),
+        sync_to_connect_wise: true,
+        connect_wise_company_id: None,
+        sites: vec![Site {
+            id: format!("S-{n:04}"),
+            name: "Warehouse".to_owned(),
+            address: address(&format!("{n} Dock Rd"), "Tempe", "85281"),
+            phone: Some("480-555-0100".to_owned()),
+            fax: None,
+            connect_wise_site_id: None,
+        }],
+        contacts: (1..=2)
+            .map(|c| Contact {
+                id: format!("C-{n:04}-{c}"),
+                first_name: Some(format!("First{c}")),
+                last_name: Some(format!("Last{n}")),
+                title: Some("Office Manager".to_owned()),
+                phone: Some("602-555-0110".to_owned()),
+                email: Some(format!("person{c}@customer{n}.example")),
+                mobile: Some("602-555-0111".to_owned()),
+                fax: None,
+                connect_wise_contact_id: None,
+            })
+            .collect(),
+        updated_at: T0,
+    }
+}
+
+/// Both simulators and the function over them, as a deployed function would run it except for
+/// the ConnectWise rate limit (see `main`).
+struct World {
+    cw: Simulator,
+    billing: BillingSim,
+    service: CustomerSync,
+    queue: Arc<MemoryJobQueue>,
+}
+
+async fn world() -> World {
+    let cw = Simulator::start(SimOptions {
+        // Checking every response against the schema is the simulator's cost, not the sync's
+        // (the end-to-end tests keep it on).
+        validate_responses: false,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let billing = BillingSim::start(BillingSimOptions::default())
+        .await
+        .unwrap();
+    billing.set_clock(T0);
+    billing.seed_accounts((0..ACCOUNTS).map(account).collect());
+    let secret = json!({
+        "site": cw.base_url(),
+        "companyId": TEST_COMPANY_ID,
+        "publicKey": TEST_PUBLIC_KEY,
+        "privateKey": TEST_PRIVATE_KEY,
+        "clientId": TEST_CLIENT_ID,
+        "billingUrl": billing.base_url().to_string(),
+        "billingApiKey": TEST_BILLING_API_KEY,
+    });
+    let secrets = StaticTenantSecrets::new()
+        .with_secret_json(TENANT, &secret.to_string())
+        .unwrap();
+    let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
+    let queue = Arc::new(MemoryJobQueue::new());
+    deps.queues.customer = Some(queue.clone());
+    let options = ConnectOptions {
+        cw_retry: Some(RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            max_elapsed: Duration::from_secs(5),
+        }),
+        billing_retry: Some(cwsync_billing::RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+            max_elapsed: Duration::from_secs(5),
+        }),
+        timeout: Some(Duration::from_secs(5)),
+        cache_ttl: None,
+        // The benchmark measures the sync, not the politeness limit a tenant would configure
+        // (10 requests/s by default: that alone would make the first sync take minutes).
+        cw_rate: Some(RateLimit {
+            per_second: NonZeroU32::new(10_000).unwrap(),
+            burst: NonZeroU32::new(10_000).unwrap(),
+            max_in_flight: 8,
+        }),
+    };
+    let service = CustomerSync::new(Arc::new(deps), options);
+    // `service.concurrency` stays the deployed default.
+    assert_eq!(service.concurrency, DEFAULT_CONCURRENCY);
+    World {
+        cw,
+        billing,
+        service,
+        queue,
+    }
+}
+
+/// What one run cost.
+struct Measured {
+    time: Duration,
+    cw_reads: u64,
+    cw_writes: u64,
+    billing_reads: u64,
+    billing_writes: u64,
+    cw_by_endpoint: BTreeMap<String, u64>,
+    billing_by_route: BTreeMap<String, u64>,
+    report: Value,
+}
+
+impl Measured {
+    fn count(&self, entity: &str, outcome: &str) -> u64 {
+        self.report["run"]["counts"][entity][outcome]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    fn failed(&self) -> u64 {
+        self.report["run"]["counts"]
+            .as_object()
+            .into_iter()
+            .flat_map(|entities| entities.values())
+            .filter_map(|counts| counts["failed"].as_u64())
+            .sum()
+    }
+
+    /// The ConnectWise calls of one endpoint, e.g. `("PATCH", "/company/companies/{id}")`.
+    fn cw(&self, method: &str, template: &str) -> u64 {
+        self.cw_by_endpoint
+            .get(&format!("{method} {template}"))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+fn delta(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
+/// One tenant-wide run: plan, fan out, deliver every job; then its report (not timed).
+async fn sync(world: &World) -> Measured {
+    let cw_before: CallStats = world.cw.calls();
+    let billing_before: BillingCallStats = world.billing.calls();
+    let started = Instant::now();
+    let planned = world
+        .service
+        .handle_event(Event::SyncTenant {
+            tenant: TENANT.to_owned(),
+            dry_run: false,
+            incremental: false,
+        })
+        .await
+        .unwrap_or_else(|d| panic!("sync-tenant: {}: {}", d.error_type, d.error_message));
+    let delivery = world.service.deliver_all(&world.queue, MAX_RECEIVES).await;
+    let time = started.elapsed();
+    let cw_after = world.cw.calls();
+    let billing_after = world.billing.calls();
+    assert!(
+        delivery.dead_letters.is_empty(),
+        "jobs that would be in the DLQ: {delivery:?}"
+    );
+    let run_id = planned["runId"].as_str().unwrap().to_owned();
+    let report = world
+        .service
+        .handle_event(Event::Report {
+            tenant: TENANT.to_owned(),
+            run_id: Some(run_id),
+            page_token: None,
+        })
+        .await
+        .unwrap_or_else(|d| panic!("report: {}: {}", d.error_type, d.error_message));
+    let cw_writes = cw_after.writes() - cw_before.writes();
+    let billing_writes = billing_after.writes() - billing_before.writes();
+    Measured {
+        time,
+        cw_reads: cw_after.total() - cw_before.total() - cw_writes,
+        cw_writes,
+        billing_reads: billing_after.total() - billing_before.total() - billing_writes,
+        billing_writes,
+        cw_by_endpoint: delta(&cw_after.by_endpoint, &cw_before.by_endpoint),
+        billing_by_route: delta(&billing_after.by_route, &billing_before.by_route),
+        report,
+    }
+}
+
+fn check_succeeded(name: &str, run: &Measured) {
+    assert_eq!(
+        run.report["run"]["status"], "succeeded",
+        "{name}: {}",
+        run.report["run"]
+    );
+    assert_eq!(run.failed(), 0, "{name}: {}", run.report["run"]);
+}
+
+/// One round: a fresh world, the three scenarios in order.
+async fn round() -> [Measured; 3] {
+    let world = world().await;
+    let accounts = ACCOUNTS as u64;
+
+    let first = sync(&world).await;
+    check_succeeded(FIRST, &first);
+    for (entity, n) in [("company", 1), ("site", 1), ("contact", 2)] {
+        assert_eq!(
+            first.count(entity, "created"),
+            n * accounts,
+            "{FIRST}: {entity}s created: {}",
+            first.report["run"]
+        );
+    }
+
+    let unchanged = sync(&world).await;
+    check_succeeded(UNCHANGED, &unchanged);
+    assert_eq!(
+        unchanged.cw_writes, 0,
+        "{UNCHANGED}: an unchanged re-run must make no ConnectWise write: {:?}",
+        unchanged.cw_by_endpoint
+    );
+    assert_eq!(
+        unchanged.billing_writes, 0,
+        "{UNCHANGED}: an unchanged re-run must make no billing write: {:?}",
+        unchanged.billing_by_route
+    );
+    for (entity, n) in [("company", 1), ("site", 1), ("contact", 2)] {
+        assert_eq!(
+            unchanged.count(entity, "unchanged"),
+            n * accounts,
+            "{UNCHANGED}: {entity}s unchanged: {}",
+            unchanged.report["run"]
+        );
+    }
+
+    for n in (0..ACCOUNTS).step_by(ACCOUNTS / CHANGED) {
+        assert!(world.billing.modify_account(&format!("A-{n:04}"), |a| {
+            a.phone = Some("602-555-0199".to_owned());
+        }));
+    }
+    let one_field = sync(&world).await;
+    check_succeeded(ONE_FIELD, &one_field);
+    let changed = CHANGED as u64;
+    assert_eq!(
+        one_field.cw("PATCH", "/company/companies/{id}"),
+        changed,
+        "{ONE_FIELD}: {:?}",
+        one_field.cw_by_endpoint
+    );
+    assert_eq!(
+        one_field.cw_writes, changed,
+        "{ONE_FIELD}: only the company PATCHes: {:?}",
+        one_field.cw_by_endpoint
+    );
+    assert_eq!(one_field.count("company", "updated"), changed);
+    assert_eq!(one_field.count("company", "unchanged"), accounts - changed);
+
+    world.cw.shutdown().await;
+    world.billing.shutdown().await;
+    [first, unchanged, one_field]
+}
+
+/// A count over the rounds: `600` when every round agrees, else the median and the range,
+/// `600 (598-604)`.
+fn spread(samples: &[u64]) -> String {
+    let min = samples.iter().min().copied().unwrap_or_default();
+    let max = samples.iter().max().copied().unwrap_or_default();
+    if min == max {
+        min.to_string()
+    } else {
+        format!("{} ({min}-{max})", median_count(samples.to_vec()))
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let mut rounds: Vec<[Measured; 3]> = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        rounds.push(round().await);
+    }
+
+    println!(
+        "customer sync, {ACCOUNTS} accounts, jobs handled {DEFAULT_CONCURRENCY} at a time \
+         (DEFAULT_CONCURRENCY), median of {ROUNDS} rounds"
+    );
+    println!(
+        "{:<46} {:>11} {:>11} {:>10} {:>10} {:>9} {:>9}",
+        "scenario", "median", "accounts/s", "CW reads", "CW writes", "bill rd", "bill wr"
+    );
+    for (i, name) in SCENARIOS.iter().enumerate() {
+        let runs: Vec<&Measured> = rounds.iter().map(|r| &r[i]).collect();
+        let time = median(runs.iter().map(|r| r.time).collect());
+        let column =
+            |f: fn(&Measured) -> u64| spread(&runs.iter().map(|r| f(r)).collect::<Vec<_>>());
+        println!(
+            "{name:<46} {:>8.0} ms {:>11.0} {:>10} {:>10} {:>9} {:>9}",
+            time.as_secs_f64() * 1000.0,
+            ACCOUNTS as f64 / time.as_secs_f64(),
+            column(|r| r.cw_reads),
+            column(|r| r.cw_writes),
+            column(|r| r.billing_reads),
+            column(|r| r.billing_writes),
+        );
+    }
+    let round_times: Vec<String> = rounds
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|m| format!("{:.0}", m.time.as_secs_f64() * 1000.0))
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    println!("round times (ms): {}", round_times.join(", "));
+
+    println!();
+    println!("calls by endpoint (round 1):");
+    for (name, run) in SCENARIOS.iter().zip(&rounds[0]) {
+        println!("  {name}");
+        for (endpoint, n) in &run.cw_by_endpoint {
+            println!(
+                "    CW      {endpoint:<52} {n:>6}  ({:.2}/account)",
+                *n as f64 / ACCOUNTS as f64
+            );
+        }
+        for (route, n) in &run.billing_by_route {
+            println!(
+                "    billing {route:<52} {n:>6}  ({:.2}/account)",
+                *n as f64 / ACCOUNTS as f64
+            );
+        }
+    }
+    println!();
+    println!("peak RSS: {:.1} MiB", peak_rss_mib());
+}
