@@ -665,6 +665,39 @@ impl Batch {
             company_id,
             reference: scope.reference,
         };
+        // Sites are read one company at a time (they are a child collection), so a company's
+        // sites are not read at all when there is nothing to learn: every billing site linked,
+        // unchanged since its last sync, its id written back, and no site field owned by
+        // ConnectWise. (A site deleted in ConnectWise is then noticed when its billing site
+        // changes.)
+        if scope.settings.owned_by_connectwise.sites.is_empty() {
+            let settled: Option<Vec<(String, i64, String)>> = account
+                .sites
+                .iter()
+                .map(|site| {
+                    let link = self
+                        .site_links
+                        .get(&site.id)
+                        .filter(|l| l.state == LinkState::Linked)?;
+                    let desired = map::desired_site(site, scope.reference).ok()?;
+                    let cw_id = link.cw_id?;
+                    (link.fingerprint.as_deref() == Some(map::fingerprint(&desired).as_str())
+                        && site.connect_wise_site_id == Some(cw_id))
+                    .then(|| (site.id.clone(), cw_id, map::fingerprint(site)))
+                })
+                .collect();
+            if let Some(settled) = settled {
+                for (site_id, cw_id, source_fingerprint) in settled {
+                    let record = Recorder::new(entity::SITE, &site_id, source_fingerprint);
+                    records.push(
+                        record
+                            .with_detail(Outcome::Unchanged, String::new())
+                            .with_id(cw_id),
+                    );
+                }
+                return Ok(());
+            }
+        }
         let mut existing: Vec<CompanySite> = scope
             .cw
             .list_all(&kind.collection(), &Query::new())

@@ -209,14 +209,19 @@ impl CustomerSync {
         prefetched: Option<&GroupPrefetch>,
     ) -> Result<AccountResult, SyncError> {
         let deps = &*self.deps;
-        if deps.stores.runs.get(tenant, run_id).await?.is_none() {
-            let start =
-                RunStart::new(run_id.clone(), JOB_KIND, dry_run, self.now()).with_planned(1);
-            match deps.stores.runs.start(tenant, start).await {
-                Ok(_) | Err(StoreError::Conflict { .. }) => {}
-                Err(error) => return Err(error.into()),
+        // A run of one account (a billing change, a console sync) may reuse recent reference data.
+        let single = match deps.stores.runs.get(tenant, run_id).await? {
+            Some(run) => run.planned.is_none_or(|planned| planned <= 1),
+            None => {
+                let start =
+                    RunStart::new(run_id.clone(), JOB_KIND, dry_run, self.now()).with_planned(1);
+                match deps.stores.runs.start(tenant, start).await {
+                    Ok(_) | Err(StoreError::Conflict { .. }) => {}
+                    Err(error) => return Err(error.into()),
+                }
+                true
             }
-        }
+        };
         let settings = tenant::settings(deps, tenant).await?;
         let clients = self.clients(tenant).await?;
         let from_batch = prefetched.and_then(|p| p.accounts.get(account_id).cloned());
@@ -258,7 +263,7 @@ impl CustomerSync {
         };
         let reference = self
             .connections
-            .reference(deps, tenant, run_id.as_str(), &clients.cw)
+            .reference(deps, tenant, run_id.as_str(), single, &clients.cw)
             .await?;
         let scope = Scope {
             tenant,
@@ -516,7 +521,7 @@ impl CustomerSync {
         let clients = self.clients(tenant).await?;
         let reference = self
             .connections
-            .reference(deps, tenant, run_id, &clients.cw)
+            .reference(deps, tenant, run_id, false, &clients.cw)
             .await?;
         let accounts = clients
             .billing

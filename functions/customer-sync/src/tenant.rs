@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cwsync_billing::{BillingClient, BillingConfig};
-use cwsync_connectwise::models::{CompanyStatus, CompanyType, Country, Currency, Resource, State};
+use cwsync_connectwise::models::{CompanyStatus, CompanyType, Country, Resource, State};
 use cwsync_connectwise::{Client, ClientConfig, CwError, Query, RateLimit, RetryPolicy};
 use cwsync_mapping::customers::CustomerReference;
 use cwsync_mapping::settings::TenantSettings;
@@ -148,19 +148,22 @@ impl Connections {
         deps.secrets.invalidate(tenant.as_str()).await;
     }
 
-    /// The ConnectWise reference data for `run_id`: read once per run (and reused across runs
-    /// for the cache TTL), five paged reads.
+    /// The ConnectWise reference data for `run_id`: read once per run (four paged reads), so a
+    /// state or type just added in ConnectWise counts from the next run on. A run of one account
+    /// (`single`: a billing change, a console sync) may reuse the data of a run younger than
+    /// the cache TTL, so a stream of account changes doesn't read it once per change.
     pub async fn reference(
         &self,
         deps: &Deps,
         tenant: &TenantId,
         run_id: &str,
+        single: bool,
         cw: &Client,
     ) -> Result<Arc<CustomerReference>, SyncError> {
         let ttl = self.ttl(deps);
         if let Some(hit) = lock(&self.references)
             .get(tenant.as_str())
-            .filter(|c| c.run_id == run_id || c.at.elapsed() < ttl)
+            .filter(|c| c.run_id == run_id || (single && c.at.elapsed() < ttl))
         {
             return Ok(Arc::clone(&hit.reference));
         }
@@ -182,7 +185,9 @@ pub async fn read_reference(cw: &Client) -> Result<CustomerReference, SyncError>
     let query = Query::new();
     let context = "reading ConnectWise reference data";
     let wrap = |error: CwError| SyncError::connectwise(context, error);
-    let (states, countries, company_types, company_statuses, currencies) = tokio::try_join!(
+    // No currencies: the ConnectWise API has no currency endpoint (not in the 2026.4 API), so
+    // companies keep ConnectWise's default currency and an account's currency is not applied.
+    let (states, countries, company_types, company_statuses) = tokio::try_join!(
         async {
             cw.list_all::<State>(State::PATH, &query)
                 .await
@@ -203,21 +208,13 @@ pub async fn read_reference(cw: &Client) -> Result<CustomerReference, SyncError>
                 .await
                 .map_err(wrap)
         },
-        async {
-            // Currencies are not in every ConnectWise's API: without them, companies keep
-            // ConnectWise's default currency.
-            match cw.list_all::<Currency>(Currency::PATH, &query).await {
-                Err(CwError::NotFound { .. }) => Ok(Vec::new()),
-                other => other.map_err(wrap),
-            }
-        },
     )?;
     Ok(CustomerReference {
         states,
         countries,
         company_types,
         company_statuses,
-        currencies,
+        currencies: Vec::new(),
     })
 }
 

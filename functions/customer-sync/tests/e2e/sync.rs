@@ -65,11 +65,21 @@ async fn an_unchanged_re_run_makes_no_connectwise_write_and_reports_everything_u
     world.billing.seed_accounts(vec![full_account()]);
     world.sync(false).await;
 
-    let before = world.cw_writes();
+    let before = world.cw.calls();
     let billing_before = world.billing.calls().writes();
     let report = world.sync(false).await;
 
-    assert_eq!(world.cw_writes() - before, 0, "{}", report.0);
+    assert_eq!(world.cw_writes() - before.writes(), 0, "{}", report.0);
+    assert_eq!(
+        calls_since(
+            &world,
+            &before,
+            "GET",
+            "/company/companies/{parentId}/sites"
+        ),
+        0,
+        "unchanged linked sites are not even read"
+    );
     assert_eq!(world.billing.calls().writes() - billing_before, 0);
     assert_eq!(report.count("company", "unchanged"), 1, "{}", report.0);
     assert_eq!(report.count("site", "unchanged"), 1);
@@ -219,5 +229,37 @@ async fn a_batch_of_account_jobs_reads_its_companies_and_contacts_once_for_all()
     assert_eq!(
         account_reads, 0,
         "the batch's accounts come from one listing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_site_is_read_and_patched_with_only_its_changed_field() {
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![full_account()]);
+    world.sync(false).await;
+    world.billing.modify_account("A-1", |a| {
+        a.sites[0].address.line1 = Some("11 Dock Rd".to_owned());
+    });
+
+    let before = world.cw.calls();
+    let report = world.sync(false).await;
+
+    assert_eq!(report.outcome("site", "S-1"), "updated", "{}", report.0);
+    assert_eq!(report.detail("site", "S-1"), "changed: addressLine1");
+    assert_eq!(
+        calls_since(
+            &world,
+            &before,
+            "GET",
+            "/company/companies/{parentId}/sites"
+        ),
+        1
+    );
+    assert_eq!(world.cw.calls().writes() - before.writes(), 1);
+    let id = world.company("ACME")["id"].as_i64().unwrap();
+    let sites = world.cw.records(&format!("/company/companies/{id}/sites"));
+    assert!(
+        sites.iter().any(|s| s["addressLine1"] == "11 Dock Rd"),
+        "{sites:?}"
     );
 }
