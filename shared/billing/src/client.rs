@@ -574,7 +574,7 @@ impl BillingClient {
     async fn execute(&self, call: &Call) -> Result<Response, BillingError> {
         let policy = &self.inner.retry;
         let started = Instant::now();
-        let mut delays = retry::backoff(policy);
+        let mut delays = policy.backoff();
         let mut attempt: u32 = 1;
         loop {
             let (error, min_delay) = match self.attempt(call, attempt).await {

@@ -13,30 +13,18 @@ use url::Url;
 /// The default longest request URL, in characters: what common proxies and gateways accept.
 pub const DEFAULT_MAX_URL_LEN: usize = 2000;
 
-/// How failed requests are retried (see the crate docs for which ones are).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in total, the first included; 1 disables retries.
-    pub max_attempts: u32,
-    /// Backoff before the first retry; doubles each time, with jitter.
-    pub base_delay: Duration,
-    /// Cap of one backoff delay (a longer `Retry-After` is still honoured).
-    pub max_delay: Duration,
-    /// No retry starts when it would begin later than this after the first attempt.
-    pub max_elapsed: Duration,
-}
+/// How failed requests are retried (see the crate docs for which ones are); the same policy
+/// type as the ConnectWise client's.
+pub use cwsync_http::RetryPolicy;
 
-impl Default for RetryPolicy {
-    /// 4 attempts, 200 ms base delay, 5 s cap, 30 s in total.
-    fn default() -> Self {
-        Self {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(5),
-            max_elapsed: Duration::from_secs(30),
-        }
-    }
-}
+/// The client's default retry policy: 4 attempts, 200 ms doubling to at most 5 s, none started
+/// after 30 s.
+pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 4,
+    base_delay: Duration::from_millis(200),
+    max_delay: Duration::from_secs(5),
+    max_elapsed: Duration::from_secs(30),
+};
 
 /// Everything needed to talk to one tenant's billing system.
 ///
@@ -64,7 +52,7 @@ impl BillingConfig {
             base_url,
             api_key,
             timeout: Duration::from_secs(30),
-            retry: RetryPolicy::default(),
+            retry: DEFAULT_RETRY,
             max_url_len: DEFAULT_MAX_URL_LEN,
         }
     }

@@ -40,5 +40,5 @@ pub mod models;
 mod retry;
 
 pub use client::{AccountQuery, BillingClient, BillingStats, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-pub use config::{BillingConfig, DEFAULT_MAX_URL_LEN, RetryPolicy};
+pub use config::{BillingConfig, DEFAULT_MAX_URL_LEN, DEFAULT_RETRY, RetryPolicy};
 pub use error::{BillingError, FieldProblem};

@@ -270,7 +270,7 @@ impl Client {
     pub(crate) async fn execute(&self, call: &Call<'_>) -> CwResult<Response> {
         let policy = &self.inner.retry;
         let started = Instant::now();
-        let mut delays = retry::backoff(policy);
+        let mut delays = policy.backoff();
         let mut attempt: u32 = 1;
         let mut maybe_applied = false;
         loop {

@@ -104,29 +104,18 @@ impl fmt::Display for Site {
     }
 }
 
-/// How failed requests are retried (see the crate docs for which ones are).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in total, the first included; 1 disables retries.
-    pub max_attempts: u32,
-    /// Backoff before the first retry; doubles each time, with jitter.
-    pub base_delay: Duration,
-    /// Cap of one backoff delay (a longer `Retry-After` is still honoured).
-    pub max_delay: Duration,
-    /// No retry starts after this much time since the first attempt.
-    pub max_elapsed: Duration,
-}
+/// How failed requests are retried (see the crate docs for which ones are); the same policy
+/// type as the billing client's.
+pub use cwsync_http::RetryPolicy;
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-            max_elapsed: Duration::from_secs(120),
-        }
-    }
-}
+/// The client's default retry policy: 5 attempts, 500 ms doubling to at most 30 s, none started
+/// after 2 minutes.
+pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 5,
+    base_delay: Duration::from_millis(500),
+    max_delay: Duration::from_secs(30),
+    max_elapsed: Duration::from_secs(120),
+};
 
 /// Request-rate limits of one [`crate::Client`], shared by all its clones and tasks.
 ///
@@ -200,7 +189,7 @@ impl ClientConfig {
             codebase: None,
             timeout: Duration::from_secs(30),
             max_url_len: 2000,
-            retry: RetryPolicy::default(),
+            retry: DEFAULT_RETRY,
             rate: RateLimit::default(),
         }
     }

@@ -56,7 +56,8 @@ mod retry;
 
 pub use client::{Client, ClientStats};
 pub use conditions::{CompareOp, Condition, FieldCondition, FieldPath, InvalidFieldPath, Value};
-pub use config::{ClientConfig, DEFAULT_CODEBASE, RateLimit, RetryPolicy, Site};
+pub use config::{ClientConfig, DEFAULT_CODEBASE, DEFAULT_RETRY, RateLimit, RetryPolicy, Site};
+pub use cwsync_http::parse_retry_after;
 pub use documents::{Download, UploadDocument, disposition_file_name};
 pub use error::{CwError, CwResult, FieldError};
 pub use paging::Page;
@@ -64,4 +65,3 @@ pub use patch::{
     DiffOptions, PatchKind, PatchOp, diff, diff_with, patch_models, patch_models_with,
 };
 pub use query::{Direction, MAX_PAGE_SIZE, Query};
-pub use retry::parse_retry_after;

@@ -148,19 +148,15 @@ async fn world() -> World {
     let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
     let queue = Arc::new(MemoryJobQueue::new());
     deps.queues.customer = Some(queue.clone());
+    let retry = RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(5),
+    };
     let options = ConnectOptions {
-        cw_retry: Some(RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            max_elapsed: Duration::from_secs(5),
-        }),
-        billing_retry: Some(cwsync_billing::RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(5),
-            max_delay: Duration::from_millis(20),
-            max_elapsed: Duration::from_secs(5),
-        }),
+        cw_retry: Some(retry),
+        billing_retry: Some(retry),
         timeout: Some(Duration::from_secs(5)),
         cache_ttl: None,
         // The benchmark measures the sync, not the politeness limit a tenant would configure

@@ -152,21 +152,16 @@ impl World {
 
 /// Client options for tests: short retries and timeouts.
 pub fn fast_options() -> ConnectOptions {
-    let retry = |max_attempts| RetryPolicy {
-        max_attempts,
+    // The same policy type serves both clients.
+    let retry = RetryPolicy {
+        max_attempts: 4,
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(20),
         max_elapsed: Duration::from_secs(5),
     };
-    let r = retry(4);
     ConnectOptions {
-        cw_retry: Some(r),
-        billing_retry: Some(cwsync_billing::RetryPolicy {
-            max_attempts: r.max_attempts,
-            base_delay: r.base_delay,
-            max_delay: r.max_delay,
-            max_elapsed: r.max_elapsed,
-        }),
+        cw_retry: Some(retry),
+        billing_retry: Some(retry),
         timeout: Some(Duration::from_secs(5)),
         cache_ttl: None,
         cw_rate: None,

@@ -1,0 +1,134 @@
+//! What cwsync's HTTP clients share, so the ConnectWise client and the billing client retry the
+//! same way: the [`RetryPolicy`], its [`backoff`](RetryPolicy::backoff) delays (exponential,
+//! with jitter), [`parse_retry_after`], and [`transport_detail`], a description of a failed
+//! connection that never holds the URL (which may carry credentials or record ids).
+//!
+//! Which statuses and errors are retried is each client's decision (a ConnectWise POST is never
+//! retried blindly; a billing merge patch may be): this crate holds no such rule, performs no I/O
+//! and reads no clock.
+
+use std::error::Error as _;
+use std::hash::{BuildHasher, RandomState};
+use std::time::{Duration, SystemTime};
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+
+/// How failed requests are retried (each client documents which ones are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first included; 1 disables retries.
+    pub max_attempts: u32,
+    /// Backoff before the first retry; doubles each time, with jitter.
+    pub base_delay: Duration,
+    /// Cap of one backoff delay (a longer `Retry-After` is still honoured).
+    pub max_delay: Duration,
+    /// No retry starts when it would begin later than this after the first attempt.
+    pub max_elapsed: Duration,
+}
+
+impl RetryPolicy {
+    /// The backoff delays of one request: exponential from `base_delay`, capped at `max_delay`,
+    /// with jitter, one per retry (`max_attempts - 1` of them).
+    pub fn backoff(&self) -> impl Iterator<Item = Duration> + use<> {
+        // backon is built without its `std` feature, which would give every client the same
+        // jitter sequence; seed it from the process's random hasher keys instead.
+        let seed = RandomState::new().hash_one(0_u8);
+        ExponentialBuilder::new()
+            .with_min_delay(self.base_delay)
+            .with_max_delay(self.max_delay.max(self.base_delay))
+            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
+            .with_jitter()
+            .with_jitter_seed(seed)
+            .build()
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP date (a date in the past means no wait).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// A short description of a transport error and its causes. reqwest's own message names the URL,
+/// so only the causes below it are used.
+pub fn transport_detail(error: &reqwest::Error, timeout: Duration) -> String {
+    if error.is_timeout() {
+        return format!("no complete response within {} ms", timeout.as_millis());
+    }
+    let kind = if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the response body was cut off"
+    } else {
+        "the connection failed"
+    };
+    let mut causes = Vec::new();
+    let mut source = error.source();
+    while let Some(s) = source {
+        causes.push(s.to_string());
+        source = s.source();
+    }
+    causes.dedup();
+    if causes.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {}", causes.join(": "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_accepts_seconds_and_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        // 1445412480 is Wed, 21 Oct 2015 07:28:00 GMT.
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn backoff_grows_stays_within_jitter_bounds_and_stops_after_max_attempts() {
+        let policy = RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(25),
+            max_elapsed: Duration::from_secs(1),
+        };
+        let delays: Vec<Duration> = policy.backoff().collect();
+        assert_eq!(delays.len(), 3);
+        let bounds = [(10, 20), (20, 40), (25, 50)];
+        for (d, (lo, hi)) in delays.iter().zip(bounds) {
+            assert!(
+                *d >= Duration::from_millis(lo) && *d <= Duration::from_millis(hi),
+                "{d:?} not in [{lo}, {hi}] ms"
+            );
+        }
+    }
+
+    #[test]
+    fn one_attempt_means_no_retry() {
+        let policy = RetryPolicy {
+            max_attempts: 1,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(25),
+            max_elapsed: Duration::from_secs(1),
+        };
+        assert_eq!(policy.backoff().count(), 0);
+    }
+}
