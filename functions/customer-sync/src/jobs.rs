@@ -265,6 +265,7 @@ impl CustomerSync {
             .connections
             .reference(deps, tenant, run_id.as_str(), single, &clients.cw)
             .await?;
+        let reference = tenant::with_currencies(reference, &settings);
         let scope = Scope {
             tenant,
             dry_run,
@@ -523,6 +524,7 @@ impl CustomerSync {
             .connections
             .reference(deps, tenant, run_id, false, &clients.cw)
             .await?;
+        let reference = tenant::with_currencies(reference, &settings);
         let accounts = clients
             .billing
             .list_accounts(&AccountQuery {

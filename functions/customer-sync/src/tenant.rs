@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cwsync_billing::{BillingClient, BillingConfig};
-use cwsync_connectwise::models::{CompanyStatus, CompanyType, Country, Resource, State};
+use cwsync_connectwise::models::{CompanyStatus, CompanyType, Country, Currency, Resource, State};
 use cwsync_connectwise::{Client, ClientConfig, CwError, Query, RateLimit, RetryPolicy};
 use cwsync_mapping::customers::CustomerReference;
-use cwsync_mapping::settings::TenantSettings;
+use cwsync_mapping::settings::{CwRef, TenantSettings};
 use cwsync_runtime::{Deps, SecretsError};
 use cwsync_store::{StoreError, TenantId};
 
@@ -216,6 +216,33 @@ pub async fn read_reference(cw: &Client) -> Result<CustomerReference, SyncError>
         company_statuses,
         currencies: Vec::new(),
     })
+}
+
+/// `reference` with the tenant's currency mapping (`mappings.currencies`, code → ConnectWise
+/// id) as its currencies: ConnectWise has no currency list to read.
+pub fn with_currencies(
+    reference: Arc<CustomerReference>,
+    settings: &TenantSettings,
+) -> Arc<CustomerReference> {
+    let currencies: Vec<Currency> = settings
+        .mappings
+        .currencies
+        .iter()
+        .filter_map(|(code, target)| match target {
+            CwRef::Id(id) => Some(Currency {
+                id: Some(*id),
+                currency_code: Some(code.clone()),
+                ..Currency::default()
+            }),
+            CwRef::Name(_) => None,
+        })
+        .collect();
+    if currencies.is_empty() {
+        return reference;
+    }
+    let mut with = (*reference).clone();
+    with.currencies = currencies;
+    Arc::new(with)
 }
 
 /// A tenant's settings; the defaults when none were ever stored.

@@ -405,6 +405,9 @@ pub struct Mappings {
     pub units_of_measure: BTreeMap<String, CwRef>,
     /// Billing frequencies → ConnectWise billing cycles.
     pub billing_frequencies: BTreeMap<String, CwRef>,
+    /// Billing currency codes (`USD`) → ConnectWise currencies, by id: the API has no currency
+    /// list to look names up in. Without an entry a company keeps ConnectWise's default currency.
+    pub currencies: BTreeMap<String, CwRef>,
 }
 
 /// Which price list and unit a product's cost and price come from: the first in each list that
@@ -875,6 +878,7 @@ impl TenantSettings {
             ("agreementTypes", &self.mappings.agreement_types),
             ("unitsOfMeasure", &self.mappings.units_of_measure),
             ("billingFrequencies", &self.mappings.billing_frequencies),
+            ("currencies", &self.mappings.currencies),
         ] {
             let path = mappings.field(name);
             for (billing_value, reference) in map {
@@ -886,6 +890,12 @@ impl TenantSettings {
                     ));
                 }
                 check_ref(&entry, reference, &mut problems);
+                if name == "currencies" && matches!(reference, CwRef::Name(_)) {
+                    problems.push(SettingsError::at(
+                        &entry,
+                        "a currency is given by its ConnectWise id: the API has no currency list to look a name up in",
+                    ));
+                }
             }
         }
 
@@ -1394,5 +1404,17 @@ mod tests {
             !defaults.allows(None, None, None, true),
             "opt-out respected by default"
         );
+    }
+
+    #[test]
+    fn currencies_are_mapped_by_connectwise_id_only() {
+        let good = r#"{"schemaVersion": 1, "mappings": {"currencies": {"USD": 1, "CAD": 2}}}"#;
+        let settings = TenantSettings::parse(good).unwrap();
+        assert!(settings.validate().is_ok());
+        assert_eq!(settings.mappings.currencies["CAD"], CwRef::Id(2));
+        let by_name = r#"{"schemaVersion": 1, "mappings": {"currencies": {"USD": "US Dollar"}}}"#;
+        let problem = TenantSettings::parse(by_name).unwrap_err();
+        assert_eq!(problem.path, "mappings.currencies.USD");
+        assert!(problem.message.contains("id"), "{problem}");
     }
 }

@@ -246,3 +246,27 @@ async fn a_dry_run_reports_the_problems_of_the_contacts_a_new_company_would_get(
     );
     assert_eq!(world.cw_writes(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn currencies_are_set_through_the_tenants_mapping_and_an_unmapped_one_is_reported() {
+    let world = World::start().await;
+    world
+        .put_settings(json!({"mappings": {"currencies": {"USD": 1, "CAD": 2}}}))
+        .await;
+    let mut canadian = account("A-1", "MAPLE", "Maple Leaf");
+    canadian.currency = Some(" cad ".to_owned());
+    let mut euro = account("A-2", "EURO", "Euro GmbH");
+    euro.currency = Some("EUR".to_owned());
+    world.billing.seed_accounts(vec![canadian, euro]);
+
+    let report = world.sync(false).await;
+
+    assert_eq!(report.outcome("company", "A-1"), "created", "{}", report.0);
+    assert_eq!(world.company("MAPLE")["currency"]["id"], 2);
+    assert_eq!(report.outcome("company", "A-2"), "failed");
+    assert!(
+        report.detail("company", "A-2").contains("currency"),
+        "{}",
+        report.0
+    );
+}
