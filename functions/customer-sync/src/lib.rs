@@ -178,4 +178,51 @@ mod tests {
             .unwrap_err();
         assert_eq!(diagnostic.error_type, "InvalidEvent");
     }
+
+    #[test]
+    fn every_console_test_event_in_infra_parses_as_an_event_of_this_function() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/events");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with("-customer-sync.json") || name.starts_with("sqs-") {
+                continue;
+            }
+            let json: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let event: Event = cwsync_runtime::parse_event(FUNCTION, json)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            if let Event::PutSettings { settings, .. } = event {
+                cwsync_mapping::settings::TenantSettings::parse(&settings.to_string())
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+            }
+            seen += 1;
+        }
+        assert!(
+            seen >= 10,
+            "only {seen} events found in {}",
+            folder.display()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_sample_sqs_event_is_handled_as_a_batch_naming_its_failed_message() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../infra/events/sqs-customer-sync.json");
+        let event: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        // No tenant `acme` in the test dependencies: the job fails and is reported for redelivery.
+        let answer = service()
+            .handle(
+                event,
+                OffsetDateTime::now_utc() + time::Duration::minutes(5),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            answer["batchItemFailures"][0]["itemIdentifier"],
+            "059f36b4-87a3-44ab-83d2-661975830a7d"
+        );
+    }
 }
