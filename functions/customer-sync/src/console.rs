@@ -329,12 +329,13 @@ impl CustomerSync {
         let clients = self.clients(tenant).await?;
         let accounts = clients
             .billing
-            .list_accounts(&AccountQuery {
+            .list_accounts_checked(&AccountQuery {
                 ids: account_ids,
                 ..AccountQuery::default()
             })
             .await
-            .map_err(|e| SyncError::billing("reading the billing accounts", e))?;
+            .map_err(|e| SyncError::billing("reading the billing accounts", e))?
+            .accounts;
         let ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
         let links = self
             .deps

@@ -55,7 +55,8 @@ pub struct RecordResult {
     /// The ConnectWise record's id, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_wise_id: Option<i64>,
-    /// A fingerprint of the billing record, for the error ledger.
+    /// A fingerprint of the billing record, for the error ledger; empty for a record that can't
+    /// be tracked there (one without an id).
     #[serde(skip)]
     pub source_fingerprint: String,
 }

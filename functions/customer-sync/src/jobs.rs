@@ -97,14 +97,16 @@ impl CustomerSync {
         } else {
             None
         };
-        let mut accounts = clients
+        let listing = clients
             .billing
-            .list_accounts(&AccountQuery {
+            .list_accounts_checked(&AccountQuery {
                 updated_since: since,
                 ..AccountQuery::default()
             })
             .await
             .map_err(|e| SyncError::billing("listing the billing accounts", e))?;
+        let mut accounts = listing.accounts;
+        let mut malformed = listing.malformed;
         if since.is_some() {
             // Accounts still failing are tried again although they did not change: the fix
             // may have been made in ConnectWise (a state or type added).
@@ -121,19 +123,20 @@ impl CustomerSync {
             if !failing.is_empty() {
                 let retried = clients
                     .billing
-                    .list_accounts(&AccountQuery {
+                    .list_accounts_checked(&AccountQuery {
                         ids: Some(failing),
                         ..AccountQuery::default()
                     })
                     .await
                     .map_err(|e| SyncError::billing("reading the failing billing accounts", e))?;
-                accounts.extend(retried);
+                accounts.extend(retried.accounts);
+                malformed.extend(retried.malformed);
             }
         }
         let accounts = parents_first(accounts);
         let now = self.now();
         let start = RunStart::new(run_id.clone(), JOB_KIND, dry_run, now)
-            .with_planned(accounts.len() as u64);
+            .with_planned((accounts.len() + malformed.len()) as u64);
         // A redelivered planning job finds its run started: it sends the jobs again (each runs
         // once, by its idempotency key) but records the skipped accounts only the first time.
         let fresh = match deps.stores.runs.start(tenant, start).await {
@@ -142,7 +145,12 @@ impl CustomerSync {
             Err(error) => return Err(error.into()),
         };
         let mut jobs = Vec::new();
-        let mut skipped = Vec::new();
+        // Records the billing system sent that are not valid accounts fail alone, named.
+        let mut skipped: Vec<AccountResult> = malformed
+            .iter()
+            .enumerate()
+            .map(|(n, bad)| malformed_result(bad, n))
+            .collect();
         for account in &accounts {
             match engine::filtered_out(account, &settings) {
                 Some(reason) => skipped.push(engine::skipped(account, reason)),
@@ -191,7 +199,7 @@ impl CustomerSync {
         }
         Ok(PlannedRun {
             run_id: run_id.to_string(),
-            accounts: accounts.len() as u64,
+            accounts: (accounts.len() + malformed.len()) as u64,
             jobs_sent: jobs.len() as u64,
             dry_run,
         })
@@ -243,6 +251,25 @@ impl CustomerSync {
                         source_fingerprint: String::new(),
                     }],
                 };
+                self.record(
+                    tenant,
+                    run_id,
+                    dry_run,
+                    std::slice::from_ref(&result),
+                    &settings,
+                )
+                .await?;
+                self.finish_if_done(tenant, run_id).await?;
+                return Ok(result);
+            }
+            Err(BillingError::Decode { reason, .. }) => {
+                // The same record fails the same way on every delivery: report it, don't retry.
+                let bad = cwsync_billing::MalformedAccount {
+                    id: Some(account_id.to_owned()),
+                    field: None,
+                    reason,
+                };
+                let result = malformed_result(&bad, 0);
                 self.record(
                     tenant,
                     run_id,
@@ -351,7 +378,7 @@ impl CustomerSync {
                 if dry_run {
                     continue;
                 }
-                if record.outcome == Outcome::Failed {
+                if record.outcome == Outcome::Failed && !record.source_fingerprint.is_empty() {
                     deps.stores
                         .ledger
                         .record_failure(
@@ -525,14 +552,16 @@ impl CustomerSync {
             .reference(deps, tenant, run_id, false, &clients.cw)
             .await?;
         let reference = tenant::with_currencies(reference, &settings);
+        // A malformed account is left out: its job reads it alone and reports it.
         let accounts = clients
             .billing
-            .list_accounts(&AccountQuery {
+            .list_accounts_checked(&AccountQuery {
                 ids: Some(ids),
                 ..AccountQuery::default()
             })
             .await
-            .map_err(|e| SyncError::billing("reading the batch's billing accounts", e))?;
+            .map_err(|e| SyncError::billing("reading the batch's billing accounts", e))?
+            .accounts;
         let scope = Scope {
             tenant,
             dry_run,
@@ -637,6 +666,32 @@ impl GroupKey {
 pub struct GroupPrefetch {
     accounts: HashMap<String, Account>,
     prefetch: engine::Prefetch,
+}
+
+/// The failed company record of a billing record that is not a valid account. One without an id
+/// is named by its position in the listing (and can't go on the error ledger).
+fn malformed_result(bad: &cwsync_billing::MalformedAccount, n: usize) -> AccountResult {
+    let record_id = bad
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("(record {} without an id)", n + 1));
+    AccountResult {
+        account_id: record_id.clone(),
+        records: vec![engine::RecordResult {
+            entity: entity::COMPANY.to_owned(),
+            record_id,
+            outcome: Outcome::Failed,
+            detail: format!("the billing system sent an invalid record: {bad}"),
+            connect_wise_id: None,
+            // Without an id nothing names the record from one run to the next: it stays off the
+            // error ledger (the run report still lists it).
+            source_fingerprint: if bad.id.is_some() {
+                bad.reason.clone()
+            } else {
+                String::new()
+            },
+        }],
+    }
 }
 
 fn failure(error: SyncError) -> JobFailure {

@@ -196,26 +196,52 @@ impl BillingClient {
     /// Follows every `nextCursor`. With `ids`, the ids are split into as few requests as keep
     /// every URL within `max_url_len`; an id holding a comma (which the `ids` list cannot carry)
     /// or too long for any listing URL is read on its own with `GET /v1/accounts/{id}`. An empty
-    /// `ids` list sends no request.
+    /// `ids` list sends no request. A listed record that is not a valid account fails the whole
+    /// listing with [`BillingError::Decode`] naming it; [`BillingClient::list_accounts_checked`]
+    /// returns the valid ones and names the others instead.
     pub async fn list_accounts(&self, query: &AccountQuery) -> Result<Vec<Account>, BillingError> {
+        let listing = self.list_accounts_checked(query).await?;
+        match listing.malformed.into_iter().next() {
+            None => Ok(listing.accounts),
+            Some(bad) => Err(BillingError::Decode {
+                operation: "list accounts".to_owned(),
+                reason: bad.to_string(),
+            }),
+        }
+    }
+
+    /// Like [`BillingClient::list_accounts`], but a listed record that is not a valid account
+    /// (a missing or mistyped field) does not fail the listing: it is returned in
+    /// [`AccountListing::malformed`], named by its id and the field, and the valid accounts are
+    /// returned as usual. One bad record in a billing system must not stop the sync of the rest.
+    pub async fn list_accounts_checked(
+        &self,
+        query: &AccountQuery,
+    ) -> Result<AccountListing, BillingError> {
         let operation = "list accounts";
         let limit = page_limit(operation, query)?;
         let Some(ids) = &query.ids else {
-            let accounts = self.collect_pages(query, None, limit).await?;
-            return Ok(latest_once(accounts));
+            let (accounts, malformed) = self.collect_pages(query, None, limit).await?;
+            return Ok(AccountListing {
+                accounts: latest_once(accounts),
+                malformed,
+            });
         };
         let ids = distinct(ids);
         let (listable, singles): (Vec<&str>, Vec<&str>) =
             ids.into_iter().partition(|id| !id.contains(','));
         let (batches, too_long) = self.id_batches(query, &listable)?;
         let mut accounts = Vec::new();
+        let mut malformed = Vec::new();
         for batch in &batches {
             // Room for every id plus one, so a batch is one page even on a server that sends a
             // cursor whenever a page is full.
             let batch_limit = limit
                 .max(u32::try_from(batch.len() + 1).unwrap_or(MAX_PAGE_SIZE))
                 .min(MAX_PAGE_SIZE);
-            accounts.extend(self.collect_pages(query, Some(batch), batch_limit).await?);
+            let (valid, invalid) = self.collect_pages(query, Some(batch), batch_limit).await?;
+            accounts.extend(valid);
+            malformed.extend(invalid);
         }
         for id in singles.into_iter().chain(too_long) {
             match self.get_account(id).await {
@@ -223,10 +249,18 @@ impl BillingClient {
                     accounts.push(account);
                 }
                 Ok(_) | Err(BillingError::NotFound { .. }) => {}
+                Err(BillingError::Decode { reason, .. }) => malformed.push(MalformedAccount {
+                    id: Some(id.to_owned()),
+                    field: None,
+                    reason,
+                }),
                 Err(e) => return Err(e),
             }
         }
-        Ok(latest_once(accounts))
+        Ok(AccountListing {
+            accounts: latest_once(accounts),
+            malformed,
+        })
     }
 
     /// One page of accounts matching `query`, starting at `cursor` (`None` for the first page).
@@ -259,7 +293,20 @@ impl BillingClient {
                 ));
             }
         }
-        self.fetch_page(query, ids.as_deref(), limit, cursor).await
+        let page = self
+            .fetch_page(query, ids.as_deref(), limit, cursor)
+            .await?;
+        let (items, malformed) = decode_accounts(page.items);
+        match malformed.into_iter().next() {
+            None => Ok(Page {
+                items,
+                next_cursor: page.next_cursor,
+            }),
+            Some(bad) => Err(BillingError::Decode {
+                operation: "list accounts".to_owned(),
+                reason: bad.to_string(),
+            }),
+        }
     }
 
     /// `GET /v1/accounts/{id}`: one account with its sites and contacts.
@@ -381,19 +428,22 @@ impl BillingClient {
         query: &AccountQuery,
         ids: Option<&[&str]>,
         limit: u32,
-    ) -> Result<Vec<Account>, BillingError> {
+    ) -> Result<(Vec<Account>, Vec<MalformedAccount>), BillingError> {
         let mut all = Vec::new();
+        let mut malformed = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let page = self
                 .fetch_page(query, ids, limit, cursor.as_deref())
                 .await?;
             let empty = page.items.is_empty();
-            all.extend(page.items);
+            let (valid, invalid) = decode_accounts(page.items);
+            all.extend(valid);
+            malformed.extend(invalid);
             match page.next_cursor {
-                None => return Ok(all),
+                None => return Ok((all, malformed)),
                 // The contract sends an empty page only as the last one; never loop on it.
-                Some(_) if empty => return Ok(all),
+                Some(_) if empty => return Ok((all, malformed)),
                 Some(next) if cursor.as_deref() == Some(next.as_str()) => {
                     return Err(BillingError::Unexpected {
                         operation: "list accounts".to_owned(),
@@ -412,7 +462,7 @@ impl BillingClient {
         ids: Option<&[&str]>,
         limit: u32,
         cursor: Option<&str>,
-    ) -> Result<Page<Account>, BillingError> {
+    ) -> Result<Page<serde_json::Value>, BillingError> {
         let operation = "list accounts";
         let url = self.list_url(query, limit, ids, cursor)?;
         let length = url.as_str().len();
@@ -760,6 +810,70 @@ fn distinct(ids: &[String]) -> Vec<&str> {
 
 /// Each account once — the version seen last, which is the newest: a record modified while the
 /// listing ran comes again on a later page — sorted by `(updatedAt, id)`.
+/// The accounts of a listing, and the records that were not valid accounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountListing {
+    /// The valid accounts, each once, in `(updatedAt, id)` order.
+    pub accounts: Vec<Account>,
+    /// The records that could not be read as accounts.
+    pub malformed: Vec<MalformedAccount>,
+}
+
+/// A listed record that is not a valid account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MalformedAccount {
+    /// Its `id`, when it has a string one.
+    pub id: Option<String>,
+    /// The field that is wrong (`billingAddress.state`), when known.
+    pub field: Option<String>,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl fmt::Display for MalformedAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.id {
+            Some(id) => write!(f, "account {id} is not a valid account")?,
+            None => write!(f, "a record without a valid id is not a valid account")?,
+        }
+        match &self.field {
+            Some(field) => write!(f, ": {field}: {}", self.reason),
+            None => write!(f, ": {}", self.reason),
+        }
+    }
+}
+
+/// Reads each listed record as an account on its own, so one bad record spoils only itself.
+fn decode_accounts(items: Vec<serde_json::Value>) -> (Vec<Account>, Vec<MalformedAccount>) {
+    let mut accounts = Vec::with_capacity(items.len());
+    let mut malformed = Vec::new();
+    for item in items {
+        let id = item
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        match serde_path_to_error::deserialize::<_, Account>(&item) {
+            Ok(account) => accounts.push(account),
+            Err(error) => {
+                let path = error.path().to_string();
+                // serde's message may quote the bad value; the field and the expectation suffice.
+                let reason = error.into_inner().to_string();
+                let reason = reason
+                    .split_once(", expected ")
+                    .map_or(reason.clone(), |(_, expected)| {
+                        format!("expected {expected}")
+                    });
+                malformed.push(MalformedAccount {
+                    id,
+                    field: (path != ".").then_some(path),
+                    reason,
+                });
+            }
+        }
+    }
+    (accounts, malformed)
+}
+
 fn latest_once(accounts: Vec<Account>) -> Vec<Account> {
     let mut last: HashMap<String, usize> = HashMap::with_capacity(accounts.len());
     for (i, a) in accounts.iter().enumerate() {

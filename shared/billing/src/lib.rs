@@ -39,6 +39,9 @@ mod error;
 pub mod models;
 mod retry;
 
-pub use client::{AccountQuery, BillingClient, BillingStats, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use client::{
+    AccountListing, AccountQuery, BillingClient, BillingStats, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+    MalformedAccount,
+};
 pub use config::{BillingConfig, DEFAULT_MAX_URL_LEN, DEFAULT_RETRY, RetryPolicy};
 pub use error::{BillingError, FieldProblem};

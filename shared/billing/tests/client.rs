@@ -792,3 +792,49 @@ async fn the_key_never_appears_in_debug_output_or_errors() {
         assert!(!text.contains("wrong-key-also-secret"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn a_malformed_record_is_named_with_its_field_and_the_rest_of_the_listing_is_returned() {
+    let sim = sim_with(vec![
+        account("A-1", at(1)),
+        account("A-2", at(2)),
+        account("A-3", at(3)),
+    ])
+    .await;
+    sim.corrupt_account("A-2", "billingAddress", json!({"state": 42}));
+    sim.corrupt_account("A-3", "code", json!(null));
+    let client = client(&sim);
+
+    let listing = client
+        .list_accounts_checked(&AccountQuery::default())
+        .await
+        .unwrap();
+
+    assert_eq!(ids(&listing.accounts), ["A-1"]);
+    let bad: Vec<String> = listing.malformed.iter().map(ToString::to_string).collect();
+    assert_eq!(listing.malformed.len(), 2, "{bad:?}");
+    assert_eq!(listing.malformed[0].id.as_deref(), Some("A-2"));
+    assert_eq!(
+        listing.malformed[0].field.as_deref(),
+        Some("billingAddress.state")
+    );
+    assert!(
+        !bad[0].contains("42"),
+        "the bad value is not quoted: {}",
+        bad[0]
+    );
+    assert!(
+        bad[1].contains("A-3") && bad[1].contains("code"),
+        "{}",
+        bad[1]
+    );
+    // The strict listing refuses as a whole, naming the record.
+    let strict = client
+        .list_accounts(&AccountQuery::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&strict, BillingError::Decode { reason, .. } if reason.contains("A-2")),
+        "{strict}"
+    );
+}

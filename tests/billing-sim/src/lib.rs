@@ -217,6 +217,23 @@ impl BillingSim {
         true
     }
 
+    /// Serves account `id` with `field` set to `value` (in listings and reads), as a billing
+    /// system holding a bad record would, to test malformed input; writes still apply to the
+    /// stored account. `clear_corruptions` undoes it.
+    pub fn corrupt_account(&self, id: &str, field: &str, value: serde_json::Value) {
+        self.state
+            .lock()
+            .corruptions
+            .entry(id.to_owned())
+            .or_default()
+            .insert(field.to_owned(), value);
+    }
+
+    /// Serves every account as stored again.
+    pub fn clear_corruptions(&self) {
+        self.state.lock().corruptions.clear();
+    }
+
     /// Deletes an account; returns it when it existed.
     pub fn remove_account(&self, id: &str) -> Option<Account> {
         self.state.lock().accounts.remove(id)

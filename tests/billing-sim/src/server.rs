@@ -233,7 +233,7 @@ async fn serve(
                 .accounts
                 .get(id)
                 .ok_or_else(|| account_not_found(id))?;
-            ok(account)
+            ok(&inner.served(account))
         }
         (RouteKind::Account, "PATCH", [id]) => {
             let body = read_json_body(&parts.headers, body).await?;
@@ -477,12 +477,13 @@ fn list(state: &SimState, query: Option<&str>) -> Result<Response, ApiError> {
         .collect();
     rows.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
     let more = rows.len() > limit;
-    let items: Vec<Account> = rows.into_iter().take(limit).cloned().collect();
+    let page: Vec<&Account> = rows.into_iter().take(limit).collect();
     let next_cursor = if more {
-        items.last().map(|a| cursor::encode(a.updated_at, &a.id))
+        page.last().map(|a| cursor::encode(a.updated_at, &a.id))
     } else {
         None
     };
+    let items: Vec<serde_json::Value> = page.into_iter().map(|a| inner.served(a)).collect();
     ok(&Page { items, next_cursor })
 }
 

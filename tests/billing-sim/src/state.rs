@@ -16,6 +16,23 @@ pub(crate) struct Inner {
     pub(crate) accounts: BTreeMap<String, Account>,
     pub(crate) calls: BillingCallStats,
     pub(crate) knobs: Knobs,
+    /// Fields served in place of an account's own (`BillingSim::corrupt_account`), by id.
+    pub(crate) corruptions: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Inner {
+    /// An account as served: its JSON with any corruption applied.
+    pub(crate) fn served(&self, account: &Account) -> serde_json::Value {
+        let mut value = serde_json::to_value(account).unwrap_or(serde_json::Value::Null);
+        if let (Some(fields), Some(object)) =
+            (self.corruptions.get(&account.id), value.as_object_mut())
+        {
+            for (field, bad) in fields {
+                object.insert(field.clone(), bad.clone());
+            }
+        }
+        value
+    }
 }
 
 /// Everything the handlers share.

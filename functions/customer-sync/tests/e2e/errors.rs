@@ -270,3 +270,41 @@ async fn currencies_are_set_through_the_tenants_mapping_and_an_unmapped_one_is_r
         report.0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_billing_record_fails_alone_naming_its_field_and_syncs_once_fixed() {
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![
+        account("A-1", "ACME", "Acme"),
+        account("A-2", "GLOBEX", "Globex"),
+    ]);
+    world
+        .billing
+        .corrupt_account("A-2", "billingAddress", json!({"state": 42}));
+
+    let report = world.sync(false).await;
+
+    assert_eq!(report.outcome("company", "A-1"), "created", "{}", report.0);
+    assert_eq!(report.outcome("company", "A-2"), "failed");
+    let detail = report.detail("company", "A-2");
+    assert!(detail.contains("billingAddress.state"), "{detail}");
+    assert_eq!(report.status(), "partially_failed");
+    let errors = world
+        .ok(json!({"action": "errors", "tenant": TENANT}))
+        .await;
+    assert_eq!(errors["errors"][0]["recordId"], "A-2", "{errors}");
+
+    // A single-account sync of the bad record reports it too, and is not retried forever.
+    let answer = world
+        .ok(json!({"action": "sync-account", "tenant": TENANT, "accountId": "A-2"}))
+        .await;
+    assert_eq!(
+        answer["result"]["records"][0]["outcome"], "failed",
+        "{answer}"
+    );
+
+    world.billing.clear_corruptions();
+    let fixed = world.sync(false).await;
+    assert_eq!(fixed.outcome("company", "A-2"), "created", "{}", fixed.0);
+    assert_eq!(fixed.status(), "succeeded");
+}
