@@ -372,8 +372,18 @@ impl CustomerSync {
                     )
                     .await?;
                 metrics.increment(Counter::RecordsProcessed);
-                if record.outcome == Outcome::Failed {
-                    metrics.increment(Counter::RecordsFailed);
+                // Ids and outcomes only: details name billing fields and values, never a key.
+                match record.outcome {
+                    Outcome::Failed => {
+                        metrics.increment(Counter::RecordsFailed);
+                        tracing::warn!(entity = %record.entity, record = %record.record_id, detail = %record.detail, dry_run, "record failed");
+                    }
+                    Outcome::Unchanged => {
+                        tracing::debug!(entity = %record.entity, record = %record.record_id, "record unchanged");
+                    }
+                    outcome => {
+                        tracing::info!(entity = %record.entity, record = %record.record_id, connectwise_id = ?record.connect_wise_id, outcome = outcome.as_str(), dry_run, "record synced");
+                    }
                 }
                 if dry_run {
                     continue;

@@ -69,8 +69,9 @@ struct RunLine {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    // Warnings and errors only unless RUST_LOG says otherwise: the report is the output.
-    cwsync_runtime::telemetry::init_local("warn");
+    // Errors only unless RUST_LOG says otherwise (`RUST_LOG=info` shows every record synced):
+    // the report is the output, and it lists the failed records itself.
+    cwsync_runtime::telemetry::init_local("error");
     let billing = BillingSim::start(match &args.accounts {
         None => BillingSimOptions::with_fixture(),
         Some(_) => BillingSimOptions::default(),
