@@ -22,7 +22,7 @@ async fn connectwise_owned_fields_are_written_back_to_the_billing_account() {
         {"op": "replace", "path": "/addressLine1", "value": "77 New St"},
         {"op": "replace", "path": "/city", "value": "Tucson"}
     ]);
-    patch_company(&world, id, client_update).await;
+    patch_record(&world, &format!("/company/companies/{id}"), client_update).await;
 
     let before = world.cw.calls();
     let report = world.sync(false).await;
@@ -48,7 +48,7 @@ async fn connectwise_owned_fields_are_written_back_to_the_billing_account() {
     assert_eq!(world.billing.calls().writes(), billing_before);
 }
 
-async fn patch_company(world: &World, id: i64, ops: serde_json::Value) {
+async fn patch_record(world: &World, path: &str, ops: serde_json::Value) {
     use cwsync_connectwise::{Client, ClientConfig, Site};
     use cwsync_connectwise_sim::*;
     let config = ClientConfig::new(
@@ -70,8 +70,39 @@ async fn patch_company(world: &World, id: i64, ops: serde_json::Value) {
             )
         })
         .collect();
-    let _: serde_json::Value = client
-        .patch(&format!("/company/companies/{id}"), &ops)
-        .await
-        .unwrap();
+    let _: serde_json::Value = client.patch(path, &ops).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_field_owned_by_connectwise_flows_back_to_the_billing_contact() {
+    let world = World::start().await;
+    world
+        .put_settings(json!({"ownedByConnectWise": {"contacts": ["title"]}}))
+        .await;
+    let mut a = account("A-1", "ACME", "Acme");
+    a.contacts = vec![contact("C-1", "Ann", "Lee", "ann@acme.example")];
+    world.billing.seed_accounts(vec![a]);
+    world.sync(false).await;
+    let ann = world.contacts()[0]["id"].as_i64().unwrap();
+    patch_record(
+        &world,
+        &format!("/company/contacts/{ann}"),
+        json!([{"op": "replace", "path": "/title", "value": "Director of Operations"}]),
+    )
+    .await;
+    // The billing side changes the title too: ConnectWise owns it, so it is not pushed.
+    world
+        .billing
+        .modify_account("A-1", |a| a.contacts[0].title = Some("Clerk".to_owned()));
+
+    let before = world.cw.calls();
+    world.sync(false).await;
+
+    let billing_contact = &world.billing.account("A-1").unwrap().contacts[0];
+    assert_eq!(
+        billing_contact.title.as_deref(),
+        Some("Director of Operations")
+    );
+    assert_eq!(world.contacts()[0]["title"], "Director of Operations");
+    assert_eq!(world.cw.calls().writes(), before.writes(), "nothing pushed");
 }
