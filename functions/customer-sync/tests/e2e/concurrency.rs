@@ -31,6 +31,8 @@ async fn replaying_a_completed_job_changes_nothing_and_records_nothing_again() {
         .await
         .unwrap();
     let writes = world.cw_writes();
+    let calls = world.cw.calls().total();
+    let billing_calls = world.billing.calls().total();
 
     world
         .service
@@ -39,6 +41,12 @@ async fn replaying_a_completed_job_changes_nothing_and_records_nothing_again() {
         .unwrap();
 
     assert_eq!(world.cw_writes(), writes);
+    assert_eq!(
+        world.cw.calls().total(),
+        calls,
+        "a replay reads nothing either"
+    );
+    assert_eq!(world.billing.calls().total(), billing_calls);
     let report = world.report(run_id.as_str()).await;
     assert_eq!(report.0["run"]["records"], 1, "recorded once: {}", report.0);
     assert_eq!(world.companies().len(), 1);
@@ -136,4 +144,50 @@ async fn a_planning_job_delivered_again_after_a_crash_plans_the_same_run_without
     );
     assert_eq!(report.status(), "succeeded");
     assert_eq!(world.companies().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_delivered_again_after_it_completed_reads_and_writes_nothing() {
+    use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![
+        account("A-1", "ACME", "Acme"),
+        account("A-2", "GLOBEX", "Globex"),
+    ]);
+    let run_id = RunId::new(OffsetDateTime::now_utc());
+    let mut event = SqsEvent::default();
+    for (i, id) in ["A-1", "A-2"].into_iter().enumerate() {
+        let job = Job::new(
+            JobKind::CustomerSyncAccount,
+            TENANT,
+            run_id.as_str(),
+            false,
+            json!({ "accountId": id }),
+        )
+        .unwrap();
+        let mut message = SqsMessage::default();
+        message.message_id = Some(format!("m-{i}"));
+        message.body = Some(job.to_body().unwrap());
+        event.records.push(message);
+    }
+    let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    let first = world.service.handle_jobs(event.clone(), deadline).await;
+    assert!(first.batch_item_failures.is_empty());
+    assert_eq!(world.companies().len(), 2);
+    let (calls, billing_calls) = (world.cw.calls().total(), world.billing.calls().total());
+
+    let again = world.service.handle_jobs(event, deadline).await;
+
+    assert!(again.batch_item_failures.is_empty());
+    assert_eq!(
+        world.cw.calls().total(),
+        calls,
+        "no ConnectWise call at all"
+    );
+    assert_eq!(
+        world.billing.calls().total(),
+        billing_calls,
+        "no billing call at all"
+    );
+    assert_eq!(world.companies().len(), 2);
 }
