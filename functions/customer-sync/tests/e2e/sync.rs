@@ -263,3 +263,32 @@ async fn a_changed_site_is_read_and_patched_with_only_its_changed_field() {
         "{sites:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_data_is_read_once_per_run_and_shared_by_single_account_syncs() {
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![
+        account("A-1", "ACME", "Acme"),
+        account("A-2", "GLOBEX", "Globex"),
+    ]);
+    let states = |world: &World| world.cw.calls().count("GET", "/company/states");
+
+    world.sync(false).await;
+    world.sync(false).await;
+    assert_eq!(
+        states(&world),
+        2,
+        "each tenant-wide run reads it once, whatever its size"
+    );
+
+    for id in ["A-1", "A-2", "A-1"] {
+        world
+            .ok(json!({"action": "sync-account", "tenant": TENANT, "accountId": id}))
+            .await;
+    }
+    assert_eq!(
+        states(&world),
+        2,
+        "single-account runs reuse the last run's read within the cache TTL"
+    );
+}
