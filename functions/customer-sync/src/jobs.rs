@@ -61,19 +61,6 @@ pub struct PlannedRun {
     pub dry_run: bool,
 }
 
-/// What one account job did, as stored for replays.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccountJobResult {
-    /// The run it belongs to.
-    pub run_id: String,
-    /// The account's records.
-    pub result: AccountResult,
-    /// Whether this call replayed a stored result instead of syncing.
-    #[serde(default)]
-    pub replayed: bool,
-}
-
 impl CustomerSync {
     /// Plans a tenant-wide run: reads the accounts (all, or those changed since the watermark),
     /// starts the run, records the filtered-out accounts as skipped and sends one job per other
