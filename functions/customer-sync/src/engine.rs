@@ -71,13 +71,6 @@ pub struct AccountResult {
     pub records: Vec<RecordResult>,
 }
 
-impl AccountResult {
-    /// The company's result (the first record).
-    pub fn company(&self) -> Option<&RecordResult> {
-        self.records.iter().find(|r| r.entity == entity::COMPANY)
-    }
-}
-
 /// What a sync runs against.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
