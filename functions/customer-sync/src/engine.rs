@@ -410,9 +410,14 @@ impl Batch {
                     .push(record.failed("its link has no ConnectWise id; unlink and sync again"));
                 return Ok(None);
             };
-            let Some(current) = self.companies.get(&cw_id).cloned() else {
+            let Some(current) = self
+                .companies
+                .get(&cw_id)
+                .filter(|c| c.deleted_flag != Some(true))
+                .cloned()
+            else {
                 records.push(record.failed(format!(
-                    "the linked ConnectWise company {cw_id} no longer exists (deleted?); unlink the account to create or match it again"
+                    "the linked ConnectWise company {cw_id} no longer exists or is deleted; unlink the account to create or match it again"
                 )).with_id(cw_id));
                 return Ok(None);
             };

@@ -178,3 +178,36 @@ async fn suggestions_rank_companies_for_unlinked_accounts_by_name() {
             .all(|c| c["companyId"] != close + 1 || c["score"].as_f64().unwrap() < 0.8)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_company_deleted_in_connectwise_is_reported_not_updated_or_recreated() {
+    let world = World::start().await;
+    world
+        .billing
+        .seed_accounts(vec![account("A-1", "ACME", "Acme")]);
+    world.sync(false).await;
+    let id = world.company("ACME")["id"].as_i64().unwrap();
+    cw_client(&world)
+        .await
+        .delete(&format!("/company/companies/{id}"))
+        .await
+        .unwrap();
+    world
+        .billing
+        .modify_account("A-1", |a| a.name = "Acme Renamed".to_owned());
+
+    let before = world.cw.calls();
+    let report = world.sync(false).await;
+
+    assert_eq!(report.outcome("company", "A-1"), "failed", "{}", report.0);
+    assert!(
+        report.detail("company", "A-1").contains("unlink"),
+        "{}",
+        report.0
+    );
+    assert_eq!(
+        world.cw.calls().writes(),
+        before.writes(),
+        "nothing written"
+    );
+}

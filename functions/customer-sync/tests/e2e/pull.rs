@@ -49,16 +49,7 @@ async fn connectwise_owned_fields_are_written_back_to_the_billing_account() {
 }
 
 async fn patch_record(world: &World, path: &str, ops: serde_json::Value) {
-    use cwsync_connectwise::{Client, ClientConfig, Site};
-    use cwsync_connectwise_sim::*;
-    let config = ClientConfig::new(
-        Site::parse(&world.cw.base_url()).unwrap(),
-        TEST_COMPANY_ID,
-        secrecy::SecretString::from(TEST_PUBLIC_KEY),
-        secrecy::SecretString::from(TEST_PRIVATE_KEY),
-        TEST_CLIENT_ID,
-    );
-    let client = Client::connect(config).await.unwrap();
+    let client = cw_client(world).await;
     let ops: Vec<cwsync_connectwise::PatchOp> = ops
         .as_array()
         .unwrap()

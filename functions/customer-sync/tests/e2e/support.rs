@@ -168,6 +168,19 @@ pub fn fast_options() -> ConnectOptions {
     }
 }
 
+/// A ConnectWise client of the simulator's test member: what a ConnectWise user's edits go
+/// through in tests.
+pub async fn cw_client(world: &World) -> cwsync_connectwise::Client {
+    let config = cwsync_connectwise::ClientConfig::new(
+        cwsync_connectwise::Site::parse(&world.cw.base_url()).unwrap(),
+        TEST_COMPANY_ID,
+        secrecy::SecretString::from(TEST_PUBLIC_KEY),
+        secrecy::SecretString::from(TEST_PRIVATE_KEY),
+        TEST_CLIENT_ID,
+    );
+    cwsync_connectwise::Client::connect(config).await.unwrap()
+}
+
 /// A tenant secret pointing at these simulators with their test keys.
 pub fn secret(cw: &Simulator, billing: &BillingSim) -> Value {
     json!({
