@@ -183,9 +183,15 @@ impl CustomerSync {
                 let tenant = tenant_id(&tenant)?;
                 let run_id = RunId::new(self.now());
                 let before = self.client_stats(std::iter::once(&tenant)).await;
-                let result =
-                    Box::pin(self.sync_account_now(&tenant, &run_id, dry_run, &account_id, None))
-                        .await;
+                let result = Box::pin(self.sync_account_now(
+                    &tenant,
+                    &run_id,
+                    dry_run,
+                    &account_id,
+                    None,
+                    false,
+                ))
+                .await;
                 self.count_calls(before).await;
                 let result = result?;
                 to_json(&json!({"runId": run_id.as_str(), "dryRun": dry_run, "result": result}))

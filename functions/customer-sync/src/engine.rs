@@ -90,6 +90,9 @@ pub struct Scope<'a> {
     pub links: &'a dyn LinkStore,
     /// When the sync runs.
     pub now: OffsetDateTime,
+    /// Fail transiently (so the job is delivered again) rather than sync an account without its
+    /// parent or bill-to company while another job is creating that company.
+    pub wait_for_related: bool,
 }
 
 /// Why an account was left alone by the tenant's filters, if it was.
@@ -381,6 +384,20 @@ impl Batch {
                     .get(scope.tenant, SourceRef::new(entity::COMPANY, related_id))
                     .await?
             {
+                if scope.wait_for_related
+                    && link.state == LinkState::Pending
+                    && let Some(claimed_at) = link.claimed_at
+                    && scope.now < claimed_at + cwsync_store::links::DEFAULT_STALE_AFTER
+                {
+                    return Err(SyncError::Busy {
+                        record: format!(
+                            "the parent or bill-to company of account {} (account {related_id} is being created)",
+                            account.id
+                        ),
+                        stale_at: (claimed_at + cwsync_store::links::DEFAULT_STALE_AFTER)
+                            .to_string(),
+                    });
+                }
                 self.company_links.insert(related_id.clone(), link);
             }
         }

@@ -30,6 +30,10 @@ pub const ACCOUNTS_STREAM: &str = "customer-accounts";
 /// read ran is not missed (reading it twice is harmless: an unchanged account writes nothing).
 pub const WATERMARK_OVERLAP: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// Deliveries of an account job that wait for a parent or bill-to company another job is
+/// creating; a later delivery syncs without it (the next run sets it).
+pub const RELATED_WAITS: u32 = 2;
+
 /// The payload of a [`JobKind::CustomerSyncAccount`] job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -202,6 +206,7 @@ impl CustomerSync {
         dry_run: bool,
         account_id: &str,
         prefetched: Option<&GroupPrefetch>,
+        wait_for_related: bool,
     ) -> Result<AccountResult, SyncError> {
         let deps = &*self.deps;
         // A run of one account (a billing change, a console sync) may reuse recent reference data.
@@ -289,6 +294,7 @@ impl CustomerSync {
             billing: &clients.billing,
             links: deps.stores.links.as_ref(),
             now: self.now(),
+            wait_for_related,
         };
         let outcome = Box::pin(engine::sync_accounts(
             scope,
@@ -436,10 +442,11 @@ impl CustomerSync {
     pub async fn handle_jobs(&self, event: SqsEvent, deadline: OffsetDateTime) -> SqsBatchResponse {
         let groups = self.prefetch(&event).await;
         let before = self.client_stats(groups.keys().map(|g| &g.0)).await;
-        let processed = process_batch(event, self.concurrency, |job, _context| {
+        let processed = process_batch(event, self.concurrency, |job, context| {
             let group = GroupKey::of(&job).and_then(|key| groups.get(&key));
+            let wait = context.receive_count <= RELATED_WAITS;
             async move {
-                self.run_job_with(job, deadline, group.and_then(Option::as_ref))
+                self.run_job_with(job, deadline, group.and_then(Option::as_ref), wait)
                     .await
             }
         })
@@ -568,6 +575,7 @@ impl CustomerSync {
             billing: &clients.billing,
             links: deps.stores.links.as_ref(),
             now: self.now(),
+            wait_for_related: false,
         };
         let prefetch = engine::Prefetch::read(scope, &accounts).await?;
         Ok(GroupPrefetch {
@@ -577,8 +585,9 @@ impl CustomerSync {
     }
 
     /// Runs one job under its idempotency record.
+    /// Its first delivery: it waits for a parent company being created (see [`RELATED_WAITS`]).
     pub async fn run_job(&self, job: Job, deadline: OffsetDateTime) -> Result<(), JobFailure> {
-        self.run_job_with(job, deadline, None).await
+        self.run_job_with(job, deadline, None, true).await
     }
 
     async fn run_job_with(
@@ -586,6 +595,7 @@ impl CustomerSync {
         job: Job,
         deadline: OffsetDateTime,
         prefetched: Option<&GroupPrefetch>,
+        wait_for_related: bool,
     ) -> Result<(), JobFailure> {
         let tenant = TenantId::parse(job.tenant()).map_err(JobFailure::permanent)?;
         let run_id = RunId::parse(job.run_id()).map_err(JobFailure::permanent)?;
@@ -602,6 +612,7 @@ impl CustomerSync {
                         job.dry_run(),
                         &payload.account_id,
                         prefetched,
+                        wait_for_related,
                     ))
                     .await
                     .map(|_| ())

@@ -191,3 +191,107 @@ async fn a_batch_delivered_again_after_it_completed_reads_and_writes_nothing() {
     );
     assert_eq!(world.companies().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_account_waits_while_its_parent_company_is_being_created_then_gives_up_waiting() {
+    use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+    let world = World::start().await;
+    let mut child = account("A-2", "CHILD", "Child Co");
+    child.parent_account_id = Some("A-1".to_owned());
+    world
+        .billing
+        .seed_accounts(vec![account("A-1", "PARENT", "Parent Co"), child]);
+    // Another worker has claimed the parent and is creating its company right now.
+    let tenant = cwsync_store::TenantId::parse(TENANT).unwrap();
+    let claim = world
+        .service
+        .deps
+        .stores
+        .links
+        .claim(
+            &tenant,
+            cwsync_store::links::SourceRef::new("company", "A-1"),
+            "company",
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(claim, cwsync_store::links::ClaimOutcome::Won(_)));
+    let run_id = RunId::new(OffsetDateTime::now_utc());
+    let job = Job::new(
+        JobKind::CustomerSyncAccount,
+        TENANT,
+        run_id.as_str(),
+        false,
+        json!({"accountId": "A-2"}),
+    )
+    .unwrap();
+    let delivery = |receives: u32| {
+        let mut message = SqsMessage::default();
+        message.message_id = Some("child".to_owned());
+        message.body = Some(job.to_body().unwrap());
+        message
+            .attributes
+            .insert("ApproximateReceiveCount".to_owned(), receives.to_string());
+        let mut event = SqsEvent::default();
+        event.records.push(message);
+        event
+    };
+    let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+
+    let first = world.service.handle_jobs(delivery(1), deadline).await;
+    assert_eq!(first.batch_item_failures.len(), 1, "waits for its parent");
+    assert!(world.companies().is_empty());
+
+    let last = world.service.handle_jobs(delivery(3), deadline).await;
+    assert!(last.batch_item_failures.is_empty(), "stops waiting");
+    let created = world.company("CHILD");
+    assert!(created.get("parentCompany").is_none(), "{created}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_account_delivered_again_after_its_parent_was_created_gets_its_parent_company() {
+    let world = World::start().await;
+    let mut child = account("A-2", "CHILD", "Child Co");
+    child.parent_account_id = Some("A-1".to_owned());
+    world
+        .billing
+        .seed_accounts(vec![account("A-1", "PARENT", "Parent Co"), child]);
+    let tenant = cwsync_store::TenantId::parse(TENANT).unwrap();
+    let links = &world.service.deps.stores.links;
+    let parent = cwsync_store::links::SourceRef::new("company", "A-1");
+    let cwsync_store::links::ClaimOutcome::Won(claim) = links
+        .claim(&tenant, parent, "company", OffsetDateTime::now_utc())
+        .await
+        .unwrap()
+    else {
+        panic!("the parent's claim is free");
+    };
+    let job = Job::new(
+        JobKind::CustomerSyncAccount,
+        TENANT,
+        RunId::new(OffsetDateTime::now_utc()).as_str(),
+        false,
+        json!({"accountId": "A-2"}),
+    )
+    .unwrap();
+    let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    let waited = world.service.run_job(job.clone(), deadline).await;
+    assert!(waited.unwrap_err().is_transient());
+
+    // The other worker finishes: the parent's company exists and is linked.
+    let parent_id = world
+        .cw
+        .seed(
+            "/company/companies",
+            vec![json!({"identifier": "PARENT", "name": "Parent Co", "city": "Phoenix"})],
+        )
+        .unwrap()[0];
+    links
+        .complete(&tenant, &claim, parent_id, "fp", OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    world.service.run_job(job, deadline).await.unwrap();
+
+    assert_eq!(world.company("CHILD")["parentCompany"]["id"], parent_id);
+}
