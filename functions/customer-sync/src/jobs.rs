@@ -12,6 +12,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cwsync_billing::models::Account;
 use cwsync_billing::{AccountQuery, BillingError};
 use cwsync_mapping::customers::entity;
+use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::{Job, JobFailure, JobKind, process_batch};
 use cwsync_runtime::{Counter, Queue};
 use cwsync_store::idempotency::{IdempotencyError, Outcome as Replay};
@@ -178,8 +179,7 @@ impl CustomerSync {
                 })?;
         }
         if fresh {
-            self.record(tenant, &run_id, dry_run, &skipped, &settings)
-                .await?;
+            self.record(tenant, &run_id, dry_run, &skipped).await?;
         }
         self.finish_if_done(tenant, &run_id).await?;
         if !dry_run && let Some(latest) = accounts.iter().map(|a| a.updated_at).max() {
@@ -222,7 +222,11 @@ impl CustomerSync {
                 true
             }
         };
-        let settings = tenant::settings(deps, tenant).await?;
+        // The batch read the tenant's settings already; a job alone reads them itself.
+        let settings = match prefetched {
+            Some(group) => group.settings.clone(),
+            None => tenant::settings(deps, tenant).await?,
+        };
         let clients = self.clients(tenant).await?;
         let from_batch = prefetched.and_then(|p| p.accounts.get(account_id).cloned());
         let read = match from_batch {
@@ -243,14 +247,8 @@ impl CustomerSync {
                         source_fingerprint: String::new(),
                     }],
                 };
-                self.record(
-                    tenant,
-                    run_id,
-                    dry_run,
-                    std::slice::from_ref(&result),
-                    &settings,
-                )
-                .await?;
+                self.record(tenant, run_id, dry_run, std::slice::from_ref(&result))
+                    .await?;
                 self.finish_if_done(tenant, run_id).await?;
                 return Ok(result);
             }
@@ -262,14 +260,8 @@ impl CustomerSync {
                     reason,
                 };
                 let result = malformed_result(&bad, 0);
-                self.record(
-                    tenant,
-                    run_id,
-                    dry_run,
-                    std::slice::from_ref(&result),
-                    &settings,
-                )
-                .await?;
+                self.record(tenant, run_id, dry_run, std::slice::from_ref(&result))
+                    .await?;
                 self.finish_if_done(tenant, run_id).await?;
                 return Ok(result);
             }
@@ -311,8 +303,7 @@ impl CustomerSync {
                 return Err(error);
             }
         };
-        self.record(tenant, run_id, dry_run, &results, &settings)
-            .await?;
+        self.record(tenant, run_id, dry_run, &results).await?;
         self.finish_if_done(tenant, run_id).await?;
         Ok(results.pop().unwrap_or(AccountResult {
             account_id: account_id.to_owned(),
@@ -328,22 +319,9 @@ impl CustomerSync {
         run_id: &RunId,
         dry_run: bool,
         results: &[AccountResult],
-        settings: &cwsync_mapping::settings::TenantSettings,
     ) -> Result<(), SyncError> {
-        let _ = settings;
         let deps = &*self.deps;
         let now = self.now();
-        let failing: HashSet<(String, String)> = if dry_run {
-            HashSet::new()
-        } else {
-            deps.stores
-                .ledger
-                .report(tenant, u32::MAX, now)
-                .await?
-                .into_iter()
-                .map(|e| (e.kind, e.record_id))
-                .collect()
-        };
         let metrics = deps.metrics.job(JOB_KIND, tenant.as_str());
         for result in results {
             let (companies, others): (Vec<_>, Vec<_>) = result
@@ -393,7 +371,15 @@ impl CustomerSync {
                             now,
                         )
                         .await?;
-                } else if failing.contains(&(record.entity.clone(), record.record_id.clone())) {
+                } else if deps
+                    .stores
+                    .ledger
+                    .get(tenant, &record.entity, &record.record_id, now)
+                    .await?
+                    .is_some()
+                {
+                    // One item read per record, not the tenant's whole ledger per job: a tenant
+                    // with thousands of failing records must not make every job read them all.
                     deps.stores
                         .ledger
                         .clear(tenant, &record.entity, &record.record_id)
@@ -579,6 +565,7 @@ impl CustomerSync {
         };
         let prefetch = engine::Prefetch::read(scope, &accounts).await?;
         Ok(GroupPrefetch {
+            settings,
             accounts: accounts.into_iter().map(|a| (a.id.clone(), a)).collect(),
             prefetch,
         })
@@ -672,6 +659,7 @@ impl GroupKey {
 /// A group's shared reads: its billing accounts and what ConnectWise holds for them.
 #[derive(Debug)]
 pub struct GroupPrefetch {
+    settings: TenantSettings,
     accounts: HashMap<String, Account>,
     prefetch: engine::Prefetch,
 }
