@@ -4,6 +4,19 @@
 use crate::support::*;
 use serde_json::json;
 
+/// Account A-2, whose billing address is in a state ConnectWise doesn't know.
+fn in_narnia() -> cwsync_billing::models::Account {
+    let mut bad = account("A-2", "NARNIA", "Narnia Trading");
+    bad.billing_address = Some(address(
+        "1 Wardrobe Way",
+        "Cair",
+        "Narnia",
+        "00000",
+        "United States",
+    ));
+    bad
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn states_are_resolved_by_code_or_full_name_in_any_case_and_with_spaces() {
     let world = World::start().await;
@@ -42,14 +55,7 @@ async fn states_are_resolved_by_code_or_full_name_in_any_case_and_with_spaces() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_state_fails_that_account_alone_naming_the_field_and_the_rest_goes_on() {
     let world = World::start().await;
-    let mut bad = account("A-2", "NARNIA", "Narnia Trading");
-    bad.billing_address = Some(address(
-        "1 Wardrobe Way",
-        "Cair",
-        "Narnia",
-        "00000",
-        "United States",
-    ));
+    let bad = in_narnia();
     let mut bad_country = account("A-3", "ATLANTIS", "Atlantis Ltd");
     bad_country.billing_address = Some(address("1 Sea Rd", "Deep", "AZ", "00000", "Atlantis"));
     world
@@ -93,14 +99,7 @@ async fn a_failing_record_leaves_the_error_report_after_the_tenants_attempts_and
 {
     let world = World::start().await;
     world.put_settings(json!({"errorAttempts": 2})).await;
-    let mut bad = account("A-2", "NARNIA", "Narnia Trading");
-    bad.billing_address = Some(address(
-        "1 Wardrobe Way",
-        "Cair",
-        "Narnia",
-        "00000",
-        "United States",
-    ));
+    let bad = in_narnia();
     world.billing.seed_accounts(vec![bad]);
 
     world.sync(false).await;
@@ -182,14 +181,7 @@ async fn connectwise_outages_are_retried_and_the_run_still_completes_without_dup
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incremental_run_reads_only_changed_accounts_and_retries_the_failing_ones() {
     let world = World::start().await;
-    let mut bad = account("A-2", "NARNIA", "Narnia Trading");
-    bad.billing_address = Some(address(
-        "1 Wardrobe Way",
-        "Cair",
-        "Narnia",
-        "00000",
-        "United States",
-    ));
+    let bad = in_narnia();
     world.billing.seed_accounts(vec![
         account("A-1", "ACME", "Acme"),
         bad,
