@@ -251,51 +251,27 @@ async fn serve(
         }
         (RouteKind::Site, "PATCH", [account_id, site_id]) => {
             let body = read_json_body(&parts.headers, body).await?;
-            let mut inner = state.lock();
-            let now = inner.knobs.now();
-            let account = inner
-                .accounts
-                .get_mut(account_id)
-                .ok_or_else(|| account_not_found(account_id))?;
-            let site = account
-                .sites
-                .iter_mut()
-                .find(|s| s.id == *site_id)
-                .ok_or_else(|| {
-                    ApiError::not_found(format!("site {site_id} of account {account_id} not found"))
-                })?;
-            let patch = patch::site_patch(&body)?;
-            let changed = patch.apply_to_site(site);
-            let reply = ok(&*site);
-            if changed {
-                account.updated_at = now;
-            }
-            reply
+            patch_child(
+                state,
+                account_id,
+                site_id,
+                "site",
+                |a| &mut a.sites,
+                |s| &s.id,
+                |site| Ok(patch::site_patch(&body)?.apply_to_site(site)),
+            )
         }
         (RouteKind::Contact, "PATCH", [account_id, contact_id]) => {
             let body = read_json_body(&parts.headers, body).await?;
-            let mut inner = state.lock();
-            let now = inner.knobs.now();
-            let account = inner
-                .accounts
-                .get_mut(account_id)
-                .ok_or_else(|| account_not_found(account_id))?;
-            let contact = account
-                .contacts
-                .iter_mut()
-                .find(|c| c.id == *contact_id)
-                .ok_or_else(|| {
-                    ApiError::not_found(format!(
-                        "contact {contact_id} of account {account_id} not found"
-                    ))
-                })?;
-            let patch = patch::contact_patch(&body)?;
-            let changed = patch.apply_to_contact(contact);
-            let reply = ok(&*contact);
-            if changed {
-                account.updated_at = now;
-            }
-            reply
+            patch_child(
+                state,
+                account_id,
+                contact_id,
+                "contact",
+                |a| &mut a.contacts,
+                |c| &c.id,
+                |contact| Ok(patch::contact_patch(&body)?.apply_to_contact(contact)),
+            )
         }
         (kind, _, _) => Err(ApiError {
             allow: Some(kind.allowed()),
@@ -306,6 +282,39 @@ async fn serve(
             )
         }),
     }
+}
+
+/// A PATCH of a site or contact: found in its account (404 first), the body applied, the
+/// account stamped when something changed; answers with the whole child record.
+fn patch_child<T: Serialize>(
+    state: &SimState,
+    account_id: &str,
+    child_id: &str,
+    what: &str,
+    children: fn(&mut Account) -> &mut Vec<T>,
+    id_of: fn(&T) -> &str,
+    apply: impl FnOnce(&mut T) -> Result<bool, ApiError>,
+) -> Result<Response, ApiError> {
+    let mut inner = state.lock();
+    let now = inner.knobs.now();
+    let account = inner
+        .accounts
+        .get_mut(account_id)
+        .ok_or_else(|| account_not_found(account_id))?;
+    let child = children(account)
+        .iter_mut()
+        .find(|c| id_of(c) == child_id)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "{what} {child_id} of account {account_id} not found"
+            ))
+        })?;
+    let changed = apply(child)?;
+    let reply = ok(&*child);
+    if changed {
+        account.updated_at = now;
+    }
+    reply
 }
 
 fn account_not_found(id: &str) -> ApiError {
