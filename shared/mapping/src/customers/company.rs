@@ -8,7 +8,7 @@ use cwsync_connectwise::models::{Company, Reference};
 use super::fields::{
     MAX_PHONE_CHARS, Problems, keep_same_phone, listed, plan_patch, present, resolve_address,
 };
-use super::{CustomerReference, RecordProblem, entity};
+use super::{CustomerReference, Noted, RecordProblem, entity};
 use crate::settings::{TenantSettings, same_name};
 
 /// Longest company identifier: `Company.identifier` `maxLength` in the simulator's schema facts
@@ -36,6 +36,16 @@ pub fn desired_company(
     reference: &CustomerReference,
     related: &RelatedCompanies,
 ) -> Result<Company, Vec<RecordProblem>> {
+    desired_company_noted(account, reference, related).map(|noted| noted.value)
+}
+
+/// [`desired_company`] with the notes on what was made of the billing values (a name made one
+/// line, an extension dropped from a number), for the company's report line.
+pub fn desired_company_noted(
+    account: &Account,
+    reference: &CustomerReference,
+    related: &RelatedCompanies,
+) -> Result<Noted<Company>, Vec<RecordProblem>> {
     let mut problems = Problems::new(entity::COMPANY, &account.id);
 
     let identifier = problems.required(
@@ -52,7 +62,7 @@ pub fn desired_company(
         );
     }
     let identifier = problems.limited("code", identifier, MAX_IDENTIFIER_CHARS);
-    let name = problems.required(
+    let name = problems.required_line(
         "name",
         Some(&account.name),
         "ConnectWise refuses a company without a name",
@@ -120,8 +130,18 @@ pub fn desired_company(
             .and_then(|state| state.identifier.clone().or_else(|| state.name.clone())),
         zip: address.zip,
         country: address.country.and_then(|c| c.id).map(Reference::id),
-        phone_number: problems.text("phone", account.phone.as_deref(), MAX_PHONE_CHARS),
-        fax_number: problems.text("fax", account.fax.as_deref(), MAX_PHONE_CHARS),
+        phone_number: problems.number_only(
+            "phone",
+            account.phone.as_deref(),
+            MAX_PHONE_CHARS,
+            entity::COMPANY,
+        ),
+        fax_number: problems.number_only(
+            "fax",
+            account.fax.as_deref(),
+            MAX_PHONE_CHARS,
+            entity::COMPANY,
+        ),
         website: problems.text("website", account.website.as_deref(), MAX_WEBSITE_CHARS),
         status: status.map(Reference::id),
         types: company_type.map(|id| vec![Reference::id(id)]),
@@ -130,7 +150,43 @@ pub fn desired_company(
         currency: currency.map(Reference::id),
         ..Company::default()
     };
-    problems.finish(company)
+    problems.finish_noted(company)
+}
+
+/// The problem of an account whose parent chain leads back to itself: its own parent, or a cycle
+/// (A → B → A). ConnectWise can't hold a company that is its own ancestor, so the account's
+/// company is not written at all (not even without its parent: the user must fix the parent in the
+/// billing system, and a company synced without it would look settled).
+///
+/// `ancestors` is the chain above the account as far as the caller knows it: its parent, the
+/// parent's parent, …, from billing's `parentAccountId`s, stopping at the first id seen twice.
+/// Every member of a cycle reaches itself this way, so each of them gets the problem, whichever
+/// job syncs it and whatever was linked before: no member is written with a parent that closes
+/// the cycle.
+pub fn parent_cycle(account: &Account, ancestors: &[String]) -> Option<RecordProblem> {
+    let field = "parentAccountId";
+    let problem = |message: String| RecordProblem {
+        entity: entity::COMPANY,
+        record_id: account.id.clone(),
+        field: field.to_owned(),
+        message,
+    };
+    let parent = present(account.parent_account_id.as_deref())?;
+    if parent == account.id {
+        return Some(problem(
+            "the account is its own parent; ConnectWise can't hold a company that is its own \
+             parent: fix the parent in the billing system"
+                .to_owned(),
+        ));
+    }
+    let back = ancestors.iter().position(|id| *id == account.id)?;
+    let mut chain = vec![account.id.as_str()];
+    chain.extend(ancestors[..=back].iter().map(String::as_str));
+    Some(problem(format!(
+        "parent accounts form a cycle ({}); ConnectWise can't hold a company that is its own \
+         ancestor: fix the parent in the billing system",
+        chain.join(" → ")
+    )))
 }
 
 /// Whether the account holds no address part at all (as opposed to parts that failed to resolve,
@@ -456,6 +512,106 @@ mod tests {
         assert_eq!(company.account_number.as_deref(), Some("ACME"));
         assert_eq!(company.name.as_deref(), Some("Acme Corporation"));
         assert_eq!(company.phone_number.as_deref(), Some("6025550100"));
+    }
+
+    fn noted(account: &Account) -> Noted<Company> {
+        desired_company_noted(account, &reference(), &RelatedCompanies::default()).expect("valid")
+    }
+
+    #[test]
+    fn a_name_with_control_characters_is_sent_as_one_trimmed_line_and_noted() {
+        let mut account = account();
+        account.name = " Acme\tCorporation\r\nHoldings ".into();
+        account.billing_address.as_mut().unwrap().line1 = Some("100 Main St\n".into());
+        account.billing_address.as_mut().unwrap().city = Some("  Phoenix".into());
+        let noted = noted(&account);
+        assert_eq!(
+            noted.value.name.as_deref(),
+            Some("Acme Corporation Holdings")
+        );
+        assert_eq!(noted.value.address_line1.as_deref(), Some("100 Main St"));
+        assert_eq!(noted.value.city.as_deref(), Some("Phoenix"));
+        assert_eq!(
+            noted.notes,
+            [
+                "name: control characters replaced, spaces trimmed",
+                "billingAddress.line1: control characters replaced, spaces trimmed",
+                "billingAddress.city: spaces trimmed",
+            ]
+        );
+        // The same account maps to the same company every time: its fingerprint is stable.
+        assert_eq!(
+            super::super::fingerprint(&noted.value),
+            super::super::fingerprint(&desired(&account))
+        );
+    }
+
+    #[test]
+    fn a_clean_account_has_no_notes() {
+        assert!(noted(&account()).notes.is_empty());
+    }
+
+    #[test]
+    fn a_phone_extension_is_dropped_from_the_company_and_noted() {
+        let mut account = account();
+        account.phone = Some("+1 (555) 010-0199 x23".into());
+        account.fax = Some("555-010-0198 ext. 4".into());
+        let noted = noted(&account);
+        assert_eq!(
+            noted.value.phone_number.as_deref(),
+            Some("+1 (555) 010-0199")
+        );
+        assert_eq!(noted.value.fax_number.as_deref(), Some("555-010-0198"));
+        assert_eq!(
+            noted.notes,
+            [
+                "phone: extension 23 dropped: ConnectWise has no extension field on a company",
+                "fax: extension 4 dropped: ConnectWise has no extension field on a company",
+            ]
+        );
+        // A company holding the number without the extension needs no write.
+        let current = echo_company(&noted.value, 250);
+        assert!(plan_company_update(&current, &noted.value, &settings()).is_empty());
+    }
+
+    #[test]
+    fn an_account_that_is_its_own_parent_is_a_problem_on_its_parent() {
+        let mut account = account();
+        account.parent_account_id = Some(account.id.clone());
+        let problem = parent_cycle(&account, &[]).expect("problem");
+        assert_eq!(problem.field, "parentAccountId");
+        assert_eq!(problem.record_id, account.id);
+        assert!(problem.message.contains("its own parent"), "{problem}");
+    }
+
+    #[test]
+    fn a_parent_chain_leading_back_to_the_account_is_a_cycle_naming_its_members() {
+        let mut account = account();
+        account.id = "A".into();
+        account.parent_account_id = Some("B".into());
+        let problem = parent_cycle(&account, &["B".into(), "A".into()]).expect("problem");
+        assert_eq!(
+            problem.to_string(),
+            "company A: parentAccountId: parent accounts form a cycle (A → B → A); ConnectWise \
+             can't hold a company that is its own ancestor: fix the parent in the billing system"
+        );
+        let longer = parent_cycle(&account, &["B".into(), "C".into(), "A".into(), "B".into()]);
+        assert!(longer.unwrap().message.contains("(A → B → C → A)"));
+    }
+
+    #[test]
+    fn a_chain_without_the_account_is_no_problem_of_it() {
+        let mut account = account();
+        account.id = "A".into();
+        account.parent_account_id = Some("B".into());
+        assert_eq!(parent_cycle(&account, &["B".into()]), None);
+        // B and C cycle above A: their problem, not A's.
+        assert_eq!(
+            parent_cycle(&account, &["B".into(), "C".into(), "B".into()]),
+            None
+        );
+        account.parent_account_id = None;
+        assert_eq!(parent_cycle(&account, &[]), None);
     }
 
     #[test]

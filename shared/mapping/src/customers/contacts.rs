@@ -13,7 +13,8 @@ use cwsync_connectwise::PatchOp;
 use cwsync_connectwise::models::{Contact, ContactCommunicationItem, Reference};
 
 use super::fields::{Problems, owned, plan_patch, present, same_optional_name, same_phone};
-use super::{RecordProblem, entity};
+use super::phones::split_extension;
+use super::{Noted, RecordProblem, entity};
 use crate::settings::{TenantSettings, same_name};
 
 pub mod communication_type {
@@ -210,6 +211,13 @@ fn merge_items(
                         existing.domain = None;
                     }
                 }
+                // An extension the billing system holds is set; one it lacks leaves
+                // ConnectWise's as it is (as an absent billing value does).
+                if let Some(extension) = present(item.extension.as_deref())
+                    && present(existing.extension.as_deref()) != Some(extension)
+                {
+                    existing.extension = Some(extension.to_owned());
+                }
             }
             (None, Some(kind)) => {
                 let communication_type = kind.communication_type();
@@ -228,6 +236,7 @@ fn merge_items(
                             .map_or_else(|| Reference::id(kind.default_type()), Reference::id),
                     ),
                     value: owned(item.value.as_deref()),
+                    extension: owned(item.extension.as_deref()),
                     default_flag: Some(!has_default),
                     communication_type: Some(communication_type.to_owned()),
                     ..ContactCommunicationItem::default()
@@ -260,8 +269,19 @@ pub fn desired_contact(
     company_id: i64,
     current: Option<&Contact>,
 ) -> Result<Contact, Vec<RecordProblem>> {
+    desired_contact_noted(contact, company_id, current).map(|noted| noted.value)
+}
+
+/// [`desired_contact`] with the notes on what was made of the billing values (a name made one
+/// line), for the contact's report line. A number's extension goes to its communication item's
+/// `extension`.
+pub fn desired_contact_noted(
+    contact: &BillingContact,
+    company_id: i64,
+    current: Option<&Contact>,
+) -> Result<Noted<Contact>, Vec<RecordProblem>> {
     let mut problems = Problems::new(entity::CONTACT, &contact.id);
-    let first_name = problems.required(
+    let first_name = problems.required_line(
         "firstName",
         contact.first_name.as_deref(),
         "ConnectWise refuses a contact without a first name",
@@ -274,8 +294,12 @@ pub fn desired_contact(
         ("mobile", ItemKind::Mobile, &contact.mobile),
         ("fax", ItemKind::Fax, &contact.fax),
     ] {
-        let Some(value) = problems.text(field, value.as_deref(), MAX_COMMUNICATION_VALUE_CHARS)
-        else {
+        let phone = match kind {
+            ItemKind::Email => None,
+            _ => present(value.as_deref()).map(split_extension),
+        };
+        let text = phone.map_or(value.as_deref(), |p| Some(p.number));
+        let Some(value) = problems.text(field, text, MAX_COMMUNICATION_VALUE_CHARS) else {
             continue;
         };
         if kind == ItemKind::Email && !is_email(&value) {
@@ -284,6 +308,7 @@ pub fn desired_contact(
         wanted.push(ContactCommunicationItem {
             kind: Some(Reference::id(kind.default_type())),
             value: Some(value),
+            extension: phone.and_then(|p| p.extension).map(str::to_owned),
             communication_type: Some(kind.communication_type().to_owned()),
             ..ContactCommunicationItem::default()
         });
@@ -295,13 +320,13 @@ pub fn desired_contact(
 
     let desired = Contact {
         first_name,
-        last_name: owned(contact.last_name.as_deref()),
-        title: owned(contact.title.as_deref()),
+        last_name: problems.clean_line("lastName", contact.last_name.as_deref()),
+        title: problems.clean_line("title", contact.title.as_deref()),
         company: Some(Reference::id(company_id)),
         communication_items: (!items.is_empty()).then_some(items),
         ..Contact::default()
     };
-    problems.finish(desired)
+    problems.finish_noted(desired)
 }
 
 /// The e-mail addresses of a contact.
@@ -434,6 +459,90 @@ mod tests {
                     {"type": {"id": 3}, "value": "8135550198", "defaultFlag": true, "communicationType": "Fax"},
                 ],
             })
+        );
+    }
+
+    /// (value, extension) of each item of `kind` (`communicationType`).
+    fn numbers(contact: &Contact, kind: &str) -> Vec<(Option<String>, Option<String>)> {
+        contact
+            .communication_items
+            .iter()
+            .flatten()
+            .filter(|i| i.communication_type.as_deref() == Some(kind))
+            .map(|i| (i.value.clone(), i.extension.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_numbers_extension_goes_to_its_items_extension() {
+        let billing = BillingContact {
+            phone: Some("+1 (555) 010-0199 x23".into()),
+            mobile: None,
+            fax: Some("555-010-0198;ext=7".into()),
+            ..contact()
+        };
+        let noted = desired_contact_noted(&billing, 250, None).unwrap();
+        assert_eq!(
+            numbers(&noted.value, "Phone"),
+            [(Some("+1 (555) 010-0199".into()), Some("23".into()))]
+        );
+        assert_eq!(
+            numbers(&noted.value, "Fax"),
+            [(Some("555-010-0198".into()), Some("7".into()))]
+        );
+        assert!(noted.notes.is_empty(), "{:?}", noted.notes);
+
+        // Echoed back by ConnectWise (digits only, the extension kept): nothing to change.
+        let mut current = noted.value.clone();
+        current.id = Some(9);
+        for (id, item) in current.communication_items.iter_mut().flatten().enumerate() {
+            item.id = Some(id as i64 + 1);
+            if item.communication_type.as_deref() != Some("Email") {
+                item.value = item
+                    .value
+                    .as_deref()
+                    .map(|v| v.chars().filter(char::is_ascii_digit).collect());
+            }
+        }
+        let again = desired_contact(&billing, 250, Some(&current)).unwrap();
+        let plan = plan_contact_update(&current, &again, &settings());
+        assert!(plan.is_empty(), "{plan:?}");
+    }
+
+    #[test]
+    fn an_extension_added_in_billing_is_set_on_the_existing_item() {
+        let billing = BillingContact {
+            phone: Some("8139357100 ext 401".into()),
+            ..sample_contact()
+        };
+        let current = sample();
+        let desired = desired_contact(&billing, 250, Some(&current)).unwrap();
+        let phones = numbers(&desired, "Phone");
+        assert!(
+            phones.contains(&(Some("8139357100".into()), Some("401".into()))),
+            "{phones:?}"
+        );
+    }
+
+    #[test]
+    fn names_and_title_with_control_characters_are_one_line_and_noted() {
+        let billing = BillingContact {
+            first_name: Some("\tArnie\n".into()),
+            last_name: Some("Bel\r\nlini".into()),
+            title: Some(" CPA ".into()),
+            ..contact()
+        };
+        let noted = desired_contact_noted(&billing, 250, None).unwrap();
+        assert_eq!(noted.value.first_name.as_deref(), Some("Arnie"));
+        assert_eq!(noted.value.last_name.as_deref(), Some("Bel lini"));
+        assert_eq!(noted.value.title.as_deref(), Some("CPA"));
+        assert_eq!(
+            noted.notes,
+            [
+                "firstName: control characters replaced, spaces trimmed",
+                "lastName: control characters replaced",
+                "title: spaces trimmed",
+            ]
         );
     }
 

@@ -11,7 +11,8 @@ use cwsync_connectwise::{DiffOptions, PatchOp, diff_with};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{CustomerReference, RecordProblem};
+use super::phones::split_extension;
+use super::{CustomerReference, Noted, RecordProblem};
 use crate::settings::same_name;
 
 /// Longest `addressLine1` / `addressLine2` ConnectWise accepts on a company or a site (facts:
@@ -45,12 +46,53 @@ pub(super) fn same_optional_name(a: Option<&str>, b: Option<&str>) -> bool {
     }
 }
 
-/// The problems of one billing record, collected so all of them are reported at once.
+/// Whether `c` breaks a one-line value: a control character (tab, newline, NUL, DEL, C1) or a
+/// Unicode line or paragraph separator.
+fn breaks_line(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// `text` as one line: each run of line-breaking characters ([`breaks_line`]) together with the
+/// spaces around it becomes a single space, and surrounding spaces are trimmed. Spaces between
+/// words are otherwise kept as they are. Also says what it did (`None`: nothing), for the
+/// record's report.
+pub(super) fn one_line(text: &str) -> (String, Option<&'static str>) {
+    let blank = |c: char| breaks_line(c) || c.is_whitespace();
+    let mut line = String::with_capacity(text.len());
+    let mut gap = String::new();
+    for c in text.trim_matches(blank).chars() {
+        if blank(c) {
+            gap.push(c);
+            continue;
+        }
+        if gap.chars().any(breaks_line) {
+            line.push(' ');
+        } else {
+            line.push_str(&gap);
+        }
+        gap.clear();
+        line.push(c);
+    }
+    let replaced = text.chars().any(breaks_line);
+    let trimmed = text.starts_with(blank) || text.ends_with(blank);
+    let note = match (replaced, trimmed) {
+        (true, true) => Some("control characters replaced, spaces trimmed"),
+        (true, false) => Some("control characters replaced"),
+        (false, true) => Some("spaces trimmed"),
+        (false, false) => None,
+    };
+    (line, note)
+}
+
+/// The problems of one billing record, collected so all of them are reported at once, and the
+/// notes on what was made of its values (a dropped extension, a name made one line), for its
+/// report line.
 #[derive(Debug)]
 pub(super) struct Problems {
     entity: &'static str,
     record_id: String,
     found: Vec<RecordProblem>,
+    notes: Vec<String>,
 }
 
 impl Problems {
@@ -59,7 +101,66 @@ impl Problems {
             entity,
             record_id: record_id.to_owned(),
             found: Vec::new(),
+            notes: Vec::new(),
         }
+    }
+
+    /// Notes what was made of `field`'s value (`name: spaces trimmed`).
+    pub(super) fn note(&mut self, field: &str, what: impl std::fmt::Display) {
+        self.notes.push(format!("{field}: {what}"));
+    }
+
+    /// The one-line value of an optional text field ([`one_line`], noted when it changed
+    /// anything), `None` when empty, checked against `max`.
+    pub(super) fn line(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+        let value = self.clean_line(field, value);
+        self.limited(field, value, max)
+    }
+
+    /// [`one_line`] of `value`, noted; `None` when empty.
+    pub(super) fn clean_line(&mut self, field: &str, value: Option<&str>) -> Option<String> {
+        let (line, note) = one_line(value?);
+        if let Some(note) = note
+            && !line.is_empty()
+        {
+            self.note(field, note);
+        }
+        (!line.is_empty()).then_some(line)
+    }
+
+    /// The one-line value of a field ConnectWise requires; a problem when it is absent.
+    pub(super) fn required_line(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        why: &str,
+    ) -> Option<String> {
+        let value = self.clean_line(field, value);
+        if value.is_none() {
+            self.push(field, format!("is required: {why}"));
+        }
+        value
+    }
+
+    /// A phone or fax number for a record without an extension field (a company, a site: named
+    /// by `record`): the number, and a note when an extension was dropped from it.
+    pub(super) fn number_only(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+        record: &str,
+    ) -> Option<String> {
+        let phone = split_extension(present(value)?);
+        if let Some(extension) = phone.extension {
+            self.note(
+                field,
+                format!(
+                    "extension {extension} dropped: ConnectWise has no extension field on a {record}"
+                ),
+            );
+        }
+        self.text(field, Some(phone.number), max)
     }
 
     pub(super) fn push(&mut self, field: &str, message: impl Into<String>) {
@@ -109,10 +210,13 @@ impl Problems {
         self.limited(field, owned(value), max)
     }
 
-    /// `value` when no problem was found, else every problem.
-    pub(super) fn finish<T>(self, value: T) -> Result<T, Vec<RecordProblem>> {
+    /// `value` with the notes on it when no problem was found, else every problem.
+    pub(super) fn finish_noted<T>(self, value: T) -> Result<Noted<T>, Vec<RecordProblem>> {
         if self.found.is_empty() {
-            Ok(value)
+            Ok(Noted {
+                value,
+                notes: self.notes,
+            })
         } else {
             Err(self.found)
         }
@@ -163,17 +267,17 @@ pub(super) fn resolve_address<'r>(
         found
     });
     ResolvedAddress {
-        line1: problems.text(
+        line1: problems.line(
             &field("line1"),
             address.line1.as_deref(),
             MAX_ADDRESS_LINE_CHARS,
         ),
-        line2: problems.text(
+        line2: problems.line(
             &field("line2"),
             address.line2.as_deref(),
             MAX_ADDRESS_LINE_CHARS,
         ),
-        city: problems.text(&field("city"), address.city.as_deref(), MAX_CITY_CHARS),
+        city: problems.line(&field("city"), address.city.as_deref(), MAX_CITY_CHARS),
         zip: problems.text(
             &field("postalCode"),
             address.postal_code.as_deref(),
@@ -270,6 +374,8 @@ pub(super) fn plan_patch<M: Serialize>(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]
@@ -280,6 +386,74 @@ mod tests {
         assert!(!same_phone(Some("602-555-0100"), None));
         assert!(same_phone(None, Some("  ")));
         assert!(!same_phone(Some("n/a"), Some("none")));
+    }
+
+    #[test]
+    fn control_characters_become_one_space_and_the_value_is_trimmed() {
+        assert_eq!(
+            one_line("Acme\tCorp"),
+            ("Acme Corp".to_owned(), Some("control characters replaced"))
+        );
+        assert_eq!(
+            one_line("  Acme \r\n\t Corp\n"),
+            (
+                "Acme Corp".to_owned(),
+                Some("control characters replaced, spaces trimmed")
+            )
+        );
+        assert_eq!(
+            one_line("Acme\u{2028}Corp\u{7f}Ltd"),
+            (
+                "Acme Corp Ltd".to_owned(),
+                Some("control characters replaced")
+            )
+        );
+        assert_eq!(
+            one_line(" Acme  Corp "),
+            ("Acme  Corp".to_owned(), Some("spaces trimmed"))
+        );
+        assert_eq!(one_line("Acme Corp"), ("Acme Corp".to_owned(), None));
+        assert_eq!(
+            one_line("Café – Zürich"),
+            ("Café – Zürich".to_owned(), None)
+        );
+    }
+
+    #[test]
+    fn a_cleaned_line_is_noted_on_its_field_and_a_blank_one_is_absent() {
+        let mut problems = Problems::new("company", "A-1");
+        assert_eq!(
+            problems.line("name", Some("\tAcme\nCorp "), 10),
+            Some("Acme Corp".to_owned())
+        );
+        assert_eq!(problems.line("city", Some(" \t\n "), 10), None);
+        assert_eq!(
+            problems.line("line1", Some("1 Main St"), 10),
+            Some("1 Main St".to_owned())
+        );
+        let noted = problems.finish_noted(()).unwrap();
+        assert_eq!(
+            noted.notes,
+            ["name: control characters replaced, spaces trimmed"]
+        );
+    }
+
+    #[test]
+    fn an_extension_is_dropped_from_a_number_without_an_extension_field_and_noted() {
+        let mut problems = Problems::new("company", "A-1");
+        assert_eq!(
+            problems.number_only("phone", Some("+1 (555) 010-0199 x23"), 30, "company"),
+            Some("+1 (555) 010-0199".to_owned())
+        );
+        assert_eq!(
+            problems.number_only("fax", Some(" 555-0100 "), 30, "company"),
+            Some("555-0100".to_owned())
+        );
+        let noted = problems.finish_noted(()).unwrap();
+        assert_eq!(
+            noted.notes,
+            ["phone: extension 23 dropped: ConnectWise has no extension field on a company"]
+        );
     }
 
     #[test]

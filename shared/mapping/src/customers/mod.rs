@@ -13,6 +13,7 @@ mod fingerprint;
 #[cfg(test)]
 mod fixtures;
 mod matching;
+mod phones;
 mod pull;
 mod reference;
 mod sites;
@@ -20,17 +21,20 @@ mod suggestions;
 
 pub use company::{
     CompanyPlan, MAX_COMPANY_NAME_CHARS, MAX_IDENTIFIER_CHARS, MAX_WEBSITE_CHARS, RelatedCompanies,
-    desired_company, plan_company_update,
+    desired_company, desired_company_noted, parent_cycle, plan_company_update,
 };
 pub use contacts::{
-    MAX_COMMUNICATION_VALUE_CHARS, communication_type, desired_contact, match_contact,
-    plan_contact_update,
+    MAX_COMMUNICATION_VALUE_CHARS, communication_type, desired_contact, desired_contact_noted,
+    match_contact, plan_contact_update,
 };
 pub use fingerprint::fingerprint;
 pub use matching::{CompanyMatch, match_company};
+pub use phones::{PhoneNumber, split_extension};
 pub use pull::{plan_account_pull, plan_contact_pull, plan_site_pull};
 pub use reference::CustomerReference;
-pub use sites::{MAX_SITE_NAME_CHARS, desired_site, match_site, plan_site_update};
+pub use sites::{
+    MAX_SITE_NAME_CHARS, desired_site, desired_site_noted, match_site, plan_site_update,
+};
 pub use suggestions::{CODE_MATCH_SCORE, MIN_SCORE, Suggestion, suggest_companies};
 
 use serde::Serialize;
@@ -59,4 +63,15 @@ pub struct RecordProblem {
     pub field: String,
     /// What is wrong (`unknown state "Narnia": not a ConnectWise state code or name`).
     pub message: String,
+}
+
+/// A record as it should be in ConnectWise, with notes on what was made of the billing values on
+/// the way (`name: control characters replaced, spaces trimmed`, `phone: extension 23 dropped: …`)
+/// for the record's line in the run report. Notes are not problems: the record is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Noted<T> {
+    /// The record.
+    pub value: T,
+    /// What was made of its values, one note per field (`field: what`).
+    pub notes: Vec<String>,
 }

@@ -12,7 +12,7 @@ use super::fields::{
     MAX_PHONE_CHARS, Problems, keep_same_phone, plan_patch, present, resolve_address,
     same_optional_name,
 };
-use super::{CustomerReference, RecordProblem, entity};
+use super::{CustomerReference, Noted, RecordProblem, entity};
 use crate::settings::{TenantSettings, same_name};
 
 /// Longest site name: `CompanySite.name` `maxLength` in the schema facts (2026.4 spec; 50 in
@@ -24,8 +24,17 @@ pub fn desired_site(
     site: &Site,
     reference: &CustomerReference,
 ) -> Result<CompanySite, Vec<RecordProblem>> {
+    desired_site_noted(site, reference).map(|noted| noted.value)
+}
+
+/// [`desired_site`] with the notes on what was made of the billing values (a name made one
+/// line, an extension dropped from a number), for the site's report line.
+pub fn desired_site_noted(
+    site: &Site,
+    reference: &CustomerReference,
+) -> Result<Noted<CompanySite>, Vec<RecordProblem>> {
     let mut problems = Problems::new(entity::SITE, &site.id);
-    let name = problems.required(
+    let name = problems.required_line(
         "name",
         Some(&site.name),
         "ConnectWise refuses a site without a name",
@@ -40,11 +49,16 @@ pub fn desired_site(
         state_reference: address.state.and_then(|s| s.id).map(Reference::id),
         zip: address.zip,
         country: address.country.and_then(|c| c.id).map(Reference::id),
-        phone_number: problems.text("phone", site.phone.as_deref(), MAX_PHONE_CHARS),
-        fax_number: problems.text("fax", site.fax.as_deref(), MAX_PHONE_CHARS),
+        phone_number: problems.number_only(
+            "phone",
+            site.phone.as_deref(),
+            MAX_PHONE_CHARS,
+            entity::SITE,
+        ),
+        fax_number: problems.number_only("fax", site.fax.as_deref(), MAX_PHONE_CHARS, entity::SITE),
         ..CompanySite::default()
     };
-    problems.finish(cw_site)
+    problems.finish_noted(cw_site)
 }
 
 /// The parts of a site's address that identify it: first line, city, postal code.
