@@ -594,10 +594,13 @@ impl CustomerSync {
     }
 }
 
-/// Whether a run record is an account the user may want to match by hand.
+/// Whether a run record is an account the user may want to match by hand: ambiguous, sharing
+/// its code with another account's company, or about to be created.
 fn needs_suggestion(entry: &RunLogEntry) -> bool {
     entry.entity == entity::COMPANY
-        && ((entry.outcome == Outcome::Failed && entry.detail.contains("ambiguous"))
+        && ((entry.outcome == Outcome::Failed
+            && (entry.detail.contains("ambiguous")
+                || entry.detail.contains(crate::engine::LINK_BY_HAND)))
             || (entry.outcome == Outcome::Created && entry.detail.starts_with("would create")))
 }
 

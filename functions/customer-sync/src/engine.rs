@@ -209,6 +209,9 @@ struct Batch {
     contacts: HashMap<i64, Vec<Contact>>,
     /// Companies whose contacts were read.
     contacts_read: HashSet<i64>,
+    /// Billing parent of each account seen so far (the batch's, and ancestors read to walk a
+    /// parent chain), by account id.
+    parents: HashMap<String, Option<String>>,
 }
 
 impl Batch {
@@ -291,6 +294,10 @@ impl Batch {
             candidates,
             site_links,
             contact_links,
+            parents: accounts
+                .iter()
+                .map(|a| (a.id.clone(), a.parent_account_id.clone()))
+                .collect(),
             ..Batch::default()
         };
         // Contacts of every linked company with billing contacts, in one look-up.
@@ -371,7 +378,7 @@ impl Batch {
         account: &Account,
         records: &mut Vec<RecordResult>,
     ) -> Result<Option<Company>, SyncError> {
-        let record = Recorder::new(entity::COMPANY, &account.id, map::fingerprint(account));
+        let mut record = Recorder::new(entity::COMPANY, &account.id, map::fingerprint(account));
         // A parent or bill-to account linked since the batch was read (earlier in this run, by
         // another job) is looked up again, so the child gets its company now, not next run.
         for related_id in [&account.parent_account_id, &account.bill_to_account_id]
@@ -411,9 +418,22 @@ impl Batch {
                 .as_deref()
                 .and_then(|id| self.linked_company_id(id)),
         };
-        let desired = match map::desired_company(account, scope.reference, &related) {
-            Ok(desired) => desired,
-            Err(problems) => {
+        let ancestors = self.ancestors(scope, account).await?;
+        let cycle = map::parent_cycle(account, &ancestors);
+        let desired = match (
+            map::desired_company_noted(account, scope.reference, &related),
+            cycle,
+        ) {
+            (Ok(noted), None) => {
+                record = record.with_notes(noted.notes);
+                noted.value
+            }
+            (Ok(_), Some(cycle)) => {
+                records.push(record.problems(&[cycle]));
+                return Ok(None);
+            }
+            (Err(mut problems), cycle) => {
+                problems.extend(cycle);
                 records.push(record.problems(&problems));
                 return Ok(None);
             }
@@ -494,9 +514,13 @@ impl Batch {
                             self.company_links.insert(account.id.clone(), link);
                         }
                         Err(StoreError::Conflict { reason, .. }) => {
-                            records.push(record.failed(format!(
-                                "matched ConnectWise company {cw_id}, but it can't be linked: {reason}"
-                            )).with_id(cw_id));
+                            let why = match linked_to_other(scope, account, cw_id).await? {
+                                Some(why) => why,
+                                None => format!(
+                                    "matched ConnectWise company {cw_id}, but it can't be linked: {reason}"
+                                ),
+                            };
+                            records.push(record.failed(why).with_id(cw_id));
                             return Ok(None);
                         }
                         Err(error) => return Err(error.into()),
@@ -545,6 +569,9 @@ impl Batch {
                     && let Some(id) = company.id
                 {
                     self.companies.insert(id, company.clone());
+                    // Another account of this batch with the same code now matches it (and is
+                    // reported as a duplicate code) instead of trying a create ConnectWise refuses.
+                    self.candidates.push(company.clone());
                     // A new company has no contacts yet: nothing to read for it.
                     self.contacts_read.insert(id);
                 }
@@ -598,10 +625,12 @@ impl Batch {
             && let Some(found) = find_company_by_identifier(scope.cw, &identifier).await?
             && let Some(cw_id) = found.id
         {
-            scope
-                .links
-                .complete(scope.tenant, &claim, cw_id, fingerprint, scope.now)
-                .await?;
+            if complete_company_link(scope, account, &claim, cw_id, fingerprint, record, records)
+                .await?
+                .is_none()
+            {
+                return Ok(None);
+            }
             records.push(
                 record
                     .with_detail(
@@ -618,6 +647,25 @@ impl Batch {
                 // The create may have happened (or the identifier was taken meanwhile): the
                 // natural key decides, never a second POST.
                 match find_company_by_identifier(scope.cw, &identifier).await? {
+                    // Refused, so someone else created it since the batch read its candidates:
+                    // a ConnectWise user (then it is this account's match) or another account's
+                    // job for the same code, which links it in a moment. Give the claim back
+                    // and look again on the next delivery, when the link tells which; the last
+                    // deliveries (no more waiting) match it as before.
+                    Some(found)
+                        if scope.wait_for_related
+                            && matches!(error, CwError::AlreadyExists { .. }) =>
+                    {
+                        scope.links.unlink(scope.tenant, source).await?;
+                        return Err(SyncError::Unsettled {
+                            record: format!("company of account {}", account.id),
+                            detail: format!(
+                                "ConnectWise company {} with identifier {identifier:?} was created \
+                                 meanwhile, not by this sync; looking again on the next delivery",
+                                found.id.unwrap_or_default()
+                            ),
+                        });
+                    }
                     Some(found) => found,
                     None if matches!(error, CwError::Ambiguous { .. }) => {
                         return Err(SyncError::Unsettled {
@@ -657,10 +705,12 @@ impl Batch {
                 },
             ));
         };
-        let link = scope
-            .links
-            .complete(scope.tenant, &claim, cw_id, fingerprint, scope.now)
-            .await?;
+        let Some(link) =
+            complete_company_link(scope, account, &claim, cw_id, fingerprint, record, records)
+                .await?
+        else {
+            return Ok(None);
+        };
         self.company_links.insert(account.id.clone(), link);
         records.push(
             record
@@ -668,6 +718,55 @@ impl Batch {
                 .with_id(cw_id),
         );
         Ok(Some(created))
+    }
+
+    /// The account's billing parent chain above it (parent, grandparent, …), up to the first id
+    /// seen twice or [`MAX_PARENT_DEPTH`] levels: what [`map::parent_cycle`] needs. Parents the
+    /// batch doesn't hold are read from the billing system (once per batch), so a cycle is found
+    /// whichever job syncs which member and whatever is linked already.
+    async fn ancestors(
+        &mut self,
+        scope: Scope<'_>,
+        account: &Account,
+    ) -> Result<Vec<String>, SyncError> {
+        self.parents
+            .insert(account.id.clone(), account.parent_account_id.clone());
+        let mut chain: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::from([account.id.clone()]);
+        let mut next = parent_id(account.parent_account_id.as_deref());
+        while let Some(id) = next {
+            if chain.len() >= MAX_PARENT_DEPTH {
+                break;
+            }
+            chain.push(id.clone());
+            if !seen.insert(id.clone()) {
+                break;
+            }
+            let parent = match self.parents.get(&id) {
+                Some(parent) => parent.clone(),
+                None => {
+                    let parent = match scope.billing.get_account(&id).await {
+                        Ok(found) => found.parent_account_id,
+                        // A parent that no longer exists or can't be read ends the chain: it
+                        // can't close a cycle through records the sync never writes.
+                        Err(BillingError::NotFound { .. } | BillingError::Decode { .. }) => None,
+                        Err(error) => {
+                            return Err(SyncError::billing(
+                                format!(
+                                    "reading billing account {id}, a parent of account {}",
+                                    account.id
+                                ),
+                                error,
+                            ));
+                        }
+                    };
+                    self.parents.insert(id.clone(), parent.clone());
+                    parent
+                }
+            };
+            next = parent_id(parent.as_deref());
+        }
+        Ok(chain)
     }
 
     async fn sync_sites(
@@ -687,7 +786,7 @@ impl Batch {
         // ConnectWise. (A site deleted in ConnectWise is then noticed when its billing site
         // changes.)
         if scope.settings.owned_by_connectwise.sites.is_empty() {
-            let settled: Option<Vec<(String, i64, String)>> = account
+            let settled: Option<Vec<SettledSite>> = account
                 .sites
                 .iter()
                 .map(|site| {
@@ -695,16 +794,24 @@ impl Batch {
                         .site_links
                         .get(&site.id)
                         .filter(|l| l.state == LinkState::Linked)?;
-                    let desired = map::desired_site(site, scope.reference).ok()?;
+                    let desired = map::desired_site_noted(site, scope.reference).ok()?;
                     let cw_id = link.cw_id?;
-                    (link.fingerprint.as_deref() == Some(map::fingerprint(&desired).as_str())
+                    (link.fingerprint.as_deref() == Some(map::fingerprint(&desired.value).as_str())
                         && site.connect_wise_site_id == Some(cw_id))
-                    .then(|| (site.id.clone(), cw_id, map::fingerprint(site)))
+                    .then(|| {
+                        (
+                            site.id.clone(),
+                            cw_id,
+                            map::fingerprint(site),
+                            desired.notes,
+                        )
+                    })
                 })
                 .collect();
             if let Some(settled) = settled {
-                for (site_id, cw_id, source_fingerprint) in settled {
-                    let record = Recorder::new(entity::SITE, &site_id, source_fingerprint);
+                for (site_id, cw_id, source_fingerprint, notes) in settled {
+                    let record =
+                        Recorder::new(entity::SITE, &site_id, source_fingerprint).with_notes(notes);
                     records.push(
                         record
                             .with_detail(Outcome::Unchanged, String::new())
@@ -773,6 +880,8 @@ trait ChildKind {
         billing: &Self::Billing,
         current: Option<&Self::Cw>,
     ) -> Result<Self::Cw, Vec<RecordProblem>>;
+    /// What was made of `billing`'s values on the way (see [`map::Noted`]).
+    fn notes(&self, billing: &Self::Billing) -> Vec<String>;
     /// The existing record that is `desired`, among `candidates`.
     fn find(&self, desired: &Self::Cw, candidates: &[Self::Cw]) -> Option<i64>;
     fn plan(
@@ -799,6 +908,9 @@ trait ChildKind {
     ) -> Result<(), SyncError>;
 }
 
+/// A site with nothing to learn: its billing id, ConnectWise id, source fingerprint and notes.
+type SettledSite = (String, i64, String, Vec<String>);
+
 /// The sites of one company.
 struct Sites<'a> {
     company_id: i64,
@@ -820,6 +932,9 @@ impl ChildKind for Sites<'_> {
         _: Option<&CompanySite>,
     ) -> Result<CompanySite, Vec<RecordProblem>> {
         map::desired_site(billing, self.reference)
+    }
+    fn notes(&self, billing: &Site) -> Vec<String> {
+        map::desired_site_noted(billing, self.reference).map_or_else(|_| Vec::new(), |n| n.notes)
     }
     fn find(&self, desired: &CompanySite, candidates: &[CompanySite]) -> Option<i64> {
         map::match_site(desired, candidates)
@@ -877,6 +992,10 @@ impl ChildKind for Contacts {
         current: Option<&Contact>,
     ) -> Result<Contact, Vec<RecordProblem>> {
         map::desired_contact(billing, self.company_id, current)
+    }
+    fn notes(&self, billing: &BillingContact) -> Vec<String> {
+        map::desired_contact_noted(billing, self.company_id, None)
+            .map_or_else(|_| Vec::new(), |n| n.notes)
     }
     fn find(&self, desired: &Contact, candidates: &[Contact]) -> Option<i64> {
         map::match_contact(desired, candidates)
@@ -941,7 +1060,8 @@ async fn sync_children<K: ChildKind>(
     };
     for item in items {
         let id = K::billing_id(item);
-        let record = Recorder::new(K::ENTITY, id, map::fingerprint(item));
+        let record =
+            Recorder::new(K::ENTITY, id, map::fingerprint(item)).with_notes(kind.notes(item));
         let source = SourceRef::new(K::ENTITY, id);
         let probe = match kind.desired(item, None) {
             Ok(probe) => probe,
@@ -1081,8 +1201,8 @@ fn plan_children_of_new_company(
 ) {
     for site in &account.sites {
         let record = Recorder::new(entity::SITE, &site.id, map::fingerprint(site));
-        records.push(match map::desired_site(site, scope.reference) {
-            Ok(_) => record.with_detail(
+        records.push(match map::desired_site_noted(site, scope.reference) {
+            Ok(noted) => record.with_notes(noted.notes).with_detail(
                 Outcome::Created,
                 "would create the site with its company".to_owned(),
             ),
@@ -1092,8 +1212,8 @@ fn plan_children_of_new_company(
     for contact in &account.contacts {
         let record = Recorder::new(entity::CONTACT, &contact.id, map::fingerprint(contact));
         // The company id only fills the reference; 0 stands for the company not created yet.
-        records.push(match map::desired_contact(contact, 0, None) {
-            Ok(_) => record.with_detail(
+        records.push(match map::desired_contact_noted(contact, 0, None) {
+            Ok(noted) => record.with_notes(noted.notes).with_detail(
                 Outcome::Created,
                 "would create the contact with its company".to_owned(),
             ),
@@ -1438,6 +1558,78 @@ async fn find_company_by_identifier(
     })
 }
 
+/// Deepest parent chain walked when looking for a cycle: far beyond any real hierarchy, and a
+/// bound on the billing reads one account can cause.
+pub const MAX_PARENT_DEPTH: usize = 32;
+
+/// A parent id that names an account (blank is none).
+fn parent_id(id: Option<&str>) -> Option<String> {
+    id.map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+}
+
+/// What the report says of an account whose matched or found company is another account's:
+/// [`LINK_BY_HAND`] names the fix, and `console` offers this account suggestions for it.
+pub const LINK_BY_HAND: &str = "link this account by hand or change its code";
+
+/// Why `account` can't have company `cw_id` when another billing account is linked to it
+/// (two accounts with the same code, in any case): `None` when no other account holds it.
+async fn linked_to_other(
+    scope: Scope<'_>,
+    account: &Account,
+    cw_id: i64,
+) -> Result<Option<String>, SyncError> {
+    let holder = scope
+        .links
+        .get_by_cw(scope.tenant, entity::COMPANY, cw_id)
+        .await?;
+    Ok(holder
+        .filter(|link| link.kind == entity::COMPANY && link.source_id != account.id)
+        .map(|link| {
+            format!(
+                "code {} is also account {}'s, linked to company {cw_id}: {LINK_BY_HAND}",
+                account.code.trim(),
+                link.source_id
+            )
+        }))
+}
+
+/// Completes the won `claim` with company `cw_id`. When the company turns out to be another
+/// account's (two accounts with one code, their creates racing), the claim is given back and the
+/// account fails with that reason (`None`): a claim left pending would make every later run
+/// report "being created" instead of the cause.
+async fn complete_company_link(
+    scope: Scope<'_>,
+    account: &Account,
+    claim: &cwsync_store::links::Claim,
+    cw_id: i64,
+    fingerprint: &str,
+    record: &Recorder,
+    records: &mut Vec<RecordResult>,
+) -> Result<Option<Link>, SyncError> {
+    match scope
+        .links
+        .complete(scope.tenant, claim, cw_id, fingerprint, scope.now)
+        .await
+    {
+        Ok(link) => Ok(Some(link)),
+        Err(error @ StoreError::Conflict { .. }) => {
+            let Some(why) = linked_to_other(scope, account, cw_id).await? else {
+                // The claim itself was lost (taken over as stale): not ours to give back.
+                return Err(error.into());
+            };
+            scope
+                .links
+                .unlink(scope.tenant, SourceRef::new(entity::COMPANY, &account.id))
+                .await?;
+            records.push(record.failed(why).with_id(cw_id));
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 async fn get_company(cw: &Client, id: i64) -> Result<Company, SyncError> {
     cw.get(&format!("{}/{id}", Company::PATH))
         .await
@@ -1487,6 +1679,9 @@ struct Recorder {
     entity: &'static str,
     record_id: String,
     source_fingerprint: String,
+    /// What was made of the record's billing values (see [`map::Noted`]), added to the detail of
+    /// every line but a failure.
+    notes: Vec<String>,
 }
 
 impl Recorder {
@@ -1495,10 +1690,26 @@ impl Recorder {
             entity,
             record_id: record_id.to_owned(),
             source_fingerprint,
+            notes: Vec::new(),
         }
     }
 
+    fn with_notes(mut self, notes: Vec<String>) -> Self {
+        self.notes = notes;
+        self
+    }
+
     fn with_detail(&self, outcome: Outcome, detail: String) -> RecordResult {
+        let detail = if outcome == Outcome::Failed || self.notes.is_empty() {
+            detail
+        } else {
+            let notes = self.notes.join("; ");
+            if detail.is_empty() {
+                notes
+            } else {
+                format!("{detail}; {notes}")
+            }
+        };
         RecordResult {
             entity: self.entity.to_owned(),
             record_id: self.record_id.clone(),

@@ -300,7 +300,20 @@ impl CustomerSync {
                 if keys_refused(&error) {
                     self.connections.evict(deps, tenant).await;
                 }
-                return Err(error);
+                if error.is_transient() {
+                    return Err(error);
+                }
+                // Known and final: the account's failure, on the error ledger like any other.
+                return self
+                    .record_job_failure(
+                        tenant,
+                        run_id,
+                        dry_run,
+                        account_id,
+                        cwsync_mapping::customers::fingerprint(&account),
+                        &error,
+                    )
+                    .await;
             }
         };
         self.record(tenant, run_id, dry_run, &results).await?;
@@ -388,6 +401,37 @@ impl CustomerSync {
             }
         }
         Ok(())
+    }
+
+    /// Records the permanent failure of an account's job as that account's failed company in the
+    /// run (and, with a `source_fingerprint`, on the error ledger) and finishes the run if it was
+    /// the last account: a job whose failure is known never leaves its run waiting on the
+    /// dead-letter queue. Transient failures are not recorded: SQS delivers them again.
+    async fn record_job_failure(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        account_id: &str,
+        source_fingerprint: String,
+        error: &SyncError,
+    ) -> Result<AccountResult, SyncError> {
+        tracing::warn!(account = account_id, %error, "account job failed permanently; recorded as the account's failure");
+        let result = AccountResult {
+            account_id: account_id.to_owned(),
+            records: vec![engine::RecordResult {
+                entity: entity::COMPANY.to_owned(),
+                record_id: account_id.to_owned(),
+                outcome: Outcome::Failed,
+                detail: error.to_string(),
+                connect_wise_id: None,
+                source_fingerprint,
+            }],
+        };
+        self.record(tenant, run_id, dry_run, std::slice::from_ref(&result))
+            .await?;
+        self.finish_if_done(tenant, run_id).await?;
+        Ok(result)
     }
 
     /// Finishes the run once every planned account's company is recorded.
@@ -593,7 +637,7 @@ impl CustomerSync {
             match job.kind() {
                 JobKind::CustomerSyncAccount => {
                     let payload: AccountJob = job.payload_as().map_err(JobFailure::permanent)?;
-                    Box::pin(self.sync_account_now(
+                    match Box::pin(self.sync_account_now(
                         &tenant,
                         &run_id,
                         job.dry_run(),
@@ -602,8 +646,25 @@ impl CustomerSync {
                         wait_for_related,
                     ))
                     .await
-                    .map(|_| ())
-                    .map_err(failure)
+                    {
+                        Ok(_) => Ok(()),
+                        Err(error) if error.is_transient() => Err(failure(error)),
+                        // Failed before the account was read (settings, credentials): still
+                        // the account's failure in the run, which then finishes. Off the
+                        // ledger: nothing about the record itself names it from run to run.
+                        Err(error) => self
+                            .record_job_failure(
+                                &tenant,
+                                &run_id,
+                                job.dry_run(),
+                                &payload.account_id,
+                                String::new(),
+                                &error,
+                            )
+                            .await
+                            .map(|_| ())
+                            .map_err(failure),
+                    }
                 }
                 JobKind::CustomerSyncTenant => {
                     let payload: TenantJob = job.payload_as().map_err(JobFailure::permanent)?;

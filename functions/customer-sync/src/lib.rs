@@ -207,13 +207,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_sample_sqs_event_is_handled_as_a_batch_naming_its_failed_message() {
+    async fn the_sample_sqs_event_is_handled_and_its_permanent_failure_recorded_in_its_run() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../infra/events/sqs-customer-sync.json");
         let event: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        // No tenant `acme` in the test dependencies: the job fails and is reported for redelivery.
-        let answer = service()
+        // No tenant `acme` in the test dependencies: the job fails permanently. That is the
+        // account's failure in its run, which finishes; the message is not left to the DLQ.
+        let service = service();
+        let answer = service
             .handle(
                 event,
                 OffsetDateTime::now_utc() + time::Duration::minutes(5),
@@ -221,8 +223,34 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            answer["batchItemFailures"][0]["itemIdentifier"],
-            "059f36b4-87a3-44ab-83d2-661975830a7d"
+            answer["batchItemFailures"],
+            serde_json::json!([]),
+            "{answer}"
+        );
+        let tenant = cwsync_store::TenantId::parse("acme").unwrap();
+        let run_id = cwsync_store::RunId::parse("20261122T020000Z-a1b2c3").unwrap();
+        let run = service
+            .deps
+            .stores
+            .runs
+            .get(&tenant, &run_id)
+            .await
+            .unwrap()
+            .expect("the run");
+        assert_eq!(run.status, cwsync_store::runs::RunStatus::PartiallyFailed);
+        let log = service
+            .deps
+            .stores
+            .runs
+            .log_page(&tenant, &run_id, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(log.entries.len(), 1);
+        assert_eq!(log.entries[0].record_id, "C-1001");
+        assert!(
+            log.entries[0].detail.contains("tenant credentials"),
+            "{}",
+            log.entries[0].detail
         );
     }
 }

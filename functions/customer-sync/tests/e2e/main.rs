@@ -9,6 +9,7 @@ mod concurrency;
 mod console;
 mod errors;
 mod filters;
+mod hostile;
 mod lambda;
 mod matching;
 mod pull;
