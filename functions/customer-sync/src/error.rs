@@ -1,6 +1,7 @@
 //! Why a customer-sync job could not finish. Problems of one record are not errors: they are
 //! reported as that record's `failed` outcome and the run goes on. A `SyncError` stops the job:
-//! transient ones are retried (SQS redelivers), permanent ones are reported and left to the DLQ.
+//! transient ones are retried (SQS redelivers); a permanent one of an account job is recorded as
+//! that account's failure in its run (`jobs`), so the run finishes rather than wait on the DLQ.
 
 use cwsync_billing::BillingError;
 use cwsync_connectwise::CwError;
