@@ -7,6 +7,7 @@
 //! It must never reach outside the machine: callbacks go only to the URLs tests register.
 pub mod callbacks;
 mod control;
+mod defaults;
 mod documents;
 mod error;
 pub mod facts;

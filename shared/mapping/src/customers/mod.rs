@@ -23,7 +23,7 @@ pub use company::{
     desired_company, plan_company_update,
 };
 pub use contacts::{
-    MAX_COMMUNICATION_VALUE_CHARS, communication_type, desired_contact, match_contact,
+    MAX_COMMUNICATION_VALUE_CHARS, communication_type_for, desired_contact, match_contact,
     plan_contact_update,
 };
 pub use fingerprint::fingerprint;
