@@ -212,6 +212,9 @@ struct Batch {
     /// Billing parent of each account seen so far (the batch's, and ancestors read to walk a
     /// parent chain), by account id.
     parents: HashMap<String, Option<String>>,
+    /// The primary site of each company this batch created, as the create's answer named it:
+    /// a new company has that site and no other, so its sites are not read.
+    new_primary_sites: HashMap<i64, CompanySite>,
 }
 
 impl Batch {
@@ -641,8 +644,16 @@ impl Batch {
             );
             return Ok(Some(found));
         }
-        let created = match scope.cw.create::<_, Company>(Company::PATH, desired).await {
-            Ok(company) => company,
+        let mut answered = false;
+        let created = match scope
+            .cw
+            .create::<_, Company>(Company::PATH, &with_primary_site(desired))
+            .await
+        {
+            Ok(company) => {
+                answered = true;
+                company
+            }
             Err(error @ (CwError::Ambiguous { .. } | CwError::AlreadyExists { .. })) => {
                 // The create may have happened (or the identifier was taken meanwhile): the
                 // natural key decides, never a second POST.
@@ -705,6 +716,9 @@ impl Batch {
                 },
             ));
         };
+        if answered && let Some(site) = primary_site_of(&created, scope.reference) {
+            self.new_primary_sites.insert(cw_id, site);
+        }
         let Some(link) =
             complete_company_link(scope, account, &claim, cw_id, fingerprint, record, records)
                 .await?
@@ -821,13 +835,16 @@ impl Batch {
                 return Ok(());
             }
         }
-        let mut existing: Vec<CompanySite> = scope
-            .cw
-            .list_all(&kind.collection(), &Query::new())
-            .await
-            .map_err(|e| {
-                SyncError::connectwise(format!("reading the sites of company {company_id}"), e)
-            })?;
+        let mut existing: Vec<CompanySite> = match self.new_primary_sites.remove(&company_id) {
+            Some(primary) => vec![primary],
+            None => scope
+                .cw
+                .list_all(&kind.collection(), &Query::new())
+                .await
+                .map_err(|e| {
+                    SyncError::connectwise(format!("reading the sites of company {company_id}"), e)
+                })?,
+        };
         sync_children(
             scope,
             account,
@@ -851,7 +868,10 @@ impl Batch {
         sync_children(
             scope,
             account,
-            &Contacts { company_id },
+            &Contacts {
+                company_id,
+                reference: scope.reference,
+            },
             &account.contacts,
             &self.contact_links,
             existing,
@@ -859,6 +879,56 @@ impl Batch {
         )
         .await
     }
+}
+
+/// Name of the primary site a company is created with. ConnectWise's create requires `site`
+/// (although the schema marks only identifier and name) and makes the site it names, with the
+/// company's address, the company's primary site.
+const PRIMARY_SITE_NAME: &str = "Main";
+
+/// The create body of `desired`: the company with its primary site named.
+fn with_primary_site(desired: &Company) -> Company {
+    Company {
+        site: Some(Reference {
+            name: Some(PRIMARY_SITE_NAME.to_owned()),
+            ..Reference::default()
+        }),
+        ..desired.clone()
+    }
+}
+
+/// The primary site of a company just created, from the create's answer alone: the site its
+/// `site` names, holding the company's address (which is what ConnectWise gives it). `None` when
+/// the answer names no site (then the sites are read).
+fn primary_site_of(created: &Company, reference: &CustomerReference) -> Option<CompanySite> {
+    let site = created.site.as_ref()?;
+    site.id?;
+    let country = created
+        .country
+        .as_ref()
+        .and_then(|c| c.id)
+        .and_then(|id| reference.country_by_id(id));
+    let state = created
+        .state
+        .as_deref()
+        .and_then(|text| reference.resolve_state(text, country))
+        .and_then(|s| s.id)
+        .map(Reference::id);
+    Some(CompanySite {
+        id: site.id,
+        name: site.name.clone(),
+        address_line1: created.address_line1.clone(),
+        address_line2: created.address_line2.clone(),
+        city: created.city.clone(),
+        state_reference: state,
+        zip: created.zip.clone(),
+        country: created.country.clone(),
+        phone_number: created.phone_number.clone(),
+        fax_number: created.fax_number.clone(),
+        primary_address_flag: Some(true),
+        company: created.id.map(Reference::id),
+        ..CompanySite::default()
+    })
 }
 
 /// One kind of record that lives inside a company (its sites, its contacts): how its billing
@@ -973,11 +1043,12 @@ impl ChildKind for Sites<'_> {
 }
 
 /// The contacts of one company.
-struct Contacts {
+struct Contacts<'a> {
     company_id: i64,
+    reference: &'a CustomerReference,
 }
 
-impl ChildKind for Contacts {
+impl ChildKind for Contacts<'_> {
     type Billing = BillingContact;
     type Cw = Contact;
     const ENTITY: &'static str = entity::CONTACT;
@@ -991,11 +1062,21 @@ impl ChildKind for Contacts {
         billing: &BillingContact,
         current: Option<&Contact>,
     ) -> Result<Contact, Vec<RecordProblem>> {
-        map::desired_contact(billing, self.company_id, current)
+        map::desired_contact(
+            billing,
+            self.company_id,
+            current,
+            &self.reference.communication_types,
+        )
     }
     fn notes(&self, billing: &BillingContact) -> Vec<String> {
-        map::desired_contact_noted(billing, self.company_id, None)
-            .map_or_else(|_| Vec::new(), |n| n.notes)
+        map::desired_contact_noted(
+            billing,
+            self.company_id,
+            None,
+            &self.reference.communication_types,
+        )
+        .map_or_else(|_| Vec::new(), |n| n.notes)
     }
     fn find(&self, desired: &Contact, candidates: &[Contact]) -> Option<i64> {
         map::match_contact(desired, candidates)
@@ -1212,13 +1293,16 @@ fn plan_children_of_new_company(
     for contact in &account.contacts {
         let record = Recorder::new(entity::CONTACT, &contact.id, map::fingerprint(contact));
         // The company id only fills the reference; 0 stands for the company not created yet.
-        records.push(match map::desired_contact_noted(contact, 0, None) {
-            Ok(noted) => record.with_notes(noted.notes).with_detail(
-                Outcome::Created,
-                "would create the contact with its company".to_owned(),
-            ),
-            Err(problems) => record.problems(&problems),
-        });
+        records.push(
+            match map::desired_contact_noted(contact, 0, None, &scope.reference.communication_types)
+            {
+                Ok(noted) => record.with_notes(noted.notes).with_detail(
+                    Outcome::Created,
+                    "would create the contact with its company".to_owned(),
+                ),
+                Err(problems) => record.problems(&problems),
+            },
+        );
     }
 }
 

@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cwsync_billing::{BillingClient, BillingConfig};
-use cwsync_connectwise::models::{CompanyStatus, CompanyType, Country, Currency, Resource, State};
+use cwsync_connectwise::models::{
+    CommunicationType, CompanyStatus, CompanyType, Country, Currency, Resource, State,
+};
 use cwsync_connectwise::{Client, ClientConfig, CwError, Query, RateLimit, RetryPolicy};
 use cwsync_mapping::customers::CustomerReference;
 use cwsync_mapping::settings::{CwRef, TenantSettings};
@@ -187,7 +189,7 @@ pub async fn read_reference(cw: &Client) -> Result<CustomerReference, SyncError>
     let wrap = |error: CwError| SyncError::connectwise(context, error);
     // No currencies: the ConnectWise API has no currency endpoint (not in the 2026.4 API), so
     // companies keep ConnectWise's default currency and an account's currency is not applied.
-    let (states, countries, company_types, company_statuses) = tokio::try_join!(
+    let (states, countries, company_types, company_statuses, communication_types) = tokio::try_join!(
         async {
             cw.list_all::<State>(State::PATH, &query)
                 .await
@@ -208,6 +210,11 @@ pub async fn read_reference(cw: &Client) -> Result<CustomerReference, SyncError>
                 .await
                 .map_err(wrap)
         },
+        async {
+            cw.list_all::<CommunicationType>(CommunicationType::PATH, &query)
+                .await
+                .map_err(wrap)
+        },
     )?;
     Ok(CustomerReference {
         states,
@@ -215,6 +222,7 @@ pub async fn read_reference(cw: &Client) -> Result<CustomerReference, SyncError>
         company_types,
         company_statuses,
         currencies: Vec::new(),
+        communication_types,
     })
 }
 

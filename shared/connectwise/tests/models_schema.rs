@@ -100,6 +100,7 @@ every_schema_property_survives! {
     contact_keeps_every_schema_property: Contact = "Contact";
     contact_communication_item_keeps_every_schema_property: ContactCommunicationItem = "ContactCommunicationItem";
     company_type_keeps_every_schema_property: CompanyType = "CompanyType";
+    communication_type_keeps_every_schema_property: CommunicationType = "CommunicationType";
     company_status_keeps_every_schema_property: CompanyStatus = "CompanyStatus";
     company_type_association_keeps_every_schema_property: CompanyTypeAssociation = "Company.CompanyTypeAssociation";
     company_type_association_matches_the_flat_collection_schema_too: CompanyTypeAssociation = "CompanyCompanyTypeAssociation.CompanyTypeAssociation";

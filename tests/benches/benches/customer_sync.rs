@@ -3,7 +3,10 @@
 //! stores and an in-memory customer queue delivered as SQS would (batches of ten, each batch's
 //! jobs handled `DEFAULT_CONCURRENCY` at a time, as deployed). Three scenarios, every round on
 //! fresh simulators and fresh function state:
-//! - the first sync of 500 accounts, each with one site and two contacts (everything created),
+//! - the first sync of 500 accounts, each with one site and two contacts (everything created;
+//!   asserted: no site of a new company is read back, the create's answer names its primary
+//!   site; printed: its ConnectWise calls against the bound of 1.02 × the records written plus
+//!   one read per 1,000 accounts listed),
 //! - the unchanged re-run (asserted: zero ConnectWise writes, zero billing writes),
 //! - the re-run after one field (the phone) changed on 50 accounts (asserted: 50 company PATCHes
 //!   and no other ConnectWise write).
@@ -294,6 +297,13 @@ async fn round() -> [Measured; 3] {
         );
     }
 
+    assert_eq!(
+        first.cw("GET", "/company/companies/{parentId}/sites"),
+        0,
+        "{FIRST}: the create's answer names the new company's primary site: {:?}",
+        first.cw_by_endpoint
+    );
+
     let unchanged = sync(&world).await;
     check_succeeded(UNCHANGED, &unchanged);
     assert_eq!(
@@ -340,6 +350,12 @@ async fn round() -> [Measured; 3] {
     world.cw.shutdown().await;
     world.billing.shutdown().await;
     [first, unchanged, one_field]
+}
+
+/// The cost bound of a first sync (issue 8): 1.02 ConnectWise calls per record written, plus
+/// one read per 1,000 accounts listed.
+fn first_sync_bound(writes: u64) -> f64 {
+    1.02 * writes as f64 + (ACCOUNTS as f64 / 1000.0).ceil()
 }
 
 /// A count over the rounds: `600` when every round agrees, else the median and the range,
@@ -394,6 +410,16 @@ async fn main() {
         })
         .collect();
     println!("round times (ms): {}", round_times.join(", "));
+    let first: Vec<&Measured> = rounds.iter().map(|r| &r[0]).collect();
+    let calls = median_count(first.iter().map(|r| r.cw_reads + r.cw_writes).collect());
+    let writes = median_count(first.iter().map(|r| r.cw_writes).collect());
+    let bound = first_sync_bound(writes);
+    println!(
+        "first sync: {calls} ConnectWise calls for {writes} records written ({:.3}x); bound 1.02 x \
+         writes + 1 read per 1,000 accounts listed = {bound:.0}; ratio to the bound {:.3}",
+        calls as f64 / writes.max(1) as f64,
+        calls as f64 / bound,
+    );
 
     println!();
     println!("calls by endpoint (round 1):");

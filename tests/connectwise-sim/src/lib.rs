@@ -7,6 +7,7 @@
 //! It must never reach outside the machine: callbacks go only to the URLs tests register.
 pub mod callbacks;
 mod control;
+mod defaults;
 mod documents;
 mod error;
 pub mod facts;
@@ -125,7 +126,8 @@ pub struct SimOptions {
     pub max_upload_bytes: usize,
     /// Timeout of one callback delivery.
     pub callback_timeout: Duration,
-    /// A created company gets its primary site "Main" holding its address, as in ConnectWise.
+    /// A created company gets the primary site its create names (`"site": {"name": "Main"}`), holding
+    /// its address, as in ConnectWise. Off: the site is still required on create but not made.
     pub create_default_site: bool,
     /// Also speak HTTPS on the same port, with a test CA made at start ([`Simulator::tls_ca_pem`]); URLs
     /// are then advertised as `https://`. For clients that only build https URLs (pyconnectwise).

@@ -20,6 +20,9 @@ pub struct ResourceInfo {
     pub parent_kind: Option<&'static str>,
     /// Collection this one is an alias of (same records, different URL), if any.
     pub alias_of: Option<&'static str>,
+    /// A read-only view of another collection's records whose field (a `/` path) equals the
+    /// parent id: `/service/tickets/{parentId}/timeentries` lists the time entries charged to it.
+    pub view_of: Option<(&'static str, &'static str)>,
 }
 
 const fn res(
@@ -35,6 +38,7 @@ const fn res(
         callback_type: None,
         parent_kind: None,
         alias_of: None,
+        view_of: None,
     }
 }
 
@@ -53,14 +57,20 @@ const fn child(mut r: ResourceInfo, parent_kind: &'static str) -> ResourceInfo {
     r
 }
 
+const fn view(mut r: ResourceInfo, of: &'static str, field: &'static str) -> ResourceInfo {
+    r.view_of = Some((of, field));
+    r
+}
+
 const fn alias(mut r: ResourceInfo, of: &'static str) -> ResourceInfo {
     r.alias_of = Some(of);
     r
 }
 
-/// Every collection the simulator knows. The first block is routed by the facts file; the second block is
-/// reference data that is not part of the API subset but that references point into (boards, locations...):
-/// those collections can only be seeded, and references into them are checked once they have been seeded.
+/// Every collection the simulator knows. The first block is routed by the facts file; the last block is
+/// reference data that is not part of the API subset but that references point into (locations,
+/// currencies...): those collections can only be seeded, and references into them are checked once they
+/// have been seeded.
 pub const RESOURCES: &[ResourceInfo] = &[
     callback(
         unique(
@@ -165,24 +175,126 @@ pub const RESOURCES: &[ResourceInfo] = &[
     ),
     res("/system/documents", "document", "document"),
     res("/system/callbacks", "callback", "callback"),
-    // Reference data outside the API subset (seed-only).
-    res("/service/boards", "board", "board"),
+    res(
+        "/company/communicationTypes",
+        "communicationType",
+        "communicationType",
+    ),
+    child(
+        res(
+            "/company/contacts/{parentId}/communications",
+            "contactCommunication",
+            "communication",
+        ),
+        "contact",
+    ),
+    child(
+        res(
+            "/finance/agreements/{parentId}/sites",
+            "agreementSite",
+            "site",
+        ),
+        "agreement",
+    ),
+    child(
+        res(
+            "/finance/agreements/{parentId}/adjustments",
+            "adjustment",
+            "adjustment",
+        ),
+        "agreement",
+    ),
+    unique(res("/service/boards", "board", "board"), &["name"]),
     child(
         res("/service/boards/{parentId}/statuses", "status", "status"),
         "board",
     ),
+    child(
+        res("/service/boards/{parentId}/types", "type", "type"),
+        "board",
+    ),
     res("/service/priorities", "priority", "priority"),
-    res("/finance/taxCodes", "taxCode", "taxCode"),
-    res("/finance/billingTerms", "billingTerms", "billingTerms"),
-    res("/finance/billingCycles", "billingCycle", "billingCycle"),
+    view(
+        res(
+            "/service/tickets/{parentId}/timeentries",
+            "timeEntry",
+            "timeEntry",
+        ),
+        "/time/entries",
+        "chargeToId",
+    ),
+    view(
+        res(
+            "/service/tickets/{parentId}/products",
+            "productItem",
+            "product",
+        ),
+        "/procurement/products",
+        "ticket/id",
+    ),
+    callback(res("/project/projects", "project", "project"), "project"),
+    child(
+        res("/project/projects/{parentId}/phases", "phase", "phase"),
+        "project",
+    ),
+    callback(res("/project/tickets", "ticket", "ticket"), "ticket"),
+    unique(
+        res("/finance/taxCodes", "taxCode", "taxCode"),
+        &["identifier"],
+    ),
+    unique(
+        res("/finance/billingTerms", "billingTerms", "billingTerms"),
+        &["name"],
+    ),
+    unique(
+        res("/finance/billingCycles", "billingCycle", "billingCycle"),
+        &["name"],
+    ),
+    unique(
+        res("/sales/opportunities/types", "opportunityType", "type"),
+        &["description"],
+    ),
+    unique(
+        res(
+            "/sales/opportunities/statuses",
+            "opportunityStatus",
+            "status",
+        ),
+        &["name"],
+    ),
+    child(
+        res(
+            "/sales/opportunities/{parentId}/notes",
+            "opportunityNote",
+            "note",
+        ),
+        "opportunity",
+    ),
+    unique(res("/sales/stages", "stage", "stage"), &["name"]),
+    unique(
+        res("/sales/orders/statuses", "orderStatus", "status"),
+        &["name"],
+    ),
+    child(
+        res("/sales/orders/{parentId}/lineitems", "lineItem", "lineItem"),
+        "salesOrder",
+    ),
+    unique(res("/time/workRoles", "workRole", "workRole"), &["name"]),
+    unique(res("/time/workTypes", "workType", "workType"), &["name"]),
+    // Reference data outside the API subset (seed-only): references into these collections are
+    // checked once they have been seeded.
     res("/finance/currencies", "currency", "currency"),
     res("/system/locations", "location", "location"),
     res("/system/departments", "department", "department"),
     res("/system/securityRoles", "securityRole", "securityRole"),
     res("/system/timeZoneSetups", "timeZoneSetup", "timeZoneSetup"),
-    res("/time/workRoles", "workRole", "workRole"),
-    res("/time/workTypes", "workType", "workType"),
     res("/procurement/manufacturers", "manufacturer", "manufacturer"),
+    res("/company/marketDescriptions", "market", "market"),
+    res(
+        "/finance/invoiceDeliveryMethods",
+        "billingDelivery",
+        "billingDelivery",
+    ),
 ];
 
 /// Which collection a reference schema points into.
@@ -225,6 +337,27 @@ pub const REFERENCE_TARGETS: &[(&str, &str)] = &[
     ("WorkRoleReference", "/time/workRoles"),
     ("WorkTypeReference", "/time/workTypes"),
     ("ManufacturerReference", "/procurement/manufacturers"),
+    ("CommunicationTypeReference", "/company/communicationTypes"),
+    ("ServiceTypeReference", "/service/boards/{parentId}/types"),
+    ("ProjectReference", "/project/projects"),
+    (
+        "ProjectPhaseReference",
+        "/project/projects/{parentId}/phases",
+    ),
+    ("OpportunityTypeReference", "/sales/opportunities/types"),
+    (
+        "OpportunityStatusReference",
+        "/sales/opportunities/statuses",
+    ),
+    ("OpportunityStageReference", "/sales/stages"),
+    ("OrderStatusReference", "/sales/orders/statuses"),
+    ("MarketDescriptionReference", "/company/marketDescriptions"),
+    (
+        "BillingDeliveryReference",
+        "/finance/invoiceDeliveryMethods",
+    ),
+    ("ProductReference", "/procurement/products"),
+    ("TimeEntryReference", "/time/entries"),
 ];
 
 pub fn resource(collection: &str) -> Option<&'static ResourceInfo> {

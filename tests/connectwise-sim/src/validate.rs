@@ -388,9 +388,16 @@ impl RecordWriter<'_> {
                             field,
                         ));
                     }
+                    // A record without `name` is named as its references name it (a
+                    // communication type by its description).
                     Some((k, v)) => self.store.list(storage, None).into_iter().find(|(_, row)| {
-                        row.value
-                            .get(k)
+                        let own = row.value.get(k).cloned();
+                        let named = match own {
+                            None if k == "name" => display_name(&row.value),
+                            other => other,
+                        };
+                        named
+                            .as_ref()
                             .and_then(Value::as_str)
                             .is_some_and(|s| s.eq_ignore_ascii_case(&v))
                     }),
@@ -504,7 +511,9 @@ impl RecordWriter<'_> {
     }
 }
 
-/// A display name for records without `name`: contacts and members have first and last names.
+/// A display name for records without `name`: contacts and members have first and last names;
+/// communication types, opportunity types and tax codes have a `description` (tax codes also an
+/// `identifier`).
 fn display_name(record: &Value) -> Option<Value> {
     let first = record
         .get("firstName")
@@ -512,11 +521,14 @@ fn display_name(record: &Value) -> Option<Value> {
         .unwrap_or("");
     let last = record.get("lastName").and_then(Value::as_str).unwrap_or("");
     let joined = format!("{first} {last}").trim().to_string();
-    if joined.is_empty() {
-        None
-    } else {
-        Some(Value::String(joined))
+    if !joined.is_empty() {
+        return Some(Value::String(joined));
     }
+    ["identifier", "description"]
+        .iter()
+        .find_map(|k| record.get(*k).and_then(Value::as_str))
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| Value::String(s.to_string()))
 }
 
 #[cfg(test)]

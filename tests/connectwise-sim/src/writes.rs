@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::callbacks::{self, ChangeEvent};
+use crate::defaults::{self, Fill};
 use crate::error::{ApiError, FieldError};
 use crate::resources;
 use crate::state::{Inner, SimState};
@@ -15,6 +16,14 @@ const COMPANIES: &str = "/company/companies";
 const SITES: &str = "/company/companies/{parentId}/sites";
 const TYPE_ASSOCIATIONS: &str = "/company/companies/{parentId}/typeAssociations";
 const CONTACTS: &str = "/company/contacts";
+const TICKETS: &str = "/service/tickets";
+const COMMUNICATION_TYPES: &str = "/company/communicationTypes";
+const TIME_ENTRIES: &str = "/time/entries";
+const BOARD_STATUSES: &str = "/service/boards/{parentId}/statuses";
+/// The primary site's name when a company is seeded or created without one (the UI's default).
+const DEFAULT_SITE_NAME: &str = "Main";
+/// Id counter of the `mobileGuid`s the simulator hands out (deterministic, so tests can compare).
+const GUIDS: &str = "/__sim/guids";
 /// An opportunity's forecasts; `GET .../forecast/{id}` addresses one of their `forecastItems`.
 pub const FORECASTS: &str = "/sales/opportunities/{parentId}/forecast";
 /// Id counter of forecast items, which live inside their forecast record (no rows of its own).
@@ -165,6 +174,14 @@ pub fn write_locked(
             base
         }
     };
+    // A company's `site` is not an ordinary reference: on create it names the primary site to
+    // create, on update it points at one of this company's own sites. It is handled here, not by
+    // the generic reference check (which would look the name up among every company's sites).
+    let site_given = if is_company {
+        body.remove("site").filter(|v| !v.is_null())
+    } else {
+        None
+    };
     // The parent of a child record comes from the path (or, on the flat type-association alias, from
     // `company`); it is filled in before validation so a required parent reference is satisfied.
     let info = resources::resource(storage);
@@ -190,14 +207,34 @@ pub fn write_locked(
     if let (Some(pid), Some(kind)) = (parent, parent_kind) {
         set_parent_link(state, inner, &schema, &mut clean, kind, storage, pid);
     }
+    let mut primary_site_name = None;
     if is_company {
-        if !creating {
-            // Types change only through type associations; the site reference is the server's.
-            for kept in ["types", "site"] {
-                match existing.as_ref().and_then(|e| e.get(kept)) {
-                    Some(v) => clean.insert(kept.into(), v.clone()),
-                    None => clean.remove(kept),
-                };
+        if creating {
+            match primary_site_to_create(site_given.as_ref(), &resource) {
+                Ok(name) => primary_site_name = Some(name),
+                Err(e) => errors.push(e),
+            }
+        } else {
+            // Types change only through type associations.
+            match existing.as_ref().and_then(|e| e.get("types")) {
+                Some(v) => clean.insert("types".into(), v.clone()),
+                None => clean.remove("types"),
+            };
+            let site = match &site_given {
+                Some(given) => own_site(state, inner, id.unwrap_or_default(), given, &resource),
+                None => Ok(existing.as_ref().and_then(|e| e.get("site")).cloned()),
+            };
+            match site {
+                Ok(Some(site)) => {
+                    clean.insert("site".into(), site);
+                }
+                Ok(None) => {
+                    clean.remove("site");
+                }
+                Err(e) => errors.push(e),
+            }
+            if let Some(e) = parent_cycle(inner, id.unwrap_or_default(), &clean, &resource) {
+                errors.push(e);
             }
         }
         // ConnectWise requires an address on create and on full replace; a PATCH of another field of a
@@ -237,6 +274,11 @@ pub fn write_locked(
             ));
         }
     }
+    if errors.is_empty() {
+        errors.extend(derive(
+            state, inner, storage, creating, &mut clean, &resource,
+        ));
+    }
     if !errors.is_empty() {
         return Err(ApiError::invalid_object(&resource, errors));
     }
@@ -246,6 +288,9 @@ pub fn write_locked(
         Some(id) => id,
         None => inner.store.allocate_id(storage),
     };
+    if creating {
+        fill_defaults(state, inner, storage, &schema, id, &mut clean, actor, &now);
+    }
     if storage == FORECASTS {
         number_forecast_items(inner, &mut clean);
     }
@@ -267,7 +312,8 @@ pub fn write_locked(
         if creating {
             create_type_associations(state, inner, id, &record, actor);
             if state.options.create_default_site {
-                create_default_site(state, inner, id, actor);
+                let name = primary_site_name.as_deref().unwrap_or(DEFAULT_SITE_NAME);
+                create_primary_site(state, inner, id, name, actor);
             }
         } else {
             sync_primary_site(state, inner, id, actor);
@@ -507,12 +553,15 @@ fn sync_company_types(inner: &mut Inner, company_id: i64, actor: &Actor) -> Vec<
         return Vec::new();
     };
     let mut company = row.value.clone();
+    let now = format_datetime(inner.knobs.now());
+    let info = stamp(Some(&row.value), &now, actor, false);
     if let Value::Object(map) = &mut company {
         if types.is_empty() {
             map.remove("types");
         } else {
             map.insert("types".into(), Value::Array(types));
         }
+        map.insert("_info".into(), Value::Object(info));
     }
     inner
         .store
@@ -564,8 +613,15 @@ fn copy_address(state: &SimState, inner: &Inner, company: &Value, site: &mut Map
     }
 }
 
-/// A new company gets its primary site "Main" holding its address, and `company.site` points at it.
-fn create_default_site(state: &SimState, inner: &mut Inner, company_id: i64, actor: &Actor) {
+/// A new company gets its primary site, named by the create's `site`, holding its address, and
+/// `company.site` points at it.
+fn create_primary_site(
+    state: &SimState,
+    inner: &mut Inner,
+    company_id: i64,
+    name: &str,
+    actor: &Actor,
+) {
     if state.facts.route(SITES).is_none() {
         return;
     }
@@ -578,7 +634,7 @@ fn create_default_site(state: &SimState, inner: &mut Inner, company_id: i64, act
     };
     let now = format_datetime(inner.knobs.now());
     let mut site = Map::new();
-    site.insert("name".into(), Value::String("Main".into()));
+    site.insert("name".into(), Value::String(name.to_string()));
     copy_address(state, inner, &company, &mut site);
     for flag in [
         "primaryAddressFlag",
@@ -604,6 +660,16 @@ fn create_default_site(state: &SimState, inner: &mut Inner, company_id: i64, act
     site.insert(
         "_info".into(),
         Value::Object(stamp(None, &now, actor, true)),
+    );
+    fill_defaults(
+        state,
+        inner,
+        SITES,
+        "CompanySite",
+        site_id,
+        &mut site,
+        actor,
+        &now,
     );
     let site = Value::Object(site);
     let site_ref = writer(state, inner, "").reference_to(
@@ -651,6 +717,373 @@ fn sync_primary_site(state: &SimState, inner: &mut Inner, company_id: i64, actor
     inner
         .store
         .put(SITES, site_id, Some(company_id), Value::Object(site));
+}
+
+/// The name of the primary site a company create asks for: `site` is required on create (as
+/// ConnectWise's validation requires it, though the schema marks only identifier and name) and
+/// names the site to create, `{"name": "Main"}`; the site's address is the company's.
+fn primary_site_to_create(given: Option<&Value>, resource: &str) -> Result<String, FieldError> {
+    let Some(given) = given else {
+        return Err(FieldError::new(
+            "MissingRequiredField",
+            "The field site is required: name the company's primary site, e.g. {\"name\": \"Main\"}.",
+            resource,
+            "site",
+        ));
+    };
+    match given.get("name").and_then(Value::as_str).map(str::trim) {
+        Some(name) if !name.is_empty() && name.chars().count() <= 50 => Ok(name.to_string()),
+        Some(name) if !name.is_empty() => Err(FieldError::new(
+            "InvalidField",
+            "The field site.name must be a string with a maximum length of 50.",
+            resource,
+            "site.name",
+        )),
+        _ => Err(FieldError::new(
+            "InvalidField",
+            "The field site must name the primary site to create, e.g. {\"name\": \"Main\"}; a new company has no site to refer to yet.",
+            resource,
+            "site",
+        )),
+    }
+}
+
+/// On update, `site` must be one of the company's own sites (by id or by name).
+fn own_site(
+    state: &SimState,
+    inner: &Inner,
+    company_id: i64,
+    given: &Value,
+    resource: &str,
+) -> Result<Option<Value>, FieldError> {
+    let id = given.get("id").and_then(|v| {
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+    });
+    let name = given.get("name").and_then(Value::as_str).map(str::trim);
+    let found = inner
+        .store
+        .list(SITES, Some(company_id))
+        .into_iter()
+        .find(|(sid, row)| match (id, name) {
+            (Some(id), _) => *sid == id,
+            (None, Some(name)) => row
+                .value
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name)),
+            (None, None) => false,
+        });
+    match found {
+        Some((sid, row)) => Ok(Some(writer(state, inner, "").reference_to(
+            "SiteReference",
+            SITES,
+            sid,
+            Some(company_id),
+            &row.value,
+        ))),
+        None => Err(FieldError::new(
+            "InvalidField",
+            format!(
+                "The field site refers to a site that does not exist for company {company_id}."
+            ),
+            resource,
+            "site",
+        )),
+    }
+}
+
+/// A company may not be its own parent, directly or through its parents' parents.
+fn parent_cycle(
+    inner: &Inner,
+    company_id: i64,
+    record: &Map<String, Value>,
+    resource: &str,
+) -> Option<FieldError> {
+    let parent_of = |value: &Value| {
+        value
+            .get("parentCompany")
+            .and_then(|p| p.get("id"))
+            .and_then(Value::as_i64)
+    };
+    let mut next = parent_of(&Value::Object(record.clone()));
+    let mut seen = std::collections::HashSet::new();
+    while let Some(parent) = next {
+        if parent == company_id {
+            return Some(FieldError::new(
+                "InvalidField",
+                format!(
+                    "The field parentCompany cannot be company {company_id} itself or one of its children: the parent chain would lead back to it."
+                ),
+                resource,
+                "parentCompany",
+            ));
+        }
+        if !seen.insert(parent) {
+            return None;
+        }
+        next = inner
+            .store
+            .get(COMPANIES, parent)
+            .and_then(|row| parent_of(&row.value));
+    }
+    None
+}
+
+/// The stored record a reference points at, as a reference (`None` when it is not there).
+fn reference_of(
+    state: &SimState,
+    inner: &Inner,
+    ref_schema: &str,
+    collection: &str,
+    id: i64,
+) -> Option<Value> {
+    let row = inner.store.get(collection, id)?;
+    Some(writer(state, inner, "").reference_to(ref_schema, collection, id, row.parent, &row.value))
+}
+
+/// The reference schema a property of `schema` is written with (`BoardReference`).
+fn reference_schema<'a>(state: &'a SimState, schema: &str, field: &str) -> Option<&'a str> {
+    let prop = schema_props(state, schema)?.get(field)?;
+    state.facts.resolve(prop).0
+}
+
+/// The instance's default record of a collection (of one parent's children when `parent` is
+/// given): flagged default, else the active one with the lowest id.
+fn default_record(
+    inner: &Inner,
+    collection: &str,
+    parent: Option<i64>,
+) -> Option<(i64, Option<i64>)> {
+    let rows = inner.store.list(collection, parent);
+    rows.iter()
+        .find(|(_, row)| defaults::is_default(&row.value) && !defaults::is_inactive(&row.value))
+        .or_else(|| {
+            rows.iter()
+                .find(|(_, row)| !defaults::is_inactive(&row.value))
+        })
+        .map(|(id, row)| (*id, row.parent))
+}
+
+/// Fills what a create left out: the resource's table in `defaults`, then `false` for every
+/// boolean of the schema.
+#[allow(clippy::too_many_arguments)]
+fn fill_defaults(
+    state: &SimState,
+    inner: &mut Inner,
+    storage: &str,
+    schema: &str,
+    id: i64,
+    record: &mut Map<String, Value>,
+    actor: &Actor,
+    now: &str,
+) {
+    for (field, fill) in defaults::resource_defaults(storage) {
+        if record.get(*field).is_some_and(|v| !v.is_null()) {
+            continue;
+        }
+        let Some(props) = schema_props(state, schema) else {
+            return;
+        };
+        if !props.contains_key(*field) {
+            continue;
+        }
+        let value = match fill {
+            Fill::Literal(text) => serde_json::from_str(text).ok(),
+            Fill::Now => Some(Value::String(now.to_string())),
+            Fill::Actor => Some(Value::String(actor.identifier.clone())),
+            Fill::Guid => {
+                let n = inner.store.allocate_id(GUIDS);
+                Some(Value::String(format!("00000000-0000-4000-8000-{n:012x}")))
+            }
+            Fill::Itself => {
+                let mut me = record.clone();
+                me.insert("id".into(), Value::from(id));
+                reference_schema(state, schema, field).map(|r| {
+                    writer(state, inner, "").reference_to(r, storage, id, None, &Value::Object(me))
+                })
+            }
+            Fill::DefaultOf(collection) => reference_schema(state, schema, field).and_then(|r| {
+                let (did, parent) = default_record(inner, collection, None)?;
+                let row = inner.store.get(collection, did)?;
+                Some(writer(state, inner, "").reference_to(r, collection, did, parent, &row.value))
+            }),
+            Fill::DefaultChildOf {
+                collection,
+                parent_field,
+            } => reference_schema(state, schema, field).and_then(|r| {
+                let parent = record
+                    .get(*parent_field)
+                    .and_then(|p| p.get("id"))
+                    .and_then(Value::as_i64)?;
+                let (did, _) = default_record(inner, collection, Some(parent))?;
+                let row = inner.store.get(collection, did)?;
+                Some(writer(state, inner, "").reference_to(
+                    r,
+                    collection,
+                    did,
+                    Some(parent),
+                    &row.value,
+                ))
+            }),
+        };
+        if let Some(value) = value {
+            record.insert(field.to_string(), value);
+        }
+    }
+    if let Some(props) = schema_props(state, schema) {
+        defaults::fill_false_flags(props, record);
+    }
+    if storage == TICKETS {
+        derive_closed_flag(inner, record);
+    }
+}
+
+/// A contact's communication item is a Phone, Fax or Email item as its communication type's
+/// flags say (`phoneFlag`, `faxFlag`, `emailFlag`); the client's `communicationType` is not
+/// trusted over the type it chose.
+fn derive_communication_kinds(inner: &Inner, record: &mut Map<String, Value>) {
+    let items = record
+        .get_mut("communicationItems")
+        .and_then(Value::as_array_mut);
+    for item in items.into_iter().flatten() {
+        let kind = item
+            .get("type")
+            .and_then(|t| t.get("id"))
+            .and_then(Value::as_i64)
+            .and_then(|id| inner.store.get(COMMUNICATION_TYPES, id))
+            .and_then(|t| {
+                [
+                    ("emailFlag", "Email"),
+                    ("faxFlag", "Fax"),
+                    ("phoneFlag", "Phone"),
+                ]
+                .into_iter()
+                .find(|(flag, _)| t.value.get(*flag).and_then(Value::as_bool) == Some(true))
+                .map(|(_, kind)| kind)
+            });
+        if let (Some(kind), Some(item)) = (kind, item.as_object_mut()) {
+            item.insert("communicationType".into(), Value::String(kind.into()));
+        }
+    }
+}
+
+/// A ticket is closed when its status is a closed status of its board.
+fn derive_closed_flag(inner: &Inner, record: &mut Map<String, Value>) {
+    let status = record
+        .get("status")
+        .and_then(|s| s.get("id"))
+        .and_then(Value::as_i64)
+        .and_then(|id| inner.store.get(BOARD_STATUSES, id));
+    if let Some(status) = status {
+        let closed = status.value.get("closedStatus").and_then(Value::as_bool) == Some(true);
+        record.insert("closedFlag".into(), Value::Bool(closed));
+    }
+}
+
+/// Values ConnectWise computes from others, on every write: a time entry's `actualHours`, its
+/// ticket and company (from `chargeToType`/`chargeToId`) and its `billableOption` (from the work
+/// type); a ticket's `closedFlag` (from its status). Problems are returned as field errors.
+fn derive(
+    state: &SimState,
+    inner: &Inner,
+    storage: &str,
+    creating: bool,
+    record: &mut Map<String, Value>,
+    resource: &str,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    match storage {
+        TICKETS if !creating => derive_closed_flag(inner, record),
+        CONTACTS => derive_communication_kinds(inner, record),
+        TIME_ENTRIES => {
+            let at = |k: &str| {
+                record
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .and_then(crate::validate::parse_datetime)
+            };
+            if let (Some(start), Some(end)) = (at("timeStart"), at("timeEnd")) {
+                let deducted = record
+                    .get("hoursDeduct")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0);
+                match defaults::actual_hours(start, end, deducted) {
+                    Some(hours) => {
+                        record.insert("actualHours".into(), Value::from(hours));
+                    }
+                    None => errors.push(FieldError::new(
+                        "InvalidField",
+                        "The field timeEnd must be after timeStart.",
+                        resource,
+                        "timeEnd",
+                    )),
+                }
+            }
+            let charge_type = record
+                .get("chargeToType")
+                .and_then(Value::as_str)
+                .unwrap_or("ServiceTicket")
+                .to_string();
+            let ticket_collection = match charge_type.as_str() {
+                "ServiceTicket" => Some(TICKETS),
+                "ProjectTicket" => Some("/project/tickets"),
+                _ => None,
+            };
+            let charge_id = record
+                .get("chargeToId")
+                .and_then(Value::as_i64)
+                .or_else(|| {
+                    record
+                        .get("ticket")
+                        .and_then(|t| t.get("id"))
+                        .and_then(Value::as_i64)
+                });
+            if let (Some(collection), Some(ticket_id)) = (ticket_collection, charge_id) {
+                match inner.store.get(collection, ticket_id) {
+                    Some(ticket) => {
+                        record.insert("chargeToId".into(), Value::from(ticket_id));
+                        record.insert("chargeToType".into(), Value::String(charge_type.clone()));
+                        if let Some(t) = reference_of(state, inner, "TicketReference", collection, ticket_id)
+                        {
+                            record.insert("ticket".into(), t);
+                        }
+                        if let Some(company) = ticket.value.get("company").cloned() {
+                            record.insert("company".into(), company);
+                        }
+                    }
+                    None => errors.push(FieldError::new(
+                        "InvalidField",
+                        format!("The field chargeToId refers to a {charge_type} with id {ticket_id} that does not exist."),
+                        resource,
+                        "chargeToId",
+                    )),
+                }
+            }
+            if creating && record.get("billableOption").is_none_or(Value::is_null) {
+                // The work type's "bill time" decides; a work type without one bills.
+                let work_type = match record
+                    .get("workType")
+                    .and_then(|w| w.get("id"))
+                    .and_then(Value::as_i64)
+                {
+                    Some(id) => Some(id),
+                    None => default_record(inner, "/time/workTypes", None).map(|(id, _)| id),
+                };
+                let bill_time = work_type
+                    .and_then(|id| inner.store.get("/time/workTypes", id))
+                    .and_then(|w| w.value.get("billTime").and_then(Value::as_str))
+                    .filter(|b| *b != "NoDefault")
+                    .unwrap_or("Billable");
+                record.insert(
+                    "billableOption".into(),
+                    Value::String(bill_time.to_string()),
+                );
+            }
+        }
+        _ => {}
+    }
+    errors
 }
 
 /// Applies a PATCH document; returns the top-level fields it touched.

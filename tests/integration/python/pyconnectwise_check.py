@@ -43,7 +43,8 @@ def main():
     found = {"codebase": client.codebase}
     companies = client.company.companies
 
-    # Create, with the body shape pyconnectwise users send.
+    # Create, with the body shape public integrations send: ConnectWise's validation requires the
+    # primary site to be named on create.
     created = []
     for n in range(7):
         body = {
@@ -51,14 +52,29 @@ def main():
             "name": f"Py Check \"{n}\" O'Brien & Sons",
             "addressLine1": f"{n} Main Street",
             "city": "Springfield",
+            "site": {"name": "Main"},
         }
         created.append(companies.post(data=body))
     expect(all(c.id for c in created), "every POST returned the created record with an id")
     found["created_ids"] = [c.id for c in created]
+    found["primary_sites"] = [c.site.name if c.site else None for c in created]
+
+    # The first filter most real clients send: every company created by POST is not deleted.
+    live = companies.get(params={"conditions": "deletedFlag=false", "pageSize": 1000})
+    found["not_deleted_ids"] = sorted(c.id for c in live)
+
+    # Without a site, the create is refused.
+    try:
+        companies.post(data={"identifier": "PyCheckNoSite", "name": "No site", "city": "Springfield"})
+        expect(False, "a company create without a site is refused")
+    except MalformedRequestException:
+        found["without_site"] = "MalformedRequestException"
 
     # Duplicate identifier -> ObjectExistsError, through pyconnectwise's own 400 InvalidObject parsing.
     try:
-        companies.post(data={"identifier": "PyCheck0", "name": "again", "city": "Springfield"})
+        companies.post(
+            data={"identifier": "PyCheck0", "name": "again", "city": "Springfield", "site": {"name": "Main"}}
+        )
         expect(False, "a duplicate identifier is refused")
     except ObjectExistsError:
         found["duplicate"] = "ObjectExistsError"

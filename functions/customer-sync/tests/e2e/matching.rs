@@ -116,7 +116,7 @@ async fn a_site_and_a_contact_that_already_exist_are_linked_not_created_again() 
         .cw
         .seed("/company/contacts", vec![json!({
             "firstName": "Ann", "lastName": "O'Brien", "company": {"id": company},
-            "communicationItems": [{"type": {"id": 1, "name": "Email"}, "communicationType": "Email", "value": "ANN@acme.example", "defaultFlag": true}]
+            "communicationItems": [{"type": {"name": "Email"}, "communicationType": "Email", "value": "ANN@acme.example", "defaultFlag": true}]
         })])
         .unwrap();
     let mut account = account("A-1", "ACME", "Existing ACME");

@@ -292,3 +292,86 @@ async fn reference_data_is_read_once_per_run_and_shared_by_single_account_syncs(
         "single-account runs reuse the last run's read within the cache TTL"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_company_is_created_with_its_primary_site_and_its_sites_are_not_read_back() {
+    let world = World::start().await;
+    let mut account = full_account();
+    let main = cwsync_billing::models::Site {
+        id: "S-0".to_owned(),
+        name: "Main".to_owned(),
+        address: account.billing_address.clone().unwrap(),
+        phone: account.phone.clone(),
+        fax: None,
+        connect_wise_site_id: None,
+    };
+    account.sites.insert(0, main);
+    world.billing.seed_accounts(vec![account]);
+    let before = world.cw.calls();
+
+    let report = world.sync(false).await;
+
+    assert_eq!(report.status(), "succeeded", "{}", report.0);
+    assert_eq!(
+        calls_since(
+            &world,
+            &before,
+            "GET",
+            "/company/companies/{parentId}/sites"
+        ),
+        0,
+        "the create's answer named the primary site"
+    );
+    let company_id = world.company("ACME")["id"].as_i64().unwrap();
+    let sites = world
+        .cw
+        .records(&format!("/company/companies/{company_id}/sites"));
+    let names: Vec<&str> = sites.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["Main", "Warehouse"], "no second Main: {sites:?}");
+    assert_eq!(report.outcome("site", "S-0"), "linked", "{}", report.0);
+    assert_eq!(report.outcome("site", "S-1"), "created");
+    let account = world.billing.account("A-1").unwrap();
+    assert_eq!(
+        account.sites[0].connect_wise_site_id,
+        sites[0]["id"].as_i64()
+    );
+    let writes = world.cw_writes();
+    let again = world.sync(false).await;
+    assert_eq!(again.outcome("site", "S-0"), "unchanged", "{}", again.0);
+    assert_eq!(world.cw_writes(), writes, "nothing to change on the re-run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_without_a_mobile_communication_type_fails_the_contact_naming_the_field() {
+    let world = World::start().await;
+    let cw = cw_client(&world).await;
+    let types: Vec<serde_json::Value> = cw
+        .list_all(
+            "/company/communicationTypes",
+            &cwsync_connectwise::Query::new(),
+        )
+        .await
+        .unwrap();
+    for mobile in types.iter().filter(|t| t["description"] == "Mobile") {
+        cw.delete(&format!("/company/communicationTypes/{}", mobile["id"]))
+            .await
+            .unwrap();
+    }
+    let mut account = account("A-1", "ACME", "Acme");
+    account.contacts = vec![contact("C-1", "Ann", "O'Brien", "ann@acme.example")];
+    world.billing.seed_accounts(vec![account]);
+
+    let report = world.sync(false).await;
+
+    assert_eq!(report.outcome("company", "A-1"), "created", "{}", report.0);
+    assert_eq!(report.outcome("contact", "C-1"), "failed", "{}", report.0);
+    let detail = report.detail("contact", "C-1");
+    assert!(
+        detail.contains("mobile") && detail.contains("no communication type"),
+        "{detail}"
+    );
+    assert!(
+        world.contacts().is_empty(),
+        "never written with a wrong type"
+    );
+}

@@ -241,6 +241,32 @@ pub struct ContactCommunicationItem {
     pub communication_type: Option<String>,
 }
 
+/// A communication type of the instance's setup table (`/company/communicationTypes`): Direct,
+/// Mobile, Fax, Email… Each tenant edits its own table, so ids differ between instances; what a
+/// type holds (a phone number, a fax number, an e-mail address) is in its flags, and its name
+/// is its `description`.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommunicationType {
+    pub id: Option<i64>,
+    pub description: Option<String>,
+    pub phone_flag: Option<bool>,
+    pub fax_flag: Option<bool>,
+    pub email_flag: Option<bool>,
+    pub default_flag: Option<bool>,
+    pub exchange_xref: Option<String>,
+    pub android_xref: Option<String>,
+    pub iphone_xref: Option<String>,
+    pub google_xref: Option<String>,
+    #[serde(rename = "_info")]
+    pub info: Option<Info>,
+}
+
+impl Resource for CommunicationType {
+    const PATH: &'static str = "/company/communicationTypes";
+}
+
 /// A company type such as Client or Partner (`/company/companies/types`).
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -31,8 +31,8 @@ pub mod time_entry;
 
 pub use common::{CustomFieldValue, Info, RedactedString, Reference};
 pub use company::{
-    Company, CompanySite, CompanyStatus, CompanyType, CompanyTypeAssociation, Contact,
-    ContactCommunicationItem, Country, State,
+    CommunicationType, Company, CompanySite, CompanyStatus, CompanyType, CompanyTypeAssociation,
+    Contact, ContactCommunicationItem, Country, State,
 };
 pub use finance::{
     Addition, Agreement, AgreementType, Currency, Invoice, InvoicePayment, WisePayBatchPayment,

@@ -7,45 +7,22 @@
 //! when the contact has none of that kind. Items the billing system doesn't know (a second e-mail,
 //! a home phone, a pager) are never touched, and nothing is removed: an absent billing value
 //! leaves ConnectWise's as it is.
+//!
+//! A new item's communication type comes from the tenant's own table
+//! (`/company/communicationTypes`, read with the reference data): each tenant edits it, so ids
+//! differ between instances. The type is chosen by its flags (`phoneFlag`, `faxFlag`,
+//! `emailFlag`) and its name ([`communication_type_for`]); an instance with no type for a kind
+//! (no mobile type, say) makes a new item of that kind a problem of the record, never an item
+//! of the wrong type.
 
 use cwsync_billing::models::Contact as BillingContact;
 use cwsync_connectwise::PatchOp;
-use cwsync_connectwise::models::{Contact, ContactCommunicationItem, Reference};
+use cwsync_connectwise::models::{CommunicationType, Contact, ContactCommunicationItem, Reference};
 
 use super::fields::{Problems, owned, plan_patch, present, same_optional_name, same_phone};
 use super::phones::split_extension;
 use super::{Noted, RecordProblem, entity};
 use crate::settings::{TenantSettings, same_name};
-
-pub mod communication_type {
-    //! ConnectWise's default communication types (`/company/communicationTypes`, a setup table each
-    //! tenant can edit), used only for items a contact doesn't have yet; an item that exists keeps
-    //! the type it has.
-    //!
-    //! Where the ids come from, and how sure they are:
-    //! - [`EMAIL`] = 1 "Email" and [`DIRECT`] = 2 "Direct": the real response in
-    //!   `shared/connectwise/samples/contact.json`, and the same ids in a public production runbook
-    //!   (GitHub, "Mangano IT - Create New ConnectWise Manage Contact": Email `type = @{ id = 1 }`,
-    //!   office phone `@{ id = 2 }`) and in christaylorcodes/ConnectWiseManageAPI's docs
-    //!   (`-type @{'id' = '2'}` "a direct phone number"). Confident for a default install.
-    //! - [`CELL`] = 4 "Cell": the same runbook sends a mobile number with `type = @{ id = 4 }`. One
-    //!   tenant's instance; the name "Cell" is ConnectWise's usual label but was not seen next to the
-    //!   id. Moderately sure.
-    //! - [`FAX`] = 3 "Fax": only a third-party connector's test fixture (amp-labs/connectors, Go)
-    //!   puts `Fax` at id 3. Least sure.
-    //!
-    //! A tenant whose table differs gets its existing items edited correctly (their types are kept);
-    //! only a brand-new mobile or fax item could land on the wrong type.
-
-    /// "Email" (`communicationType: Email`).
-    pub const EMAIL: i64 = 1;
-    /// "Direct", the office phone (`communicationType: Phone`).
-    pub const DIRECT: i64 = 2;
-    /// "Fax" (`communicationType: Fax`).
-    pub const FAX: i64 = 3;
-    /// "Cell", the mobile phone (`communicationType: Phone`).
-    pub const CELL: i64 = 4;
-}
 
 /// Longest communication item value (`ContactCommunication.value`, "Max length: 250" in the
 /// Jetbuilt/connect_wise generated docs; the same limit in ConnectWiseManageAPI's
@@ -58,10 +35,12 @@ const PHONE: &str = "Phone";
 const EMAIL: &str = "Email";
 /// `communicationType` of fax items.
 const FAX: &str = "Fax";
+/// The usual name of the office phone's communication type.
+const DIRECT: &str = "Direct";
 
 /// The four kinds of communication a billing contact holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ItemKind {
+pub enum ItemKind {
     /// The office phone (`phone`).
     Phone,
     /// The e-mail address (`email`).
@@ -82,13 +61,13 @@ impl ItemKind {
         }
     }
 
-    /// The communication type a new item of this kind gets.
-    fn default_type(self) -> i64 {
+    /// The billing field of this kind, for problems.
+    fn field(self) -> &'static str {
         match self {
-            ItemKind::Phone => communication_type::DIRECT,
-            ItemKind::Email => communication_type::EMAIL,
-            ItemKind::Mobile => communication_type::CELL,
-            ItemKind::Fax => communication_type::FAX,
+            ItemKind::Phone => "phone",
+            ItemKind::Email => "email",
+            ItemKind::Mobile => "mobile",
+            ItemKind::Fax => "fax",
         }
     }
 }
@@ -100,14 +79,10 @@ fn is_mobile_name(name: &str) -> bool {
 }
 
 /// The kind of an item, `None` for one the billing system has no field for (a pager, say).
-/// `communicationType` decides; without it (older servers) the type's name, then its id.
+/// `communicationType` decides; without it (older servers) the type's name.
 pub(super) fn kind_of(item: &ContactCommunicationItem) -> Option<ItemKind> {
     let type_name = item.kind.as_ref().and_then(|t| present(t.name.as_deref()));
-    let type_id = item.kind.as_ref().and_then(|t| t.id);
-    let mobile = match type_name {
-        Some(name) => is_mobile_name(name),
-        None => type_id == Some(communication_type::CELL),
-    };
+    let mobile = type_name.is_some_and(is_mobile_name);
     match present(item.communication_type.as_deref()) {
         Some(kind) if same_name(kind, EMAIL) => Some(ItemKind::Email),
         Some(kind) if same_name(kind, FAX) => Some(ItemKind::Fax),
@@ -121,15 +96,8 @@ pub(super) fn kind_of(item: &ContactCommunicationItem) -> Option<ItemKind> {
             Some(name) if name.to_lowercase().contains("mail") => Some(ItemKind::Email),
             Some(name) if name.to_lowercase().contains("fax") => Some(ItemKind::Fax),
             Some(_) if mobile => Some(ItemKind::Mobile),
-            Some(name) if same_name(name, "Direct") => Some(ItemKind::Phone),
-            Some(_) => None,
-            None => match type_id? {
-                communication_type::EMAIL => Some(ItemKind::Email),
-                communication_type::DIRECT => Some(ItemKind::Phone),
-                communication_type::FAX => Some(ItemKind::Fax),
-                communication_type::CELL => Some(ItemKind::Mobile),
-                _ => None,
-            },
+            Some(name) if same_name(name, DIRECT) => Some(ItemKind::Phone),
+            _ => None,
         },
     }
 }
@@ -138,10 +106,70 @@ pub(super) fn kind_of(item: &ContactCommunicationItem) -> Option<ItemKind> {
 fn is_direct(item: &ContactCommunicationItem) -> bool {
     item.kind
         .as_ref()
-        .is_some_and(|t| match present(t.name.as_deref()) {
-            Some(name) => same_name(name, "Direct"),
-            None => t.id == Some(communication_type::DIRECT),
-        })
+        .and_then(|t| present(t.name.as_deref()))
+        .is_some_and(|name| same_name(name, DIRECT))
+}
+
+/// Whether a communication type of the tenant's table holds values of `kind`: its flag says so
+/// (a phone type is a mobile one when its name says "mobile" or "cell"); a table without flags
+/// (none set at all) is read by the names alone.
+fn holds(kind: ItemKind, t: &CommunicationType) -> bool {
+    let name = t.description.as_deref().unwrap_or("");
+    let flagged = [t.phone_flag, t.fax_flag, t.email_flag]
+        .iter()
+        .any(Option::is_some);
+    let (phone, fax, email) = if flagged {
+        (
+            t.phone_flag == Some(true),
+            t.fax_flag == Some(true),
+            t.email_flag == Some(true),
+        )
+    } else {
+        let lower = name.to_lowercase();
+        let fax = lower.contains("fax");
+        let email = lower.contains("mail");
+        (!fax && !email, fax, email)
+    };
+    match kind {
+        ItemKind::Email => email,
+        ItemKind::Fax => fax,
+        ItemKind::Mobile => phone && is_mobile_name(name),
+        ItemKind::Phone => phone && !is_mobile_name(name),
+    }
+}
+
+/// The communication type a new item of `kind` gets, from the tenant's table: of the types that
+/// hold that kind, the one named like it ("Direct" for the office phone, "Email", "Fax"), then
+/// the default one, then the lowest id. The office phone takes only "Direct" or the default
+/// phone type, never a home phone or a pager. `None`: the tenant has no such type.
+pub fn communication_type_for(
+    types: &[CommunicationType],
+    kind: ItemKind,
+) -> Option<&CommunicationType> {
+    let preferred_name = match kind {
+        ItemKind::Phone => DIRECT,
+        ItemKind::Email => EMAIL,
+        ItemKind::Fax => FAX,
+        ItemKind::Mobile => "Mobile",
+    };
+    let mut candidates: Vec<&CommunicationType> = types
+        .iter()
+        .filter(|t| t.id.is_some() && holds(kind, t))
+        .collect();
+    candidates.sort_by_key(|t| t.id);
+    let named = candidates.iter().copied().find(|t| {
+        t.description
+            .as_deref()
+            .is_some_and(|n| same_name(n, preferred_name))
+    });
+    let default = candidates
+        .iter()
+        .copied()
+        .find(|t| t.default_flag == Some(true));
+    match kind {
+        ItemKind::Phone => named.or(default),
+        _ => named.or(default).or_else(|| candidates.first().copied()),
+    }
 }
 
 /// The item of `kind` a billing value goes into: of several, the office ("Direct") phone for a
@@ -227,14 +255,17 @@ fn merge_items(
                             .as_deref()
                             .is_some_and(|t| same_name(t, communication_type))
                 });
+                // Only an item with a type is added (`desired_contact` chose it, or reported
+                // that the tenant has none).
+                let Some(type_id) = item.kind.as_ref().and_then(|t| t.id) else {
+                    continue;
+                };
                 merged.push(ContactCommunicationItem {
                     id: None,
-                    kind: Some(
-                        item.kind
-                            .as_ref()
-                            .and_then(|t| t.id)
-                            .map_or_else(|| Reference::id(kind.default_type()), Reference::id),
-                    ),
+                    kind: Some(Reference {
+                        name: item.kind.as_ref().and_then(|t| t.name.clone()),
+                        ..Reference::id(type_id)
+                    }),
                     value: owned(item.value.as_deref()),
                     extension: owned(item.extension.as_deref()),
                     default_flag: Some(!has_default),
@@ -263,13 +294,16 @@ fn is_email(text: &str) -> bool {
 }
 
 /// The contact `contact` should be, in company `company_id`. With `current` (the linked or
-/// matched ConnectWise contact), its communication items are merged in place.
+/// matched ConnectWise contact), its communication items are merged in place. A value that
+/// needs a new item gets its type from `types`, the tenant's communication types; a kind the
+/// tenant has no type for is a problem of that field.
 pub fn desired_contact(
     contact: &BillingContact,
     company_id: i64,
     current: Option<&Contact>,
+    types: &[CommunicationType],
 ) -> Result<Contact, Vec<RecordProblem>> {
-    desired_contact_noted(contact, company_id, current).map(|noted| noted.value)
+    desired_contact_noted(contact, company_id, current, types).map(|noted| noted.value)
 }
 
 /// [`desired_contact`] with the notes on what was made of the billing values (a name made one
@@ -279,6 +313,7 @@ pub fn desired_contact_noted(
     contact: &BillingContact,
     company_id: i64,
     current: Option<&Contact>,
+    types: &[CommunicationType],
 ) -> Result<Noted<Contact>, Vec<RecordProblem>> {
     let mut problems = Problems::new(entity::CONTACT, &contact.id);
     let first_name = problems.required_line(
@@ -305,8 +340,43 @@ pub fn desired_contact_noted(
         if kind == ItemKind::Email && !is_email(&value) {
             problems.push(field, format!("{value:?} is not an e-mail address"));
         }
+        let current_items = current
+            .and_then(|c| c.communication_items.as_deref())
+            .unwrap_or(&[]);
+        // The type's name goes with its id: it is what tells a mobile item from an office one.
+        let chosen = communication_type_for(types, kind).and_then(|t| {
+            Some(Reference {
+                name: t.description.clone(),
+                ..Reference::id(t.id?)
+            })
+        });
+        if chosen.is_none() && slot(current_items, kind).is_none() {
+            problems.push(
+                kind.field(),
+                format!(
+                    "ConnectWise has no communication type for a {} (Setup Tables → Communication Types: none with the {} flag{}); add one, or leave the field empty",
+                    match kind {
+                        ItemKind::Phone => "direct phone number",
+                        ItemKind::Email => "e-mail address",
+                        ItemKind::Mobile => "mobile number",
+                        ItemKind::Fax => "fax number",
+                    },
+                    match kind {
+                        ItemKind::Phone | ItemKind::Mobile => "phone",
+                        ItemKind::Email => "e-mail",
+                        ItemKind::Fax => "fax",
+                    },
+                    match kind {
+                        ItemKind::Phone => " named Direct or marked default",
+                        ItemKind::Mobile => " named Mobile or Cell",
+                        _ => "",
+                    }
+                ),
+            );
+            continue;
+        }
         wanted.push(ContactCommunicationItem {
-            kind: Some(Reference::id(kind.default_type())),
+            kind: chosen,
             value: Some(value),
             extension: phone.and_then(|p| p.extension).map(str::to_owned),
             communication_type: Some(kind.communication_type().to_owned()),
@@ -393,7 +463,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
-    use super::super::fixtures::{contact, echo_contact};
+    use super::super::fixtures::{communication_types, contact, echo_contact};
     use super::*;
 
     /// `shared/connectwise/samples/contact.json`, the real response (keys we don't model included).
@@ -444,7 +514,7 @@ mod tests {
 
     #[test]
     fn a_new_contact_gets_one_item_of_each_kind_with_default_types() {
-        let desired = desired_contact(&contact(), 250, None).unwrap();
+        let desired = desired_contact(&contact(), 250, None, &communication_types()).unwrap();
         assert_eq!(
             serde_json::to_value(&desired).unwrap(),
             json!({
@@ -453,10 +523,10 @@ mod tests {
                 "title": "CPA",
                 "company": {"id": 250},
                 "communicationItems": [
-                    {"type": {"id": 2}, "value": "8139357100", "defaultFlag": true, "communicationType": "Phone"},
-                    {"type": {"id": 1}, "value": "arnie@yourcompany.example", "defaultFlag": true, "communicationType": "Email"},
-                    {"type": {"id": 4}, "value": "8135550199", "defaultFlag": false, "communicationType": "Phone"},
-                    {"type": {"id": 3}, "value": "8135550198", "defaultFlag": true, "communicationType": "Fax"},
+                    {"type": {"id": 2, "name": "Direct"}, "value": "8139357100", "defaultFlag": true, "communicationType": "Phone"},
+                    {"type": {"id": 1, "name": "Email"}, "value": "arnie@yourcompany.example", "defaultFlag": true, "communicationType": "Email"},
+                    {"type": {"id": 4, "name": "Cell"}, "value": "8135550199", "defaultFlag": false, "communicationType": "Phone"},
+                    {"type": {"id": 3, "name": "Fax"}, "value": "8135550198", "defaultFlag": true, "communicationType": "Fax"},
                 ],
             })
         );
@@ -481,7 +551,7 @@ mod tests {
             fax: Some("555-010-0198;ext=7".into()),
             ..contact()
         };
-        let noted = desired_contact_noted(&billing, 250, None).unwrap();
+        let noted = desired_contact_noted(&billing, 250, None, &communication_types()).unwrap();
         assert_eq!(
             numbers(&noted.value, "Phone"),
             [(Some("+1 (555) 010-0199".into()), Some("23".into()))]
@@ -504,7 +574,7 @@ mod tests {
                     .map(|v| v.chars().filter(char::is_ascii_digit).collect());
             }
         }
-        let again = desired_contact(&billing, 250, Some(&current)).unwrap();
+        let again = desired_contact(&billing, 250, Some(&current), &communication_types()).unwrap();
         let plan = plan_contact_update(&current, &again, &settings());
         assert!(plan.is_empty(), "{plan:?}");
     }
@@ -516,7 +586,8 @@ mod tests {
             ..sample_contact()
         };
         let current = sample();
-        let desired = desired_contact(&billing, 250, Some(&current)).unwrap();
+        let desired =
+            desired_contact(&billing, 250, Some(&current), &communication_types()).unwrap();
         let phones = numbers(&desired, "Phone");
         assert!(
             phones.contains(&(Some("8139357100".into()), Some("401".into()))),
@@ -532,7 +603,7 @@ mod tests {
             title: Some(" CPA ".into()),
             ..contact()
         };
-        let noted = desired_contact_noted(&billing, 250, None).unwrap();
+        let noted = desired_contact_noted(&billing, 250, None, &communication_types()).unwrap();
         assert_eq!(noted.value.first_name.as_deref(), Some("Arnie"));
         assert_eq!(noted.value.last_name.as_deref(), Some("Bel lini"));
         assert_eq!(noted.value.title.as_deref(), Some("CPA"));
@@ -546,6 +617,100 @@ mod tests {
         );
     }
 
+    /// A table like a real instance's (and the simulator's): other ids, other order, a
+    /// "Mobile" instead of a "Cell", and types the billing system has no field for.
+    fn other_instance_types() -> Vec<CommunicationType> {
+        let kind =
+            |id: i64, name: &str, flags: (bool, bool, bool), default: bool| CommunicationType {
+                id: Some(id),
+                description: Some(name.into()),
+                phone_flag: Some(flags.0),
+                fax_flag: Some(flags.1),
+                email_flag: Some(flags.2),
+                default_flag: Some(default),
+                ..CommunicationType::default()
+            };
+        vec![
+            kind(11, "Home", (true, false, false), false),
+            kind(12, "Pager", (true, false, false), false),
+            kind(13, "Alternate Email", (false, false, true), false),
+            kind(14, "Office Fax", (false, true, false), true),
+            kind(15, "Mobile", (true, false, false), false),
+            kind(16, "Email", (false, false, true), true),
+            kind(17, "Direct", (true, false, false), true),
+        ]
+    }
+
+    #[test]
+    fn new_items_take_the_tenants_types_chosen_by_name_and_flags() {
+        let desired = desired_contact(&contact(), 250, None, &other_instance_types()).unwrap();
+        let types: Vec<(i64, &str)> = desired
+            .communication_items
+            .as_deref()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let t = i.kind.as_ref().unwrap();
+                (t.id.unwrap(), t.name.as_deref().unwrap())
+            })
+            .collect();
+        assert_eq!(
+            types,
+            [
+                (17, "Direct"),
+                (16, "Email"),
+                (15, "Mobile"),
+                (14, "Office Fax")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tenant_without_a_mobile_or_fax_type_makes_those_values_problems_not_wrong_types() {
+        let types: Vec<CommunicationType> = other_instance_types()
+            .into_iter()
+            .filter(|t| !matches!(t.description.as_deref(), Some("Mobile" | "Office Fax")))
+            .collect();
+        let problems = desired_contact(&contact(), 250, None, &types).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["mobile", "fax"]);
+        assert!(
+            problems[0]
+                .message
+                .contains("no communication type for a mobile number"),
+            "{}",
+            problems[0].message
+        );
+        // A contact that already has a mobile item keeps using it: no type is needed.
+        let current = echo_contact(
+            &desired_contact(&contact(), 250, None, &communication_types()).unwrap(),
+            7,
+        );
+        let fax_only: Vec<CommunicationType> = types
+            .into_iter()
+            .chain(
+                other_instance_types()
+                    .into_iter()
+                    .filter(|t| t.id == Some(14)),
+            )
+            .collect();
+        assert!(desired_contact(&contact(), 250, Some(&current), &fax_only).is_ok());
+    }
+
+    #[test]
+    fn the_office_phone_never_lands_on_a_home_phone_or_a_pager() {
+        let types: Vec<CommunicationType> = other_instance_types()
+            .into_iter()
+            .filter(|t| t.description.as_deref() != Some("Direct"))
+            .collect();
+        let problems = desired_contact(&contact(), 250, None, &types).unwrap_err();
+        assert_eq!(problems[0].field, "phone");
+        assert_eq!(
+            communication_type_for(&communication_types(), ItemKind::Phone).and_then(|t| t.id),
+            Some(2)
+        );
+    }
+
     #[test]
     fn a_contact_without_communication_values_sends_no_items() {
         let contact = BillingContact {
@@ -555,7 +720,7 @@ mod tests {
             fax: None,
             ..contact()
         };
-        let desired = desired_contact(&contact, 250, None).unwrap();
+        let desired = desired_contact(&contact, 250, None, &communication_types()).unwrap();
         assert_eq!(desired.communication_items, None);
     }
 
@@ -565,7 +730,7 @@ mod tests {
             first_name: Some("  ".into()),
             ..contact()
         };
-        let problems = desired_contact(&contact, 250, None).unwrap_err();
+        let problems = desired_contact(&contact, 250, None, &communication_types()).unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].entity, "contact");
         assert_eq!(problems[0].record_id, "con-1");
@@ -587,7 +752,8 @@ mod tests {
                 email: Some(bad.into()),
                 ..contact()
             };
-            let problems = desired_contact(&contact, 250, None).expect_err(bad);
+            let problems =
+                desired_contact(&contact, 250, None, &communication_types()).expect_err(bad);
             assert_eq!(problems.len(), 1, "{bad}");
             assert_eq!(problems[0].field, "email");
             assert_eq!(
@@ -603,7 +769,7 @@ mod tests {
             mobile: Some("9".repeat(MAX_COMMUNICATION_VALUE_CHARS + 1)),
             ..contact()
         };
-        let problems = desired_contact(&contact, 250, None).unwrap_err();
+        let problems = desired_contact(&contact, 250, None, &communication_types()).unwrap_err();
         assert_eq!(problems[0].field, "mobile");
     }
 
@@ -614,7 +780,7 @@ mod tests {
             email: Some("nope".into()),
             ..contact()
         };
-        let fields: Vec<String> = desired_contact(&contact, 250, None)
+        let fields: Vec<String> = desired_contact(&contact, 250, None, &communication_types())
             .unwrap_err()
             .into_iter()
             .map(|p| p.field)
@@ -629,7 +795,7 @@ mod tests {
             phone: Some("8130000000".into()),
             ..sample_contact()
         };
-        let desired = desired_contact(&contact, 2, Some(&current)).unwrap();
+        let desired = desired_contact(&contact, 2, Some(&current), &communication_types()).unwrap();
         assert_eq!(
             items(&desired),
             json!([
@@ -648,16 +814,16 @@ mod tests {
             mobile: Some("8135550199".into()),
             ..sample_contact()
         };
-        let desired = desired_contact(&contact, 2, Some(&current)).unwrap();
+        let desired = desired_contact(&contact, 2, Some(&current), &communication_types()).unwrap();
         let merged = desired.communication_items.clone().unwrap();
         assert_eq!(merged.len(), 3);
         assert_eq!(
             serde_json::to_value(&merged[2]).unwrap(),
-            json!({"type": {"id": 4}, "value": "8135550199", "defaultFlag": false, "communicationType": "Phone"})
+            json!({"type": {"id": 4, "name": "Cell"}, "value": "8135550199", "defaultFlag": false, "communicationType": "Phone"})
         );
         // Once ConnectWise has it, the next run edits that one.
         let after = echo_contact(&desired, 2);
-        let again = desired_contact(&contact, 2, Some(&after)).unwrap();
+        let again = desired_contact(&contact, 2, Some(&after), &communication_types()).unwrap();
         assert_eq!(again.communication_items.unwrap().len(), 3);
     }
 
@@ -692,7 +858,7 @@ mod tests {
             email: Some("arnie@new.example".into()),
             ..sample_contact()
         };
-        let desired = desired_contact(&contact, 2, Some(&current)).unwrap();
+        let desired = desired_contact(&contact, 2, Some(&current), &communication_types()).unwrap();
         let merged = desired.communication_items.unwrap();
         assert_eq!(merged.len(), 4);
         // The default e-mail is the billing one; the private one and the pager stay as they were.
@@ -725,7 +891,7 @@ mod tests {
             email: Some("Arnie@Home.example".into()),
             ..sample_contact()
         };
-        let desired = desired_contact(&contact, 2, Some(&current)).unwrap();
+        let desired = desired_contact(&contact, 2, Some(&current), &communication_types()).unwrap();
         assert_eq!(desired.communication_items, current.communication_items);
         assert!(plan_contact_update(&current, &desired, &settings()).is_empty());
     }
@@ -738,7 +904,7 @@ mod tests {
             email: None,
             ..sample_contact()
         };
-        let desired = desired_contact(&contact, 2, Some(&current)).unwrap();
+        let desired = desired_contact(&contact, 2, Some(&current), &communication_types()).unwrap();
         assert_eq!(desired.communication_items, current.communication_items);
         assert!(plan_contact_update(&current, &desired, &settings()).is_empty());
     }
@@ -746,17 +912,22 @@ mod tests {
     #[test]
     fn an_unchanged_re_run_of_the_real_sample_writes_nothing() {
         let current = sample();
-        let desired = desired_contact(&sample_contact(), 2, Some(&current)).unwrap();
+        let desired =
+            desired_contact(&sample_contact(), 2, Some(&current), &communication_types()).unwrap();
         assert!(plan_contact_update(&current, &desired, &settings()).is_empty());
         // Also when the plan is given a desired contact built without the current one.
-        let unmerged = desired_contact(&sample_contact(), 2, None).unwrap();
+        let unmerged = desired_contact(&sample_contact(), 2, None, &communication_types()).unwrap();
         assert!(plan_contact_update(&current, &unmerged, &settings()).is_empty());
     }
 
     #[test]
     fn an_unchanged_re_run_after_the_create_writes_nothing() {
-        let created = echo_contact(&desired_contact(&contact(), 250, None).unwrap(), 77);
-        let desired = desired_contact(&contact(), 250, Some(&created)).unwrap();
+        let created = echo_contact(
+            &desired_contact(&contact(), 250, None, &communication_types()).unwrap(),
+            77,
+        );
+        let desired =
+            desired_contact(&contact(), 250, Some(&created), &communication_types()).unwrap();
         assert!(plan_contact_update(&created, &desired, &settings()).is_empty());
     }
 
@@ -774,8 +945,8 @@ mod tests {
              "defaultFlag": true, "communicationType": "Email", "domain": "@YourCompany.com"},
         ]);
         for desired in [
-            desired_contact(&contact, 2, Some(&current)).unwrap(),
-            desired_contact(&contact, 2, None).unwrap(),
+            desired_contact(&contact, 2, Some(&current), &communication_types()).unwrap(),
+            desired_contact(&contact, 2, None, &communication_types()).unwrap(),
         ] {
             assert_eq!(
                 plan_contact_update(&current, &desired, &settings()),
@@ -796,7 +967,7 @@ mod tests {
             last_name: Some("Bellini-Smith".into()),
             ..sample_contact()
         };
-        let desired = desired_contact(&contact, 2, Some(&current)).unwrap();
+        let desired = desired_contact(&contact, 2, Some(&current), &communication_types()).unwrap();
         let mut settings = settings();
         settings.never_overwrite.contacts = vec!["communicationItems".into()];
         settings.owned_by_connectwise.contacts = vec!["title".into()];
@@ -813,7 +984,7 @@ mod tests {
             email: Some("ARNIE@yourcompany.COM".into()),
             ..sample_contact()
         };
-        let desired = desired_contact(&contact, 2, Some(&current)).unwrap();
+        let desired = desired_contact(&contact, 2, Some(&current), &communication_types()).unwrap();
         assert!(plan_contact_update(&current, &desired, &settings()).is_empty());
     }
 
@@ -886,7 +1057,7 @@ mod tests {
 
     #[test]
     fn a_contact_with_the_same_email_matches_in_any_case() {
-        let desired = desired_contact(&contact(), 250, None).unwrap();
+        let desired = desired_contact(&contact(), 250, None, &communication_types()).unwrap();
         let others = [
             existing(5, "Arnie", Some("Bellini"), Some("other@example.com")),
             existing(6, "A.", Some("B."), Some("ARNIE@YourCompany.example")),
@@ -896,7 +1067,7 @@ mod tests {
 
     #[test]
     fn without_an_email_match_the_same_first_and_last_name_matches() {
-        let desired = desired_contact(&contact(), 250, None).unwrap();
+        let desired = desired_contact(&contact(), 250, None, &communication_types()).unwrap();
         let others = [
             existing(5, "Arnold", Some("Bellini"), None),
             existing(8, " arnie ", Some("BELLINI"), Some("old@example.com")),
@@ -912,7 +1083,7 @@ mod tests {
             email: None,
             ..contact()
         };
-        let desired = desired_contact(&contact, 250, None).unwrap();
+        let desired = desired_contact(&contact, 250, None, &communication_types()).unwrap();
         assert_eq!(
             match_contact(&desired, &[existing(5, "Arnie", Some("Bellini"), None)]),
             None
@@ -925,7 +1096,7 @@ mod tests {
 
     #[test]
     fn no_contact_matches_when_nothing_is_the_same() {
-        let desired = desired_contact(&contact(), 250, None).unwrap();
+        let desired = desired_contact(&contact(), 250, None, &communication_types()).unwrap();
         let mut no_id = existing(5, "Arnie", Some("Bellini"), None);
         no_id.id = None;
         assert_eq!(
@@ -954,12 +1125,12 @@ mod tests {
             contact in any_contact(),
             id in 1i64..100_000,
         ) {
-            let created = desired_contact(&contact, 250, None);
+            let created = desired_contact(&contact, 250, None, &communication_types());
             prop_assert!(created.is_ok(), "{:?}", created);
             let current = echo_contact(&created.unwrap_or_default(), id);
-            let merged = desired_contact(&contact, 250, Some(&current)).unwrap_or_default();
+            let merged = desired_contact(&contact, 250, Some(&current), &communication_types()).unwrap_or_default();
             prop_assert!(plan_contact_update(&current, &merged, &settings()).is_empty());
-            let unmerged = desired_contact(&contact, 250, None).unwrap_or_default();
+            let unmerged = desired_contact(&contact, 250, None, &communication_types()).unwrap_or_default();
             prop_assert!(plan_contact_update(&current, &unmerged, &settings()).is_empty());
         }
 
@@ -969,9 +1140,9 @@ mod tests {
             id in 1i64..100_000,
             edited in any_contact(),
         ) {
-            let current = echo_contact(&desired_contact(&contact, 250, None).unwrap_or_default(), id);
+            let current = echo_contact(&desired_contact(&contact, 250, None, &communication_types()).unwrap_or_default(), id);
             let before = current.communication_items.clone().unwrap_or_default();
-            let desired = desired_contact(&edited, 250, Some(&current)).unwrap_or_default();
+            let desired = desired_contact(&edited, 250, Some(&current), &communication_types()).unwrap_or_default();
             let after = desired.communication_items.unwrap_or_default();
             prop_assert!(after.len() >= before.len());
             prop_assert!(after.len() <= 4);

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use cwsync_billing::models::{Account, Address, Contact as BillingContact, Site};
 use cwsync_connectwise::models::{
-    Company, CompanySite, CompanyStatus, CompanyType, Contact, Country, Currency, Info, Reference,
-    State,
+    CommunicationType, Company, CompanySite, CompanyStatus, CompanyType, Contact, Country,
+    Currency, Info, Reference, State,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -84,7 +84,30 @@ pub(super) fn reference() -> CustomerReference {
                 ..Currency::default()
             })
             .collect(),
+        communication_types: communication_types(),
     }
+}
+
+/// A tenant's communication types: Email 1, Direct 2, Fax 3, Cell 4 (the ids of a default
+/// install, so the expected JSON in the tests reads naturally), then a home phone and a pager.
+pub(super) fn communication_types() -> Vec<CommunicationType> {
+    let kind = |id: i64, name: &str, phone: bool, fax: bool, email: bool| CommunicationType {
+        id: Some(id),
+        description: Some(name.into()),
+        phone_flag: Some(phone),
+        fax_flag: Some(fax),
+        email_flag: Some(email),
+        default_flag: Some(matches!(name, "Email" | "Direct" | "Fax")),
+        ..CommunicationType::default()
+    };
+    vec![
+        kind(1, "Email", false, false, true),
+        kind(2, "Direct", true, false, false),
+        kind(3, "Fax", false, true, false),
+        kind(4, "Cell", true, false, false),
+        kind(5, "Home", true, false, false),
+        kind(6, "Pager", true, false, false),
+    ]
 }
 
 /// A complete, valid billing address in Arizona.

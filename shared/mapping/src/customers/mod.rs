@@ -24,7 +24,7 @@ pub use company::{
     desired_company, desired_company_noted, parent_cycle, plan_company_update,
 };
 pub use contacts::{
-    MAX_COMMUNICATION_VALUE_CHARS, communication_type, desired_contact, desired_contact_noted,
+    MAX_COMMUNICATION_VALUE_CHARS, communication_type_for, desired_contact, desired_contact_noted,
     match_contact, plan_contact_update,
 };
 pub use fingerprint::fingerprint;

@@ -1,7 +1,9 @@
 //! ConnectWise reference data a customer sync resolves names against, read once per run:
-//! states, countries, company types, company statuses and currencies.
+//! states, countries, company types, company statuses, currencies and communication types.
 
-use cwsync_connectwise::models::{CompanyStatus, CompanyType, Country, Currency, State};
+use cwsync_connectwise::models::{
+    CommunicationType, CompanyStatus, CompanyType, Country, Currency, State,
+};
 
 use crate::settings::same_name;
 
@@ -18,6 +20,9 @@ pub struct CustomerReference {
     pub company_statuses: Vec<CompanyStatus>,
     /// `/finance/currencies`.
     pub currencies: Vec<Currency>,
+    /// `/company/communicationTypes`: the types new contact items get (see
+    /// [`super::communication_type_for`]).
+    pub communication_types: Vec<CommunicationType>,
 }
 
 impl CustomerReference {

@@ -90,7 +90,7 @@ impl Api {
 
 /// A valid new company body.
 pub fn company(identifier: &str, name: &str) -> Value {
-    serde_json::json!({"identifier": identifier, "name": name, "city": "Tampa", "state": "FL", "status": {"id": 1}})
+    serde_json::json!({"identifier": identifier, "name": name, "city": "Tampa", "state": "FL", "status": {"id": 1}, "site": {"name": "Main"}})
 }
 
 /// Seeds `n` companies named `Company NNNN` with identifiers `C0001`…

@@ -10,5 +10,6 @@ mod documents;
 mod knobs;
 mod listing;
 mod paging;
+mod realism;
 mod schema;
 mod writes;

@@ -59,6 +59,20 @@ async fn the_reference_data_conforms_to_the_schemas() {
         "/procurement/subcategories",
         "/procurement/unitOfMeasures",
         "/system/members",
+        "/company/communicationTypes",
+        "/service/boards",
+        "/service/boards/1/statuses",
+        "/service/boards/1/types",
+        "/service/priorities",
+        "/finance/billingTerms",
+        "/finance/billingCycles",
+        "/finance/taxCodes",
+        "/time/workTypes",
+        "/time/workRoles",
+        "/sales/opportunities/types",
+        "/sales/opportunities/statuses",
+        "/sales/stages",
+        "/sales/orders/statuses",
     ] {
         let (status, body) = api.get_json(&format!("{path}?pageSize=1000")).await;
         assert_eq!(status, 200, "{path}: {body}");

@@ -50,7 +50,7 @@ async fn a_missing_required_field_gets_400_invalid_object_naming_the_field() {
         .send_json(
             Method::POST,
             "/company/companies",
-            &json!({"identifier": "X", "city": "Tampa"}),
+            &json!({"identifier": "X", "city": "Tampa", "site": {"name": "Main"}}),
         )
         .await;
     assert_eq!(status, 400);

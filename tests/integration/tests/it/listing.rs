@@ -244,8 +244,8 @@ async fn child_conditions_find_contacts_by_a_communication_item_value() {
             "firstName": first,
             "lastName": "Tester",
             "communicationItems": [
-                {"type": {"id": 1, "name": "Email"}, "value": email, "communicationType": "Email", "defaultFlag": true},
-                {"type": {"id": 2, "name": "Direct"}, "value": "+1 555 0100", "communicationType": "Phone"}
+                {"type": {"name": "Email"}, "value": email, "communicationType": "Email", "defaultFlag": true},
+                {"type": {"name": "Direct"}, "value": "+1 555 0100", "communicationType": "Phone"}
             ]
         })
     };

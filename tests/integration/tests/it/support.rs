@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
-use cwsync_connectwise::models::Company;
+use cwsync_connectwise::models::{Company, Reference};
 use cwsync_connectwise::{Client, ClientConfig, RateLimit, RetryPolicy, Site};
 use cwsync_connectwise_sim::{
     SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY,
@@ -84,12 +84,17 @@ pub async fn connect(config: ClientConfig) -> Client {
         .expect("the client connects to the simulator")
 }
 
-/// A valid new company (identifier, name and an address field, as ConnectWise requires).
+/// A valid new company (identifier, name, an address field and its primary site's name, as
+/// ConnectWise requires).
 pub fn new_company(identifier: &str, name: &str) -> Company {
     Company {
         identifier: Some(identifier.to_owned()),
         name: Some(name.to_owned()),
         city: Some("Tampa".to_owned()),
+        site: Some(Reference {
+            name: Some("Main".to_owned()),
+            ..Reference::default()
+        }),
         ..Company::default()
     }
 }

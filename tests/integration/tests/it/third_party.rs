@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use cwsync_connectwise_sim::{TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::sim;
 
@@ -81,6 +81,12 @@ async fn pyconnectwise_creates_pages_patches_and_reads_errors_against_the_simula
         .unwrap_or_else(|e| panic!("the last line is the JSON findings ({e}):\n{stdout}"));
     assert_eq!(found["codebase"], cwsync_connectwise_sim::DEFAULT_CODEBASE);
     assert_eq!(found["created_ids"].as_array().map(Vec::len), Some(7));
+    assert_eq!(
+        found["not_deleted_ids"], found["created_ids"],
+        "a real client's deletedFlag=false listing returns every company created by POST"
+    );
+    assert_eq!(found["primary_sites"], json!(vec!["Main"; 7]));
+    assert_eq!(found["without_site"], "MalformedRequestException");
     assert_eq!(found["duplicate"], "ObjectExistsError");
     assert_eq!(found["paged"][0], "PyCheck6");
     assert_eq!(found["not_found"], "NotFoundException");

@@ -1,0 +1,235 @@
+//! What ConnectWise fills in on the server side: the defaults a created record gets for the fields
+//! the request left out, and the values derived from other fields (a time entry's hours and
+//! company, a ticket's closed flag). One table per resource, read by `writes`; the README's
+//! "Server-side defaults" section lists every rule with its source and how sure it is.
+//!
+//! Two rules hold on every resource, old and new, without a table entry: every boolean property
+//! of the record's schema that is absent after a create becomes `false` (the real samples carry
+//! every flag, and `conditions=deletedFlag=false` must match a new record), and `_info` is
+//! stamped by `writes`.
+use serde_json::{Map, Value};
+
+/// How a field left out of a create gets its value.
+#[derive(Debug, Clone, Copy)]
+pub enum Fill {
+    /// A fixed JSON value, written as JSON text (`"\"ServiceTicket\""`, `"0"`).
+    Literal(&'static str),
+    /// The instance's default record of a collection, as a reference: the record flagged
+    /// `defaultFlag` (or `overallDefaultFlag`), else the active record with the lowest id.
+    DefaultOf(&'static str),
+    /// The default record of a child collection of the record another field of this one points
+    /// at: a ticket's status is the default status of its board.
+    DefaultChildOf {
+        collection: &'static str,
+        parent_field: &'static str,
+    },
+    /// A new GUID (`mobileGuid`).
+    Guid,
+    /// The time of the write.
+    Now,
+    /// The identifier of the member writing (`enteredBy`).
+    Actor,
+    /// A reference to the record itself (a company is its own bill-to company).
+    Itself,
+}
+
+/// The defaults of one resource, in the order they are filled (a field may depend on one above).
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceDefaults {
+    pub collection: &'static str,
+    pub fields: &'static [(&'static str, Fill)],
+}
+
+const fn defaults(
+    collection: &'static str,
+    fields: &'static [(&'static str, Fill)],
+) -> ResourceDefaults {
+    ResourceDefaults { collection, fields }
+}
+
+use Fill::{Actor, DefaultChildOf, DefaultOf, Guid, Itself, Literal, Now};
+
+/// Per-resource defaults on create (booleans are `false` everywhere besides these).
+pub const DEFAULTS: &[ResourceDefaults] = &[
+    defaults(
+        "/company/companies",
+        &[
+            ("status", DefaultOf("/company/companies/statuses")),
+            ("country", DefaultOf("/company/countries")),
+            ("billingTerms", DefaultOf("/finance/billingTerms")),
+            ("taxCode", DefaultOf("/finance/taxCodes")),
+            ("territory", DefaultOf("/system/locations")),
+            ("market", DefaultOf("/company/marketDescriptions")),
+            ("timeZoneSetup", DefaultOf("/system/timeZoneSetups")),
+            (
+                "invoiceDeliveryMethod",
+                DefaultOf("/finance/invoiceDeliveryMethods"),
+            ),
+            ("currency", DefaultOf("/finance/currencies")),
+            ("billToCompany", Itself),
+            ("dateAcquired", Now),
+            ("annualRevenue", Literal("0")),
+            ("mobileGuid", Guid),
+        ],
+    ),
+    defaults(
+        "/company/companies/{parentId}/sites",
+        &[
+            ("country", DefaultOf("/company/countries")),
+            ("taxCode", DefaultOf("/finance/taxCodes")),
+            ("mobileGuid", Guid),
+        ],
+    ),
+    defaults(
+        "/company/contacts",
+        &[
+            ("country", DefaultOf("/company/countries")),
+            ("mobileGuid", Guid),
+        ],
+    ),
+    defaults(
+        "/service/tickets",
+        &[
+            ("recordType", Literal("\"ServiceTicket\"")),
+            ("board", DefaultOf("/service/boards")),
+            (
+                "status",
+                DefaultChildOf {
+                    collection: "/service/boards/{parentId}/statuses",
+                    parent_field: "board",
+                },
+            ),
+            ("priority", DefaultOf("/service/priorities")),
+            ("severity", Literal("\"Medium\"")),
+            ("impact", Literal("\"Medium\"")),
+            ("billTime", Literal("\"NoDefault\"")),
+            ("billExpenses", Literal("\"NoDefault\"")),
+            ("billProducts", Literal("\"NoDefault\"")),
+            ("mobileGuid", Guid),
+        ],
+    ),
+    defaults(
+        "/project/tickets",
+        &[
+            ("priority", DefaultOf("/service/priorities")),
+            ("mobileGuid", Guid),
+        ],
+    ),
+    defaults(
+        "/time/entries",
+        &[
+            ("chargeToType", Literal("\"ServiceTicket\"")),
+            ("workType", DefaultOf("/time/workTypes")),
+            ("workRole", DefaultOf("/time/workRoles")),
+            ("status", Literal("\"Open\"")),
+            ("hoursDeduct", Literal("0")),
+            ("dateEntered", Now),
+            ("enteredBy", Actor),
+            ("mobileGuid", Guid),
+        ],
+    ),
+];
+
+/// The defaults table of a collection (by its storage template).
+pub fn resource_defaults(collection: &str) -> &'static [(&'static str, Fill)] {
+    DEFAULTS
+        .iter()
+        .find(|d| d.collection == collection)
+        .map_or(&[], |d| d.fields)
+}
+
+/// Whether a stored record is its collection's default: `defaultFlag` or `overallDefaultFlag`.
+pub fn is_default(record: &Value) -> bool {
+    ["defaultFlag", "overallDefaultFlag"]
+        .iter()
+        .any(|k| record.get(*k).and_then(Value::as_bool) == Some(true))
+}
+
+/// Whether a stored record is inactive (`inactiveFlag` or, on board statuses, `inactive`).
+pub fn is_inactive(record: &Value) -> bool {
+    ["inactiveFlag", "inactive"]
+        .iter()
+        .any(|k| record.get(*k).and_then(Value::as_bool) == Some(true))
+}
+
+/// Hours between two timestamps minus the hours deducted, rounded to two places as ConnectWise
+/// shows them (14:00 → 14:44 is 0.73). `None` when the end is not after the start.
+pub fn actual_hours(
+    start: time::OffsetDateTime,
+    end: time::OffsetDateTime,
+    deducted: f64,
+) -> Option<f64> {
+    let seconds = (end - start).whole_seconds();
+    if seconds <= 0 {
+        return None;
+    }
+    let hours = seconds as f64 / 3600.0 - deducted;
+    Some((hours.max(0.0) * 100.0).round() / 100.0)
+}
+
+/// Puts `false` into every boolean property of `props` the record lacks.
+pub fn fill_false_flags(props: &Map<String, Value>, record: &mut Map<String, Value>) {
+    for (key, prop) in props {
+        let boolean = match prop.get("type") {
+            Some(Value::String(t)) => t == "boolean",
+            Some(Value::Array(types)) => types.iter().any(|t| t == "boolean"),
+            _ => false,
+        };
+        if boolean && !record.contains_key(key) {
+            record.insert(key.clone(), Value::Bool(false));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::validate::parse_datetime;
+    use serde_json::json;
+
+    #[test]
+    fn actual_hours_are_the_span_minus_the_deduction_rounded_to_hundredths() {
+        let at = |s: &str| parse_datetime(s).unwrap();
+        assert_eq!(
+            actual_hours(at("2018-05-05T14:00:00Z"), at("2018-05-05T14:44:00Z"), 0.0),
+            Some(0.73)
+        );
+        assert_eq!(
+            actual_hours(at("2024-01-01T09:00:00Z"), at("2024-01-01T11:30:00Z"), 0.5),
+            Some(2.0)
+        );
+        assert_eq!(
+            actual_hours(at("2024-01-01T09:00:00Z"), at("2024-01-01T09:00:00Z"), 0.0),
+            None
+        );
+    }
+
+    #[test]
+    fn only_absent_booleans_become_false() {
+        let props = json!({"deletedFlag": {"type": ["boolean", "null"]}, "leadFlag": {"type": "boolean"},
+            "name": {"type": "string"}});
+        let mut record = json!({"leadFlag": true}).as_object().unwrap().clone();
+        fill_false_flags(props.as_object().unwrap(), &mut record);
+        assert_eq!(
+            Value::Object(record),
+            json!({"leadFlag": true, "deletedFlag": false})
+        );
+    }
+
+    #[test]
+    fn every_defaults_table_names_a_known_collection() {
+        for d in DEFAULTS {
+            assert!(
+                crate::resources::resource(d.collection).is_some(),
+                "{}",
+                d.collection
+            );
+            for (_, fill) in d.fields {
+                if let DefaultOf(c) | DefaultChildOf { collection: c, .. } = fill {
+                    assert!(crate::resources::resource(c).is_some(), "{c}");
+                }
+            }
+        }
+    }
+}
