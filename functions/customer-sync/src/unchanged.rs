@@ -151,7 +151,8 @@ pub async fn find_unchanged(
         .iter()
         .copied()
         .filter(|a| !on_ledger(a, &failing))
-        .filter(|a| !(sites_owned_by_connectwise && !a.sites.is_empty()))
+        // Sites whose fields flow back are learned only by reading them: such accounts sync.
+        .filter(|a| a.sites.is_empty() || !sites_owned_by_connectwise)
         .collect();
     let mut ids: Vec<String> = candidates.iter().map(|a| a.id.clone()).collect();
     ids.extend(

@@ -224,7 +224,7 @@ impl LinkStore for DynamoLinkStore {
             let existing = self.read_forward(tenant, source).await?;
             let token = new_claim_token();
             let won = match plan_claim(tenant, existing, now, self.stale_after)? {
-                ClaimPlan::Lost(outcome) => return Ok(outcome),
+                ClaimPlan::Lost(outcome) => return Ok(*outcome),
                 ClaimPlan::Create => self
                     .put_pending(tenant, source, cw_kind, &token, now)
                     .await?

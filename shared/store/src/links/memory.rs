@@ -161,7 +161,7 @@ impl LinkStore for MemoryLinkStore {
                     Some(old_claimed_at),
                 )))
             }
-            ClaimPlan::Lost(outcome) => Ok(outcome),
+            ClaimPlan::Lost(outcome) => Ok(*outcome),
         }
     }
 

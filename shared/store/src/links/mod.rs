@@ -304,8 +304,8 @@ pub(crate) enum ClaimPlan {
         old_token: String,
         old_claimed_at: OffsetDateTime,
     },
-    /// Someone else has it.
-    Lost(ClaimOutcome),
+    /// Someone else has it (boxed: a link is much larger than the other variants).
+    Lost(Box<ClaimOutcome>),
 }
 
 pub(crate) fn plan_claim(
@@ -318,7 +318,7 @@ pub(crate) fn plan_claim(
         return Ok(ClaimPlan::Create);
     };
     match link.state {
-        LinkState::Linked => Ok(ClaimPlan::Lost(ClaimOutcome::AlreadyLinked(link))),
+        LinkState::Linked => Ok(ClaimPlan::Lost(Box::new(ClaimOutcome::AlreadyLinked(link)))),
         LinkState::Pending => {
             let (token, claimed_at) = pending_claim(tenant, &link)?;
             let stale_at = claimed_at + stale_after;
@@ -328,10 +328,10 @@ pub(crate) fn plan_claim(
                     old_claimed_at: claimed_at,
                 })
             } else {
-                Ok(ClaimPlan::Lost(ClaimOutcome::HeldByOther {
+                Ok(ClaimPlan::Lost(Box::new(ClaimOutcome::HeldByOther {
                     claimed_at,
                     stale_at,
-                }))
+                })))
             }
         }
     }
@@ -693,7 +693,7 @@ mod tests {
         );
         assert!(matches!(
             before,
-            Ok(ClaimPlan::Lost(ClaimOutcome::HeldByOther { stale_at, .. })) if stale_at == at + window
+            Ok(ClaimPlan::Lost(lost)) if matches!(*lost, ClaimOutcome::HeldByOther { stale_at, .. } if stale_at == at + window)
         ));
         let after = plan_claim(&tenant(), Some(pending(at)), at + window, window);
         assert!(matches!(after, Ok(ClaimPlan::TakeOver { old_token, .. }) if old_token == "t1"));
