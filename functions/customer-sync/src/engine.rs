@@ -367,11 +367,70 @@ impl Batch {
                 written_back.connect_wise_company_id = Some(company_id);
             }
             write_back_account(scope, account, written_back, &mut records).await?;
+            self.record_stamp(scope, account, &company, &records)
+                .await?;
         }
         Ok(AccountResult {
             account_id: account.id.clone(),
             records,
         })
+    }
+
+    /// Records on the company link what both sides look like now (see `crate::unchanged`), when
+    /// every record of the account synced: after a failure the account stays on the ledger and
+    /// its old stamp, so the planner sends it again.
+    async fn record_stamp(
+        &mut self,
+        scope: Scope<'_>,
+        account: &Account,
+        company: &Company,
+        records: &[RecordResult],
+    ) -> Result<(), SyncError> {
+        if scope.dry_run || records.iter().any(|r| r.outcome == Outcome::Failed) {
+            return Ok(());
+        }
+        let Some(link) = self
+            .company_links
+            .get(&account.id)
+            .filter(|l| l.state == LinkState::Linked && l.cw_id == company.id)
+        else {
+            return Ok(());
+        };
+        let contacts = (!account.contacts.is_empty()).then(|| {
+            company
+                .id
+                .and_then(|id| self.contacts.get(&id))
+                .map_or(&[][..], Vec::as_slice)
+        });
+        let related = RelatedCompanies {
+            parent: account
+                .parent_account_id
+                .as_deref()
+                .and_then(|id| self.linked_company_id(id)),
+            bill_to: account
+                .bill_to_account_id
+                .as_deref()
+                .and_then(|id| self.linked_company_id(id)),
+        };
+        let stamp =
+            crate::unchanged::sync_stamp(account, scope.settings, related, company, contacts);
+        if link.sync_stamp.as_deref() == Some(stamp.as_str()) {
+            return Ok(());
+        }
+        let source = SourceRef::new(entity::COMPANY, &account.id);
+        match scope
+            .links
+            .record_stamp(scope.tenant, source, &stamp, scope.now)
+            .await
+        {
+            Ok(link) => {
+                self.company_links.insert(account.id.clone(), link);
+                Ok(())
+            }
+            // Unlinked meanwhile: without a stamp the next run syncs it.
+            Err(StoreError::Conflict { .. } | StoreError::NotFound { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// The account's company after the sync (`None` when it failed or is ambiguous).
@@ -1246,8 +1305,16 @@ async fn sync_children<K: ChildKind>(
         }
         taken.insert(cw_id);
         let ops = kind.plan(&current, &desired, scope.settings);
-        let changed = match patch(scope, &kind.record_path(cw_id), &ops).await {
-            Ok(changed) => changed,
+        let changed = match patch::<K::Cw>(scope, &kind.record_path(cw_id), &ops).await {
+            Ok((changed, updated)) => {
+                // The record as ConnectWise now has it (its new `lastUpdated` for the stamp).
+                if let Some(updated) = updated
+                    && let Some(slot) = existing.iter_mut().find(|r| r.id() == Some(cw_id))
+                {
+                    *slot = updated;
+                }
+                changed
+            }
             Err(reason) => {
                 records.push(record.failed(reason?).with_id(cw_id));
                 continue;
@@ -1494,19 +1561,19 @@ impl HasId for Contact {
     }
 }
 
-/// Sends `ops` (nothing when empty or in a dry run). `Err(Ok(reason))`: ConnectWise refused this
-/// record; `Err(Err(..))`: the job must stop.
-async fn patch(
+/// Sends `ops` (nothing when empty or in a dry run); the changed fields and the updated record.
+/// `Err(Ok(reason))`: ConnectWise refused this record; `Err(Err(..))`: the job must stop.
+async fn patch<T: serde::de::DeserializeOwned>(
     scope: Scope<'_>,
     path: &str,
     ops: &[PatchOp],
-) -> Result<Vec<String>, Result<String, SyncError>> {
+) -> Result<(Vec<String>, Option<T>), Result<String, SyncError>> {
     let changed = fields_of(ops);
     if ops.is_empty() || scope.dry_run {
-        return Ok(changed);
+        return Ok((changed, None));
     }
-    match scope.cw.patch::<serde_json::Value>(path, ops).await {
-        Ok(_) => Ok(changed),
+    match scope.cw.patch::<T>(path, ops).await {
+        Ok(updated) => Ok((changed, Some(updated))),
         Err(error) => {
             Err(record_level(error)
                 .map_err(|e| SyncError::connectwise(format!("updating {path}"), e)))

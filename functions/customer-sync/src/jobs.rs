@@ -21,8 +21,11 @@ use cwsync_store::{RunId, StoreError, TenantId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use futures::StreamExt;
+
 use crate::engine::{self, AccountResult, Scope};
 use crate::tenant::{self, keys_refused};
+use crate::unchanged;
 use crate::{CustomerSync, JOB_KIND, SyncError};
 
 /// The watermark stream of incremental account reads.
@@ -34,6 +37,9 @@ pub const WATERMARK_OVERLAP: std::time::Duration = std::time::Duration::from_sec
 /// Deliveries of an account job that wait for a parent or bill-to company another job is
 /// creating; a later delivery syncs without it (the next run sets it).
 pub const RELATED_WAITS: u32 = 2;
+
+/// Run records of unchanged accounts the planner writes at once.
+const UNCHANGED_WRITES_AT_ONCE: usize = 16;
 
 /// The payload of a [`JobKind::CustomerSyncAccount`] job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +75,8 @@ pub struct PlannedRun {
 impl CustomerSync {
     /// Plans a tenant-wide run: reads the accounts (all, or those changed since the watermark),
     /// starts the run, records the filtered-out accounts as skipped and sends one job per other
-    /// account, parents first.
+    /// account, parents first. A full run sends no job for an account unchanged on both sides
+    /// since its last sync (see [`crate::unchanged`]): it records it as unchanged instead.
     pub async fn plan_tenant_run(
         &self,
         tenant: &TenantId,
@@ -89,6 +96,12 @@ impl CustomerSync {
         } else {
             None
         };
+        // Read before the accounts, so a failure recorded while they are read is not missed.
+        let ledger = deps
+            .stores
+            .ledger
+            .report(tenant, u32::MAX, self.now())
+            .await?;
         let listing = clients
             .billing
             .list_accounts_checked(&AccountQuery {
@@ -103,14 +116,10 @@ impl CustomerSync {
             // Accounts still failing are tried again although they did not change: the fix
             // may have been made in ConnectWise (a state or type added).
             let listed: HashSet<String> = accounts.iter().map(|a| a.id.clone()).collect();
-            let failing: Vec<String> = deps
-                .stores
-                .ledger
-                .report(tenant, u32::MAX, self.now())
-                .await?
-                .into_iter()
+            let failing: Vec<String> = ledger
+                .iter()
                 .filter(|e| e.kind == entity::COMPANY && !listed.contains(&e.record_id))
-                .map(|e| e.record_id)
+                .map(|e| e.record_id.clone())
                 .collect();
             if !failing.is_empty() {
                 let retried = clients
@@ -143,9 +152,31 @@ impl CustomerSync {
             .enumerate()
             .map(|(n, bad)| malformed_result(bad, n))
             .collect();
+        // An incremental run lists only accounts that changed (or fail): checking the others'
+        // ConnectWise side would cost more reads than it saves.
+        let mut unchanged = if incremental {
+            HashMap::new()
+        } else {
+            let selected: Vec<&Account> = accounts
+                .iter()
+                .filter(|a| engine::filtered_out(a, &settings).is_none())
+                .collect();
+            let inputs = unchanged::PlanInputs {
+                tenant,
+                settings: &settings,
+                cw: &clients.cw,
+                links: deps.stores.links.as_ref(),
+                ledger: &ledger,
+            };
+            unchanged::find_unchanged(inputs, &selected).await?
+        };
+        let mut unchanged_results = Vec::with_capacity(unchanged.len());
         for account in &accounts {
             match engine::filtered_out(account, &settings) {
                 Some(reason) => skipped.push(engine::skipped(account, reason)),
+                None if let Some(result) = unchanged.remove(&account.id) => {
+                    unchanged_results.push(result);
+                }
                 None => jobs.push(
                     Job::new(
                         JobKind::CustomerSyncAccount,
@@ -180,6 +211,8 @@ impl CustomerSync {
         }
         if fresh {
             self.record(tenant, &run_id, dry_run, &skipped).await?;
+            self.record_unchanged(tenant, &run_id, &unchanged_results)
+                .await?;
         }
         self.finish_if_done(tenant, &run_id).await?;
         if !dry_run && let Some(latest) = accounts.iter().map(|a| a.updated_at).max() {
@@ -432,6 +465,44 @@ impl CustomerSync {
             .await?;
         self.finish_if_done(tenant, run_id).await?;
         Ok(result)
+    }
+
+    /// Records the accounts the planner found unchanged: their records in the run, many at once
+    /// (a tenant's thousands of accounts in one planning invocation), companies last. They are
+    /// not on the error ledger (an account with a ledger entry is always synced), so the ledger
+    /// is left alone.
+    async fn record_unchanged(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        results: &[AccountResult],
+    ) -> Result<(), SyncError> {
+        let runs = &self.deps.stores.runs;
+        let metrics = self.deps.metrics.job(JOB_KIND, tenant.as_str());
+        let (companies, others): (Vec<_>, Vec<_>) = results
+            .iter()
+            .flat_map(|r| &r.records)
+            .partition(|r| r.entity == entity::COMPANY);
+        for records in [others, companies] {
+            let mut writes = futures::stream::iter(records.into_iter().map(|record| {
+                runs.record(
+                    tenant,
+                    run_id,
+                    RunLogEntry {
+                        entity: record.entity.clone(),
+                        record_id: record.record_id.clone(),
+                        outcome: record.outcome,
+                        detail: record.detail.clone(),
+                    },
+                )
+            }))
+            .buffer_unordered(UNCHANGED_WRITES_AT_ONCE);
+            while let Some(written) = writes.next().await {
+                written?;
+                metrics.increment(Counter::RecordsProcessed);
+            }
+        }
+        Ok(())
     }
 
     /// Finishes the run once every planned account's company is recorded.

@@ -13,6 +13,7 @@ mod error;
 pub mod jobs;
 pub mod local;
 pub mod tenant;
+pub mod unchanged;
 
 use std::sync::Arc;
 

@@ -7,9 +7,13 @@
 //!   asserted: no site of a new company is read back, the create's answer names its primary
 //!   site; printed: its ConnectWise calls against the bound of 1.02 × the records written plus
 //!   one read per 1,000 accounts listed),
-//! - the unchanged re-run (asserted: zero ConnectWise writes, zero billing writes),
-//! - the re-run after one field (the phone) changed on 50 accounts (asserted: 50 company PATCHes
-//!   and no other ConnectWise write).
+//! - the unchanged re-run (asserted: no job sent, zero ConnectWise writes, zero billing writes),
+//! - the re-run after one field (the phone) changed on 50 accounts (asserted: 50 jobs, 50 company
+//!   PATCHes and no other ConnectWise write);
+//!
+//! then, once, the first sync and the unchanged re-run of 5,000 accounts of the same shape. For
+//! each unchanged re-run it prints the ConnectWise reads against the issue's bound for the
+//! planner, 4 + 2·⌈N/1000⌉, and the billing reads against ⌈N/100⌉ (the listing's page).
 //!
 //! Run: `cargo bench -p cwsync-benches --bench customer_sync`. Prints one line per scenario: wall
 //! time of the run (planning, fan-out and every job delivered; median of the rounds), accounts per
@@ -44,6 +48,10 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 const ACCOUNTS: usize = 500;
+/// The large tenant of the unchanged re-run (one round).
+const LARGE: usize = 5_000;
+/// Accounts in one page of the billing listing (the contract's default page).
+const BILLING_PAGE: usize = 100;
 const CHANGED: usize = 50;
 const ROUNDS: usize = 5;
 const TENANT: &str = "bench";
@@ -55,6 +63,8 @@ const FIRST: &str = "first sync, 500 accounts (1 site, 2 contacts)";
 const UNCHANGED: &str = "unchanged re-run, 500 accounts";
 const ONE_FIELD: &str = "re-run, phone changed on 50 of 500";
 const SCENARIOS: [&str; 3] = [FIRST, UNCHANGED, ONE_FIELD];
+const LARGE_FIRST: &str = "first sync, 5,000 accounts (1 round)";
+const LARGE_UNCHANGED: &str = "unchanged re-run, 5,000 accounts (1 round)";
 
 fn address(line1: &str, city: &str, zip: &str) -> Address {
     Address {
@@ -122,7 +132,7 @@ struct World {
     queue: Arc<MemoryJobQueue>,
 }
 
-async fn world() -> World {
+async fn world(accounts: usize) -> World {
     let cw = Simulator::start(SimOptions {
         // Checking every response against the schema is the simulator's cost, not the sync's
         // (the end-to-end tests keep it on).
@@ -135,7 +145,7 @@ async fn world() -> World {
         .await
         .unwrap();
     billing.set_clock(T0);
-    billing.seed_accounts((0..ACCOUNTS).map(account).collect());
+    billing.seed_accounts((0..accounts).map(account).collect());
     let secret = json!({
         "site": cw.base_url(),
         "companyId": TEST_COMPANY_ID,
@@ -184,6 +194,7 @@ async fn world() -> World {
 /// What one run cost.
 struct Measured {
     time: Duration,
+    jobs_sent: u64,
     cw_reads: u64,
     cw_writes: u64,
     billing_reads: u64,
@@ -248,6 +259,7 @@ async fn sync(world: &World) -> Measured {
         delivery.dead_letters.is_empty(),
         "jobs that would be in the DLQ: {delivery:?}"
     );
+    let jobs_sent = planned["jobsSent"].as_u64().unwrap();
     let run_id = planned["runId"].as_str().unwrap().to_owned();
     let report = world
         .service
@@ -262,6 +274,7 @@ async fn sync(world: &World) -> Measured {
     let billing_writes = billing_after.writes() - billing_before.writes();
     Measured {
         time,
+        jobs_sent,
         cw_reads: cw_after.total() - cw_before.total() - cw_writes,
         cw_writes,
         billing_reads: billing_after.total() - billing_before.total() - billing_writes,
@@ -281,49 +294,65 @@ fn check_succeeded(name: &str, run: &Measured) {
     assert_eq!(run.failed(), 0, "{name}: {}", run.report["run"]);
 }
 
-/// One round: a fresh world, the three scenarios in order.
-async fn round() -> [Measured; 3] {
-    let world = world().await;
-    let accounts = ACCOUNTS as u64;
-
-    let first = sync(&world).await;
-    check_succeeded(FIRST, &first);
+/// The first sync of a fresh world's `accounts` accounts, checked.
+async fn first_sync(name: &str, world: &World, accounts: u64) -> Measured {
+    let first = sync(world).await;
+    check_succeeded(name, &first);
     for (entity, n) in [("company", 1), ("site", 1), ("contact", 2)] {
         assert_eq!(
             first.count(entity, "created"),
             n * accounts,
-            "{FIRST}: {entity}s created: {}",
+            "{name}: {entity}s created: {}",
             first.report["run"]
         );
     }
-
     assert_eq!(
         first.cw("GET", "/company/companies/{parentId}/sites"),
         0,
-        "{FIRST}: the create's answer names the new company's primary site: {:?}",
+        "{name}: the create's answer names the new company's primary site: {:?}",
         first.cw_by_endpoint
     );
+    first
+}
 
-    let unchanged = sync(&world).await;
-    check_succeeded(UNCHANGED, &unchanged);
+/// The unchanged re-run, checked: no job, no write on either side, everything unchanged.
+async fn unchanged_rerun(name: &str, world: &World, accounts: u64) -> Measured {
+    let unchanged = sync(world).await;
+    check_succeeded(name, &unchanged);
+    assert_eq!(unchanged.jobs_sent, 0, "{name}: no account changed");
     assert_eq!(
         unchanged.cw_writes, 0,
-        "{UNCHANGED}: an unchanged re-run must make no ConnectWise write: {:?}",
+        "{name}: an unchanged re-run must make no ConnectWise write: {:?}",
         unchanged.cw_by_endpoint
     );
     assert_eq!(
         unchanged.billing_writes, 0,
-        "{UNCHANGED}: an unchanged re-run must make no billing write: {:?}",
+        "{name}: an unchanged re-run must make no billing write: {:?}",
         unchanged.billing_by_route
     );
     for (entity, n) in [("company", 1), ("site", 1), ("contact", 2)] {
         assert_eq!(
             unchanged.count(entity, "unchanged"),
             n * accounts,
-            "{UNCHANGED}: {entity}s unchanged: {}",
+            "{name}: {entity}s unchanged: {}",
             unchanged.report["run"]
         );
     }
+    unchanged
+}
+
+/// The issue's bound on an unchanged re-run's ConnectWise reads: 4 + 2·⌈N/1000⌉.
+fn cw_read_bound(accounts: usize) -> u64 {
+    4 + 2 * accounts.div_ceil(1000) as u64
+}
+
+/// One round: a fresh world, the three scenarios in order.
+async fn round() -> [Measured; 3] {
+    let world = world(ACCOUNTS).await;
+    let accounts = ACCOUNTS as u64;
+
+    let first = first_sync(FIRST, &world, accounts).await;
+    let unchanged = unchanged_rerun(UNCHANGED, &world, accounts).await;
 
     for n in (0..ACCOUNTS).step_by(ACCOUNTS / CHANGED) {
         assert!(world.billing.modify_account(&format!("A-{n:04}"), |a| {
@@ -333,6 +362,10 @@ async fn round() -> [Measured; 3] {
     let one_field = sync(&world).await;
     check_succeeded(ONE_FIELD, &one_field);
     let changed = CHANGED as u64;
+    assert_eq!(
+        one_field.jobs_sent, changed,
+        "{ONE_FIELD}: only the changed"
+    );
     assert_eq!(
         one_field.cw("PATCH", "/company/companies/{id}"),
         changed,
@@ -358,6 +391,17 @@ fn first_sync_bound(writes: u64) -> f64 {
     1.02 * writes as f64 + (ACCOUNTS as f64 / 1000.0).ceil()
 }
 
+/// The large tenant: its first sync and its unchanged re-run.
+async fn large_round() -> [Measured; 2] {
+    let world = world(LARGE).await;
+    let accounts = LARGE as u64;
+    let first = first_sync(LARGE_FIRST, &world, accounts).await;
+    let unchanged = unchanged_rerun(LARGE_UNCHANGED, &world, accounts).await;
+    world.cw.shutdown().await;
+    world.billing.shutdown().await;
+    [first, unchanged]
+}
+
 /// A count over the rounds: `600` when every round agrees, else the median and the range,
 /// `600 (598-604)`.
 fn spread(samples: &[u64]) -> String {
@@ -376,6 +420,7 @@ async fn main() {
     for _ in 0..ROUNDS {
         rounds.push(round().await);
     }
+    let large = large_round().await;
 
     println!(
         "customer sync, {ACCOUNTS} accounts, jobs handled {DEFAULT_CONCURRENCY} at a time \
@@ -398,6 +443,46 @@ async fn main() {
             column(|r| r.cw_writes),
             column(|r| r.billing_reads),
             column(|r| r.billing_writes),
+        );
+    }
+    for (name, run) in [LARGE_FIRST, LARGE_UNCHANGED].iter().zip(&large) {
+        println!(
+            "{name:<46} {:>8.0} ms {:>11.0} {:>10} {:>10} {:>9} {:>9}",
+            run.time.as_secs_f64() * 1000.0,
+            LARGE as f64 / run.time.as_secs_f64(),
+            run.cw_reads,
+            run.cw_writes,
+            run.billing_reads,
+            run.billing_writes,
+        );
+    }
+    println!();
+    println!(
+        "unchanged re-runs against the bound (CW reads <= 4 + 2*ceil(N/1000), billing reads <= ceil(N/{BILLING_PAGE})):"
+    );
+    let unchanged_reads: Vec<u64> = rounds.iter().map(|r| r[1].cw_reads).collect();
+    let unchanged_billing: Vec<u64> = rounds.iter().map(|r| r[1].billing_reads).collect();
+    for (accounts, cw_reads, billing_reads, jobs) in [
+        (
+            ACCOUNTS,
+            median_count(unchanged_reads),
+            median_count(unchanged_billing),
+            rounds[0][1].jobs_sent,
+        ),
+        (
+            LARGE,
+            large[1].cw_reads,
+            large[1].billing_reads,
+            large[1].jobs_sent,
+        ),
+    ] {
+        let bound = cw_read_bound(accounts);
+        let billing_bound = accounts.div_ceil(BILLING_PAGE) as u64;
+        println!(
+            "  {accounts:>5} accounts: CW reads {cw_reads} / bound {bound} = {:.2}; billing reads \
+             {billing_reads} / {billing_bound} = {:.2}; jobs sent {jobs}",
+            cw_reads as f64 / bound as f64,
+            billing_reads as f64 / billing_bound as f64,
         );
     }
     let round_times: Vec<String> = rounds
@@ -423,18 +508,28 @@ async fn main() {
 
     println!();
     println!("calls by endpoint (round 1):");
-    for (name, run) in SCENARIOS.iter().zip(&rounds[0]) {
+    let by_scenario = SCENARIOS
+        .iter()
+        .zip(&rounds[0])
+        .map(|(name, run)| (*name, run, ACCOUNTS))
+        .chain(
+            [LARGE_FIRST, LARGE_UNCHANGED]
+                .into_iter()
+                .zip(&large)
+                .map(|(name, run)| (name, run, LARGE)),
+        );
+    for (name, run, accounts) in by_scenario {
         println!("  {name}");
         for (endpoint, n) in &run.cw_by_endpoint {
             println!(
-                "    CW      {endpoint:<52} {n:>6}  ({:.2}/account)",
-                *n as f64 / ACCOUNTS as f64
+                "    CW      {endpoint:<52} {n:>6}  ({:.3}/account)",
+                *n as f64 / accounts as f64
             );
         }
         for (route, n) in &run.billing_by_route {
             println!(
-                "    billing {route:<52} {n:>6}  ({:.2}/account)",
-                *n as f64 / ACCOUNTS as f64
+                "    billing {route:<52} {n:>6}  ({:.3}/account)",
+                *n as f64 / accounts as f64
             );
         }
     }

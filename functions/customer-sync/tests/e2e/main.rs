@@ -16,3 +16,4 @@ mod pull;
 mod sqs;
 mod sync;
 mod tenants;
+mod unchanged;

@@ -48,7 +48,11 @@ async fn connectwise_owned_fields_are_written_back_to_the_billing_account() {
     assert_eq!(world.billing.calls().writes(), billing_before);
 }
 
+/// A ConnectWise user's edit, a second after the sync: ConnectWise's `lastUpdated` has whole
+/// seconds, and the planner tells a changed record by it (an edit within the sync's own second by
+/// the sync's own API member is the documented limit of that check).
 async fn patch_record(world: &World, path: &str, ops: serde_json::Value) {
+    world.cw.advance_clock(std::time::Duration::from_secs(1));
     let client = cw_client(world).await;
     let ops: Vec<cwsync_connectwise::PatchOp> = ops
         .as_array()

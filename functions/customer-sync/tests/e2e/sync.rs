@@ -274,6 +274,10 @@ async fn reference_data_is_read_once_per_run_and_shared_by_single_account_syncs(
     let states = |world: &World| world.cw.calls().count("GET", "/company/states");
 
     world.sync(false).await;
+    // A change, so the second run has a job to run (an unchanged run reads no reference data).
+    world.billing.modify_account("A-1", |a| {
+        a.phone = Some("602-555-0199".to_owned());
+    });
     world.sync(false).await;
     assert_eq!(
         states(&world),

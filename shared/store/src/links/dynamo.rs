@@ -8,7 +8,7 @@ use super::{
     Claim, ClaimOutcome, ClaimPlan, Link, LinkExistingPlan, LinkState, LinkStore, ReverseLink,
     SourceRef, changed_concurrently, check_claim_tenant, diagnose_complete, diagnose_link_existing,
     diagnose_record_sync, item_name, new_claim, new_claim_token, plan_claim, plan_link_existing,
-    validate_fingerprint, validate_kind, validate_source, validate_source_id,
+    validate_fingerprint, validate_kind, validate_source, validate_source_id, validate_stamp,
 };
 use crate::dynamo::{Table, backend, is_conditional_failure};
 use crate::{StoreError, TenantId, keys};
@@ -61,6 +61,8 @@ struct LinkItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     fingerprint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    sync_stamp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     claim_token: Option<String>,
     #[serde(
         default,
@@ -87,6 +89,7 @@ impl LinkItem {
             cw_id: link.cw_id,
             state: link.state,
             fingerprint: link.fingerprint.clone(),
+            sync_stamp: link.sync_stamp.clone(),
             claim_token: link.claim_token.clone(),
             claimed_at: link.claimed_at.map(utc),
             created_at: utc(link.created_at),
@@ -104,6 +107,7 @@ impl LinkItem {
             cw_id: self.cw_id,
             state: self.state,
             fingerprint: self.fingerprint,
+            sync_stamp: self.sync_stamp,
             claim_token: self.claim_token,
             claimed_at: self.claimed_at,
             created_at: self.created_at,
@@ -220,7 +224,7 @@ impl LinkStore for DynamoLinkStore {
             let existing = self.read_forward(tenant, source).await?;
             let token = new_claim_token();
             let won = match plan_claim(tenant, existing, now, self.stale_after)? {
-                ClaimPlan::Lost(outcome) => return Ok(outcome),
+                ClaimPlan::Lost(outcome) => return Ok(*outcome),
                 ClaimPlan::Create => self
                     .put_pending(tenant, source, cw_kind, &token, now)
                     .await?
@@ -320,6 +324,7 @@ impl LinkStore for DynamoLinkStore {
             cw_id: Some(cw_id),
             state: LinkState::Linked,
             fingerprint: Some(fingerprint.to_owned()),
+            sync_stamp: None,
             claim_token: None,
             updated_at: now,
             version: current.version + 1,
@@ -370,6 +375,7 @@ impl LinkStore for DynamoLinkStore {
             cw_id: Some(cw_id),
             state: LinkState::Linked,
             fingerprint: Some(fingerprint.to_owned()),
+            sync_stamp: None,
             claim_token: None,
             claimed_at: None,
             created_at,
@@ -432,6 +438,48 @@ impl LinkStore for DynamoLinkStore {
             .expression_attribute_names("#version", "version")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":fp", s(fingerprint))
+            .expression_attribute_values(":now", s(&timestamp(now)?))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":linked", s("linked"))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let item = output.attributes.unwrap_or_default();
+                parse_link(tenant, &item_name(tenant, source), item)
+            }
+            Err(e) if is_conditional_failure(&e) => {
+                let forward = self.read_forward(tenant, source).await?;
+                Err(diagnose_record_sync(tenant, source, forward.as_ref()))
+            }
+            Err(e) => Err(backend("UpdateItem", e)),
+        }
+    }
+
+    async fn record_stamp(
+        &self,
+        tenant: &TenantId,
+        source: SourceRef<'_>,
+        stamp: &str,
+        now: OffsetDateTime,
+    ) -> Result<Link, StoreError> {
+        validate_source(source)?;
+        validate_stamp(stamp)?;
+        let (pk, sk) = keys::link(tenant, source.kind, source.id);
+        let result = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(key(pk, sk)))
+            .update_expression("SET #stamp = :stamp, #updatedAt = :now ADD #version :one")
+            .condition_expression("#state = :linked")
+            .expression_attribute_names("#stamp", "syncStamp")
+            .expression_attribute_names("#updatedAt", "updatedAt")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":stamp", s(stamp))
             .expression_attribute_values(":now", s(&timestamp(now)?))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":linked", s("linked"))
@@ -549,6 +597,7 @@ impl DynamoLinkStore {
             cw_id: None,
             state: LinkState::Pending,
             fingerprint: None,
+            sync_stamp: None,
             claim_token: Some(token.to_owned()),
             claimed_at: Some(now),
             created_at: now,

@@ -5,7 +5,7 @@ use super::{
     ClaimOutcome, ClaimPlan, DEFAULT_STALE_AFTER, Link, LinkExistingPlan, LinkState, LinkStore,
     ReverseLink, SourceRef, check_claim_tenant, diagnose_complete, diagnose_link_existing,
     diagnose_record_sync, new_claim, new_claim_token, plan_claim, plan_link_existing,
-    validate_fingerprint, validate_kind, validate_source, validate_source_id,
+    validate_fingerprint, validate_kind, validate_source, validate_source_id, validate_stamp,
 };
 use crate::links::Claim;
 use crate::{StoreError, TenantId, keys};
@@ -131,6 +131,7 @@ impl LinkStore for MemoryLinkStore {
                     cw_id: None,
                     state: LinkState::Pending,
                     fingerprint: None,
+                    sync_stamp: None,
                     claim_token: Some(token.clone()),
                     claimed_at: Some(now),
                     created_at: now,
@@ -160,7 +161,7 @@ impl LinkStore for MemoryLinkStore {
                     Some(old_claimed_at),
                 )))
             }
-            ClaimPlan::Lost(outcome) => Ok(outcome),
+            ClaimPlan::Lost(outcome) => Ok(*outcome),
         }
     }
 
@@ -257,6 +258,7 @@ impl LinkStore for MemoryLinkStore {
             cw_id: Some(cw_id),
             state: LinkState::Linked,
             fingerprint: Some(fingerprint.to_owned()),
+            sync_stamp: None,
             claim_token: None,
             claimed_at: None,
             created_at,
@@ -288,6 +290,28 @@ impl LinkStore for MemoryLinkStore {
         match items.forward.get_mut(&key) {
             Some(link) if link.state == LinkState::Linked => {
                 link.fingerprint = Some(fingerprint.to_owned());
+                link.updated_at = now;
+                link.version += 1;
+                Ok(link.clone())
+            }
+            other => Err(diagnose_record_sync(tenant, source, other.as_deref())),
+        }
+    }
+
+    async fn record_stamp(
+        &self,
+        tenant: &TenantId,
+        source: SourceRef<'_>,
+        stamp: &str,
+        now: OffsetDateTime,
+    ) -> Result<Link, StoreError> {
+        validate_source(source)?;
+        validate_stamp(stamp)?;
+        let key = keys::link(tenant, source.kind, source.id);
+        let mut items = self.items();
+        match items.forward.get_mut(&key) {
+            Some(link) if link.state == LinkState::Linked => {
+                link.sync_stamp = Some(stamp.to_owned());
                 link.updated_at = now;
                 link.version += 1;
                 Ok(link.clone())

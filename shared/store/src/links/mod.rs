@@ -92,6 +92,12 @@ pub struct Link {
     pub state: LinkState,
     /// Fingerprint of the values last synced to ConnectWise; `None` while pending.
     pub fingerprint: Option<String>,
+    /// What both sides looked like when the sync last wrote or verified the record (a hash of
+    /// the billing values and of the ConnectWise records' `_info.lastUpdated`), so a planner can
+    /// tell an unchanged record without syncing it; `None` until a sync records one (see
+    /// [`LinkStore::record_stamp`]). Claims, completions and links to an existing record start
+    /// without one.
+    pub sync_stamp: Option<String>,
     /// The claim token of a pending link (not a secret: it only arbitrates between workers, and
     /// a [`Claim`] cannot be built from it outside this crate).
     pub claim_token: Option<String>,
@@ -261,6 +267,17 @@ pub trait LinkStore: Send + Sync + fmt::Debug {
         now: OffsetDateTime,
     ) -> Result<Link, StoreError>;
 
+    /// Records the sync stamp of a linked record (see [`Link::sync_stamp`]): what both sides
+    /// looked like when a sync last wrote or verified it. Leaves the fingerprint alone.
+    /// [`StoreError::NotFound`] without a link, [`StoreError::Conflict`] while it is pending.
+    async fn record_stamp(
+        &self,
+        tenant: &TenantId,
+        source: SourceRef<'_>,
+        stamp: &str,
+        now: OffsetDateTime,
+    ) -> Result<Link, StoreError>;
+
     /// Removes a link, both directions in one transaction (a pending link has only the
     /// forward one). Returns the removed link; `None` when there was none.
     async fn unlink(
@@ -287,8 +304,8 @@ pub(crate) enum ClaimPlan {
         old_token: String,
         old_claimed_at: OffsetDateTime,
     },
-    /// Someone else has it.
-    Lost(ClaimOutcome),
+    /// Someone else has it (boxed: a link is much larger than the other variants).
+    Lost(Box<ClaimOutcome>),
 }
 
 pub(crate) fn plan_claim(
@@ -301,7 +318,7 @@ pub(crate) fn plan_claim(
         return Ok(ClaimPlan::Create);
     };
     match link.state {
-        LinkState::Linked => Ok(ClaimPlan::Lost(ClaimOutcome::AlreadyLinked(link))),
+        LinkState::Linked => Ok(ClaimPlan::Lost(Box::new(ClaimOutcome::AlreadyLinked(link)))),
         LinkState::Pending => {
             let (token, claimed_at) = pending_claim(tenant, &link)?;
             let stale_at = claimed_at + stale_after;
@@ -311,10 +328,10 @@ pub(crate) fn plan_claim(
                     old_claimed_at: claimed_at,
                 })
             } else {
-                Ok(ClaimPlan::Lost(ClaimOutcome::HeldByOther {
+                Ok(ClaimPlan::Lost(Box::new(ClaimOutcome::HeldByOther {
                     claimed_at,
                     stale_at,
-                }))
+                })))
             }
         }
     }
@@ -467,7 +484,7 @@ pub(crate) fn diagnose_link_existing(
     }
 }
 
-/// Why a `record_sync` did not apply.
+/// Why a `record_sync` or `record_stamp` did not apply.
 pub(crate) fn diagnose_record_sync(
     tenant: &TenantId,
     source: SourceRef<'_>,
@@ -600,9 +617,18 @@ pub(crate) fn validate_source_id(id: &str) -> Result<(), StoreError> {
 }
 
 pub(crate) fn validate_fingerprint(fingerprint: &str) -> Result<(), StoreError> {
+    validate_hash("fingerprint", fingerprint)
+}
+
+/// Validates a sync stamp: a hash, bounded like a fingerprint.
+pub(crate) fn validate_stamp(stamp: &str) -> Result<(), StoreError> {
+    validate_hash("sync_stamp", stamp)
+}
+
+fn validate_hash(field: &str, fingerprint: &str) -> Result<(), StoreError> {
     if fingerprint.is_empty() || fingerprint.len() > MAX_FINGERPRINT_BYTES {
         return Err(StoreError::Invalid {
-            field: "fingerprint".to_owned(),
+            field: field.to_owned(),
             reason: format!(
                 "must be 1–{MAX_FINGERPRINT_BYTES} bytes (a hash of the synced values), got {} bytes",
                 fingerprint.len()
@@ -646,6 +672,7 @@ mod tests {
             cw_id: None,
             state: LinkState::Pending,
             fingerprint: None,
+            sync_stamp: None,
             claim_token: Some("t1".into()),
             claimed_at: Some(claimed_at),
             created_at: claimed_at,
@@ -666,7 +693,7 @@ mod tests {
         );
         assert!(matches!(
             before,
-            Ok(ClaimPlan::Lost(ClaimOutcome::HeldByOther { stale_at, .. })) if stale_at == at + window
+            Ok(ClaimPlan::Lost(lost)) if matches!(*lost, ClaimOutcome::HeldByOther { stale_at, .. } if stale_at == at + window)
         ));
         let after = plan_claim(&tenant(), Some(pending(at)), at + window, window);
         assert!(matches!(after, Ok(ClaimPlan::TakeOver { old_token, .. }) if old_token == "t1"));

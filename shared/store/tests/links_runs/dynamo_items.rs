@@ -79,6 +79,21 @@ async fn a_completed_link_is_stored_as_a_forward_and_a_reverse_item() {
         "a '#' in a source id is just data"
     );
     assert_eq!(s(&reverse, "linkedAt"), "2026-11-22T10:00:02Z");
+
+    assert!(
+        !forward.contains_key("syncStamp"),
+        "no stamp before a sync records one"
+    );
+    store
+        .record_stamp(&acme, source, "stamp-1", T0 + Duration::seconds(3))
+        .await
+        .unwrap();
+    let stamped = raw(&table, "T#acme#LINK#company", "SRC#C#42")
+        .await
+        .unwrap();
+    assert_eq!(s(&stamped, "syncStamp"), "stamp-1");
+    assert_eq!(s(&stamped, "fingerprint"), "fp-1");
+    assert_eq!(n(&stamped, "version"), 3);
 }
 
 #[tokio::test]

@@ -309,6 +309,67 @@ pub async fn a_sync_is_recorded_only_on_a_linked_link(store: Arc<dyn LinkStore>)
     assert_eq!(store.get(&acme, c("C-1")).await.unwrap(), Some(synced));
 }
 
+pub async fn a_sync_stamp_is_recorded_only_on_a_linked_link_and_kept_by_later_syncs(
+    store: Arc<dyn LinkStore>,
+) {
+    let acme = tenant("acme");
+    let missing = store.record_stamp(&acme, c("C-1"), "st", T0).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { ref item }) if item.contains("company/C-1"))
+    );
+    let claim = win(&*store, "acme", "C-1", T0).await;
+    let pending = store.record_stamp(&acme, c("C-1"), "st", T0).await;
+    assert!(conflict_reason(pending.unwrap_err()).contains("still pending"));
+
+    let linked = store.complete(&acme, &claim, 42, "fp-1", T0).await.unwrap();
+    assert_eq!(linked.sync_stamp, None, "a new link has no stamp yet");
+    let at = T0 + Duration::hours(1);
+    let stamped = store
+        .record_stamp(&acme, c("C-1"), "stamp-1", at)
+        .await
+        .unwrap();
+    assert_eq!(stamped.sync_stamp.as_deref(), Some("stamp-1"));
+    assert_eq!(stamped.fingerprint.as_deref(), Some("fp-1"));
+    assert_eq!(stamped.updated_at, at);
+    assert!(stamped.version > linked.version);
+    assert_eq!(
+        store.get(&acme, c("C-1")).await.unwrap(),
+        Some(stamped.clone())
+    );
+    let read = store
+        .get_many(&acme, COMPANY, &["C-1".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(read.get("C-1"), Some(&stamped));
+
+    // A later sync that changes the fingerprint keeps the stamp (the sync records its own).
+    let synced = store
+        .record_sync(&acme, c("C-1"), "fp-2", at)
+        .await
+        .unwrap();
+    assert_eq!(synced.sync_stamp.as_deref(), Some("stamp-1"));
+
+    let too_long = store
+        .record_stamp(&acme, c("C-1"), &"x".repeat(257), at)
+        .await;
+    assert!(
+        matches!(too_long, Err(StoreError::Invalid { ref field, .. }) if field == "sync_stamp"),
+        "{too_long:?}"
+    );
+    let other_tenant = store
+        .record_stamp(&tenant("other"), c("C-1"), "st", at)
+        .await;
+    assert!(matches!(other_tenant, Err(StoreError::NotFound { .. })));
+
+    // Unlinked and linked again to an existing record: no stamp until a sync records one.
+    store.unlink(&acme, c("C-1")).await.unwrap();
+    let relinked = store
+        .link_existing(&acme, c("C-1"), COMPANY, 42, "fp-3", at)
+        .await
+        .unwrap();
+    assert_eq!(relinked.sync_stamp, None);
+}
+
 pub async fn unlinking_removes_both_directions(store: Arc<dyn LinkStore>) {
     let acme = tenant("acme");
     let link = store

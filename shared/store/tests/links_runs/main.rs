@@ -88,6 +88,7 @@ mod links {
         one_connectwise_record_cant_be_linked_to_two_billing_records,
         linking_an_existing_record_writes_both_directions_and_respects_claims,
         a_sync_is_recorded_only_on_a_linked_link,
+        a_sync_stamp_is_recorded_only_on_a_linked_link_and_kept_by_later_syncs,
         unlinking_removes_both_directions,
         one_tenant_never_sees_or_touches_another_tenants_links,
         many_links_are_read_at_once_across_batches,
