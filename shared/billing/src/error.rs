@@ -207,6 +207,12 @@ pub(crate) fn from_status(operation: &str, what: &str, status: u16, body: &[u8])
             }
         }
         429 => BillingError::Throttled { retry_after: None },
+        // 501 Not Implemented: the server does not serve this operation, now or later.
+        501 => BillingError::Unexpected {
+            operation,
+            status,
+            excerpt: excerpt(body),
+        },
         500..=599 => BillingError::Transient {
             operation,
             reason: format!(
