@@ -266,5 +266,9 @@ mod tests {
         };
         assert_eq!(excerpt.chars().count(), 200);
         assert!(from_status("x", "y", 500, b"oops").is_transient());
+        // Not Implemented will not pass on a later try; callers fall back on it.
+        let e = from_status("x", "y", 501, b"");
+        assert!(!e.is_transient());
+        assert_eq!(e.status(), Some(501));
     }
 }
