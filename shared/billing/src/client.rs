@@ -524,11 +524,7 @@ impl BillingClient {
             return Err(BillingError::Unexpected {
                 operation: call.operation,
                 status: 200,
-                excerpt: format!(
-                    "{} results for {} items",
-                    answer.results.len(),
-                    chunk.len()
-                ),
+                excerpt: format!("{} results for {} items", answer.results.len(), chunk.len()),
             });
         }
         Ok(batch

@@ -236,7 +236,11 @@ pub const MAX_WRITE_BACK_BATCH: usize = 100;
 /// One write-back of the batch form (`POST /v1/write-backs`): which record, and its merge patch
 /// with the same semantics as the single-record PATCH of that kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum WriteBack {
     /// `PATCH /v1/accounts/{id}`.
     Account {

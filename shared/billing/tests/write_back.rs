@@ -124,7 +124,10 @@ async fn empty_patches_are_not_sent_and_nothing_to_write_sends_nothing() {
         id: "A-0".into(),
         patch: AccountUpdate::default(),
     };
-    let results = client.write_back(std::slice::from_ref(&empty)).await.unwrap();
+    let results = client
+        .write_back(std::slice::from_ref(&empty))
+        .await
+        .unwrap();
     assert!(matches!(results.as_slice(), [Ok(())]));
     assert_eq!(sim.calls().total(), 0);
     let mut items = links_of("A-0", 5);
@@ -262,7 +265,10 @@ async fn a_405_or_501_to_the_batch_also_falls_back_to_single_patches() {
 async fn an_outage_or_a_refused_key_fails_the_whole_write_back() {
     let sim = sim_with(1).await;
     sim.inject(FaultRule::new(FaultKind::Status(503)).on("POST", BATCH));
-    let error = client(&sim).write_back(&links_of("A-0", 1)).await.unwrap_err();
+    let error = client(&sim)
+        .write_back(&links_of("A-0", 1))
+        .await
+        .unwrap_err();
     assert!(error.is_transient(), "{error}");
     assert_eq!(sim.account("A-0").unwrap().connect_wise_company_id, None);
 
@@ -270,7 +276,10 @@ async fn an_outage_or_a_refused_key_fails_the_whole_write_back() {
     let sim = sim_with(1).await;
     sim.set_single_write_backs_only(true);
     sim.inject(FaultRule::new(FaultKind::Status(503)).on("PATCH", ACCOUNT));
-    let error = client(&sim).write_back(&links_of("A-0", 1)).await.unwrap_err();
+    let error = client(&sim)
+        .write_back(&links_of("A-0", 1))
+        .await
+        .unwrap_err();
     assert!(error.is_transient(), "{error}");
     assert_eq!(sim.calls().count("PATCH", SITE), 0);
 
@@ -282,6 +291,9 @@ async fn an_outage_or_a_refused_key_fails_the_whole_write_back() {
         .write_back(&links_of("A-0", 1))
         .await
         .unwrap_err();
-    assert!(matches!(error, BillingError::Unauthorized { .. }), "{error}");
+    assert!(
+        matches!(error, BillingError::Unauthorized { .. }),
+        "{error}"
+    );
     assert!(!error.to_string().contains("wrong-key"));
 }

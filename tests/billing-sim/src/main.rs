@@ -99,7 +99,9 @@ async fn main() -> anyhow::Result<()> {
             "rate limit: {n} requests per {} ms, then 429 with Retry-After: {retry_after} (change it with --rate-limit N/WINDOW_MS[/RETRY_AFTER_S], or leave it out for none)",
             window.as_millis()
         ),
-        None => println!("rate limit: none (add one with --rate-limit N/WINDOW_MS[/RETRY_AFTER_S])"),
+        None => {
+            println!("rate limit: none (add one with --rate-limit N/WINDOW_MS[/RETRY_AFTER_S])")
+        }
     }
     if args.single_write_backs_only {
         println!("write-backs: single-record PATCHes only (POST /v1/write-backs answers 404)");

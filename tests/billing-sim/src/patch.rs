@@ -142,7 +142,10 @@ pub(crate) fn write_back_item(item: &Value) -> Result<WriteBackItem, ApiError> {
         Some(Value::String(k)) if k == "site" => Some(RecordKind::Site),
         Some(Value::String(k)) if k == "contact" => Some(RecordKind::Contact),
         _ => {
-            problems.push(problem("kind", "must be account, site or contact".to_owned()));
+            problems.push(problem(
+                "kind",
+                "must be account, site or contact".to_owned(),
+            ));
             None
         }
     };

@@ -156,7 +156,8 @@ async fn handle(State(state): State<Arc<SimState>>, req: Request) -> Response {
         .map_or(path.len(), |pq| pq.as_str().len());
     let single_only = state.lock().knobs.single_write_backs_only;
     // A server that serves only the single-record write-backs has no such route.
-    let route = Route::recognise(&path).filter(|r| !(single_only && r.kind == RouteKind::WriteBacks));
+    let route =
+        Route::recognise(&path).filter(|r| !(single_only && r.kind == RouteKind::WriteBacks));
     let template = route.as_ref().map_or("<unmatched>", |r| r.kind.template());
     let latency = state.lock().knobs.latency;
     if !latency.is_zero() {
@@ -270,10 +271,13 @@ async fn serve(
             let body = read_json_body(&parts.headers, body).await?;
             let mut inner = state.lock();
             inner.calls.records_written += 1;
-            let record =
-                apply_to_child(&mut inner, RecordKind::Contact, account_id, contact_id, || {
-                    patch::contact_patch(&body)
-                })?;
+            let record = apply_to_child(
+                &mut inner,
+                RecordKind::Contact,
+                account_id,
+                contact_id,
+                || patch::contact_patch(&body),
+            )?;
             Ok(json_response(StatusCode::OK, &record))
         }
         (RouteKind::WriteBacks, "POST", _) => {
@@ -310,7 +314,12 @@ fn write_backs(state: &SimState, body: &[u8]) -> Result<Response, ApiError> {
     }
     let items = match envelope.get("items") {
         Some(Value::Array(items)) => items,
-        _ => return Err(ApiError::invalid("items", "must be an array of write-backs")),
+        _ => {
+            return Err(ApiError::invalid(
+                "items",
+                "must be an array of write-backs",
+            ));
+        }
     };
     if items.is_empty() || items.len() > MAX_WRITE_BACK_ITEMS {
         return Err(ApiError::invalid(

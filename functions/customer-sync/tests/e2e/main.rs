@@ -15,3 +15,4 @@ mod pull;
 mod sqs;
 mod sync;
 mod tenants;
+mod write_back;
