@@ -14,12 +14,17 @@
 //! Errors no record explains (throttling, outages, refused keys) stop the job as a [`SyncError`]
 //! so it is retried.
 //!
+//! What flows back to the billing system (the ConnectWise ids, the fields ConnectWise owns) is
+//! collected while the accounts sync and sent at the end in as few calls as the billing system
+//! allows (`BillingClient::write_back`: up to 100 records per call, or one PATCH per record on a
+//! billing system without the batch form); each record's refusal is still that record's failure.
+//!
 //! In a dry run everything is read and planned and nothing is written anywhere: not to
 //! ConnectWise, not to the billing system, not to the links.
 
 use std::collections::{HashMap, HashSet};
 
-use cwsync_billing::models::{Account, AccountUpdate, Contact as BillingContact, Site};
+use cwsync_billing::models::{Account, AccountUpdate, Contact as BillingContact, Site, WriteBack};
 use cwsync_billing::{BillingClient, BillingError};
 use cwsync_connectwise::models::{
     Company, CompanySite, CompanyTypeAssociation, Contact, Reference, Resource,
@@ -162,8 +167,19 @@ pub async fn sync_accounts(
         Some(prefetch) => prefetch.batch.clone(),
         None => Box::pin(Batch::read(scope, &selected)).await?,
     };
-    for account in selected {
+    for account in &selected {
         results.push(Box::pin(batch.sync_account(scope, account)).await?);
+    }
+    let write_backs = std::mem::take(&mut batch.write_backs);
+    send_write_backs(scope, write_backs, &mut results).await?;
+    // An account is stamped unchanged only once all of it synced, its write-backs included.
+    for account in selected {
+        let result = results.iter().find(|r| r.account_id == account.id);
+        if let (Some(company), Some(result)) = (batch.synced.remove(&account.id), result) {
+            batch
+                .record_stamp(scope, account, &company, &result.records)
+                .await?;
+        }
     }
     Ok(results)
 }
@@ -215,6 +231,11 @@ struct Batch {
     /// The primary site of each company this batch created, as the create's answer named it:
     /// a new company has that site and no other, so its sites are not read.
     new_primary_sites: HashMap<i64, CompanySite>,
+    /// What the accounts synced so far should write back, sent together at the end.
+    write_backs: Vec<PendingWriteBack>,
+    /// Each synced account's company, by account id: its sync stamp is recorded once the
+    /// write-backs are sent too.
+    synced: HashMap<String, Company>,
 }
 
 impl Batch {
@@ -366,9 +387,8 @@ impl Batch {
             if account.connect_wise_company_id != Some(company_id) {
                 written_back.connect_wise_company_id = Some(company_id);
             }
-            write_back_account(scope, account, written_back, &mut records).await?;
-            self.record_stamp(scope, account, &company, &records)
-                .await?;
+            write_back_account(scope, account, written_back, &mut self.write_backs);
+            self.synced.insert(account.id.clone(), company);
         }
         Ok(AccountResult {
             account_id: account.id.clone(),
@@ -912,6 +932,7 @@ impl Batch {
             &self.site_links,
             &mut existing,
             records,
+            &mut self.write_backs,
         )
         .await
     }
@@ -935,6 +956,7 @@ impl Batch {
             &self.contact_links,
             existing,
             records,
+            &mut self.write_backs,
         )
         .await
     }
@@ -1024,17 +1046,17 @@ trait ChildKind {
     /// The query that lists this company's records at [`ChildKind::collection`].
     fn of_company(&self) -> Query;
     fn record_path(&self, cw_id: i64) -> String;
-    /// Tells the billing system what it should learn about `billing` (its ConnectWise id, owned
+    /// Queues what the billing system should learn about `billing` (its ConnectWise id, owned
     /// fields).
-    async fn write_back(
+    fn write_back(
         &self,
         scope: Scope<'_>,
         account: &Account,
         billing: &Self::Billing,
         cw: &Self::Cw,
         cw_id: i64,
-        records: &mut Vec<RecordResult>,
-    ) -> Result<(), SyncError>;
+        write_backs: &mut Vec<PendingWriteBack>,
+    );
 }
 
 /// A site with nothing to learn: its billing id, ConnectWise id, source fingerprint and notes.
@@ -1085,19 +1107,18 @@ impl ChildKind for Sites<'_> {
     fn record_path(&self, cw_id: i64) -> String {
         format!("{}/{cw_id}", self.collection())
     }
-    async fn write_back(
+    fn write_back(
         &self,
         scope: Scope<'_>,
         account: &Account,
         site: &Site,
         _: &CompanySite,
         cw_id: i64,
-        records: &mut Vec<RecordResult>,
-    ) -> Result<(), SyncError> {
-        if site.connect_wise_site_id == Some(cw_id) {
-            return Ok(());
+        write_backs: &mut Vec<PendingWriteBack>,
+    ) {
+        if site.connect_wise_site_id != Some(cw_id) {
+            write_back_site(scope, account, site, cw_id, write_backs);
         }
-        write_back_site(scope, account, site, cw_id, records).await
     }
 }
 
@@ -1157,21 +1178,22 @@ impl ChildKind for Contacts<'_> {
     fn record_path(&self, cw_id: i64) -> String {
         format!("{}/{cw_id}", Contact::PATH)
     }
-    async fn write_back(
+    fn write_back(
         &self,
         scope: Scope<'_>,
         account: &Account,
         contact: &BillingContact,
         cw: &Contact,
         cw_id: i64,
-        records: &mut Vec<RecordResult>,
-    ) -> Result<(), SyncError> {
-        write_back_contact(scope, account, contact, cw, cw_id, records).await
+        write_backs: &mut Vec<PendingWriteBack>,
+    ) {
+        write_back_contact(scope, account, contact, cw, cw_id, write_backs);
     }
 }
 
 /// Syncs `items` (all of one kind, of one account) into the company's `existing` records:
 /// linked ones are updated, unlinked ones matched and linked, the rest claimed and created.
+#[allow(clippy::too_many_arguments, reason = "one sync of every child kind")]
 async fn sync_children<K: ChildKind>(
     scope: Scope<'_>,
     account: &Account,
@@ -1180,6 +1202,7 @@ async fn sync_children<K: ChildKind>(
     links: &HashMap<String, Link>,
     existing: &mut Vec<K::Cw>,
     records: &mut Vec<RecordResult>,
+    write_backs: &mut Vec<PendingWriteBack>,
 ) -> Result<(), SyncError> {
     let linked_id = |id: &str| {
         links
@@ -1260,8 +1283,7 @@ async fn sync_children<K: ChildKind>(
             if let Some(created) = created {
                 if let Some(cw_id) = created.id() {
                     taken.insert(cw_id);
-                    kind.write_back(scope, account, item, &created, cw_id, records)
-                        .await?;
+                    kind.write_back(scope, account, item, &created, cw_id, write_backs);
                 }
                 existing.push(created);
             }
@@ -1334,8 +1356,7 @@ async fn sync_children<K: ChildKind>(
             record.changed(Outcome::Updated, changed, scope.dry_run)
         };
         records.push(result.with_id(cw_id));
-        kind.write_back(scope, account, item, &current, cw_id, records)
-            .await?;
+        kind.write_back(scope, account, item, &current, cw_id, write_backs);
     }
     Ok(())
 }
@@ -1581,64 +1602,75 @@ async fn patch<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// Writes back what the billing account should learn: ConnectWise-owned fields and the link.
-async fn write_back_account(
+/// One record's write-back, waiting to be sent with the others of the sync.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingWriteBack {
+    /// The account whose result reports it.
+    account_id: String,
+    item: WriteBack,
+    record: Recorder,
+    /// What the report says when it was applied (`None`: only a link id, not reported).
+    applied: Option<String>,
+}
+
+/// Queues what the billing account should learn: ConnectWise-owned fields and the link.
+fn write_back_account(
     scope: Scope<'_>,
     account: &Account,
     update: AccountUpdate,
-    records: &mut Vec<RecordResult>,
-) -> Result<(), SyncError> {
+    write_backs: &mut Vec<PendingWriteBack>,
+) {
     if update.is_empty() || scope.dry_run {
-        return Ok(());
+        return;
     }
     let pulled = pulled_fields(&update);
-    let record = Recorder::new(BILLING_ACCOUNT, &account.id, map::fingerprint(account));
-    match scope.billing.update_account(&account.id, &update).await {
-        Ok(_) if pulled.is_empty() => {}
-        Ok(_) => records.push(record.with_detail(
-            Outcome::Updated,
-            format!("wrote back from ConnectWise: {}", pulled.join(", ")),
-        )),
-        Err(error) => billing_failure(error, &record, records)?,
-    }
-    Ok(())
+    write_backs.push(PendingWriteBack {
+        account_id: account.id.clone(),
+        record: Recorder::new(BILLING_ACCOUNT, &account.id, map::fingerprint(account)),
+        applied: (!pulled.is_empty())
+            .then(|| format!("wrote back from ConnectWise: {}", pulled.join(", "))),
+        item: WriteBack::Account {
+            id: account.id.clone(),
+            patch: update,
+        },
+    });
 }
 
-async fn write_back_site(
+fn write_back_site(
     scope: Scope<'_>,
     account: &Account,
     site: &Site,
     cw_id: i64,
-    records: &mut Vec<RecordResult>,
-) -> Result<(), SyncError> {
+    write_backs: &mut Vec<PendingWriteBack>,
+) {
     if scope.dry_run {
-        return Ok(());
+        return;
     }
-    let update = cwsync_billing::models::SiteUpdate {
-        connect_wise_site_id: Some(cw_id),
-        ..Default::default()
-    };
-    let record = Recorder::new(BILLING_ACCOUNT, &account.id, map::fingerprint(site));
-    if let Err(error) = scope
-        .billing
-        .update_site(&account.id, &site.id, &update)
-        .await
-    {
-        billing_failure(error, &record, records)?;
-    }
-    Ok(())
+    write_backs.push(PendingWriteBack {
+        account_id: account.id.clone(),
+        record: Recorder::new(BILLING_ACCOUNT, &account.id, map::fingerprint(site)),
+        applied: None,
+        item: WriteBack::Site {
+            account_id: account.id.clone(),
+            id: site.id.clone(),
+            patch: cwsync_billing::models::SiteUpdate {
+                connect_wise_site_id: Some(cw_id),
+                ..Default::default()
+            },
+        },
+    });
 }
 
-async fn write_back_contact(
+fn write_back_contact(
     scope: Scope<'_>,
     account: &Account,
     contact: &BillingContact,
     cw_contact: &Contact,
     cw_id: i64,
-    records: &mut Vec<RecordResult>,
-) -> Result<(), SyncError> {
+    write_backs: &mut Vec<PendingWriteBack>,
+) {
     if scope.dry_run {
-        return Ok(());
+        return;
     }
     let mut update = map::plan_contact_pull(contact, cw_contact, scope.settings);
     let pulled = !update.is_empty();
@@ -1646,37 +1678,83 @@ async fn write_back_contact(
         update.connect_wise_contact_id = Some(cw_id);
     }
     if update.is_empty() {
+        return;
+    }
+    write_backs.push(PendingWriteBack {
+        account_id: account.id.clone(),
+        record: Recorder::new(BILLING_ACCOUNT, &account.id, map::fingerprint(contact)),
+        applied: pulled.then(|| format!("wrote back contact {} from ConnectWise", contact.id)),
+        item: WriteBack::Contact {
+            account_id: account.id.clone(),
+            id: contact.id.clone(),
+            patch: update,
+        },
+    });
+}
+
+/// Sends the queued write-backs in as few calls as the billing system allows and reports each
+/// record's outcome in its account's result. A refused record is that record's failure; what
+/// would fail any call (throttling, an outage, a refused key) stops the job so it is retried —
+/// the write-backs are recomputed then, and sending one twice is harmless (merge patches).
+async fn send_write_backs(
+    scope: Scope<'_>,
+    write_backs: Vec<PendingWriteBack>,
+    results: &mut [AccountResult],
+) -> Result<(), SyncError> {
+    if write_backs.is_empty() {
         return Ok(());
     }
-    let record = Recorder::new(BILLING_ACCOUNT, &account.id, map::fingerprint(contact));
-    match scope
-        .billing
-        .update_contact(&account.id, &contact.id, &update)
-        .await
-    {
-        Ok(_) if pulled => records.push(record.with_detail(
-            Outcome::Updated,
-            format!("wrote back contact {} from ConnectWise", contact.id),
-        )),
-        Ok(_) => {}
-        Err(error) => billing_failure(error, &record, records)?,
+    let items: Vec<WriteBack> = write_backs.iter().map(|w| w.item.clone()).collect();
+    let outcomes: Vec<Result<Result<(), BillingError>, String>> =
+        match scope.billing.write_back(&items).await {
+            Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+            Err(error) if is_job_level(&error) => {
+                return Err(SyncError::billing(
+                    "writing back to the billing system",
+                    error,
+                ));
+            }
+            // A refusal of the whole call no record explains (403, an answer that is not the
+            // contract's) is each record's failure, as it was of each single PATCH.
+            Err(error) => {
+                let reason = error.to_string();
+                write_backs.iter().map(|_| Err(reason.clone())).collect()
+            }
+        };
+    for (pending, outcome) in write_backs.into_iter().zip(outcomes) {
+        let Some(result) = results
+            .iter_mut()
+            .find(|r| r.account_id == pending.account_id)
+        else {
+            continue;
+        };
+        let line = match outcome {
+            Ok(Ok(())) => match pending.applied {
+                Some(detail) => pending.record.with_detail(Outcome::Updated, detail),
+                None => continue,
+            },
+            Ok(Err(error)) if is_job_level(&error) => {
+                return Err(SyncError::billing(
+                    "writing back to the billing system",
+                    error,
+                ));
+            }
+            Ok(Err(error)) => pending
+                .record
+                .failed(format!("writing back to the billing system: {error}")),
+            Err(reason) => pending
+                .record
+                .failed(format!("writing back to the billing system: {reason}")),
+        };
+        result.records.push(line);
     }
     Ok(())
 }
 
-fn billing_failure(
-    error: BillingError,
-    record: &Recorder,
-    records: &mut Vec<RecordResult>,
-) -> Result<(), SyncError> {
-    if error.is_transient() || matches!(error, BillingError::Unauthorized { .. }) {
-        return Err(SyncError::billing(
-            "writing back to the billing system",
-            error,
-        ));
-    }
-    records.push(record.failed(format!("writing back to the billing system: {error}")));
-    Ok(())
+/// A billing error that fails every call alike, so the job is retried rather than a record
+/// failed.
+fn is_job_level(error: &BillingError) -> bool {
+    error.is_transient() || matches!(error, BillingError::Unauthorized { .. })
 }
 
 /// The field names an AccountUpdate changes, besides the link id.

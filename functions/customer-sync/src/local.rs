@@ -12,6 +12,16 @@ use crate::CustomerSync;
 /// SQS's largest batch for a Lambda event source.
 const BATCH: usize = 10;
 
+/// How far a delivery has come, after each batch: jobs finished (done, or failed for good) of
+/// the jobs known so far (a tenant-wide run's jobs are all queued before delivery starts).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Jobs that will not be delivered again.
+    pub finished: u64,
+    /// Jobs taken from the queue so far.
+    pub known: u64,
+}
+
 /// What delivering a queue's jobs came to.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -24,11 +34,26 @@ pub struct Delivery {
 impl CustomerSync {
     /// Delivers every job in `queue` (and any job the deliveries send) until it is empty.
     pub async fn deliver_all(&self, queue: &MemoryJobQueue, max_receives: u32) -> Delivery {
+        self.deliver_all_with_progress(queue, max_receives, |_| {})
+            .await
+    }
+
+    /// [`CustomerSync::deliver_all`], telling `progress` how far it has come after each batch
+    /// (the local run prints a progress line from it on long runs).
+    pub async fn deliver_all_with_progress(
+        &self,
+        queue: &MemoryJobQueue,
+        max_receives: u32,
+        mut progress: impl FnMut(Progress),
+    ) -> Delivery {
         let mut delivery = Delivery::default();
+        let mut counts = Progress::default();
         let mut retry: Vec<(Job, u32)> = Vec::new();
         loop {
             let mut pending: Vec<(Job, u32)> = std::mem::take(&mut retry);
-            pending.extend(queue.drain().into_iter().map(|job| (job, 1)));
+            let fresh = queue.drain();
+            counts.known += fresh.len() as u64;
+            pending.extend(fresh.into_iter().map(|job| (job, 1)));
             if pending.is_empty() {
                 return delivery;
             }
@@ -46,6 +71,7 @@ impl CustomerSync {
                 delivery.deliveries += chunk.len() as u64;
                 let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
                 let response = self.handle_jobs(event, deadline).await;
+                let retried_before = retry.len();
                 for failure in response.batch_item_failures {
                     let index = failure
                         .item_identifier
@@ -60,6 +86,9 @@ impl CustomerSync {
                         retry.push((job.clone(), receives + 1));
                     }
                 }
+                let again = (retry.len() - retried_before) as u64;
+                counts.finished += chunk.len() as u64 - again;
+                progress(counts);
             }
         }
     }

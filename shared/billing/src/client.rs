@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
@@ -24,7 +24,10 @@ use url::form_urlencoded::byte_serialize;
 
 use crate::config::{BillingConfig, RetryPolicy, redacted_url};
 use crate::error::{BillingError, FieldProblem};
-use crate::models::{Account, AccountUpdate, Contact, ContactUpdate, Page, Site, SiteUpdate};
+use crate::models::{
+    Account, AccountUpdate, Contact, ContactUpdate, MAX_WRITE_BACK_BATCH, Page, Site, SiteUpdate,
+    WriteBack, WriteBackBatch, WriteBackResults,
+};
 use crate::retry::{self, Failure};
 
 /// Records per page when the query does not say (the contract's default).
@@ -36,7 +39,9 @@ const LIST_ACCOUNTS: &str = "/v1/accounts";
 const ACCOUNT: &str = "/v1/accounts/{id}";
 const SITE: &str = "/v1/accounts/{accountId}/sites/{siteId}";
 const CONTACT: &str = "/v1/accounts/{accountId}/contacts/{contactId}";
+const WRITE_BACKS: &str = "/v1/write-backs";
 const MERGE_PATCH: &str = "application/merge-patch+json";
+const JSON: &str = "application/json";
 
 /// Which accounts a listing returns. Every part is optional; together they narrow the result.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -108,6 +113,9 @@ struct Inner {
     retry: RetryPolicy,
     max_url_len: usize,
     counters: Counters,
+    /// Set once the server answered the batch write-back 404, 405 or 501: it serves only the
+    /// single-record PATCHes, so later write-backs go there without asking again.
+    single_write_backs_only: AtomicBool,
 }
 
 impl fmt::Debug for BillingClient {
@@ -177,6 +185,7 @@ impl BillingClient {
                 retry: config.retry,
                 max_url_len: config.max_url_len,
                 counters: Counters::default(),
+                single_write_backs_only: AtomicBool::new(false),
             }),
         })
     }
@@ -422,6 +431,122 @@ impl BillingClient {
         self.send(&call).await
     }
 
+    /// Writes back `items` (accounts, sites, contacts, in any mix) and returns one result per
+    /// item, in order: `Ok(())` when it was applied (or its patch is empty: nothing is sent for
+    /// it), else that item's own error ([`BillingError::NotFound`], [`BillingError::Invalid`]
+    /// with its fields, …), which never affects the other items.
+    ///
+    /// Sends `POST /v1/write-backs` with up to [`MAX_WRITE_BACK_BATCH`] items per call. A server
+    /// that answers it 404, 405 or 501 does not serve the batch form: the items go out as
+    /// single-record PATCHes instead, and so do all later write-backs of this client (and its
+    /// clones). The outer `Err` is a failure of the calls themselves (a refused key, throttling
+    /// or an outage after every retry, an answer that is not the contract's), after which the
+    /// items' outcomes are unknown; applying them again is harmless (merge patches).
+    pub async fn write_back(
+        &self,
+        items: &[WriteBack],
+    ) -> Result<Vec<Result<(), BillingError>>, BillingError> {
+        let mut results: Vec<Result<(), BillingError>> = items.iter().map(|_| Ok(())).collect();
+        let pending: Vec<usize> = (0..items.len()).filter(|&i| !items[i].is_empty()).collect();
+        for chunk in pending.chunks(MAX_WRITE_BACK_BATCH) {
+            if !self.inner.single_write_backs_only.load(Ordering::Relaxed) {
+                match self.write_back_batch(items, chunk).await {
+                    Ok(outcomes) => {
+                        for (&i, outcome) in chunk.iter().zip(outcomes) {
+                            results[i] = outcome;
+                        }
+                        continue;
+                    }
+                    Err(error) if matches!(error.status(), Some(404 | 405 | 501)) => {
+                        tracing::info!(
+                            status = error.status(),
+                            "the billing system does not serve batch write-backs; using single-record PATCHes"
+                        );
+                        self.inner
+                            .single_write_backs_only
+                            .store(true, Ordering::Relaxed);
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            for &i in chunk {
+                let outcome = match &items[i] {
+                    WriteBack::Account { id, patch } => {
+                        self.update_account(id, patch).await.map(drop)
+                    }
+                    WriteBack::Site {
+                        account_id,
+                        id,
+                        patch,
+                    } => self.update_site(account_id, id, patch).await.map(drop),
+                    WriteBack::Contact {
+                        account_id,
+                        id,
+                        patch,
+                    } => self.update_contact(account_id, id, patch).await.map(drop),
+                };
+                // What would fail the next call too fails the whole write-back, as a failed
+                // batch call does.
+                match outcome {
+                    Err(error)
+                        if error.is_transient()
+                            || matches!(error, BillingError::Unauthorized { .. }) =>
+                    {
+                        return Err(error);
+                    }
+                    outcome => results[i] = outcome,
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    /// One `POST /v1/write-backs` of `items[i]` for each `i` in `chunk`.
+    async fn write_back_batch(
+        &self,
+        items: &[WriteBack],
+        chunk: &[usize],
+    ) -> Result<Vec<Result<(), BillingError>>, BillingError> {
+        let operation = format!("write back {} records", chunk.len());
+        let batch = WriteBackBatch {
+            items: chunk.iter().map(|&i| items[i].clone()).collect(),
+        };
+        let call = Call {
+            method: Method::POST,
+            template: WRITE_BACKS,
+            what: "the batch write-back (POST /v1/write-backs)".to_owned(),
+            body: Some(encode(&operation, &batch)?),
+            url: self.path_url(&["write-backs"])?,
+            operation,
+        };
+        let answer: WriteBackResults = self.send(&call).await?;
+        if answer.results.len() != chunk.len() {
+            return Err(BillingError::Unexpected {
+                operation: call.operation,
+                status: 200,
+                excerpt: format!("{} results for {} items", answer.results.len(), chunk.len()),
+            });
+        }
+        Ok(batch
+            .items
+            .iter()
+            .zip(answer.results)
+            .map(|(item, result)| {
+                if (200..300).contains(&result.status) {
+                    return Ok(());
+                }
+                let what = item.describe();
+                let body = serde_json::json!({ "error": result.error }).to_string();
+                Err(crate::error::from_status(
+                    &format!("update {what}"),
+                    &what,
+                    result.status,
+                    body.as_bytes(),
+                ))
+            })
+            .collect())
+    }
+
     /// Pages of one listing, following `nextCursor` until there is none.
     async fn collect_pages(
         &self,
@@ -664,8 +789,14 @@ impl BillingClient {
             .header(AUTHORIZATION, inner.authorization.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(body) = &call.body {
+            // The batch write-back (a POST) is a JSON list of merge patches, not a merge patch.
+            let content_type = if call.method == Method::POST {
+                JSON
+            } else {
+                MERGE_PATCH
+            };
             request = request
-                .header(CONTENT_TYPE, HeaderValue::from_static(MERGE_PATCH))
+                .header(CONTENT_TYPE, HeaderValue::from_static(content_type))
                 .body(body.clone());
         }
         let elapsed_ms = || u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

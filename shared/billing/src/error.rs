@@ -207,6 +207,12 @@ pub(crate) fn from_status(operation: &str, what: &str, status: u16, body: &[u8])
             }
         }
         429 => BillingError::Throttled { retry_after: None },
+        // 501 Not Implemented: the server does not serve this operation, now or later.
+        501 => BillingError::Unexpected {
+            operation,
+            status,
+            excerpt: excerpt(body),
+        },
         500..=599 => BillingError::Transient {
             operation,
             reason: format!(
@@ -260,5 +266,9 @@ mod tests {
         };
         assert_eq!(excerpt.chars().count(), 200);
         assert!(from_status("x", "y", 500, b"oops").is_transient());
+        // Not Implemented will not pass on a later try; callers fall back on it.
+        let e = from_status("x", "y", 501, b"");
+        assert!(!e.is_transient());
+        assert_eq!(e.status(), Some(501));
     }
 }

@@ -8,12 +8,15 @@
 //!   policy and the longest URL to send.
 //! - [`BillingClient`]: `Authorization: Bearer <key>`; [`BillingClient::list_accounts`] follows
 //!   every cursor and splits `ids` so each URL stays within the limit;
-//!   [`BillingClient::get_account`]; merge-patch write-backs of accounts, sites and contacts.
+//!   [`BillingClient::get_account`]; merge-patch write-backs of accounts, sites and contacts, one
+//!   at a time or many per call ([`BillingClient::write_back`]: `POST /v1/write-backs`, chunked,
+//!   per-record results, falling back to single-record PATCHes on a server without it).
 //! - [`BillingError`]: typed errors (unauthorized, forbidden, not found naming the record, invalid
 //!   with per-field problems, throttled, transient, unexpected, decode).
 //!
 //! # Retries
-//! The client sends only GET and PATCH (a JSON merge patch is idempotent), so both are retried on
+//! The client sends only GET, PATCH and the batch write-back POST (JSON merge patches are
+//! idempotent, one at a time or many), so all are retried on
 //! 429 (`Retry-After` is a minimum delay), 502, 503, 504, timeouts and connection failures.
 //! Delays grow exponentially with jitter and stop at [`RetryPolicy::max_attempts`] or
 //! [`RetryPolicy::max_elapsed`]. [`BillingClient::stats`] counts attempts, retries and 429s.

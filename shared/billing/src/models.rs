@@ -228,3 +228,93 @@ impl ContactUpdate {
         *self == ContactUpdate::default()
     }
 }
+
+/// The most items one `POST /v1/write-backs` may carry (the contract's `maxItems`);
+/// [`crate::BillingClient::write_back`] splits longer lists.
+pub const MAX_WRITE_BACK_BATCH: usize = 100;
+
+/// One write-back of the batch form (`POST /v1/write-backs`): which record, and its merge patch
+/// with the same semantics as the single-record PATCH of that kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum WriteBack {
+    /// `PATCH /v1/accounts/{id}`.
+    Account {
+        /// The account id.
+        id: String,
+        /// What changes.
+        patch: AccountUpdate,
+    },
+    /// `PATCH /v1/accounts/{accountId}/sites/{siteId}`.
+    Site {
+        /// The site's account.
+        account_id: String,
+        /// The site id.
+        id: String,
+        /// What changes.
+        patch: SiteUpdate,
+    },
+    /// `PATCH /v1/accounts/{accountId}/contacts/{contactId}`.
+    Contact {
+        /// The contact's account.
+        account_id: String,
+        /// The contact id.
+        id: String,
+        /// What changes.
+        patch: ContactUpdate,
+    },
+}
+
+impl WriteBack {
+    /// Whether the patch changes nothing (the item needs no request).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            WriteBack::Account { patch, .. } => patch.is_empty(),
+            WriteBack::Site { patch, .. } => patch.is_empty(),
+            WriteBack::Contact { patch, .. } => patch.is_empty(),
+        }
+    }
+
+    /// The record in words, as errors name it: `account A-7`, `site S-1 of account A-7`.
+    pub fn describe(&self) -> String {
+        match self {
+            WriteBack::Account { id, .. } => format!("account {id}"),
+            WriteBack::Site { account_id, id, .. } => format!("site {id} of account {account_id}"),
+            WriteBack::Contact { account_id, id, .. } => {
+                format!("contact {id} of account {account_id}")
+            }
+        }
+    }
+}
+
+/// The body of `POST /v1/write-backs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteBackBatch {
+    /// The write-backs, applied in this order; 1 to [`MAX_WRITE_BACK_BATCH`].
+    pub items: Vec<WriteBack>,
+}
+
+/// The answer of `POST /v1/write-backs`: one result per item, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteBackResults {
+    /// One per item.
+    pub results: Vec<WriteBackResult>,
+}
+
+/// What became of one item of a batch write-back.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WriteBackResult {
+    /// The status the single-record PATCH would have answered.
+    pub status: u16,
+    /// The whole record after the change (with 200).
+    #[serde(default)]
+    pub record: Option<serde_json::Value>,
+    /// Why the item was refused (without 200): the contract's `Error.error`.
+    #[serde(default)]
+    pub error: Option<serde_json::Value>,
+}

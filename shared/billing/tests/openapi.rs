@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cwsync_billing::models::{
-    Account, AccountUpdate, Address, Contact, ContactUpdate, Page, Site, SiteUpdate,
+    Account, AccountUpdate, Address, Contact, ContactUpdate, Page, Site, SiteUpdate, WriteBack,
+    WriteBackBatch, WriteBackResult, WriteBackResults,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -180,7 +181,33 @@ fn every_record_schema_lists_exactly_the_models_properties() {
             }),
         ),
     ];
-    for (schema, properties) in expected {
+    let site_item = WriteBack::Site {
+        account_id: "A".into(),
+        id: "S".into(),
+        patch: SiteUpdate::default(),
+    };
+    let result = WriteBackResult {
+        status: 200,
+        record: Some(serde_json::json!({})),
+        error: Some(serde_json::json!({})),
+    };
+    let batch_schemas = [
+        ("WriteBackItem", keys(&site_item)),
+        (
+            "WriteBackBatch",
+            keys(&WriteBackBatch {
+                items: vec![site_item.clone()],
+            }),
+        ),
+        ("WriteBackResult", keys(&result)),
+        (
+            "WriteBackResults",
+            keys(&WriteBackResults {
+                results: vec![result.clone()],
+            }),
+        ),
+    ];
+    for (schema, properties) in expected.into_iter().chain(batch_schemas) {
         assert_eq!(
             schemas.get(schema),
             Some(&properties),
@@ -196,6 +223,7 @@ fn the_contract_defines_the_routes_the_client_calls() {
         "  /v1/accounts/{id}:",
         "  /v1/accounts/{accountId}/sites/{siteId}:",
         "  /v1/accounts/{accountId}/contacts/{contactId}:",
+        "  /v1/write-backs:",
     ] {
         assert!(OPENAPI.lines().any(|l| l == route), "{route}");
     }

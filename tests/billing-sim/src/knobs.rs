@@ -153,8 +153,11 @@ struct FaultState {
 pub struct BillingCallStats {
     /// Every call, refused ones (401, 429, faults) included.
     pub total: u64,
-    /// PATCH calls.
+    /// Write calls: PATCHes and batch write-backs (`POST /v1/write-backs`), one per call.
     pub writes: u64,
+    /// Records sent to be written: one per PATCH, one per item of a batch write-back (counted
+    /// when the body is read; refused items included).
+    pub records_written: u64,
     /// Calls per `"METHOD /template"`.
     pub by_route: BTreeMap<String, u64>,
     /// The longest request target (path and query, as sent) seen, in characters.
@@ -167,9 +170,14 @@ impl BillingCallStats {
         self.total
     }
 
-    /// PATCH calls.
+    /// Write calls (PATCHes and batch write-backs).
     pub fn writes(&self) -> u64 {
         self.writes
+    }
+
+    /// Records sent to be written, in either form.
+    pub fn records_written(&self) -> u64 {
+        self.records_written
     }
 
     /// Calls of one route: `count("GET", "/v1/accounts/{id}")`.
@@ -185,7 +193,7 @@ impl BillingCallStats {
 
     pub(crate) fn record(&mut self, method: &str, template: &str, target_len: usize) {
         self.total += 1;
-        if method == "PATCH" {
+        if method == "PATCH" || (method == "POST" && template == "/v1/write-backs") {
             self.writes += 1;
         }
         *self
@@ -214,6 +222,9 @@ pub(crate) struct Knobs {
     faults: Vec<FaultState>,
     /// Fixed simulated time; `None` = real UTC now.
     pub(crate) clock: Option<OffsetDateTime>,
+    /// Serve only the single-record write-backs: `POST /v1/write-backs` is an unknown route
+    /// (404), as on a billing system that implements the contract without the batch form.
+    pub(crate) single_write_backs_only: bool,
 }
 
 impl Knobs {

@@ -1,7 +1,8 @@
 //! A faithful simulator of the billing-system contract (`shared/billing/openapi.yaml`) for tests
 //! and local runs: accounts with their sites and contacts, cursor paging in `(updatedAt, id)`
 //! order, inclusive `updatedSince`, the `ids` filter, merge-patch write-backs validated field by
-//! field, bearer authentication and the contract's error bodies.
+//! field (one record per PATCH, or up to 100 per `POST /v1/write-backs` with per-record results),
+//! bearer authentication and the contract's error bodies.
 //!
 //! Tests drive it through [`BillingSim`]: seed and inspect accounts, move the clock that stamps
 //! `updatedAt`, and turn knobs (latency, a rate limit, injected faults — statuses, 429s, delays,
@@ -70,6 +71,9 @@ pub struct BillingSimOptions {
     pub rate_limit: Option<(u32, Duration, u64)>,
     /// A fixed clock for `updatedAt` of writes; `None` = real UTC time.
     pub clock: Option<OffsetDateTime>,
+    /// Serve only the single-record write-backs (`POST /v1/write-backs` answers 404), as a
+    /// billing system without the contract's optional batch form.
+    pub single_write_backs_only: bool,
 }
 
 impl Default for BillingSimOptions {
@@ -81,6 +85,7 @@ impl Default for BillingSimOptions {
             latency: Duration::ZERO,
             rate_limit: None,
             clock: None,
+            single_write_backs_only: false,
         }
     }
 }
@@ -103,6 +108,7 @@ impl fmt::Debug for BillingSimOptions {
             .field("latency", &self.latency)
             .field("rate_limit", &self.rate_limit)
             .field("clock", &self.clock)
+            .field("single_write_backs_only", &self.single_write_backs_only)
             .finish()
     }
 }
@@ -280,6 +286,12 @@ impl BillingSim {
             .lock()
             .knobs
             .set_rate_limit(limit.map(state::rate_limit));
+    }
+
+    /// `true`: serve only the single-record write-backs (`POST /v1/write-backs` answers 404, as
+    /// on a billing system without the batch form); `false`: serve both forms.
+    pub fn set_single_write_backs_only(&self, single_only: bool) {
+        self.state.lock().knobs.single_write_backs_only = single_only;
     }
 
     /// Adds a fault rule (the first rule that fires on a call wins).

@@ -32,6 +32,10 @@ struct Args {
     /// Rate limit as N/WINDOW_MS[/RETRY_AFTER_S], e.g. 60/60000/5 (Retry-After defaults to 1).
     #[arg(long)]
     rate_limit: Option<String>,
+    /// Serve only the single-record write-backs (POST /v1/write-backs answers 404), as a billing
+    /// system without the contract's optional batch form.
+    #[arg(long)]
+    single_write_backs_only: bool,
 }
 
 fn parse_rate_limit(text: &str) -> anyhow::Result<(u32, Duration, u64)> {
@@ -77,7 +81,9 @@ async fn main() -> anyhow::Result<()> {
             .map(parse_rate_limit)
             .transpose()?,
         clock: None,
+        single_write_backs_only: args.single_write_backs_only,
     };
+    let options_rate_limit = options.rate_limit;
     let sim = BillingSim::start_on(options, SocketAddr::new(args.host, args.port))
         .await
         .context("starting the billing simulator")?;
@@ -87,6 +93,18 @@ async fn main() -> anyhow::Result<()> {
     } else {
         // A fake test key, printed so a person or script can point a client at the simulator.
         println!("API key:  {TEST_BILLING_API_KEY}");
+    }
+    match options_rate_limit {
+        Some((n, window, retry_after)) => println!(
+            "rate limit: {n} requests per {} ms, then 429 with Retry-After: {retry_after} (change it with --rate-limit N/WINDOW_MS[/RETRY_AFTER_S], or leave it out for none)",
+            window.as_millis()
+        ),
+        None => {
+            println!("rate limit: none (add one with --rate-limit N/WINDOW_MS[/RETRY_AFTER_S])")
+        }
+    }
+    if args.single_write_backs_only {
+        println!("write-backs: single-record PATCHes only (POST /v1/write-backs answers 404)");
     }
     println!("accounts: {} (Ctrl-C to stop)", sim.accounts().len());
     tokio::signal::ctrl_c()

@@ -86,24 +86,130 @@ fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 
 /// The body of `PATCH /v1/accounts/{id}`.
 pub(crate) fn account_patch(body: &[u8]) -> Result<Patch, ApiError> {
-    validate(body, "AccountUpdate", ACCOUNT_FIELDS)
+    validate(&parse_object(body)?, RecordKind::Account)
 }
 
 /// The body of `PATCH /v1/accounts/{accountId}/sites/{siteId}`.
 pub(crate) fn site_patch(body: &[u8]) -> Result<Patch, ApiError> {
-    validate(body, "SiteUpdate", SITE_FIELDS)
+    validate(&parse_object(body)?, RecordKind::Site)
 }
 
 /// The body of `PATCH /v1/accounts/{accountId}/contacts/{contactId}`.
 pub(crate) fn contact_patch(body: &[u8]) -> Result<Patch, ApiError> {
-    validate(body, "ContactUpdate", CONTACT_FIELDS)
+    validate(&parse_object(body)?, RecordKind::Contact)
 }
 
-fn validate(body: &[u8], schema: &str, spec: &[(&str, Shape)]) -> Result<Patch, ApiError> {
-    let map = parse_object(body)?;
+/// The records a write-back changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordKind {
+    Account,
+    Site,
+    Contact,
+}
+
+/// One checked item of `POST /v1/write-backs`.
+#[derive(Debug)]
+pub(crate) struct WriteBackItem {
+    pub(crate) kind: RecordKind,
+    /// The account's id (for an account, its own).
+    pub(crate) account_id: String,
+    /// The site's or contact's id (for an account, its own).
+    pub(crate) id: String,
+    pub(crate) patch: Patch,
+}
+
+/// Checks one item of a batch write-back: `{kind, id, accountId (sites and contacts only),
+/// patch}`, the patch by the rules of the single-record PATCH of its kind. Every problem of the
+/// item (its own fields, then its patch's) is reported at once.
+pub(crate) fn write_back_item(item: &Value) -> Result<WriteBackItem, ApiError> {
+    let Value::Object(map) = item else {
+        return Err(ApiError::invalid_fields(
+            format!("an item must be a JSON object, not {}", describe(item)),
+            Vec::new(),
+        ));
+    };
+    let mut problems = Vec::new();
+    for name in map.keys() {
+        if !matches!(name.as_str(), "kind" | "accountId" | "id" | "patch") {
+            problems.push(problem(
+                name,
+                "unknown field; an item has only kind, accountId, id and patch".to_owned(),
+            ));
+        }
+    }
+    let kind = match map.get("kind") {
+        Some(Value::String(k)) if k == "account" => Some(RecordKind::Account),
+        Some(Value::String(k)) if k == "site" => Some(RecordKind::Site),
+        Some(Value::String(k)) if k == "contact" => Some(RecordKind::Contact),
+        _ => {
+            problems.push(problem(
+                "kind",
+                "must be account, site or contact".to_owned(),
+            ));
+            None
+        }
+    };
+    let text = |name: &str, problems: &mut Vec<FieldProblem>| match map.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => {
+            problems.push(problem(name, "must be a non-empty string".to_owned()));
+            None
+        }
+    };
+    let id = text("id", &mut problems);
+    let account_id = match kind {
+        Some(RecordKind::Account) => {
+            if map.contains_key("accountId") {
+                problems.push(problem(
+                    "accountId",
+                    "is only for sites and contacts; an account is named by id".to_owned(),
+                ));
+            }
+            id.clone()
+        }
+        Some(_) => text("accountId", &mut problems),
+        None => None,
+    };
+    let patch = match (kind, map.get("patch")) {
+        (Some(kind), Some(Value::Object(patch))) => match validate(patch, kind) {
+            Ok(patch) => Some(patch),
+            Err(refused) => {
+                problems.extend(refused.fields);
+                None
+            }
+        },
+        (_, Some(Value::Object(_))) => None,
+        (_, other) => {
+            let found = other.map_or("nothing", describe);
+            problems.push(problem(
+                "patch",
+                format!("must be a JSON object (a merge patch), not {found}"),
+            ));
+            None
+        }
+    };
+    match (kind, account_id, id, patch) {
+        (Some(kind), Some(account_id), Some(id), Some(patch)) if problems.is_empty() => {
+            Ok(WriteBackItem {
+                kind,
+                account_id,
+                id,
+                patch,
+            })
+        }
+        _ => Err(refusal("write-back item", problems)),
+    }
+}
+
+fn validate(map: &Map<String, Value>, kind: RecordKind) -> Result<Patch, ApiError> {
+    let (schema, spec) = match kind {
+        RecordKind::Account => ("AccountUpdate", ACCOUNT_FIELDS),
+        RecordKind::Site => ("SiteUpdate", SITE_FIELDS),
+        RecordKind::Contact => ("ContactUpdate", CONTACT_FIELDS),
+    };
     let mut problems = Vec::new();
     let mut changes = Vec::new();
-    for (name, value) in &map {
+    for (name, value) in map {
         let Some((_, shape)) = spec.iter().find(|(n, _)| n == name) else {
             let known: Vec<&str> = spec.iter().map(|(n, _)| *n).collect();
             problems.push(problem(
@@ -119,15 +225,20 @@ fn validate(body: &[u8], schema: &str, spec: &[(&str, Shape)]) -> Result<Patch, 
     if problems.is_empty() {
         return Ok(Patch(changes));
     }
+    Err(refusal(schema, problems))
+}
+
+/// A 400 listing every problem.
+fn refusal(what: &str, problems: Vec<FieldProblem>) -> ApiError {
     let message = format!(
-        "the {schema} is invalid: {}",
+        "the {what} is invalid: {}",
         problems
             .iter()
             .map(|p| format!("{}: {}", p.field, p.message))
             .collect::<Vec<_>>()
             .join("; ")
     );
-    Err(ApiError::invalid_fields(message, problems))
+    ApiError::invalid_fields(message, problems)
 }
 
 fn check(

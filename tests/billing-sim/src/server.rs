@@ -1,5 +1,6 @@
 //! The HTTP side of the simulator: one handler serves the contract's routes (knobs → auth →
-//! route → list, get or patch) and answers everything else with the contract's error body.
+//! route → list, get, patch or batch write-back) and answers everything else with the contract's
+//! error body.
 //!
 //! Routes are recognised on the raw (still percent-encoded) path, so an id holding `%2F` stays one
 //! segment; ids are decoded afterwards. No input may panic the server: every parse failure is an
@@ -24,7 +25,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::error::ApiError;
 use crate::knobs::FaultKind;
-use crate::state::SimState;
+use crate::patch::RecordKind;
+use crate::state::{Inner, SimState};
 use crate::{cursor, patch};
 
 /// `Content-Type` of every response.
@@ -35,6 +37,8 @@ pub(crate) const DEFAULT_LIMIT: u32 = 100;
 pub(crate) const MAX_LIMIT: u32 = 500;
 /// The largest request body accepted.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The most items of one batch write-back (the contract's `maxItems`).
+const MAX_WRITE_BACK_ITEMS: usize = cwsync_billing::models::MAX_WRITE_BACK_BATCH;
 
 /// Marks a response that must not be sent: the connection is closed instead.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +67,7 @@ enum RouteKind {
     Account,
     Site,
     Contact,
+    WriteBacks,
 }
 
 impl RouteKind {
@@ -72,6 +77,7 @@ impl RouteKind {
             RouteKind::Account => "/v1/accounts/{id}",
             RouteKind::Site => "/v1/accounts/{accountId}/sites/{siteId}",
             RouteKind::Contact => "/v1/accounts/{accountId}/contacts/{contactId}",
+            RouteKind::WriteBacks => "/v1/write-backs",
         }
     }
 
@@ -80,6 +86,7 @@ impl RouteKind {
             RouteKind::List => "GET",
             RouteKind::Account => "GET, PATCH",
             RouteKind::Site | RouteKind::Contact => "PATCH",
+            RouteKind::WriteBacks => "POST",
         }
     }
 }
@@ -93,6 +100,12 @@ struct Route {
 
 impl Route {
     fn recognise(path: &str) -> Option<Route> {
+        if path == "/v1/write-backs" {
+            return Some(Route {
+                kind: RouteKind::WriteBacks,
+                raw_ids: Vec::new(),
+            });
+        }
         let rest = path.strip_prefix("/v1/accounts")?;
         if rest.is_empty() {
             return Some(Route {
@@ -141,7 +154,10 @@ async fn handle(State(state): State<Arc<SimState>>, req: Request) -> Response {
         .uri
         .path_and_query()
         .map_or(path.len(), |pq| pq.as_str().len());
-    let route = Route::recognise(&path);
+    let single_only = state.lock().knobs.single_write_backs_only;
+    // A server that serves only the single-record write-backs has no such route.
+    let route =
+        Route::recognise(&path).filter(|r| !(single_only && r.kind == RouteKind::WriteBacks));
     let template = route.as_ref().map_or("<unmatched>", |r| r.kind.template());
     let latency = state.lock().knobs.latency;
     if !latency.is_zero() {
@@ -238,40 +254,35 @@ async fn serve(
         (RouteKind::Account, "PATCH", [id]) => {
             let body = read_json_body(&parts.headers, body).await?;
             let mut inner = state.lock();
-            let now = inner.knobs.now();
-            let account = inner
-                .accounts
-                .get_mut(id)
-                .ok_or_else(|| account_not_found(id))?;
-            let patch = patch::account_patch(&body)?;
-            if patch.apply_to_account(account) {
-                account.updated_at = now;
-            }
-            ok(account)
+            inner.calls.records_written += 1;
+            let record = apply_to_account(&mut inner, id, || patch::account_patch(&body))?;
+            Ok(json_response(StatusCode::OK, &record))
         }
         (RouteKind::Site, "PATCH", [account_id, site_id]) => {
             let body = read_json_body(&parts.headers, body).await?;
-            patch_child(
-                state,
-                account_id,
-                site_id,
-                "site",
-                |a| &mut a.sites,
-                |s| &s.id,
-                |site| Ok(patch::site_patch(&body)?.apply_to_site(site)),
-            )
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let record = apply_to_child(&mut inner, RecordKind::Site, account_id, site_id, || {
+                patch::site_patch(&body)
+            })?;
+            Ok(json_response(StatusCode::OK, &record))
         }
         (RouteKind::Contact, "PATCH", [account_id, contact_id]) => {
             let body = read_json_body(&parts.headers, body).await?;
-            patch_child(
-                state,
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let record = apply_to_child(
+                &mut inner,
+                RecordKind::Contact,
                 account_id,
                 contact_id,
-                "contact",
-                |a| &mut a.contacts,
-                |c| &c.id,
-                |contact| Ok(patch::contact_patch(&body)?.apply_to_contact(contact)),
-            )
+                || patch::contact_patch(&body),
+            )?;
+            Ok(json_response(StatusCode::OK, &record))
+        }
+        (RouteKind::WriteBacks, "POST", _) => {
+            let body = read_json_body(&parts.headers, body).await?;
+            write_backs(state, &body)
         }
         (kind, _, _) => Err(ApiError {
             allow: Some(kind.allowed()),
@@ -284,37 +295,128 @@ async fn serve(
     }
 }
 
-/// A PATCH of a site or contact: found in its account (404 first), the body applied, the
-/// account stamped when something changed; answers with the whole child record.
-fn patch_child<T: Serialize>(
-    state: &SimState,
+/// The items of a batch write-back, applied one by one in order; each item's refusal is its
+/// own result (the status its single-record PATCH would have answered), never the batch's.
+fn write_backs(state: &SimState, body: &[u8]) -> Result<Response, ApiError> {
+    let envelope: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid("items", format!("the body is not JSON: {e}")))?;
+    let Value::Object(envelope) = envelope else {
+        return Err(ApiError::invalid(
+            "items",
+            "the body must be a JSON object {\"items\": [...]}",
+        ));
+    };
+    if let Some(other) = envelope.keys().find(|k| *k != "items") {
+        return Err(ApiError::invalid(
+            other,
+            "unknown field; the body has only items",
+        ));
+    }
+    let items = match envelope.get("items") {
+        Some(Value::Array(items)) => items,
+        _ => {
+            return Err(ApiError::invalid(
+                "items",
+                "must be an array of write-backs",
+            ));
+        }
+    };
+    if items.is_empty() || items.len() > MAX_WRITE_BACK_ITEMS {
+        return Err(ApiError::invalid(
+            "items",
+            format!(
+                "must hold 1 to {MAX_WRITE_BACK_ITEMS} items per call, not {}",
+                items.len()
+            ),
+        ));
+    }
+    let mut inner = state.lock();
+    inner.calls.records_written += items.len() as u64;
+    let results: Vec<Value> = items
+        .iter()
+        .map(|item| {
+            let applied = patch::write_back_item(item).and_then(|item| match item.kind {
+                RecordKind::Account => apply_to_account(&mut inner, &item.id, || Ok(item.patch)),
+                kind => apply_to_child(&mut inner, kind, &item.account_id, &item.id, || {
+                    Ok(item.patch)
+                }),
+            });
+            match applied {
+                Ok(record) => serde_json::json!({ "status": 200, "record": record }),
+                Err(refused) => serde_json::json!({
+                    "status": refused.status.as_u16(),
+                    "error": refused.body()["error"],
+                }),
+            }
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "results": results }),
+    ))
+}
+
+/// Applies an account's patch (the account is looked up first, so an unknown account is a 404
+/// whatever its body) and stamps it when something changed; returns the whole account.
+fn apply_to_account(
+    inner: &mut Inner,
+    id: &str,
+    patch: impl FnOnce() -> Result<patch::Patch, ApiError>,
+) -> Result<Value, ApiError> {
+    let now = inner.knobs.now();
+    let account = inner
+        .accounts
+        .get_mut(id)
+        .ok_or_else(|| account_not_found(id))?;
+    if patch()?.apply_to_account(account) {
+        account.updated_at = now;
+    }
+    to_value(&*account)
+}
+
+/// Applies a site's or contact's patch: found in its account (404 first), the patch applied,
+/// the account stamped when something changed; returns the whole site or contact.
+fn apply_to_child(
+    inner: &mut Inner,
+    kind: RecordKind,
     account_id: &str,
     child_id: &str,
-    what: &str,
-    children: fn(&mut Account) -> &mut Vec<T>,
-    id_of: fn(&T) -> &str,
-    apply: impl FnOnce(&mut T) -> Result<bool, ApiError>,
-) -> Result<Response, ApiError> {
-    let mut inner = state.lock();
+    patch: impl FnOnce() -> Result<patch::Patch, ApiError>,
+) -> Result<Value, ApiError> {
     let now = inner.knobs.now();
     let account = inner
         .accounts
         .get_mut(account_id)
         .ok_or_else(|| account_not_found(account_id))?;
-    let child = children(account)
-        .iter_mut()
-        .find(|c| id_of(c) == child_id)
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "{what} {child_id} of account {account_id} not found"
-            ))
-        })?;
-    let changed = apply(child)?;
-    let reply = ok(&*child);
+    let missing = |what: &str| {
+        ApiError::not_found(format!(
+            "{what} {child_id} of account {account_id} not found"
+        ))
+    };
+    let (changed, record) = match kind {
+        RecordKind::Site => {
+            let site = account
+                .sites
+                .iter_mut()
+                .find(|s| s.id == child_id)
+                .ok_or_else(|| missing("site"))?;
+            let changed = patch()?.apply_to_site(site);
+            (changed, to_value(&*site)?)
+        }
+        RecordKind::Contact | RecordKind::Account => {
+            let contact = account
+                .contacts
+                .iter_mut()
+                .find(|c| c.id == child_id)
+                .ok_or_else(|| missing("contact"))?;
+            let changed = patch()?.apply_to_contact(contact);
+            (changed, to_value(&*contact)?)
+        }
+    };
     if changed {
         account.updated_at = now;
     }
-    reply
+    Ok(record)
 }
 
 fn account_not_found(id: &str) -> ApiError {
@@ -322,14 +424,17 @@ fn account_not_found(id: &str) -> ApiError {
 }
 
 fn ok<T: Serialize>(record: &T) -> Result<Response, ApiError> {
-    let value = serde_json::to_value(record).map_err(|e| {
+    Ok(json_response(StatusCode::OK, &to_value(record)?))
+}
+
+fn to_value<T: Serialize>(record: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(record).map_err(|e| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal",
             format!("the record cannot be serialized: {e}"),
         )
-    })?;
-    Ok(json_response(StatusCode::OK, &value))
+    })
 }
 
 /// `Authorization: Bearer <key>` with the simulator's key.
@@ -352,7 +457,7 @@ fn authenticate(state: &SimState, headers: &HeaderMap) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The body of a PATCH: JSON (`application/merge-patch+json` or `application/json`), at most
+/// The body of a PATCH or batch write-back: JSON (`application/merge-patch+json` or `application/json`), at most
 /// 1 MiB.
 async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
     if let Some(content_type) = headers.get(header::CONTENT_TYPE) {

@@ -67,6 +67,7 @@ impl SimState {
         *inner = Inner::default();
         inner.knobs.latency = self.options.latency;
         inner.knobs.clock = self.options.clock;
+        inner.knobs.single_write_backs_only = self.options.single_write_backs_only;
         inner
             .knobs
             .set_rate_limit(self.options.rate_limit.map(rate_limit));

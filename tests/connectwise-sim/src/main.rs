@@ -74,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
         tls: args.tls,
         ..SimOptions::default()
     };
+    let rate_limit = options.rate_limit.clone();
     let sim = Simulator::start_on(options, SocketAddr::new(args.host, args.port)).await?;
     if let Some(path) = &args.fixture {
         let text = std::fs::read_to_string(path)
@@ -94,6 +95,13 @@ async fn main() -> anyhow::Result<()> {
     println!("public key:  {TEST_PUBLIC_KEY}");
     println!("private key: {TEST_PRIVATE_KEY}");
     println!("clientId:    {TEST_CLIENT_ID}");
+    match rate_limit {
+        Some(limit) => println!(
+            "rate limit:  {} requests per {} ms, then 429 (change it with --rate-limit N/WINDOW_MS, or leave it out for none)",
+            limit.max_requests, limit.window_ms
+        ),
+        None => println!("rate limit:  none (add one with --rate-limit N/WINDOW_MS)"),
+    }
     println!("control:     {}/__sim/  (Ctrl-C to stop)", sim.base_url());
     tokio::signal::ctrl_c()
         .await

@@ -7,49 +7,86 @@
 //! and fans out one job per account, the jobs are delivered as SQS would, and the run's report is
 //! printed. It runs three times: the first creates (and links the existing company), the unchanged
 //! re-run writes nothing, and after one billing field changes, one PATCH carries only that field.
+//!
+//! With `--tenant-secret FILE` it runs against a real tenant instead (the same JSON as the
+//! Secrets Manager secret): `test-connection` first, then one tenant-wide sync, a dry run unless
+//! `--write`, with its links, error ledger and watermarks kept in `--state FILE` so the next run
+//! is incremental. Keys are never printed.
 
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use cwsync_billing::models::Account;
 use cwsync_billing_sim::{BillingSim, BillingSimOptions, TEST_BILLING_API_KEY};
-use cwsync_connectwise::RetryPolicy;
+use cwsync_connectwise::{RateLimit, RetryPolicy};
 use cwsync_connectwise_sim::{
-    CallStats, SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY,
-    TEST_PUBLIC_KEY,
+    SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY,
 };
 use cwsync_customer_sync::console::Event;
+use cwsync_customer_sync::local::Progress;
 use cwsync_customer_sync::{ConnectOptions, CustomerSync, FUNCTION};
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
-use serde::Serialize;
+use cwsync_store::ledger::{LedgerSnapshot, MemoryErrorLedger};
+use cwsync_store::links::{LinkSnapshot, MemoryLinkStore};
+use cwsync_store::watermarks::{MemoryWatermarkStore, WatermarkSnapshot};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The tenant of the local run.
 const TENANT: &str = "local";
 /// Deliveries of one job before it would go to the DLQ (the stack's `maxReceiveCount`).
 const MAX_RECEIVES: u32 = 5;
+/// ConnectWise requests per second against the in-process simulator, which has no limit: the
+/// deployed default (10/s, chosen because ConnectWise does not publish its limits) would leave
+/// the CPU idle, and the simulator is not what that default protects.
+const SIMULATOR_CW_RATE: u32 = 1000;
 
-/// Run cwsync locally against in-process simulators.
+/// Run cwsync locally against in-process simulators, or against your own ConnectWise and billing
+/// system with --tenant-secret.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
     /// A JSON file with the billing accounts to sync (an array of accounts as in
     /// `shared/billing/openapi.yaml`); defaults to the billing simulator's embedded set (and then
     /// ConnectWise also starts with a company that matches one of them).
-    #[arg(long)]
-    accounts: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "FILE", conflicts_with = "tenant_secret")]
+    accounts: Option<PathBuf>,
     /// Print the reports as JSON instead of a table.
     #[arg(long)]
     json: bool,
     /// Plan only: the first run is a dry run (nothing is written), then stop.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tenant_secret")]
     dry_run: bool,
     /// Keep both simulators running afterwards (until Ctrl-C), to look at them with any client.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tenant_secret")]
     keep_running: bool,
+    /// Run against a real tenant instead of the simulators: FILE holds the same JSON as the
+    /// tenant's Secrets Manager secret (site, companyId, publicKey, privateKey, clientId,
+    /// billingUrl, billingApiKey). Runs test-connection, then a tenant-wide sync: a dry run
+    /// (nothing written anywhere) unless --write.
+    #[arg(long, value_name = "FILE")]
+    tenant_secret: Option<PathBuf>,
+    /// With --tenant-secret: apply the sync (create, link and update in ConnectWise, write back
+    /// to the billing system) instead of a dry run.
+    #[arg(long, requires = "tenant_secret")]
+    write: bool,
+    /// With --tenant-secret: keep the links, error ledger and watermarks in this JSON file
+    /// (created when missing, saved after a --write run), so the next run is incremental.
+    /// Without it they live in memory for this run only.
+    #[arg(long, value_name = "FILE", requires = "tenant_secret")]
+    state: Option<PathBuf>,
+    /// ConnectWise requests per second. Default: 1000 against the simulator, 10 (the deployed
+    /// default) against a real tenant.
+    #[arg(long, value_name = "N", env = "CWSYNC_CW_RATE")]
+    cw_rate: Option<NonZeroU32>,
+    /// Milliseconds between progress lines ("synced 120/220 accounts", on stderr).
+    #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
+    progress_every_ms: u64,
 }
 
 /// One run, as the local report shows it.
@@ -60,10 +97,91 @@ struct RunLine {
     status: Value,
     counts: Value,
     failures: Vec<String>,
-    connectwise_reads: u64,
-    connectwise_writes: u64,
-    billing_writes: u64,
+    /// Calls as the simulators counted them (`None` against a real tenant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connectwise_reads: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connectwise_writes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    billing_writes: Option<u64>,
+    /// Requests as the clients counted them (against a real tenant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connectwise_requests: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    billing_requests: Option<u64>,
     dead_letters: Vec<String>,
+}
+
+/// The ConnectWise rate limit the run uses, and the sentence that says so.
+fn cw_rate(args: &Args, against_simulator: bool) -> (Option<RateLimit>, String) {
+    let deployed = RateLimit::default().per_second;
+    let how = "set it with --cw-rate N or CWSYNC_CW_RATE=N";
+    let with = |per_second: NonZeroU32| RateLimit {
+        per_second,
+        burst: per_second,
+        ..RateLimit::default()
+    };
+    match (args.cw_rate, against_simulator) {
+        (Some(n), _) => (
+            Some(with(n)),
+            format!(
+                "ConnectWise rate limit: {n} requests/s (from --cw-rate or CWSYNC_CW_RATE; deployed, the default is {deployed}/s)"
+            ),
+        ),
+        (None, true) => {
+            let n = NonZeroU32::new(SIMULATOR_CW_RATE).unwrap_or(deployed);
+            (
+                Some(with(n)),
+                format!(
+                    "ConnectWise rate limit: {n} requests/s (the simulator has no limit; deployed, the default is {deployed}/s; {how})"
+                ),
+            )
+        }
+        (None, false) => (
+            None,
+            format!(
+                "ConnectWise rate limit: {deployed} requests/s (the deployed default: ConnectWise does not publish its limits; if your instance allows more, raise it: {how})"
+            ),
+        ),
+    }
+}
+
+/// Prints a line about the run: on stdout with the table, on stderr with --json (whose stdout is
+/// the JSON alone).
+fn note(json: bool, line: &str) {
+    if json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+}
+
+/// Delivers the queued jobs, printing "synced N/M accounts" on stderr at most every
+/// `every` (and the last count when a line was printed before).
+async fn deliver(
+    service: &CustomerSync,
+    queue: &MemoryJobQueue,
+    every: Duration,
+) -> cwsync_customer_sync::local::Delivery {
+    let mut last = Instant::now();
+    let mut printed = false;
+    service
+        .deliver_all_with_progress(queue, MAX_RECEIVES, |p: Progress| {
+            let done = p.finished == p.known;
+            if last.elapsed() >= every || (done && printed) {
+                eprintln!("synced {}/{} accounts", p.finished, p.known);
+                last = Instant::now();
+                printed = true;
+            }
+        })
+        .await
+}
+
+async fn event(service: &CustomerSync, event: Event) -> anyhow::Result<Value> {
+    service
+        .handle_event(event)
+        .await
+        .map_err(|d| anyhow::anyhow!("{}: {}", d.error_type, d.error_message))
 }
 
 #[tokio::main]
@@ -72,6 +190,13 @@ async fn main() -> anyhow::Result<()> {
     // Errors only unless RUST_LOG says otherwise (`RUST_LOG=info` shows every record synced):
     // the report is the output, and it lists the failed records itself.
     cwsync_runtime::telemetry::init_local("error");
+    match &args.tenant_secret {
+        Some(path) => against_tenant(&args, path).await,
+        None => against_simulators(&args).await,
+    }
+}
+
+async fn against_simulators(args: &Args) -> anyhow::Result<()> {
     let billing = BillingSim::start(match &args.accounts {
         None => BillingSimOptions::with_fixture(),
         Some(_) => BillingSimOptions::default(),
@@ -105,6 +230,7 @@ async fn main() -> anyhow::Result<()> {
     let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
     let queue = Arc::new(MemoryJobQueue::new());
     deps.queues.customer = Some(queue.clone());
+    let (rate, rate_line) = cw_rate(args, true);
     let options = ConnectOptions {
         cw_retry: Some(RetryPolicy {
             max_attempts: 3,
@@ -112,6 +238,7 @@ async fn main() -> anyhow::Result<()> {
             max_delay: Duration::from_millis(200),
             max_elapsed: Duration::from_secs(5),
         }),
+        cw_rate: rate,
         ..ConnectOptions::default()
     };
     let mut service = CustomerSync::new(Arc::new(deps), options);
@@ -128,9 +255,13 @@ async fn main() -> anyhow::Result<()> {
             billing.base_url()
         );
         println!("tenant {TENANT:?}: customer sync, in-memory state and queue");
+    }
+    note(args.json, &rate_line);
+    if !args.json {
         println!();
     }
 
+    let every = Duration::from_millis(args.progress_every_ms);
     let mut lines = Vec::new();
     let plan: &[(&'static str, bool)] = if args.dry_run {
         &[("dry run", true)]
@@ -147,33 +278,25 @@ async fn main() -> anyhow::Result<()> {
         }
         let cw_before = cw.calls();
         let billing_before = billing.calls().writes();
-        let planned = service
-            .handle_event(Event::SyncTenant {
+        let planned = event(
+            &service,
+            Event::SyncTenant {
                 tenant: TENANT.to_owned(),
                 dry_run: *dry_run,
                 incremental: false,
-            })
-            .await
-            .map_err(|d| anyhow::anyhow!("{}: {}", d.error_type, d.error_message))?;
-        let delivery = service.deliver_all(&queue, MAX_RECEIVES).await;
+            },
+        )
+        .await?;
+        let delivery = deliver(&service, &queue, every).await;
         let run_id = planned["runId"].as_str().unwrap_or_default().to_owned();
-        let report = service
-            .handle_event(Event::Report {
-                tenant: TENANT.to_owned(),
-                run_id: Some(run_id.clone()),
-                page_token: None,
-            })
-            .await
-            .map_err(|d| anyhow::anyhow!("{}: {}", d.error_type, d.error_message))?;
-        lines.push(run_line(
-            label,
-            run_id,
-            &report,
-            &cw_before,
-            &cw.calls(),
-            billing.calls().writes() - billing_before,
-            delivery.dead_letters,
-        ));
+        let report = run_report(&service, &run_id).await?;
+        let mut line = run_line(label, run_id, &report, delivery.dead_letters);
+        let cw_after = cw.calls();
+        let writes = cw_after.writes() - cw_before.writes();
+        line.connectwise_reads = Some(cw_after.total() - cw_before.total() - writes);
+        line.connectwise_writes = Some(writes);
+        line.billing_writes = Some(billing.calls().writes() - billing_before);
+        lines.push(line);
         if *dry_run && !args.json {
             print_suggestions(&report);
         }
@@ -198,6 +321,252 @@ async fn main() -> anyhow::Result<()> {
     }
     cw.shutdown().await;
     Ok(())
+}
+
+async fn run_report(service: &CustomerSync, run_id: &str) -> anyhow::Result<Value> {
+    event(
+        service,
+        Event::Report {
+            tenant: TENANT.to_owned(),
+            run_id: Some(run_id.to_owned()),
+            page_token: None,
+        },
+    )
+    .await
+}
+
+/// What `--state FILE` holds: the stores that make a later run incremental, and whose tenant
+/// they are (so one file is never used for another tenant's links).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StateFile {
+    /// `site company` of the ConnectWise side, and the billing URL: not secrets.
+    tenant: String,
+    links: LinkSnapshot,
+    ledger: LedgerSnapshot,
+    watermarks: WatermarkSnapshot,
+}
+
+/// The in-memory stores a `--tenant-secret` run uses, restored from and saved to `--state`.
+struct LocalState {
+    links: Arc<MemoryLinkStore>,
+    ledger: Arc<MemoryErrorLedger>,
+    watermarks: Arc<MemoryWatermarkStore>,
+}
+
+impl LocalState {
+    fn load(path: Option<&Path>, tenant: &str) -> anyhow::Result<LocalState> {
+        let state = LocalState {
+            links: Arc::new(MemoryLinkStore::default()),
+            ledger: Arc::new(MemoryErrorLedger::default()),
+            watermarks: Arc::new(MemoryWatermarkStore::new()),
+        };
+        let Some(path) = path.filter(|p| p.exists()) else {
+            return Ok(state);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the state file {}", path.display()))?;
+        let file: StateFile = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "the state file {} is not cwsync-local state",
+                path.display()
+            )
+        })?;
+        if file.tenant != tenant {
+            bail!(
+                "the state file {} belongs to another tenant ({}), not {tenant}; use another --state file",
+                path.display(),
+                file.tenant
+            );
+        }
+        state.links.restore(file.links);
+        state.ledger.restore(file.ledger);
+        state.watermarks.restore(file.watermarks);
+        Ok(state)
+    }
+
+    /// Writes the stores to `path` (through a temporary file, so a crash never leaves half a
+    /// state behind).
+    fn save(&self, path: &Path, tenant: &str) -> anyhow::Result<()> {
+        let file = StateFile {
+            tenant: tenant.to_owned(),
+            links: self.links.snapshot(),
+            ledger: self.ledger.snapshot(),
+            watermarks: self.watermarks.snapshot(),
+        };
+        let temporary = path.with_extension("tmp");
+        std::fs::write(&temporary, serde_json::to_vec_pretty(&file)?)
+            .with_context(|| format!("writing {}", temporary.display()))?;
+        std::fs::rename(&temporary, path)
+            .with_context(|| format!("replacing the state file {}", path.display()))?;
+        Ok(())
+    }
+}
+
+/// `--tenant-secret FILE`: test-connection, then one tenant-wide sync (a dry run unless
+/// `--write`), against the tenant's own ConnectWise and billing system.
+async fn against_tenant(args: &Args, path: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the tenant secret {}", path.display()))?;
+    // The Lambda's own parser: a malformed secret is named by its field, never its value.
+    let secrets = StaticTenantSecrets::new()
+        .with_secret_json(TENANT, &text)
+        .map_err(|e| anyhow::anyhow!("the tenant secret {}: {e}", path.display()))?;
+    let tenant = tenant_name(&text);
+    let state = LocalState::load(args.state.as_deref(), &tenant)?;
+    let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
+    deps.stores.links = state.links.clone();
+    deps.stores.ledger = state.ledger.clone();
+    deps.stores.watermarks = state.watermarks.clone();
+    let queue = Arc::new(MemoryJobQueue::new());
+    deps.queues.customer = Some(queue.clone());
+    let (rate, rate_line) = cw_rate(args, false);
+    let options = ConnectOptions {
+        cw_rate: rate,
+        ..ConnectOptions::default()
+    };
+    let mut service = CustomerSync::new(Arc::new(deps), options);
+    // Parents before children, as in the simulator run.
+    service.concurrency = 1;
+    let dry_run = !args.write;
+
+    if !args.json {
+        println!("cwsync local run against {tenant}");
+        println!(
+            "{}; state {}",
+            if dry_run {
+                "dry run: nothing is written anywhere (add --write to apply)"
+            } else {
+                "--write: changes are applied to ConnectWise and the billing system"
+            },
+            match &args.state {
+                Some(file) => format!("in {}", file.display()),
+                None => "in memory (add --state FILE to keep it for the next run)".to_owned(),
+            }
+        );
+    }
+    note(args.json, &rate_line);
+
+    let connection = event(
+        &service,
+        Event::TestConnection {
+            tenant: TENANT.to_owned(),
+        },
+    )
+    .await?;
+    if !args.json {
+        print_connection(&connection);
+    }
+    let usable = connection["connectWise"] == "connected"
+        && connection["billing"] == "connected"
+        && connection["permissions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["usedBy"] == FUNCTION)
+            .all(|p| p["granted"] == true);
+    if !usable {
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "testConnection": connection }))?
+            );
+        }
+        bail!(
+            "test-connection found a problem the customer sync cannot run with (above); nothing was synced"
+        );
+    }
+
+    let cw_before = request_counts(&service).await;
+    let planned = event(
+        &service,
+        Event::SyncTenant {
+            tenant: TENANT.to_owned(),
+            dry_run,
+            incremental: false,
+        },
+    )
+    .await?;
+    let delivery = deliver(
+        &service,
+        &queue,
+        Duration::from_millis(args.progress_every_ms),
+    )
+    .await;
+    let run_id = planned["runId"].as_str().unwrap_or_default().to_owned();
+    let report = run_report(&service, &run_id).await?;
+    let label = if dry_run { "dry run" } else { "sync" };
+    let mut line = run_line(label, run_id, &report, delivery.dead_letters);
+    let cw_after = request_counts(&service).await;
+    line.connectwise_requests = Some(cw_after.0 - cw_before.0);
+    line.billing_requests = Some(cw_after.1 - cw_before.1);
+    if let (Some(file), false) = (&args.state, dry_run) {
+        state.save(file, &tenant)?;
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "testConnection": connection, "runs": [line] }))?
+        );
+    } else {
+        println!();
+        print_table(&[line]);
+        if dry_run {
+            print_suggestions(&report);
+        }
+    }
+    Ok(())
+}
+
+/// Requests the tenant's ConnectWise and billing clients have sent so far.
+async fn request_counts(service: &CustomerSync) -> (u64, u64) {
+    let Ok(tenant) = cwsync_store::TenantId::parse(TENANT) else {
+        return (0, 0);
+    };
+    match service.clients(&tenant).await {
+        Ok(clients) => (
+            clients.cw.stats().requests,
+            clients.billing.stats().requests,
+        ),
+        Err(_) => (0, 0),
+    }
+}
+
+/// `ConnectWise <site> company <companyId>, billing <billingUrl>`: which tenant a secret is, in
+/// its fields that are not secrets.
+fn tenant_name(secret: &str) -> String {
+    let value: Value = serde_json::from_str(secret).unwrap_or_default();
+    let field = |name: &str| value[name].as_str().unwrap_or("?").to_owned();
+    format!(
+        "ConnectWise {} company {}, billing {}",
+        field("site"),
+        field("companyId"),
+        field("billingUrl")
+    )
+}
+
+/// The test-connection report in lines: each side, and what the API member may not do.
+fn print_connection(report: &Value) {
+    let text = |v: &Value| v.as_str().unwrap_or("not checked").to_owned();
+    println!();
+    println!(
+        "test-connection: ConnectWise {} (codebase {}), billing {}",
+        text(&report["connectWise"]),
+        text(&report["codebase"]),
+        text(&report["billing"])
+    );
+    for permission in report["permissions"].as_array().into_iter().flatten() {
+        if permission["granted"] != true {
+            println!(
+                "  not allowed: {} (needed by {}){}",
+                text(&permission["operation"]),
+                text(&permission["usedBy"]),
+                permission["fix"]
+                    .as_str()
+                    .map(|fix| format!(": {fix}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
 }
 
 /// A company that already exists in ConnectWise for the second account (same identifier), so the
@@ -244,13 +613,8 @@ fn run_line(
     label: &'static str,
     run_id: String,
     report: &Value,
-    before: &CallStats,
-    after: &CallStats,
-    billing_writes: u64,
     dead_letters: Vec<String>,
 ) -> RunLine {
-    let writes = after.writes() - before.writes();
-    let total = after.total() - before.total();
     let failures = report["records"]
         .as_array()
         .into_iter()
@@ -271,9 +635,11 @@ fn run_line(
         status: report["run"]["status"].clone(),
         counts: report["run"]["counts"].clone(),
         failures,
-        connectwise_reads: total - writes,
-        connectwise_writes: writes,
-        billing_writes,
+        connectwise_reads: None,
+        connectwise_writes: None,
+        billing_writes: None,
+        connectwise_requests: None,
+        billing_requests: None,
         dead_letters,
     }
 }
@@ -288,20 +654,36 @@ fn count(line: &RunLine, outcome: &str) -> u64 {
 }
 
 fn print_table(lines: &[RunLine]) {
+    // Against the simulators their counters split reads from writes; against a real tenant the
+    // clients count requests.
+    let real = lines.iter().any(|l| l.connectwise_requests.is_some());
+    let calls = |line: &RunLine| -> [String; 3] {
+        let shown = |n: Option<u64>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
+        if real {
+            [
+                shown(line.connectwise_requests),
+                shown(line.billing_requests),
+                String::new(),
+            ]
+        } else {
+            [
+                shown(line.connectwise_reads),
+                shown(line.connectwise_writes),
+                shown(line.billing_writes),
+            ]
+        }
+    };
+    let [h1, h2, h3] = if real {
+        ["CW calls", "billing calls", ""]
+    } else {
+        ["CW reads", "CW writes", "billing writes"]
+    };
     println!(
         "{:<18} {:>7} {:>7} {:>7} {:>9} {:>7} {:>6} {:>8} {:>9} {:>8}",
-        "run",
-        "created",
-        "linked",
-        "updated",
-        "unchanged",
-        "skipped",
-        "failed",
-        "CW reads",
-        "CW writes",
-        "billing writes"
+        "run", "created", "linked", "updated", "unchanged", "skipped", "failed", h1, h2, h3
     );
     for line in lines {
+        let [c1, c2, c3] = calls(line);
         println!(
             "{:<18} {:>7} {:>7} {:>7} {:>9} {:>7} {:>6} {:>8} {:>9} {:>8}",
             line.label,
@@ -311,9 +693,9 @@ fn print_table(lines: &[RunLine]) {
             count(line, "unchanged"),
             count(line, "skipped"),
             count(line, "failed"),
-            line.connectwise_reads,
-            line.connectwise_writes,
-            line.billing_writes,
+            c1,
+            c2,
+            c3,
         );
     }
     println!();

@@ -17,3 +17,4 @@ mod sqs;
 mod sync;
 mod tenants;
 mod unchanged;
+mod write_back;

@@ -14,6 +14,30 @@ pub struct MemoryErrorLedger {
     entries: Mutex<BTreeMap<(String, String), LedgerEntry>>,
 }
 
+/// Every entry a [`MemoryErrorLedger`] holds, as data (the local run's `--state` file).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LedgerSnapshot {
+    entries: Vec<((String, String), LedgerEntry)>,
+}
+
+impl MemoryErrorLedger {
+    /// Everything the ledger holds, in key order.
+    pub fn snapshot(&self) -> LedgerSnapshot {
+        LedgerSnapshot {
+            entries: self
+                .entries()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// Replaces everything the ledger holds with `snapshot`'s entries.
+    pub fn restore(&self, snapshot: LedgerSnapshot) {
+        *self.entries() = snapshot.entries.into_iter().collect();
+    }
+}
+
 impl Default for MemoryErrorLedger {
     fn default() -> Self {
         MemoryErrorLedger::new(DEFAULT_TTL)

@@ -15,7 +15,7 @@ mod dynamo;
 mod memory;
 
 pub use dynamo::DynamoErrorLedger;
-pub use memory::MemoryErrorLedger;
+pub use memory::{LedgerSnapshot, MemoryErrorLedger};
 
 use crate::{StoreError, TenantId};
 use serde::{Deserialize, Serialize};

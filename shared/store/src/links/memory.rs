@@ -44,6 +44,41 @@ impl MemoryLinkStore {
     }
 }
 
+/// Every link a [`MemoryLinkStore`] holds, both directions, as data: what the local run keeps
+/// in its `--state` file so a later run sees the links of the earlier ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LinkSnapshot {
+    forward: Vec<(Key, Link)>,
+    reverse: Vec<(Key, ReverseLink)>,
+}
+
+impl MemoryLinkStore {
+    /// Everything the store holds (sorted, so the same links give the same snapshot).
+    pub fn snapshot(&self) -> LinkSnapshot {
+        let items = self.items();
+        let mut forward: Vec<(Key, Link)> = items
+            .forward
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut reverse: Vec<(Key, ReverseLink)> = items
+            .reverse
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        forward.sort_by(|a, b| a.0.cmp(&b.0));
+        reverse.sort_by(|a, b| a.0.cmp(&b.0));
+        LinkSnapshot { forward, reverse }
+    }
+
+    /// Replaces everything the store holds with `snapshot`'s links.
+    pub fn restore(&self, snapshot: LinkSnapshot) {
+        let mut items = self.items();
+        items.forward = snapshot.forward.into_iter().collect();
+        items.reverse = snapshot.reverse.into_iter().collect();
+    }
+}
+
 impl Default for MemoryLinkStore {
     fn default() -> Self {
         MemoryLinkStore::new(DEFAULT_STALE_AFTER)

@@ -23,7 +23,7 @@ mod dynamo;
 mod memory;
 
 pub use dynamo::DynamoLinkStore;
-pub use memory::MemoryLinkStore;
+pub use memory::{LinkSnapshot, MemoryLinkStore};
 
 use crate::{StoreError, TenantId};
 use std::collections::HashMap;
@@ -76,7 +76,7 @@ pub enum LinkState {
 }
 
 /// A link as stored: the forward direction, billing record → ConnectWise record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Link {
     /// The tenant the link belongs to.
     pub tenant: TenantId,
@@ -288,7 +288,7 @@ pub trait LinkStore: Send + Sync + fmt::Debug {
 }
 
 /// The reverse direction: ConnectWise record → billing record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ReverseLink {
     pub(crate) source_kind: String,
     pub(crate) source_id: String,

@@ -17,6 +17,32 @@ impl MemoryWatermarkStore {
     pub fn new() -> Self {
         MemoryWatermarkStore::default()
     }
+
+    /// Everything the store holds, as data (the local run's `--state` file), in key order.
+    pub fn snapshot(&self) -> WatermarkSnapshot {
+        let watermarks = self
+            .watermarks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut entries: Vec<((String, String), Watermark)> =
+            watermarks.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        WatermarkSnapshot { entries }
+    }
+
+    /// Replaces everything the store holds with `snapshot`'s watermarks.
+    pub fn restore(&self, snapshot: WatermarkSnapshot) {
+        *self
+            .watermarks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = snapshot.entries.into_iter().collect();
+    }
+}
+
+/// Every watermark a [`MemoryWatermarkStore`] holds, as data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WatermarkSnapshot {
+    entries: Vec<((String, String), Watermark)>,
 }
 
 #[async_trait::async_trait]

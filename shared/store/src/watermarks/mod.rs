@@ -11,7 +11,7 @@ mod dynamo;
 mod memory;
 
 pub use dynamo::DynamoWatermarkStore;
-pub use memory::MemoryWatermarkStore;
+pub use memory::{MemoryWatermarkStore, WatermarkSnapshot};
 
 use crate::{StoreError, TenantId};
 use serde::{Deserialize, Serialize};

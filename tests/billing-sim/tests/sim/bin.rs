@@ -31,7 +31,7 @@ async fn the_binary_prints_its_url_and_key_and_serves_the_fixture() {
     let lines = tokio::task::spawn_blocking(move || {
         BufReader::new(stdout)
             .lines()
-            .take(3)
+            .take(4)
             .map(Result::unwrap)
             .collect::<Vec<String>>()
     });
@@ -45,6 +45,9 @@ async fn the_binary_prints_its_url_and_key_and_serves_the_fixture() {
         .unwrap()
         .to_owned();
     assert!(lines[1].contains(TEST_BILLING_API_KEY), "{lines:?}");
+    // It says its rate limit, and how to set one.
+    assert!(lines[2].starts_with("rate limit: none"), "{lines:?}");
+    assert!(lines[2].contains("--rate-limit"), "{lines:?}");
     let body: Value = reqwest::Client::new()
         .get(format!("{url}v1/accounts"))
         .bearer_auth(TEST_BILLING_API_KEY)

@@ -3,6 +3,7 @@
 //! client).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod batch;
 mod bin;
 mod common;
 mod contract;

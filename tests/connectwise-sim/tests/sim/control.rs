@@ -134,13 +134,26 @@ async fn the_binary_prints_its_url_and_serves_the_api() {
             .unwrap(),
     );
     let stdout = child.0.stdout.take().unwrap();
-    let first = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        (0..8)
+            .map(|_| {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                line
+            })
+            .collect::<Vec<String>>()
     })
     .await
     .unwrap();
+    let first = &lines[0];
+    // It says its rate limit, and how to set one.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("rate limit:  none") && l.contains("--rate-limit")),
+        "{lines:?}"
+    );
     let url = first.trim().rsplit(' ').next().unwrap().to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{first}");
     let info: Value = reqwest::get(format!("{url}/login/companyinfo/cwsync"))
