@@ -334,6 +334,20 @@ impl Batch {
         Ok(batch)
     }
 
+    /// The companies the account's parent and bill-to accounts are linked to.
+    fn related_companies(&self, account: &Account) -> RelatedCompanies {
+        RelatedCompanies {
+            parent: account
+                .parent_account_id
+                .as_deref()
+                .and_then(|id| self.linked_company_id(id)),
+            bill_to: account
+                .bill_to_account_id
+                .as_deref()
+                .and_then(|id| self.linked_company_id(id)),
+        }
+    }
+
     fn linked_company_id(&self, account_id: &str) -> Option<i64> {
         self.company_links
             .get(account_id)
@@ -422,16 +436,7 @@ impl Batch {
                 .and_then(|id| self.contacts.get(&id))
                 .map_or(&[][..], Vec::as_slice)
         });
-        let related = RelatedCompanies {
-            parent: account
-                .parent_account_id
-                .as_deref()
-                .and_then(|id| self.linked_company_id(id)),
-            bill_to: account
-                .bill_to_account_id
-                .as_deref()
-                .and_then(|id| self.linked_company_id(id)),
-        };
+        let related = self.related_companies(account);
         let stamp =
             crate::unchanged::sync_stamp(account, scope.settings, related, company, contacts);
         if link.sync_stamp.as_deref() == Some(stamp.as_str()) {
@@ -490,16 +495,7 @@ impl Batch {
                 self.company_links.insert(related_id.clone(), link);
             }
         }
-        let related = RelatedCompanies {
-            parent: account
-                .parent_account_id
-                .as_deref()
-                .and_then(|id| self.linked_company_id(id)),
-            bill_to: account
-                .bill_to_account_id
-                .as_deref()
-                .and_then(|id| self.linked_company_id(id)),
-        };
+        let related = self.related_companies(account);
         let ancestors = self.ancestors(scope, account).await?;
         let cycle = map::parent_cycle(account, &ancestors);
         let desired = match (

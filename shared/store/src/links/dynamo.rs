@@ -424,37 +424,8 @@ impl LinkStore for DynamoLinkStore {
     ) -> Result<Link, StoreError> {
         validate_source(source)?;
         validate_fingerprint(fingerprint)?;
-        let (pk, sk) = keys::link(tenant, source.kind, source.id);
-        let result = self
-            .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .set_key(Some(key(pk, sk)))
-            .update_expression("SET #fp = :fp, #updatedAt = :now ADD #version :one")
-            .condition_expression("#state = :linked")
-            .expression_attribute_names("#fp", "fingerprint")
-            .expression_attribute_names("#updatedAt", "updatedAt")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":fp", s(fingerprint))
-            .expression_attribute_values(":now", s(&timestamp(now)?))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":linked", s("linked"))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(output) => {
-                let item = output.attributes.unwrap_or_default();
-                parse_link(tenant, &item_name(tenant, source), item)
-            }
-            Err(e) if is_conditional_failure(&e) => {
-                let forward = self.read_forward(tenant, source).await?;
-                Err(diagnose_record_sync(tenant, source, forward.as_ref()))
-            }
-            Err(e) => Err(backend("UpdateItem", e)),
-        }
+        self.set_on_linked(tenant, source, "fingerprint", fingerprint, now)
+            .await
     }
 
     async fn record_stamp(
@@ -466,37 +437,8 @@ impl LinkStore for DynamoLinkStore {
     ) -> Result<Link, StoreError> {
         validate_source(source)?;
         validate_stamp(stamp)?;
-        let (pk, sk) = keys::link(tenant, source.kind, source.id);
-        let result = self
-            .table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .set_key(Some(key(pk, sk)))
-            .update_expression("SET #stamp = :stamp, #updatedAt = :now ADD #version :one")
-            .condition_expression("#state = :linked")
-            .expression_attribute_names("#stamp", "syncStamp")
-            .expression_attribute_names("#updatedAt", "updatedAt")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":stamp", s(stamp))
-            .expression_attribute_values(":now", s(&timestamp(now)?))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":linked", s("linked"))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(output) => {
-                let item = output.attributes.unwrap_or_default();
-                parse_link(tenant, &item_name(tenant, source), item)
-            }
-            Err(e) if is_conditional_failure(&e) => {
-                let forward = self.read_forward(tenant, source).await?;
-                Err(diagnose_record_sync(tenant, source, forward.as_ref()))
-            }
-            Err(e) => Err(backend("UpdateItem", e)),
-        }
+        self.set_on_linked(tenant, source, "syncStamp", stamp, now)
+            .await
     }
 
     async fn unlink(
@@ -545,6 +487,49 @@ impl LinkStore for DynamoLinkStore {
 }
 
 impl DynamoLinkStore {
+    /// Sets one attribute of a linked link (the fingerprint of a sync, or its stamp), moving
+    /// `updatedAt` and the version; a link that is not linked (pending, or gone) is diagnosed.
+    async fn set_on_linked(
+        &self,
+        tenant: &TenantId,
+        source: SourceRef<'_>,
+        attribute: &'static str,
+        value: &str,
+        now: OffsetDateTime,
+    ) -> Result<Link, StoreError> {
+        let (pk, sk) = keys::link(tenant, source.kind, source.id);
+        let result = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(key(pk, sk)))
+            .update_expression("SET #value = :value, #updatedAt = :now ADD #version :one")
+            .condition_expression("#state = :linked")
+            .expression_attribute_names("#value", attribute)
+            .expression_attribute_names("#updatedAt", "updatedAt")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":value", s(value))
+            .expression_attribute_values(":now", s(&timestamp(now)?))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":linked", s("linked"))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let item = output.attributes.unwrap_or_default();
+                parse_link(tenant, &item_name(tenant, source), item)
+            }
+            Err(e) if is_conditional_failure(&e) => {
+                let forward = self.read_forward(tenant, source).await?;
+                Err(diagnose_record_sync(tenant, source, forward.as_ref()))
+            }
+            Err(e) => Err(backend("UpdateItem", e)),
+        }
+    }
+
     async fn read_forward(
         &self,
         tenant: &TenantId,

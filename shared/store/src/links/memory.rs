@@ -42,6 +42,28 @@ impl MemoryLinkStore {
         // is a single insert/remove), so the data is still consistent.
         self.items.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Changes a linked link with `change`, moving `updated_at` and the version; a link that is
+    /// not linked (pending, or gone) is diagnosed.
+    fn update_linked(
+        &self,
+        tenant: &TenantId,
+        source: SourceRef<'_>,
+        now: OffsetDateTime,
+        change: impl FnOnce(&mut Link),
+    ) -> Result<Link, StoreError> {
+        let key = keys::link(tenant, source.kind, source.id);
+        let mut items = self.items();
+        match items.forward.get_mut(&key) {
+            Some(link) if link.state == LinkState::Linked => {
+                change(link);
+                link.updated_at = now;
+                link.version += 1;
+                Ok(link.clone())
+            }
+            other => Err(diagnose_record_sync(tenant, source, other.as_deref())),
+        }
+    }
 }
 
 /// Every link a [`MemoryLinkStore`] holds, both directions, as data: what the local run keeps
@@ -320,17 +342,9 @@ impl LinkStore for MemoryLinkStore {
     ) -> Result<Link, StoreError> {
         validate_source(source)?;
         validate_fingerprint(fingerprint)?;
-        let key = keys::link(tenant, source.kind, source.id);
-        let mut items = self.items();
-        match items.forward.get_mut(&key) {
-            Some(link) if link.state == LinkState::Linked => {
-                link.fingerprint = Some(fingerprint.to_owned());
-                link.updated_at = now;
-                link.version += 1;
-                Ok(link.clone())
-            }
-            other => Err(diagnose_record_sync(tenant, source, other.as_deref())),
-        }
+        self.update_linked(tenant, source, now, |link| {
+            link.fingerprint = Some(fingerprint.to_owned());
+        })
     }
 
     async fn record_stamp(
@@ -342,17 +356,9 @@ impl LinkStore for MemoryLinkStore {
     ) -> Result<Link, StoreError> {
         validate_source(source)?;
         validate_stamp(stamp)?;
-        let key = keys::link(tenant, source.kind, source.id);
-        let mut items = self.items();
-        match items.forward.get_mut(&key) {
-            Some(link) if link.state == LinkState::Linked => {
-                link.sync_stamp = Some(stamp.to_owned());
-                link.updated_at = now;
-                link.version += 1;
-                Ok(link.clone())
-            }
-            other => Err(diagnose_record_sync(tenant, source, other.as_deref())),
-        }
+        self.update_linked(tenant, source, now, |link| {
+            link.sync_stamp = Some(stamp.to_owned());
+        })
     }
 
     async fn unlink(
