@@ -30,11 +30,16 @@ fn seed_company(world: &World, identifier: &str, account_number: Option<&str>) -
     world.cw.seed("/company/companies", vec![company]).unwrap()[0]
 }
 
-fn companies_with(world: &World, field: &str, value: &str) -> usize {
+/// Companies whose identifier is `identifier` in any case (as ConnectWise compares them).
+fn companies_with_identifier(world: &World, identifier: &str) -> usize {
     world
         .companies()
         .iter()
-        .filter(|c| c[field].as_str() == Some(value))
+        .filter(|c| {
+            c["identifier"]
+                .as_str()
+                .is_some_and(|i| i.eq_ignore_ascii_case(identifier))
+        })
         .count()
 }
 
@@ -95,7 +100,8 @@ async fn a_company_created_after_planning_is_linked_on_the_next_delivery_never_d
     assert_eq!(planned["jobsSent"], 3);
     // A ConnectWise user creates A-2's company while the jobs wait in the queue: their hint
     // ("no candidate at plan time") is now wrong for A-2.
-    let created_meanwhile = seed_company(&world, "CODE2", None);
+    // ConnectWise compares identifiers in any case: "code2" is refused as "CODE2" is.
+    let created_meanwhile = seed_company(&world, "code2", None);
 
     let delivery = world.service.deliver_all(&world.queue, 5).await;
 
@@ -114,7 +120,7 @@ async fn a_company_created_after_planning_is_linked_on_the_next_delivery_never_d
             .connect_wise_company_id,
         Some(created_meanwhile)
     );
-    assert_eq!(companies_with(&world, "identifier", "CODE2"), 1);
+    assert_eq!(companies_with_identifier(&world, "CODE2"), 1);
     assert_eq!(world.companies().len(), 3, "nothing duplicated");
     assert_eq!(report.status(), "succeeded", "{}", report.0);
 }
