@@ -190,6 +190,7 @@ impl CustomerSync {
                     &account_id,
                     None,
                     false,
+                    false,
                 ))
                 .await;
                 self.count_calls(before).await;

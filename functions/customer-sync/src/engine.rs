@@ -98,6 +98,10 @@ pub struct Scope<'a> {
     /// Fail transiently (so the job is delivered again) rather than sync an account without its
     /// parent or bill-to company while another job is creating that company.
     pub wait_for_related: bool,
+    /// Accounts the tenant-wide planner found no candidate company for, on their job's first
+    /// delivery: their candidate look-ups are not made (a company created since is refused as a
+    /// second identifier on create, and a later delivery makes the look-ups).
+    pub no_candidates: &'a HashSet<String>,
 }
 
 /// Why an account was left alone by the tenant's filters, if it was.
@@ -263,6 +267,7 @@ impl Batch {
                     .get(&a.id)
                     .is_none_or(|l| l.state != LinkState::Linked)
             })
+            .filter(|a| !scope.no_candidates.contains(&a.id))
             .map(|a| a.code.trim().to_owned())
             .filter(|code| !code.is_empty())
             .collect();

@@ -47,6 +47,46 @@ const UNCHANGED_WRITES_AT_ONCE: usize = 16;
 pub struct AccountJob {
     /// The billing account's id.
     pub account_id: String,
+    /// The tenant-wide planner listed the tenant's companies and none was a candidate for the
+    /// account (by identifier or account number). Honoured only on the job's first delivery: the
+    /// job then skips its candidate look-ups. A company created in ConnectWise since is refused
+    /// as a second identifier on create, which the job retries; a later delivery ignores the
+    /// hint and looks. Absent (older messages, console syncs): the look-ups are made.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_candidate_at_plan: bool,
+}
+
+/// The payload field of [`AccountJob::no_candidate_at_plan`], left out of a job's idempotency
+/// key: a redelivered planning job may hint differently, and it is still the same work.
+const NO_CANDIDATE_FIELD: &str = "noCandidateAtPlan";
+
+/// The idempotency key of `job`, without the planner's hint (see [`NO_CANDIDATE_FIELD`]).
+fn idempotency_key(job: &Job) -> cwsync_queue::JobKey {
+    let mut payload = job.payload().clone();
+    let hinted = payload
+        .as_object_mut()
+        .and_then(|object| object.remove(NO_CANDIDATE_FIELD))
+        .is_some();
+    if !hinted {
+        return job.key();
+    }
+    Job::new(
+        job.kind(),
+        job.tenant(),
+        job.run_id(),
+        job.dry_run(),
+        payload,
+    )
+    .map_or_else(|_| job.key(), |bare| bare.key())
+}
+
+/// Whether a delivery is the message's first, by SQS's `ApproximateReceiveCount` (a message
+/// without the count is taken as delivered before: the planner's hint is then ignored).
+fn first_delivery(record: &aws_lambda_events::event::sqs::SqsMessage) -> bool {
+    record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .is_some_and(|count| count == "1")
 }
 
 /// The payload of a [`JobKind::CustomerSyncTenant`] job.
@@ -154,19 +194,36 @@ impl CustomerSync {
             .collect();
         // An incremental run lists only accounts that changed (or fail): checking the others'
         // ConnectWise side would cost more reads than it saves.
+        let selected: Vec<&Account> = accounts
+            .iter()
+            .filter(|a| engine::filtered_out(a, &settings).is_none())
+            .collect();
+        // A full run lists the tenant's companies once, 1,000 a page: the unchanged check
+        // compares their stamps, and each job learns whether a candidate company exists for its
+        // account (a first sync then makes no candidate look-up per batch). The hints only save
+        // reads: when the listing fails the jobs look for themselves (and the unchanged check,
+        // when it needs the listing, reads it and fails the planning as before).
+        let companies = if incremental || selected.is_empty() {
+            None
+        } else {
+            match unchanged::list_companies(&clients.cw).await {
+                Ok(companies) => Some(companies),
+                Err(error) => {
+                    tracing::warn!(%error, "no company listing: the jobs look up candidates");
+                    None
+                }
+            }
+        };
         let mut unchanged = if incremental {
             HashMap::new()
         } else {
-            let selected: Vec<&Account> = accounts
-                .iter()
-                .filter(|a| engine::filtered_out(a, &settings).is_none())
-                .collect();
             let inputs = unchanged::PlanInputs {
                 tenant,
                 settings: &settings,
                 cw: &clients.cw,
                 links: deps.stores.links.as_ref(),
                 ledger: &ledger,
+                companies: companies.as_deref(),
             };
             unchanged::find_unchanged(inputs, &selected).await?
         };
@@ -183,7 +240,13 @@ impl CustomerSync {
                         tenant.as_str(),
                         run_id.as_str(),
                         dry_run,
-                        serde_json::json!({"accountId": account.id}),
+                        serde_json::to_value(AccountJob {
+                            account_id: account.id.clone(),
+                            no_candidate_at_plan: companies
+                                .as_deref()
+                                .is_some_and(|c| unchanged::no_candidate(account, c)),
+                        })
+                        .unwrap_or_else(|_| serde_json::json!({"accountId": account.id})),
                     )
                     .map_err(|e| SyncError::NotConfigured {
                         tenant: tenant.to_string(),
@@ -231,7 +294,10 @@ impl CustomerSync {
 
     /// Syncs one account now, inside run `run_id` (started with one planned account when it
     /// doesn't exist yet), and records its outcome. With `prefetched` (the batch's reads), the
-    /// account and its ConnectWise records are taken from there instead of read again.
+    /// account and its ConnectWise records are taken from there instead of read again. With
+    /// `no_candidate` (the planner's hint, on a job's first delivery) no candidate company is
+    /// looked up for the account.
+    #[allow(clippy::too_many_arguments)]
     pub async fn sync_account_now(
         &self,
         tenant: &TenantId,
@@ -240,6 +306,7 @@ impl CustomerSync {
         account_id: &str,
         prefetched: Option<&GroupPrefetch>,
         wait_for_related: bool,
+        no_candidate: bool,
     ) -> Result<AccountResult, SyncError> {
         let deps = &*self.deps;
         // A run of one account (a billing change, a console sync) may reuse recent reference data.
@@ -310,6 +377,10 @@ impl CustomerSync {
             .reference(deps, tenant, run_id.as_str(), single, &clients.cw)
             .await?;
         let reference = tenant::with_currencies(reference, &settings);
+        let no_candidates: HashSet<String> = no_candidate
+            .then(|| account_id.to_owned())
+            .into_iter()
+            .collect();
         let scope = Scope {
             tenant,
             dry_run,
@@ -320,6 +391,7 @@ impl CustomerSync {
             links: deps.stores.links.as_ref(),
             now: self.now(),
             wait_for_related,
+            no_candidates: &no_candidates,
         };
         let outcome = Box::pin(engine::sync_accounts(
             scope,
@@ -546,8 +618,9 @@ impl CustomerSync {
         let processed = process_batch(event, self.concurrency, |job, context| {
             let group = GroupKey::of(&job).and_then(|key| groups.get(&key));
             let wait = context.receive_count <= RELATED_WAITS;
+            let first = context.receive_count == 1;
             async move {
-                self.run_job_with(job, deadline, group.and_then(Option::as_ref), wait)
+                self.run_job_with(job, deadline, group.and_then(Option::as_ref), wait, first)
                     .await
             }
         })
@@ -601,7 +674,8 @@ impl CustomerSync {
     /// The shared reads of each group of two or more account jobs (same tenant, run and dry-run
     /// flag) that have not completed before. A group whose reads fail is left to read per job.
     async fn prefetch(&self, event: &SqsEvent) -> HashMap<GroupKey, Option<GroupPrefetch>> {
-        let mut groups: HashMap<GroupKey, Vec<String>> = HashMap::new();
+        // Each group's account ids, and those whose candidate look-ups the planner's hint spares.
+        let mut groups: HashMap<GroupKey, (Vec<String>, HashSet<String>)> = HashMap::new();
         for record in &event.records {
             let Some(job) = record.body.as_deref().and_then(|b| Job::parse(b).ok()) else {
                 continue;
@@ -617,20 +691,24 @@ impl CustomerSync {
             };
             let tenant = &key.0;
             // A replayed job needs no reads at all.
-            let hash = cwsync_store::idempotency::key_hash(tenant, job.key().as_str());
+            let hash = cwsync_store::idempotency::key_hash(tenant, idempotency_key(&job).as_str());
             if let Ok(Some(done)) = self.deps.stores.idempotency.get(&hash).await
                 && done.status == cwsync_store::idempotency::IdempotencyStatus::Completed
             {
                 continue;
             }
-            groups.entry(key).or_default().push(payload.account_id);
+            let group: &mut (Vec<String>, HashSet<String>) = groups.entry(key).or_default();
+            if payload.no_candidate_at_plan && first_delivery(record) {
+                group.1.insert(payload.account_id.clone());
+            }
+            group.0.push(payload.account_id);
         }
         let mut prefetched = HashMap::new();
-        for (key, ids) in groups {
+        for (key, (ids, no_candidates)) in groups {
             let value = if ids.len() < 2 {
                 None
             } else {
-                match Box::pin(self.read_group(&key, ids)).await {
+                match Box::pin(self.read_group(&key, ids, &no_candidates)).await {
                     Ok(group) => Some(group),
                     Err(error) => {
                         tracing::warn!(%error, "batch read failed; each job reads on its own");
@@ -647,6 +725,7 @@ impl CustomerSync {
         &self,
         key: &GroupKey,
         ids: Vec<String>,
+        no_candidates: &HashSet<String>,
     ) -> Result<GroupPrefetch, SyncError> {
         let (tenant, run_id, dry_run) = (&key.0, &key.1, key.2);
         let deps = &*self.deps;
@@ -677,6 +756,7 @@ impl CustomerSync {
             links: deps.stores.links.as_ref(),
             now: self.now(),
             wait_for_related: false,
+            no_candidates,
         };
         let prefetch = engine::Prefetch::read(scope, &accounts).await?;
         Ok(GroupPrefetch {
@@ -688,8 +768,9 @@ impl CustomerSync {
 
     /// Runs one job under its idempotency record.
     /// Its first delivery: it waits for a parent company being created (see [`RELATED_WAITS`]).
+    /// The planner's hint is honoured (see [`AccountJob::no_candidate_at_plan`]).
     pub async fn run_job(&self, job: Job, deadline: OffsetDateTime) -> Result<(), JobFailure> {
-        self.run_job_with(job, deadline, None, true).await
+        self.run_job_with(job, deadline, None, true, true).await
     }
 
     async fn run_job_with(
@@ -698,12 +779,13 @@ impl CustomerSync {
         deadline: OffsetDateTime,
         prefetched: Option<&GroupPrefetch>,
         wait_for_related: bool,
+        first_delivery: bool,
     ) -> Result<(), JobFailure> {
         let tenant = TenantId::parse(job.tenant()).map_err(JobFailure::permanent)?;
         let run_id = RunId::parse(job.run_id()).map_err(JobFailure::permanent)?;
         let span = cwsync_runtime::telemetry::job_span(tenant.as_str(), run_id.as_str(), None);
         let _entered = span.enter();
-        let key = job.key();
+        let key = idempotency_key(&job);
         let work = || async {
             match job.kind() {
                 JobKind::CustomerSyncAccount => {
@@ -715,6 +797,7 @@ impl CustomerSync {
                         &payload.account_id,
                         prefetched,
                         wait_for_related,
+                        payload.no_candidate_at_plan && first_delivery,
                     ))
                     .await
                     {
@@ -854,4 +937,61 @@ pub fn parents_first(accounts: Vec<Account>) -> Vec<Account> {
         }
     }
     ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account_job(payload: serde_json::Value) -> Job {
+        Job::new(JobKind::CustomerSyncAccount, "acme", "r1", false, payload).unwrap()
+    }
+
+    #[test]
+    fn a_job_message_without_the_hint_reads_as_no_hint_and_is_written_without_it() {
+        let old: AccountJob = account_job(serde_json::json!({"accountId": "A-1"}))
+            .payload_as()
+            .unwrap();
+        assert!(!old.no_candidate_at_plan);
+        assert_eq!(
+            serde_json::to_value(&old).unwrap(),
+            serde_json::json!({"accountId": "A-1"})
+        );
+        let hinted = AccountJob {
+            no_candidate_at_plan: true,
+            ..old
+        };
+        assert_eq!(
+            serde_json::to_value(&hinted).unwrap(),
+            serde_json::json!({"accountId": "A-1", "noCandidateAtPlan": true})
+        );
+    }
+
+    #[test]
+    fn the_hint_is_not_part_of_the_idempotency_key() {
+        let bare = account_job(serde_json::json!({"accountId": "A-1"}));
+        let hinted =
+            account_job(serde_json::json!({"accountId": "A-1", "noCandidateAtPlan": true}));
+        let other = account_job(serde_json::json!({"accountId": "A-2", "noCandidateAtPlan": true}));
+        assert_eq!(idempotency_key(&hinted), idempotency_key(&bare));
+        assert_eq!(idempotency_key(&bare), bare.key());
+        assert_ne!(idempotency_key(&other), idempotency_key(&bare));
+    }
+
+    #[test]
+    fn the_hint_counts_only_on_a_first_delivery_by_its_receive_count() {
+        let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+        assert!(
+            !first_delivery(&record),
+            "no count: taken as delivered before"
+        );
+        record
+            .attributes
+            .insert("ApproximateReceiveCount".to_owned(), "1".to_owned());
+        assert!(first_delivery(&record));
+        record
+            .attributes
+            .insert("ApproximateReceiveCount".to_owned(), "2".to_owned());
+        assert!(!first_delivery(&record));
+    }
 }

@@ -41,7 +41,9 @@ use std::collections::{HashMap, HashSet};
 use cwsync_billing::models::Account;
 use cwsync_connectwise::models::{Company, Contact, Info, Resource};
 use cwsync_connectwise::{Client, Query};
-use cwsync_mapping::customers::{RelatedCompanies, entity, fingerprint};
+use cwsync_mapping::customers::{
+    CompanyMatch, RelatedCompanies, entity, fingerprint, match_company,
+};
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_store::TenantId;
 use cwsync_store::ledger::LedgerEntry;
@@ -126,6 +128,9 @@ pub struct PlanInputs<'a> {
     pub links: &'a dyn LinkStore,
     /// Every live entry of its error ledger.
     pub ledger: &'a [LedgerEntry],
+    /// The tenant's companies as [`list_companies`] read them, when the planner read them
+    /// already (it then reads them not again).
+    pub companies: Option<&'a [Company]>,
 }
 
 /// The accounts among `accounts` (all meant to be synced) that are unchanged on both sides, with
@@ -141,6 +146,7 @@ pub async fn find_unchanged(
         cw,
         links,
         ledger,
+        companies: listed,
     } = inputs;
     let failing: HashSet<(&str, &str)> = ledger
         .iter()
@@ -198,10 +204,14 @@ pub async fn find_unchanged(
         return Ok(HashMap::new());
     }
 
-    let (companies, contacts) =
-        read_stamps(cw, candidates.iter().any(|a| !a.contacts.is_empty())).await?;
-    let companies: HashMap<i64, Company> = companies
-        .into_iter()
+    let with_contacts = candidates.iter().any(|a| !a.contacts.is_empty());
+    let (companies, contacts) = match listed {
+        Some(_) => (Vec::new(), read_contact_stamps(cw, with_contacts).await?),
+        None => tokio::try_join!(list_companies(cw), read_contact_stamps(cw, with_contacts))?,
+    };
+    let companies: HashMap<i64, &Company> = listed
+        .unwrap_or(&companies)
+        .iter()
         .filter_map(|c| Some((c.id?, c)))
         .collect();
     let mut contacts_of: HashMap<i64, Vec<Contact>> = HashMap::new();
@@ -246,33 +256,45 @@ pub async fn find_unchanged(
     Ok(unchanged)
 }
 
-/// Every company's and (when `with_contacts`) every contact's id and `_info` stamps: one paged
-/// read each, 1,000 a page.
-async fn read_stamps(
-    cw: &Client,
-    with_contacts: bool,
-) -> Result<(Vec<Company>, Vec<Contact>), SyncError> {
-    let companies = Query::new()
-        .fields(["id", "_info/lastUpdated", "_info/updatedBy"])
+/// Every company of the tenant, 1,000 a page, with only what the planner needs: the `id` and
+/// `_info` stamps the unchanged check compares, and the `identifier`, `accountNumber` and
+/// `deletedFlag` that matching compares (so the planner can tell a job that no company exists for
+/// its account: see [`no_candidate`]). One listing serves both.
+pub async fn list_companies(cw: &Client) -> Result<Vec<Company>, SyncError> {
+    let query = Query::new()
+        .fields([
+            "id",
+            "identifier",
+            "accountNumber",
+            "deletedFlag",
+            "_info/lastUpdated",
+            "_info/updatedBy",
+        ])
         .page_size(1000);
+    cw.list_all::<Company>(Company::PATH, &query)
+        .await
+        .map_err(|e| SyncError::connectwise("listing the ConnectWise companies", e))
+}
+
+/// Whether no company of `companies` (a [`list_companies`] listing) is a candidate for
+/// `account`, compared as the engine's matching compares (identifier or account number, trimmed,
+/// any case; deleted companies ignored).
+pub fn no_candidate(account: &Account, companies: &[Company]) -> bool {
+    match_company(&account.code, companies) == CompanyMatch::NoMatch
+}
+
+/// Every contact's id, company and `_info` stamps (when `with_contacts`): one paged read, 1,000 a
+/// page.
+async fn read_contact_stamps(cw: &Client, with_contacts: bool) -> Result<Vec<Contact>, SyncError> {
+    if !with_contacts {
+        return Ok(Vec::new());
+    }
     let contacts = Query::new()
         .fields(["id", "company/id", "_info/lastUpdated", "_info/updatedBy"])
         .page_size(1000);
-    tokio::try_join!(
-        async {
-            cw.list_all::<Company>(Company::PATH, &companies)
-                .await
-                .map_err(|e| SyncError::connectwise("listing the ConnectWise companies' stamps", e))
-        },
-        async {
-            if !with_contacts {
-                return Ok(Vec::new());
-            }
-            cw.list_all::<Contact>(Contact::PATH, &contacts)
-                .await
-                .map_err(|e| SyncError::connectwise("listing the ConnectWise contacts' stamps", e))
-        },
-    )
+    cw.list_all::<Contact>(Contact::PATH, &contacts)
+        .await
+        .map_err(|e| SyncError::connectwise("listing the ConnectWise contacts' stamps", e))
 }
 
 /// Whether any record of `account` is on the error ledger (its company or write-back, a site, a

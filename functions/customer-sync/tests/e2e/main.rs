@@ -9,6 +9,7 @@ mod concurrency;
 mod console;
 mod errors;
 mod filters;
+mod first_sync;
 mod hostile;
 mod lambda;
 mod matching;
