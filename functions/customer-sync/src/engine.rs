@@ -35,7 +35,7 @@ use cwsync_mapping::customers::{
 };
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_store::links::{ClaimOutcome, Link, LinkState, LinkStore, SourceRef};
-use cwsync_store::runs::Outcome;
+use cwsync_store::runs::{Outcome, RunLogEntry};
 use cwsync_store::{StoreError, TenantId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -1965,6 +1965,17 @@ impl Recorder {
             self.with_detail(Outcome::Unchanged, String::new())
         } else {
             self.with_detail(outcome, describe_change(&changed, dry_run))
+        }
+    }
+}
+
+impl From<&RecordResult> for RunLogEntry {
+    fn from(record: &RecordResult) -> Self {
+        RunLogEntry {
+            entity: record.entity.clone(),
+            record_id: record.record_id.clone(),
+            outcome: record.outcome,
+            detail: record.detail.clone(),
         }
     }
 }

@@ -449,16 +449,7 @@ impl CustomerSync {
             for record in others.into_iter().chain(companies) {
                 deps.stores
                     .runs
-                    .record(
-                        tenant,
-                        run_id,
-                        RunLogEntry {
-                            entity: record.entity.clone(),
-                            record_id: record.record_id.clone(),
-                            outcome: record.outcome,
-                            detail: record.detail.clone(),
-                        },
-                    )
+                    .record(tenant, run_id, RunLogEntry::from(record))
                     .await?;
                 metrics.increment(Counter::RecordsProcessed);
                 // Ids and outcomes only: details name billing fields and values, never a key.
@@ -556,18 +547,11 @@ impl CustomerSync {
             .flat_map(|r| &r.records)
             .partition(|r| r.entity == entity::COMPANY);
         for records in [others, companies] {
-            let mut writes = futures::stream::iter(records.into_iter().map(|record| {
-                runs.record(
-                    tenant,
-                    run_id,
-                    RunLogEntry {
-                        entity: record.entity.clone(),
-                        record_id: record.record_id.clone(),
-                        outcome: record.outcome,
-                        detail: record.detail.clone(),
-                    },
-                )
-            }))
+            let mut writes = futures::stream::iter(
+                records
+                    .into_iter()
+                    .map(|record| runs.record(tenant, run_id, RunLogEntry::from(record))),
+            )
             .buffer_unordered(UNCHANGED_WRITES_AT_ONCE);
             while let Some(written) = writes.next().await {
                 written?;
