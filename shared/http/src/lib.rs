@@ -1,11 +1,15 @@
 //! What cwsync's HTTP clients share, so the ConnectWise client and the billing client retry the
 //! same way: the [`RetryPolicy`], its [`backoff`](RetryPolicy::backoff) delays (exponential,
 //! with jitter), [`parse_retry_after`], and [`transport_detail`], a description of a failed
-//! connection that never holds the URL (which may carry credentials or record ids).
+//! connection that never holds the URL (which may carry credentials or record ids); and
+//! [`amount`], how both read and write decimal amounts (a JSON number or a numeric string in,
+//! a JSON number out, never through a binary float on the way in).
 //!
 //! Which statuses and errors are retried is each client's decision (a ConnectWise POST is never
 //! retried blindly; a billing merge patch may be): this crate holds no such rule, performs no I/O
 //! and reads no clock.
+
+pub mod amount;
 
 use std::error::Error as _;
 use std::hash::{BuildHasher, RandomState};

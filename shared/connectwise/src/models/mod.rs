@@ -22,7 +22,8 @@ pub mod common;
 pub mod company;
 pub mod datetime;
 pub mod finance;
-pub mod money;
+/// Decimal amounts on the wire: shared with the billing client ([`cwsync_http::amount`]).
+pub use cwsync_http::amount as money;
 pub mod procurement;
 pub mod sales;
 pub mod service;

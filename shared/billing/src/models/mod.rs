@@ -1,6 +1,7 @@
 //! The billing-system contract's records (`shared/billing/openapi.yaml` is the same contract in
 //! OpenAPI form): accounts with their billing address, sites (location accounts) and contacts, and
-//! the write-back bodies for the fields ConnectWise owns.
+//! the write-back bodies for the fields ConnectWise owns; and what the daily export reads
+//! (products, subscriptions, account users: [`Product`], [`Subscription`], [`AccountUser`]).
 //!
 //! Plain data shaped like the wire (camelCase JSON); unknown fields are tolerated so a vendor can
 //! send more than the contract asks for. Validation of values against ConnectWise's rules is the
@@ -8,6 +9,9 @@
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+mod export;
+pub use export::{AccountUser, Price, Product, Subscription};
 
 /// A postal address. Every part is optional: billing systems hold partial addresses, and the
 /// mapping reports what ConnectWise would refuse.

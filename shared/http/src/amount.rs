@@ -1,6 +1,7 @@
 //! Serde helpers for decimal amounts (money, rates, hours, quantities).
 //!
-//! ConnectWise sends amounts as JSON numbers, but a real time entry once sent `hourlyCost` as a
+//! Both clients use it: the billing contract allows either form, and ConnectWise sends amounts
+//! as JSON numbers, but a real time entry once sent `hourlyCost` as a
 //! string ("10800.00"), so reading accepts both. Writing always produces a JSON number, which is
 //! what the API documents. Values never pass through `f64` on the way in: a number is re-read from
 //! its shortest decimal text, so `0.1` becomes exactly `0.1`. This module must never round or
@@ -39,7 +40,14 @@ pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok,
     }
 }
 
-/// `#[serde(with = "money::opt")]` for `Option<Decimal>` fields: accepts a JSON number, a numeric
+/// Reads a required amount (`#[serde(with = "amount")]`): a JSON number or a numeric string;
+/// `null` or an empty string is refused.
+pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    opt::deserialize(deserializer)?
+        .ok_or_else(|| de::Error::custom("an amount is required: got null or an empty string"))
+}
+
+/// `#[serde(with = "amount::opt")]` for `Option<Decimal>` fields: accepts a JSON number, a numeric
 /// string, `null` or an empty string (both read as absent); writes a JSON number.
 pub mod opt {
     use super::*;
