@@ -3,6 +3,8 @@
 //! The handler is a plain async function over typed events so it can be called from tests and the
 //! local runner without Lambda. This scope is the health event; the job itself comes later.
 
+pub mod schedule;
+
 use cwsync_runtime::{HealthReport, dispatch};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::{Deserialize, Serialize};
