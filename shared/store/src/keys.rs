@@ -72,6 +72,15 @@ pub fn settings(tenant: &TenantId) -> (String, String) {
     (format!("T#{tenant}"), "SETTINGS".to_owned())
 }
 
+/// The partition of the tenant registry: one item per tenant that has settings, so the
+/// schedules can list the tenants with one Query instead of a table scan. It holds ids only.
+pub const TENANT_REGISTRY: &str = "TENANTS";
+
+/// A tenant's entry in the tenant registry.
+pub fn tenant_registry(tenant: &TenantId) -> (String, String) {
+    (TENANT_REGISTRY.to_owned(), format!("T#{tenant}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,10 @@
 //! Tenant settings in DynamoDB: `pk = T#{tenant}`, `sk = SETTINGS`, `version` (number) and
 //! `document` (the JSON text). Writes are conditional on `version`.
+//!
+//! Every save first puts the tenant's entry in the tenant registry (`pk = TENANTS`,
+//! `sk = T#{tenant}`, attribute `tenant`), unconditionally and idempotently, so a tenant with
+//! settings is always listed by [`SettingsStore::tenants`]; a save that then loses its condition
+//! leaves an entry for a tenant that has (other) settings, or none yet, which readers skip.
 
 use super::{
     SettingsStore, TenantSettings, Versioned, conflict, document, item_name, next_version,
@@ -47,6 +52,22 @@ fn stored_version(
 }
 
 impl DynamoSettingsStore {
+    /// Puts the tenant's registry entry (the same item every time).
+    async fn register(&self, tenant: &TenantId) -> Result<(), StoreError> {
+        let (pk, sk) = keys::tenant_registry(tenant);
+        self.table
+            .client
+            .put_item()
+            .table_name(&self.table.name)
+            .item("pk", AttributeValue::S(pk))
+            .item("sk", AttributeValue::S(sk))
+            .item("tenant", AttributeValue::S(tenant.to_string()))
+            .send()
+            .await
+            .map_err(|e| backend("PutItem", e))?;
+        Ok(())
+    }
+
     async fn read(&self, tenant: &TenantId) -> Result<Option<(u64, String)>, StoreError> {
         let (pk, sk) = keys::settings(tenant);
         let output = self.table.get_consistent((pk, sk)).await?;
@@ -82,6 +103,7 @@ impl SettingsStore for DynamoSettingsStore {
     ) -> Result<u64, StoreError> {
         let json = document(settings)?;
         let version = next_version(expected_version)?;
+        self.register(tenant).await?;
         let (pk, sk) = keys::settings(tenant);
         let item = serde_dynamo::to_item(SettingsItem {
             pk,
@@ -124,6 +146,43 @@ impl SettingsStore for DynamoSettingsStore {
                 }
             }
             Err(e) => Err(backend("PutItem", e)),
+        }
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let mut tenants = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .table
+                .client
+                .query()
+                .table_name(&self.table.name)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(keys::TENANT_REGISTRY.to_owned()),
+                )
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| backend("Query", e))?;
+            for item in output.items.unwrap_or_default() {
+                let id = item.get("tenant").and_then(|v| v.as_s().ok());
+                let tenant = id
+                    .and_then(|id| TenantId::parse(id.as_str()).ok())
+                    .ok_or_else(|| StoreError::Malformed {
+                        item: format!("tenant registry entry {:?}", item.get("sk")),
+                        detail: format!("tenant: expected a tenant id, got {id:?}"),
+                    })?;
+                tenants.push(tenant);
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                tenants.sort();
+                return Ok(tenants);
+            }
         }
     }
 }

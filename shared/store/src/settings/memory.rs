@@ -5,13 +5,15 @@ use super::{
     SettingsStore, TenantSettings, Versioned, conflict, document, next_version, parse_document,
 };
 use crate::{StoreError, TenantId};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, PoisonError};
 
 /// A [`SettingsStore`] in memory.
 #[derive(Debug, Default)]
 pub struct MemorySettingsStore {
     documents: Mutex<HashMap<TenantId, (u64, String)>>,
+    /// The tenant registry, kept as the DynamoDB store keeps it: entered before each save.
+    registry: Mutex<BTreeSet<TenantId>>,
 }
 
 impl MemorySettingsStore {
@@ -51,6 +53,10 @@ impl SettingsStore for MemorySettingsStore {
     ) -> Result<u64, StoreError> {
         let json = document(settings)?;
         let version = next_version(expected_version)?;
+        self.registry
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(tenant.clone());
         let mut documents = self
             .documents
             .lock()
@@ -65,5 +71,10 @@ impl SettingsStore for MemorySettingsStore {
         }
         documents.insert(tenant.clone(), (version, json));
         Ok(version)
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(registry.iter().cloned().collect())
     }
 }

@@ -43,6 +43,11 @@ pub trait SettingsStore: Send + Sync + Debug {
         settings: &TenantSettings,
         expected_version: Option<u64>,
     ) -> Result<u64, StoreError>;
+
+    /// The tenants the schedules consider, in ascending order: every tenant whose settings were
+    /// saved, and possibly one whose first save was refused (its settings are still absent:
+    /// readers skip it). A registry entry is written before each save, never removed.
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError>;
 }
 
 /// Validates and serializes a document for storing; a bad document names its fields.

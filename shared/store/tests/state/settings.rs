@@ -201,3 +201,33 @@ async fn a_stored_document_that_no_longer_parses_is_reported_as_malformed() {
         "{error}"
     );
 }
+
+async fn the_tenant_registry_lists_every_tenant_with_settings(store: Arc<dyn SettingsStore>) {
+    assert_eq!(
+        store.tenants().await.unwrap(),
+        Vec::<cwsync_store::TenantId>::new()
+    );
+    for name in ["zeta", "acme", "mid"] {
+        store
+            .put(&tenant(name), &TenantSettings::default(), None)
+            .await
+            .unwrap();
+    }
+    // Saving again does not list a tenant twice.
+    store
+        .put(&tenant("acme"), &edited(4), Some(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.tenants().await.unwrap(),
+        [tenant("acme"), tenant("mid"), tenant("zeta")]
+    );
+    // An invalid document is refused before anything is written, the registry entry included.
+    assert!(store.put(&tenant("bad"), &edited(0), None).await.is_err());
+    assert!(!store.tenants().await.unwrap().contains(&tenant("bad")));
+}
+against_both_stores!(
+    the_tenant_registry_lists_every_tenant_with_settings,
+    memory: MemorySettingsStore::new(),
+    dynamo: DynamoSettingsStore::new
+);
