@@ -1,0 +1,1 @@
+//! The daily export, the pure part.
