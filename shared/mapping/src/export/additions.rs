@@ -235,3 +235,298 @@ pub fn needs_new_addition(desired: &Addition, current: &Addition) -> bool {
     let reopened = current.cancelled_date.is_some() && desired.cancelled_date.is_none();
     other_product || reopened
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use serde_json::json;
+    use time::macros::{date, datetime};
+
+    use super::super::fixtures::{echo, product, reference, settings, subscription};
+    use super::*;
+    use crate::settings::CwRef;
+
+    fn desired(subscription: &Subscription, settings: &TenantSettings) -> DesiredAddition {
+        desired_addition(subscription, &product(), 301, settings, &reference()).expect("valid")
+    }
+
+    fn problems(subscription: &Subscription, settings: &TenantSettings) -> Vec<(String, String)> {
+        desired_addition(subscription, &product(), 301, settings, &reference())
+            .expect_err("problems")
+            .into_iter()
+            .map(|p| {
+                assert_eq!((p.entity, p.record_id.as_str()), ("addition", "S-1"));
+                (p.field, p.message)
+            })
+            .collect()
+    }
+
+    fn all_off_but_products() -> TenantSettings {
+        let mut settings = settings();
+        settings.export.quantity = false;
+        settings.export.retail_price = false;
+        settings.export.cost = false;
+        settings
+    }
+
+    #[test]
+    fn a_subscription_becomes_the_addition_post_body_and_its_agreement_kind() {
+        let desired = desired(&subscription(), &settings());
+        assert_eq!(
+            serde_json::to_value(&desired.addition).unwrap(),
+            json!({
+                "product": {"id": 301},
+                "billCustomer": "Billable",
+                "quantity": 12,
+                "unitPrice": 22,
+                "unitCost": 18.5,
+                "uom": "Each",
+                "effectiveDate": "2026-11-01T00:00:00Z",
+            })
+        );
+        assert_eq!(
+            desired.agreement,
+            AgreementKind {
+                agreement_type: 11,
+                agreement_type_name: "Microsoft NCE".into(),
+                billing_cycle: 1,
+                billing_cycle_name: "Monthly".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn the_subscriptions_own_price_and_cost_win_over_the_products() {
+        let mut subscription = subscription();
+        subscription.unit_price = Some(Decimal::new(2150, 2));
+        subscription.unit_cost = Some(Decimal::new(17, 0));
+        let addition = desired(&subscription, &settings()).addition;
+        assert_eq!(addition.unit_price, Some(Decimal::new(2150, 2)));
+        assert_eq!(addition.unit_cost, Some(Decimal::new(17, 0)));
+    }
+
+    #[test]
+    fn the_price_is_picked_for_the_subscriptions_unit_when_no_unit_priority_is_set() {
+        let mut settings = settings();
+        settings.pricing.unit_priority.clear();
+        settings
+            .mappings
+            .units_of_measure
+            .insert("Year".into(), CwRef::name("Year"));
+        let mut subscription = subscription();
+        subscription.unit = Some("year".into());
+        let addition = desired(&subscription, &settings).addition;
+        assert_eq!(addition.unit_price, Some(Decimal::new(264, 0)));
+        // The yearly price keeps no cost of its own: the product's cost.
+        assert_eq!(addition.unit_cost, Some(Decimal::new(18, 0)));
+        assert_eq!(addition.uom.as_deref(), Some("Year"));
+    }
+
+    #[test]
+    fn each_toggled_off_field_is_left_out_of_the_create() {
+        let mut settings = settings();
+        settings.export.quantity = false;
+        let addition = desired(&subscription(), &settings).addition;
+        assert_eq!(addition.quantity, None);
+        assert!(addition.unit_price.is_some() && addition.unit_cost.is_some());
+
+        let mut settings = super::super::fixtures::settings();
+        settings.export.retail_price = false;
+        let addition = desired(&subscription(), &settings).addition;
+        assert_eq!(addition.unit_price, None);
+        assert!(addition.quantity.is_some() && addition.unit_cost.is_some());
+
+        let mut settings = super::super::fixtures::settings();
+        settings.export.cost = false;
+        let addition = desired(&subscription(), &settings).addition;
+        assert_eq!(addition.unit_cost, None);
+        assert!(addition.quantity.is_some() && addition.unit_price.is_some());
+
+        // With none written, prices that can't be chosen from are no problem of the addition.
+        let mut settings = all_off_but_products();
+        settings.pricing.price_list_priority.clear();
+        let addition = desired(&subscription(), &settings).addition;
+        assert_eq!(
+            (addition.quantity, addition.unit_price, addition.unit_cost),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn an_unmapped_billing_frequency_names_the_value_and_the_mapping_to_add_it_to() {
+        let mut subscription = subscription();
+        subscription.billing_frequency = Some("Biennial".into());
+        assert_eq!(
+            problems(&subscription, &settings()),
+            [(
+                "billingFrequency".to_owned(),
+                "billingFrequency \"Biennial\" has no mapping: add it to \
+                 mappings.billingFrequencies"
+                    .to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn unmapped_units_and_agreement_types_name_theirs_and_all_are_reported_at_once() {
+        let mut subscription = subscription();
+        subscription.unit = Some("Seat".into());
+        subscription.agreement_type = Some("Reseller".into());
+        subscription.billing_frequency = Some("Annual".into());
+        assert_eq!(
+            problems(&subscription, &settings()),
+            [
+                (
+                    "unit".to_owned(),
+                    "unit \"Seat\" has no mapping: add it to mappings.unitsOfMeasure".to_owned()
+                ),
+                (
+                    "agreementType".to_owned(),
+                    "agreementType \"Reseller\" has no mapping: add it to \
+                     mappings.agreementTypes"
+                        .to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn absent_values_take_the_defaults_and_mapped_ids_their_names() {
+        let mut subscription = subscription();
+        subscription.billing_frequency = None;
+        subscription.agreement_type = None;
+        let kind = desired(&subscription, &settings()).agreement;
+        assert_eq!((kind.agreement_type, kind.billing_cycle), (10, 1));
+        assert_eq!(kind.agreement_type_name, "Managed Services");
+
+        subscription.billing_frequency = Some(" annual ".into());
+        let kind = desired(&subscription, &settings()).agreement;
+        assert_eq!(
+            (kind.billing_cycle, kind.billing_cycle_name.as_str()),
+            (3, "Yearly")
+        );
+    }
+
+    #[test]
+    fn no_agreement_type_and_no_default_is_a_problem_naming_the_setting() {
+        let mut subscription = subscription();
+        subscription.agreement_type = None;
+        let mut settings = settings();
+        settings.agreement_defaults.agreement_type = None;
+        assert_eq!(
+            problems(&subscription, &settings),
+            [(
+                "agreementType".to_owned(),
+                "no agreementType given and agreementDefaults.type is not set: set it, or give \
+                 the record one"
+                    .to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_negative_quantity_is_a_problem() {
+        let mut subscription = subscription();
+        subscription.quantity = Decimal::new(-3, 0);
+        let found = problems(&subscription, &settings());
+        assert_eq!(found[0].0, "quantity");
+        assert!(found[0].1.contains("-3 is negative"), "{found:?}");
+    }
+
+    #[test]
+    fn a_cancelled_subscription_gets_the_utc_day_of_its_cancellation_and_an_ended_one_its_end() {
+        let mut subscription = subscription();
+        subscription.cancelled_at = Some(datetime!(2026-11-15 23:30 -05:00));
+        subscription.end_date = Some(date!(2026 - 12 - 31));
+        let addition = desired(&subscription, &settings()).addition;
+        assert_eq!(
+            addition.cancelled_date,
+            Some(datetime!(2026-11-16 00:00 UTC))
+        );
+        subscription.cancelled_at = None;
+        let addition = desired(&subscription, &settings()).addition;
+        assert_eq!(
+            addition.cancelled_date,
+            Some(datetime!(2026-12-31 00:00 UTC))
+        );
+    }
+
+    #[test]
+    fn an_unchanged_addition_as_connectwise_returns_it_needs_no_write() {
+        let desired = desired(&subscription(), &settings()).addition;
+        let current = echo(&desired, 900);
+        assert_eq!(addition_changes(&desired, &current, &settings()), []);
+    }
+
+    #[test]
+    fn a_changed_quantity_and_a_cancellation_are_patched_and_nothing_else() {
+        let mut subscription = subscription();
+        let before = desired(&subscription, &settings()).addition;
+        let mut current = echo(&before, 900);
+        current.uom = Some("Month".into());
+        current.effective_date = Some(datetime!(2026-10-01 00:00 UTC));
+        subscription.quantity = Decimal::from(15);
+        subscription.cancelled_at = Some(datetime!(2026-11-20 08:00 UTC));
+        let after = desired(&subscription, &settings()).addition;
+        assert_eq!(
+            addition_changes(&after, &current, &settings()),
+            [
+                PatchOp::replace("cancelledDate", "2026-11-20T00:00:00Z"),
+                PatchOp::replace("quantity", 15),
+            ]
+        );
+    }
+
+    #[test]
+    fn toggled_off_and_never_overwritten_fields_are_never_patched() {
+        let desired = desired(&subscription(), &settings()).addition;
+        let mut current = echo(&desired, 900);
+        current.quantity = Some(Decimal::from(1));
+        current.unit_price = Some(Decimal::from(1));
+        current.unit_cost = Some(Decimal::from(1));
+        for (toggle, left) in [
+            ("quantity", "unitCost"),
+            ("retailPrice", "quantity"),
+            ("cost", "quantity"),
+        ] {
+            let mut settings = settings();
+            match toggle {
+                "quantity" => settings.export.quantity = false,
+                "retailPrice" => settings.export.retail_price = false,
+                _ => settings.export.cost = false,
+            }
+            let paths: Vec<String> = addition_changes(&desired, &current, &settings)
+                .into_iter()
+                .map(|op| op.path.trim_start_matches('/').to_owned())
+                .collect();
+            assert_eq!(paths.len(), 2, "{toggle}: {paths:?}");
+            assert!(paths.contains(&left.to_owned()), "{toggle}: {paths:?}");
+        }
+        let mut settings = settings();
+        settings.never_overwrite.additions = vec!["unitPrice".into(), "unitCost".into()];
+        assert_eq!(
+            addition_changes(&desired, &current, &settings),
+            [PatchOp::replace("quantity", 12)]
+        );
+        let mut off = all_off_but_products();
+        off.export.products = false;
+        assert_eq!(addition_changes(&desired, &current, &off), []);
+    }
+
+    #[test]
+    fn another_product_or_a_reopened_subscription_needs_a_new_addition() {
+        let desired = desired(&subscription(), &settings()).addition;
+        let mut current = echo(&desired, 900);
+        assert!(!needs_new_addition(&desired, &current));
+        current.product = Some(Reference::id(302));
+        assert!(needs_new_addition(&desired, &current));
+        let mut current = echo(&desired, 900);
+        current.cancelled_date = Some(datetime!(2026-11-20 00:00 UTC));
+        assert!(needs_new_addition(&desired, &current));
+        // Cancelling a live addition is a patch, not a new addition.
+        let mut cancelled = desired.clone();
+        cancelled.cancelled_date = current.cancelled_date;
+        assert!(!needs_new_addition(&cancelled, &echo(&desired, 900)));
+    }
+}

@@ -155,3 +155,145 @@ pub fn desired_agreement(
     };
     problems.finish_noted(agreement).map(|noted| noted.value)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use serde_json::json;
+
+    use super::super::fixtures::{reference, settings};
+    use super::*;
+    use crate::settings::CwRef;
+
+    fn party() -> AgreementParty {
+        AgreementParty {
+            account_id: "A-1".into(),
+            company_id: 250,
+            company_name: "Acme Corporation".into(),
+            contact_id: Some(77),
+        }
+    }
+
+    fn kind() -> AgreementKind {
+        AgreementKind {
+            agreement_type: 11,
+            agreement_type_name: "Microsoft NCE".into(),
+            billing_cycle: 1,
+            billing_cycle_name: "Monthly".into(),
+        }
+    }
+
+    fn agreement(id: i64, name: &str, company: i64, agreement_type: i64) -> Agreement {
+        Agreement {
+            id: Some(id),
+            name: Some(name.into()),
+            company: Some(Reference::id(company)),
+            kind: Some(Reference::id(agreement_type)),
+            agreement_status: Some("Active".into()),
+            ..Agreement::default()
+        }
+    }
+
+    #[test]
+    fn the_agreement_name_is_the_template_filled_in() {
+        assert_eq!(
+            agreement_name(&party(), &kind(), &settings()),
+            "Microsoft NCE - Monthly"
+        );
+        let mut settings = settings();
+        settings.agreement_defaults.name_template = "{company} cloud".into();
+        assert_eq!(
+            agreement_name(&party(), &kind(), &settings),
+            "Acme Corporation cloud"
+        );
+    }
+
+    #[test]
+    fn the_companys_live_agreement_of_the_type_and_name_is_matched() {
+        let mut cancelled = agreement(5, "Microsoft NCE - Monthly", 250, 11);
+        cancelled.cancelled_flag = Some(true);
+        let mut expired_status = agreement(6, "Microsoft NCE - Monthly", 250, 11);
+        expired_status.agreement_status = Some("Cancelled".into());
+        let candidates = [
+            cancelled,
+            expired_status,
+            agreement(7, "Microsoft NCE - Monthly", 999, 11),
+            agreement(8, "Microsoft NCE - Monthly", 250, 10),
+            agreement(9, " microsoft nce - MONTHLY ", 250, 11),
+        ];
+        assert_eq!(
+            match_agreement(&party(), &kind(), &settings(), &candidates),
+            Ok(Some(9))
+        );
+        assert_eq!(
+            match_agreement(&party(), &kind(), &settings(), &candidates[..4]),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn two_matching_agreements_are_a_problem_naming_both() {
+        let candidates = [
+            agreement(9, "Microsoft NCE - Monthly", 250, 11),
+            agreement(4, "Microsoft NCE - Monthly", 250, 11),
+        ];
+        let problem = match_agreement(&party(), &kind(), &settings(), &candidates).unwrap_err();
+        assert_eq!(
+            problem.to_string(),
+            "agreement A-1: agreement: the company has several \"Microsoft NCE\" agreements \
+             called \"Microsoft NCE - Monthly\" (#4, #9): link the account to one, or rename the \
+             others"
+        );
+    }
+
+    #[test]
+    fn a_new_agreement_carries_the_kind_the_company_and_the_tenants_defaults() {
+        let mut settings = settings();
+        settings.agreement_defaults.location = Some(CwRef::name("head office"));
+        settings.agreement_defaults.department = Some(CwRef::name("SVC"));
+        let agreement = desired_agreement(&party(), &kind(), &settings, &reference()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&agreement).unwrap(),
+            json!({
+                "name": "Microsoft NCE - Monthly",
+                "type": {"id": 11},
+                "company": {"id": 250},
+                "contact": {"id": 77},
+                "billingCycle": {"id": 1},
+                "invoicingCycle": "ContractYear",
+                "location": {"id": 2},
+                "department": {"id": 4},
+                "employeeCompRate": "Actual",
+                "employeeCompNotExceed": "Billing",
+            })
+        );
+    }
+
+    #[test]
+    fn no_contact_a_long_name_and_an_unknown_location_are_each_reported() {
+        let mut party = party();
+        party.contact_id = None;
+        party.company_name = "A".repeat(95);
+        let mut settings = settings();
+        settings.agreement_defaults.name_template = "{company} - {agreementType}".into();
+        settings.agreement_defaults.location = Some(CwRef::name("Mars"));
+        let problems = desired_agreement(&party, &kind(), &settings, &reference()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["name", "contact", "location"]);
+        assert!(
+            problems[0]
+                .message
+                .contains("shorten agreementDefaults.nameTemplate")
+        );
+        assert_eq!(
+            problems[2].message,
+            "agreementDefaults.location \"Mars\": there is no ConnectWise location called \"Mars\""
+        );
+        assert!(
+            problems
+                .iter()
+                .all(|p| p.entity == "agreement" && p.record_id == "A-1")
+        );
+    }
+}

@@ -210,3 +210,280 @@ pub fn match_catalog_item(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use rust_decimal::Decimal;
+    use serde_json::json;
+
+    use super::super::fixtures::{echo, product, reference, settings};
+    use super::*;
+    use crate::settings::CwRef;
+
+    fn desired(product: &Product, settings: &TenantSettings) -> CatalogItem {
+        desired_catalog_item(product, settings, &reference()).expect("valid")
+    }
+
+    fn problems(product: &Product, settings: &TenantSettings) -> Vec<(String, String)> {
+        desired_catalog_item(product, settings, &reference())
+            .expect_err("problems")
+            .into_iter()
+            .map(|p| {
+                assert_eq!((p.entity, p.record_id.as_str()), ("catalogItem", "P-1"));
+                (p.field, p.message)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_product_becomes_the_catalog_item_post_body() {
+        let item = desired(&product(), &settings());
+        assert_eq!(
+            serde_json::to_value(&item).unwrap(),
+            json!({
+                "identifier": "M365-BP",
+                "description": "Microsoft 365 Business Premium",
+                "customerDescription": "Productivity suite with advanced security.",
+                "category": {"id": 1},
+                "subcategory": {"id": 10},
+                "type": {"id": 5},
+                "productClass": "Service",
+                "unitOfMeasure": {"id": 1},
+                "price": 22,
+                "cost": 18.5,
+                "taxableFlag": true,
+                "inactiveFlag": false,
+            })
+        );
+    }
+
+    #[test]
+    fn a_disabled_product_is_an_inactive_item_and_the_name_stands_in_for_a_missing_description() {
+        let mut product = product();
+        product.enabled = false;
+        product.description = Some("  ".into());
+        let item = desired(&product, &settings());
+        assert_eq!(item.inactive_flag, Some(true));
+        assert_eq!(
+            item.customer_description.as_deref(),
+            Some("Microsoft 365 Business Premium")
+        );
+    }
+
+    #[test]
+    fn a_sku_over_fifty_characters_a_blank_sku_and_a_long_name_are_problems_on_their_fields() {
+        let mut long = product();
+        long.sku = "S".repeat(51);
+        long.name = "N".repeat(61);
+        assert_eq!(
+            problems(&long, &settings()),
+            [
+                (
+                    "sku".to_owned(),
+                    "is 51 characters long; ConnectWise accepts at most 50".to_owned()
+                ),
+                (
+                    "name".to_owned(),
+                    "is 61 characters long; ConnectWise accepts at most 60".to_owned()
+                ),
+            ]
+        );
+        let mut blank = product();
+        blank.sku = "  ".into();
+        let found = problems(&blank, &settings());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "sku");
+        assert!(found[0].1.starts_with("is required"), "{found:?}");
+        let mut fifty = product();
+        fifty.sku = format!(" {} ", "S".repeat(50));
+        assert_eq!(
+            desired(&fifty, &settings()).identifier.as_deref(),
+            Some("S".repeat(50).as_str())
+        );
+    }
+
+    #[test]
+    fn an_unmapped_unit_is_a_problem_naming_the_value_and_the_mapping() {
+        let mut product = product();
+        product.unit = Some("Seats".into());
+        assert_eq!(
+            problems(&product, &settings()),
+            [(
+                "unit".to_owned(),
+                "unit \"Seats\" has no mapping: add it to mappings.unitsOfMeasure".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_product_without_a_unit_gets_the_default_unit_of_measure() {
+        let mut product = product();
+        product.unit = None;
+        let mut settings = settings();
+        settings.product_defaults.unit_of_measure = CwRef::name("month");
+        assert_eq!(
+            desired(&product, &settings).unit_of_measure,
+            Some(Reference::id(2))
+        );
+    }
+
+    #[test]
+    fn a_mapping_or_default_naming_no_usable_record_is_a_problem_naming_the_setting() {
+        let mut settings = settings();
+        settings.product_defaults.category = CwRef::name("Hardware");
+        settings.product_defaults.product_type = CwRef::Id(99);
+        settings
+            .mappings
+            .units_of_measure
+            .insert("Licence".into(), CwRef::name("Seat"));
+        let found = problems(&product(), &settings);
+        assert_eq!(
+            found,
+            [
+                (
+                    "category".to_owned(),
+                    "productDefaults.category \"Hardware\": there is no ConnectWise product \
+                     category called \"Hardware\""
+                        .to_owned()
+                ),
+                (
+                    "productType".to_owned(),
+                    "productDefaults.type #99: there is no ConnectWise product type #99".to_owned()
+                ),
+                (
+                    "unit".to_owned(),
+                    "mappings.unitsOfMeasure[\"Licence\"] \"Seat\": \"Seat\" names several \
+                     ConnectWise unit of measure records (#4, #5): name one by its id"
+                        .to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_subcategory_is_the_one_of_the_default_category() {
+        let mut settings = settings();
+        settings.product_defaults.category = CwRef::name("Services");
+        assert_eq!(
+            desired(&product(), &settings).subcategory,
+            Some(Reference::id(20))
+        );
+    }
+
+    #[test]
+    fn price_and_cost_follow_their_toggles_and_the_pricing_priority() {
+        let mut settings = settings();
+        settings.pricing.price_list_priority = vec!["Partner".into(), "Retail".into()];
+        let item = desired(&product(), &settings);
+        // Partner's monthly price has no cost of its own: the product's cost.
+        assert_eq!(
+            (item.price, item.cost),
+            (Some(Decimal::new(20, 0)), Some(Decimal::new(18, 0)))
+        );
+
+        settings.export.retail_price = false;
+        let item = desired(&product(), &settings);
+        assert_eq!((item.price, item.cost), (None, Some(Decimal::new(18, 0))));
+
+        settings.export.cost = false;
+        let item = desired(&product(), &settings);
+        assert_eq!((item.price, item.cost), (None, None));
+        // With neither written, prices the priority can't choose from are no problem.
+        settings.pricing.price_list_priority.clear();
+        assert!(desired_catalog_item(&product(), &settings, &reference()).is_ok());
+    }
+
+    #[test]
+    fn prices_the_priority_cannot_choose_from_are_a_problem_on_prices() {
+        let mut settings = settings();
+        settings.pricing.price_list_priority.clear();
+        let found = problems(&product(), &settings);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "prices");
+        assert!(
+            found[0].1.contains("pricing.priceListPriority"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn an_unchanged_item_as_connectwise_returns_it_needs_no_write() {
+        let desired = desired(&product(), &settings());
+        let current = echo(&desired, 301);
+        assert_eq!(catalog_item_changes(&desired, &current, &settings()), []);
+    }
+
+    #[test]
+    fn only_the_fields_the_product_keeps_current_are_patched() {
+        let desired = desired(&product(), &settings());
+        let mut current = echo(&desired, 301);
+        current.description = Some("Old name".into());
+        current.price = Some(Decimal::new(19, 0));
+        current.inactive_flag = Some(true);
+        // Classification is set on create only: a tenant's recategorising stands.
+        current.category = Some(Reference::id(2));
+        current.unit_of_measure = Some(Reference::id(3));
+        current.product_class = Some("NonInventory".into());
+        assert_eq!(
+            catalog_item_changes(&desired, &current, &settings()),
+            [
+                PatchOp::replace("description", "Microsoft 365 Business Premium"),
+                PatchOp::replace("inactiveFlag", false),
+                PatchOp::replace("price", 22),
+            ]
+        );
+    }
+
+    #[test]
+    fn toggled_off_and_never_overwritten_fields_are_not_patched() {
+        let desired = desired(&product(), &settings());
+        let mut current = echo(&desired, 301);
+        current.price = Some(Decimal::new(19, 0));
+        current.cost = Some(Decimal::new(1, 0));
+        current.taxable_flag = Some(false);
+        let mut settings = settings();
+        settings.export.retail_price = false;
+        settings.never_overwrite.products = vec!["taxableFlag".into()];
+        assert_eq!(
+            catalog_item_changes(&desired, &current, &settings),
+            [PatchOp::replace("cost", 18.5)]
+        );
+        settings.export.cost = false;
+        assert_eq!(catalog_item_changes(&desired, &current, &settings), []);
+        let mut off = super::super::fixtures::settings();
+        off.export.products = false;
+        off.export.quantity = false;
+        off.export.cost = false;
+        off.export.retail_price = false;
+        current.description = Some("changed".into());
+        assert_eq!(catalog_item_changes(&desired, &current, &off), []);
+    }
+
+    fn item(id: i64, identifier: &str) -> CatalogItem {
+        CatalogItem {
+            id: Some(id),
+            identifier: Some(identifier.into()),
+            ..CatalogItem::default()
+        }
+    }
+
+    #[test]
+    fn a_catalog_item_is_matched_by_its_identifier_trimmed_in_any_case() {
+        let candidates = [item(1, "OTHER"), item(2, " m365-bp "), item(2, "M365-BP")];
+        assert_eq!(match_catalog_item(&product(), &candidates), Ok(Some(2)));
+        assert_eq!(match_catalog_item(&product(), &candidates[..1]), Ok(None));
+    }
+
+    #[test]
+    fn two_items_holding_the_sku_are_a_problem_naming_both() {
+        let candidates = [item(7, "M365-BP"), item(3, "m365-bp")];
+        let problem = match_catalog_item(&product(), &candidates).unwrap_err();
+        assert_eq!(
+            problem.to_string(),
+            "catalogItem P-1: sku: \"M365-BP\" is the identifier of several ConnectWise catalog \
+             items (#3, #7): keep one"
+        );
+    }
+}

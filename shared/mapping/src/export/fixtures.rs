@@ -151,3 +151,48 @@ pub(super) fn subscription() -> Subscription {
         updated_at: updated(),
     }
 }
+
+/// Settings that price from the Retail list and map the fixtures' billing values.
+pub(super) fn settings() -> crate::settings::TenantSettings {
+    use crate::settings::{CwRef, TenantSettings};
+    let mut settings = TenantSettings::default();
+    settings.pricing.price_list_priority = vec!["Retail".into()];
+    settings.pricing.unit_priority = vec!["Month".into(), "Year".into()];
+    let mappings = &mut settings.mappings;
+    mappings
+        .units_of_measure
+        .insert("Licence".into(), CwRef::name("Each"));
+    mappings
+        .billing_frequencies
+        .insert("Monthly".into(), CwRef::name("Monthly"));
+    mappings
+        .billing_frequencies
+        .insert("Annual".into(), CwRef::Id(3));
+    mappings
+        .agreement_types
+        .insert("CSP".into(), CwRef::name("Microsoft NCE"));
+    settings.agreement_defaults.agreement_type = Some(CwRef::name("Managed Services"));
+    settings
+}
+
+/// `value` as ConnectWise returns it after a create: with an id, references carrying names and
+/// `_info`, and an `_info` of its own.
+pub(super) fn echo<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T, id: i64) -> T {
+    let mut json = serde_json::to_value(value).unwrap_or_default();
+    if let Some(fields) = json.as_object_mut() {
+        fields.insert("id".into(), id.into());
+        fields.insert(
+            "_info".into(),
+            serde_json::json!({"lastUpdated": "2026-11-02T10:00:00Z", "updatedBy": "api"}),
+        );
+        for field in fields.values_mut() {
+            if let Some(reference) = field.as_object_mut()
+                && reference.contains_key("id")
+            {
+                reference.insert("name".into(), "as named in ConnectWise".into());
+                reference.insert("_info".into(), serde_json::json!({"x_href": "https://cw"}));
+            }
+        }
+    }
+    serde_json::from_value(json).unwrap_or_else(|_| panic!("echo of a model reads back"))
+}

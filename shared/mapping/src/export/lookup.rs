@@ -48,8 +48,8 @@ impl<'s> Lookup<'s> {
             None => match self.default {
                 (path, Some(wanted)) => Ok((wanted, format!("{path} {wanted}"))),
                 (path, None) => Err(format!(
-                    "no {} given and {path} is not set: set it, or give the record a {}",
-                    self.field, self.field
+                    "no {} given and {path} is not set: set it, or give the record one",
+                    self.field
                 )),
             },
         }
