@@ -486,4 +486,31 @@ mod tests {
              items (#3, #7): keep one"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn a_desired_item_echoed_back_by_connectwise_always_plans_nothing(
+            sku in "[A-Za-z0-9_-]{1,50}",
+            name in "[A-Za-z0-9][A-Za-z0-9 .,&()-]{0,58}[A-Za-z0-9]",
+            description in proptest::option::of("[A-Za-z0-9 .,\n]{1,200}"),
+            cents in 0i64..10_000_000,
+            cost_cents in proptest::option::of(0i64..10_000_000),
+            taxable in proptest::bool::ANY,
+            enabled in proptest::bool::ANY,
+        ) {
+            let mut product = product();
+            product.sku = sku;
+            product.name = name;
+            product.description = description;
+            product.taxable = taxable;
+            product.enabled = enabled;
+            product.prices[0].price = Decimal::new(cents, 2);
+            product.prices[0].cost = cost_cents.map(|c| Decimal::new(c, 2));
+            let desired = desired_catalog_item(&product, &settings(), &reference());
+            proptest::prop_assert!(desired.is_ok(), "{:?}", desired);
+            let desired = desired.unwrap_or_default();
+            let current = echo(&desired, 301);
+            proptest::prop_assert_eq!(catalog_item_changes(&desired, &current, &settings()), vec![]);
+        }
+    }
 }
