@@ -10,6 +10,18 @@
 //!   parsed and validated so a bad document is refused with the field that is wrong.
 //! - [`customers`]: accounts, sites and contacts → companies, sites and contacts; matching,
 //!   changed fields, suggestions, and the fields that flow back.
+//! - [`export`]: the daily export: products → catalog items, subscriptions → agreement additions
+//!   on the right agreement, user lists, and the mass-change guard.
+//! - [`record`]: what every entity reports about a record (problems, notes); [`fingerprint()`]:
+//!   stable digests of synced values; [`KeyMatch`]: matching by a natural key.
 
 pub mod customers;
+pub mod export;
+mod fields;
+mod fingerprint;
+mod matching;
+pub mod record;
 pub mod settings;
+
+pub use fingerprint::{content_fingerprint, fingerprint};
+pub use matching::KeyMatch;

@@ -14,6 +14,7 @@
 //! Connection details (site, company id, API keys, client id) are NOT settings: they are secrets
 //! and live in Secrets Manager. Nothing here may ever hold one.
 
+use rust_decimal::Decimal;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::hash_map::Entry;
@@ -32,6 +33,14 @@ pub const ERROR_ATTEMPTS: RangeInclusive<u32> = 1..=100;
 pub const TICKET_IMPORT_INTERVAL_MINUTES: RangeInclusive<u32> = 1..=1440;
 /// Longest ConnectWise name or billing value accepted in a list or mapping.
 pub const MAX_NAME_CHARS: usize = 100;
+/// Share of a tenant's additions a run may cancel or zero before the mass-change guard stops it,
+/// unless the tenant says otherwise: 20%.
+pub const DEFAULT_MASS_CHANGE_GUARD: Decimal = Decimal::from_parts(2, 0, 0, false, 1);
+/// How a new agreement is named unless the tenant says otherwise (see
+/// [`AgreementDefaults::name_template`]).
+pub const DEFAULT_AGREEMENT_NAME_TEMPLATE: &str = "{agreementType} - {billingCycle}";
+/// The placeholders an agreement name template may hold.
+pub const AGREEMENT_NAME_PLACEHOLDERS: [&str; 3] = ["company", "agreementType", "billingCycle"];
 
 /// A tenant's settings document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,6 +178,10 @@ pub struct ExportToggles {
     pub orders: bool,
     /// Projects and quotes, as opportunities with their items.
     pub projects: bool,
+    /// The mass-change guard: a run that would cancel or zero more than this share (0 to 1) of a
+    /// tenant's additions writes nothing for the tenant and reports what it would have done,
+    /// until confirmed from the console. `0.2` (20%) by default; `1` never trips.
+    pub mass_change_guard: Decimal,
 }
 
 impl Default for ExportToggles {
@@ -183,6 +196,7 @@ impl Default for ExportToggles {
             payments: false,
             orders: false,
             projects: false,
+            mass_change_guard: DEFAULT_MASS_CHANGE_GUARD,
         }
     }
 }
@@ -260,7 +274,9 @@ pub struct ProductDefaults {
     pub product_type: CwRef,
     /// ConnectWise product class.
     pub product_class: ProductClass,
-    /// Unit of measure when `mappings.unitsOfMeasure` has none for the billing unit.
+    /// Unit of measure of a product or subscription that has no unit. A unit the billing record
+    /// does name goes through `mappings.unitsOfMeasure`, and one with no entry there is reported,
+    /// never replaced by this default.
     pub unit_of_measure: CwRef,
 }
 
@@ -293,11 +309,13 @@ pub enum ProductClass {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgreementDefaults {
-    /// Agreement type when `mappings.agreementTypes` has none for the billing value; without it,
-    /// agreements of unmapped types are not created and are reported instead.
+    /// Agreement type of a subscription that names none. A type the subscription does name goes
+    /// through `mappings.agreementTypes`, and one with no entry there is reported. Without this
+    /// default, a subscription without a type is reported too.
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub agreement_type: Option<CwRef>,
-    /// Billing cycle when `mappings.billingFrequencies` has none for the billing value.
+    /// Billing cycle of a subscription that names no billing frequency. A frequency it does name
+    /// goes through `mappings.billingFrequencies`, and one with no entry there is reported.
     pub billing_cycle: CwRef,
     /// Invoicing cycle.
     pub invoicing_cycle: InvoicingCycle,
@@ -311,6 +329,11 @@ pub struct AgreementDefaults {
     pub employee_comp_rate: EmployeeCompRate,
     /// Employee compensation not-to-exceed basis.
     pub employee_comp_not_exceed: EmployeeCompNotExceed,
+    /// The name of an agreement cwsync creates, and by which an unlinked agreement is found among
+    /// the company's agreements of the same type: text with the placeholders `{company}` (the
+    /// ConnectWise company's name), `{agreementType}` and `{billingCycle}` (ConnectWise's names).
+    /// [`DEFAULT_AGREEMENT_NAME_TEMPLATE`] by default.
+    pub name_template: String,
 }
 
 impl Default for AgreementDefaults {
@@ -323,7 +346,77 @@ impl Default for AgreementDefaults {
             department: None,
             employee_comp_rate: EmployeeCompRate::default(),
             employee_comp_not_exceed: EmployeeCompNotExceed::default(),
+            name_template: DEFAULT_AGREEMENT_NAME_TEMPLATE.to_owned(),
         }
+    }
+}
+
+impl AgreementDefaults {
+    /// What is wrong with a name template, if anything: blank, a brace without its pair, or a
+    /// placeholder other than [`AGREEMENT_NAME_PLACEHOLDERS`].
+    fn check_name_template(template: &str) -> Result<(), String> {
+        if template.trim().is_empty() {
+            return Err("must not be empty".to_owned());
+        }
+        if template.chars().count() > MAX_NAME_CHARS {
+            return Err(format!("is longer than {MAX_NAME_CHARS} characters"));
+        }
+        let mut rest = template;
+        while let Some(open) = rest.find(['{', '}']) {
+            let after = &rest[open + 1..];
+            if rest[open..].starts_with('}') {
+                return Err(format!("{template:?} has a '}}' without its '{{'"));
+            }
+            let Some(close) = after.find('}') else {
+                return Err(format!("{template:?} has a '{{' without its '}}'"));
+            };
+            let name = &after[..close];
+            if !AGREEMENT_NAME_PLACEHOLDERS.contains(&name) {
+                return Err(format!(
+                    "unknown placeholder {{{name}}}: use {}",
+                    AGREEMENT_NAME_PLACEHOLDERS
+                        .iter()
+                        .map(|p| format!("{{{p}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            rest = &after[close + 1..];
+        }
+        Ok(())
+    }
+
+    /// The name template with its placeholders filled in (`{company}`, `{agreementType}`,
+    /// `{billingCycle}`); the template is valid (settings are validated when read).
+    pub fn agreement_name(
+        &self,
+        company: &str,
+        agreement_type: &str,
+        billing_cycle: &str,
+    ) -> String {
+        // One pass, so a name that itself holds `{…}` is never filled in again.
+        let mut name = String::with_capacity(self.name_template.len() + 40);
+        let mut rest = self.name_template.as_str();
+        while let Some(open) = rest.find('{') {
+            name.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                break;
+            };
+            match &after[..close] {
+                "company" => name.push_str(company.trim()),
+                "agreementType" => name.push_str(agreement_type.trim()),
+                "billingCycle" => name.push_str(billing_cycle.trim()),
+                other => {
+                    name.push('{');
+                    name.push_str(other);
+                    name.push('}');
+                }
+            }
+            rest = &after[close + 1..];
+        }
+        name.push_str(rest);
+        name.trim().to_owned()
     }
 }
 
@@ -869,6 +962,11 @@ impl TenantSettings {
             &self.agreement_defaults.billing_cycle,
             &mut problems,
         );
+        if let Err(problem) =
+            AgreementDefaults::check_name_template(&self.agreement_defaults.name_template)
+        {
+            problems.push(SettingsError::at(&agreement.field("nameTemplate"), problem));
+        }
 
         self.validate_statuses(&root.field("statuses"), &mut problems);
 
@@ -990,6 +1088,13 @@ impl TenantSettings {
                     "needs export.products: additions refer to exported products",
                 ));
             }
+        }
+        let guard = export.mass_change_guard;
+        if guard < Decimal::ZERO || guard > Decimal::ONE {
+            problems.push(SettingsError::at(
+                &path.field("massChangeGuard"),
+                format!("must be a share between 0 and 1 (0.2 is 20%), got {guard}"),
+            ));
         }
         if export.payments && !export.invoices {
             problems.push(SettingsError::at(
@@ -1122,12 +1227,14 @@ mod tests {
     const FULL: &str = r#"{
       "schemaVersion": 1,
       "export": {"products": true, "quantity": true, "cost": false, "retailPrice": true,
-                 "userList": true, "invoices": true, "payments": true, "orders": false, "projects": true},
+                 "userList": true, "invoices": true, "payments": true, "orders": false, "projects": true,
+                 "massChangeGuard": 0.35},
       "productDefaults": {"category": "Cloud", "subcategory": 12, "type": "Licence",
                           "productClass": "NonInventory", "unitOfMeasure": "Month"},
       "agreementDefaults": {"type": "Managed Cloud", "billingCycle": "Monthly",
                             "invoicingCycle": "CalendarYear", "location": 2, "department": "Sales",
-                            "employeeCompRate": "Hourly", "employeeCompNotExceed": "Percent"},
+                            "employeeCompRate": "Hourly", "employeeCompNotExceed": "Percent",
+                            "nameTemplate": "{company} {agreementType}"},
       "statuses": {"active": ["Active", "Active - Trial"], "defaultActive": "Active"},
       "lineDescription": "lineOneAndTwo",
       "mappings": {"paymentTerms": {"Net 30": "Net 30 Days", "DUE": 3},
@@ -1176,6 +1283,11 @@ mod tests {
             ProductClass::NonInventory
         );
         assert_eq!(settings.agreement_defaults.location, Some(CwRef::Id(2)));
+        assert_eq!(
+            settings.agreement_defaults.name_template,
+            "{company} {agreementType}"
+        );
+        assert_eq!(settings.export.mass_change_guard, Decimal::new(35, 2));
         assert_eq!(
             settings.line_description,
             LineDescriptionMode::LineOneAndTwo
@@ -1416,5 +1528,73 @@ mod tests {
         let problem = TenantSettings::parse(by_name).unwrap_err();
         assert_eq!(problem.path, "mappings.currencies.USD");
         assert!(problem.message.contains("id"), "{problem}");
+    }
+
+    #[test]
+    fn the_mass_change_guard_is_a_share_of_twenty_percent_by_default() {
+        let defaults = TenantSettings::default();
+        assert_eq!(defaults.export.mass_change_guard, Decimal::new(20, 2));
+        let settings =
+            TenantSettings::parse(r#"{"schemaVersion": 1, "export": {"massChangeGuard": 0.05}}"#)
+                .unwrap();
+        assert_eq!(settings.export.mass_change_guard, Decimal::new(5, 2));
+        assert!(
+            TenantSettings::parse(r#"{"schemaVersion": 1, "export": {"massChangeGuard": 1}}"#)
+                .is_ok()
+        );
+        for bad in ["1.5", "-0.1"] {
+            let e = parse_err(&format!(
+                r#"{{"schemaVersion": 1, "export": {{"massChangeGuard": {bad}}}}}"#
+            ));
+            assert_eq!(e.path, "export.massChangeGuard");
+            assert!(e.message.contains("between 0 and 1"), "{e}");
+        }
+        let e = parse_err(r#"{"schemaVersion": 1, "export": {"massChangeGuard": "lots"}}"#);
+        assert_eq!(e.path, "export.massChangeGuard");
+    }
+
+    #[test]
+    fn an_agreement_name_template_holds_only_known_placeholders() {
+        for good in [
+            "{agreementType} - {billingCycle}",
+            "{company}",
+            "Cloud services",
+            "{company}: {agreementType} ({billingCycle})",
+        ] {
+            assert_eq!(
+                AgreementDefaults::check_name_template(good),
+                Ok(()),
+                "{good}"
+            );
+        }
+        for (bad, why) in [
+            ("", "must not be empty"),
+            ("  ", "must not be empty"),
+            ("{customer} cloud", "unknown placeholder {customer}"),
+            ("{company", "without its '}'"),
+            ("company}", "without its '{'"),
+            ("{}", "unknown placeholder {}"),
+        ] {
+            let problem = AgreementDefaults::check_name_template(bad).unwrap_err();
+            assert!(problem.contains(why), "{bad:?}: {problem}");
+        }
+        let e = parse_err(
+            r#"{"schemaVersion": 1, "agreementDefaults": {"nameTemplate": "{type} agreement"}}"#,
+        );
+        assert_eq!(e.path, "agreementDefaults.nameTemplate");
+    }
+
+    #[test]
+    fn an_agreement_name_fills_each_placeholder_once() {
+        let mut defaults = AgreementDefaults::default();
+        assert_eq!(
+            defaults.agreement_name("Acme", "Microsoft NCE", "Monthly"),
+            "Microsoft NCE - Monthly"
+        );
+        defaults.name_template = "{company}: {agreementType} ({billingCycle})".into();
+        assert_eq!(
+            defaults.agreement_name(" Acme {billingCycle} ", "Cloud", "Yearly"),
+            "Acme {billingCycle}: Cloud (Yearly)"
+        );
     }
 }

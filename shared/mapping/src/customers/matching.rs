@@ -3,44 +3,27 @@
 
 use cwsync_connectwise::models::Company;
 
-use crate::settings::same_name;
+use crate::matching::{Candidate, KeyMatch, match_key};
 
-/// What matching found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CompanyMatch {
-    /// Exactly one company's identifier or account number equals the account code.
-    Unique(i64),
-    /// Several do: nothing may be created or linked; the ids are reported.
-    Ambiguous(Vec<i64>),
-    /// None does: the company is created.
-    NoMatch,
-}
+/// What matching an account code found: [`KeyMatch::Unique`] when exactly one company's
+/// identifier or account number equals the code, [`KeyMatch::Ambiguous`] when several do (nothing
+/// may be created or linked), [`KeyMatch::NoMatch`] when none does (the company is created).
+pub type CompanyMatch = KeyMatch;
 
 /// Matches `code` against `candidates` by identifier or account number (trimmed, any case).
 /// Candidates without an id, and deleted companies, are ignored.
 pub fn match_company(code: &str, candidates: &[Company]) -> CompanyMatch {
-    let code = code.trim();
-    if code.is_empty() {
-        return CompanyMatch::NoMatch;
-    }
-    let mut ids: Vec<i64> = candidates
-        .iter()
-        .filter(|company| company.deleted_flag != Some(true))
-        .filter(|company| {
-            [&company.identifier, &company.account_number]
-                .iter()
-                .any(|key| key.as_deref().is_some_and(|key| same_name(key, code)))
-        })
-        .filter_map(|company| company.id)
-        .collect();
-    // A company matching on both fields, or listed twice, is still one company.
-    ids.sort_unstable();
-    ids.dedup();
-    match ids.as_slice() {
-        [] => CompanyMatch::NoMatch,
-        [id] => CompanyMatch::Unique(*id),
-        _ => CompanyMatch::Ambiguous(ids),
-    }
+    match_key(
+        code,
+        candidates.iter().map(|company| Candidate {
+            id: company.id,
+            deleted: company.deleted_flag == Some(true),
+            keys: [
+                company.identifier.as_deref(),
+                company.account_number.as_deref(),
+            ],
+        }),
+    )
 }
 
 #[cfg(test)]

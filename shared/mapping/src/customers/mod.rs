@@ -9,7 +9,6 @@
 mod company;
 mod contacts;
 mod fields;
-mod fingerprint;
 #[cfg(test)]
 mod fixtures;
 mod matching;
@@ -19,6 +18,8 @@ mod reference;
 mod sites;
 mod suggestions;
 
+pub use crate::fingerprint::fingerprint;
+pub use crate::record::{Noted, RecordProblem};
 pub use company::{
     CompanyPlan, MAX_COMPANY_NAME_CHARS, MAX_IDENTIFIER_CHARS, MAX_WEBSITE_CHARS, RelatedCompanies,
     desired_company, desired_company_noted, parent_cycle, plan_company_update,
@@ -27,7 +28,6 @@ pub use contacts::{
     MAX_COMMUNICATION_VALUE_CHARS, communication_type_for, desired_contact, desired_contact_noted,
     match_contact, plan_contact_update,
 };
-pub use fingerprint::fingerprint;
 pub use matching::{CompanyMatch, match_company};
 pub use phones::{PhoneNumber, split_extension};
 pub use pull::{plan_account_pull, plan_contact_pull, plan_site_pull};
@@ -37,8 +37,6 @@ pub use sites::{
 };
 pub use suggestions::{CODE_MATCH_SCORE, MIN_SCORE, Suggestion, suggest_companies};
 
-use serde::Serialize;
-
 /// Entity names used in problems, run logs, links and the error ledger.
 pub mod entity {
     /// A billing account ↔ a ConnectWise company.
@@ -47,31 +45,4 @@ pub mod entity {
     pub const SITE: &str = "site";
     /// A billing contact ↔ a ConnectWise contact.
     pub const CONTACT: &str = "contact";
-}
-
-/// A value of one billing record that ConnectWise would refuse (or that cannot be mapped): which
-/// record, which field, and what is wrong, in words a user can act on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(rename_all = "camelCase")]
-#[error("{entity} {record_id}: {field}: {message}")]
-pub struct RecordProblem {
-    /// [`entity::COMPANY`], [`entity::SITE`] or [`entity::CONTACT`].
-    pub entity: &'static str,
-    /// The billing record's id.
-    pub record_id: String,
-    /// The billing field, as in the contract (`billingAddress.state`, `email`).
-    pub field: String,
-    /// What is wrong (`unknown state "Narnia": not a ConnectWise state code or name`).
-    pub message: String,
-}
-
-/// A record as it should be in ConnectWise, with notes on what was made of the billing values on
-/// the way (`name: control characters replaced, spaces trimmed`, `phone: extension 23 dropped: …`)
-/// for the record's line in the run report. Notes are not problems: the record is written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Noted<T> {
-    /// The record.
-    pub value: T,
-    /// What was made of its values, one note per field (`field: what`).
-    pub notes: Vec<String>,
 }

@@ -24,7 +24,13 @@ pub fn fingerprint<T: Serialize>(value: &T) -> String {
         }
         Err(error) => format!("unserializable: {error}"),
     };
-    Sha256::digest(canonical.as_bytes())
+    content_fingerprint(canonical.as_bytes())
+}
+
+/// A stable hex digest (SHA-256) of `bytes` as they are: the fingerprint of a file cwsync
+/// uploads, so an unchanged file is recognised without storing it.
+pub fn content_fingerprint(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .fold(String::with_capacity(64), |mut hex, byte| {
             let _ = write!(hex, "{byte:02x}");
@@ -120,6 +126,16 @@ mod tests {
             fingerprint(&json!({"name": "Acme Corp"}))
         );
         assert_ne!(fingerprint(&json!([1, 2])), fingerprint(&json!([2, 1])));
+    }
+
+    #[test]
+    fn the_content_fingerprint_is_the_sha256_of_the_bytes() {
+        // printf 'abc' | sha256sum
+        assert_eq!(
+            content_fingerprint(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(fingerprint(&json!("x")), content_fingerprint(b"\"x\""));
     }
 
     #[test]
