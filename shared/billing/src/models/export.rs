@@ -20,9 +20,10 @@ pub struct Product {
     pub id: String,
     /// The SKU: becomes the catalog item's identifier (ConnectWise: at most 50 characters).
     pub sku: String,
-    /// The product's name: the catalog item's customer description.
+    /// The product's name: the catalog item's `description` (ConnectWise: at most 60
+    /// characters).
     pub name: String,
-    /// A longer description: the catalog item's description (the name when absent).
+    /// A longer description: the catalog item's `customerDescription` (the name when absent).
     pub description: Option<String>,
     /// Whether the product is sold; `false` makes the catalog item inactive.
     #[serde(default = "yes")]
