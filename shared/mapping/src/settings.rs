@@ -160,6 +160,10 @@ impl From<SchemaVersion> for u32 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExportToggles {
+    /// Whether the tenant's export runs at all (scheduled, from the console, or already queued).
+    /// The console's `disable` turns it off and `enable` on again; turning it off deletes nothing
+    /// in ConnectWise and keeps every link, so re-enabling carries on where it stopped.
+    pub enabled: bool,
     /// Each resold SKU becomes a ConnectWise product, and agreement additions follow usage.
     pub products: bool,
     /// Addition quantities are updated (needs `products`).
@@ -187,6 +191,7 @@ pub struct ExportToggles {
 impl Default for ExportToggles {
     fn default() -> Self {
         ExportToggles {
+            enabled: true,
             products: true,
             quantity: true,
             cost: true,

@@ -46,21 +46,24 @@ pub fn user_list_csv(users: &[AccountUser]) -> UserListCsv {
             .then_with(|| folded(email(a), email(b)))
             .then_with(|| a.id.cmp(&b.id))
     });
-    let mut text = String::new();
-    text.push_str(USER_LIST_HEADER);
-    text.push_str("\r\n");
+    // The `csv` crate quotes a field exactly when RFC 4180 requires it (a comma, a quote or a
+    // line break; quotes doubled). Writing into memory cannot fail.
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let header = USER_LIST_HEADER.split(',');
+    let _ = writer.write_record(header);
     for user in sorted {
+        let services = services(&user.services).join("; ");
         let cells = [
-            user.name.trim().to_owned(),
-            email(user).to_owned(),
-            if user.enabled { "Yes" } else { "No" }.to_owned(),
-            services(&user.services).join("; "),
+            user.name.trim(),
+            email(user),
+            if user.enabled { "Yes" } else { "No" },
+            services.as_str(),
         ];
-        let row: Vec<String> = cells.iter().map(|cell| field(cell)).collect();
-        text.push_str(&row.join(","));
-        text.push_str("\r\n");
+        let _ = writer.write_record(cells.map(neutralised));
     }
-    let content = text.into_bytes();
+    let content = writer.into_inner().unwrap_or_default();
     let fingerprint = content_fingerprint(&content);
     UserListCsv {
         content,
@@ -92,17 +95,12 @@ fn services(services: &[String]) -> Vec<&str> {
     found
 }
 
-/// One CSV field: neutralised against formulas, then quoted when RFC 4180 requires it.
-fn field(value: &str) -> String {
-    let safe = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+/// A cell a spreadsheet would run as a formula, made plain text with a leading `'`.
+fn neutralised(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
-    };
-    if safe.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", safe.replace('"', "\"\""))
-    } else {
-        safe
     }
 }
 
@@ -209,17 +207,20 @@ mod tests {
             ),
             user("U-2", "\tTab", Some("t@x.example"), true, &[]),
         ];
-        let text = text(&users);
-        let rows: Vec<&str> = text.split("\r\n").collect();
+        let written = text(&users);
+        let rows: Vec<&str> = written.split("\r\n").collect();
         assert_eq!(
             rows[1],
             "\"'=HYPERLINK(\"\"http://evil\"\")\",'@evil,Yes,'+1; -2"
         );
         // The name is trimmed first, so a leading tab is gone rather than neutralised.
         assert_eq!(rows[2], "Tab,t@x.example,Yes,");
-        assert_eq!(field("\rx"), "\"'\rx\"");
-        assert_eq!(field("-5"), "'-5");
-        assert_eq!(field("a=b"), "a=b");
+        assert_eq!(neutralised("\rx"), "'\rx");
+        assert_eq!(neutralised("-5"), "'-5");
+        assert_eq!(neutralised("a=b"), "a=b");
+        // A line break inside a cell is quoted, so the row stays one record.
+        let broken = text(&[user("U-3", "a\rb", None, false, &[])]);
+        assert_eq!(broken, "Name,Email,Enabled,Services\r\n\"a\rb\",,No,\r\n");
     }
 
     #[test]
