@@ -8,13 +8,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::common::{Api, company, sim};
-
-async fn create(api: &Api, path: &str, body: Value) -> Value {
-    let (status, created) = api.send_json(Method::POST, path, &body).await;
-    assert_eq!(status, 201, "POST {path}: {created}");
-    created
-}
+use crate::common::{Api, company, create, sim};
 
 async fn refused(api: &Api, method: Method, path: &str, body: Value) -> Value {
     let (status, answer) = api.send_json(method, path, &body).await;
