@@ -1,5 +1,5 @@
-//! Documents attached to records: multipart upload, listing by record, and download with the
-//! file name from `Content-Disposition`.
+//! Documents attached to records: multipart upload, listing by record, download with the file
+//! name from `Content-Disposition`, and delete.
 //!
 //! Uploads are POSTs, so they follow the POST retry rules (never repeated once they may have
 //! reached the server). Debug output shows sizes, never file contents.
@@ -124,6 +124,12 @@ impl Client {
             ("recordId", record_id.to_string()),
         ];
         self.list_all_with(DOCUMENTS, &Query::new(), &extra).await
+    }
+
+    /// Deletes document `id` (`DELETE /system/documents/{id}`), as a user list is replaced by
+    /// the next day's; retried like any [`Client::delete`].
+    pub async fn delete_document(&self, id: i64) -> CwResult<()> {
+        self.delete(&format!("{DOCUMENTS}/{id}")).await
     }
 
     /// Downloads the file of document `id` (`GET /system/documents/{id}/download`).

@@ -31,6 +31,17 @@ pub enum Fill {
     Actor,
     /// A reference to the record itself (a company is its own bill-to company).
     Itself,
+    /// Midnight (UTC) of the day of the write: dates ConnectWise's screens default to today.
+    Today,
+    /// Another field of the same record, as already filled (an agreement bills its own company).
+    SameAs(&'static str),
+    /// A field (a `/` path) of the record another field of this one points at: an agreement's
+    /// billing cycle is its type's, an addition's unit price is its product's. A reference is
+    /// rebuilt in the shape of the field it lands in.
+    FromRecord {
+        via: &'static str,
+        field: &'static str,
+    },
 }
 
 /// The defaults of one resource, in the order they are filled (a field may depend on one above).
@@ -47,7 +58,30 @@ const fn defaults(
     ResourceDefaults { collection, fields }
 }
 
-use Fill::{Actor, DefaultChildOf, DefaultOf, Guid, Itself, Literal, Now};
+use Fill::{
+    Actor, DefaultChildOf, DefaultOf, FromRecord, Guid, Itself, Literal, Now, SameAs, Today,
+};
+
+/// A field of the agreement type an agreement is created with.
+const fn of_type(field: &'static str) -> Fill {
+    FromRecord { via: "type", field }
+}
+
+/// A field of the company an agreement is for.
+const fn of_company(field: &'static str) -> Fill {
+    FromRecord {
+        via: "company",
+        field,
+    }
+}
+
+/// A field of the catalog item an addition adds.
+const fn of_product(field: &'static str) -> Fill {
+    FromRecord {
+        via: "product",
+        field,
+    }
+}
 
 /// Per-resource defaults on create (booleans are `false` everywhere besides these).
 pub const DEFAULTS: &[ResourceDefaults] = &[
@@ -126,6 +160,134 @@ pub const DEFAULTS: &[ResourceDefaults] = &[
             ("dateEntered", Now),
             ("enteredBy", Actor),
             ("mobileGuid", Guid),
+        ],
+    ),
+    defaults(
+        "/procurement/catalog",
+        &[
+            ("unitOfMeasure", DefaultOf("/procurement/unitOfMeasures")),
+            ("price", Literal("0")),
+            ("cost", Literal("0")),
+            ("minStockLevel", Literal("0")),
+            ("markupPercentage", Literal("0")),
+            ("priceAttribute", Literal("\"FixedFee\"")),
+            ("billableOption", Literal("\"Billable\"")),
+            ("connectWiseID", Guid),
+        ],
+    ),
+    defaults(
+        "/finance/agreements",
+        &[
+            ("startDate", Today),
+            ("billStartDate", SameAs("startDate")),
+            ("billingCycle", of_type("billingCycle")),
+            ("billingCycle", DefaultOf("/finance/billingCycles")),
+            ("invoicingCycle", of_type("invoicingCycle")),
+            ("invoicingCycle", Literal("\"ContractYear\"")),
+            ("billTime", of_type("billTime")),
+            ("billExpenses", of_type("billExpenses")),
+            ("billProducts", of_type("billProducts")),
+            ("employeeCompRate", of_type("employeeCompRate")),
+            ("employeeCompRate", Literal("\"Actual\"")),
+            ("employeeCompNotExceed", of_type("employeeCompNotExceed")),
+            ("employeeCompNotExceed", Literal("\"Billing\"")),
+            ("compHourlyRate", of_type("compHourlyRate")),
+            ("compHourlyRate", Literal("0")),
+            ("compLimitAmount", of_type("compLimitAmount")),
+            ("compLimitAmount", Literal("0")),
+            ("applicationUnits", of_type("applicationUnits")),
+            ("applicationLimit", of_type("applicationLimit")),
+            ("applicationLimit", Literal("0")),
+            ("applicationCycle", of_type("applicationCycle")),
+            (
+                "applicationUnlimitedFlag",
+                of_type("applicationUnlimitedFlag"),
+            ),
+            ("coverAgreementTime", of_type("coverAgreementTimeFlag")),
+            (
+                "coverAgreementProduct",
+                of_type("coverAgreementProductFlag"),
+            ),
+            (
+                "coverAgreementExpense",
+                of_type("coverAgreementExpenseFlag"),
+            ),
+            ("coverSalesTax", of_type("coverSalesTaxFlag")),
+            ("carryOverUnused", of_type("carryOverUnusedFlag")),
+            ("allowOverruns", of_type("allowOverrunsFlag")),
+            ("chargeToFirm", of_type("chargeToFirmFlag")),
+            ("expireWhenZero", of_type("expireWhenZero")),
+            ("expiredDays", of_type("expiredDays")),
+            ("limit", of_type("limit")),
+            ("oneTimeFlag", of_type("oneTimeFlag")),
+            ("billOneTimeFlag", of_type("billOneTimeFlag")),
+            ("prorateFlag", of_type("prorateFlag")),
+            (
+                "invoiceProratedAdditionsFlag",
+                of_type("invoiceProratedAdditionsFlag"),
+            ),
+            ("taxable", of_type("taxableFlag")),
+            ("autoInvoiceFlag", of_type("autoInvoiceFlag")),
+            ("billZeroAmountFlag", of_type("billZeroAmountFlag")),
+            ("restrictLocationFlag", of_type("restrictLocationFlag")),
+            ("restrictDepartmentFlag", of_type("restrictDepartmentFlag")),
+            ("restrictDownPayment", of_type("restrictDownPaymentFlag")),
+            ("topComment", of_type("topCommentFlag")),
+            ("bottomComment", of_type("bottomCommentFlag")),
+            ("billableTimeInvoice", of_type("billableTimeInvoiceFlag")),
+            (
+                "billableExpenseInvoice",
+                of_type("billableExpenseInvoiceFlag"),
+            ),
+            (
+                "billableProductInvoice",
+                of_type("billableProductInvoiceFlag"),
+            ),
+            ("billAmount", of_type("billAmount")),
+            ("billAmount", Literal("0")),
+            ("invoiceDescription", of_type("invoiceDescription")),
+            ("sla", of_type("sla")),
+            ("workRole", of_type("workRole")),
+            ("workType", of_type("workType")),
+            ("invoiceTemplate", of_type("invoiceTemplate")),
+            ("location", of_type("location")),
+            ("location", DefaultOf("/system/locations")),
+            ("department", of_type("department")),
+            ("department", DefaultOf("/system/departments")),
+            ("billingTerms", of_company("billingTerms")),
+            ("billingTerms", DefaultOf("/finance/billingTerms")),
+            ("taxCode", of_company("taxCode")),
+            ("taxCode", DefaultOf("/finance/taxCodes")),
+            ("currency", of_company("currency")),
+            ("currency", DefaultOf("/finance/currencies")),
+            ("companyLocation", of_company("territory")),
+            ("billToCompany", SameAs("company")),
+            ("billToContact", SameAs("contact")),
+            ("billToSite", SameAs("site")),
+            ("shipToCompany", SameAs("company")),
+            ("shipToContact", SameAs("contact")),
+            ("shipToSite", SameAs("site")),
+        ],
+    ),
+    defaults(
+        "/finance/agreements/{parentId}/additions",
+        &[
+            ("quantity", Literal("1")),
+            ("lessIncluded", Literal("0")),
+            ("effectiveDate", Today),
+            ("unitPrice", of_product("price")),
+            ("unitPrice", Literal("0")),
+            ("unitCost", of_product("cost")),
+            ("unitCost", Literal("0")),
+            ("description", of_product("description")),
+            ("invoiceDescription", of_product("customerDescription")),
+            ("uom", of_product("unitOfMeasure/name")),
+            ("taxableFlag", of_product("taxableFlag")),
+            ("specialOrderFlag", of_product("specialOrderFlag")),
+            ("prorateCost", Literal("0")),
+            ("proratePrice", Literal("0")),
+            ("extendedProrateCost", Literal("0")),
+            ("extendedProratePrice", Literal("0")),
         ],
     ),
 ];

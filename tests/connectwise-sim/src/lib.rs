@@ -5,6 +5,7 @@
 //! Real third-party clients (pyconnectwise, django-connectwise…) must work against it as against
 //! ConnectWise. Tests drive it through [`Simulator`] (Rust) or the `/__sim/…` control endpoints (HTTP).
 //! It must never reach outside the machine: callbacks go only to the URLs tests register.
+mod agreements;
 pub mod callbacks;
 mod control;
 mod defaults;

@@ -5,6 +5,7 @@
 //! parent). Returns change events for callbacks; never sends anything itself.
 use serde_json::{Map, Value, json};
 
+use crate::agreements;
 use crate::callbacks::{self, ChangeEvent};
 use crate::defaults::{self, Fill};
 use crate::error::{ApiError, FieldError};
@@ -274,16 +275,25 @@ pub fn write_locked(
             ));
         }
     }
+    let now = format_datetime(inner.knobs.now());
     if errors.is_empty() {
         errors.extend(derive(
             state, inner, storage, creating, &mut clean, &resource,
+        ));
+        errors.extend(agreements::check(
+            state,
+            inner,
+            storage,
+            existing.as_ref(),
+            &clean,
+            &resource,
+            &now,
         ));
     }
     if !errors.is_empty() {
         return Err(ApiError::invalid_object(&resource, errors));
     }
 
-    let now = format_datetime(inner.knobs.now());
     let id = match id {
         Some(id) => id,
         None => inner.store.allocate_id(storage),
@@ -291,6 +301,7 @@ pub fn write_locked(
     if creating {
         fill_defaults(state, inner, storage, &schema, id, &mut clean, actor, &now);
     }
+    agreements::compute(state, inner, storage, &mut clean, &now);
     if storage == FORECASTS {
         number_forecast_items(inner, &mut clean);
     }
@@ -306,6 +317,9 @@ pub fn write_locked(
     strip_nulls(&mut record);
     let row_parent = parent_kind.and(parent);
     inner.store.put(storage, id, row_parent, record.clone());
+    if storage == agreements::AGREEMENTS {
+        agreements::follow_agreement(inner, id);
+    }
 
     let mut events = Vec::new();
     if is_company {
@@ -831,7 +845,7 @@ fn parent_cycle(
 }
 
 /// The stored record a reference points at, as a reference (`None` when it is not there).
-fn reference_of(
+pub(crate) fn reference_of(
     state: &SimState,
     inner: &Inner,
     ref_schema: &str,
@@ -903,6 +917,17 @@ fn fill_defaults(
                     writer(state, inner, "").reference_to(r, storage, id, None, &Value::Object(me))
                 })
             }
+            Fill::Today => Some(Value::String(today(now))),
+            Fill::SameAs(other) => record
+                .get(*other)
+                .cloned()
+                .map(|v| landing(state, inner, schema, field, v)),
+            Fill::FromRecord { via, field: source } => {
+                referenced(state, inner, schema, via, record)
+                    .and_then(|row| row.pointer(&format!("/{source}")).cloned())
+                    .filter(|v| !v.is_null())
+                    .map(|v| landing(state, inner, schema, field, v))
+            }
             Fill::DefaultOf(collection) => reference_schema(state, schema, field).and_then(|r| {
                 let (did, parent) = default_record(inner, collection, None)?;
                 let row = inner.store.get(collection, did)?;
@@ -937,6 +962,45 @@ fn fill_defaults(
     if storage == TICKETS {
         derive_closed_flag(inner, record);
     }
+}
+
+/// Midnight UTC of the day of `now` (`YYYY-MM-DDTHH:MM:SSZ`).
+pub(crate) fn today(now: &str) -> String {
+    format!("{}T00:00:00Z", now.get(..10).unwrap_or(now))
+}
+
+/// The stored record a reference field of `record` points at (`type` of an agreement → its
+/// agreement type), when it exists.
+pub(crate) fn referenced(
+    state: &SimState,
+    inner: &Inner,
+    schema: &str,
+    field: &str,
+    record: &Map<String, Value>,
+) -> Option<Value> {
+    let id = record.get(field)?.get("id")?.as_i64()?;
+    let target = resources::reference_target(reference_schema(state, schema, field)?)?;
+    inner
+        .store
+        .get(resources::storage_collection(target), id)
+        .map(|row| row.value.clone())
+}
+
+/// A value copied into `field` of a `schema` record: a reference is rebuilt in the shape of the
+/// field's own reference schema (a location taken from an agreement type becomes the agreement's
+/// `SystemLocationReference`); anything else is kept.
+fn landing(state: &SimState, inner: &Inner, schema: &str, field: &str, value: Value) -> Value {
+    let Some(ref_schema) =
+        reference_schema(state, schema, field).filter(|r| r.ends_with("Reference"))
+    else {
+        return value;
+    };
+    let Some(id) = value.get("id").and_then(Value::as_i64) else {
+        return value;
+    };
+    resources::reference_target(ref_schema)
+        .and_then(|target| reference_of(state, inner, ref_schema, target, id))
+        .unwrap_or(value)
 }
 
 /// A contact's communication item is a Phone, Fax or Email item as its communication type's

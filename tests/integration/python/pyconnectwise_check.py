@@ -117,7 +117,72 @@ def main():
     except AuthenticationFailedException:
         found["unauthorized"] = "AuthenticationFailedException"
 
+    found["export"] = export_records(client)
     print(json.dumps(found))
+
+
+def export_records(client):
+    """The daily export's records through pyconnectwise: a catalog item, an agreement and an
+    addition, created and read back through its own models."""
+    out = {}
+    company = client.company.companies.post(
+        data={"identifier": "PyExport", "name": "Py Export", "city": "Springfield", "site": {"name": "Main"}}
+    )
+    contact = client.company.contacts.post(data={"firstName": "Ana", "company": {"id": company.id}})
+    catalog = client.procurement.catalog
+    item = catalog.post(
+        data={
+            "identifier": "PY-M365",
+            "description": "Microsoft 365 Business Premium",
+            "customerDescription": "Microsoft 365 Business Premium, per user",
+            "subcategory": {"name": "Cloud Subscriptions"},
+            "type": {"name": "Non-Inventory"},
+            "unitOfMeasure": {"name": "User"},
+            "price": 22.0,
+            "cost": 18.5,
+        }
+    )
+    out["item"] = {"id": item.id, "category": item.category.name, "product_class": str(item.product_class)}
+    read = catalog.get(params={"conditions": 'identifier in ("PY-M365","NOPE")', "pageSize": 1000})
+    expect([i.id for i in read] == [item.id], f"the catalog item is found by identifier in (...): {read}")
+    try:
+        catalog.post(
+            data={
+                "identifier": "py-m365",
+                "description": "again",
+                "customerDescription": "again",
+                "subcategory": {"id": 6},
+                "type": {"id": 2},
+            }
+        )
+        expect(False, "a second catalog item with the same identifier is refused")
+    except ObjectExistsError:
+        out["duplicate_item"] = "ObjectExistsError"
+
+    agreements = client.finance.agreements
+    agreement = agreements.post(
+        data={"name": "Py Export licensing", "type": {"name": "Licensing"}, "company": {"id": company.id},
+              "contact": {"id": contact.id}}
+    )
+    out["agreement_status"] = str(agreement.agreement_status)
+    additions = agreements.id(agreement.id).additions
+    added = additions.post(data={"product": {"id": item.id}, "billCustomer": "Billable", "quantity": 12})
+    again = additions.id(added.id).get()
+    out["addition"] = {
+        "id": again.id,
+        "product": again.product.identifier,
+        "ext_price": again.ext_price,
+        "uom": again.uom,
+        "agreement_id": again.agreement_id,
+    }
+    listed = additions.get(params={"conditions": "billCustomer = 'Billable'"})
+    expect([a.id for a in listed] == [added.id], f"the addition lists under its agreement: {listed}")
+    try:
+        agreements.id(999999).additions.get()
+        expect(False, "the additions of a missing agreement are a 404")
+    except NotFoundException:
+        out["missing_agreement"] = "NotFoundException"
+    return out
 
 
 if __name__ == "__main__":

@@ -88,6 +88,13 @@ impl Api {
     }
 }
 
+/// POSTs `body` to `path` and returns the created record, asserting a 201.
+pub async fn create(api: &Api, path: &str, body: Value) -> Value {
+    let (status, created) = api.send_json(Method::POST, path, &body).await;
+    assert_eq!(status, 201, "POST {path}: {created}");
+    created
+}
+
 /// A valid new company body.
 pub fn company(identifier: &str, name: &str) -> Value {
     serde_json::json!({"identifier": identifier, "name": name, "city": "Tampa", "state": "FL", "status": {"id": 1}, "site": {"name": "Main"}})

@@ -7,6 +7,7 @@ mod callbacks;
 mod common;
 mod control;
 mod documents;
+mod export;
 mod knobs;
 mod listing;
 mod paging;

@@ -6,13 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::common::{Api, company, sim};
-
-async fn create(api: &Api, path: &str, body: Value) -> Value {
-    let (status, created) = api.send_json(Method::POST, path, &body).await;
-    assert_eq!(status, 201, "POST {path}: {created}");
-    created
-}
+use crate::common::{Api, company, create, sim};
 
 #[tokio::test]
 async fn a_company_create_names_its_primary_site_which_gets_the_company_address() {

@@ -6,6 +6,7 @@ mod callbacks;
 mod condition_properties;
 mod connect;
 mod errors;
+mod export;
 mod hostile_strings;
 mod listing;
 mod rate_limit;

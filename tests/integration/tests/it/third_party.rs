@@ -92,6 +92,32 @@ async fn pyconnectwise_creates_pages_patches_and_reads_errors_against_the_simula
     assert_eq!(found["not_found"], "NotFoundException");
     assert_eq!(found["malformed"], "MalformedRequestException");
     assert_eq!(found["unauthorized"], "AuthenticationFailedException");
+    // The daily export's records, through pyconnectwise's own models.
+    let export = &found["export"];
+    assert_eq!(export["item"]["category"], "Software", "{export}");
+    assert!(
+        export["item"]["product_class"]
+            .as_str()
+            .is_some_and(|c| c.contains("NonInventory")),
+        "{export}"
+    );
+    assert_eq!(export["duplicate_item"], "ObjectExistsError");
+    assert!(
+        export["agreement_status"]
+            .as_str()
+            .is_some_and(|s| s.contains("Active")),
+        "{export}"
+    );
+    assert_eq!(export["addition"]["product"], "PY-M365");
+    assert_eq!(export["addition"]["ext_price"], 264.0);
+    assert_eq!(export["addition"]["uom"], "User");
+    assert_eq!(export["missing_agreement"], "NotFoundException");
+    let item_id = export["item"]["id"].as_i64().unwrap();
+    let agreement_id = export["addition"]["agreement_id"].as_i64().unwrap();
+    let stored = sim.records(&format!("/finance/agreements/{agreement_id}/additions"));
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["product"]["id"], item_id);
+    assert_eq!(stored[0]["quantity"], 12);
     // What pyconnectwise did is really in the simulator.
     let companies = sim.records("/company/companies");
     let py: Vec<&Value> = companies
