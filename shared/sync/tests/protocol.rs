@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cwsync_connectwise::CwError;
 use cwsync_runtime::Deps;
-use cwsync_store::links::{LinkState, LinkStore, MemoryLinkStore, SourceRef};
+use cwsync_store::links::{Link, LinkState, LinkStore, MemoryLinkStore, SourceRef};
 use cwsync_store::runs::{Outcome, RunStatus};
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::{
@@ -113,6 +113,36 @@ fn t0() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
 }
 
+/// The links and the toy ConnectWise of one test.
+#[derive(Debug, Default)]
+struct World {
+    links: MemoryLinkStore,
+    shop: Shop,
+}
+
+impl World {
+    /// An attempt of a real run at [`t0`].
+    async fn create(
+        &self,
+        id: &str,
+        sku: &str,
+        answer: Answer,
+    ) -> (Result<Created<Widget>, SyncError>, Vec<RecordResult>) {
+        self.create_at(id, sku, answer, t0(), Mode::Write).await
+    }
+
+    async fn create_at(
+        &self,
+        id: &str,
+        sku: &str,
+        answer: Answer,
+        now: OffsetDateTime,
+        mode: Mode,
+    ) -> (Result<Created<Widget>, SyncError>, Vec<RecordResult>) {
+        attempt(&self.links, &self.shop, id, sku, answer, now, mode).await
+    }
+}
+
 /// How an attempt runs.
 #[derive(Debug, Clone, Copy)]
 enum Mode {
@@ -161,7 +191,19 @@ async fn attempt(
     (outcome, records)
 }
 
-async fn link_of(links: &dyn LinkStore, id: &str) -> Option<cwsync_store::links::Link> {
+/// The record, link and origin of an attempt that linked.
+fn linked(outcome: Result<Created<Widget>, SyncError>) -> (Widget, Link, Origin) {
+    match outcome {
+        Ok(Created::Linked {
+            record,
+            link,
+            origin,
+        }) => (record, link, origin),
+        other => panic!("not linked: {other:?}"),
+    }
+}
+
+async fn link_of(links: &dyn LinkStore, id: &str) -> Option<Link> {
     links
         .get(&tenant(), SourceRef::new(WIDGET, id))
         .await
@@ -170,25 +212,10 @@ async fn link_of(links: &dyn LinkStore, id: &str) -> Option<cwsync_store::links:
 
 #[tokio::test]
 async fn a_create_is_claimed_made_once_and_linked() {
-    let (links, shop) = (MemoryLinkStore::default(), Shop::default());
-    let (outcome, lines) = attempt(
-        &links,
-        &shop,
-        "P-1",
-        "SKU-1",
-        Answer::Created,
-        t0(),
-        Mode::Write,
-    )
-    .await;
-    let Created::Linked {
-        record,
-        link,
-        origin,
-    } = outcome.unwrap()
-    else {
-        panic!("not linked");
-    };
+    let world = World::default();
+    let shop = &world.shop;
+    let (outcome, lines) = world.create("P-1", "SKU-1", Answer::Created).await;
+    let (record, link, origin) = linked(outcome);
     assert_eq!(origin, Origin::Answered);
     assert_eq!(link.cw_id, record.id);
     assert_eq!(link.state, LinkState::Linked);
@@ -199,16 +226,7 @@ async fn a_create_is_claimed_made_once_and_linked() {
         format!("created widget {}", record.id.unwrap())
     );
     // Delivered again: the link answers, nothing is created twice.
-    let (again, lines) = attempt(
-        &links,
-        &shop,
-        "P-1",
-        "SKU-1",
-        Answer::Created,
-        t0(),
-        Mode::Write,
-    )
-    .await;
+    let (again, lines) = world.create("P-1", "SKU-1", Answer::Created).await;
     assert!(matches!(again.unwrap(), Created::AlreadyLinked(_)));
     assert_eq!(lines[0].outcome, Outcome::Unchanged);
     assert_eq!(shop.count("SKU-1"), 1);
@@ -216,25 +234,12 @@ async fn a_create_is_claimed_made_once_and_linked() {
 
 #[tokio::test]
 async fn a_create_whose_answer_was_lost_is_settled_by_its_natural_key_not_created_again() {
-    let (links, shop) = (MemoryLinkStore::default(), Shop::default());
-    let (outcome, lines) = attempt(
-        &links,
-        &shop,
-        "P-1",
-        "SKU-1",
-        Answer::LostAfterCreating,
-        t0(),
-        Mode::Write,
-    )
-    .await;
-    let Created::Linked {
-        record,
-        link,
-        origin,
-    } = outcome.unwrap()
-    else {
-        panic!("not linked");
-    };
+    let world = World::default();
+    let shop = &world.shop;
+    let (outcome, lines) = world
+        .create("P-1", "SKU-1", Answer::LostAfterCreating)
+        .await;
+    let (record, link, origin) = linked(outcome);
     assert_eq!(origin, Origin::Settled);
     assert_eq!(link.cw_id, record.id);
     assert_eq!(lines[0].outcome, Outcome::Created);
@@ -244,50 +249,42 @@ async fn a_create_whose_answer_was_lost_is_settled_by_its_natural_key_not_create
 
 #[tokio::test]
 async fn an_unsettled_create_keeps_its_claim_and_the_attempt_after_it_goes_stale_creates_once() {
-    let (links, shop) = (MemoryLinkStore::default(), Shop::default());
-    let (outcome, lines) = attempt(
-        &links,
-        &shop,
-        "P-1",
-        "SKU-1",
-        Answer::LostBeforeCreating,
-        t0(),
-        Mode::Write,
-    )
-    .await;
+    let world = World::default();
+    let (links, shop) = (&world.links, &world.shop);
+    let (outcome, lines) = world
+        .create("P-1", "SKU-1", Answer::LostBeforeCreating)
+        .await;
     let error = outcome.unwrap_err();
     assert!(matches!(error, SyncError::Unsettled { .. }), "{error}");
     assert!(error.is_transient());
     assert!(error.to_string().contains("SKU \"SKU-1\""), "{error}");
     assert!(lines.is_empty());
     assert_eq!(
-        link_of(&links, "P-1").await.unwrap().state,
+        link_of(links, "P-1").await.unwrap().state,
         LinkState::Pending
     );
     // While the claim is fresh, a retry waits rather than risk a second create.
-    let (busy, _) = attempt(
-        &links,
-        &shop,
-        "P-1",
-        "SKU-1",
-        Answer::Created,
-        t0() + Duration::minutes(1),
-        Mode::Write,
-    )
-    .await;
+    let (busy, _) = world
+        .create_at(
+            "P-1",
+            "SKU-1",
+            Answer::Created,
+            t0() + Duration::minutes(1),
+            Mode::Write,
+        )
+        .await;
     assert!(matches!(busy.unwrap_err(), SyncError::Busy { .. }));
     assert_eq!(shop.creates.load(Ordering::SeqCst), 0);
     // Stale: the retry looks the SKU up, finds nothing and creates, once.
-    let (healed, _) = attempt(
-        &links,
-        &shop,
-        "P-1",
-        "SKU-1",
-        Answer::Created,
-        t0() + Duration::minutes(6),
-        Mode::Write,
-    )
-    .await;
+    let (healed, _) = world
+        .create_at(
+            "P-1",
+            "SKU-1",
+            Answer::Created,
+            t0() + Duration::minutes(6),
+            Mode::Write,
+        )
+        .await;
     assert!(matches!(
         healed.unwrap(),
         Created::Linked {
@@ -300,26 +297,24 @@ async fn an_unsettled_create_keeps_its_claim_and_the_attempt_after_it_goes_stale
 
 #[tokio::test]
 async fn a_stale_claim_whose_worker_created_the_record_is_healed_by_natural_key() {
-    let (links, shop) = (MemoryLinkStore::default(), Shop::default());
+    let world = World::default();
+    let (links, shop) = (&world.links, &world.shop);
     // A worker claimed, created and died before completing the link.
     links
         .claim(&tenant(), SourceRef::new(WIDGET, "P-1"), WIDGET, t0())
         .await
         .unwrap();
     let id = shop.add("SKU-1");
-    let (outcome, lines) = attempt(
-        &links,
-        &shop,
-        "P-1",
-        "SKU-1",
-        Answer::Created,
-        t0() + Duration::minutes(6),
-        Mode::Write,
-    )
-    .await;
-    let Created::Linked { link, origin, .. } = outcome.unwrap() else {
-        panic!("not linked");
-    };
+    let (outcome, lines) = world
+        .create_at(
+            "P-1",
+            "SKU-1",
+            Answer::Created,
+            t0() + Duration::minutes(6),
+            Mode::Write,
+        )
+        .await;
+    let (_, link, origin) = linked(outcome);
     assert_eq!(origin, Origin::Healed);
     assert_eq!(link.cw_id, Some(id));
     assert_eq!(lines[0].outcome, Outcome::Linked);
@@ -334,26 +329,11 @@ async fn a_stale_claim_whose_worker_created_the_record_is_healed_by_natural_key(
 
 #[tokio::test]
 async fn of_two_workers_creating_one_record_at_once_exactly_one_creates() {
-    let (links, shop) = (MemoryLinkStore::default(), Shop::default());
+    let world = World::default();
+    let shop = &world.shop;
     let (first, second) = tokio::join!(
-        attempt(
-            &links,
-            &shop,
-            "P-1",
-            "SKU-1",
-            Answer::Created,
-            t0(),
-            Mode::Write
-        ),
-        attempt(
-            &links,
-            &shop,
-            "P-1",
-            "SKU-1",
-            Answer::Created,
-            t0(),
-            Mode::Write
-        ),
+        world.create("P-1", "SKU-1", Answer::Created),
+        world.create("P-1", "SKU-1", Answer::Created),
     );
     let outcomes = [first.0, second.0];
     let linked = outcomes
@@ -375,37 +355,23 @@ async fn of_two_workers_creating_one_record_at_once_exactly_one_creates() {
 
 #[tokio::test]
 async fn a_dry_run_claims_creates_and_links_nothing_and_says_what_it_would_create() {
-    let (links, shop) = (MemoryLinkStore::default(), Shop::default());
-    let (outcome, lines) = attempt(
-        &links,
-        &shop,
-        "P-1",
-        "SKU-1",
-        Answer::Created,
-        t0(),
-        Mode::DryRun,
-    )
-    .await;
+    let world = World::default();
+    let (links, shop) = (&world.links, &world.shop);
+    let (outcome, lines) = world
+        .create_at("P-1", "SKU-1", Answer::Created, t0(), Mode::DryRun)
+        .await;
     assert!(matches!(outcome.unwrap(), Created::Planned));
     assert_eq!(lines[0].outcome, Outcome::Created);
     assert_eq!(lines[0].detail, "would create the widget");
-    assert!(link_of(&links, "P-1").await.is_none());
+    assert!(link_of(links, "P-1").await.is_none());
     assert_eq!(shop.creates.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
 async fn a_refused_record_fails_alone_and_gives_its_claim_back() {
-    let (links, shop) = (MemoryLinkStore::default(), Shop::default());
-    let (outcome, lines) = attempt(
-        &links,
-        &shop,
-        "P-1",
-        "SKU-1",
-        Answer::Refused,
-        t0(),
-        Mode::Write,
-    )
-    .await;
+    let world = World::default();
+    let links = &world.links;
+    let (outcome, lines) = world.create("P-1", "SKU-1", Answer::Refused).await;
     assert!(matches!(outcome.unwrap(), Created::Refused));
     assert_eq!(lines[0].outcome, Outcome::Failed);
     assert!(
@@ -413,24 +379,16 @@ async fn a_refused_record_fails_alone_and_gives_its_claim_back() {
         "{}",
         lines[0].detail
     );
-    assert!(link_of(&links, "P-1").await.is_none());
+    assert!(link_of(links, "P-1").await.is_none());
     // Fixed: the next run creates at once, no waiting on a claim.
-    let (fixed, _) = attempt(
-        &links,
-        &shop,
-        "P-1",
-        "SKU-1",
-        Answer::Created,
-        t0(),
-        Mode::Write,
-    )
-    .await;
+    let (fixed, _) = world.create("P-1", "SKU-1", Answer::Created).await;
     assert!(matches!(fixed.unwrap(), Created::Linked { .. }));
 }
 
 #[tokio::test]
 async fn a_record_whose_natural_key_another_record_holds_is_refused_not_linked_twice() {
-    let (links, shop) = (MemoryLinkStore::default(), Shop::default());
+    let world = World::default();
+    let (links, shop) = (&world.links, &world.shop);
     let id = shop.add("SKU-1");
     links
         .link_existing(
@@ -444,23 +402,14 @@ async fn a_record_whose_natural_key_another_record_holds_is_refused_not_linked_t
         .await
         .unwrap();
     // Product P-2 has the same SKU: its create is refused as taken and the look-up finds P-1's.
-    let (outcome, lines) = attempt(
-        &links,
-        &shop,
-        "P-2",
-        "SKU-1",
-        Answer::Taken,
-        t0(),
-        Mode::Write,
-    )
-    .await;
+    let (outcome, lines) = world.create("P-2", "SKU-1", Answer::Taken).await;
     let Created::LinkedToOther { cw_id, holder } = outcome.unwrap() else {
         panic!("expected the holder");
     };
     assert_eq!((cw_id, holder.source_id.as_str()), (id, "P-1"));
     assert!(lines.is_empty(), "the caller words this failure");
     assert!(
-        link_of(&links, "P-2").await.is_none(),
+        link_of(links, "P-2").await.is_none(),
         "the claim is given back"
     );
     assert_eq!(shop.count("SKU-1"), 1);
@@ -468,32 +417,17 @@ async fn a_record_whose_natural_key_another_record_holds_is_refused_not_linked_t
 
 #[tokio::test]
 async fn a_taken_natural_key_is_looked_at_again_later_when_another_job_may_link_it() {
-    let (links, shop) = (MemoryLinkStore::default(), Shop::default());
+    let world = World::default();
+    let (links, shop) = (&world.links, &world.shop);
     shop.add("SKU-1");
-    let (outcome, _) = attempt(
-        &links,
-        &shop,
-        "P-2",
-        "SKU-1",
-        Answer::Taken,
-        t0(),
-        Mode::DeferTaken,
-    )
-    .await;
+    let (outcome, _) = world
+        .create_at("P-2", "SKU-1", Answer::Taken, t0(), Mode::DeferTaken)
+        .await;
     let error = outcome.unwrap_err();
     assert!(matches!(error, SyncError::Unsettled { .. }), "{error}");
-    assert!(link_of(&links, "P-2").await.is_none());
+    assert!(link_of(links, "P-2").await.is_none());
     // Taken and nowhere to be found: the record's own failure.
-    let (outcome, lines) = attempt(
-        &links,
-        &shop,
-        "P-3",
-        "SKU-9",
-        Answer::Taken,
-        t0(),
-        Mode::Write,
-    )
-    .await;
+    let (outcome, lines) = world.create("P-3", "SKU-9", Answer::Taken).await;
     assert!(matches!(outcome.unwrap(), Created::Refused));
     assert_eq!(lines[0].outcome, Outcome::Failed);
 }
