@@ -140,17 +140,6 @@ fn diagnostic(error_type: &str, message: impl std::fmt::Display) -> Diagnostic {
     }
 }
 
-impl From<SyncError> for Diagnostic {
-    fn from(error: SyncError) -> Self {
-        let kind = if error.is_transient() {
-            "SyncRetryLater"
-        } else {
-            "SyncFailed"
-        };
-        diagnostic(kind, error)
-    }
-}
-
 fn tenant_id(tenant: &str) -> Result<TenantId, Diagnostic> {
     TenantId::parse(tenant).map_err(|e| diagnostic("InvalidEvent", e))
 }
@@ -195,6 +184,8 @@ impl CustomerSync {
                 .await;
                 self.count_calls(before).await;
                 let result = result?;
+                // The answer names the unit as what it is here: an account.
+                let result = json!({"accountId": result.unit_id, "records": result.records});
                 to_json(&json!({"runId": run_id.as_str(), "dryRun": dry_run, "result": result}))
             }
             Event::AccountChanged { tenant, account_id } => {

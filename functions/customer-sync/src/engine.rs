@@ -7,8 +7,8 @@
 //! an unchanged account costs no write at all.
 //!
 //! Never a duplicate: a record is created only after matching found nothing and a claim on its
-//! link was won (`cwsync_store::links`); a create whose outcome is unknown is settled by looking
-//! the record up by its natural key, never by creating again. A problem of one record (a value
+//! link was won; a create whose outcome is unknown is settled by looking the record up by its
+//! natural key, never by creating again (`cwsync_sync::claim`). A problem of one record (a value
 //! ConnectWise would refuse, an ambiguous match, a 400 from ConnectWise) is that record's
 //! `failed` outcome, with a reason naming the record and the field; the other records go on.
 //! Errors no record explains (throttling, outages, refused keys) stop the job as a [`SyncError`]
@@ -29,52 +29,24 @@ use cwsync_billing::{BillingClient, BillingError};
 use cwsync_connectwise::models::{
     Company, CompanySite, CompanyTypeAssociation, Contact, Reference, Resource,
 };
-use cwsync_connectwise::{Client, Condition, CwError, PatchOp, Query};
+use cwsync_connectwise::{Client, Condition, PatchOp, Query};
 use cwsync_mapping::customers::{
     self as map, CompanyMatch, CustomerReference, RecordProblem, RelatedCompanies, entity,
 };
 use cwsync_mapping::settings::TenantSettings;
-use cwsync_store::links::{ClaimOutcome, Link, LinkState, LinkStore, SourceRef};
-use cwsync_store::runs::{Outcome, RunLogEntry};
+use cwsync_store::links::{Link, LinkState, LinkStore, SourceRef};
+use cwsync_store::runs::Outcome;
 use cwsync_store::{StoreError, TenantId};
-use serde::{Deserialize, Serialize};
+use cwsync_sync::record::{join_details, would};
+use cwsync_sync::writes::{self, fields_of, record_level};
+use cwsync_sync::{
+    Created, Creation, Origin, RecordResult, Recorder, SyncError, UnitResult, create_claimed,
+};
+use serde::Serialize;
 use time::OffsetDateTime;
-
-use crate::SyncError;
 
 /// The entity of run records about the billing side (write-backs of ConnectWise-owned fields).
 pub const BILLING_ACCOUNT: &str = "billing-account";
-
-/// What one record's sync came to: one line of the run report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RecordResult {
-    /// `company`, `site`, `contact` or `billing-account`.
-    pub entity: String,
-    /// The billing record's id.
-    pub record_id: String,
-    /// What happened.
-    pub outcome: Outcome,
-    /// The changed fields, or why it failed or was skipped.
-    pub detail: String,
-    /// The ConnectWise record's id, when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connect_wise_id: Option<i64>,
-    /// A fingerprint of the billing record, for the error ledger; empty for a record that can't
-    /// be tracked there (one without an id).
-    #[serde(skip)]
-    pub source_fingerprint: String,
-}
-
-/// The results of one account: its company first, then sites, contacts and write-backs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccountResult {
-    /// The billing account's id.
-    pub account_id: String,
-    /// One result per record touched.
-    pub records: Vec<RecordResult>,
-}
 
 /// What a sync runs against.
 #[derive(Debug, Clone, Copy)]
@@ -132,18 +104,11 @@ pub fn filtered_out(account: &Account, settings: &TenantSettings) -> Option<Stri
 }
 
 /// The result of an account the filters left alone.
-pub fn skipped(account: &Account, reason: String) -> AccountResult {
-    AccountResult {
-        account_id: account.id.clone(),
-        records: vec![RecordResult {
-            entity: entity::COMPANY.to_owned(),
-            record_id: account.id.clone(),
-            outcome: Outcome::Skipped,
-            detail: reason,
-            connect_wise_id: account.connect_wise_company_id,
-            source_fingerprint: map::fingerprint(account),
-        }],
-    }
+pub fn skipped(account: &Account, reason: String) -> UnitResult {
+    let mut line = Recorder::new(entity::COMPANY, &account.id, map::fingerprint(account))
+        .with_detail(Outcome::Skipped, reason);
+    line.connect_wise_id = account.connect_wise_company_id;
+    UnitResult::single(line)
 }
 
 /// Syncs `accounts` (all of one tenant). Accounts the filters exclude come back as skipped.
@@ -154,7 +119,7 @@ pub async fn sync_accounts(
     scope: Scope<'_>,
     accounts: &[Account],
     prefetch: Option<&Prefetch>,
-) -> Result<Vec<AccountResult>, SyncError> {
+) -> Result<Vec<UnitResult>, SyncError> {
     let mut results = Vec::with_capacity(accounts.len());
     let mut selected = Vec::new();
     for account in accounts {
@@ -178,7 +143,7 @@ pub async fn sync_accounts(
     send_write_backs(scope, write_backs, &mut results).await?;
     // An account is stamped unchanged only once all of it synced, its write-backs included.
     for account in selected {
-        let result = results.iter().find(|r| r.account_id == account.id);
+        let result = results.iter().find(|r| r.unit_id == account.id);
         if let (Some(company), Some(result)) = (batch.synced.remove(&account.id), result) {
             batch
                 .record_stamp(scope, account, &company, &result.records)
@@ -385,7 +350,7 @@ impl Batch {
         &mut self,
         scope: Scope<'_>,
         account: &Account,
-    ) -> Result<AccountResult, SyncError> {
+    ) -> Result<UnitResult, SyncError> {
         let mut records = Vec::new();
         let company = Box::pin(self.sync_company(scope, account, &mut records)).await?;
         if let Some(company) = company
@@ -409,8 +374,8 @@ impl Batch {
             write_back_account(scope, account, written_back, &mut self.write_backs);
             self.synced.insert(account.id.clone(), company);
         }
-        Ok(AccountResult {
-            account_id: account.id.clone(),
+        Ok(UnitResult {
+            unit_id: account.id.clone(),
             records,
         })
     }
@@ -617,28 +582,13 @@ impl Batch {
                 self.companies.insert(cw_id, company.clone());
                 let how = format!(
                     "{} existing company {cw_id} by identifier or account number",
-                    if scope.dry_run {
-                        "would link"
-                    } else {
-                        "linked"
-                    }
+                    would(scope.dry_run, "linked", "would link")
                 );
-                let detail = if changed.is_empty() {
-                    how
-                } else {
-                    format!("{how}; {}", describe_change(&changed, scope.dry_run))
-                };
+                let detail = join_details(how, &changed, scope.dry_run);
                 records.push(record.with_detail(Outcome::Linked, detail).with_id(cw_id));
                 Ok(Some(company))
             }
             CompanyMatch::NoMatch => {
-                if scope.dry_run {
-                    records.push(
-                        record.with_detail(Outcome::Created, "would create the company".to_owned()),
-                    );
-                    plan_children_of_new_company(scope, account, records);
-                    return Ok(None);
-                }
                 let created = Box::pin(self.create_company(
                     scope,
                     account,
@@ -663,7 +613,9 @@ impl Batch {
         }
     }
 
-    /// Claim, then create (or heal a stale claim by natural key), then complete the link.
+    /// Claims, creates (or finds by identifier what an earlier or unknown create made) and
+    /// links the account's company (see `cwsync_sync::claim`); in a dry run, plans it and its
+    /// sites and contacts.
     async fn create_company(
         &mut self,
         scope: Scope<'_>,
@@ -673,145 +625,64 @@ impl Batch {
         record: &Recorder,
         records: &mut Vec<RecordResult>,
     ) -> Result<Option<Company>, SyncError> {
-        let source = SourceRef::new(entity::COMPANY, &account.id);
-        let claim = match scope
-            .links
-            .claim(scope.tenant, source, entity::COMPANY, scope.now)
-            .await?
-        {
-            ClaimOutcome::Won(claim) => claim,
-            ClaimOutcome::AlreadyLinked(link) => {
-                // Another worker linked it a moment ago: its company is the one.
-                let Some(cw_id) = link.cw_id else {
-                    return Ok(None);
-                };
-                let company = get_company(scope.cw, cw_id).await?;
-                records.push(
-                    record
-                        .with_detail(
-                            Outcome::Unchanged,
-                            format!("linked to company {cw_id} by a concurrent sync"),
-                        )
-                        .with_id(cw_id),
-                );
-                return Ok(Some(company));
-            }
-            ClaimOutcome::HeldByOther { stale_at, .. } => {
-                return Err(SyncError::Busy {
-                    record: format!("company of account {}", account.id),
-                    stale_at: stale_at.to_string(),
-                });
-            }
-        };
         let identifier = account.code.trim().to_owned();
-        if claim.must_heal()
-            && let Some(found) = find_company_by_identifier(scope.cw, &identifier).await?
-            && let Some(cw_id) = found.id
-        {
-            if complete_company_link(scope, account, &claim, cw_id, fingerprint, record, records)
-                .await?
-                .is_none()
-            {
-                return Ok(None);
-            }
-            records.push(
-                record
-                    .with_detail(
-                        Outcome::Linked,
-                        format!("found company {cw_id} created by an interrupted earlier attempt"),
-                    )
-                    .with_id(cw_id),
-            );
-            return Ok(Some(found));
-        }
-        let mut answered = false;
-        let created = match scope
-            .cw
-            .create::<_, Company>(Company::PATH, &with_primary_site(desired))
-            .await
-        {
-            Ok(company) => {
-                answered = true;
-                company
-            }
-            Err(error @ (CwError::Ambiguous { .. } | CwError::AlreadyExists { .. })) => {
-                // The create may have happened (or the identifier was taken meanwhile): the
-                // natural key decides, never a second POST.
-                match find_company_by_identifier(scope.cw, &identifier).await? {
-                    // Refused, so someone else created it since the batch read its candidates:
-                    // a ConnectWise user (then it is this account's match) or another account's
-                    // job for the same code, which links it in a moment. Give the claim back
-                    // and look again on the next delivery, when the link tells which; the last
-                    // deliveries (no more waiting) match it as before.
-                    Some(found)
-                        if scope.wait_for_related
-                            && matches!(error, CwError::AlreadyExists { .. }) =>
-                    {
-                        scope.links.unlink(scope.tenant, source).await?;
-                        return Err(SyncError::Unsettled {
-                            record: format!("company of account {}", account.id),
-                            detail: format!(
-                                "ConnectWise company {} with identifier {identifier:?} was created \
-                                 meanwhile, not by this sync; looking again on the next delivery",
-                                found.id.unwrap_or_default()
-                            ),
-                        });
-                    }
-                    Some(found) => found,
-                    None if matches!(error, CwError::Ambiguous { .. }) => {
-                        return Err(SyncError::Unsettled {
-                            record: format!("company of account {}", account.id),
-                            detail: format!("{error}; not found by identifier yet, retrying later"),
-                        });
-                    }
-                    None => {
-                        scope.links.unlink(scope.tenant, source).await?;
-                        records.push(record.failed(error.to_string()));
-                        return Ok(None);
-                    }
+        let what = format!("company of account {}", account.id);
+        let natural_key = format!("identifier {identifier:?}");
+        let creation = Creation {
+            tenant: scope.tenant,
+            links: scope.links,
+            source: SourceRef::new(entity::COMPANY, &account.id),
+            cw_kind: entity::COMPANY,
+            what: &what,
+            natural_key: &natural_key,
+            fingerprint,
+            now: scope.now,
+            dry_run: scope.dry_run,
+            // A company created meanwhile may be another account's (same code) whose job links
+            // it in a moment: the next delivery tells which; the last ones take it.
+            defer_taken: scope.wait_for_related,
+        };
+        let body = with_primary_site(desired);
+        let created = create_claimed(
+            &creation,
+            record,
+            records,
+            |company: &Company| company.id,
+            || find_company_by_identifier(scope.cw, &identifier),
+            || scope.cw.create::<_, Company>(Company::PATH, &body),
+        )
+        .await?;
+        match created {
+            Created::Linked {
+                record: company,
+                link,
+                origin,
+            } => {
+                if origin == Origin::Answered
+                    && let Some(cw_id) = company.id
+                    && let Some(site) = primary_site_of(&company, scope.reference)
+                {
+                    self.new_primary_sites.insert(cw_id, site);
                 }
+                self.company_links.insert(account.id.clone(), link);
+                Ok(Some(company))
             }
-            Err(error) => {
-                // Any answer but `Ambiguous` means the POST was not applied (the client never
-                // retries a POST blindly): give the claim back, so a retry may create at once.
-                scope.links.unlink(scope.tenant, source).await?;
-                return match record_level(error) {
-                    Ok(reason) => {
-                        records.push(record.failed(reason));
-                        Ok(None)
-                    }
-                    Err(error) => Err(SyncError::connectwise(
-                        format!("creating the company of account {}", account.id),
-                        error,
-                    )),
-                };
+            // Another worker linked it a moment ago: its company is the one.
+            Created::AlreadyLinked(link) => match link.cw_id {
+                Some(cw_id) => Ok(Some(get_company(scope.cw, cw_id).await?)),
+                None => Ok(None),
+            },
+            Created::LinkedToOther { cw_id, holder } => {
+                let why = code_shared_with(account, &holder.source_id, cw_id);
+                records.push(record.failed(why).with_id(cw_id));
+                Ok(None)
             }
-        };
-        let Some(cw_id) = created.id else {
-            return Err(SyncError::connectwise(
-                "creating a company",
-                CwError::Decode {
-                    path: Company::PATH.to_owned(),
-                    detail: "the created company has no id".to_owned(),
-                },
-            ));
-        };
-        if answered && let Some(site) = primary_site_of(&created, scope.reference) {
-            self.new_primary_sites.insert(cw_id, site);
+            Created::Planned => {
+                plan_children_of_new_company(scope, account, records);
+                Ok(None)
+            }
+            Created::Refused => Ok(None),
         }
-        let Some(link) =
-            complete_company_link(scope, account, &claim, cw_id, fingerprint, record, records)
-                .await?
-        else {
-            return Ok(None);
-        };
-        self.company_links.insert(account.id.clone(), link);
-        records.push(
-            record
-                .with_detail(Outcome::Created, format!("created company {cw_id}"))
-                .with_id(cw_id),
-        );
-        Ok(Some(created))
     }
 
     /// The account's billing parent chain above it (parent, grandparent, …), up to the first id
@@ -1217,11 +1088,7 @@ async fn sync_children<K: ChildKind>(
         .filter_map(|item| links.get(K::billing_id(item)))
         .filter_map(|l| l.cw_id)
         .collect();
-    let verb = if scope.dry_run {
-        "would link"
-    } else {
-        "linked"
-    };
+    let verb = would(scope.dry_run, "linked", "would link");
     for item in items {
         let id = K::billing_id(item);
         let record =
@@ -1261,32 +1128,47 @@ async fn sync_children<K: ChildKind>(
             }
         };
         let Some((cw_id, current, matched)) = found else {
-            if scope.dry_run {
-                records.push(
-                    record.with_detail(Outcome::Created, format!("would create the {}", K::ENTITY)),
-                );
-                continue;
-            }
             let fingerprint = map::fingerprint(&probe);
-            let created = create_child(
-                scope,
+            let what = format!("{} {id}", K::ENTITY);
+            let collection = kind.collection();
+            let of_company = kind.of_company();
+            let pick = |found: &[K::Cw]| kind.find(&probe, found);
+            let creation = Creation {
+                tenant: scope.tenant,
+                links: scope.links,
                 source,
-                K::ENTITY,
-                &kind.collection(),
-                &kind.of_company(),
-                &probe,
-                &fingerprint,
+                cw_kind: K::ENTITY,
+                what: &what,
+                natural_key: K::MATCHED_BY,
+                fingerprint: &fingerprint,
+                now: scope.now,
+                dry_run: scope.dry_run,
+                defer_taken: false,
+            };
+            let created = create_claimed(
+                &creation,
                 &record,
                 records,
-                |found: &[K::Cw]| kind.find(&probe, found),
+                HasId::id,
+                || find_child(scope, &collection, &of_company, source, &pick),
+                || scope.cw.create::<_, K::Cw>(&collection, &probe),
             )
             .await?;
-            if let Some(created) = created {
-                if let Some(cw_id) = created.id() {
-                    taken.insert(cw_id);
-                    kind.write_back(scope, account, item, &created, cw_id, write_backs);
+            match created {
+                Created::Linked {
+                    record: created, ..
+                } => {
+                    if let Some(cw_id) = created.id() {
+                        taken.insert(cw_id);
+                        kind.write_back(scope, account, item, &created, cw_id, write_backs);
+                    }
+                    existing.push(created);
                 }
-                existing.push(created);
+                Created::LinkedToOther { cw_id, holder } => {
+                    let why = cwsync_sync::claim::linked_to_other(K::ENTITY, cw_id, &holder);
+                    records.push(record.failed(why).with_id(cw_id));
+                }
+                Created::AlreadyLinked(_) | Created::Planned | Created::Refused => {}
             }
             continue;
         };
@@ -1328,7 +1210,8 @@ async fn sync_children<K: ChildKind>(
         }
         taken.insert(cw_id);
         let ops = kind.plan(&current, &desired, scope.settings);
-        let changed = match patch::<K::Cw>(scope, &kind.record_path(cw_id), &ops).await {
+        let path = kind.record_path(cw_id);
+        let changed = match writes::patch::<K::Cw>(scope.cw, &path, &ops, scope.dry_run).await {
             Ok((changed, updated)) => {
                 // The record as ConnectWise now has it (its new `lastUpdated` for the stamp).
                 if let Some(updated) = updated
@@ -1458,93 +1341,6 @@ async fn update_company(
     Ok((Some(company), changed))
 }
 
-/// Claim, create (settling an unknown outcome by `find` over a fresh read), complete.
-#[allow(clippy::too_many_arguments, reason = "one call site per child kind")]
-async fn create_child<T, F>(
-    scope: Scope<'_>,
-    source: SourceRef<'_>,
-    cw_kind: &str,
-    path: &str,
-    heal_query: &Query,
-    desired: &T,
-    fingerprint: &str,
-    record: &Recorder,
-    records: &mut Vec<RecordResult>,
-    find: F,
-) -> Result<Option<T>, SyncError>
-where
-    T: Serialize + serde::de::DeserializeOwned + Clone + HasId,
-    F: Fn(&[T]) -> Option<i64>,
-{
-    let claim = match scope
-        .links
-        .claim(scope.tenant, source, cw_kind, scope.now)
-        .await?
-    {
-        ClaimOutcome::Won(claim) => claim,
-        ClaimOutcome::AlreadyLinked(link) => {
-            records.push(
-                record.with_detail(Outcome::Unchanged, "linked by a concurrent sync".to_owned()),
-            );
-            let _ = link;
-            return Ok(None);
-        }
-        ClaimOutcome::HeldByOther { stale_at, .. } => {
-            return Err(SyncError::Busy {
-                record: source.to_string(),
-                stale_at: stale_at.to_string(),
-            });
-        }
-    };
-    let created = if claim.must_heal()
-        && let Some(found) = find_child(scope, path, heal_query, source, &find).await?
-    {
-        found
-    } else {
-        match scope.cw.create::<_, T>(path, desired).await {
-            Ok(created) => created,
-            Err(error @ CwError::Ambiguous { .. }) => {
-                match find_child(scope, path, heal_query, source, &find).await? {
-                    Some(found) => found,
-                    None => {
-                        return Err(SyncError::Unsettled {
-                            record: source.to_string(),
-                            detail: format!("{error}; not found yet, retrying later"),
-                        });
-                    }
-                }
-            }
-            Err(error) => {
-                // Not applied (see `create_company`): give the claim back.
-                scope.links.unlink(scope.tenant, source).await?;
-                return match record_level(error) {
-                    Ok(reason) => {
-                        records.push(record.failed(reason));
-                        Ok(None)
-                    }
-                    Err(error) => Err(SyncError::connectwise(format!("creating {source}"), error)),
-                };
-            }
-        }
-    };
-    let Some(cw_id) = created.id() else {
-        return Err(SyncError::Unsettled {
-            record: source.to_string(),
-            detail: "ConnectWise answered the create without an id".to_owned(),
-        });
-    };
-    scope
-        .links
-        .complete(scope.tenant, &claim, cw_id, fingerprint, scope.now)
-        .await?;
-    records.push(
-        record
-            .with_detail(Outcome::Created, format!("created {cw_kind} {cw_id}"))
-            .with_id(cw_id),
-    );
-    Ok(Some(created))
-}
-
 /// The child record `find` picks from a fresh read of `path`: how a create is settled.
 async fn find_child<T, F>(
     scope: Scope<'_>,
@@ -1580,26 +1376,6 @@ impl HasId for CompanySite {
 impl HasId for Contact {
     fn id(&self) -> Option<i64> {
         self.id
-    }
-}
-
-/// Sends `ops` (nothing when empty or in a dry run); the changed fields and the updated record.
-/// `Err(Ok(reason))`: ConnectWise refused this record; `Err(Err(..))`: the job must stop.
-async fn patch<T: serde::de::DeserializeOwned>(
-    scope: Scope<'_>,
-    path: &str,
-    ops: &[PatchOp],
-) -> Result<(Vec<String>, Option<T>), Result<String, SyncError>> {
-    let changed = fields_of(ops);
-    if ops.is_empty() || scope.dry_run {
-        return Ok((changed, None));
-    }
-    match scope.cw.patch::<T>(path, ops).await {
-        Ok(updated) => Ok((changed, Some(updated))),
-        Err(error) => {
-            Err(record_level(error)
-                .map_err(|e| SyncError::connectwise(format!("updating {path}"), e)))
-        }
     }
 }
 
@@ -1700,7 +1476,7 @@ fn write_back_contact(
 async fn send_write_backs(
     scope: Scope<'_>,
     write_backs: Vec<PendingWriteBack>,
-    results: &mut [AccountResult],
+    results: &mut [UnitResult],
 ) -> Result<(), SyncError> {
     if write_backs.is_empty() {
         return Ok(());
@@ -1723,10 +1499,7 @@ async fn send_write_backs(
             }
         };
     for (pending, outcome) in write_backs.into_iter().zip(outcomes) {
-        let Some(result) = results
-            .iter_mut()
-            .find(|r| r.account_id == pending.account_id)
-        else {
+        let Some(result) = results.iter_mut().find(|r| r.unit_id == pending.account_id) else {
             continue;
         };
         let line = match outcome {
@@ -1816,173 +1589,19 @@ async fn linked_to_other(
         .await?;
     Ok(holder
         .filter(|link| link.kind == entity::COMPANY && link.source_id != account.id)
-        .map(|link| {
-            format!(
-                "code {} is also account {}'s, linked to company {cw_id}: {LINK_BY_HAND}",
-                account.code.trim(),
-                link.source_id
-            )
-        }))
+        .map(|link| code_shared_with(account, &link.source_id, cw_id)))
 }
 
-/// Completes the won `claim` with company `cw_id`. When the company turns out to be another
-/// account's (two accounts with one code, their creates racing), the claim is given back and the
-/// account fails with that reason (`None`): a claim left pending would make every later run
-/// report "being created" instead of the cause.
-async fn complete_company_link(
-    scope: Scope<'_>,
-    account: &Account,
-    claim: &cwsync_store::links::Claim,
-    cw_id: i64,
-    fingerprint: &str,
-    record: &Recorder,
-    records: &mut Vec<RecordResult>,
-) -> Result<Option<Link>, SyncError> {
-    match scope
-        .links
-        .complete(scope.tenant, claim, cw_id, fingerprint, scope.now)
-        .await
-    {
-        Ok(link) => Ok(Some(link)),
-        Err(error @ StoreError::Conflict { .. }) => {
-            let Some(why) = linked_to_other(scope, account, cw_id).await? else {
-                // The claim itself was lost (taken over as stale): not ours to give back.
-                return Err(error.into());
-            };
-            scope
-                .links
-                .unlink(scope.tenant, SourceRef::new(entity::COMPANY, &account.id))
-                .await?;
-            records.push(record.failed(why).with_id(cw_id));
-            Ok(None)
-        }
-        Err(error) => Err(error.into()),
-    }
+/// The reason of an account whose company `cw_id` is linked to account `holder`.
+fn code_shared_with(account: &Account, holder: &str, cw_id: i64) -> String {
+    format!(
+        "code {} is also account {holder}'s, linked to company {cw_id}: {LINK_BY_HAND}",
+        account.code.trim()
+    )
 }
 
 async fn get_company(cw: &Client, id: i64) -> Result<Company, SyncError> {
     cw.get(&format!("{}/{id}", Company::PATH))
         .await
         .map_err(|e| SyncError::connectwise(format!("reading company {id}"), e))
-}
-
-/// A ConnectWise error that concerns this record only (ConnectWise refused its values or the
-/// API member may not do this to it): `Ok(reason)`. Anything else stops the job: `Err`.
-fn record_level(error: CwError) -> Result<String, CwError> {
-    match error {
-        CwError::Validation { .. }
-        | CwError::AlreadyExists { .. }
-        | CwError::BadRequest { .. }
-        | CwError::Forbidden { .. }
-        | CwError::NotFound { .. }
-        | CwError::UrlTooLong { .. }
-        | CwError::Encode { .. } => Ok(error.to_string()),
-        other => Err(other),
-    }
-}
-
-fn fields_of(ops: &[PatchOp]) -> Vec<String> {
-    ops.iter()
-        .map(|op| op.path.trim_start_matches('/').to_owned())
-        .collect()
-}
-
-fn describe_change(changed: &[String], dry_run: bool) -> String {
-    format!(
-        "{}: {}",
-        if dry_run { "would change" } else { "changed" },
-        changed.join(", ")
-    )
-}
-
-fn join_details(how: String, changed: &[String], dry_run: bool) -> String {
-    if changed.is_empty() {
-        how
-    } else {
-        format!("{how}; {}", describe_change(changed, dry_run))
-    }
-}
-
-/// Builds the result lines of one record.
-#[derive(Debug, Clone)]
-struct Recorder {
-    entity: &'static str,
-    record_id: String,
-    source_fingerprint: String,
-    /// What was made of the record's billing values (see [`map::Noted`]), added to the detail of
-    /// every line but a failure.
-    notes: Vec<String>,
-}
-
-impl Recorder {
-    fn new(entity: &'static str, record_id: &str, source_fingerprint: String) -> Self {
-        Recorder {
-            entity,
-            record_id: record_id.to_owned(),
-            source_fingerprint,
-            notes: Vec::new(),
-        }
-    }
-
-    fn with_notes(mut self, notes: Vec<String>) -> Self {
-        self.notes = notes;
-        self
-    }
-
-    fn with_detail(&self, outcome: Outcome, detail: String) -> RecordResult {
-        let detail = if outcome == Outcome::Failed || self.notes.is_empty() {
-            detail
-        } else {
-            let notes = self.notes.join("; ");
-            if detail.is_empty() {
-                notes
-            } else {
-                format!("{detail}; {notes}")
-            }
-        };
-        RecordResult {
-            entity: self.entity.to_owned(),
-            record_id: self.record_id.clone(),
-            outcome,
-            detail,
-            connect_wise_id: None,
-            source_fingerprint: self.source_fingerprint.clone(),
-        }
-    }
-
-    fn failed(&self, reason: impl Into<String>) -> RecordResult {
-        self.with_detail(Outcome::Failed, reason.into())
-    }
-
-    fn problems(&self, problems: &[RecordProblem]) -> RecordResult {
-        let reasons: Vec<String> = problems.iter().map(ToString::to_string).collect();
-        self.failed(reasons.join("; "))
-    }
-
-    /// `Updated` with the changed fields, or `Unchanged` when there are none.
-    fn changed(&self, outcome: Outcome, changed: Vec<String>, dry_run: bool) -> RecordResult {
-        if changed.is_empty() {
-            self.with_detail(Outcome::Unchanged, String::new())
-        } else {
-            self.with_detail(outcome, describe_change(&changed, dry_run))
-        }
-    }
-}
-
-impl From<&RecordResult> for RunLogEntry {
-    fn from(record: &RecordResult) -> Self {
-        RunLogEntry {
-            entity: record.entity.clone(),
-            record_id: record.record_id.clone(),
-            outcome: record.outcome,
-            detail: record.detail.clone(),
-        }
-    }
-}
-
-impl RecordResult {
-    fn with_id(mut self, id: i64) -> Self {
-        self.connect_wise_id = Some(id);
-        self
-    }
 }

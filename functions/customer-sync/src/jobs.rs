@@ -1,10 +1,12 @@
 //! Runs and jobs: a tenant-wide sync plans a run and fans out one job per account; each account
 //! job syncs its account and records the outcome in the run and the error ledger; whoever records
-//! the last planned account finishes the run.
+//! the last planned account finishes the run (`cwsync_sync::runs`, the unit being the account and
+//! its own record its company).
 //!
 //! Safe under redelivery: every job runs under an idempotency record (a replayed job returns the
-//! stored result and records nothing again), and the sync itself is idempotent (links, diffs).
-//! Two jobs for one account at once: the links' claim lets exactly one create.
+//! stored result and records nothing again), and the sync itself is idempotent (links, diffs);
+//! see `cwsync_sync::jobs`. Two jobs for one account at once: the links' claim lets exactly one
+//! create.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,18 +15,17 @@ use cwsync_billing::models::Account;
 use cwsync_billing::{AccountQuery, BillingError};
 use cwsync_mapping::customers::entity;
 use cwsync_mapping::settings::TenantSettings;
-use cwsync_queue::{Job, JobFailure, JobKind, process_batch};
+use cwsync_queue::{Job, JobFailure, JobKind};
 use cwsync_runtime::{Counter, Queue};
-use cwsync_store::idempotency::{IdempotencyError, Outcome as Replay};
-use cwsync_store::runs::{Outcome, RunLogEntry, RunStart, RunStatus};
-use cwsync_store::{RunId, StoreError, TenantId};
+use cwsync_store::runs::Outcome;
+use cwsync_store::{RunId, TenantId};
+use cwsync_sync::jobs::{self as sync_jobs, GroupKey, first_delivery, key_without};
+use cwsync_sync::{Recorder, RunBook, UnitResult};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use futures::StreamExt;
-
-use crate::engine::{self, AccountResult, Scope};
-use crate::tenant::{self, keys_refused};
+use crate::engine::{self, Scope};
+use crate::tenant;
 use crate::unchanged;
 use crate::{CustomerSync, JOB_KIND, SyncError};
 
@@ -37,9 +38,6 @@ pub const WATERMARK_OVERLAP: std::time::Duration = std::time::Duration::from_sec
 /// Deliveries of an account job that wait for a parent or bill-to company another job is
 /// creating; a later delivery syncs without it (the next run sets it).
 pub const RELATED_WAITS: u32 = 2;
-
-/// Run records of unchanged accounts the planner writes at once.
-const UNCHANGED_WRITES_AT_ONCE: usize = 16;
 
 /// The payload of a [`JobKind::CustomerSyncAccount`] job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,31 +60,7 @@ const NO_CANDIDATE_FIELD: &str = "noCandidateAtPlan";
 
 /// The idempotency key of `job`, without the planner's hint (see [`NO_CANDIDATE_FIELD`]).
 fn idempotency_key(job: &Job) -> cwsync_queue::JobKey {
-    let mut payload = job.payload().clone();
-    let hinted = payload
-        .as_object_mut()
-        .and_then(|object| object.remove(NO_CANDIDATE_FIELD))
-        .is_some();
-    if !hinted {
-        return job.key();
-    }
-    Job::new(
-        job.kind(),
-        job.tenant(),
-        job.run_id(),
-        job.dry_run(),
-        payload,
-    )
-    .map_or_else(|_| job.key(), |bare| bare.key())
-}
-
-/// Whether a delivery is the message's first, by SQS's `ApproximateReceiveCount` (a message
-/// without the count is taken as delivered before: the planner's hint is then ignored).
-fn first_delivery(record: &aws_lambda_events::event::sqs::SqsMessage) -> bool {
-    record
-        .attributes
-        .get("ApproximateReceiveCount")
-        .is_some_and(|count| count == "1")
+    key_without(job, NO_CANDIDATE_FIELD)
 }
 
 /// The payload of a [`JobKind::CustomerSyncTenant`] job.
@@ -113,6 +87,11 @@ pub struct PlannedRun {
 }
 
 impl CustomerSync {
+    /// Where the customer sync records its runs: units are accounts, done when their company is.
+    pub fn run_book(&self) -> RunBook {
+        RunBook::new(std::sync::Arc::clone(&self.deps), JOB_KIND, entity::COMPANY)
+    }
+
     /// Plans a tenant-wide run: reads the accounts (all, or those changed since the watermark),
     /// starts the run, records the filtered-out accounts as skipped and sends one job per other
     /// account, parents first. A full run sends no job for an account unchanged on both sides
@@ -176,18 +155,14 @@ impl CustomerSync {
         }
         let accounts = parents_first(accounts);
         let now = self.now();
-        let start = RunStart::new(run_id.clone(), JOB_KIND, dry_run, now)
-            .with_planned((accounts.len() + malformed.len()) as u64);
+        let runs = self.run_book();
         // A redelivered planning job finds its run started: it sends the jobs again (each runs
         // once, by its idempotency key) but records the skipped accounts only the first time.
-        let fresh = match deps.stores.runs.start(tenant, start).await {
-            Ok(_) => true,
-            Err(StoreError::Conflict { .. }) => false,
-            Err(error) => return Err(error.into()),
-        };
+        let planned = (accounts.len() + malformed.len()) as u64;
+        let fresh = runs.start(tenant, &run_id, dry_run, planned).await?;
         let mut jobs = Vec::new();
         // Records the billing system sent that are not valid accounts fail alone, named.
-        let mut skipped: Vec<AccountResult> = malformed
+        let mut skipped: Vec<UnitResult> = malformed
             .iter()
             .enumerate()
             .map(|(n, bad)| malformed_result(bad, n))
@@ -250,6 +225,7 @@ impl CustomerSync {
                     )
                     .map_err(|e| SyncError::NotConfigured {
                         tenant: tenant.to_string(),
+                        job: JOB_KIND,
                         reason: format!("account {} can't become a job: {e}", account.id),
                     })?,
                 ),
@@ -260,6 +236,7 @@ impl CustomerSync {
             .get(Queue::Customer)
             .map_err(|e| SyncError::NotConfigured {
                 tenant: tenant.to_string(),
+                job: JOB_KIND,
                 reason: e.to_string(),
             })?;
         if !jobs.is_empty() {
@@ -273,11 +250,11 @@ impl CustomerSync {
                 })?;
         }
         if fresh {
-            self.record(tenant, &run_id, dry_run, &skipped).await?;
-            self.record_unchanged(tenant, &run_id, &unchanged_results)
+            runs.record(tenant, &run_id, dry_run, &skipped).await?;
+            runs.record_unchanged(tenant, &run_id, &unchanged_results)
                 .await?;
         }
-        self.finish_if_done(tenant, &run_id).await?;
+        runs.finish_if_done(tenant, &run_id).await?;
         if !dry_run && let Some(latest) = accounts.iter().map(|a| a.updated_at).max() {
             deps.stores
                 .watermarks
@@ -307,21 +284,11 @@ impl CustomerSync {
         prefetched: Option<&GroupPrefetch>,
         wait_for_related: bool,
         no_candidate: bool,
-    ) -> Result<AccountResult, SyncError> {
+    ) -> Result<UnitResult, SyncError> {
         let deps = &*self.deps;
+        let runs = self.run_book();
         // A run of one account (a billing change, a console sync) may reuse recent reference data.
-        let single = match deps.stores.runs.get(tenant, run_id).await? {
-            Some(run) => run.planned.is_none_or(|planned| planned <= 1),
-            None => {
-                let start =
-                    RunStart::new(run_id.clone(), JOB_KIND, dry_run, self.now()).with_planned(1);
-                match deps.stores.runs.start(tenant, start).await {
-                    Ok(_) | Err(StoreError::Conflict { .. }) => {}
-                    Err(error) => return Err(error.into()),
-                }
-                true
-            }
-        };
+        let single = runs.ensure_single(tenant, run_id, dry_run).await?;
         // The batch read the tenant's settings already; a job alone reads them itself.
         let settings = match prefetched {
             Some(group) => group.settings.clone(),
@@ -336,20 +303,14 @@ impl CustomerSync {
         let account = match read {
             Ok(account) => account,
             Err(BillingError::NotFound { .. }) => {
-                let result = AccountResult {
-                    account_id: account_id.to_owned(),
-                    records: vec![engine::RecordResult {
-                        entity: entity::COMPANY.to_owned(),
-                        record_id: account_id.to_owned(),
-                        outcome: Outcome::Skipped,
-                        detail: "the account no longer exists in the billing system".to_owned(),
-                        connect_wise_id: None,
-                        source_fingerprint: String::new(),
-                    }],
-                };
-                self.record(tenant, run_id, dry_run, std::slice::from_ref(&result))
+                let result = UnitResult::single(
+                    Recorder::new(entity::COMPANY, account_id, String::new()).with_detail(
+                        Outcome::Skipped,
+                        "the account no longer exists in the billing system".to_owned(),
+                    ),
+                );
+                runs.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
                     .await?;
-                self.finish_if_done(tenant, run_id).await?;
                 return Ok(result);
             }
             Err(BillingError::Decode { reason, .. }) => {
@@ -360,9 +321,8 @@ impl CustomerSync {
                     reason,
                 };
                 let result = malformed_result(&bad, 0);
-                self.record(tenant, run_id, dry_run, std::slice::from_ref(&result))
+                runs.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
                     .await?;
-                self.finish_if_done(tenant, run_id).await?;
                 return Ok(result);
             }
             Err(error) => {
@@ -402,14 +362,14 @@ impl CustomerSync {
         let mut results = match outcome {
             Ok(results) => results,
             Err(error) => {
-                if keys_refused(&error) {
+                if error.keys_refused() {
                     self.connections.evict(deps, tenant).await;
                 }
                 if error.is_transient() {
                     return Err(error);
                 }
                 // Known and final: the account's failure, on the error ledger like any other.
-                return self
+                return runs
                     .record_job_failure(
                         tenant,
                         run_id,
@@ -421,173 +381,12 @@ impl CustomerSync {
                     .await;
             }
         };
-        self.record(tenant, run_id, dry_run, &results).await?;
-        self.finish_if_done(tenant, run_id).await?;
-        Ok(results.pop().unwrap_or(AccountResult {
-            account_id: account_id.to_owned(),
+        runs.record_and_finish(tenant, run_id, dry_run, &results)
+            .await?;
+        Ok(results.pop().unwrap_or(UnitResult {
+            unit_id: account_id.to_owned(),
             records: Vec::new(),
         }))
-    }
-
-    /// Records `results` in the run (company records last, so a run whose every company is
-    /// recorded has every record) and updates the error ledger (not in a dry run).
-    async fn record(
-        &self,
-        tenant: &TenantId,
-        run_id: &RunId,
-        dry_run: bool,
-        results: &[AccountResult],
-    ) -> Result<(), SyncError> {
-        let deps = &*self.deps;
-        let now = self.now();
-        let metrics = deps.metrics.job(JOB_KIND, tenant.as_str());
-        for result in results {
-            let (companies, others): (Vec<_>, Vec<_>) = result
-                .records
-                .iter()
-                .partition(|r| r.entity == entity::COMPANY);
-            for record in others.into_iter().chain(companies) {
-                deps.stores
-                    .runs
-                    .record(tenant, run_id, RunLogEntry::from(record))
-                    .await?;
-                metrics.increment(Counter::RecordsProcessed);
-                // Ids and outcomes only: details name billing fields and values, never a key.
-                match record.outcome {
-                    Outcome::Failed => {
-                        metrics.increment(Counter::RecordsFailed);
-                        tracing::warn!(entity = %record.entity, record = %record.record_id, detail = %record.detail, dry_run, "record failed");
-                    }
-                    Outcome::Unchanged => {
-                        tracing::debug!(entity = %record.entity, record = %record.record_id, "record unchanged");
-                    }
-                    outcome => {
-                        tracing::info!(entity = %record.entity, record = %record.record_id, connectwise_id = ?record.connect_wise_id, outcome = outcome.as_str(), dry_run, "record synced");
-                    }
-                }
-                if dry_run {
-                    continue;
-                }
-                if record.outcome == Outcome::Failed && !record.source_fingerprint.is_empty() {
-                    deps.stores
-                        .ledger
-                        .record_failure(
-                            tenant,
-                            &record.entity,
-                            &record.record_id,
-                            &record.source_fingerprint,
-                            &record.detail,
-                            now,
-                        )
-                        .await?;
-                } else if deps
-                    .stores
-                    .ledger
-                    .get(tenant, &record.entity, &record.record_id, now)
-                    .await?
-                    .is_some()
-                {
-                    // One item read per record, not the tenant's whole ledger per job: a tenant
-                    // with thousands of failing records must not make every job read them all.
-                    deps.stores
-                        .ledger
-                        .clear(tenant, &record.entity, &record.record_id)
-                        .await?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Records the permanent failure of an account's job as that account's failed company in the
-    /// run (and, with a `source_fingerprint`, on the error ledger) and finishes the run if it was
-    /// the last account: a job whose failure is known never leaves its run waiting on the
-    /// dead-letter queue. Transient failures are not recorded: SQS delivers them again.
-    async fn record_job_failure(
-        &self,
-        tenant: &TenantId,
-        run_id: &RunId,
-        dry_run: bool,
-        account_id: &str,
-        source_fingerprint: String,
-        error: &SyncError,
-    ) -> Result<AccountResult, SyncError> {
-        tracing::warn!(account = account_id, %error, "account job failed permanently; recorded as the account's failure");
-        let result = AccountResult {
-            account_id: account_id.to_owned(),
-            records: vec![engine::RecordResult {
-                entity: entity::COMPANY.to_owned(),
-                record_id: account_id.to_owned(),
-                outcome: Outcome::Failed,
-                detail: error.to_string(),
-                connect_wise_id: None,
-                source_fingerprint,
-            }],
-        };
-        self.record(tenant, run_id, dry_run, std::slice::from_ref(&result))
-            .await?;
-        self.finish_if_done(tenant, run_id).await?;
-        Ok(result)
-    }
-
-    /// Records the accounts the planner found unchanged: their records in the run, many at once
-    /// (a tenant's thousands of accounts in one planning invocation), companies last. They are
-    /// not on the error ledger (an account with a ledger entry is always synced), so the ledger
-    /// is left alone.
-    async fn record_unchanged(
-        &self,
-        tenant: &TenantId,
-        run_id: &RunId,
-        results: &[AccountResult],
-    ) -> Result<(), SyncError> {
-        let runs = &self.deps.stores.runs;
-        let metrics = self.deps.metrics.job(JOB_KIND, tenant.as_str());
-        let (companies, others): (Vec<_>, Vec<_>) = results
-            .iter()
-            .flat_map(|r| &r.records)
-            .partition(|r| r.entity == entity::COMPANY);
-        for records in [others, companies] {
-            let mut writes = futures::stream::iter(
-                records
-                    .into_iter()
-                    .map(|record| runs.record(tenant, run_id, RunLogEntry::from(record))),
-            )
-            .buffer_unordered(UNCHANGED_WRITES_AT_ONCE);
-            while let Some(written) = writes.next().await {
-                written?;
-                metrics.increment(Counter::RecordsProcessed);
-            }
-        }
-        Ok(())
-    }
-
-    /// Finishes the run once every planned account's company is recorded.
-    async fn finish_if_done(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), SyncError> {
-        let runs = &self.deps.stores.runs;
-        let Some(run) = runs.get(tenant, run_id).await? else {
-            return Ok(());
-        };
-        let Some(planned) = run.planned else {
-            return Ok(());
-        };
-        if run.status != RunStatus::Running {
-            return Ok(());
-        }
-        let done = run.counts.get(entity::COMPANY).map_or(0, |c| c.total());
-        if done < planned {
-            return Ok(());
-        }
-        let failed = run.counts.values().any(|c| c.failed > 0);
-        let status = if failed {
-            RunStatus::PartiallyFailed
-        } else {
-            RunStatus::Succeeded
-        };
-        match runs.finish(tenant, run_id, self.now(), status).await {
-            // Another worker finished it a moment ago.
-            Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
-            Err(error) => Err(error.into()),
-        }
     }
 
     /// Handles an SQS batch of customer-sync jobs; the answer's `batchItemFailures` name the
@@ -598,24 +397,20 @@ impl CustomerSync {
     /// each); then each job syncs its account on its own, under its own idempotency record.
     pub async fn handle_jobs(&self, event: SqsEvent, deadline: OffsetDateTime) -> SqsBatchResponse {
         let groups = self.prefetch(&event).await;
-        let before = self.client_stats(groups.keys().map(|g| &g.0)).await;
-        let processed = process_batch(event, self.concurrency, |job, context| {
-            let group = GroupKey::of(&job).and_then(|key| groups.get(&key));
-            let wait = context.receive_count <= RELATED_WAITS;
-            let first = context.receive_count == 1;
-            async move {
-                self.run_job_with(job, deadline, group.and_then(Option::as_ref), wait, first)
-                    .await
-            }
-        })
+        let before = self.client_stats(groups.keys().map(|g| &g.tenant)).await;
+        let processed = sync_jobs::handle_batch(
+            JOB_KIND,
+            event,
+            self.concurrency,
+            &groups,
+            |job, context, group| {
+                let wait = context.receive_count <= RELATED_WAITS;
+                let first = context.receive_count == 1;
+                self.run_job_with(job, deadline, group, wait, first)
+            },
+        )
         .await;
         self.count_calls(before).await;
-        tracing::info!(
-            ok = processed.summary.ok,
-            transient = processed.summary.transient,
-            permanent = processed.summary.permanent,
-            "customer-sync batch handled"
-        );
         processed.response
     }
 
@@ -658,60 +453,38 @@ impl CustomerSync {
     /// The shared reads of each group of two or more account jobs (same tenant, run and dry-run
     /// flag) that have not completed before. A group whose reads fail is left to read per job.
     async fn prefetch(&self, event: &SqsEvent) -> HashMap<GroupKey, Option<GroupPrefetch>> {
-        // Each group's account ids, and those whose candidate look-ups the planner's hint spares.
-        let mut groups: HashMap<GroupKey, (Vec<String>, HashSet<String>)> = HashMap::new();
-        for record in &event.records {
-            let Some(job) = record.body.as_deref().and_then(|b| Job::parse(b).ok()) else {
-                continue;
-            };
-            let Ok(payload) = job.payload_as::<AccountJob>() else {
-                continue;
-            };
-            if job.kind() != JobKind::CustomerSyncAccount {
-                continue;
-            }
-            let Some(key) = GroupKey::of(&job) else {
-                continue;
-            };
-            let tenant = &key.0;
-            // A replayed job needs no reads at all.
-            let hash = cwsync_store::idempotency::key_hash(tenant, idempotency_key(&job).as_str());
-            if let Ok(Some(done)) = self.deps.stores.idempotency.get(&hash).await
-                && done.status == cwsync_store::idempotency::IdempotencyStatus::Completed
-            {
-                continue;
-            }
-            let group: &mut (Vec<String>, HashSet<String>) = groups.entry(key).or_default();
-            if payload.no_candidate_at_plan && first_delivery(record) {
-                group.1.insert(payload.account_id.clone());
-            }
-            group.0.push(payload.account_id);
-        }
-        let mut prefetched = HashMap::new();
-        for (key, (ids, no_candidates)) in groups {
-            let value = if ids.len() < 2 {
-                None
-            } else {
-                match Box::pin(self.read_group(&key, ids, &no_candidates)).await {
-                    Ok(group) => Some(group),
-                    Err(error) => {
-                        tracing::warn!(%error, "batch read failed; each job reads on its own");
-                        None
-                    }
-                }
-            };
-            prefetched.insert(key, value);
-        }
-        prefetched
+        // Each job's account id, and whether the planner's hint spares its candidate look-ups.
+        let groups = sync_jobs::pending_groups(
+            event,
+            self.deps.stores.idempotency.as_ref(),
+            idempotency_key,
+            |job, record| {
+                let payload = job.payload_as::<AccountJob>().ok()?;
+                (job.kind() == JobKind::CustomerSyncAccount).then(|| {
+                    let spared = payload.no_candidate_at_plan && first_delivery(record);
+                    (payload.account_id, spared)
+                })
+            },
+        )
+        .await;
+        sync_jobs::prefetch_groups(groups, 2, |key, members| {
+            Box::pin(self.read_group(key, members))
+        })
+        .await
     }
 
     async fn read_group(
         &self,
-        key: &GroupKey,
-        ids: Vec<String>,
-        no_candidates: &HashSet<String>,
+        key: GroupKey,
+        members: Vec<(String, bool)>,
     ) -> Result<GroupPrefetch, SyncError> {
-        let (tenant, run_id, dry_run) = (&key.0, &key.1, key.2);
+        let (tenant, run_id, dry_run) = (&key.tenant, &key.run_id, key.dry_run);
+        let no_candidates: HashSet<String> = members
+            .iter()
+            .filter(|(_, spared)| *spared)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let ids: Vec<String> = members.into_iter().map(|(id, _)| id).collect();
         let deps = &*self.deps;
         let settings = tenant::settings(deps, tenant).await?;
         let clients = self.clients(tenant).await?;
@@ -740,7 +513,7 @@ impl CustomerSync {
             links: deps.stores.links.as_ref(),
             now: self.now(),
             wait_for_related: false,
-            no_candidates,
+            no_candidates: &no_candidates,
         };
         let prefetch = engine::Prefetch::read(scope, &accounts).await?;
         Ok(GroupPrefetch {
@@ -786,11 +559,12 @@ impl CustomerSync {
                     .await
                     {
                         Ok(_) => Ok(()),
-                        Err(error) if error.is_transient() => Err(failure(error)),
+                        Err(error) if error.is_transient() => Err(error.into()),
                         // Failed before the account was read (settings, credentials): still
                         // the account's failure in the run, which then finishes. Off the
                         // ledger: nothing about the record itself names it from run to run.
                         Err(error) => self
+                            .run_book()
                             .record_job_failure(
                                 &tenant,
                                 &run_id,
@@ -801,7 +575,7 @@ impl CustomerSync {
                             )
                             .await
                             .map(|_| ())
-                            .map_err(failure),
+                            .map_err(JobFailure::from),
                     }
                 }
                 JobKind::CustomerSyncTenant => {
@@ -814,44 +588,14 @@ impl CustomerSync {
                     )
                     .await
                     .map(|_| ())
-                    .map_err(failure)
+                    .map_err(JobFailure::from)
                 }
                 other => Err(JobFailure::permanent(format!(
                     "{other} is not a customer-sync job; it was sent to the wrong queue"
                 ))),
             }
         };
-        match self
-            .idempotency
-            .run(&tenant, key.as_str(), deadline, work)
-            .await
-        {
-            Ok(Replay::Executed(())) => Ok(()),
-            Ok(Replay::Replayed(())) => {
-                tracing::info!(
-                    job = key.as_str(),
-                    "job already done: replay changes nothing"
-                );
-                Ok(())
-            }
-            Err(IdempotencyError::Work { source, .. }) => Err(source),
-            Err(error) if error.is_transient() => Err(JobFailure::transient(error)),
-            Err(error) => Err(JobFailure::permanent(error)),
-        }
-    }
-}
-
-/// The jobs that can share reads: one tenant, one run, the same dry-run flag.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct GroupKey(TenantId, String, bool);
-
-impl GroupKey {
-    fn of(job: &Job) -> Option<GroupKey> {
-        Some(GroupKey(
-            TenantId::parse(job.tenant()).ok()?,
-            job.run_id().to_owned(),
-            job.dry_run(),
-        ))
+        sync_jobs::run_once(&self.idempotency, &tenant, &key, deadline, work).await
     }
 }
 
@@ -865,36 +609,22 @@ pub struct GroupPrefetch {
 
 /// The failed company record of a billing record that is not a valid account. One without an id
 /// is named by its position in the listing (and can't go on the error ledger).
-fn malformed_result(bad: &cwsync_billing::MalformedAccount, n: usize) -> AccountResult {
+fn malformed_result(bad: &cwsync_billing::MalformedAccount, n: usize) -> UnitResult {
     let record_id = bad
         .id
         .clone()
         .unwrap_or_else(|| format!("(record {} without an id)", n + 1));
-    AccountResult {
-        account_id: record_id.clone(),
-        records: vec![engine::RecordResult {
-            entity: entity::COMPANY.to_owned(),
-            record_id,
-            outcome: Outcome::Failed,
-            detail: format!("the billing system sent an invalid record: {bad}"),
-            connect_wise_id: None,
-            // Without an id nothing names the record from one run to the next: it stays off the
-            // error ledger (the run report still lists it).
-            source_fingerprint: if bad.id.is_some() {
-                bad.reason.clone()
-            } else {
-                String::new()
-            },
-        }],
-    }
-}
-
-fn failure(error: SyncError) -> JobFailure {
-    if error.is_transient() {
-        JobFailure::transient(error)
+    // Without an id nothing names the record from one run to the next: it stays off the error
+    // ledger (the run report still lists it).
+    let fingerprint = if bad.id.is_some() {
+        bad.reason.clone()
     } else {
-        JobFailure::permanent(error)
-    }
+        String::new()
+    };
+    UnitResult::single(
+        Recorder::new(entity::COMPANY, &record_id, fingerprint)
+            .failed(format!("the billing system sent an invalid record: {bad}")),
+    )
 }
 
 /// Orders accounts so each parent and bill-to account comes before the accounts pointing at it

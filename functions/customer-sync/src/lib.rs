@@ -5,11 +5,11 @@
 //! dry runs, suggestions, link/unlink, test the connection, reports, settings), SQS job batches
 //! from the customer queue ([`jobs`]: one job per account, fanned out by a tenant-wide run), and
 //! the same handlers called directly by tests and the local runner. The sync itself is in
-//! [`engine`]; the pure mapping it applies is `cwsync_mapping::customers`.
+//! [`engine`]; the pure mapping it applies is `cwsync_mapping::customers`; what every job shares
+//! (claim before create, record results, runs and the ledger, idempotent jobs) is `cwsync_sync`.
 
 pub mod console;
 pub mod engine;
-mod error;
 pub mod jobs;
 pub mod local;
 pub mod tenant;
@@ -26,7 +26,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use console::Event;
-pub use error::SyncError;
+pub use cwsync_sync::SyncError;
 pub use tenant::{ConnectOptions, Connections, TenantClients};
 
 /// The function's name, as deployed and as reported.

@@ -17,8 +17,8 @@ use cwsync_connectwise::models::{
 use cwsync_connectwise::{Client, ClientConfig, CwError, Query, RateLimit, RetryPolicy};
 use cwsync_mapping::customers::CustomerReference;
 use cwsync_mapping::settings::{CwRef, TenantSettings};
-use cwsync_runtime::{Deps, SecretsError};
-use cwsync_store::{StoreError, TenantId};
+use cwsync_runtime::Deps;
+use cwsync_store::TenantId;
 
 use crate::SyncError;
 
@@ -107,6 +107,7 @@ impl Connections {
                 .clone()
                 .ok_or_else(|| SyncError::NotConfigured {
                     tenant: tenant.to_string(),
+                    job: crate::JOB_KIND,
                     reason: "its secret has no billingUrl and billingApiKey: the customer sync needs the billing system's API".to_owned(),
                 })?;
         let mut cw_config: ClientConfig = credentials.client_config();
@@ -270,27 +271,4 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Whether an error means the tenant's keys were refused (so the cached clients must go).
-pub fn keys_refused(error: &SyncError) -> bool {
-    match error {
-        SyncError::ConnectWise { source, .. } => matches!(**source, CwError::Unauthorized { .. }),
-        SyncError::Billing { source, .. } => {
-            matches!(**source, cwsync_billing::BillingError::Unauthorized { .. })
-        }
-        _ => false,
-    }
-}
-
-impl From<SecretsError> for SyncError {
-    fn from(error: SecretsError) -> Self {
-        SyncError::Secrets(error)
-    }
-}
-
-impl From<StoreError> for SyncError {
-    fn from(error: StoreError) -> Self {
-        SyncError::Store(error)
-    }
 }

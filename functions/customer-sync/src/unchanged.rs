@@ -52,7 +52,7 @@ use cwsync_store::runs::Outcome;
 use serde_json::{Value, json};
 
 use crate::SyncError;
-use crate::engine::{AccountResult, RecordResult};
+use cwsync_sync::{Recorder, UnitResult};
 
 /// The detail of the records of an account the planner found unchanged.
 pub const UNCHANGED_DETAIL: &str = "unchanged on both sides since its last sync: not synced again";
@@ -139,7 +139,7 @@ pub struct PlanInputs<'a> {
 pub async fn find_unchanged(
     inputs: PlanInputs<'_>,
     accounts: &[&Account],
-) -> Result<HashMap<String, AccountResult>, SyncError> {
+) -> Result<HashMap<String, UnitResult>, SyncError> {
     let PlanInputs {
         tenant,
         settings,
@@ -324,16 +324,13 @@ fn unchanged_result(
     link: &Link,
     site_links: &HashMap<String, Link>,
     contact_links: &HashMap<String, Link>,
-) -> AccountResult {
-    let record =
-        |entity: &str, id: &str, cw_id: Option<i64>, source_fingerprint: String| RecordResult {
-            entity: entity.to_owned(),
-            record_id: id.to_owned(),
-            outcome: Outcome::Unchanged,
-            detail: UNCHANGED_DETAIL.to_owned(),
-            connect_wise_id: cw_id,
-            source_fingerprint,
-        };
+) -> UnitResult {
+    let record = |entity: &'static str, id: &str, cw_id: Option<i64>, source_fingerprint| {
+        let mut line = Recorder::new(entity, id, source_fingerprint)
+            .with_detail(Outcome::Unchanged, UNCHANGED_DETAIL.to_owned());
+        line.connect_wise_id = cw_id;
+        line
+    };
     let mut records = vec![record(
         entity::COMPANY,
         &account.id,
@@ -348,8 +345,8 @@ fn unchanged_result(
         let cw_id = contact_links.get(&c.id).and_then(|l| l.cw_id);
         record(entity::CONTACT, &c.id, cw_id, fingerprint(c))
     }));
-    AccountResult {
-        account_id: account.id.clone(),
+    UnitResult {
+        unit_id: account.id.clone(),
         records,
     }
 }

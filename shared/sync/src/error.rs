@@ -1,13 +1,15 @@
-//! Why a customer-sync job could not finish. Problems of one record are not errors: they are
-//! reported as that record's `failed` outcome and the run goes on. A `SyncError` stops the job:
-//! transient ones are retried (SQS redelivers); a permanent one of an account job is recorded as
-//! that account's failure in its run (`jobs`), so the run finishes rather than wait on the DLQ.
+//! Why a job could not finish. Problems of one record are not errors: they are reported as that
+//! record's `failed` outcome and the run goes on. A `SyncError` stops the job: transient ones are
+//! retried (SQS redelivers); a permanent one of a unit's job is recorded as that unit's failure in
+//! its run ([`crate::runs::RunBook::record_job_failure`]), so the run finishes rather than wait on
+//! the DLQ. A `SyncError` never holds a key: the clients' errors name a path and a status only.
 
 use cwsync_billing::BillingError;
 use cwsync_connectwise::CwError;
-use cwsync_queue::QueueError;
+use cwsync_queue::{JobFailure, QueueError};
 use cwsync_runtime::SecretsError;
 use cwsync_store::StoreError;
+use lambda_runtime::Diagnostic;
 
 /// A job-level failure.
 #[derive(Debug, thiserror::Error)]
@@ -43,17 +45,19 @@ pub enum SyncError {
     #[error("tenant credentials: {0}")]
     Secrets(SecretsError),
     /// The tenant is not set up for this job.
-    #[error("tenant {tenant} is not configured for the customer sync: {reason}")]
+    #[error("tenant {tenant} is not configured for {job}: {reason}")]
     NotConfigured {
         /// The tenant.
         tenant: String,
+        /// The job kind (`customer-sync`, `daily-export`, …).
+        job: &'static str,
         /// What is missing.
         reason: String,
     },
     /// Another worker holds a fresh claim on a record this job must create: retry later.
     #[error("{record} is being created by another worker right now; retry after {stale_at}")]
     Busy {
-        /// The record (`company A-1001`).
+        /// The record (`company of account A-1001`).
         record: String,
         /// When the other worker's claim goes stale.
         stale_at: String,
@@ -97,6 +101,58 @@ impl SyncError {
             SyncError::Secrets(error) => error.is_transient(),
             SyncError::NotConfigured { .. } => false,
             SyncError::Busy { .. } | SyncError::Unsettled { .. } => true,
+        }
+    }
+
+    /// Whether the tenant's keys were refused, so its cached clients must go.
+    pub fn keys_refused(&self) -> bool {
+        match self {
+            SyncError::ConnectWise { source, .. } => {
+                matches!(**source, CwError::Unauthorized { .. })
+            }
+            SyncError::Billing { source, .. } => {
+                matches!(**source, BillingError::Unauthorized { .. })
+            }
+            _ => false,
+        }
+    }
+}
+
+impl From<SecretsError> for SyncError {
+    fn from(error: SecretsError) -> Self {
+        SyncError::Secrets(error)
+    }
+}
+
+impl From<StoreError> for SyncError {
+    fn from(error: StoreError) -> Self {
+        SyncError::Store(error)
+    }
+}
+
+/// A job that stopped on `error`: retried when the error is transient, else permanent.
+impl From<SyncError> for JobFailure {
+    fn from(error: SyncError) -> Self {
+        if error.is_transient() {
+            JobFailure::transient(error)
+        } else {
+            JobFailure::permanent(error)
+        }
+    }
+}
+
+/// A console action that stopped on `error`: `SyncRetryLater` when retrying may help, else
+/// `SyncFailed`; the message is the error's text.
+impl From<SyncError> for Diagnostic {
+    fn from(error: SyncError) -> Self {
+        let error_type = if error.is_transient() {
+            "SyncRetryLater"
+        } else {
+            "SyncFailed"
+        };
+        Diagnostic {
+            error_type: error_type.to_owned(),
+            error_message: error.to_string(),
         }
     }
 }

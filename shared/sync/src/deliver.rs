@@ -1,0 +1,92 @@
+//! Fan-out without SQS, for local runs and end-to-end tests of any job: jobs sent to an in-memory
+//! queue are delivered as SQS would deliver them — in batches of up to ten to the function's batch
+//! handler, a message reported in `batchItemFailures` delivered again with its receive count
+//! raised, and moved to a dead-letter list after `max_receives`.
+
+use std::future::Future;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use cwsync_queue::{Job, MemoryJobQueue};
+use time::OffsetDateTime;
+
+/// SQS's largest batch for a Lambda event source.
+const BATCH: usize = 10;
+
+/// How far a delivery has come, after each batch: jobs finished (done, or failed for good) of
+/// the jobs known so far (a tenant-wide run's jobs are all queued before delivery starts).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Jobs that will not be delivered again.
+    pub finished: u64,
+    /// Jobs taken from the queue so far.
+    pub known: u64,
+}
+
+/// What delivering a queue's jobs came to.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Deliveries made (a redelivered job counts again).
+    pub deliveries: u64,
+    /// Jobs that never succeeded within `max_receives` (they would be in the DLQ), by job key.
+    pub dead_letters: Vec<String>,
+}
+
+/// Delivers every job in `queue` (and any job the deliveries send) to `handle` (a function's SQS
+/// batch handler, given the event and the invocation's deadline) until the queue is empty,
+/// telling `progress` how far it has come after each batch.
+pub async fn deliver_all<H, Fut>(
+    queue: &MemoryJobQueue,
+    max_receives: u32,
+    handle: H,
+    mut progress: impl FnMut(Progress),
+) -> Delivery
+where
+    H: Fn(SqsEvent, OffsetDateTime) -> Fut,
+    Fut: Future<Output = SqsBatchResponse>,
+{
+    let mut delivery = Delivery::default();
+    let mut counts = Progress::default();
+    let mut retry: Vec<(Job, u32)> = Vec::new();
+    loop {
+        let mut pending: Vec<(Job, u32)> = std::mem::take(&mut retry);
+        let fresh = queue.drain();
+        counts.known += fresh.len() as u64;
+        pending.extend(fresh.into_iter().map(|job| (job, 1)));
+        if pending.is_empty() {
+            return delivery;
+        }
+        for chunk in pending.chunks(BATCH) {
+            let mut event = SqsEvent::default();
+            for (index, (job, receives)) in chunk.iter().enumerate() {
+                let mut message = SqsMessage::default();
+                message.message_id = Some(format!("local-{index}"));
+                message.body = job.to_body().ok();
+                message
+                    .attributes
+                    .insert("ApproximateReceiveCount".to_owned(), receives.to_string());
+                event.records.push(message);
+            }
+            delivery.deliveries += chunk.len() as u64;
+            let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+            let response = handle(event, deadline).await;
+            let retried_before = retry.len();
+            for failure in response.batch_item_failures {
+                let index = failure
+                    .item_identifier
+                    .strip_prefix("local-")
+                    .and_then(|i| i.parse::<usize>().ok());
+                let Some((job, receives)) = index.and_then(|i| chunk.get(i)) else {
+                    continue;
+                };
+                if *receives >= max_receives {
+                    delivery.dead_letters.push(job.key().as_str().to_owned());
+                } else {
+                    retry.push((job.clone(), receives + 1));
+                }
+            }
+            let again = (retry.len() - retried_before) as u64;
+            counts.finished += chunk.len() as u64 - again;
+            progress(counts);
+        }
+    }
+}

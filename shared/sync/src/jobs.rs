@@ -1,0 +1,195 @@
+//! Idempotent job handling, the same for every job kind: an SQS batch is read once per group of
+//! jobs that can share reads (one tenant, one run, one dry-run flag), then each job runs on its
+//! own under its idempotency record, and the answer names exactly the messages to deliver again.
+//!
+//! Safe under redelivery: a job whose idempotency record says it completed is replayed (its work
+//! does not run and nothing is recorded again) and needs no reads; the work itself is idempotent
+//! (links, diffs). Two deliveries of one job at once: the idempotency lock lets one run, the other
+//! is retried. A job that fails transiently is delivered again; one that fails for good is
+//! reported too, so past the receive limit it reaches the dead-letter queue (see
+//! `cwsync_queue::process_batch`) — jobs record a known permanent failure in their run first
+//! ([`crate::runs::RunBook::record_job_failure`]).
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use cwsync_queue::{Job, JobContext, JobFailure, JobKey, ProcessedBatch, process_batch};
+use cwsync_store::TenantId;
+use cwsync_store::idempotency::{
+    Idempotency, IdempotencyError, IdempotencyStatus, IdempotencyStore, Outcome as Replay, key_hash,
+};
+use time::OffsetDateTime;
+
+use crate::SyncError;
+
+/// Whether a delivery is the message's first, by SQS's `ApproximateReceiveCount` (a message
+/// without the count is taken as delivered before).
+pub fn first_delivery(record: &SqsMessage) -> bool {
+    record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .is_some_and(|count| count == "1")
+}
+
+/// The idempotency key of `job` without payload field `hint`: a hint a planner adds (and a
+/// redelivered planning job may add differently) does not make it other work.
+pub fn key_without(job: &Job, hint: &str) -> JobKey {
+    let mut payload = job.payload().clone();
+    let hinted = payload
+        .as_object_mut()
+        .and_then(|object| object.remove(hint))
+        .is_some();
+    if !hinted {
+        return job.key();
+    }
+    Job::new(
+        job.kind(),
+        job.tenant(),
+        job.run_id(),
+        job.dry_run(),
+        payload,
+    )
+    .map_or_else(|_| job.key(), |bare| bare.key())
+}
+
+/// Runs `work` under the idempotency record of `key`: at most once per key, a replay answering
+/// `Ok` without running it.
+pub async fn run_once<F, Fut>(
+    idempotency: &Idempotency,
+    tenant: &TenantId,
+    key: &JobKey,
+    deadline: OffsetDateTime,
+    work: F,
+) -> Result<(), JobFailure>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<(), JobFailure>>,
+{
+    match idempotency.run(tenant, key.as_str(), deadline, work).await {
+        Ok(Replay::Executed(())) => Ok(()),
+        Ok(Replay::Replayed(())) => {
+            tracing::info!(
+                job = key.as_str(),
+                "job already done: replay changes nothing"
+            );
+            Ok(())
+        }
+        Err(IdempotencyError::Work { source, .. }) => Err(source),
+        Err(error) if error.is_transient() => Err(JobFailure::transient(error)),
+        Err(error) => Err(JobFailure::permanent(error)),
+    }
+}
+
+/// The jobs that can share reads: one tenant, one run, the same dry-run flag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GroupKey {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The run.
+    pub run_id: String,
+    /// Whether the run only plans.
+    pub dry_run: bool,
+}
+
+impl GroupKey {
+    /// The group of `job`; `None` for a job whose tenant is not valid (it fails on its own).
+    pub fn of(job: &Job) -> Option<GroupKey> {
+        Some(GroupKey {
+            tenant: TenantId::parse(job.tenant()).ok()?,
+            run_id: job.run_id().to_owned(),
+            dry_run: job.dry_run(),
+        })
+    }
+}
+
+/// The batch's jobs that still have work, by group: `member` says what a job brings to its
+/// group's read (`None`: it takes no part, e.g. another kind); a job whose idempotency record
+/// (under `key_of`) says it completed is left out, as its replay needs no reads.
+pub async fn pending_groups<M>(
+    event: &SqsEvent,
+    idempotency: &dyn IdempotencyStore,
+    key_of: impl Fn(&Job) -> JobKey,
+    member: impl Fn(&Job, &SqsMessage) -> Option<M>,
+) -> HashMap<GroupKey, Vec<M>> {
+    let mut groups: HashMap<GroupKey, Vec<M>> = HashMap::new();
+    for record in &event.records {
+        let Some(job) = record.body.as_deref().and_then(|b| Job::parse(b).ok()) else {
+            continue;
+        };
+        let Some(member) = member(&job, record) else {
+            continue;
+        };
+        let Some(key) = GroupKey::of(&job) else {
+            continue;
+        };
+        let hash = key_hash(&key.tenant, key_of(&job).as_str());
+        if let Ok(Some(done)) = idempotency.get(&hash).await
+            && done.status == IdempotencyStatus::Completed
+        {
+            continue;
+        }
+        groups.entry(key).or_default().push(member);
+    }
+    groups
+}
+
+/// Reads each group of at least `min` members once with `read`; smaller groups, and groups whose
+/// read fails (logged), map to `None` and their jobs read on their own.
+pub async fn prefetch_groups<M, G, F, Fut>(
+    groups: HashMap<GroupKey, Vec<M>>,
+    min: usize,
+    read: F,
+) -> HashMap<GroupKey, Option<G>>
+where
+    F: Fn(GroupKey, Vec<M>) -> Fut,
+    Fut: Future<Output = Result<G, SyncError>>,
+{
+    let mut prefetched = HashMap::new();
+    for (key, members) in groups {
+        let value = if members.len() < min.max(1) {
+            None
+        } else {
+            match read(key.clone(), members).await {
+                Ok(group) => Some(group),
+                Err(error) => {
+                    tracing::warn!(%error, "batch read failed; each job reads on its own");
+                    None
+                }
+            }
+        };
+        prefetched.insert(key, value);
+    }
+    prefetched
+}
+
+/// Handles an SQS batch of `job_kind` jobs, at most `concurrency` at once: `run` gets each job
+/// with its delivery context and its group's shared reads (when `groups` holds them), and the
+/// answer's `batchItemFailures` name the messages to deliver again.
+pub async fn handle_batch<'g, G, F, Fut>(
+    job_kind: &str,
+    event: SqsEvent,
+    concurrency: usize,
+    groups: &'g HashMap<GroupKey, Option<G>>,
+    run: F,
+) -> ProcessedBatch
+where
+    F: Fn(Job, JobContext, Option<&'g G>) -> Fut,
+    Fut: Future<Output = Result<(), JobFailure>>,
+{
+    let processed = process_batch(event, concurrency, |job, context| {
+        let group = GroupKey::of(&job)
+            .and_then(|key| groups.get(&key))
+            .and_then(Option::as_ref);
+        run(job, context, group)
+    })
+    .await;
+    tracing::info!(
+        job = job_kind,
+        ok = processed.summary.ok,
+        transient = processed.summary.transient,
+        permanent = processed.summary.permanent,
+        "batch handled"
+    );
+    processed
+}

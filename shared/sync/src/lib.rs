@@ -1,0 +1,34 @@
+//! One way to sync, shared by every cwsync job (the customer sync, the daily export, the ticket
+//! import): what a job does around its own mapping, for any record kind and any job kind. Nothing
+//! here knows companies, catalog items or tickets.
+//!
+//! - [`claim`]: claim before create — a record is created only after a won claim on its link, a
+//!   create whose outcome is unknown is settled by looking the record up by its natural key (never
+//!   by creating again), a stale claim is healed the same way, a dry run writes nothing.
+//! - [`record`]: the line each record's sync comes to ([`RecordResult`]), gathered per unit of
+//!   work ([`UnitResult`]) and built by a [`Recorder`] so every job words them alike.
+//! - [`writes`]: ConnectWise writes that only report in a dry run, and which errors are a record's
+//!   own failure rather than the job's.
+//! - [`runs`]: starting a run, recording units' lines and the error ledger, recording a job's
+//!   permanent failure as its unit's, finishing the run by whoever records the last unit.
+//! - [`jobs`]: idempotent SQS job handling — at most once per job key, replays that change
+//!   nothing, partial batch failures, reads shared by the jobs of one group.
+//! - [`deliver`]: SQS-like delivery from an in-memory queue, for local runs and tests.
+//!
+//! Never a duplicate, never a loss: a problem of one record is that record's `failed` line naming
+//! the record and the field, and the other records go on; a problem no record explains stops the
+//! job as a [`SyncError`], transient ones to be retried.
+
+pub mod claim;
+pub mod deliver;
+mod error;
+pub mod jobs;
+pub mod record;
+pub mod runs;
+pub mod writes;
+
+pub use claim::{Created, Creation, Origin, create_claimed};
+pub use error::SyncError;
+pub use jobs::GroupKey;
+pub use record::{RecordResult, Recorder, UnitResult};
+pub use runs::RunBook;

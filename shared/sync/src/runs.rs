@@ -1,0 +1,284 @@
+//! Runs of a job and the error ledger, as every job records them.
+//!
+//! A tenant-wide run is planned with its number of units of work (accounts, catalog pages) and
+//! fanned out one job per unit; each job records its unit's lines ([`RunBook::record`]) and then
+//! asks [`RunBook::finish_if_done`]: whoever records the last planned unit finishes the run, as
+//! `succeeded`, or `partially_failed` when any record failed. A unit is done when its own record
+//! (the run's *unit entity*, e.g. `company` for an account) is recorded, so a unit's other lines
+//! are recorded before it: a run whose every unit is recorded has every line.
+//!
+//! A job that stops for good before its unit's lines exist is still recorded, as its unit's
+//! failure ([`RunBook::record_job_failure`]), so the run finishes rather than wait on the
+//! dead-letter queue. Transient failures are not recorded: SQS delivers the job again.
+//!
+//! The error ledger follows the lines (never in a dry run): a failed line with a source
+//! fingerprint is recorded there, any other line clears its record's entry.
+
+use std::sync::Arc;
+
+use cwsync_runtime::{Counter, Deps};
+use cwsync_store::runs::{Outcome, RunLogEntry, RunStart, RunStatus};
+use cwsync_store::{RunId, StoreError, TenantId};
+use futures::StreamExt;
+use time::OffsetDateTime;
+
+use crate::SyncError;
+use crate::record::{RecordResult, Recorder, UnitResult};
+
+/// Run records of unchanged units written at once.
+const UNCHANGED_WRITES_AT_ONCE: usize = 16;
+
+/// Where one job kind records its runs and failures.
+#[derive(Debug, Clone)]
+pub struct RunBook {
+    deps: Arc<Deps>,
+    job_kind: &'static str,
+    unit_entity: &'static str,
+}
+
+impl RunBook {
+    /// The runs of `job_kind` in `deps`' stores, whose units are done when a record of
+    /// `unit_entity` is recorded for them.
+    pub fn new(deps: Arc<Deps>, job_kind: &'static str, unit_entity: &'static str) -> Self {
+        RunBook {
+            deps,
+            job_kind,
+            unit_entity,
+        }
+    }
+
+    /// The job kind.
+    pub fn job_kind(&self) -> &'static str {
+        self.job_kind
+    }
+
+    /// The entity of each unit's own record.
+    pub fn unit_entity(&self) -> &'static str {
+        self.unit_entity
+    }
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+
+    /// Starts run `run_id` planned with `units`: `true` when it is new, `false` when it was
+    /// started before (a redelivered planning job: record what only the first planning records
+    /// only then).
+    pub async fn start(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        units: u64,
+    ) -> Result<bool, SyncError> {
+        let start =
+            RunStart::new(run_id.clone(), self.job_kind, dry_run, Self::now()).with_planned(units);
+        match self.deps.stores.runs.start(tenant, start).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict { .. }) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Makes sure run `run_id` exists before one unit is synced in it, starting it with one
+    /// planned unit when it doesn't (a console sync of one account, a change event). `true` when
+    /// the run has one unit at most: such a run may reuse recent reference data.
+    pub async fn ensure_single(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+    ) -> Result<bool, SyncError> {
+        match self.deps.stores.runs.get(tenant, run_id).await? {
+            Some(run) => Ok(run.planned.is_none_or(|planned| planned <= 1)),
+            None => {
+                self.start(tenant, run_id, dry_run, 1).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Records `results` in the run (each unit's own record last) and updates the error ledger
+    /// (not in a dry run).
+    pub async fn record(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        results: &[UnitResult],
+    ) -> Result<(), SyncError> {
+        let deps = &*self.deps;
+        let now = Self::now();
+        let metrics = deps.metrics.job(self.job_kind, tenant.as_str());
+        for result in results {
+            let (units, others): (Vec<_>, Vec<_>) = result
+                .records
+                .iter()
+                .partition(|r| r.entity == self.unit_entity);
+            for record in others.into_iter().chain(units) {
+                deps.stores
+                    .runs
+                    .record(tenant, run_id, RunLogEntry::from(record))
+                    .await?;
+                metrics.increment(Counter::RecordsProcessed);
+                log_line(record, dry_run);
+                if record.outcome == Outcome::Failed {
+                    metrics.increment(Counter::RecordsFailed);
+                }
+                if !dry_run {
+                    self.update_ledger(tenant, record, now).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a failed line on the error ledger (with its fingerprint: without one nothing names
+    /// the record from one run to the next) or clears the record's entry.
+    async fn update_ledger(
+        &self,
+        tenant: &TenantId,
+        record: &RecordResult,
+        now: OffsetDateTime,
+    ) -> Result<(), SyncError> {
+        let ledger = &self.deps.stores.ledger;
+        if record.outcome == Outcome::Failed && !record.source_fingerprint.is_empty() {
+            ledger
+                .record_failure(
+                    tenant,
+                    &record.entity,
+                    &record.record_id,
+                    &record.source_fingerprint,
+                    &record.detail,
+                    now,
+                )
+                .await?;
+        } else if ledger
+            .get(tenant, &record.entity, &record.record_id, now)
+            .await?
+            .is_some()
+        {
+            // One item read per record, not the tenant's whole ledger per job: a tenant with
+            // thousands of failing records must not make every job read them all.
+            ledger
+                .clear(tenant, &record.entity, &record.record_id)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// [`RunBook::record`], then [`RunBook::finish_if_done`].
+    pub async fn record_and_finish(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        results: &[UnitResult],
+    ) -> Result<(), SyncError> {
+        self.record(tenant, run_id, dry_run, results).await?;
+        self.finish_if_done(tenant, run_id).await
+    }
+
+    /// Records the permanent failure of unit `unit_id`'s job as the unit's failed record in the
+    /// run (and, with a `source_fingerprint`, on the error ledger) and finishes the run if it was
+    /// the last unit: a job whose failure is known never leaves its run waiting on the
+    /// dead-letter queue.
+    pub async fn record_job_failure(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        unit_id: &str,
+        source_fingerprint: String,
+        error: &SyncError,
+    ) -> Result<UnitResult, SyncError> {
+        tracing::warn!(
+            job = self.job_kind,
+            unit = unit_id,
+            %error,
+            "job failed permanently; recorded as its unit's failure"
+        );
+        let line =
+            Recorder::new(self.unit_entity, unit_id, source_fingerprint).failed(error.to_string());
+        let result = UnitResult::single(line);
+        self.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
+            .await?;
+        Ok(result)
+    }
+
+    /// Records units found unchanged without a job: their lines in the run, many at once (a
+    /// tenant's thousands of units in one planning invocation), units' own records last. They
+    /// are not on the error ledger (a unit with a ledger entry is always synced), so the ledger
+    /// is left alone.
+    pub async fn record_unchanged(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        results: &[UnitResult],
+    ) -> Result<(), SyncError> {
+        let runs = &self.deps.stores.runs;
+        let metrics = self.deps.metrics.job(self.job_kind, tenant.as_str());
+        let (units, others): (Vec<_>, Vec<_>) = results
+            .iter()
+            .flat_map(|r| &r.records)
+            .partition(|r| r.entity == self.unit_entity);
+        for records in [others, units] {
+            let mut writes = futures::stream::iter(
+                records
+                    .into_iter()
+                    .map(|record| runs.record(tenant, run_id, RunLogEntry::from(record))),
+            )
+            .buffer_unordered(UNCHANGED_WRITES_AT_ONCE);
+            while let Some(written) = writes.next().await {
+                written?;
+                metrics.increment(Counter::RecordsProcessed);
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes the run once every planned unit's own record is recorded. Safe to call from
+    /// every job: a run already finished (by another worker a moment ago) is left as it is.
+    pub async fn finish_if_done(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), SyncError> {
+        let runs = &self.deps.stores.runs;
+        let Some(run) = runs.get(tenant, run_id).await? else {
+            return Ok(());
+        };
+        let Some(planned) = run.planned else {
+            return Ok(());
+        };
+        if run.status != RunStatus::Running {
+            return Ok(());
+        }
+        let done = run.counts.get(self.unit_entity).map_or(0, |c| c.total());
+        if done < planned {
+            return Ok(());
+        }
+        let failed = run.counts.values().any(|c| c.failed > 0);
+        let status = if failed {
+            RunStatus::PartiallyFailed
+        } else {
+            RunStatus::Succeeded
+        };
+        match runs.finish(tenant, run_id, Self::now(), status).await {
+            Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// One log line per record: ids and outcomes, and the detail of a failure (details name billing
+/// fields and values, never a key).
+fn log_line(record: &RecordResult, dry_run: bool) {
+    match record.outcome {
+        Outcome::Failed => {
+            tracing::warn!(entity = %record.entity, record = %record.record_id, detail = %record.detail, dry_run, "record failed");
+        }
+        Outcome::Unchanged => {
+            tracing::debug!(entity = %record.entity, record = %record.record_id, "record unchanged");
+        }
+        outcome => {
+            tracing::info!(entity = %record.entity, record = %record.record_id, connectwise_id = ?record.connect_wise_id, outcome = outcome.as_str(), dry_run, "record synced");
+        }
+    }
+}

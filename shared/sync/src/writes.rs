@@ -1,0 +1,50 @@
+//! Writes to ConnectWise, and the one place a dry run is told apart: [`patch`] sends nothing when
+//! there is nothing to change or the run only plans, and reports the same changed fields either
+//! way; [`record_level`] sorts a ConnectWise error into "this record's failure" and "stop the job".
+
+use cwsync_connectwise::{Client, CwError, PatchOp};
+
+use crate::SyncError;
+
+/// A ConnectWise error that concerns this record only (ConnectWise refused its values or the
+/// API member may not do this to it): `Ok(reason)`. Anything else stops the job: `Err`.
+pub fn record_level(error: CwError) -> Result<String, CwError> {
+    match error {
+        CwError::Validation { .. }
+        | CwError::AlreadyExists { .. }
+        | CwError::BadRequest { .. }
+        | CwError::Forbidden { .. }
+        | CwError::NotFound { .. }
+        | CwError::UrlTooLong { .. }
+        | CwError::Encode { .. } => Ok(error.to_string()),
+        other => Err(other),
+    }
+}
+
+/// The fields `ops` change, without the leading `/`.
+pub fn fields_of(ops: &[PatchOp]) -> Vec<String> {
+    ops.iter()
+        .map(|op| op.path.trim_start_matches('/').to_owned())
+        .collect()
+}
+
+/// Sends `ops` to `path` (nothing when empty or in a dry run); the changed fields and the updated
+/// record. `Err(Ok(reason))`: ConnectWise refused this record; `Err(Err(..))`: the job must stop.
+pub async fn patch<T: serde::de::DeserializeOwned>(
+    cw: &Client,
+    path: &str,
+    ops: &[PatchOp],
+    dry_run: bool,
+) -> Result<(Vec<String>, Option<T>), Result<String, SyncError>> {
+    let changed = fields_of(ops);
+    if ops.is_empty() || dry_run {
+        return Ok((changed, None));
+    }
+    match cw.patch::<T>(path, ops).await {
+        Ok(updated) => Ok((changed, Some(updated))),
+        Err(error) => {
+            Err(record_level(error)
+                .map_err(|e| SyncError::connectwise(format!("updating {path}"), e)))
+        }
+    }
+}
