@@ -103,6 +103,24 @@ mod tests {
             1
         );
         assert!(f.products.iter().any(|p| !p.enabled));
-        assert!(f.products.iter().all(|p| p.prices.len() >= 2 || !p.enabled || p.id == "P-MFP-LEASE"));
+        assert!(f.products.iter().all(|p| !p.prices.is_empty()));
+        let on_several_lists = f
+            .products
+            .iter()
+            .filter(|p| {
+                p.prices
+                    .iter()
+                    .map(|x| &x.price_list)
+                    .collect::<HashSet<_>>()
+                    .len()
+                    > 1
+            })
+            .count();
+        assert!(on_several_lists >= 3, "{on_several_lists}");
+        assert!(
+            f.subscriptions
+                .iter()
+                .any(|s| s.billing_frequency.as_deref() == Some("Biennial"))
+        );
     }
 }
