@@ -39,6 +39,8 @@ use crate::retry::{self, Failure};
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// The largest `limit` the contract accepts.
 pub const MAX_PAGE_SIZE: u32 = 500;
+/// The longest `nextCursor` the contract allows a server to send.
+pub const MAX_CURSOR_LEN: usize = 200;
 
 const ACCOUNT: &str = "/v1/accounts/{id}";
 const SITE: &str = "/v1/accounts/{accountId}/sites/{siteId}";
@@ -626,8 +628,15 @@ impl BillingClient {
     ) -> Result<Vec<&'v str>, BillingError> {
         let (listable, mut leftover): (Vec<&str>, Vec<&str>) =
             values.iter().partition(|v| !v.contains(','));
+        // A batch of ids is one page; a batch of accounts may take several, so its URL keeps
+        // room for the longest cursor.
+        let reserve = if name == "ids" {
+            0
+        } else {
+            "&cursor=".len() + MAX_CURSOR_LEN
+        };
         let (batches, too_long) =
-            self.id_batches(T::KIND, filters.updated_since, name, &listable)?;
+            self.id_batches(T::KIND, filters.updated_since, name, &listable, reserve)?;
         leftover.extend(too_long);
         for batch in &batches {
             // Room for every id plus one, so a batch of ids is one page even on a server that
@@ -833,14 +842,15 @@ impl BillingClient {
     }
 
     /// Splits `values` (none with a comma) of the list parameter `name` into batches whose
-    /// listing URLs fit in `max_url_len`, each with fewer values than the largest page. Values
-    /// that fit in no listing URL are returned apart.
+    /// listing URLs fit in `max_url_len` with `reserve` characters to spare, each with fewer
+    /// values than the largest page. Values that fit in no listing URL are returned apart.
     fn id_batches<'a>(
         &self,
         kind: RecordKind,
         updated_since: Option<OffsetDateTime>,
         name: &str,
         values: &[&'a str],
+        reserve: usize,
     ) -> Result<(Vec<Vec<&'a str>>, Vec<&'a str>), BillingError> {
         // The longest limit value (three digits) and `&<name>=`; values follow, joined by `%2C`.
         let prefix = self
@@ -848,7 +858,8 @@ impl BillingClient {
             .as_str()
             .len()
             + name.len()
-            + 2;
+            + 2
+            + reserve;
         let max = self.inner.max_url_len;
         let max_ids = (MAX_PAGE_SIZE - 1) as usize;
         let mut batches: Vec<Vec<&str>> = Vec::new();
@@ -1212,7 +1223,7 @@ mod tests {
         let ids: Vec<String> = (0..40).map(|i| format!("A-{i:04}")).collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let kind = RecordKind::Account;
-        let (batches, too_long) = c.id_batches(kind, None, "ids", &refs).unwrap();
+        let (batches, too_long) = c.id_batches(kind, None, "ids", &refs, 0).unwrap();
         assert!(too_long.is_empty());
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 40);
         for batch in &batches {
@@ -1227,6 +1238,33 @@ mod tests {
                 .list_url(kind, None, MAX_PAGE_SIZE, Some(("ids", batch)), None)
                 .unwrap();
             assert!(url.as_str().len() + 3 + 6 > 120, "{url}");
+        }
+    }
+
+    #[test]
+    fn account_id_batches_keep_room_for_the_longest_cursor() {
+        let c = client("http://127.0.0.1:9/", 600);
+        let ids: Vec<String> = (0..200).map(|i| format!("A-{i:04}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let kind = RecordKind::Subscription;
+        let reserve = "&cursor=".len() + MAX_CURSOR_LEN;
+        let (batches, too_long) = c
+            .id_batches(kind, None, "accountIds", &refs, reserve)
+            .unwrap();
+        assert!(too_long.is_empty());
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 200);
+        let longest_cursor = "x".repeat(MAX_CURSOR_LEN);
+        for batch in &batches {
+            let url = c
+                .list_url(
+                    kind,
+                    None,
+                    MAX_PAGE_SIZE,
+                    Some(("accountIds", batch)),
+                    Some(&longest_cursor),
+                )
+                .unwrap();
+            assert!(url.as_str().len() <= 600, "{url}");
         }
     }
 

@@ -46,7 +46,7 @@ mod listing;
 pub mod models;
 mod retry;
 
-pub use client::{BillingClient, BillingStats, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use client::{BillingClient, BillingStats, DEFAULT_PAGE_SIZE, MAX_CURSOR_LEN, MAX_PAGE_SIZE};
 pub use config::{BillingConfig, DEFAULT_MAX_URL_LEN, DEFAULT_RETRY, RetryPolicy};
 pub use error::{BillingError, FieldProblem};
 pub use listing::{

@@ -24,11 +24,12 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::cursor::Cursors;
 use crate::error::ApiError;
 use crate::knobs::FaultKind;
+use crate::patch;
 use crate::patch::RecordKind;
 use crate::state::{Inner, SimState, Table};
-use crate::{cursor, patch};
 
 /// `Content-Type` of every response.
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json";
@@ -527,7 +528,7 @@ struct ListParams {
 }
 
 impl ListParams {
-    fn parse(kind: Kind, query: Option<&str>) -> Result<ListParams, ApiError> {
+    fn parse(kind: Kind, query: Option<&str>, cursors: &Cursors) -> Result<ListParams, ApiError> {
         let allowed = kind.list_parameters();
         let mut params = ListParams::default();
         let mut seen = HashSet::new();
@@ -561,7 +562,7 @@ impl ListParams {
                 "ids" => params.ids = Some(id_list(name, kind, &value)?),
                 "accountIds" => params.account_ids = Some(id_list(name, Kind::Account, &value)?),
                 "cursor" => {
-                    let key = cursor::decode(&value).ok_or_else(|| {
+                    let key = cursors.decode(&value).ok_or_else(|| {
                         ApiError::invalid(
                             name,
                             "is not a cursor this server issued; pass nextCursor unchanged",
@@ -630,9 +631,9 @@ fn in_words(names: &[&str]) -> String {
 
 /// One page in `(updatedAt, id)` order, starting after the cursor's key.
 fn list<T: Table>(state: &SimState, query: Option<&str>) -> Result<Response, ApiError> {
-    let params = ListParams::parse(T::KIND, query)?;
+    let mut inner = state.lock();
+    let params = ListParams::parse(T::KIND, query, &inner.cursors)?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT) as usize;
-    let inner = state.lock();
     let mut rows: Vec<&T> = T::rows(&inner)
         .values()
         .filter(|r| params.matches(*r))
@@ -640,12 +641,12 @@ fn list<T: Table>(state: &SimState, query: Option<&str>) -> Result<Response, Api
     rows.sort_unstable_by(|a, b| (a.updated_at(), a.id()).cmp(&(b.updated_at(), b.id())));
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let next_cursor = if more {
-        rows.last().map(|r| cursor::encode(r.updated_at(), r.id()))
-    } else {
-        None
-    };
+    let last = rows.last().map(|r| (r.updated_at(), r.id().to_owned()));
     let items: Vec<serde_json::Value> = rows.into_iter().map(|r| inner.served(r)).collect();
+    let next_cursor = match last {
+        Some((at, id)) if more => Some(inner.cursors.encode(at, &id)),
+        _ => None,
+    };
     ok(&Page { items, next_cursor })
 }
 
@@ -695,22 +696,34 @@ mod tests {
             "page=2",
             "limit=5&limit=6",
         ] {
-            let e = ListParams::parse(Kind::Account, Some(query)).unwrap_err();
+            let e = ListParams::parse(Kind::Account, Some(query), &Cursors::default()).unwrap_err();
             assert_eq!(e.status, StatusCode::BAD_REQUEST, "{query}");
             assert_eq!(e.fields.len(), 1, "{query}");
         }
-        let p = ListParams::parse(Kind::Account, Some("limit=500&ids=A%2C1,B+2")).unwrap();
+        let p = ListParams::parse(
+            Kind::Account,
+            Some("limit=500&ids=A%2C1,B+2"),
+            &Cursors::default(),
+        )
+        .unwrap();
         assert_eq!(p.limit, Some(500));
         assert_eq!(p.ids.unwrap().len(), 3, "a %2C splits like a comma");
         // Only the records of accounts take accountIds.
         for kind in [Kind::Account, Kind::Product] {
-            let e = ListParams::parse(kind, Some("accountIds=A-1")).unwrap_err();
+            let e =
+                ListParams::parse(kind, Some("accountIds=A-1"), &Cursors::default()).unwrap_err();
             assert_eq!(e.fields[0].field, "accountIds", "{kind}");
         }
         for kind in [Kind::Subscription, Kind::User] {
-            let p = ListParams::parse(kind, Some("accountIds=A-1,A-2&ids=S-1")).unwrap();
+            let p = ListParams::parse(
+                kind,
+                Some("accountIds=A-1,A-2&ids=S-1"),
+                &Cursors::default(),
+            )
+            .unwrap();
             assert_eq!(p.account_ids.unwrap().len(), 2, "{kind}");
-            let e = ListParams::parse(kind, Some("accountIds=A-1,")).unwrap_err();
+            let e =
+                ListParams::parse(kind, Some("accountIds=A-1,"), &Cursors::default()).unwrap_err();
             assert_eq!(e.fields[0].field, "accountIds", "{kind}");
         }
     }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::BillingSimOptions;
+use crate::cursor::Cursors;
 use crate::fixtures::Fixtures;
 use crate::knobs::{BillingCallStats, Knobs, RateLimit};
 
@@ -26,6 +27,8 @@ pub(crate) struct Inner {
     pub(crate) users: BTreeMap<String, AccountUser>,
     pub(crate) calls: BillingCallStats,
     pub(crate) knobs: Knobs,
+    /// The keys of cursors too long to hold them.
+    pub(crate) cursors: Cursors,
     /// Fields served in place of a record's own (`BillingSim::corrupt_record`), by kind and id.
     pub(crate) corruptions:
         BTreeMap<(RecordKind, String), serde_json::Map<String, serde_json::Value>>,
