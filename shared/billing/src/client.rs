@@ -1,12 +1,13 @@
 //! The HTTP client of the billing contract: construction, the bearer header, the retrying request
-//! loop, account listings (cursor paging, `ids` split under the URL limit) and the write-backs.
+//! loop, the listings of every kind (one generic listing: cursor paging, `ids` and `accountIds`
+//! split under the URL limit, malformed records named) and the write-backs.
 //!
 //! Every request goes through [`BillingClient::execute`], which applies the rules of
 //! [`crate::retry`]. Ids travel as percent-encoded path segments or form-encoded query values,
 //! never spliced into a URL by hand. Logs name the method, the route template (no id, no query),
 //! the status and the attempt — never a header value or a body.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,9 +25,13 @@ use url::form_urlencoded::byte_serialize;
 
 use crate::config::{BillingConfig, RetryPolicy, redacted_url};
 use crate::error::{BillingError, FieldProblem};
+use crate::listing::{
+    self, AccountListing, AccountQuery, Filters, Listed, Listing, MalformedRecord, ProductQuery,
+    RecordKind, SubscriptionQuery, UserQuery,
+};
 use crate::models::{
-    Account, AccountUpdate, Contact, ContactUpdate, MAX_WRITE_BACK_BATCH, Page, Site, SiteUpdate,
-    WriteBack, WriteBackBatch, WriteBackResults,
+    Account, AccountUpdate, AccountUser, Contact, ContactUpdate, MAX_WRITE_BACK_BATCH, Page,
+    Product, Site, SiteUpdate, Subscription, WriteBack, WriteBackBatch, WriteBackResults,
 };
 use crate::retry::{self, Failure};
 
@@ -34,48 +39,15 @@ use crate::retry::{self, Failure};
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 /// The largest `limit` the contract accepts.
 pub const MAX_PAGE_SIZE: u32 = 500;
+/// The longest `nextCursor` the contract allows a server to send.
+pub const MAX_CURSOR_LEN: usize = 200;
 
-const LIST_ACCOUNTS: &str = "/v1/accounts";
 const ACCOUNT: &str = "/v1/accounts/{id}";
 const SITE: &str = "/v1/accounts/{accountId}/sites/{siteId}";
 const CONTACT: &str = "/v1/accounts/{accountId}/contacts/{contactId}";
 const WRITE_BACKS: &str = "/v1/write-backs";
 const MERGE_PATCH: &str = "application/merge-patch+json";
 const JSON: &str = "application/json";
-
-/// Which accounts a listing returns. Every part is optional; together they narrow the result.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccountQuery {
-    /// Only accounts whose `updatedAt` is at or after this instant (inclusive).
-    pub updated_since: Option<OffsetDateTime>,
-    /// Only these account ids (unknown ids are simply absent). `Some(vec![])` matches nothing,
-    /// and no request is sent for it.
-    pub ids: Option<Vec<String>>,
-    /// Records per page, 1 to 500; default 100.
-    pub page_size: Option<u32>,
-}
-
-impl AccountQuery {
-    /// Every account changed at or after `since`.
-    pub fn changed_since(since: OffsetDateTime) -> Self {
-        Self {
-            updated_since: Some(since),
-            ..Self::default()
-        }
-    }
-
-    /// The accounts with these ids.
-    pub fn by_ids<I, S>(ids: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        Self {
-            ids: Some(ids.into_iter().map(Into::into).collect()),
-            ..Self::default()
-        }
-    }
-}
 
 /// Counters of one client (all clones together) since it was created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -209,14 +181,7 @@ impl BillingClient {
     /// listing with [`BillingError::Decode`] naming it; [`BillingClient::list_accounts_checked`]
     /// returns the valid ones and names the others instead.
     pub async fn list_accounts(&self, query: &AccountQuery) -> Result<Vec<Account>, BillingError> {
-        let listing = self.list_accounts_checked(query).await?;
-        match listing.malformed.into_iter().next() {
-            None => Ok(listing.accounts),
-            Some(bad) => Err(BillingError::Decode {
-                operation: "list accounts".to_owned(),
-                reason: bad.to_string(),
-            }),
-        }
+        strict(self.list_checked::<Account>(query.filters()).await?)
     }
 
     /// Like [`BillingClient::list_accounts`], but a listed record that is not a valid account
@@ -227,49 +192,7 @@ impl BillingClient {
         &self,
         query: &AccountQuery,
     ) -> Result<AccountListing, BillingError> {
-        let operation = "list accounts";
-        let limit = page_limit(operation, query)?;
-        let Some(ids) = &query.ids else {
-            let (accounts, malformed) = self.collect_pages(query, None, limit).await?;
-            return Ok(AccountListing {
-                accounts: latest_once(accounts),
-                malformed,
-            });
-        };
-        let ids = distinct(ids);
-        let (listable, singles): (Vec<&str>, Vec<&str>) =
-            ids.into_iter().partition(|id| !id.contains(','));
-        let (batches, too_long) = self.id_batches(query, &listable)?;
-        let mut accounts = Vec::new();
-        let mut malformed = Vec::new();
-        for batch in &batches {
-            // Room for every id plus one, so a batch is one page even on a server that sends a
-            // cursor whenever a page is full.
-            let batch_limit = limit
-                .max(u32::try_from(batch.len() + 1).unwrap_or(MAX_PAGE_SIZE))
-                .min(MAX_PAGE_SIZE);
-            let (valid, invalid) = self.collect_pages(query, Some(batch), batch_limit).await?;
-            accounts.extend(valid);
-            malformed.extend(invalid);
-        }
-        for id in singles.into_iter().chain(too_long) {
-            match self.get_account(id).await {
-                Ok(account) if query.updated_since.is_none_or(|t| account.updated_at >= t) => {
-                    accounts.push(account);
-                }
-                Ok(_) | Err(BillingError::NotFound { .. }) => {}
-                Err(BillingError::Decode { reason, .. }) => malformed.push(MalformedAccount {
-                    id: Some(id.to_owned()),
-                    field: None,
-                    reason,
-                }),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(AccountListing {
-            accounts: latest_once(accounts),
-            malformed,
-        })
+        Ok(self.list_checked::<Account>(query.filters()).await?.into())
     }
 
     /// One page of accounts matching `query`, starting at `cursor` (`None` for the first page).
@@ -282,51 +205,96 @@ impl BillingClient {
         query: &AccountQuery,
         cursor: Option<&str>,
     ) -> Result<Page<Account>, BillingError> {
-        let operation = "list accounts";
-        let limit = page_limit(operation, query)?;
-        let ids = query.ids.as_deref().map(distinct);
-        if let Some(ids) = &ids {
-            if ids.is_empty() {
-                return Ok(Page {
-                    items: Vec::new(),
-                    next_cursor: None,
-                });
-            }
-            if let Some(id) = ids.iter().find(|id| id.contains(',')) {
-                return Err(invalid(
-                    operation,
-                    "ids",
-                    format!(
-                        "the id {id:?} holds a comma, which the ids list cannot carry; use list_accounts"
-                    ),
-                ));
-            }
-        }
-        let page = self
-            .fetch_page(query, ids.as_deref(), limit, cursor)
-            .await?;
-        let (items, malformed) = decode_accounts(page.items);
-        match malformed.into_iter().next() {
-            None => Ok(Page {
-                items,
-                next_cursor: page.next_cursor,
-            }),
-            Some(bad) => Err(BillingError::Decode {
-                operation: "list accounts".to_owned(),
-                reason: bad.to_string(),
-            }),
-        }
+        self.list_page(query.filters(), cursor).await
+    }
+
+    /// Every product matching `query` (`GET /v1/products`), each once in its latest version, in
+    /// `(updatedAt, id)` order, with the listed records that are not valid products named by id
+    /// and field in [`Listing::malformed`]. Paging and `ids` as in
+    /// [`BillingClient::list_accounts`].
+    pub async fn list_products(
+        &self,
+        query: &ProductQuery,
+    ) -> Result<Listing<Product>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every subscription matching `query` (`GET /v1/subscriptions`), cancelled ones included,
+    /// each once in its latest version, in `(updatedAt, id)` order, with the listed records that
+    /// are not valid subscriptions named by id and field in [`Listing::malformed`].
+    ///
+    /// `account_ids` is split over requests like `ids`; an account id holding a comma (or too
+    /// long for any URL) cannot travel in `accountIds`, so the subscriptions of such accounts are
+    /// read from one listing without the account filter and kept by their `accountId`. With both
+    /// `ids` and `account_ids`, only `ids` is sent and the account filter is applied here.
+    pub async fn list_subscriptions(
+        &self,
+        query: &SubscriptionQuery,
+    ) -> Result<Listing<Subscription>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every user of accounts matching `query` (`GET /v1/users`), with their enabled services,
+    /// each once in its latest version, in `(updatedAt, id)` order, with the listed records that
+    /// are not valid users named by id and field in [`Listing::malformed`]. Filters as in
+    /// [`BillingClient::list_subscriptions`]. A user removed from an account is no longer
+    /// listed: an account's whole current list is read with `account_ids` and no
+    /// `updated_since`.
+    pub async fn list_users(
+        &self,
+        query: &UserQuery,
+    ) -> Result<Listing<AccountUser>, BillingError> {
+        self.list_checked(query.filters()).await
     }
 
     /// `GET /v1/accounts/{id}`: one account with its sites and contacts.
     pub async fn get_account(&self, id: &str) -> Result<Account, BillingError> {
-        let operation = format!("get account {id}");
-        let url = self.record_url(&operation, &[("id", "accounts", id)])?;
+        self.get_record(id).await
+    }
+
+    /// `GET /v1/products/{id}`: one product with its prices.
+    pub async fn get_product(&self, id: &str) -> Result<Product, BillingError> {
+        self.get_record(id).await
+    }
+
+    /// `GET /v1/subscriptions/{id}`: one subscription (also when cancelled).
+    pub async fn get_subscription(&self, id: &str) -> Result<Subscription, BillingError> {
+        self.get_record(id).await
+    }
+
+    /// `GET /v1/users/{id}`: one user of an account with their enabled services.
+    pub async fn get_user(&self, id: &str) -> Result<AccountUser, BillingError> {
+        self.get_record(id).await
+    }
+
+    /// `GET /v1/<collection>/{id}`, read as a `T`; a record that is not a valid `T` is
+    /// [`BillingError::Decode`] naming the field.
+    async fn get_record<T: Listed>(&self, id: &str) -> Result<T, BillingError> {
+        let kind = T::KIND;
+        let operation = format!("get {kind} {id}");
+        let value = self.get_value(kind, id, &operation).await?;
+        listing::decode_one(&value).map_err(|bad| BillingError::Decode {
+            operation,
+            reason: match bad.field {
+                Some(field) => format!("{field}: {}", bad.reason),
+                None => bad.reason,
+            },
+        })
+    }
+
+    /// `GET /v1/<collection>/{id}` as JSON.
+    async fn get_value(
+        &self,
+        kind: RecordKind,
+        id: &str,
+        operation: &str,
+    ) -> Result<serde_json::Value, BillingError> {
+        let url = self.record_url(operation, &[("id", kind.collection(), id)])?;
         let call = Call {
             method: Method::GET,
-            template: ACCOUNT,
-            what: format!("account {id}"),
-            operation,
+            template: kind.record_route(),
+            what: format!("{kind} {id}"),
+            operation: operation.to_owned(),
             url,
             body: None,
         };
@@ -547,22 +515,240 @@ impl BillingClient {
             .collect())
     }
 
-    /// Pages of one listing, following `nextCursor` until there is none.
-    async fn collect_pages(
+    /// The generic listing: every record of kind `T` matching `filters`, each once in its latest
+    /// version, and the malformed ones named.
+    ///
+    /// One list filter travels per request: `ids` when given (then `accountIds` is applied
+    /// here), else `accountIds`. Either is split into as few requests as keep every URL within
+    /// `max_url_len`. An id the list cannot carry (a comma, or too long for any URL) is read on
+    /// its own with `GET /v1/<collection>/{id}`; an account id the list cannot carry makes one
+    /// listing without the account filter, kept by `accountId`.
+    async fn list_checked<T: Listed>(
         &self,
-        query: &AccountQuery,
-        ids: Option<&[&str]>,
+        filters: Filters<'_>,
+    ) -> Result<Listing<T>, BillingError> {
+        let kind = T::KIND;
+        let operation = list_operation(kind);
+        let limit = page_limit(&operation, filters.page_size)?;
+        let accounts: Option<HashSet<&str>> = filters
+            .account_ids
+            .map(|ids| distinct(ids).into_iter().collect());
+        let mut records = Vec::new();
+        let mut malformed = Vec::new();
+        if let Some(ids) = filters.ids {
+            let ids = distinct(ids);
+            if ids.is_empty() || accounts.as_ref().is_some_and(HashSet::is_empty) {
+                return Ok(Listing::default());
+            }
+            let singles = self
+                .collect_split(
+                    &filters,
+                    "ids",
+                    &ids,
+                    limit,
+                    accounts.as_ref(),
+                    &mut records,
+                    &mut malformed,
+                )
+                .await?;
+            for id in singles {
+                let what = format!("get {kind} {id}");
+                let value = match self.get_value(kind, id, &what).await {
+                    Ok(value) => value,
+                    Err(BillingError::NotFound { .. }) => continue,
+                    Err(e) => return Err(e),
+                };
+                if !belongs(&value, accounts.as_ref()) {
+                    continue;
+                }
+                match listing::decode_one::<T>(&value) {
+                    Ok(record)
+                        if filters
+                            .updated_since
+                            .is_none_or(|t| record.updated_at() >= t) =>
+                    {
+                        records.push(record);
+                    }
+                    Ok(_) => {}
+                    Err(bad) => malformed.push(bad),
+                }
+            }
+        } else if filters.account_ids.is_some() {
+            let account_ids: Vec<&str> = filters.account_ids.map(distinct).unwrap_or_default();
+            if account_ids.is_empty() {
+                return Ok(Listing::default());
+            }
+            let leftover = self
+                .collect_split(
+                    &filters,
+                    "accountIds",
+                    &account_ids,
+                    limit,
+                    None,
+                    &mut records,
+                    &mut malformed,
+                )
+                .await?;
+            if !leftover.is_empty() {
+                let leftover: HashSet<&str> = leftover.into_iter().collect();
+                let (valid, invalid) = self
+                    .collect_pages::<T>(filters.updated_since, None, limit, Some(&leftover))
+                    .await?;
+                records.extend(valid);
+                malformed.extend(invalid);
+            }
+        } else {
+            let (valid, invalid) = self
+                .collect_pages::<T>(filters.updated_since, None, limit, None)
+                .await?;
+            records = valid;
+            malformed = invalid;
+        }
+        Ok(Listing {
+            records: listing::latest_once(records),
+            malformed: listing::malformed_once(malformed),
+        })
+    }
+
+    /// Lists with `name` (`ids` or `accountIds`) split over requests; returns the values the
+    /// list cannot carry (a comma, or too long for any URL) for the caller to read otherwise.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one private step of list_checked"
+    )]
+    async fn collect_split<'v, T: Listed>(
+        &self,
+        filters: &Filters<'_>,
+        name: &'static str,
+        values: &[&'v str],
         limit: u32,
-    ) -> Result<(Vec<Account>, Vec<MalformedAccount>), BillingError> {
+        accounts: Option<&HashSet<&str>>,
+        records: &mut Vec<T>,
+        malformed: &mut Vec<MalformedRecord>,
+    ) -> Result<Vec<&'v str>, BillingError> {
+        let (listable, mut leftover): (Vec<&str>, Vec<&str>) =
+            values.iter().partition(|v| !v.contains(','));
+        // A batch of ids is one page; a batch of accounts may take several, so its URL keeps
+        // room for the longest cursor.
+        let reserve = if name == "ids" {
+            0
+        } else {
+            "&cursor=".len() + MAX_CURSOR_LEN
+        };
+        let (batches, too_long) =
+            self.id_batches(T::KIND, filters.updated_since, name, &listable, reserve)?;
+        leftover.extend(too_long);
+        for batch in &batches {
+            // Room for every id plus one, so a batch of ids is one page even on a server that
+            // sends a cursor whenever a page is full.
+            let batch_limit = if name == "ids" {
+                limit
+                    .max(u32::try_from(batch.len() + 1).unwrap_or(MAX_PAGE_SIZE))
+                    .min(MAX_PAGE_SIZE)
+            } else {
+                limit
+            };
+            let (valid, invalid) = self
+                .collect_pages::<T>(
+                    filters.updated_since,
+                    Some((name, batch)),
+                    batch_limit,
+                    accounts,
+                )
+                .await?;
+            records.extend(valid);
+            malformed.extend(invalid);
+        }
+        Ok(leftover)
+    }
+
+    /// One page of records of kind `T` matching `filters`; see
+    /// [`BillingClient::list_accounts_page`].
+    async fn list_page<T: Listed>(
+        &self,
+        filters: Filters<'_>,
+        cursor: Option<&str>,
+    ) -> Result<Page<T>, BillingError> {
+        let operation = list_operation(T::KIND);
+        let limit = page_limit(&operation, filters.page_size)?;
+        let ids = filters.ids.map(distinct);
+        let account_ids = filters.account_ids.map(distinct);
+        let accounts: Option<HashSet<&str>> =
+            account_ids.as_ref().map(|a| a.iter().copied().collect());
+        let list = match (&ids, &account_ids) {
+            (Some(ids), _) => Some(("ids", ids)),
+            (None, Some(account_ids)) => Some(("accountIds", account_ids)),
+            (None, None) => None,
+        };
+        if ids.as_ref().is_some_and(Vec::is_empty)
+            || account_ids.as_ref().is_some_and(Vec::is_empty)
+        {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        if let Some((name, values)) = list
+            && let Some(id) = values.iter().find(|id| id.contains(','))
+        {
+            return Err(invalid(
+                &operation,
+                name,
+                format!(
+                    "{id:?} holds a comma, which the {name} list cannot carry; list all pages with the listing instead"
+                ),
+            ));
+        }
+        let page = self
+            .fetch_page(
+                T::KIND,
+                filters.updated_since,
+                list.map(|(n, v)| (n, v.as_slice())),
+                limit,
+                cursor,
+            )
+            .await?;
+        let kept = page
+            .items
+            .into_iter()
+            .filter(|item| ids.is_none() || belongs(item, accounts.as_ref()))
+            .collect();
+        let (items, malformed) = listing::decode_all::<T>(kept);
+        match malformed.into_iter().next() {
+            None => Ok(Page {
+                items,
+                next_cursor: page.next_cursor,
+            }),
+            Some(bad) => Err(BillingError::Decode {
+                operation,
+                reason: bad.to_string(),
+            }),
+        }
+    }
+
+    /// Pages of one listing, following `nextCursor` until there is none. With `accounts`, a
+    /// listed record whose `accountId` is another account's is left out before it is read.
+    async fn collect_pages<T: Listed>(
+        &self,
+        updated_since: Option<OffsetDateTime>,
+        list: Option<(&str, &[&str])>,
+        limit: u32,
+        accounts: Option<&HashSet<&str>>,
+    ) -> Result<(Vec<T>, Vec<MalformedRecord>), BillingError> {
         let mut all = Vec::new();
         let mut malformed = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let page = self
-                .fetch_page(query, ids, limit, cursor.as_deref())
+                .fetch_page(T::KIND, updated_since, list, limit, cursor.as_deref())
                 .await?;
             let empty = page.items.is_empty();
-            let (valid, invalid) = decode_accounts(page.items);
+            let kept = page
+                .items
+                .into_iter()
+                .filter(|item| belongs(item, accounts))
+                .collect();
+            let (valid, invalid) = listing::decode_all::<T>(kept);
             all.extend(valid);
             malformed.extend(invalid);
             match page.next_cursor {
@@ -571,7 +757,7 @@ impl BillingClient {
                 Some(_) if empty => return Ok((all, malformed)),
                 Some(next) if cursor.as_deref() == Some(next.as_str()) => {
                     return Err(BillingError::Unexpected {
-                        operation: "list accounts".to_owned(),
+                        operation: list_operation(T::KIND),
                         status: 200,
                         excerpt: "nextCursor repeats the cursor of the request".to_owned(),
                     });
@@ -583,62 +769,70 @@ impl BillingClient {
 
     async fn fetch_page(
         &self,
-        query: &AccountQuery,
-        ids: Option<&[&str]>,
+        kind: RecordKind,
+        updated_since: Option<OffsetDateTime>,
+        list: Option<(&str, &[&str])>,
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<serde_json::Value>, BillingError> {
-        let operation = "list accounts";
-        let url = self.list_url(query, limit, ids, cursor)?;
+        let operation = list_operation(kind);
+        let url = self.list_url(kind, updated_since, limit, list, cursor)?;
         let length = url.as_str().len();
         let max = self.inner.max_url_len;
         if length > max {
             return Err(match cursor {
                 Some(c) => BillingError::Unexpected {
-                    operation: operation.to_owned(),
+                    operation,
                     status: 200,
                     excerpt: format!(
                         "the server's nextCursor ({} characters) makes the next page's URL {length} characters long; max_url_len is {max}",
                         c.len()
                     ),
                 },
-                None => invalid(
-                    operation,
-                    "ids",
-                    format!(
-                        "the listing URL would be {length} characters long; max_url_len is {max} (list_accounts splits ids)"
-                    ),
-                ),
+                None => {
+                    let name = list.map_or("ids", |(name, _)| name);
+                    invalid(
+                        &operation,
+                        name,
+                        format!(
+                            "the listing URL would be {length} characters long; max_url_len is {max} (the full listing splits {name})"
+                        ),
+                    )
+                }
             });
         }
         let call = Call {
             method: Method::GET,
-            template: LIST_ACCOUNTS,
-            operation: operation.to_owned(),
-            what: "the account listing (GET /v1/accounts; check the base URL)".to_owned(),
+            template: kind.list_route(),
+            what: format!(
+                "the {kind} listing (GET {}; check the base URL)",
+                kind.list_route()
+            ),
+            operation,
             url,
             body: None,
         };
         self.send(&call).await
     }
 
-    /// `{base}v1/accounts?updatedSince=…&limit=…&ids=…&cursor=…`, form-encoded.
+    /// `{base}v1/<collection>?updatedSince=…&limit=…&<list>=…&cursor=…`, form-encoded.
     fn list_url(
         &self,
-        query: &AccountQuery,
+        kind: RecordKind,
+        updated_since: Option<OffsetDateTime>,
         limit: u32,
-        ids: Option<&[&str]>,
+        list: Option<(&str, &[&str])>,
         cursor: Option<&str>,
     ) -> Result<Url, BillingError> {
-        let mut url = self.path_url(&["accounts"])?;
+        let mut url = self.path_url(&[kind.collection()])?;
         {
             let mut pairs = url.query_pairs_mut();
-            if let Some(since) = query.updated_since {
-                pairs.append_pair("updatedSince", &rfc3339(since)?);
+            if let Some(since) = updated_since {
+                pairs.append_pair("updatedSince", &rfc3339(kind, since)?);
             }
             pairs.append_pair("limit", &limit.to_string());
-            if let Some(ids) = ids {
-                pairs.append_pair("ids", &ids.join(","));
+            if let Some((name, values)) = list {
+                pairs.append_pair(name, &values.join(","));
             }
             if let Some(cursor) = cursor {
                 pairs.append_pair("cursor", cursor);
@@ -647,27 +841,32 @@ impl BillingClient {
         Ok(url)
     }
 
-    /// Splits `ids` (none with a comma) into batches whose listing URLs fit in `max_url_len`,
-    /// each with fewer ids than the largest page. Ids that fit in no listing URL are returned
-    /// apart.
+    /// Splits `values` (none with a comma) of the list parameter `name` into batches whose
+    /// listing URLs fit in `max_url_len` with `reserve` characters to spare, each with fewer
+    /// values than the largest page. Values that fit in no listing URL are returned apart.
     fn id_batches<'a>(
         &self,
-        query: &AccountQuery,
-        ids: &[&'a str],
+        kind: RecordKind,
+        updated_since: Option<OffsetDateTime>,
+        name: &str,
+        values: &[&'a str],
+        reserve: usize,
     ) -> Result<(Vec<Vec<&'a str>>, Vec<&'a str>), BillingError> {
-        // The longest limit value (three digits) and `&ids=`; ids follow, joined by `%2C`.
+        // The longest limit value (three digits) and `&<name>=`; values follow, joined by `%2C`.
         let prefix = self
-            .list_url(query, MAX_PAGE_SIZE, None, None)?
+            .list_url(kind, updated_since, MAX_PAGE_SIZE, None, None)?
             .as_str()
             .len()
-            + 5;
+            + name.len()
+            + 2
+            + reserve;
         let max = self.inner.max_url_len;
         let max_ids = (MAX_PAGE_SIZE - 1) as usize;
         let mut batches: Vec<Vec<&str>> = Vec::new();
         let mut too_long = Vec::new();
         let mut current: Vec<&str> = Vec::new();
         let mut length = prefix;
-        for id in ids {
+        for id in values {
             let encoded: usize = byte_serialize(id.as_bytes()).map(str::len).sum();
             if prefix + encoded > max {
                 too_long.push(*id);
@@ -903,9 +1102,9 @@ fn invalid(operation: &str, field: &str, message: String) -> BillingError {
     }
 }
 
-/// The page size of `query`, refused when the contract would refuse it.
-fn page_limit(operation: &str, query: &AccountQuery) -> Result<u32, BillingError> {
-    match query.page_size {
+/// The page size asked for, refused when the contract would refuse it.
+fn page_limit(operation: &str, page_size: Option<u32>) -> Result<u32, BillingError> {
+    match page_size {
         None => Ok(DEFAULT_PAGE_SIZE),
         Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
         Some(n) => Err(invalid(
@@ -916,10 +1115,15 @@ fn page_limit(operation: &str, query: &AccountQuery) -> Result<u32, BillingError
     }
 }
 
-fn rfc3339(at: OffsetDateTime) -> Result<String, BillingError> {
+/// `list subscriptions`: a listing in words, for errors.
+fn list_operation(kind: RecordKind) -> String {
+    format!("list {}", kind.collection())
+}
+
+fn rfc3339(kind: RecordKind, at: OffsetDateTime) -> Result<String, BillingError> {
     at.to_offset(UtcOffset::UTC)
         .format(&Rfc3339)
-        .map_err(|e| invalid("list accounts", "updatedSince", e.to_string()))
+        .map_err(|e| invalid(&list_operation(kind), "updatedSince", e.to_string()))
 }
 
 fn encode<B: Serialize>(operation: &str, body: &B) -> Result<Vec<u8>, BillingError> {
@@ -930,7 +1134,7 @@ fn encode<B: Serialize>(operation: &str, body: &B) -> Result<Vec<u8>, BillingErr
     })
 }
 
-/// The non-empty ids, first occurrence kept, in their order. No account has an empty id.
+/// The non-empty ids, first occurrence kept, in their order. No record has an empty id.
 fn distinct(ids: &[String]) -> Vec<&str> {
     let mut seen = HashSet::new();
     ids.iter()
@@ -939,85 +1143,28 @@ fn distinct(ids: &[String]) -> Vec<&str> {
         .collect()
 }
 
-/// Each account once — the version seen last, which is the newest: a record modified while the
-/// listing ran comes again on a later page — sorted by `(updatedAt, id)`.
-/// The accounts of a listing, and the records that were not valid accounts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccountListing {
-    /// The valid accounts, each once, in `(updatedAt, id)` order.
-    pub accounts: Vec<Account>,
-    /// The records that could not be read as accounts.
-    pub malformed: Vec<MalformedAccount>,
-}
-
-/// A listed record that is not a valid account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MalformedAccount {
-    /// Its `id`, when it has a string one.
-    pub id: Option<String>,
-    /// The field that is wrong (`billingAddress.state`), when known.
-    pub field: Option<String>,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl fmt::Display for MalformedAccount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.id {
-            Some(id) => write!(f, "account {id} is not a valid account")?,
-            None => write!(f, "a record without a valid id is not a valid account")?,
-        }
-        match &self.field {
-            Some(field) => write!(f, ": {field}: {}", self.reason),
-            None => write!(f, ": {}", self.reason),
-        }
+/// Whether a listed record (still JSON) belongs to one of `accounts`: always without an account
+/// filter, and also when its `accountId` cannot be read (it is then reported as malformed rather
+/// than dropped unseen).
+fn belongs(item: &serde_json::Value, accounts: Option<&HashSet<&str>>) -> bool {
+    let Some(accounts) = accounts else {
+        return true;
+    };
+    match item.get("accountId").and_then(serde_json::Value::as_str) {
+        Some(account) => accounts.contains(account),
+        None => true,
     }
 }
 
-/// Reads each listed record as an account on its own, so one bad record spoils only itself.
-fn decode_accounts(items: Vec<serde_json::Value>) -> (Vec<Account>, Vec<MalformedAccount>) {
-    let mut accounts = Vec::with_capacity(items.len());
-    let mut malformed = Vec::new();
-    for item in items {
-        let id = item
-            .get("id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned);
-        match serde_path_to_error::deserialize::<_, Account>(&item) {
-            Ok(account) => accounts.push(account),
-            Err(error) => {
-                let path = error.path().to_string();
-                // serde's message may quote the bad value; the field and the expectation suffice.
-                let reason = error.into_inner().to_string();
-                let reason = reason
-                    .split_once(", expected ")
-                    .map_or(reason.clone(), |(_, expected)| {
-                        format!("expected {expected}")
-                    });
-                malformed.push(MalformedAccount {
-                    id,
-                    field: (path != ".").then_some(path),
-                    reason,
-                });
-            }
-        }
+/// The records of a listing, or the first malformed one as [`BillingError::Decode`].
+fn strict<T: Listed>(listing: Listing<T>) -> Result<Vec<T>, BillingError> {
+    match listing.malformed.into_iter().next() {
+        None => Ok(listing.records),
+        Some(bad) => Err(BillingError::Decode {
+            operation: list_operation(T::KIND),
+            reason: bad.to_string(),
+        }),
     }
-    (accounts, malformed)
-}
-
-fn latest_once(accounts: Vec<Account>) -> Vec<Account> {
-    let mut last: HashMap<String, usize> = HashMap::with_capacity(accounts.len());
-    for (i, a) in accounts.iter().enumerate() {
-        last.insert(a.id.clone(), i);
-    }
-    let mut kept: Vec<Account> = accounts
-        .into_iter()
-        .enumerate()
-        .filter(|(i, a)| last.get(&a.id) == Some(i))
-        .map(|(_, a)| a)
-        .collect();
-    kept.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
-    kept
 }
 
 #[cfg(test)]
@@ -1075,22 +1222,49 @@ mod tests {
         let c = client("http://127.0.0.1:9/", 120);
         let ids: Vec<String> = (0..40).map(|i| format!("A-{i:04}")).collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let query = AccountQuery::default();
-        let (batches, too_long) = c.id_batches(&query, &refs).unwrap();
+        let kind = RecordKind::Account;
+        let (batches, too_long) = c.id_batches(kind, None, "ids", &refs, 0).unwrap();
         assert!(too_long.is_empty());
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 40);
         for batch in &batches {
             let url = c
-                .list_url(&query, MAX_PAGE_SIZE, Some(batch), None)
+                .list_url(kind, None, MAX_PAGE_SIZE, Some(("ids", batch)), None)
                 .unwrap();
             assert!(url.as_str().len() <= 120, "{url}");
         }
         // Every batch but the last is full: one more id would not fit.
         for batch in &batches[..batches.len() - 1] {
             let url = c
-                .list_url(&query, MAX_PAGE_SIZE, Some(batch), None)
+                .list_url(kind, None, MAX_PAGE_SIZE, Some(("ids", batch)), None)
                 .unwrap();
             assert!(url.as_str().len() + 3 + 6 > 120, "{url}");
+        }
+    }
+
+    #[test]
+    fn account_id_batches_keep_room_for_the_longest_cursor() {
+        let c = client("http://127.0.0.1:9/", 600);
+        let ids: Vec<String> = (0..200).map(|i| format!("A-{i:04}")).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let kind = RecordKind::Subscription;
+        let reserve = "&cursor=".len() + MAX_CURSOR_LEN;
+        let (batches, too_long) = c
+            .id_batches(kind, None, "accountIds", &refs, reserve)
+            .unwrap();
+        assert!(too_long.is_empty());
+        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 200);
+        let longest_cursor = "x".repeat(MAX_CURSOR_LEN);
+        for batch in &batches {
+            let url = c
+                .list_url(
+                    kind,
+                    None,
+                    MAX_PAGE_SIZE,
+                    Some(("accountIds", batch)),
+                    Some(&longest_cursor),
+                )
+                .unwrap();
+            assert!(url.as_str().len() <= 600, "{url}");
         }
     }
 
@@ -1119,7 +1293,7 @@ mod tests {
             contacts: Vec::new(),
             updated_at: at(t),
         };
-        let kept = latest_once(vec![
+        let kept = listing::latest_once(vec![
             account("B", 1, "old"),
             account("A", 2, "a"),
             account("B", 3, "new"),

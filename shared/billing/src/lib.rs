@@ -8,7 +8,10 @@
 //!   policy and the longest URL to send.
 //! - [`BillingClient`]: `Authorization: Bearer <key>`; [`BillingClient::list_accounts`] follows
 //!   every cursor and splits `ids` so each URL stays within the limit;
-//!   [`BillingClient::get_account`]; merge-patch write-backs of accounts, sites and contacts, one
+//!   [`BillingClient::get_account`]; the daily export's reads, listed the same way by one
+//!   generic listing ([`BillingClient::list_products`], [`BillingClient::list_subscriptions`],
+//!   [`BillingClient::list_users`], each a [`Listing`]: the valid records and the malformed ones
+//!   named by id and field as [`MalformedRecord`]s); merge-patch write-backs of accounts, sites and contacts, one
 //!   at a time or many per call ([`BillingClient::write_back`]: `POST /v1/write-backs`, chunked,
 //!   per-record results, falling back to single-record PATCHes on a server without it).
 //! - [`BillingError`]: typed errors (unauthorized, forbidden, not found naming the record, invalid
@@ -39,12 +42,14 @@
 mod client;
 mod config;
 mod error;
+mod listing;
 pub mod models;
 mod retry;
 
-pub use client::{
-    AccountListing, AccountQuery, BillingClient, BillingStats, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
-    MalformedAccount,
-};
+pub use client::{BillingClient, BillingStats, DEFAULT_PAGE_SIZE, MAX_CURSOR_LEN, MAX_PAGE_SIZE};
 pub use config::{BillingConfig, DEFAULT_MAX_URL_LEN, DEFAULT_RETRY, RetryPolicy};
 pub use error::{BillingError, FieldProblem};
+pub use listing::{
+    AccountListing, AccountQuery, AccountRecordQuery, Listed, Listing, MalformedAccount,
+    MalformedRecord, ProductQuery, RecordKind, RecordQuery, SubscriptionQuery, UserQuery,
+};

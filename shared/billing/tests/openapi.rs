@@ -1,14 +1,20 @@
 //! `openapi.yaml` describes exactly the records of `models.rs`: every schema lists the same
 //! camelCase properties the Rust types read and write. A field added on one side only fails here.
+//! And what the simulator serves on every listing and read matches the schema: every required
+//! property present, no property the schema does not list.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use cwsync_billing::RecordKind;
 use cwsync_billing::models::{
-    Account, AccountUpdate, Address, Contact, ContactUpdate, Page, Site, SiteUpdate, WriteBack,
-    WriteBackBatch, WriteBackResult, WriteBackResults,
+    Account, AccountUpdate, AccountUser, Address, Contact, ContactUpdate, Page, Price, Product,
+    Site, SiteUpdate, Subscription, WriteBack, WriteBackBatch, WriteBackResult, WriteBackResults,
 };
+use cwsync_billing_sim::{BillingSim, BillingSimOptions, TEST_BILLING_API_KEY};
+use rust_decimal::Decimal;
 use serde::Serialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 
 const OPENAPI: &str = include_str!("../openapi.yaml");
@@ -16,6 +22,21 @@ const OPENAPI: &str = include_str!("../openapi.yaml");
 /// Property names per schema under `components.schemas`, read from the file's fixed layout
 /// (schemas at 4 spaces, `properties:` at 6, property names at 8).
 fn schema_properties() -> BTreeMap<String, BTreeSet<String>> {
+    schema_layout().0
+}
+
+/// The `required: [a, b]` list of each schema that has one (at 6 spaces).
+fn schema_required() -> BTreeMap<String, BTreeSet<String>> {
+    schema_layout().1
+}
+
+type Layout = (
+    BTreeMap<String, BTreeSet<String>>,
+    BTreeMap<String, BTreeSet<String>>,
+);
+
+fn schema_layout() -> Layout {
+    let mut required: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut schemas: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut in_schemas = false;
     let mut current: Option<String> = None;
@@ -39,7 +60,15 @@ fn schema_properties() -> BTreeMap<String, BTreeSet<String>> {
                     schemas.entry(name.clone()).or_default();
                 }
             }
-            6 => in_properties = line.trim() == "properties:",
+            6 => {
+                in_properties = line.trim() == "properties:";
+                if let (Some(list), Some(name)) =
+                    (line.trim().strip_prefix("required: ["), &current)
+                {
+                    let names = list.trim_end_matches(']').split(',');
+                    required.insert(name.clone(), names.map(|n| n.trim().to_owned()).collect());
+                }
+            }
             8 if in_properties => {
                 let name = line.trim().split(':').next().unwrap().to_owned();
                 schemas
@@ -50,7 +79,7 @@ fn schema_properties() -> BTreeMap<String, BTreeSet<String>> {
             _ => {}
         }
     }
-    schemas
+    (schemas, required)
 }
 
 /// The JSON property names of a value with every optional field set.
@@ -129,9 +158,91 @@ fn full_account() -> Account {
     }
 }
 
+fn full_price() -> Price {
+    Price {
+        price_list: "Retail".into(),
+        unit: "Month".into(),
+        price: Decimal::new(2200, 2),
+        cost: Some(Decimal::new(1800, 2)),
+    }
+}
+
+fn full_product() -> Product {
+    Product {
+        id: "P".into(),
+        sku: "SKU".into(),
+        name: "n".into(),
+        description: s("d"),
+        enabled: true,
+        unit: s("License"),
+        product_type: s("License"),
+        taxable: true,
+        cost: Some(Decimal::ONE),
+        prices: vec![full_price()],
+        updated_at: OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
+fn full_subscription() -> Subscription {
+    Subscription {
+        id: "S".into(),
+        account_id: "A".into(),
+        product_id: "P".into(),
+        quantity: Decimal::TEN,
+        unit_cost: Some(Decimal::ONE),
+        unit_price: Some(Decimal::TWO),
+        unit: s("License"),
+        billing_frequency: s("Monthly"),
+        agreement_type: s("Managed Services"),
+        start_date: Some(time::macros::date!(2026 - 01 - 01)),
+        end_date: Some(time::macros::date!(2026 - 12 - 31)),
+        cancelled_at: Some(OffsetDateTime::UNIX_EPOCH),
+        updated_at: OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
+fn full_user() -> AccountUser {
+    AccountUser {
+        id: "U".into(),
+        account_id: "A".into(),
+        name: "n".into(),
+        email: s("e"),
+        enabled: true,
+        services: vec!["Teams".into()],
+        updated_at: OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
 #[test]
 fn every_record_schema_lists_exactly_the_models_properties() {
     let schemas = schema_properties();
+    let export_schemas = [
+        ("Price", keys(&full_price())),
+        ("Product", keys(&full_product())),
+        (
+            "ProductPage",
+            keys(&Page {
+                items: vec![full_product()],
+                next_cursor: s("c"),
+            }),
+        ),
+        ("Subscription", keys(&full_subscription())),
+        (
+            "SubscriptionPage",
+            keys(&Page {
+                items: vec![full_subscription()],
+                next_cursor: s("c"),
+            }),
+        ),
+        ("AccountUser", keys(&full_user())),
+        (
+            "UserPage",
+            keys(&Page {
+                items: vec![full_user()],
+                next_cursor: s("c"),
+            }),
+        ),
+    ];
     let expected: [(&str, BTreeSet<String>); 8] = [
         ("Address", keys(&full_address())),
         ("Site", keys(&full_site())),
@@ -207,7 +318,11 @@ fn every_record_schema_lists_exactly_the_models_properties() {
             }),
         ),
     ];
-    for (schema, properties) in expected.into_iter().chain(batch_schemas) {
+    for (schema, properties) in expected
+        .into_iter()
+        .chain(batch_schemas)
+        .chain(export_schemas)
+    {
         assert_eq!(
             schemas.get(schema),
             Some(&properties),
@@ -224,6 +339,12 @@ fn the_contract_defines_the_routes_the_client_calls() {
         "  /v1/accounts/{accountId}/sites/{siteId}:",
         "  /v1/accounts/{accountId}/contacts/{contactId}:",
         "  /v1/write-backs:",
+        "  /v1/products:",
+        "  /v1/products/{id}:",
+        "  /v1/subscriptions:",
+        "  /v1/subscriptions/{id}:",
+        "  /v1/users:",
+        "  /v1/users/{id}:",
     ] {
         assert!(OPENAPI.lines().any(|l| l == route), "{route}");
     }
@@ -240,5 +361,74 @@ fn the_contract_defines_the_routes_the_client_calls() {
             OPENAPI.contains(&format!("                - {code}\n")),
             "error code {code} is in the enum"
         );
+    }
+}
+
+/// Checks one served record against its schema: every required property present, none unknown;
+/// the same for each price of a product.
+fn conforms(schema: &str, record: &Value) {
+    let properties = &schema_properties()[schema];
+    let required = &schema_required()[schema];
+    let object = record.as_object().unwrap();
+    let present: BTreeSet<String> = object.keys().cloned().collect();
+    assert!(
+        present.is_subset(properties),
+        "{schema}: {:?} are not in the schema",
+        present.difference(properties).collect::<Vec<_>>()
+    );
+    assert!(
+        required.is_subset(&present),
+        "{schema} {record}: {:?} missing",
+        required.difference(&present).collect::<Vec<_>>()
+    );
+    if let Some(prices) = object.get("prices") {
+        for price in prices.as_array().unwrap() {
+            conforms("Price", price);
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_listing_and_read_of_the_simulator_serves_records_that_match_their_schema() {
+    let sim = BillingSim::start(BillingSimOptions::with_fixture())
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = sim.base_url();
+    for (kind, schema, page_schema) in [
+        (RecordKind::Account, "Account", "AccountPage"),
+        (RecordKind::Product, "Product", "ProductPage"),
+        (RecordKind::Subscription, "Subscription", "SubscriptionPage"),
+        (RecordKind::User, "AccountUser", "UserPage"),
+    ] {
+        let get = |path: String| {
+            let http = http.clone();
+            let url = base.join(path.trim_start_matches('/')).unwrap();
+            async move {
+                let resp = http
+                    .get(url)
+                    .bearer_auth(TEST_BILLING_API_KEY)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 200);
+                resp.json::<Value>().await.unwrap()
+            }
+        };
+        let page = get(format!("{}?limit=2", kind.list_route())).await;
+        conforms(page_schema, &page);
+        assert!(
+            page["nextCursor"].is_string(),
+            "{kind}: more than 2 in the fixture"
+        );
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        for item in items {
+            conforms(schema, item);
+            let id = item["id"].as_str().unwrap();
+            let one = get(format!("{}/{id}", kind.list_route())).await;
+            conforms(schema, &one);
+            assert_eq!(&one, item, "{kind} {id}: read and listed alike");
+        }
     }
 }

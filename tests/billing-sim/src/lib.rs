@@ -1,17 +1,22 @@
 //! A faithful simulator of the billing-system contract (`shared/billing/openapi.yaml`) for tests
-//! and local runs: accounts with their sites and contacts, cursor paging in `(updatedAt, id)`
-//! order, inclusive `updatedSince`, the `ids` filter, merge-patch write-backs validated field by
-//! field (one record per PATCH, or up to 100 per `POST /v1/write-backs` with per-record results),
-//! bearer authentication and the contract's error bodies.
+//! and local runs: accounts with their sites and contacts, and what the daily export reads
+//! (products with their prices, subscriptions, users of accounts with their services); cursor
+//! paging in `(updatedAt, id)` order, inclusive `updatedSince`, the `ids` and `accountIds`
+//! filters, merge-patch write-backs of accounts validated field by field (one record per PATCH,
+//! or up to 100 per `POST /v1/write-backs` with per-record results), bearer authentication and
+//! the contract's error bodies.
 //!
-//! Tests drive it through [`BillingSim`]: seed and inspect accounts, move the clock that stamps
-//! `updatedAt`, and turn knobs (latency, a rate limit, injected faults — statuses, 429s, delays,
+//! Tests drive it through [`BillingSim`]: seed and inspect records (from the embedded fixtures,
+//! or generated at any scale by [`generate`]), change them as a user would (which stamps
+//! `updatedAt`), serve one with a bad field, move the clock that stamps `updatedAt`, and turn knobs (latency, a rate limit, injected faults — statuses, 429s, delays,
 //! dropped connections, malformed bodies) while counting every call by route. Any HTTP client
 //! must see it behave as the contract says, so it never bends a rule for the cwsync client. It
 //! listens only where it is told (127.0.0.1 by default) and never calls out.
 
 mod cursor;
 mod error;
+mod fixtures;
+pub mod generate;
 pub mod knobs;
 mod patch;
 mod server;
@@ -23,7 +28,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use cwsync_billing::models::Account;
+use cwsync_billing::RecordKind;
+use cwsync_billing::models::{Account, AccountUser, Product, Subscription};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -32,37 +38,25 @@ use tower::ServiceExt;
 use url::Url;
 
 pub use error::SimError;
+pub use fixtures::{
+    FIXTURE_ACCOUNTS_JSON, FIXTURE_PRODUCTS_JSON, FIXTURE_SUBSCRIPTIONS_JSON, FIXTURE_USERS_JSON,
+    fixture_accounts, fixture_products, fixture_subscriptions, fixture_users,
+};
 pub use knobs::{BillingCallStats, FaultKind, FaultRule, FaultTrigger};
 
+use fixtures::Fixtures;
 use state::SimState;
 
 /// The API key the simulator accepts by default (fake, test-only).
 pub const TEST_BILLING_API_KEY: &str = "cwsync-test-billing-api-key";
-
-/// The embedded fixture: six realistic US and Canadian accounts (a JSON array of accounts).
-pub const FIXTURE_ACCOUNTS_JSON: &str = include_str!("../fixtures/accounts.json");
-
-/// The embedded fixture's accounts.
-///
-/// The fixture is compiled in and checked by this crate's tests, so it always parses.
-pub fn fixture_accounts() -> Vec<Account> {
-    #[allow(
-        clippy::expect_used,
-        reason = "the fixture is a compile-time constant checked by the crate's tests"
-    )]
-    parse_fixture().expect("the embedded account fixture parses")
-}
-
-fn parse_fixture() -> Result<Vec<Account>, SimError> {
-    serde_json::from_str(FIXTURE_ACCOUNTS_JSON).map_err(|e| SimError::InvalidFixture(e.to_string()))
-}
 
 /// How a simulator starts (and what [`BillingSim::reset`] returns to).
 #[derive(Clone)]
 pub struct BillingSimOptions {
     /// The API key accepted in `Authorization: Bearer <key>`.
     pub api_key: String,
-    /// Seed [`FIXTURE_ACCOUNTS_JSON`] at start and on reset.
+    /// Seed the embedded fixtures (accounts, products, subscriptions, users) at start and on
+    /// reset.
     pub seed_fixture: bool,
     /// Delay before every call.
     pub latency: Duration,
@@ -77,7 +71,7 @@ pub struct BillingSimOptions {
 }
 
 impl Default for BillingSimOptions {
-    /// The test key, no accounts, no latency, no rate limit, the real clock.
+    /// The test key, no records, no latency, no rate limit, the real clock.
     fn default() -> Self {
         Self {
             api_key: TEST_BILLING_API_KEY.to_owned(),
@@ -139,10 +133,10 @@ impl BillingSim {
         options: BillingSimOptions,
         addr: SocketAddr,
     ) -> Result<BillingSim, SimError> {
-        let fixture = if options.seed_fixture {
-            parse_fixture()?
+        let fixtures = if options.seed_fixture {
+            Fixtures::parse()?
         } else {
-            Vec::new()
+            Fixtures::default()
         };
         let bind_error = |source| SimError::Bind {
             addr: addr.to_string(),
@@ -161,7 +155,7 @@ impl BillingSim {
                 addr: addr.to_string(),
                 source: std::io::Error::other(e),
             })?;
-        let state = Arc::new(SimState::new(options, fixture));
+        let state = Arc::new(SimState::new(options, fixtures));
         let (shutdown, shutdown_rx) = watch::channel(false);
         let app = server::router(state.clone());
         let server = tokio::spawn(serve(listener, app, shutdown_rx));
@@ -191,10 +185,7 @@ impl BillingSim {
 
     /// Stores accounts as given (their `updatedAt` included), replacing any with the same id.
     pub fn seed_accounts(&self, accounts: Vec<Account>) {
-        let mut inner = self.state.lock();
-        for account in accounts {
-            inner.accounts.insert(account.id.clone(), account);
-        }
+        state::seed(&mut self.state.lock(), accounts);
     }
 
     /// Every stored account, in id order.
@@ -210,34 +201,106 @@ impl BillingSim {
     /// Changes an account as a user of the billing system would, and sets its `updatedAt` to the
     /// simulated clock. Returns whether the account exists. Changing the id moves the record.
     pub fn modify_account(&self, id: &str, change: impl FnOnce(&mut Account)) -> bool {
-        let mut inner = self.state.lock();
-        let now = inner.knobs.now();
-        // A copy is changed, so a closure that panics leaves the stored record as it was.
-        let Some(mut account) = inner.accounts.get(id).cloned() else {
-            return false;
-        };
-        change(&mut account);
-        account.updated_at = now;
-        inner.accounts.remove(id);
-        inner.accounts.insert(account.id.clone(), account);
-        true
+        state::modify(&mut self.state.lock(), id, change)
     }
 
     /// Serves account `id` with `field` set to `value` (in listings and reads), as a billing
     /// system holding a bad record would, to test malformed input; writes still apply to the
     /// stored account. `clear_corruptions` undoes it.
     pub fn corrupt_account(&self, id: &str, field: &str, value: serde_json::Value) {
+        self.corrupt(RecordKind::Account, id, field, value);
+    }
+
+    /// Serves the record of `kind` with id `id` with the top-level `field` set to `value` (in
+    /// listings and reads), as a billing system holding a bad record would (a subscription whose
+    /// `quantity` is `"abc"`, a product without `sku` when `value` is `null`…); the stored record
+    /// is unchanged. `clear_corruptions` undoes it.
+    pub fn corrupt(&self, kind: RecordKind, id: &str, field: &str, value: serde_json::Value) {
         self.state
             .lock()
             .corruptions
-            .entry(id.to_owned())
+            .entry((kind, id.to_owned()))
             .or_default()
             .insert(field.to_owned(), value);
     }
 
-    /// Serves every account as stored again.
+    /// Serves every record as stored again.
     pub fn clear_corruptions(&self) {
         self.state.lock().corruptions.clear();
+    }
+
+    /// Stores products as given (their `updatedAt` included), replacing any with the same id.
+    pub fn seed_products(&self, products: Vec<Product>) {
+        state::seed(&mut self.state.lock(), products);
+    }
+
+    /// Every stored product, in id order.
+    pub fn products(&self) -> Vec<Product> {
+        self.state.lock().products.values().cloned().collect()
+    }
+
+    /// One stored product.
+    pub fn product(&self, id: &str) -> Option<Product> {
+        self.state.lock().products.get(id).cloned()
+    }
+
+    /// Changes a product as a user would (a price, `enabled: false` to stop selling it) and sets
+    /// its `updatedAt` to the simulated clock. Returns whether it exists. The contract never
+    /// deletes a product, so neither does the simulator.
+    pub fn modify_product(&self, id: &str, change: impl FnOnce(&mut Product)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Stores subscriptions as given (their `updatedAt` included), replacing any with the same
+    /// id.
+    pub fn seed_subscriptions(&self, subscriptions: Vec<Subscription>) {
+        state::seed(&mut self.state.lock(), subscriptions);
+    }
+
+    /// Every stored subscription, cancelled ones included, in id order.
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        self.state.lock().subscriptions.values().cloned().collect()
+    }
+
+    /// One stored subscription.
+    pub fn subscription(&self, id: &str) -> Option<Subscription> {
+        self.state.lock().subscriptions.get(id).cloned()
+    }
+
+    /// Changes a subscription as a user would (a quantity, another account, a cancellation:
+    /// set `cancelled_at`) and sets its `updatedAt` to the simulated clock. Returns whether it
+    /// exists. The contract never deletes a subscription (it is cancelled), so neither does the
+    /// simulator.
+    pub fn modify_subscription(&self, id: &str, change: impl FnOnce(&mut Subscription)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Stores users of accounts as given (their `updatedAt` included), replacing any with the
+    /// same id.
+    pub fn seed_users(&self, users: Vec<AccountUser>) {
+        state::seed(&mut self.state.lock(), users);
+    }
+
+    /// Every stored user, in id order.
+    pub fn users(&self) -> Vec<AccountUser> {
+        self.state.lock().users.values().cloned().collect()
+    }
+
+    /// One stored user.
+    pub fn user(&self, id: &str) -> Option<AccountUser> {
+        self.state.lock().users.get(id).cloned()
+    }
+
+    /// Changes a user as the billing system would (a service enabled or removed, the user
+    /// disabled) and sets their `updatedAt` to the simulated clock. Returns whether they exist.
+    pub fn modify_user(&self, id: &str, change: impl FnOnce(&mut AccountUser)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Removes a user from their account (the contract lets users disappear: they are no longer
+    /// listed); returns them when they existed.
+    pub fn remove_user(&self, id: &str) -> Option<AccountUser> {
+        self.state.lock().users.remove(id)
     }
 
     /// Deletes an account; returns it when it existed.
@@ -245,7 +308,7 @@ impl BillingSim {
         self.state.lock().accounts.remove(id)
     }
 
-    /// Back to the start: accounts (the fixture when the options seed it), counters and knobs
+    /// Back to the start: records (the fixtures when the options seed them), counters and knobs
     /// (faults, rate limit, latency, clock) as the options say.
     pub fn reset(&self) {
         self.state.reset();
@@ -370,16 +433,4 @@ async fn serve_connection(stream: tokio::net::TcpStream, app: axum::Router) {
     let _ = hyper::server::conn::http1::Builder::new()
         .serve_connection(io, service)
         .await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_embedded_fixture_parses_into_six_accounts() {
-        let accounts = parse_fixture().unwrap();
-        assert_eq!(accounts.len(), 6);
-        assert_eq!(fixture_accounts(), accounts);
-    }
 }

@@ -20,7 +20,8 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
-    /// Seed the embedded fixture (six US and Canadian accounts).
+    /// Seed the embedded fixtures (six US and Canadian accounts, their products, subscriptions
+    /// and users).
     #[arg(long)]
     fixture: bool,
     /// API key to accept instead of the test key.
@@ -106,7 +107,13 @@ async fn main() -> anyhow::Result<()> {
     if args.single_write_backs_only {
         println!("write-backs: single-record PATCHes only (POST /v1/write-backs answers 404)");
     }
-    println!("accounts: {} (Ctrl-C to stop)", sim.accounts().len());
+    println!(
+        "accounts: {}, products: {}, subscriptions: {}, users: {} (Ctrl-C to stop)",
+        sim.accounts().len(),
+        sim.products().len(),
+        sim.subscriptions().len(),
+        sim.users().len()
+    );
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;

@@ -16,18 +16,20 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cwsync_billing::models::{Account, Page};
+use cwsync_billing::models::{Account, AccountUser, Page, Product, Subscription};
+use cwsync_billing::{Listed, RecordKind as Kind};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::cursor::Cursors;
 use crate::error::ApiError;
 use crate::knobs::FaultKind;
+use crate::patch;
 use crate::patch::RecordKind;
-use crate::state::{Inner, SimState};
-use crate::{cursor, patch};
+use crate::state::{Inner, SimState, Table};
 
 /// `Content-Type` of every response.
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json";
@@ -63,8 +65,10 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
 /// The contract's routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RouteKind {
-    List,
-    Account,
+    /// `GET /v1/<collection>`.
+    List(Kind),
+    /// `/v1/<collection>/{id}`.
+    Record(Kind),
     Site,
     Contact,
     WriteBacks,
@@ -73,8 +77,8 @@ enum RouteKind {
 impl RouteKind {
     fn template(self) -> &'static str {
         match self {
-            RouteKind::List => "/v1/accounts",
-            RouteKind::Account => "/v1/accounts/{id}",
+            RouteKind::List(kind) => kind.list_route(),
+            RouteKind::Record(kind) => kind.record_route(),
             RouteKind::Site => "/v1/accounts/{accountId}/sites/{siteId}",
             RouteKind::Contact => "/v1/accounts/{accountId}/contacts/{contactId}",
             RouteKind::WriteBacks => "/v1/write-backs",
@@ -83,8 +87,7 @@ impl RouteKind {
 
     fn allowed(self) -> &'static str {
         match self {
-            RouteKind::List => "GET",
-            RouteKind::Account => "GET, PATCH",
+            RouteKind::List(_) | RouteKind::Record(_) => "GET",
             RouteKind::Site | RouteKind::Contact => "PATCH",
             RouteKind::WriteBacks => "POST",
         }
@@ -106,10 +109,12 @@ impl Route {
                 raw_ids: Vec::new(),
             });
         }
-        let rest = path.strip_prefix("/v1/accounts")?;
+        let (kind, rest) = Kind::ALL
+            .into_iter()
+            .find_map(|kind| Some((kind, path.strip_prefix(kind.list_route())?)))?;
         if rest.is_empty() {
             return Some(Route {
-                kind: RouteKind::List,
+                kind: RouteKind::List(kind),
                 raw_ids: Vec::new(),
             });
         }
@@ -117,14 +122,16 @@ impl Route {
         if segments.iter().any(|s| s.is_empty()) {
             return None;
         }
-        let (kind, ids) = match segments.as_slice() {
-            [id] => (RouteKind::Account, vec![*id]),
-            [account, "sites", site] => (RouteKind::Site, vec![*account, *site]),
-            [account, "contacts", contact] => (RouteKind::Contact, vec![*account, *contact]),
+        let (route, ids) = match (kind, segments.as_slice()) {
+            (_, [id]) => (RouteKind::Record(kind), vec![*id]),
+            (Kind::Account, [account, "sites", site]) => (RouteKind::Site, vec![*account, *site]),
+            (Kind::Account, [account, "contacts", contact]) => {
+                (RouteKind::Contact, vec![*account, *contact])
+            }
             _ => return None,
         };
         Some(Route {
-            kind,
+            kind: route,
             raw_ids: ids.into_iter().map(str::to_owned).collect(),
         })
     }
@@ -242,16 +249,19 @@ async fn serve(
     };
     let ids = route.ids()?;
     match (route.kind, method, ids.as_slice()) {
-        (RouteKind::List, "GET", _) => list(state, parts.uri.query()),
-        (RouteKind::Account, "GET", [id]) => {
-            let inner = state.lock();
-            let account = inner
-                .accounts
-                .get(id)
-                .ok_or_else(|| account_not_found(id))?;
-            ok(&inner.served(account))
-        }
-        (RouteKind::Account, "PATCH", [id]) => {
+        (RouteKind::List(kind), "GET", _) => match kind {
+            Kind::Account => list::<Account>(state, parts.uri.query()),
+            Kind::Product => list::<Product>(state, parts.uri.query()),
+            Kind::Subscription => list::<Subscription>(state, parts.uri.query()),
+            Kind::User => list::<AccountUser>(state, parts.uri.query()),
+        },
+        (RouteKind::Record(kind), "GET", [id]) => match kind {
+            Kind::Account => get::<Account>(state, id),
+            Kind::Product => get::<Product>(state, id),
+            Kind::Subscription => get::<Subscription>(state, id),
+            Kind::User => get::<AccountUser>(state, id),
+        },
+        (RouteKind::Record(Kind::Account), "PATCH", [id]) => {
             let body = read_json_body(&parts.headers, body).await?;
             let mut inner = state.lock();
             inner.calls.records_written += 1;
@@ -285,7 +295,10 @@ async fn serve(
             write_backs(state, &body)
         }
         (kind, _, _) => Err(ApiError {
-            allow: Some(kind.allowed()),
+            allow: Some(match kind {
+                RouteKind::Record(Kind::Account) => "GET, PATCH",
+                kind => kind.allowed(),
+            }),
             ..ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "InvalidRequest",
@@ -420,7 +433,20 @@ fn apply_to_child(
 }
 
 fn account_not_found(id: &str) -> ApiError {
-    ApiError::not_found(format!("account {id} not found"))
+    not_found(Kind::Account, id)
+}
+
+fn not_found(kind: Kind, id: &str) -> ApiError {
+    ApiError::not_found(format!("{kind} {id} not found"))
+}
+
+/// `GET /v1/<collection>/{id}`: the record as served.
+fn get<T: Table>(state: &SimState, id: &str) -> Result<Response, ApiError> {
+    let inner = state.lock();
+    let record = T::rows(&inner)
+        .get(id)
+        .ok_or_else(|| not_found(T::KIND, id))?;
+    ok(&inner.served(record))
 }
 
 fn ok<T: Serialize>(record: &T) -> Result<Response, ApiError> {
@@ -490,25 +516,32 @@ async fn read_json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiErr
         })
 }
 
-/// The parameters of `GET /v1/accounts`.
+/// The parameters of a listing (`GET /v1/accounts`, `/v1/products`, `/v1/subscriptions`,
+/// `/v1/users`).
 #[derive(Debug, Default)]
 struct ListParams {
     updated_since: Option<OffsetDateTime>,
     ids: Option<HashSet<String>>,
+    account_ids: Option<HashSet<String>>,
     after: Option<(OffsetDateTime, String)>,
     limit: Option<u32>,
 }
 
 impl ListParams {
-    fn parse(query: Option<&str>) -> Result<ListParams, ApiError> {
+    fn parse(kind: Kind, query: Option<&str>, cursors: &Cursors) -> Result<ListParams, ApiError> {
+        let allowed = kind.list_parameters();
         let mut params = ListParams::default();
         let mut seen = HashSet::new();
         for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
             let name = name.as_ref();
-            if !matches!(name, "updatedSince" | "ids" | "cursor" | "limit") {
+            if !allowed.contains(&name) {
                 return Err(ApiError::invalid(
                     name,
-                    "unknown parameter; GET /v1/accounts takes updatedSince, ids, cursor and limit",
+                    format!(
+                        "unknown parameter; GET {} takes {}",
+                        kind.list_route(),
+                        in_words(allowed)
+                    ),
                 ));
             }
             if !seen.insert(name.to_owned()) {
@@ -526,18 +559,10 @@ impl ListParams {
                     })?;
                     params.updated_since = Some(at);
                 }
-                "ids" => {
-                    let ids: HashSet<String> = value.split(',').map(str::to_owned).collect();
-                    if ids.iter().any(String::is_empty) {
-                        return Err(ApiError::invalid(
-                            name,
-                            "must be account ids separated by commas, none of them empty",
-                        ));
-                    }
-                    params.ids = Some(ids);
-                }
+                "ids" => params.ids = Some(id_list(name, kind, &value)?),
+                "accountIds" => params.account_ids = Some(id_list(name, Kind::Account, &value)?),
                 "cursor" => {
-                    let key = cursor::decode(&value).ok_or_else(|| {
+                    let key = cursors.decode(&value).ok_or_else(|| {
                         ApiError::invalid(
                             name,
                             "is not a cursor this server issued; pass nextCursor unchanged",
@@ -566,38 +591,62 @@ impl ListParams {
         Ok(params)
     }
 
-    fn matches(&self, account: &Account) -> bool {
-        self.updated_since.is_none_or(|t| account.updated_at >= t)
-            && self
-                .ids
-                .as_ref()
-                .is_none_or(|ids| ids.contains(&account.id))
+    fn matches<T: Listed>(&self, record: &T) -> bool {
+        let id = record.id();
+        let updated_at = record.updated_at();
+        self.updated_since.is_none_or(|t| updated_at >= t)
+            && self.ids.as_ref().is_none_or(|ids| ids.contains(id))
+            && self.account_ids.as_ref().is_none_or(|accounts| {
+                record
+                    .account_id()
+                    .is_some_and(|account| accounts.contains(account))
+            })
             && self
                 .after
                 .as_ref()
-                .is_none_or(|(t, id)| (account.updated_at, account.id.as_str()) > (*t, id.as_str()))
+                .is_none_or(|(t, after)| (updated_at, id) > (*t, after.as_str()))
+    }
+}
+
+/// `ids` or `accountIds`: ids of `kind` separated by commas, none empty.
+fn id_list(name: &str, kind: Kind, value: &str) -> Result<HashSet<String>, ApiError> {
+    let ids: HashSet<String> = value.split(',').map(str::to_owned).collect();
+    if ids.iter().any(String::is_empty) {
+        return Err(ApiError::invalid(
+            name,
+            format!("must be {kind} ids separated by commas, none of them empty"),
+        ));
+    }
+    Ok(ids)
+}
+
+/// `a, b and c`.
+fn in_words(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
 /// One page in `(updatedAt, id)` order, starting after the cursor's key.
-fn list(state: &SimState, query: Option<&str>) -> Result<Response, ApiError> {
-    let params = ListParams::parse(query)?;
+fn list<T: Table>(state: &SimState, query: Option<&str>) -> Result<Response, ApiError> {
+    let mut inner = state.lock();
+    let params = ListParams::parse(T::KIND, query, &inner.cursors)?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT) as usize;
-    let inner = state.lock();
-    let mut rows: Vec<&Account> = inner
-        .accounts
+    let mut rows: Vec<&T> = T::rows(&inner)
         .values()
-        .filter(|a| params.matches(a))
+        .filter(|r| params.matches(*r))
         .collect();
-    rows.sort_by(|a, b| (a.updated_at, &a.id).cmp(&(b.updated_at, &b.id)));
+    rows.sort_unstable_by(|a, b| (a.updated_at(), a.id()).cmp(&(b.updated_at(), b.id())));
     let more = rows.len() > limit;
-    let page: Vec<&Account> = rows.into_iter().take(limit).collect();
-    let next_cursor = if more {
-        page.last().map(|a| cursor::encode(a.updated_at, &a.id))
-    } else {
-        None
+    rows.truncate(limit);
+    let last = rows.last().map(|r| (r.updated_at(), r.id().to_owned()));
+    let items: Vec<serde_json::Value> = rows.into_iter().map(|r| inner.served(r)).collect();
+    let next_cursor = match last {
+        Some((at, id)) if more => Some(inner.cursors.encode(at, &id)),
+        _ => None,
     };
-    let items: Vec<serde_json::Value> = page.into_iter().map(|a| inner.served(a)).collect();
     ok(&Page { items, next_cursor })
 }
 
@@ -612,7 +661,14 @@ mod tests {
         assert_eq!(r.ids().unwrap(), ["a/b", "S 1"]);
         assert_eq!(
             Route::recognise("/v1/accounts").unwrap().kind,
-            RouteKind::List
+            RouteKind::List(Kind::Account)
+        );
+        let r = Route::recognise("/v1/subscriptions/SUB%2F1").unwrap();
+        assert_eq!(r.kind, RouteKind::Record(Kind::Subscription));
+        assert_eq!(r.ids().unwrap(), ["SUB/1"]);
+        assert_eq!(
+            Route::recognise("/v1/users").unwrap().kind,
+            RouteKind::List(Kind::User)
         );
         for unknown in [
             "/v1/accounts/",
@@ -620,6 +676,9 @@ mod tests {
             "/v2/accounts",
             "/v1/accountsX",
             "/v1/accounts//sites/S",
+            "/v1/products/P-1/sites/S",
+            "/v1/productsX",
+            "/v1/subscriptions/",
         ] {
             assert!(Route::recognise(unknown).is_none(), "{unknown}");
         }
@@ -637,12 +696,35 @@ mod tests {
             "page=2",
             "limit=5&limit=6",
         ] {
-            let e = ListParams::parse(Some(query)).unwrap_err();
+            let e = ListParams::parse(Kind::Account, Some(query), &Cursors::default()).unwrap_err();
             assert_eq!(e.status, StatusCode::BAD_REQUEST, "{query}");
             assert_eq!(e.fields.len(), 1, "{query}");
         }
-        let p = ListParams::parse(Some("limit=500&ids=A%2C1,B+2")).unwrap();
+        let p = ListParams::parse(
+            Kind::Account,
+            Some("limit=500&ids=A%2C1,B+2"),
+            &Cursors::default(),
+        )
+        .unwrap();
         assert_eq!(p.limit, Some(500));
         assert_eq!(p.ids.unwrap().len(), 3, "a %2C splits like a comma");
+        // Only the records of accounts take accountIds.
+        for kind in [Kind::Account, Kind::Product] {
+            let e =
+                ListParams::parse(kind, Some("accountIds=A-1"), &Cursors::default()).unwrap_err();
+            assert_eq!(e.fields[0].field, "accountIds", "{kind}");
+        }
+        for kind in [Kind::Subscription, Kind::User] {
+            let p = ListParams::parse(
+                kind,
+                Some("accountIds=A-1,A-2&ids=S-1"),
+                &Cursors::default(),
+            )
+            .unwrap();
+            assert_eq!(p.account_ids.unwrap().len(), 2, "{kind}");
+            let e =
+                ListParams::parse(kind, Some("accountIds=A-1,"), &Cursors::default()).unwrap_err();
+            assert_eq!(e.fields[0].field, "accountIds", "{kind}");
+        }
     }
 }

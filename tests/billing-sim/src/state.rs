@@ -1,12 +1,17 @@
-//! Shared simulator state: the options, the accounts, the call counters and the knobs behind one
-//! mutex, which is never held across an await.
+//! Shared simulator state: the options, the records (accounts, products, subscriptions, users),
+//! the call counters and the knobs behind one mutex, which is never held across an await.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use cwsync_billing::models::Account;
+use cwsync_billing::models::{Account, AccountUser, Product, Subscription};
+use cwsync_billing::{Listed, RecordKind};
+use serde::Serialize;
+use time::OffsetDateTime;
 
 use crate::BillingSimOptions;
+use crate::cursor::Cursors;
+use crate::fixtures::Fixtures;
 use crate::knobs::{BillingCallStats, Knobs, RateLimit};
 
 /// Mutable simulator state.
@@ -14,19 +19,29 @@ use crate::knobs::{BillingCallStats, Knobs, RateLimit};
 pub(crate) struct Inner {
     /// Accounts by id.
     pub(crate) accounts: BTreeMap<String, Account>,
+    /// Products by id.
+    pub(crate) products: BTreeMap<String, Product>,
+    /// Subscriptions by id (cancelled ones stay: the contract never deletes one).
+    pub(crate) subscriptions: BTreeMap<String, Subscription>,
+    /// Users of accounts by id.
+    pub(crate) users: BTreeMap<String, AccountUser>,
     pub(crate) calls: BillingCallStats,
     pub(crate) knobs: Knobs,
-    /// Fields served in place of an account's own (`BillingSim::corrupt_account`), by id.
-    pub(crate) corruptions: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    /// The keys of cursors too long to hold them.
+    pub(crate) cursors: Cursors,
+    /// Fields served in place of a record's own (`BillingSim::corrupt_record`), by kind and id.
+    pub(crate) corruptions:
+        BTreeMap<(RecordKind, String), serde_json::Map<String, serde_json::Value>>,
 }
 
 impl Inner {
-    /// An account as served: its JSON with any corruption applied.
-    pub(crate) fn served(&self, account: &Account) -> serde_json::Value {
-        let mut value = serde_json::to_value(account).unwrap_or(serde_json::Value::Null);
-        if let (Some(fields), Some(object)) =
-            (self.corruptions.get(&account.id), value.as_object_mut())
-        {
+    /// A record as served: its JSON with any corruption applied.
+    pub(crate) fn served<T: Listed>(&self, record: &T) -> serde_json::Value {
+        let mut value = serde_json::to_value(record).unwrap_or(serde_json::Value::Null);
+        if let (Some(fields), Some(object)) = (
+            self.corruptions.get(&(T::KIND, record.id().to_owned())),
+            value.as_object_mut(),
+        ) {
             for (field, bad) in fields {
                 object.insert(field.clone(), bad.clone());
             }
@@ -35,20 +50,100 @@ impl Inner {
     }
 }
 
+/// A kind of record the simulator stores: where its table is.
+pub(crate) trait Table: Listed + Serialize {
+    fn rows(inner: &Inner) -> &BTreeMap<String, Self>;
+    fn rows_mut(inner: &mut Inner) -> &mut BTreeMap<String, Self>;
+    /// Sets `updatedAt`.
+    fn stamp(&mut self, at: OffsetDateTime);
+}
+
+impl Table for Account {
+    fn rows(inner: &Inner) -> &BTreeMap<String, Self> {
+        &inner.accounts
+    }
+    fn rows_mut(inner: &mut Inner) -> &mut BTreeMap<String, Self> {
+        &mut inner.accounts
+    }
+    fn stamp(&mut self, at: OffsetDateTime) {
+        self.updated_at = at;
+    }
+}
+
+impl Table for Product {
+    fn rows(inner: &Inner) -> &BTreeMap<String, Self> {
+        &inner.products
+    }
+    fn rows_mut(inner: &mut Inner) -> &mut BTreeMap<String, Self> {
+        &mut inner.products
+    }
+    fn stamp(&mut self, at: OffsetDateTime) {
+        self.updated_at = at;
+    }
+}
+
+impl Table for Subscription {
+    fn rows(inner: &Inner) -> &BTreeMap<String, Self> {
+        &inner.subscriptions
+    }
+    fn rows_mut(inner: &mut Inner) -> &mut BTreeMap<String, Self> {
+        &mut inner.subscriptions
+    }
+    fn stamp(&mut self, at: OffsetDateTime) {
+        self.updated_at = at;
+    }
+}
+
+impl Table for AccountUser {
+    fn rows(inner: &Inner) -> &BTreeMap<String, Self> {
+        &inner.users
+    }
+    fn rows_mut(inner: &mut Inner) -> &mut BTreeMap<String, Self> {
+        &mut inner.users
+    }
+    fn stamp(&mut self, at: OffsetDateTime) {
+        self.updated_at = at;
+    }
+}
+
+/// Stores `records` as given (their `updatedAt` included), replacing any with the same id.
+pub(crate) fn seed<T: Table>(inner: &mut Inner, records: impl IntoIterator<Item = T>) {
+    let rows = T::rows_mut(inner);
+    for record in records {
+        rows.insert(record.id().to_owned(), record);
+    }
+}
+
+/// Changes a stored record as a user of the billing system would and stamps it with the
+/// simulated clock; `false` when there is no such record. Changing the id moves the record.
+pub(crate) fn modify<T: Table>(inner: &mut Inner, id: &str, change: impl FnOnce(&mut T)) -> bool {
+    let now = inner.knobs.now();
+    // A copy is changed, so a closure that panics leaves the stored record as it was.
+    let Some(mut record) = T::rows(inner).get(id).cloned() else {
+        return false;
+    };
+    change(&mut record);
+    record.stamp(now);
+    let rows = T::rows_mut(inner);
+    rows.remove(id);
+    rows.insert(record.id().to_owned(), record);
+    true
+}
+
 /// Everything the handlers share.
 #[derive(Debug)]
 pub(crate) struct SimState {
     pub(crate) options: BillingSimOptions,
-    /// The fixture parsed once at start, for seeding and resets.
-    fixture: Vec<Account>,
+    /// The fixtures parsed once at start, for seeding and resets.
+    fixtures: Fixtures,
     inner: Mutex<Inner>,
 }
 
 impl SimState {
-    pub(crate) fn new(options: BillingSimOptions, fixture: Vec<Account>) -> Self {
+    pub(crate) fn new(options: BillingSimOptions, fixtures: Fixtures) -> Self {
         let state = Self {
             options,
-            fixture,
+            fixtures,
             inner: Mutex::new(Inner::default()),
         };
         state.reset();
@@ -61,7 +156,7 @@ impl SimState {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Back to the state at start: the options' knobs, and the fixture when they ask for it.
+    /// Back to the state at start: the options' knobs, and the fixtures when they ask for them.
     pub(crate) fn reset(&self) {
         let mut inner = self.lock();
         *inner = Inner::default();
@@ -72,9 +167,11 @@ impl SimState {
             .knobs
             .set_rate_limit(self.options.rate_limit.map(rate_limit));
         if self.options.seed_fixture {
-            for account in &self.fixture {
-                inner.accounts.insert(account.id.clone(), account.clone());
-            }
+            let f = &self.fixtures;
+            seed(&mut inner, f.accounts.iter().cloned());
+            seed(&mut inner, f.products.iter().cloned());
+            seed(&mut inner, f.subscriptions.iter().cloned());
+            seed(&mut inner, f.users.iter().cloned());
         }
     }
 }

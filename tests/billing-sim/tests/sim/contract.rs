@@ -410,8 +410,10 @@ async fn other_routes_are_404_and_other_methods_405_with_allow() {
     let sim = sim_with(vec![account("A-1", at(0))]).await;
     let api = Api::new(&sim);
     for path in [
-        "/v1/products",
+        "/v1/invoices",
         "/v1/accounts/",
+        "/v1/products/",
+        "/v1/subscriptions/SUB-1/notes",
         "/",
         "/v1/accounts/A-1/notes/N-1",
     ] {
@@ -423,6 +425,9 @@ async fn other_routes_are_404_and_other_methods_405_with_allow() {
         (Method::POST, "/v1/accounts", "GET"),
         (Method::DELETE, "/v1/accounts/A-1", "GET, PATCH"),
         (Method::GET, "/v1/accounts/A-1/sites/S-A-1", "PATCH"),
+        (Method::PATCH, "/v1/products/P-1", "GET"),
+        (Method::DELETE, "/v1/subscriptions/SUB-1", "GET"),
+        (Method::POST, "/v1/users", "GET"),
     ] {
         let resp = api.req(method.clone(), path).send().await.unwrap();
         assert_eq!(resp.status(), 405, "{method} {path}");

@@ -7,5 +7,6 @@ mod batch;
 mod bin;
 mod common;
 mod contract;
+mod export;
 mod fixture;
 mod knobs;
