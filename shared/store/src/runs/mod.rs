@@ -44,6 +44,23 @@ pub struct RunId(String);
 impl RunId {
     /// A fresh id for a run starting at `now`.
     pub fn new(now: OffsetDateTime) -> Self {
+        Self::with_suffix(now, rand::random::<u32>())
+    }
+
+    /// The id of the run of `key` starting at `at`: its suffix is derived from `key` (the first
+    /// bytes of its SHA-256), so whoever starts the run of one key at one time (a scheduled day
+    /// started by two ticks) names the same run.
+    pub fn derived(at: OffsetDateTime, key: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(key.as_bytes());
+        let suffix = digest
+            .iter()
+            .take(4)
+            .fold(0u32, |acc, byte| (acc << 8) | u32::from(*byte));
+        Self::with_suffix(at, suffix)
+    }
+
+    fn with_suffix(now: OffsetDateTime, suffix: u32) -> Self {
         let at = now.to_offset(UtcOffset::UTC);
         RunId(format!(
             "{:04}{:02}{:02}T{:02}{:02}{:02}Z-{:06x}",
@@ -53,7 +70,7 @@ impl RunId {
             at.hour(),
             at.minute(),
             at.second(),
-            rand::random::<u32>() & 0x00ff_ffff
+            suffix & 0x00ff_ffff
         ))
     }
 
@@ -579,6 +596,16 @@ mod tests {
         assert!(later.as_str().starts_with("20261122T100000Z-"), "{later}");
         assert!(earlier < later);
         assert_eq!(RunId::parse(later.as_str()).unwrap(), later);
+    }
+
+    #[test]
+    fn a_derived_run_id_is_the_same_for_one_key_and_time_and_differs_by_key() {
+        let at = datetime!(2026-12-06 07:00:00 UTC);
+        let day = RunId::derived(at, "scheduled-daily-export#2026-12-06");
+        assert_eq!(day, RunId::derived(at, "scheduled-daily-export#2026-12-06"));
+        assert_ne!(day, RunId::derived(at, "scheduled-daily-export#2026-12-07"));
+        assert!(day.as_str().starts_with("20261206T070000Z-"), "{day}");
+        assert_eq!(RunId::parse(day.as_str()).unwrap(), day);
     }
 
     #[test]
