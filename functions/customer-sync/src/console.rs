@@ -14,8 +14,11 @@ use cwsync_mapping::customers::{self as map, Suggestion, entity};
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_runtime::HealthReport;
 use cwsync_store::links::SourceRef;
-use cwsync_store::runs::{Outcome, Run, RunLogEntry};
+use cwsync_store::runs::Outcome;
 use cwsync_store::{RunId, StoreError, TenantId};
+use cwsync_sync::report::{
+    ReportRecord, RunReport, diagnostic, errors_report, run_report, tenant_id, to_json,
+};
 use lambda_runtime::Diagnostic;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -25,8 +28,6 @@ use crate::{CustomerSync, FUNCTION, SyncError, tenant};
 
 /// How many suggestions an account gets unless the event says otherwise.
 pub const DEFAULT_SUGGESTIONS: usize = 3;
-/// Log entries per report page.
-pub const REPORT_PAGE: usize = 500;
 
 /// What a console test event, a schedule or the billing system can ask of this function.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -99,7 +100,7 @@ pub enum Event {
         /// The tenant.
         tenant: String,
     },
-    /// A run's report (the tenant's latest run without `runId`).
+    /// A run's report (the tenant's latest customer sync run without `runId`).
     Report {
         /// The tenant.
         tenant: String,
@@ -130,22 +131,6 @@ pub enum Event {
         #[serde(default)]
         expected_version: Option<u64>,
     },
-}
-
-/// A refused or failed action, as Lambda reports it.
-fn diagnostic(error_type: &str, message: impl std::fmt::Display) -> Diagnostic {
-    Diagnostic {
-        error_type: error_type.to_owned(),
-        error_message: message.to_string(),
-    }
-}
-
-fn tenant_id(tenant: &str) -> Result<TenantId, Diagnostic> {
-    TenantId::parse(tenant).map_err(|e| diagnostic("InvalidEvent", e))
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<Value, Diagnostic> {
-    serde_json::to_value(value).map_err(|e| diagnostic("InternalError", e))
 }
 
 impl CustomerSync {
@@ -230,14 +215,8 @@ impl CustomerSync {
             Event::Errors { tenant } => {
                 let tenant = tenant_id(&tenant)?;
                 let settings = tenant::settings(&self.deps, &tenant).await?;
-                let errors = self
-                    .deps
-                    .stores
-                    .ledger
-                    .report(&tenant, settings.error_attempts, self.now())
-                    .await
-                    .map_err(SyncError::from)?;
-                let errors: Vec<ReportError> = errors.iter().map(ReportError::from).collect();
+                let errors =
+                    errors_report(&self.deps, &tenant, settings.error_attempts, self.now()).await?;
                 to_json(&json!({ "errors": errors }))
             }
             Event::GetSettings { tenant } => {
@@ -480,42 +459,22 @@ impl CustomerSync {
         run_id: Option<String>,
         page_token: Option<String>,
     ) -> Result<Value, Diagnostic> {
-        let runs = &self.deps.stores.runs;
-        let store = |e: StoreError| Diagnostic::from(SyncError::from(e));
-        let run: Run = match run_id {
-            Some(id) => {
-                let id = RunId::parse(id).map_err(|e| diagnostic("InvalidEvent", e))?;
-                runs.get(tenant, &id).await.map_err(store)?.ok_or_else(|| {
-                    diagnostic("NotFound", format!("tenant {tenant} has no run {id}"))
-                })?
-            }
-            None => runs
-                .list(tenant, 1)
-                .await
-                .map_err(store)?
-                .into_iter()
-                .next()
-                .ok_or_else(|| {
-                    diagnostic("NotFound", format!("tenant {tenant} has no runs yet"))
-                })?,
-        };
-        let page = runs
-            .log_page(tenant, &run.run_id, page_token.as_deref(), REPORT_PAGE)
-            .await
-            .map_err(store)?;
         let settings = tenant::settings(&self.deps, tenant).await?;
-        let errors = self
-            .deps
-            .stores
-            .ledger
-            .report(tenant, settings.error_attempts, self.now())
-            .await
-            .map_err(store)?;
-        let unmatched: Vec<String> = page
-            .entries
+        let report = run_report(
+            &self.deps,
+            tenant,
+            crate::JOB_KIND,
+            run_id,
+            page_token,
+            settings.error_attempts,
+            self.now(),
+        )
+        .await?;
+        let unmatched: Vec<String> = report
+            .records
             .iter()
-            .filter(|e| needs_suggestion(e))
-            .map(|e| e.record_id.clone())
+            .filter(|r| needs_suggestion(r))
+            .map(|r| r.record_id.clone())
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
@@ -524,13 +483,10 @@ impl CustomerSync {
         } else {
             self.suggestions(tenant, Some(unmatched), None).await?
         };
-        to_json(&json!({
-            "run": RunSummary::from(&run),
-            "records": page.entries.iter().map(ReportRecord::from).collect::<Vec<_>>(),
-            "nextPageToken": page.next_page_token,
-            "errors": errors.iter().map(ReportError::from).collect::<Vec<_>>(),
-            "suggestions": suggestions,
-        }))
+        to_json(&CustomerReport {
+            report,
+            suggestions,
+        })
     }
 
     /// Checks the tenant's connection: secret, codebase, system info, every permission the
@@ -588,7 +544,7 @@ impl CustomerSync {
 
 /// Whether a run record is an account the user may want to match by hand: ambiguous, sharing
 /// its code with another account's company, or about to be created.
-fn needs_suggestion(entry: &RunLogEntry) -> bool {
+fn needs_suggestion(entry: &ReportRecord) -> bool {
     entry.entity == entity::COMPANY
         && ((entry.outcome == Outcome::Failed
             && (entry.detail.contains("ambiguous")
@@ -618,87 +574,13 @@ pub struct AccountSuggestions {
     pub candidates: Vec<Suggestion>,
 }
 
-/// One record of a run, as the report shows it.
+/// A customer sync run's report: the run's report and suggestions for its accounts that could
+/// not be matched or would be created.
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportRecord<'a> {
-    entity: &'a str,
-    record_id: &'a str,
-    outcome: Outcome,
-    detail: &'a str,
-}
-
-impl<'a> From<&'a RunLogEntry> for ReportRecord<'a> {
-    fn from(entry: &'a RunLogEntry) -> Self {
-        ReportRecord {
-            entity: &entry.entity,
-            record_id: &entry.record_id,
-            outcome: entry.outcome,
-            detail: &entry.detail,
-        }
-    }
-}
-
-/// A record that keeps failing, as the error report shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportError<'a> {
-    entity: &'a str,
-    record_id: &'a str,
-    attempts: u32,
-    #[serde(with = "time::serde::rfc3339")]
-    first_seen: time::OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    last_seen: time::OffsetDateTime,
-    last_error: &'a str,
-}
-
-impl<'a> From<&'a cwsync_store::ledger::LedgerEntry> for ReportError<'a> {
-    fn from(entry: &'a cwsync_store::ledger::LedgerEntry) -> Self {
-        ReportError {
-            entity: &entry.kind,
-            record_id: &entry.record_id,
-            attempts: entry.attempts,
-            first_seen: entry.first_seen,
-            last_seen: entry.last_seen,
-            last_error: &entry.last_error,
-        }
-    }
-}
-
-/// A run, as the report shows it.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RunSummary {
-    run_id: String,
-    job_kind: String,
-    dry_run: bool,
-    status: cwsync_store::runs::RunStatus,
-    #[serde(with = "time::serde::rfc3339")]
-    started_at: time::OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    ended_at: Option<time::OffsetDateTime>,
-    planned: Option<u64>,
-    records: u64,
-    log_truncated: bool,
-    counts: std::collections::BTreeMap<String, cwsync_store::runs::Counts>,
-}
-
-impl From<&Run> for RunSummary {
-    fn from(run: &Run) -> Self {
-        RunSummary {
-            run_id: run.run_id.to_string(),
-            job_kind: run.job_kind.clone(),
-            dry_run: run.dry_run,
-            status: run.status,
-            started_at: run.started_at,
-            ended_at: run.ended_at,
-            planned: run.planned,
-            records: run.records,
-            log_truncated: run.log_truncated,
-            counts: run.counts.clone(),
-        }
-    }
+struct CustomerReport {
+    #[serde(flatten)]
+    report: RunReport,
+    suggestions: Vec<AccountSuggestions>,
 }
 
 /// What `test-connection` found.

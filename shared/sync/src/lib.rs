@@ -11,6 +11,8 @@
 //!   own failure rather than the job's.
 //! - [`runs`]: starting a run, recording units' lines and the error ledger, recording a job's
 //!   permanent failure as its unit's, finishing the run by whoever records the last unit.
+//! - [`report`]: a run's report and the error report for any job kind (a report without a run id
+//!   is of the job kind's latest run), and the helpers every console answers with.
 //! - [`jobs`]: idempotent SQS job handling — at most once per job key, replays that change
 //!   nothing, partial batch failures, reads shared by the jobs of one group.
 //! - [`deliver`]: SQS-like delivery from an in-memory queue, for local runs and tests.
@@ -24,6 +26,7 @@ pub mod deliver;
 mod error;
 pub mod jobs;
 pub mod record;
+pub mod report;
 pub mod runs;
 pub mod writes;
 

@@ -1,4 +1,4 @@
-//! The console actions: link, unlink, test-connection, settings.
+//! The console actions: link, unlink, test-connection, settings, report.
 
 use crate::support::*;
 use cwsync_connectwise_sim::ApiMember;
@@ -160,6 +160,50 @@ async fn a_bad_settings_document_is_refused_naming_the_field() {
     assert_eq!(refused.error_type, "InvalidSettings");
     assert!(
         refused.error_message.contains("errorAttempts"),
+        "{}",
+        refused.error_message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_without_a_run_id_is_of_the_latest_customer_sync_not_another_jobs_run() {
+    use cwsync_store::runs::RunStart;
+    use cwsync_store::{RunId, TenantId};
+
+    let world = World::start().await;
+    world
+        .billing
+        .seed_accounts(vec![account("A-1", "ACME", "Acme")]);
+    let synced = world.sync(false).await;
+    // Another job's run of the same tenant, newer than the sync: it shares the runs partition.
+    let later = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let export = RunId::new(later);
+    world
+        .service
+        .deps
+        .stores
+        .runs
+        .start(
+            &TenantId::parse(TENANT).unwrap(),
+            RunStart::new(export.clone(), "daily-export", false, later),
+        )
+        .await
+        .unwrap();
+
+    let latest = world
+        .ok(json!({"action": "report", "tenant": TENANT}))
+        .await;
+    assert_eq!(latest["run"]["runId"], synced.0["run"]["runId"], "{latest}");
+    assert_eq!(latest["run"]["jobKind"], "customer-sync");
+    assert_eq!(latest["records"], synced.0["records"]);
+
+    let refused = world
+        .event(json!({"action": "report", "tenant": TENANT, "runId": export.as_str()}))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.error_type, "NotFound");
+    assert!(
+        refused.error_message.contains("daily-export"),
         "{}",
         refused.error_message
     );

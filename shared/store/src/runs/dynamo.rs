@@ -243,19 +243,38 @@ impl RunStore for DynamoRunStore {
             .transpose()
     }
 
-    async fn list(&self, tenant: &TenantId, limit: usize) -> Result<Vec<Run>, StoreError> {
+    async fn list_before(
+        &self,
+        tenant: &TenantId,
+        before: Option<&RunId>,
+        limit: usize,
+    ) -> Result<Vec<Run>, StoreError> {
         check_limit(limit)?;
         let mut runs = Vec::new();
         let mut start_key = None;
+        let (condition, before) = match before {
+            Some(run_id) => (
+                "pk = :pk AND sk < :before",
+                Some(AttributeValue::S(run_id.as_str().to_owned())),
+            ),
+            None => ("pk = :pk", None),
+        };
         loop {
             let wanted = limit - runs.len();
-            let output = self
+            let mut query = self
                 .table
                 .client
                 .query()
                 .table_name(&self.table.name)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(keys::runs_partition(tenant)))
+                .key_condition_expression(condition)
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(keys::runs_partition(tenant)),
+                );
+            if let Some(before) = &before {
+                query = query.expression_attribute_values(":before", before.clone());
+            }
+            let output = query
                 .scan_index_forward(false)
                 .limit(i32::try_from(wanted).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start_key)

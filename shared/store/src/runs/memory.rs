@@ -122,14 +122,21 @@ impl RunStore for MemoryRunStore {
             .map(|stored| stored.run.clone()))
     }
 
-    async fn list(&self, tenant: &TenantId, limit: usize) -> Result<Vec<Run>, StoreError> {
+    async fn list_before(
+        &self,
+        tenant: &TenantId,
+        before: Option<&RunId>,
+        limit: usize,
+    ) -> Result<Vec<Run>, StoreError> {
         check_limit(limit)?;
         let partition = keys::runs_partition(tenant);
         Ok(self
             .runs()
             .iter()
             .rev()
-            .filter(|((pk, _), _)| *pk == partition)
+            .filter(|((pk, sk), _)| {
+                *pk == partition && before.is_none_or(|before| sk.as_str() < before.as_str())
+            })
             .take(limit)
             .map(|(_, stored)| stored.run.clone())
             .collect())

@@ -390,7 +390,19 @@ pub trait RunStore: Send + Sync + fmt::Debug {
     async fn get(&self, tenant: &TenantId, run_id: &RunId) -> Result<Option<Run>, StoreError>;
 
     /// The tenant's newest runs first, at most `limit` (1..=1000).
-    async fn list(&self, tenant: &TenantId, limit: usize) -> Result<Vec<Run>, StoreError>;
+    async fn list(&self, tenant: &TenantId, limit: usize) -> Result<Vec<Run>, StoreError> {
+        self.list_before(tenant, None, limit).await
+    }
+
+    /// The tenant's runs older than `before` (all of them without it), newest first, at most
+    /// `limit` (1..=1000): a page of the tenant's runs, the next page being the runs before the
+    /// last run of this one. Fewer than `limit` runs means there are no older ones.
+    async fn list_before(
+        &self,
+        tenant: &TenantId,
+        before: Option<&RunId>,
+        limit: usize,
+    ) -> Result<Vec<Run>, StoreError>;
 
     /// A page of at most `limit` (1..=1000) log entries in sequence order, starting after
     /// `page_token` (from the previous page) or at the beginning. Entries being written while

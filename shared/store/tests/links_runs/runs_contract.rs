@@ -312,6 +312,19 @@ pub async fn runs_are_listed_newest_first_per_tenant(store: Arc<dyn RunStore>) {
         .map(|r| r.run_id)
         .collect();
     assert_eq!(two, newest_first[..2]);
+    let older: Vec<RunId> = store
+        .list_before(&acme, Some(&newest_first[1]), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.run_id)
+        .collect();
+    assert_eq!(older, newest_first[2..], "the page after the first two");
+    let after_oldest = store
+        .list_before(&acme, Some(&newest_first[2]), 10)
+        .await
+        .unwrap();
+    assert!(after_oldest.is_empty(), "nothing is older than the oldest");
     let others: Vec<RunId> = store
         .list(&other, 10)
         .await
