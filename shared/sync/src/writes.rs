@@ -1,7 +1,9 @@
 //! Writes to ConnectWise, and the one place a dry run is told apart: [`patch`] sends nothing when
 //! there is nothing to change or the run only plans, and reports the same changed fields either
-//! way; [`record_level`] sorts a ConnectWise error into "this record's failure" and "stop the job".
+//! way; [`record_level`] sorts a ConnectWise error into "this record's failure" and "stop the job",
+//! [`billing_job_level`] does the same for a billing-system error.
 
+use cwsync_billing::BillingError;
 use cwsync_connectwise::{Client, CwError, PatchOp};
 
 use crate::SyncError;
@@ -19,6 +21,12 @@ pub fn record_level(error: CwError) -> Result<String, CwError> {
         | CwError::Encode { .. } => Ok(error.to_string()),
         other => Err(other),
     }
+}
+
+/// A billing-system error that fails every call alike (throttled, down, keys refused), so the job
+/// is retried rather than a record failed.
+pub fn billing_job_level(error: &BillingError) -> bool {
+    error.is_transient() || matches!(error, BillingError::Unauthorized { .. })
 }
 
 /// The fields `ops` change, without the leading `/`.
