@@ -308,3 +308,227 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use cwsync_connectwise::Query;
+    use cwsync_connectwise::models::{Resource, State};
+    use cwsync_connectwise_sim::{
+        SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY,
+    };
+    use cwsync_runtime::config::Config;
+    use cwsync_runtime::secrets::StaticTenantSecrets;
+
+    const JOB: &str = "test-job";
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn acme() -> TenantId {
+        TenantId::parse("acme").unwrap()
+    }
+
+    /// A cache and a loader that counts its reads and returns the read's number.
+    struct Loads {
+        cache: ReferenceCache<usize>,
+        reads: AtomicUsize,
+    }
+
+    impl Loads {
+        fn new() -> Self {
+            Loads {
+                cache: ReferenceCache::new(),
+                reads: AtomicUsize::new(0),
+            }
+        }
+
+        async fn get(&self, tenant: &TenantId, run_id: &str, single: bool) -> usize {
+            let read = || async { Ok(self.reads.fetch_add(1, Ordering::SeqCst) + 1) };
+            *self
+                .cache
+                .get(tenant, run_id, single, HOUR, read)
+                .await
+                .unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn reference_data_is_read_once_per_run_and_again_for_the_next_run() {
+        let loads = Loads::new();
+        assert_eq!(loads.get(&acme(), "run-1", false).await, 1);
+        assert_eq!(loads.get(&acme(), "run-1", false).await, 1);
+        assert_eq!(loads.get(&acme(), "run-2", false).await, 2);
+        assert_eq!(loads.get(&acme(), "run-2", true).await, 2);
+        assert_eq!(loads.reads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn each_tenant_has_its_own_reference_data() {
+        let loads = Loads::new();
+        let globex = TenantId::parse("globex").unwrap();
+        assert_eq!(loads.get(&acme(), "run-1", false).await, 1);
+        assert_eq!(loads.get(&globex, "run-1", false).await, 2);
+        assert_eq!(loads.get(&acme(), "run-1", false).await, 1);
+        assert_eq!(loads.get(&globex, "run-1", false).await, 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_single_run_reuses_another_runs_data_only_while_it_is_younger_than_the_ttl() {
+        let loads = Loads::new();
+        assert_eq!(loads.get(&acme(), "run-1", false).await, 1);
+        tokio::time::advance(HOUR - Duration::from_secs(1)).await;
+        // A run of one unit reuses it; a tenant-wide run reads its own.
+        assert_eq!(loads.get(&acme(), "single-1", true).await, 1);
+        assert_eq!(loads.get(&acme(), "run-2", false).await, 2);
+        tokio::time::advance(HOUR).await;
+        // Too old now: read again, and that read serves the single run from then on.
+        assert_eq!(loads.get(&acme(), "single-2", true).await, 3);
+        assert_eq!(loads.get(&acme(), "single-2", false).await, 3);
+        assert_eq!(loads.get(&acme(), "single-3", true).await, 3);
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_caches_nothing_and_is_the_jobs_error() {
+        let cache: ReferenceCache<usize> = ReferenceCache::new();
+        let error = cache
+            .get(&acme(), "run-1", false, HOUR, || async {
+                Err(SyncError::Unsettled {
+                    record: "reference data".to_owned(),
+                    detail: "not readable yet".to_owned(),
+                })
+            })
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("not readable yet"), "{error}");
+        let read = cache
+            .get(&acme(), "run-1", false, HOUR, || async { Ok(7) })
+            .await
+            .unwrap();
+        assert_eq!(*read, 7);
+    }
+
+    /// Test dependencies with tenant `acme` pointing at `sim` (and a billing system when
+    /// `billing`).
+    fn deps(sim: &Simulator, billing: bool) -> Deps {
+        let mut secret = serde_json::json!({
+            "site": sim.base_url(),
+            "companyId": TEST_COMPANY_ID,
+            "publicKey": TEST_PUBLIC_KEY,
+            "privateKey": TEST_PRIVATE_KEY,
+            "clientId": TEST_CLIENT_ID,
+        });
+        if billing {
+            secret["billingUrl"] = "http://127.0.0.1:9/".into();
+            secret["billingApiKey"] = "billing-key-never-shown".into();
+        }
+        let secrets = StaticTenantSecrets::new()
+            .with_secret_json("acme", &secret.to_string())
+            .unwrap();
+        Deps::local(JOB, Config::local(), secrets)
+    }
+
+    fn connections(ttl: Duration) -> Connections<()> {
+        Connections::new(
+            JOB,
+            ConnectOptions {
+                cache_ttl: Some(ttl),
+                timeout: Some(Duration::from_secs(5)),
+                ..ConnectOptions::default()
+            },
+        )
+    }
+
+    fn codebase_lookups(sim: &Simulator) -> u64 {
+        sim.calls().count("GET", "/login/companyinfo/{company}")
+    }
+
+    #[tokio::test]
+    async fn a_tenants_clients_are_built_once_and_again_after_an_eviction() {
+        let sim = Simulator::start(SimOptions::default()).await.unwrap();
+        let deps = deps(&sim, true);
+        let connections = connections(HOUR);
+        connections.clients(&deps, &acme()).await.unwrap();
+        connections.clients(&deps, &acme()).await.unwrap();
+        assert_eq!(codebase_lookups(&sim), 1);
+        // Keys refused: the next job builds them again from the (re-read) secret.
+        connections.evict(&deps, &acme()).await;
+        connections.clients(&deps, &acme()).await.unwrap();
+        assert_eq!(codebase_lookups(&sim), 2);
+    }
+
+    #[tokio::test]
+    async fn a_tenants_clients_are_built_again_once_older_than_the_ttl() {
+        let sim = Simulator::start(SimOptions::default()).await.unwrap();
+        let deps = deps(&sim, true);
+        let connections = connections(Duration::ZERO);
+        connections.clients(&deps, &acme()).await.unwrap();
+        connections.clients(&deps, &acme()).await.unwrap();
+        assert_eq!(codebase_lookups(&sim), 2);
+    }
+
+    #[tokio::test]
+    async fn a_secret_without_the_billing_system_names_the_tenant_and_the_job() {
+        let sim = Simulator::start(SimOptions::default()).await.unwrap();
+        let deps = deps(&sim, false);
+        let error = connections(HOUR).clients(&deps, &acme()).await.unwrap_err();
+        assert!(
+            matches!(&error, SyncError::NotConfigured { tenant, job, .. } if tenant == "acme" && *job == JOB),
+            "{error:?}"
+        );
+        assert!(!error.is_transient());
+        assert!(error.to_string().contains("billingUrl"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_tenant_is_its_secrets_error_and_no_key_is_shown() {
+        let sim = Simulator::start(SimOptions::default()).await.unwrap();
+        let deps = deps(&sim, true);
+        let globex = TenantId::parse("globex").unwrap();
+        let error = connections(HOUR).clients(&deps, &globex).await.unwrap_err();
+        assert!(matches!(error, SyncError::Secrets(_)), "{error:?}");
+        assert!(error.to_string().contains("globex"), "{error}");
+        let connections = connections(HOUR);
+        let clients = connections.clients(&deps, &acme()).await.unwrap();
+        let shown = format!("{clients:?} {connections:?}");
+        for key in [TEST_PRIVATE_KEY, "billing-key-never-shown"] {
+            assert!(!shown.contains(key), "{shown}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_calls_a_tenants_client_made_are_counted_into_the_jobs_metrics() {
+        let sim = Simulator::start(SimOptions::default()).await.unwrap();
+        let deps = deps(&sim, true);
+        let connections = connections(HOUR);
+        let tenants = [acme(), acme()];
+        let before = connections.client_stats(&deps, tenants.iter()).await;
+        let sent_before = sim.calls().total();
+        let clients = connections.clients(&deps, &acme()).await.unwrap();
+        let states: Vec<State> = clients
+            .cw
+            .list_all(State::PATH, &Query::new())
+            .await
+            .unwrap();
+        assert!(!states.is_empty());
+        let sent = sim.calls().total() - sent_before;
+        connections.count_calls(&deps, before).await;
+
+        let mut out = Vec::new();
+        deps.metrics
+            .flush_to(&mut out, None, std::time::SystemTime::UNIX_EPOCH)
+            .unwrap();
+        let lines: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = &lines[0];
+        assert_eq!(line["tenant"], "acme");
+        assert_eq!(line["job_kind"], JOB);
+        assert!(sent > 0);
+        assert_eq!(line[cwsync_runtime::metrics::CONNECTWISE_CALLS], sent);
+        assert_eq!(line[cwsync_runtime::metrics::CONNECTWISE_THROTTLES], 0);
+    }
+}

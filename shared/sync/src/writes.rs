@@ -56,3 +56,41 @@ pub async fn patch<T: serde::de::DeserializeOwned>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_errors_every_call_shares_stop_the_job_and_a_records_own_do_not() {
+        let stop = [
+            BillingError::Unauthorized {
+                message: "key revoked".to_owned(),
+            },
+            BillingError::Throttled { retry_after: None },
+            BillingError::Transient {
+                operation: "write back".to_owned(),
+                reason: "503".to_owned(),
+            },
+        ];
+        for error in &stop {
+            assert!(billing_job_level(error), "{error}");
+        }
+        let own = [
+            BillingError::Forbidden {
+                operation: "update account A-7".to_owned(),
+            },
+            BillingError::NotFound {
+                what: "account A-7".to_owned(),
+            },
+            BillingError::Invalid {
+                operation: "update account A-7".to_owned(),
+                message: "bad email".to_owned(),
+                fields: Vec::new(),
+            },
+        ];
+        for error in &own {
+            assert!(!billing_job_level(error), "{error}");
+        }
+    }
+}
