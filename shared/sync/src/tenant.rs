@@ -408,9 +408,10 @@ mod tests {
         assert_eq!(*read, 7);
     }
 
-    /// Test dependencies with tenant `acme` pointing at `sim` (and a billing system when
-    /// `billing`).
-    fn deps(sim: &Simulator, billing: bool) -> Deps {
+    /// A ConnectWise simulator and test dependencies with tenant `acme` pointing at it (and at a
+    /// billing system when `billing`).
+    async fn world(billing: bool) -> (Simulator, Deps) {
+        let sim = Simulator::start(SimOptions::default()).await.unwrap();
         let mut secret = serde_json::json!({
             "site": sim.base_url(),
             "companyId": TEST_COMPANY_ID,
@@ -425,7 +426,7 @@ mod tests {
         let secrets = StaticTenantSecrets::new()
             .with_secret_json("acme", &secret.to_string())
             .unwrap();
-        Deps::local(JOB, Config::local(), secrets)
+        (sim, Deps::local(JOB, Config::local(), secrets))
     }
 
     fn connections(ttl: Duration) -> Connections<()> {
@@ -445,11 +446,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_tenants_clients_are_built_once_and_again_after_an_eviction() {
-        let sim = Simulator::start(SimOptions::default()).await.unwrap();
-        let deps = deps(&sim, true);
+        let (sim, deps) = world(true).await;
         let connections = connections(HOUR);
-        connections.clients(&deps, &acme()).await.unwrap();
-        connections.clients(&deps, &acme()).await.unwrap();
+        for _ in 0..2 {
+            connections.clients(&deps, &acme()).await.unwrap();
+        }
         assert_eq!(codebase_lookups(&sim), 1);
         // Keys refused: the next job builds them again from the (re-read) secret.
         connections.evict(&deps, &acme()).await;
@@ -459,18 +460,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_tenants_clients_are_built_again_once_older_than_the_ttl() {
-        let sim = Simulator::start(SimOptions::default()).await.unwrap();
-        let deps = deps(&sim, true);
+        let (sim, deps) = world(true).await;
         let connections = connections(Duration::ZERO);
-        connections.clients(&deps, &acme()).await.unwrap();
-        connections.clients(&deps, &acme()).await.unwrap();
+        for _ in 0..2 {
+            connections.clients(&deps, &acme()).await.unwrap();
+        }
         assert_eq!(codebase_lookups(&sim), 2);
     }
 
     #[tokio::test]
     async fn a_secret_without_the_billing_system_names_the_tenant_and_the_job() {
-        let sim = Simulator::start(SimOptions::default()).await.unwrap();
-        let deps = deps(&sim, false);
+        let (_sim, deps) = world(false).await;
         let error = connections(HOUR).clients(&deps, &acme()).await.unwrap_err();
         assert!(
             matches!(&error, SyncError::NotConfigured { tenant, job, .. } if tenant == "acme" && *job == JOB),
@@ -482,8 +482,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unknown_tenant_is_its_secrets_error_and_no_key_is_shown() {
-        let sim = Simulator::start(SimOptions::default()).await.unwrap();
-        let deps = deps(&sim, true);
+        let (_sim, deps) = world(true).await;
         let globex = TenantId::parse("globex").unwrap();
         let error = connections(HOUR).clients(&deps, &globex).await.unwrap_err();
         assert!(matches!(error, SyncError::Secrets(_)), "{error:?}");
@@ -498,8 +497,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_calls_a_tenants_client_made_are_counted_into_the_jobs_metrics() {
-        let sim = Simulator::start(SimOptions::default()).await.unwrap();
-        let deps = deps(&sim, true);
+        let (sim, deps) = world(true).await;
         let connections = connections(HOUR);
         let tenants = [acme(), acme()];
         let before = connections.client_stats(&deps, tenants.iter()).await;
