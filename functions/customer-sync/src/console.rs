@@ -19,12 +19,13 @@ use cwsync_store::{RunId, StoreError, TenantId};
 use cwsync_sync::report::{
     ReportRecord, RunReport, diagnostic, errors_report, run_report, tenant_id, to_json,
 };
+use cwsync_sync::tenant;
 use lambda_runtime::Diagnostic;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::jobs::PlannedRun;
-use crate::{CustomerSync, FUNCTION, SyncError, tenant};
+use crate::{CustomerSync, FUNCTION, SyncError};
 
 /// How many suggestions an account gets unless the event says otherwise.
 pub const DEFAULT_SUGGESTIONS: usize = 3;
@@ -156,7 +157,10 @@ impl CustomerSync {
             } => {
                 let tenant = tenant_id(&tenant)?;
                 let run_id = RunId::new(self.now());
-                let before = self.client_stats(std::iter::once(&tenant)).await;
+                let before = self
+                    .connections
+                    .client_stats(&self.deps, std::iter::once(&tenant))
+                    .await;
                 let result = Box::pin(self.sync_account_now(
                     &tenant,
                     &run_id,
@@ -167,7 +171,7 @@ impl CustomerSync {
                     false,
                 ))
                 .await;
-                self.count_calls(before).await;
+                self.connections.count_calls(&self.deps, before).await;
                 let result = result?;
                 // The answer names the unit as what it is here: an account.
                 let result = json!({"accountId": result.unit_id, "records": result.records});

@@ -38,7 +38,7 @@ use cwsync_store::links::{Link, LinkState, LinkStore, SourceRef};
 use cwsync_store::runs::Outcome;
 use cwsync_store::{StoreError, TenantId};
 use cwsync_sync::record::{join_details, would};
-use cwsync_sync::writes::{self, fields_of, record_level};
+use cwsync_sync::writes::{self, billing_job_level, fields_of, record_level};
 use cwsync_sync::{
     Created, Creation, Origin, RecordResult, Recorder, SyncError, UnitResult, create_claimed,
 };
@@ -1485,7 +1485,7 @@ async fn send_write_backs(
     let outcomes: Vec<Result<Result<(), BillingError>, String>> =
         match scope.billing.write_back(&items).await {
             Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-            Err(error) if is_job_level(&error) => {
+            Err(error) if billing_job_level(&error) => {
                 return Err(SyncError::billing(
                     "writing back to the billing system",
                     error,
@@ -1507,7 +1507,7 @@ async fn send_write_backs(
                 Some(detail) => pending.record.with_detail(Outcome::Updated, detail),
                 None => continue,
             },
-            Ok(Err(error)) if is_job_level(&error) => {
+            Ok(Err(error)) if billing_job_level(&error) => {
                 return Err(SyncError::billing(
                     "writing back to the billing system",
                     error,
@@ -1523,12 +1523,6 @@ async fn send_write_backs(
         result.records.push(line);
     }
     Ok(())
-}
-
-/// A billing error that fails every call alike, so the job is retried rather than a record
-/// failed.
-fn is_job_level(error: &BillingError) -> bool {
-    error.is_transient() || matches!(error, BillingError::Unauthorized { .. })
 }
 
 /// The field names an AccountUpdate changes, besides the link id.

@@ -16,16 +16,17 @@ use cwsync_billing::{AccountQuery, BillingError};
 use cwsync_mapping::customers::entity;
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::{Job, JobFailure, JobKind};
-use cwsync_runtime::{Counter, Queue};
+use cwsync_runtime::Queue;
 use cwsync_store::runs::Outcome;
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::jobs::{self as sync_jobs, GroupKey, first_delivery, key_without};
+use cwsync_sync::tenant;
 use cwsync_sync::{Recorder, RunBook, UnitResult};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::engine::{self, Scope};
-use crate::tenant;
+use crate::reference;
 use crate::unchanged;
 use crate::{CustomerSync, JOB_KIND, SyncError};
 
@@ -334,9 +335,11 @@ impl CustomerSync {
         };
         let reference = self
             .connections
-            .reference(deps, tenant, run_id.as_str(), single, &clients.cw)
+            .reference(deps, tenant, run_id.as_str(), single, || {
+                reference::read_reference(&clients.cw)
+            })
             .await?;
-        let reference = tenant::with_currencies(reference, &settings);
+        let reference = reference::with_currencies(reference, &settings);
         let no_candidates: HashSet<String> = no_candidate
             .then(|| account_id.to_owned())
             .into_iter()
@@ -397,7 +400,10 @@ impl CustomerSync {
     /// each); then each job syncs its account on its own, under its own idempotency record.
     pub async fn handle_jobs(&self, event: SqsEvent, deadline: OffsetDateTime) -> SqsBatchResponse {
         let groups = self.prefetch(&event).await;
-        let before = self.client_stats(groups.keys().map(|g| &g.tenant)).await;
+        let before = self
+            .connections
+            .client_stats(&self.deps, groups.keys().map(|g| &g.tenant))
+            .await;
         let processed = sync_jobs::handle_batch(
             JOB_KIND,
             event,
@@ -410,44 +416,8 @@ impl CustomerSync {
             },
         )
         .await;
-        self.count_calls(before).await;
+        self.connections.count_calls(&self.deps, before).await;
         processed.response
-    }
-
-    /// Adds the ConnectWise calls (and throttles) each tenant's client made since `before` to the
-    /// invocation's metrics.
-    pub(crate) async fn count_calls(&self, before: Vec<(TenantId, (u64, u64))>) {
-        for (tenant, (requests, throttled)) in before {
-            if let Ok(clients) = self.clients(&tenant).await {
-                let after = clients.cw.stats();
-                let metrics = self.deps.metrics.job(JOB_KIND, tenant.as_str());
-                metrics.add(
-                    Counter::ConnectwiseCalls,
-                    after.requests.saturating_sub(requests),
-                );
-                metrics.add(
-                    Counter::ConnectwiseThrottles,
-                    after.throttled.saturating_sub(throttled),
-                );
-            }
-        }
-    }
-
-    /// ConnectWise request counters of each tenant's client, to count calls with
-    /// [`CustomerSync::count_calls`].
-    pub(crate) async fn client_stats<'a>(
-        &self,
-        tenants: impl Iterator<Item = &'a TenantId>,
-    ) -> Vec<(TenantId, (u64, u64))> {
-        let mut stats = Vec::new();
-        let unique: HashSet<&TenantId> = tenants.collect();
-        for tenant in unique {
-            if let Ok(clients) = self.clients(tenant).await {
-                let now = clients.cw.stats();
-                stats.push((tenant.clone(), (now.requests, now.throttled)));
-            }
-        }
-        stats
     }
 
     /// The shared reads of each group of two or more account jobs (same tenant, run and dry-run
@@ -490,9 +460,11 @@ impl CustomerSync {
         let clients = self.clients(tenant).await?;
         let reference = self
             .connections
-            .reference(deps, tenant, run_id, false, &clients.cw)
+            .reference(deps, tenant, run_id, false, || {
+                reference::read_reference(&clients.cw)
+            })
             .await?;
-        let reference = tenant::with_currencies(reference, &settings);
+        let reference = reference::with_currencies(reference, &settings);
         // A malformed account is left out: its job reads it alone and reports it.
         let accounts = clients
             .billing

@@ -6,18 +6,20 @@
 //! from the customer queue ([`jobs`]: one job per account, fanned out by a tenant-wide run), and
 //! the same handlers called directly by tests and the local runner. The sync itself is in
 //! [`engine`]; the pure mapping it applies is `cwsync_mapping::customers`; what every job shares
-//! (claim before create, record results, runs and the ledger, idempotent jobs) is `cwsync_sync`.
+//! (claim before create, record results, runs and the ledger, idempotent jobs, per-tenant clients
+//! and caches) is `cwsync_sync`.
 
 pub mod console;
 pub mod engine;
 pub mod jobs;
 pub mod local;
-pub mod tenant;
+pub mod reference;
 pub mod unchanged;
 
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use cwsync_mapping::customers::CustomerReference;
 use cwsync_runtime::Deps;
 use cwsync_store::TenantId;
 use cwsync_store::idempotency::Idempotency;
@@ -27,7 +29,7 @@ use time::OffsetDateTime;
 
 pub use console::Event;
 pub use cwsync_sync::SyncError;
-pub use tenant::{ConnectOptions, Connections, TenantClients};
+pub use cwsync_sync::tenant::{ConnectOptions, Connections, TenantClients};
 
 /// The function's name, as deployed and as reported.
 pub const FUNCTION: &str = "customer-sync";
@@ -42,7 +44,7 @@ pub struct CustomerSync {
     /// Stores, queues, secrets, metrics.
     pub deps: Arc<Deps>,
     /// Per-tenant clients and reference data.
-    pub connections: Connections,
+    pub connections: Connections<CustomerReference>,
     /// Jobs run at most once per job key.
     pub idempotency: Idempotency,
     /// Jobs of one SQS batch handled at once.
@@ -55,7 +57,7 @@ impl CustomerSync {
         let idempotency = Idempotency::new(Arc::clone(&deps.stores.idempotency));
         CustomerSync {
             deps,
-            connections: Connections::new(options),
+            connections: Connections::new(JOB_KIND, options),
             idempotency,
             concurrency: DEFAULT_CONCURRENCY,
         }

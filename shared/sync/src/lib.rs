@@ -7,6 +7,8 @@
 //!   by creating again), a stale claim is healed the same way, a dry run writes nothing.
 //! - [`record`]: the line each record's sync comes to ([`RecordResult`]), gathered per unit of
 //!   work ([`UnitResult`]) and built by a [`Recorder`] so every job words them alike.
+//! - [`tenant`]: a tenant's settings, its clients cached across invocations, the reference data
+//!   of a run (any type a job resolves names against), ConnectWise calls counted into metrics.
 //! - [`writes`]: ConnectWise writes that only report in a dry run, and which errors are a record's
 //!   own failure rather than the job's.
 //! - [`runs`]: starting a run, recording units' lines and the error ledger, recording a job's
@@ -28,6 +30,7 @@ pub mod jobs;
 pub mod record;
 pub mod report;
 pub mod runs;
+pub mod tenant;
 pub mod writes;
 
 pub use claim::{Created, Creation, Origin, create_claimed};
@@ -35,3 +38,4 @@ pub use error::SyncError;
 pub use jobs::GroupKey;
 pub use record::{RecordResult, Recorder, UnitResult};
 pub use runs::RunBook;
+pub use tenant::{ConnectOptions, Connections, ReferenceCache, TenantClients};

@@ -1,7 +1,9 @@
 //! Writes to ConnectWise, and the one place a dry run is told apart: [`patch`] sends nothing when
 //! there is nothing to change or the run only plans, and reports the same changed fields either
-//! way; [`record_level`] sorts a ConnectWise error into "this record's failure" and "stop the job".
+//! way; [`record_level`] sorts a ConnectWise error into "this record's failure" and "stop the job",
+//! [`billing_job_level`] does the same for a billing-system error.
 
+use cwsync_billing::BillingError;
 use cwsync_connectwise::{Client, CwError, PatchOp};
 
 use crate::SyncError;
@@ -19,6 +21,12 @@ pub fn record_level(error: CwError) -> Result<String, CwError> {
         | CwError::Encode { .. } => Ok(error.to_string()),
         other => Err(other),
     }
+}
+
+/// A billing-system error that fails every call alike (throttled, down, keys refused), so the job
+/// is retried rather than a record failed.
+pub fn billing_job_level(error: &BillingError) -> bool {
+    error.is_transient() || matches!(error, BillingError::Unauthorized { .. })
 }
 
 /// The fields `ops` change, without the leading `/`.
@@ -45,6 +53,44 @@ pub async fn patch<T: serde::de::DeserializeOwned>(
         Err(error) => {
             Err(record_level(error)
                 .map_err(|e| SyncError::connectwise(format!("updating {path}"), e)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_errors_every_call_shares_stop_the_job_and_a_records_own_do_not() {
+        let stop = [
+            BillingError::Unauthorized {
+                message: "key revoked".to_owned(),
+            },
+            BillingError::Throttled { retry_after: None },
+            BillingError::Transient {
+                operation: "write back".to_owned(),
+                reason: "503".to_owned(),
+            },
+        ];
+        for error in &stop {
+            assert!(billing_job_level(error), "{error}");
+        }
+        let own = [
+            BillingError::Forbidden {
+                operation: "update account A-7".to_owned(),
+            },
+            BillingError::NotFound {
+                what: "account A-7".to_owned(),
+            },
+            BillingError::Invalid {
+                operation: "update account A-7".to_owned(),
+                message: "bad email".to_owned(),
+                fields: Vec::new(),
+            },
+        ];
+        for error in &own {
+            assert!(!billing_job_level(error), "{error}");
         }
     }
 }
