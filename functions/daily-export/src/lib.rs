@@ -1,66 +1,158 @@
-//! `daily-export`: products, subscriptions, invoices and more, exported to ConnectWise every day.
+//! `daily-export`: products, subscriptions and user lists exported to ConnectWise catalog items,
+//! agreement additions and agreement documents, every day and on demand.
 //!
-//! The handler is a plain async function over typed events so it can be called from tests and the
-//! local runner without Lambda. This scope is the health event; the job itself comes later.
+//! One function, three ways in: the schedule (`{"action":"scheduled"}`, every 15 minutes: the
+//! tenants whose own time of day has come, see [`schedule`]), console events ([`console::Event`]:
+//! export now, disable, enable, report, errors), and SQS job batches from the export queue
+//! ([`jobs`]: a tenant's planning, one job per account). The planning ([`plan`]) exports the
+//! catalog ([`catalog`]) and fans out the accounts ([`account`]); all of it runs on the shared
+//! sync machinery (`cwsync_sync`: claims, runs, the error ledger, idempotent jobs) and the pure
+//! mapping `cwsync_mapping::export`.
 
+pub mod account;
+pub mod catalog;
+pub mod console;
+pub mod jobs;
+pub mod plan;
+pub mod reference;
 pub mod schedule;
 
-use cwsync_runtime::{HealthReport, dispatch};
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use cwsync_connectwise::Client;
+use cwsync_mapping::export::ExportReference;
+use cwsync_mapping::settings::TenantSettings;
+use cwsync_runtime::Deps;
+use cwsync_store::idempotency::Idempotency;
+use cwsync_store::links::LinkStore;
+use cwsync_store::{RunId, TenantId};
+use cwsync_sync::tenant::{ConnectOptions, Connections, TenantClients};
+use cwsync_sync::{RunBook, SyncError};
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+pub use console::Event;
 
 /// The function's name, as deployed and as reported.
 pub const FUNCTION: &str = "daily-export";
+/// The job kind of its runs.
+pub const JOB_KIND: &str = "daily-export";
+/// How long a tenant's scheduled day stays claimed: past the longest local day, so a tick
+/// late in a day never starts it again.
+pub const DAY_CLAIM_TTL: time::Duration = time::Duration::hours(48);
+/// Account jobs of one SQS batch handled at once.
+pub const DEFAULT_CONCURRENCY: usize = 4;
 
-/// What a console test event, a schedule or a queue can ask of this function.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Event {
-    /// Answer that the function is deployed and starts.
-    Health,
+/// What one export touches: the tenant, its settings and reference data, its clients and links.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    /// The tenant.
+    pub tenant: &'a TenantId,
+    /// Plan and report only; write nothing.
+    pub dry_run: bool,
+    /// The tenant's settings.
+    pub settings: &'a TenantSettings,
+    /// ConnectWise reference data of the run.
+    pub reference: &'a ExportReference,
+    /// The tenant's ConnectWise.
+    pub cw: &'a Client,
+    /// The links.
+    pub links: &'a dyn LinkStore,
+    /// When the export runs.
+    pub now: OffsetDateTime,
 }
 
-/// What the function answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Response {
-    /// The answer to [`Event::Health`].
-    Health(HealthReport),
+/// The function's state across invocations.
+#[derive(Debug)]
+pub struct DailyExport {
+    /// Stores, queues, secrets, metrics.
+    pub deps: Arc<Deps>,
+    /// Per-tenant clients and reference data.
+    pub connections: Connections<ExportReference>,
+    /// Jobs run at most once per job key.
+    pub idempotency: Idempotency,
+    /// Jobs of one SQS batch handled at once.
+    pub concurrency: usize,
+    /// Each tenant's scheduled day, claimed once (kept [`DAY_CLAIM_TTL`]).
+    pub day_claims: Idempotency,
 }
 
-/// Handles one typed event.
-pub async fn handle(event: Event) -> Response {
-    match event {
-        Event::Health => Response::Health(HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
+impl DailyExport {
+    /// The function over `deps`, its clients built with `options`.
+    pub fn new(deps: Arc<Deps>, options: ConnectOptions) -> Self {
+        let idempotency = Idempotency::new(Arc::clone(&deps.stores.idempotency));
+        let day_claims =
+            Idempotency::new(Arc::clone(&deps.stores.idempotency)).with_record_ttl(DAY_CLAIM_TTL);
+        DailyExport {
+            deps,
+            connections: Connections::new(JOB_KIND, options),
+            idempotency,
+            concurrency: DEFAULT_CONCURRENCY,
+            day_claims,
+        }
     }
-}
 
-/// The Lambda entry: parses the raw payload (a malformed one is refused with its reason) and handles it.
-pub async fn handle_lambda(event: LambdaEvent<serde_json::Value>) -> Result<Response, Diagnostic> {
-    dispatch(FUNCTION, event.payload, handle).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_health_event_reports_the_function_as_ok() {
-        let Response::Health(report) = handle(Event::Health).await;
-        assert_eq!(report.function, FUNCTION);
-        assert_eq!(report.status, "ok");
+    /// Now.
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
     }
 
-    #[tokio::test]
-    async fn a_malformed_event_is_refused_with_its_reason() {
-        let lambda_event =
-            LambdaEvent::new(serde_json::json!({"act": "health"}), Default::default());
-        let diagnostic = handle_lambda(lambda_event).await.unwrap_err();
-        assert_eq!(diagnostic.error_type, "InvalidEvent");
-        assert!(
-            diagnostic.error_message.contains("action"),
-            "{}",
-            diagnostic.error_message
-        );
+    /// Where the export records its runs: units are accounts.
+    pub fn run_book(&self) -> RunBook {
+        RunBook::new(Arc::clone(&self.deps), JOB_KIND, account::ACCOUNT)
+    }
+
+    /// The tenant's clients.
+    pub async fn clients(&self, tenant: &TenantId) -> Result<TenantClients, SyncError> {
+        self.connections.clients(&self.deps, tenant).await
+    }
+
+    /// The tenant's reference data for run `run_id`: read once per run and warm function.
+    pub async fn reference(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        cw: &Client,
+    ) -> Result<Arc<ExportReference>, SyncError> {
+        self.connections
+            .reference(&self.deps, tenant, run_id.as_str(), false, || {
+                reference::read_reference(cw)
+            })
+            .await
+    }
+
+    /// Handles one raw payload: an SQS batch (it has `Records`) or a console event.
+    pub async fn handle(
+        &self,
+        payload: Value,
+        deadline: OffsetDateTime,
+    ) -> Result<Value, Diagnostic> {
+        if payload.get("Records").is_some() {
+            let event: SqsEvent = serde_json::from_value(payload).map_err(|e| Diagnostic {
+                error_type: "InvalidEvent".to_owned(),
+                error_message: format!("invalid SQS event for {FUNCTION}: {e}"),
+            })?;
+            let response = self.handle_jobs(event, deadline).await;
+            return serde_json::to_value(response).map_err(|e| Diagnostic {
+                error_type: "InternalError".to_owned(),
+                error_message: e.to_string(),
+            });
+        }
+        let event: Event = cwsync_runtime::parse_event(FUNCTION, payload).map_err(|e| {
+            tracing::warn!(error = %e, "refused an event");
+            Diagnostic::from(e)
+        })?;
+        self.handle_event(event).await
+    }
+
+    /// The Lambda entry.
+    pub async fn handle_lambda(&self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+        let deadline = Some(i128::from(event.context.deadline))
+            .filter(|ms| *ms > 0)
+            .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok())
+            .unwrap_or_else(|| OffsetDateTime::now_utc() + time::Duration::minutes(5));
+        self.handle(event.payload, deadline).await
     }
 }

@@ -2,8 +2,11 @@
 //! malformed variable), dependencies once per cold start (no network call), then the handler
 //! under `lambda_runtime`, with the invocation span and a metrics flush around each event.
 
-use cwsync_daily_export::{FUNCTION, handle_lambda};
+use std::sync::Arc;
+
+use cwsync_daily_export::{DailyExport, FUNCTION};
 use cwsync_runtime::{Config, Deps, Queue, telemetry};
+use cwsync_sync::tenant::ConnectOptions;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -13,5 +16,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .and_then(|config| config.requiring(&[Queue::Export]))
         .inspect_err(|error| tracing::error!(%error, "{FUNCTION} cannot start"))?;
     let deps = Deps::from_environment(FUNCTION, config).await;
-    cwsync_runtime::serve(deps, |_deps, event| handle_lambda(event)).await
+    let service = Arc::new(DailyExport::new(
+        Arc::new(deps.clone()),
+        ConnectOptions::default(),
+    ));
+    cwsync_runtime::serve(deps, move |_deps, event| {
+        let service = Arc::clone(&service);
+        async move { service.handle_lambda(event).await }
+    })
+    .await
 }

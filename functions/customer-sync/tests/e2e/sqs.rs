@@ -115,7 +115,7 @@ async fn a_tenant_run_fans_out_through_sqs_and_a_throttled_job_is_delivered_agai
         .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
         .unwrap();
     let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
-    deps.stores = stores().await;
+    deps.stores = stores("customer-sync").await;
     deps.queues.customer = Some(Arc::new(SqsJobQueue::new(sqs.clone(), url.clone())));
     let mut service = CustomerSync::new(Arc::new(deps), fast_options());
     // One job at a time, so the throttled creates fall on whole jobs: the client makes four

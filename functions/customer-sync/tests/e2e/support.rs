@@ -2,19 +2,15 @@
 //! moto (memory without moto outside CI) and an in-memory customer queue delivered like SQS.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use cwsync_billing::models::{Account, Address, Contact, Site};
-use cwsync_billing_sim::{BillingSim, BillingSimOptions, TEST_BILLING_API_KEY};
-use cwsync_connectwise::RetryPolicy;
-use cwsync_connectwise_sim::{
-    ApiMember, SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY,
-    TEST_PUBLIC_KEY,
-};
-use cwsync_customer_sync::{ConnectOptions, CustomerSync, FUNCTION};
+use cwsync_billing_sim::{BillingSim, BillingSimOptions};
+use cwsync_connectwise_sim::{ApiMember, SimOptions, Simulator};
+use cwsync_customer_sync::{CustomerSync, FUNCTION};
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::MemoryJobQueue;
-use cwsync_runtime::{Config, Deps, StaticTenantSecrets, Stores};
+use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
+pub use cwsync_test_support::{Report, fast_options, merge, secret, stores};
 use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -28,22 +24,6 @@ pub struct World {
     pub billing: BillingSim,
     pub service: Arc<CustomerSync>,
     pub queue: Arc<MemoryJobQueue>,
-}
-
-/// Stores on moto when it is there (always under CI), else in memory.
-pub async fn stores() -> Stores {
-    match cwsync_aws_harness::moto() {
-        Some(moto) => {
-            let config = moto.sdk_config().await;
-            let client = aws_sdk_dynamodb::Client::new(&config);
-            let name = cwsync_aws_harness::unique_name("customer-sync");
-            let table = cwsync_store::dynamo::create_table(&client, &name)
-                .await
-                .unwrap();
-            Stores::dynamo(table)
-        }
-        None => Stores::memory(),
-    }
 }
 
 impl World {
@@ -67,7 +47,7 @@ impl World {
             .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
             .unwrap();
         let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
-        deps.stores = stores().await;
+        deps.stores = stores("customer-sync").await;
         let queue = Arc::new(MemoryJobQueue::new());
         deps.queues.customer = Some(queue.clone());
         World {
@@ -150,99 +130,10 @@ impl World {
     }
 }
 
-/// Client options for tests: short retries and timeouts.
-pub fn fast_options() -> ConnectOptions {
-    // The same policy type serves both clients.
-    let retry = RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_elapsed: Duration::from_secs(5),
-    };
-    ConnectOptions {
-        cw_retry: Some(retry),
-        billing_retry: Some(retry),
-        timeout: Some(Duration::from_secs(5)),
-        cache_ttl: None,
-        cw_rate: None,
-    }
-}
-
 /// A ConnectWise client of the simulator's test member: what a ConnectWise user's edits go
 /// through in tests.
 pub async fn cw_client(world: &World) -> cwsync_connectwise::Client {
-    let config = cwsync_connectwise::ClientConfig::new(
-        cwsync_connectwise::Site::parse(&world.cw.base_url()).unwrap(),
-        TEST_COMPANY_ID,
-        secrecy::SecretString::from(TEST_PUBLIC_KEY),
-        secrecy::SecretString::from(TEST_PRIVATE_KEY),
-        TEST_CLIENT_ID,
-    );
-    cwsync_connectwise::Client::connect(config).await.unwrap()
-}
-
-/// A tenant secret pointing at these simulators with their test keys.
-pub fn secret(cw: &Simulator, billing: &BillingSim) -> Value {
-    json!({
-        "site": cw.base_url(),
-        "companyId": TEST_COMPANY_ID,
-        "publicKey": TEST_PUBLIC_KEY,
-        "privateKey": TEST_PRIVATE_KEY,
-        "clientId": TEST_CLIENT_ID,
-        "billingUrl": billing.base_url().to_string(),
-        "billingApiKey": TEST_BILLING_API_KEY,
-    })
-}
-
-fn merge(into: &mut Value, from: Value) {
-    match (into, from) {
-        (Value::Object(into), Value::Object(from)) => {
-            for (key, value) in from {
-                merge(into.entry(key).or_insert(Value::Null), value);
-            }
-        }
-        (into, from) => *into = from,
-    }
-}
-
-/// A run's report, with helpers to read it.
-#[derive(Debug, Clone)]
-pub struct Report(pub Value);
-
-impl Report {
-    pub fn count(&self, entity: &str, outcome: &str) -> u64 {
-        self.0["run"]["counts"][entity][outcome]
-            .as_u64()
-            .unwrap_or(0)
-    }
-
-    pub fn status(&self) -> &str {
-        self.0["run"]["status"].as_str().unwrap_or_default()
-    }
-
-    pub fn record(&self, entity: &str, id: &str) -> Value {
-        self.0["records"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["entity"] == entity && r["recordId"] == id)
-            .cloned()
-            .unwrap_or_else(|| panic!("no {entity} {id} in {}", self.0))
-    }
-
-    pub fn outcome(&self, entity: &str, id: &str) -> String {
-        self.record(entity, id)["outcome"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    pub fn detail(&self, entity: &str, id: &str) -> String {
-        self.record(entity, id)["detail"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
+    cwsync_test_support::cw_client(&world.cw).await
 }
 
 pub fn address(line1: &str, city: &str, state: &str, zip: &str, country: &str) -> Address {

@@ -35,7 +35,7 @@ async fn two_tenants_with_the_same_account_ids_each_get_their_own_company_and_li
         .with_secret_json("tenant-b", &secret(&cw_b, &billing_b).to_string())
         .unwrap();
     let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
-    deps.stores = stores().await;
+    deps.stores = stores("customer-sync").await;
     let queue = Arc::new(MemoryJobQueue::new());
     deps.queues.customer = Some(queue.clone());
     let service = CustomerSync::new(Arc::new(deps), fast_options());

@@ -231,7 +231,7 @@ mod tests {
             .expect_err("problems")
             .into_iter()
             .map(|p| {
-                assert_eq!((p.entity, p.record_id.as_str()), ("catalogItem", "P-1"));
+                assert_eq!((p.entity, p.record_id.as_str()), ("catalog-item", "P-1"));
                 (p.field, p.message)
             })
             .collect()
@@ -482,7 +482,7 @@ mod tests {
         let problem = match_catalog_item(&product(), &candidates).unwrap_err();
         assert_eq!(
             problem.to_string(),
-            "catalogItem P-1: sku: \"M365-BP\" is the identifier of several ConnectWise catalog \
+            "catalog-item P-1: sku: \"M365-BP\" is the identifier of several ConnectWise catalog \
              items (#3, #7): keep one"
         );
     }

@@ -39,14 +39,14 @@ use serde::Serialize;
 /// Entity names used in problems, run logs, links and the error ledger.
 pub mod entity {
     /// A billing product ↔ a ConnectWise catalog item (record id: the product's).
-    pub const CATALOG_ITEM: &str = "catalogItem";
+    pub const CATALOG_ITEM: &str = "catalog-item";
     /// A billing subscription ↔ an agreement addition (record id: the subscription's).
     pub const ADDITION: &str = "addition";
     /// A billing account's agreement of one kind ↔ a ConnectWise agreement (record id: the
     /// account's).
     pub const AGREEMENT: &str = "agreement";
     /// A billing account's user list ↔ a document on its agreement (record id: the account's).
-    pub const USER_LIST: &str = "userList";
+    pub const USER_LIST: &str = "user-list";
 }
 
 /// A settings enumeration as ConnectWise spells it (`NonInventory`, `ContractYear`).

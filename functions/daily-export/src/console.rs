@@ -1,0 +1,308 @@
+//! What a user (Lambda console test events, `aws lambda invoke`, the local runner) and the
+//! schedule ask of the daily export: export a tenant now (some accounts, a dry run, confirming a
+//! mass change), disable and enable a tenant's export, the export log of a run, the error
+//! report, and the schedule's tick.
+//!
+//! Every answer is JSON; a failure is a `Diagnostic` whose message names the tenant and what to
+//! do. No answer ever holds a key.
+
+use cwsync_mapping::settings::TenantSettings;
+use cwsync_queue::{Job, JobKind};
+use cwsync_runtime::{HealthReport, Queue};
+use cwsync_store::{RunId, TenantId};
+use cwsync_sync::SyncError;
+use cwsync_sync::report::{diagnostic, errors_report, run_report, tenant_id, to_json};
+use jiff::Timestamp;
+use lambda_runtime::Diagnostic;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::plan::PlanRequest;
+use crate::schedule::TenantSchedule;
+use crate::{DailyExport, FUNCTION, JOB_KIND};
+
+/// What a console test event or the schedule can ask of this function.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(
+    tag = "action",
+    rename_all = "kebab-case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum Event {
+    /// Answer that the function is deployed and starts.
+    Health,
+    /// The schedule's tick: plan the export of every tenant whose daily time has come (each
+    /// once per local day).
+    Scheduled,
+    /// Export a tenant now: plans a run and fans out one job per account.
+    ExportNow {
+        /// The tenant.
+        tenant: String,
+        /// Only these accounts.
+        #[serde(default)]
+        account_ids: Option<Vec<String>>,
+        /// Plan and report only; write nothing.
+        #[serde(default)]
+        dry_run: bool,
+        /// Write even when the mass-change guard trips.
+        #[serde(default)]
+        confirm_mass_change: bool,
+        /// Export every account even when unchanged since its last export (corrects additions
+        /// changed by hand in ConnectWise).
+        #[serde(default)]
+        full: bool,
+    },
+    /// Turn the tenant's export off: no scheduled or console export runs, queued jobs write
+    /// nothing. Nothing is deleted in ConnectWise; every link is kept.
+    Disable {
+        /// The tenant.
+        tenant: String,
+    },
+    /// Turn the tenant's export on again.
+    Enable {
+        /// The tenant.
+        tenant: String,
+    },
+    /// The export log of a run (the tenant's latest export without `runId`), with the last and
+    /// the next scheduled run.
+    Report {
+        /// The tenant.
+        tenant: String,
+        /// The run.
+        #[serde(default)]
+        run_id: Option<String>,
+        /// The next page of records, from the previous answer.
+        #[serde(default)]
+        page_token: Option<String>,
+    },
+    /// The tenant's error report: records that keep failing, until fixed.
+    Errors {
+        /// The tenant.
+        tenant: String,
+    },
+}
+
+/// What a tick of the schedule did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TickReport {
+    /// Tenants considered.
+    pub tenants: u64,
+    /// Tenants whose run was started (their planning job sent), with the run id.
+    pub started: Vec<StartedRun>,
+    /// Tenants that could not be considered, and why (the others went on).
+    pub problems: Vec<String>,
+}
+
+/// A run the tick started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartedRun {
+    /// The tenant.
+    pub tenant: String,
+    /// Its run.
+    pub run_id: String,
+    /// The tenant's local date the run is for.
+    pub date: String,
+}
+
+impl DailyExport {
+    /// Handles one console event.
+    pub async fn handle_event(&self, event: Event) -> Result<Value, Diagnostic> {
+        match event {
+            Event::Health => to_json(&HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
+            Event::Scheduled => to_json(&self.tick(Timestamp::now()).await),
+            Event::ExportNow {
+                tenant,
+                account_ids,
+                dry_run,
+                confirm_mass_change,
+                full,
+            } => {
+                let tenant = tenant_id(&tenant)?;
+                let request = PlanRequest {
+                    account_ids,
+                    confirm_mass_change,
+                    full,
+                };
+                let run_id = RunId::new(self.now());
+                let planned = Box::pin(self.plan_run(&tenant, run_id, dry_run, &request)).await?;
+                to_json(&planned)
+            }
+            Event::Disable { tenant } => self.set_enabled(&tenant_id(&tenant)?, false).await,
+            Event::Enable { tenant } => self.set_enabled(&tenant_id(&tenant)?, true).await,
+            Event::Report {
+                tenant,
+                run_id,
+                page_token,
+            } => {
+                let tenant = tenant_id(&tenant)?;
+                let settings = cwsync_sync::tenant::settings(&self.deps, &tenant).await?;
+                let report = run_report(
+                    &self.deps,
+                    &tenant,
+                    JOB_KIND,
+                    run_id,
+                    page_token,
+                    settings.error_attempts,
+                    self.now(),
+                )
+                .await?;
+                let next = TenantSchedule::new(&settings.schedules.daily_export)
+                    .ok()
+                    .and_then(|s| s.next_after(Timestamp::now()).ok().flatten())
+                    .map(|next| next.to_string());
+                let mut value = to_json(&report)?;
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("nextScheduledRun".to_owned(), json!(next));
+                    object.insert("enabled".to_owned(), json!(settings.export.enabled));
+                }
+                Ok(value)
+            }
+            Event::Errors { tenant } => {
+                let tenant = tenant_id(&tenant)?;
+                let settings = cwsync_sync::tenant::settings(&self.deps, &tenant).await?;
+                let errors =
+                    errors_report(&self.deps, &tenant, settings.error_attempts, self.now()).await?;
+                to_json(&json!({ "errors": errors }))
+            }
+        }
+    }
+
+    /// Turns the tenant's export on or off (a settings change, conditional on the version read,
+    /// retried once on a concurrent save).
+    async fn set_enabled(&self, tenant: &TenantId, enabled: bool) -> Result<Value, Diagnostic> {
+        let store = &self.deps.stores.settings;
+        for _ in 0..2 {
+            let stored = store.get(tenant).await.map_err(SyncError::from)?;
+            let (mut settings, version) = match stored {
+                Some(v) => (v.value, Some(v.version)),
+                None => (TenantSettings::default(), None),
+            };
+            let changed = settings.export.enabled != enabled;
+            settings.export.enabled = enabled;
+            if !changed {
+                return to_json(
+                    &json!({"tenant": tenant.as_str(), "enabled": enabled, "changed": false}),
+                );
+            }
+            match store.put(tenant, &settings, version).await {
+                Ok(version) => {
+                    return to_json(&json!({
+                        "tenant": tenant.as_str(),
+                        "enabled": enabled,
+                        "changed": true,
+                        "settingsVersion": version,
+                    }));
+                }
+                Err(cwsync_store::StoreError::Conflict { .. }) => continue,
+                Err(error) => return Err(SyncError::from(error).into()),
+            }
+        }
+        Err(diagnostic(
+            "SettingsConflict",
+            format!("tenant {tenant}: the settings changed twice while saving; try again"),
+        ))
+    }
+
+    /// The schedule's tick at `now`: every tenant whose export is enabled and whose local time
+    /// of day has come gets its run started (its planning job sent to the export queue), once
+    /// per local date (claimed under the date's key, so a repeated tick starts nothing).
+    pub async fn tick(&self, now: Timestamp) -> TickReport {
+        let mut report = TickReport::default();
+        let tenants = match self.deps.stores.settings.tenants().await {
+            Ok(tenants) => tenants,
+            Err(error) => {
+                report
+                    .problems
+                    .push(format!("listing the tenants: {error}"));
+                return report;
+            }
+        };
+        report.tenants = tenants.len() as u64;
+        for tenant in tenants {
+            match self.tick_tenant(&tenant, now).await {
+                Ok(Some(started)) => report.started.push(started),
+                Ok(None) => {}
+                Err(error) => report.problems.push(format!("tenant {tenant}: {error}")),
+            }
+        }
+        report
+    }
+
+    async fn tick_tenant(
+        &self,
+        tenant: &TenantId,
+        now: Timestamp,
+    ) -> Result<Option<StartedRun>, SyncError> {
+        let Some(stored) = self.deps.stores.settings.get(tenant).await? else {
+            return Ok(None);
+        };
+        let settings = stored.value;
+        if !settings.export.enabled {
+            return Ok(None);
+        }
+        let schedule = TenantSchedule::new(&settings.schedules.daily_export).map_err(|e| {
+            SyncError::NotConfigured {
+                tenant: tenant.to_string(),
+                job: FUNCTION,
+                reason: e.to_string(),
+            }
+        })?;
+        let Some(day) = schedule
+            .due(now, None)
+            .map_err(|e| SyncError::NotConfigured {
+                tenant: tenant.to_string(),
+                job: FUNCTION,
+                reason: e.to_string(),
+            })?
+        else {
+            return Ok(None);
+        };
+        // The day's run id is derived from the claim, so two ticks racing send the same job.
+        let started_at = time::OffsetDateTime::from_unix_timestamp(day.starts_at.as_second())
+            .unwrap_or_else(|_| self.now());
+        let run_id = RunId::derived(started_at, &day.claim_key());
+        let job = Job::new(
+            JobKind::DailyExportPlan,
+            tenant.as_str(),
+            run_id.as_str(),
+            false,
+            serde_json::to_value(PlanRequest::default()).unwrap_or_default(),
+        )
+        .map_err(|e| SyncError::Unsettled {
+            record: format!("the planning job of tenant {tenant}"),
+            detail: e.to_string(),
+        })?;
+        // Claimed once per local date: the idempotency record of the day's key.
+        let deadline = self.now() + time::Duration::minutes(1);
+        let claimed = self
+            .day_claims
+            .run(tenant, &day.claim_key(), deadline, || async {
+                let queue = self
+                    .deps
+                    .queues
+                    .get(Queue::Export)
+                    .map_err(|e| e.to_string())?;
+                queue
+                    .send_batch(std::slice::from_ref(&job))
+                    .await
+                    .and_then(|report| report.ensure_all_sent())
+                    .map_err(|e| e.to_string())
+            })
+            .await;
+        match claimed {
+            Ok(cwsync_store::idempotency::Outcome::Executed(())) => Ok(Some(StartedRun {
+                tenant: tenant.to_string(),
+                run_id: run_id.to_string(),
+                date: day.date.to_string(),
+            })),
+            Ok(_) => Ok(None),
+            Err(error) => Err(SyncError::Unsettled {
+                record: format!("the scheduled export of tenant {tenant} on {}", day.date),
+                detail: error.to_string(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The export queue's jobs: a tenant's planning ([`JobKind::DailyExportPlan`], sent by the
+//! schedule) and one account's export ([`JobKind::DailyExportAccount`], fanned out by the
+//! planning). Each runs at most once per job key (`cwsync_sync::jobs`), records its account's
+//! lines in the run and finishes the run when it is the last; a permanent failure is recorded as
+//! the account's failure so the run finishes without the dead-letter queue.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use cwsync_billing::{ProductQuery, SubscriptionQuery, UserQuery};
+use cwsync_connectwise::Query;
+use cwsync_connectwise::models::{Agreement, Company, Resource};
+use cwsync_mapping::customers::entity as customer;
+use cwsync_mapping::export::entity;
+use cwsync_queue::{Job, JobFailure, JobKind};
+use cwsync_store::links::{LinkState, SourceRef};
+use cwsync_store::runs::Outcome;
+use cwsync_store::{RunId, TenantId};
+use cwsync_sync::jobs::{self as sync_jobs, key_without};
+use cwsync_sync::{Recorder, SyncError, UnitResult};
+use time::OffsetDateTime;
+
+use crate::account::{ACCOUNT, AccountInput, export_account};
+use crate::plan::{AccountHint, AccountJob, BillingSide, HINT_FIELD, PlanRequest, account_stamp};
+use crate::{DailyExport, JOB_KIND, Scope, catalog};
+
+/// The ConnectWise kind an account's export stamp is linked as (its company, under a kind of its
+/// own so it never meets the customer sync's company link).
+const STAMP_KIND: &str = "export-company";
+
+impl DailyExport {
+    /// Handles a batch from the export queue; the answer names the messages to deliver again.
+    pub async fn handle_jobs(&self, event: SqsEvent, deadline: OffsetDateTime) -> SqsBatchResponse {
+        let groups: HashMap<sync_jobs::GroupKey, Option<()>> = HashMap::new();
+        let processed = sync_jobs::handle_batch(
+            JOB_KIND,
+            event,
+            self.concurrency,
+            &groups,
+            |job, context, _| self.run_job(job, deadline, context.receive_count <= 1),
+        )
+        .await;
+        processed.response
+    }
+
+    /// Runs one job (at most once per key). `first`: its first delivery (the planner's hints
+    /// hold only then).
+    pub async fn run_job(
+        &self,
+        job: Job,
+        deadline: OffsetDateTime,
+        first: bool,
+    ) -> Result<(), JobFailure> {
+        let tenant = TenantId::parse(job.tenant()).map_err(JobFailure::permanent)?;
+        let run_id = RunId::parse(job.run_id()).map_err(JobFailure::permanent)?;
+        let key = key_without(&job, HINT_FIELD);
+        let work = || async {
+            match job.kind() {
+                JobKind::DailyExportAccount => {
+                    let payload: AccountJob = job.payload_as().map_err(JobFailure::permanent)?;
+                    let hint = payload.hint.filter(|_| first);
+                    let result = Box::pin(self.export_account_in_run(
+                        &tenant,
+                        &run_id,
+                        job.dry_run(),
+                        &payload.account_id,
+                        hint,
+                    ))
+                    .await;
+                    match result {
+                        Ok(_) => Ok(()),
+                        Err(error) if error.is_transient() => Err(JobFailure::from(error)),
+                        Err(error) => self
+                            .run_book()
+                            .record_job_failure(
+                                &tenant,
+                                &run_id,
+                                job.dry_run(),
+                                &payload.account_id,
+                                String::new(),
+                                &error,
+                            )
+                            .await
+                            .map(|_| ())
+                            .map_err(JobFailure::from),
+                    }
+                }
+                JobKind::DailyExportPlan => {
+                    let request: PlanRequest = job.payload_as().map_err(JobFailure::permanent)?;
+                    Box::pin(self.plan_run(&tenant, run_id.clone(), job.dry_run(), &request))
+                        .await
+                        .map(|_| ())
+                        .map_err(JobFailure::from)
+                }
+                other => Err(JobFailure::permanent(format!(
+                    "{other} is not a daily-export job; it was sent to the wrong queue"
+                ))),
+            }
+        };
+        sync_jobs::run_once(&self.idempotency, &tenant, &key, deadline, work).await
+    }
+
+    /// Exports one account inside run `run_id` (started with one unit when it does not exist: a
+    /// console export of one account) and records its lines.
+    pub async fn export_account_in_run(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        account_id: &str,
+        hint: Option<AccountHint>,
+    ) -> Result<UnitResult, SyncError> {
+        let book = self.run_book();
+        book.ensure_single(tenant, run_id, dry_run).await?;
+        let result =
+            Box::pin(self.export_account_now(tenant, run_id, dry_run, account_id, hint)).await?;
+        book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
+            .await?;
+        Ok(result)
+    }
+
+    /// Exports one account (see [`crate::account`]) and, when all went well, records its stamp.
+    pub async fn export_account_now(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        account_id: &str,
+        hint: Option<AccountHint>,
+    ) -> Result<UnitResult, SyncError> {
+        let deps = &*self.deps;
+        let settings = cwsync_sync::tenant::settings(deps, tenant).await?;
+        if !settings.export.enabled {
+            let line = Recorder::new(ACCOUNT, account_id, String::new()).with_detail(
+                Outcome::Skipped,
+                "the export is disabled (export.enabled is false): nothing written".to_owned(),
+            );
+            return Ok(UnitResult::single(line));
+        }
+        let clients = self.clients(tenant).await?;
+        let now = self.now();
+        let links = deps.stores.links.as_ref();
+
+        // The billing side of this account.
+        let accounts = vec![account_id.to_owned()];
+        let subscriptions = clients
+            .billing
+            .list_subscriptions(&SubscriptionQuery {
+                account_ids: Some(accounts.clone()),
+                ..SubscriptionQuery::default()
+            })
+            .await
+            .map_err(|e| {
+                SyncError::billing(format!("listing the subscriptions of {account_id}"), e)
+            })?;
+        let product_ids: Vec<String> = subscriptions
+            .records
+            .iter()
+            .map(|s| s.product_id.clone())
+            .collect();
+        let products = if product_ids.is_empty() {
+            Default::default()
+        } else {
+            clients
+                .billing
+                .list_products(&ProductQuery::by_ids(product_ids.clone()))
+                .await
+                .map_err(|e| SyncError::billing("listing the subscribed products", e))?
+        };
+        let users = if settings.export.user_list {
+            Some(
+                clients
+                    .billing
+                    .list_users(&UserQuery {
+                        account_ids: Some(accounts),
+                        ..UserQuery::default()
+                    })
+                    .await
+                    .map_err(|e| {
+                        SyncError::billing(format!("listing the users of {account_id}"), e)
+                    })?,
+            )
+        } else {
+            None
+        };
+        let mut side = BillingSide {
+            products: products
+                .records
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
+            ..BillingSide::default()
+        };
+        side.subscriptions
+            .insert(account_id.to_owned(), subscriptions.records);
+        if let Some(users) = users {
+            side.users.insert(account_id.to_owned(), users.records);
+        }
+        let mut malformed: Vec<_> = subscriptions
+            .malformed
+            .iter()
+            .map(|bad| {
+                Recorder::new(
+                    entity::ADDITION,
+                    bad.id.as_deref().unwrap_or("(no id)"),
+                    String::new(),
+                )
+                .failed(bad.to_string())
+            })
+            .collect();
+
+        // The ConnectWise side: company (customer sync's link), catalog items, agreements.
+        let company_id = links
+            .get(tenant, SourceRef::new(customer::COMPANY, account_id))
+            .await?
+            .filter(|l| l.state == LinkState::Linked)
+            .and_then(|l| l.cw_id);
+        let (company, agreements) = match (company_id, hint) {
+            (None, _) => (None, None),
+            (Some(_), Some(hint)) => {
+                let company: Option<Company> = serde_json::from_value(hint.company).ok();
+                let agreements: Vec<Agreement> = hint
+                    .agreements
+                    .into_iter()
+                    .filter_map(|a| serde_json::from_value(a).ok())
+                    .collect();
+                (company, Some(agreements))
+            }
+            (Some(id), None) => {
+                let company: Company = clients
+                    .cw
+                    .get_with(
+                        &format!("{}/{id}", Company::PATH),
+                        &Query::new().fields(["id", "name", "defaultContact"]),
+                    )
+                    .await
+                    .map_err(|e| SyncError::connectwise(format!("reading company {id}"), e))?;
+                (Some(company), None)
+            }
+        };
+        let reference = self.reference(tenant, run_id, &clients.cw).await?;
+        let scope = Scope {
+            tenant,
+            dry_run,
+            settings: &settings,
+            reference: &reference,
+            cw: &clients.cw,
+            links,
+            now,
+        };
+        let mut catalog_ids: HashMap<String, i64> = links
+            .get_many(tenant, entity::CATALOG_ITEM, &product_ids)
+            .await?
+            .into_iter()
+            .filter(|(_, l)| l.state == LinkState::Linked)
+            .filter_map(|(id, l)| Some((id, l.cw_id?)))
+            .collect();
+        // A product the planner has not exported (an account export from the console, or a
+        // product added since): exported here, claimed like any create.
+        let missing: Vec<_> = side
+            .products
+            .values()
+            .filter(|p| !catalog_ids.contains_key(&p.id))
+            .collect();
+        if settings.export.products && !missing.is_empty() && company.is_some() {
+            let exported = Box::pin(catalog::export_products(&scope, &missing)).await?;
+            catalog_ids.extend(exported.items);
+            malformed.extend(exported.records);
+        }
+        let agreement_refs: Option<Vec<&Agreement>> =
+            agreements.as_ref().map(|list| list.iter().collect());
+        let input = AccountInput {
+            account_id,
+            company: company.as_ref(),
+            subscriptions: side
+                .subscriptions
+                .get(account_id)
+                .map(|subs| subs.iter().collect())
+                .unwrap_or_default(),
+            products: &side.products,
+            catalog: &catalog_ids,
+            users: side
+                .users
+                .get(account_id)
+                .map(|users| users.iter().collect()),
+            agreements: agreement_refs,
+        };
+        let mut result = Box::pin(export_account(&scope, input)).await?;
+        // The account's own line stays last: the run counts it as the unit done.
+        let unit = result.records.remove(0);
+        result.records.extend(malformed);
+        let failed = result.records.iter().any(|r| r.outcome == Outcome::Failed);
+        result
+            .records
+            .push(if failed && unit.outcome != Outcome::Failed {
+                Recorder::new(ACCOUNT, account_id, String::new())
+                    .failed("some records failed: see their lines")
+            } else {
+                unit
+            });
+        if !failed
+            && !dry_run
+            && let Some(company_id) = company_id
+        {
+            let stamp = account_stamp(account_id, Some(company_id), &side, &catalog_ids, &settings);
+            let source = SourceRef::new(ACCOUNT, account_id);
+            links
+                .link_existing(tenant, source, STAMP_KIND, company_id, &stamp, now)
+                .await?;
+            links.record_stamp(tenant, source, &stamp, now).await?;
+        }
+        Ok(result)
+    }
+}

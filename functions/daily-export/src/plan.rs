@@ -1,0 +1,630 @@
+//! Planning a tenant's export run (issue 9 §2, §6): read what the billing system holds, export the
+//! catalog, then fan out one job per account whose export may change something.
+//!
+//! 1. The billing side in a few paged reads: the subscriptions (all, or of the accounts asked
+//!    for), the products, and the users when the user list is exported. A listed record that is
+//!    not valid is its failed line, named by its id and field.
+//! 2. **The catalog** is exported by the planner itself, before any account job, so every
+//!    account's additions find their catalog items: products whose stamp (what the product and
+//!    the tenant's settings were, and the catalog item's `_info.lastUpdated`, when it was last
+//!    written or verified) is unchanged cost one read per 1,000 items (the stamps, `fields=`);
+//!    the others are exported in batched reads and one write each where something differs.
+//! 3. **The mass-change guard**: when the run would cancel or zero more than the tenant's share of
+//!    its live additions, the run is planned as a dry run (nothing is written) unless the console
+//!    confirmed it, and its report says what it would have done.
+//! 4. **Accounts**: an account whose stamp (its subscriptions, their products and catalog items,
+//!    its users and company, the settings) is what its last export recorded is reported
+//!    unchanged without a job. The others get one job each, with the company and the company's
+//!    agreements read for all of them at once (`id in (...)`, `company/id in (...)`, 1,000 a
+//!    page) and passed as hints the job uses on its first delivery.
+//!
+//! What the stamps can't see: an addition changed by hand in ConnectWise (ConnectWise lists
+//! additions only per agreement, so checking each would cost a read per agreement every day) is
+//! corrected when its subscription next changes, or by an `export-now` with `"full": true`.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use cwsync_billing::models::{AccountUser, Product, Subscription};
+use cwsync_billing::{ProductQuery, SubscriptionQuery, UserQuery};
+use cwsync_connectwise::Query;
+use cwsync_connectwise::models::{Addition, Agreement, CatalogItem, Company, Resource};
+use cwsync_mapping::customers::entity as customer;
+use cwsync_mapping::export::{PlannedAddition, entity, mass_change, user_list_csv};
+use cwsync_mapping::fingerprint;
+use cwsync_mapping::settings::TenantSettings;
+use cwsync_queue::{Job, JobKind};
+use cwsync_runtime::Queue;
+use cwsync_store::links::{Link, LinkState, SourceRef};
+use cwsync_store::runs::Outcome;
+use cwsync_store::{RunId, TenantId};
+use cwsync_sync::{Recorder, SyncError, UnitResult};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::account::{ACCOUNT, AdditionPlace};
+use crate::catalog;
+use crate::{DailyExport, Scope};
+
+/// The payload of a [`JobKind::DailyExportPlan`] job and of the console's `export-now`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanRequest {
+    /// Only these accounts (all accounts with subscriptions when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_ids: Option<Vec<String>>,
+    /// Write even when the mass-change guard trips.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirm_mass_change: bool,
+    /// Export every account, unchanged stamps or not (corrects additions changed by hand).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full: bool,
+}
+
+/// The payload of a [`JobKind::DailyExportAccount`] job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccountJob {
+    /// The billing account's id.
+    pub account_id: String,
+    /// The company and its agreements as the planner read them (honoured on the first delivery
+    /// only; a later delivery reads them again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<AccountHint>,
+}
+
+/// What the planner read for an account job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccountHint {
+    /// The company (id, name, default contact).
+    pub company: serde_json::Value,
+    /// The company's agreements (id, name, type, cancelled flag).
+    pub agreements: Vec<serde_json::Value>,
+}
+
+/// The payload field of [`AccountJob::hint`], left out of the idempotency key.
+pub const HINT_FIELD: &str = "hint";
+
+/// What planning did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedExport {
+    /// The run (read it with the `report` action).
+    pub run_id: String,
+    /// Accounts in the run.
+    pub accounts: u64,
+    /// Account jobs sent.
+    pub jobs_sent: u64,
+    /// Accounts unchanged since their last export (no job).
+    pub unchanged: u64,
+    /// Whether the run only plans (asked for, or the guard tripped).
+    pub dry_run: bool,
+    /// Why the mass-change guard stopped the run's writes, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mass_change_guard: Option<serde_json::Value>,
+}
+
+/// The entity of the mass-change guard's line in a run.
+pub const GUARD: &str = "mass-change-guard";
+
+/// What the billing side holds for a run.
+#[derive(Debug, Default)]
+pub struct BillingSide {
+    /// Subscriptions by account (each account's in `(updatedAt, id)` order).
+    pub subscriptions: HashMap<String, Vec<Subscription>>,
+    /// Products by id.
+    pub products: HashMap<String, Product>,
+    /// Users by account (when the user list is exported).
+    pub users: HashMap<String, Vec<AccountUser>>,
+    /// The malformed records' lines.
+    pub malformed: Vec<cwsync_sync::RecordResult>,
+}
+
+impl DailyExport {
+    /// Plans run `run_id` of `tenant` (see the module docs).
+    pub async fn plan_run(
+        &self,
+        tenant: &TenantId,
+        run_id: RunId,
+        dry_run: bool,
+        request: &PlanRequest,
+    ) -> Result<PlannedExport, SyncError> {
+        let deps = &*self.deps;
+        let settings = cwsync_sync::tenant::settings(deps, tenant).await?;
+        if !settings.export.enabled {
+            return Err(SyncError::NotConfigured {
+                tenant: tenant.to_string(),
+                job: crate::FUNCTION,
+                reason: "the export is disabled (export.enabled is false): enable it with the \
+                         `enable` action"
+                    .to_owned(),
+            });
+        }
+        let clients = self.clients(tenant).await?;
+        let billing =
+            read_billing(&clients.billing, &settings, request.account_ids.as_deref()).await?;
+        let book = self.run_book();
+        let now = self.now();
+
+        // The accounts in the run: those asked for, else every account with a subscription.
+        let accounts: BTreeSet<String> = match &request.account_ids {
+            Some(ids) => ids.iter().cloned().collect(),
+            None => billing.subscriptions.keys().cloned().collect(),
+        };
+
+        // The mass-change guard decides whether this run writes at all.
+        let sub_ids: Vec<String> = billing
+            .subscriptions
+            .values()
+            .flatten()
+            .map(|s| s.id.clone())
+            .collect();
+        let addition_links = deps
+            .stores
+            .links
+            .get_many(tenant, entity::ADDITION, &sub_ids)
+            .await?;
+        let trip = guard(&billing, &addition_links, &settings, now);
+        let guarded = trip.is_some() && !request.confirm_mass_change && !dry_run;
+        let dry_run = dry_run || guarded;
+
+        let mut planned = PlannedExport {
+            run_id: run_id.to_string(),
+            accounts: accounts.len() as u64,
+            jobs_sent: 0,
+            unchanged: 0,
+            dry_run,
+            mass_change_guard: trip.as_ref().map(|t| json!(t)),
+        };
+        let mut opening: Vec<cwsync_sync::RecordResult> = billing.malformed.clone();
+        if let Some(trip) = &trip {
+            let recorder = Recorder::new(GUARD, tenant.as_str(), String::new());
+            let detail = format!(
+                "the run would cancel {} and zero {} of {} live additions ({}%, more than the \
+                 tenant's {}%): {}",
+                trip.cancelled,
+                trip.zeroed,
+                trip.total,
+                (trip.share * Decimal::from(100)).round_dp(1),
+                (settings.export.mass_change_guard * Decimal::from(100)).round_dp(1),
+                if guarded {
+                    "nothing was written; export-now with \"confirmMassChange\": true applies it"
+                } else {
+                    "confirmed"
+                }
+            );
+            let outcome = if guarded {
+                Outcome::Skipped
+            } else {
+                Outcome::Updated
+            };
+            opening.push(recorder.with_detail(outcome, detail));
+        }
+
+        // The catalog first: the products the run's subscriptions use (every product on a full
+        // tenant run), so every account job finds its catalog items linked.
+        let mut wanted: Vec<&Product> = if request.account_ids.is_some() {
+            let used: HashSet<&str> = accounts
+                .iter()
+                .filter_map(|a| billing.subscriptions.get(a))
+                .flatten()
+                .map(|s| s.product_id.as_str())
+                .collect();
+            billing
+                .products
+                .values()
+                .filter(|p| used.contains(p.id.as_str()))
+                .collect()
+        } else {
+            billing.products.values().collect()
+        };
+        wanted.sort_by(|a, b| a.id.cmp(&b.id));
+        if settings.export.products && !wanted.is_empty() {
+            let stale = self
+                .stale_products(tenant, &clients.cw, &settings, &wanted, request.full)
+                .await?;
+            opening.extend(stale.unchanged);
+            if !stale.to_export.is_empty() {
+                let reference = self.reference(tenant, &run_id, &clients.cw).await?;
+                let scope = Scope {
+                    tenant,
+                    dry_run,
+                    settings: &settings,
+                    reference: &reference,
+                    cw: &clients.cw,
+                    links: deps.stores.links.as_ref(),
+                    now,
+                };
+                let exported = Box::pin(catalog::export_products(&scope, &stale.to_export)).await?;
+                opening.extend(exported.records);
+            }
+        }
+
+        // Accounts: unchanged ones are recorded, the others sent.
+        let account_ids: Vec<String> = accounts.iter().cloned().collect();
+        let links = deps.stores.links.as_ref();
+        let company_links = links
+            .get_many(tenant, customer::COMPANY, &account_ids)
+            .await?;
+        let stamps = links.get_many(tenant, ACCOUNT, &account_ids).await?;
+        let catalog_links = self.catalog_links(tenant, &billing).await?;
+        let mut unchanged = Vec::new();
+        let mut to_send: Vec<(&String, Option<i64>)> = Vec::new();
+        for account in &accounts {
+            let company = company_links
+                .get(account)
+                .filter(|l| l.state == LinkState::Linked)
+                .and_then(|l| l.cw_id);
+            let stamp = account_stamp(account, company, &billing, &catalog_links, &settings);
+            let same = !request.full
+                && !dry_run
+                && stamps.get(account).and_then(|l| l.sync_stamp.as_deref())
+                    == Some(stamp.as_str());
+            if same {
+                let recorder = Recorder::new(ACCOUNT, account, String::new());
+                unchanged.push(UnitResult::single(recorder.with_detail(
+                    Outcome::Unchanged,
+                    "unchanged since its last export: not exported again".to_owned(),
+                )));
+            } else {
+                to_send.push((account, company));
+            }
+        }
+        planned.unchanged = unchanged.len() as u64;
+        let hints = self.hints(&clients.cw, &to_send).await;
+        let jobs: Vec<Job> = to_send
+            .iter()
+            .map(|(account, company)| {
+                let hint = company.and_then(|id| hints.as_ref().and_then(|h| h.get(&id).cloned()));
+                let payload = AccountJob {
+                    account_id: (*account).clone(),
+                    hint,
+                };
+                Job::new(
+                    JobKind::DailyExportAccount,
+                    tenant.as_str(),
+                    run_id.as_str(),
+                    dry_run,
+                    serde_json::to_value(payload).unwrap_or_default(),
+                )
+                .map_err(|e| SyncError::Unsettled {
+                    record: format!("the job of account {account}"),
+                    detail: e.to_string(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+
+        // A redelivered planning job finds its run started: it sends the jobs again (each runs
+        // once, by its idempotency key) but records the plan's own lines only the first time.
+        let fresh = book
+            .start(tenant, &run_id, dry_run, accounts.len() as u64)
+            .await?;
+        let queue = deps
+            .queues
+            .get(Queue::Export)
+            .map_err(|e| SyncError::NotConfigured {
+                tenant: tenant.to_string(),
+                job: crate::FUNCTION,
+                reason: e.to_string(),
+            })?;
+        if !jobs.is_empty() {
+            queue
+                .send_batch(&jobs)
+                .await
+                .and_then(|report| report.ensure_all_sent())
+                .map_err(|e| SyncError::Queue {
+                    context: format!("sending the {} export jobs of run {run_id}", jobs.len()),
+                    source: Box::new(e),
+                })?;
+        }
+        planned.jobs_sent = jobs.len() as u64;
+        if fresh {
+            if !opening.is_empty() {
+                let catalog = UnitResult {
+                    unit_id: "catalog".to_owned(),
+                    records: opening,
+                };
+                book.record(tenant, &run_id, dry_run, &[catalog]).await?;
+            }
+            book.record_unchanged(tenant, &run_id, &unchanged).await?;
+        }
+        book.finish_if_done(tenant, &run_id).await?;
+        Ok(planned)
+    }
+
+    /// The products whose catalog item needs an export, and the unchanged ones' lines.
+    async fn stale_products<'p>(
+        &self,
+        tenant: &TenantId,
+        cw: &cwsync_connectwise::Client,
+        settings: &TenantSettings,
+        products: &[&'p Product],
+        full: bool,
+    ) -> Result<StaleProducts<'p>, SyncError> {
+        let ids: Vec<String> = products.iter().map(|p| p.id.clone()).collect();
+        let links = self
+            .deps
+            .stores
+            .links
+            .get_many(tenant, entity::CATALOG_ITEM, &ids)
+            .await?;
+        let stamped: Vec<i64> = links
+            .values()
+            .filter(|l| l.state == LinkState::Linked && l.sync_stamp.is_some())
+            .filter_map(|l| l.cw_id)
+            .collect();
+        let mut stale = StaleProducts::default();
+        let items: HashMap<i64, CatalogItem> = if stamped.is_empty() || full {
+            HashMap::new()
+        } else {
+            cw.list_by_ids::<CatalogItem, i64>(
+                CatalogItem::PATH,
+                "id",
+                stamped,
+                &Query::new()
+                    .fields(["id", "_info/lastUpdated", "_info/updatedBy"])
+                    .page_size(1000),
+            )
+            .await
+            .map_err(|e| SyncError::connectwise("reading the catalog items' stamps", e))?
+            .into_iter()
+            .filter_map(|item| Some((item.id?, item)))
+            .collect()
+        };
+        for product in products {
+            let link = links.get(&product.id);
+            let item = link.and_then(|l| l.cw_id).and_then(|id| items.get(&id));
+            let same = match (link, item) {
+                (Some(link), Some(item)) => {
+                    link.sync_stamp.as_deref()
+                        == Some(catalog::stamp(product, settings, item).as_str())
+                }
+                _ => false,
+            };
+            if same {
+                let recorder = Recorder::new(entity::CATALOG_ITEM, &product.id, String::new());
+                let line = recorder.with_detail(
+                    Outcome::Unchanged,
+                    "unchanged on both sides since its last export".to_owned(),
+                );
+                stale.unchanged.push(match link.and_then(|l| l.cw_id) {
+                    Some(id) => line.with_id(id),
+                    None => line,
+                });
+            } else {
+                stale.to_export.push(*product);
+            }
+        }
+        Ok(stale)
+    }
+
+    /// The catalog item of every product, from the links (after the catalog export).
+    async fn catalog_links(
+        &self,
+        tenant: &TenantId,
+        billing: &BillingSide,
+    ) -> Result<HashMap<String, i64>, SyncError> {
+        let ids: Vec<String> = billing.products.keys().cloned().collect();
+        Ok(self
+            .deps
+            .stores
+            .links
+            .get_many(tenant, entity::CATALOG_ITEM, &ids)
+            .await?
+            .into_iter()
+            .filter(|(_, l)| l.state == LinkState::Linked)
+            .filter_map(|(id, l)| Some((id, l.cw_id?)))
+            .collect())
+    }
+
+    /// The companies and their agreements of the accounts to send, read at once; `None` when the
+    /// read fails (each job then reads its own).
+    async fn hints(
+        &self,
+        cw: &cwsync_connectwise::Client,
+        accounts: &[(&String, Option<i64>)],
+    ) -> Option<HashMap<i64, AccountHint>> {
+        let ids: Vec<i64> = accounts.iter().filter_map(|(_, c)| *c).collect();
+        if ids.is_empty() {
+            return None;
+        }
+        let companies = cw
+            .list_by_ids::<serde_json::Value, i64>(
+                Company::PATH,
+                "id",
+                ids.clone(),
+                &Query::new()
+                    .fields(["id", "name", "defaultContact"])
+                    .page_size(1000),
+            )
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "reading the companies for hints"))
+            .ok()?;
+        let agreements = cw
+            .list_by_ids::<serde_json::Value, i64>(
+                Agreement::PATH,
+                "company/id",
+                ids,
+                &Query::new().page_size(1000),
+            )
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "reading the agreements for hints"))
+            .ok()?;
+        let mut by_company: HashMap<i64, AccountHint> = companies
+            .into_iter()
+            .filter_map(|company| {
+                let id = company.get("id")?.as_i64()?;
+                Some((
+                    id,
+                    AccountHint {
+                        company,
+                        agreements: Vec::new(),
+                    },
+                ))
+            })
+            .collect();
+        for agreement in agreements {
+            let company = agreement
+                .get("company")
+                .and_then(|c| c.get("id"))
+                .and_then(serde_json::Value::as_i64);
+            if let Some(hint) = company.and_then(|c| by_company.get_mut(&c)) {
+                hint.agreements.push(agreement);
+            }
+        }
+        Some(by_company)
+    }
+}
+
+/// Products to export and the unchanged ones' lines.
+#[derive(Debug, Default)]
+struct StaleProducts<'p> {
+    to_export: Vec<&'p Product>,
+    unchanged: Vec<cwsync_sync::RecordResult>,
+}
+
+/// Reads the billing side: subscriptions (of `accounts`, or all), products, and users.
+pub async fn read_billing(
+    billing: &cwsync_billing::BillingClient,
+    settings: &TenantSettings,
+    accounts: Option<&[String]>,
+) -> Result<BillingSide, SyncError> {
+    let mut side = BillingSide::default();
+    let subscriptions = billing
+        .list_subscriptions(&SubscriptionQuery {
+            account_ids: accounts.map(<[String]>::to_vec),
+            ..SubscriptionQuery::default()
+        })
+        .await
+        .map_err(|e| SyncError::billing("listing the subscriptions", e))?;
+    let products = billing
+        .list_products(&ProductQuery::default())
+        .await
+        .map_err(|e| SyncError::billing("listing the products", e))?;
+    let mut malformed = subscriptions.malformed;
+    malformed.extend(products.malformed);
+    if settings.export.user_list {
+        let users = billing
+            .list_users(&UserQuery {
+                account_ids: accounts.map(<[String]>::to_vec),
+                ..UserQuery::default()
+            })
+            .await
+            .map_err(|e| SyncError::billing("listing the users", e))?;
+        malformed.extend(users.malformed);
+        for user in users.records {
+            side.users
+                .entry(user.account_id.clone())
+                .or_default()
+                .push(user);
+        }
+    }
+    for subscription in subscriptions.records {
+        side.subscriptions
+            .entry(subscription.account_id.clone())
+            .or_default()
+            .push(subscription);
+    }
+    side.products = products
+        .records
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    side.malformed = malformed
+        .iter()
+        .map(|bad| {
+            let kind = match bad.kind.noun() {
+                "subscription" => entity::ADDITION,
+                "product" => entity::CATALOG_ITEM,
+                _ => entity::USER_LIST,
+            };
+            Recorder::new(kind, bad.id.as_deref().unwrap_or("(no id)"), String::new())
+                .failed(bad.to_string())
+        })
+        .collect();
+    Ok(side)
+}
+
+/// What an account's export depends on, hashed: when it is what the last export recorded, the
+/// account's export would change nothing ConnectWise holds from cwsync.
+pub fn account_stamp(
+    account: &str,
+    company: Option<i64>,
+    billing: &BillingSide,
+    catalog: &HashMap<String, i64>,
+    settings: &TenantSettings,
+) -> String {
+    let subscriptions = billing.subscriptions.get(account);
+    let products: Vec<(&Product, Option<&i64>)> = subscriptions
+        .into_iter()
+        .flatten()
+        .filter_map(|s| billing.products.get(&s.product_id))
+        .map(|p| (p, catalog.get(&p.id)))
+        .collect();
+    let users = billing
+        .users
+        .get(account)
+        .filter(|_| settings.export.user_list)
+        .map(|users| user_list_csv(users).fingerprint);
+    fingerprint(&json!({
+        "company": company,
+        "subscriptions": subscriptions,
+        "products": products,
+        "users": users,
+        "export": settings.export,
+        "agreementDefaults": settings.agreement_defaults,
+        "productDefaults": settings.product_defaults,
+        "mappings": settings.mappings,
+        "pricing": settings.pricing,
+        "neverOverwrite": settings.never_overwrite.additions,
+    }))
+}
+
+/// The mass-change guard over the run's subscriptions and the additions they have.
+fn guard(
+    billing: &BillingSide,
+    links: &HashMap<String, Link>,
+    settings: &TenantSettings,
+    now: OffsetDateTime,
+) -> Option<cwsync_mapping::export::GuardTrip> {
+    let today = now.date();
+    let mut current = Vec::new();
+    let mut desired = Vec::new();
+    for subscription in billing.subscriptions.values().flatten() {
+        let Some(link) = links.get(&subscription.id) else {
+            continue;
+        };
+        let Some(place) = AdditionPlace::of(link) else {
+            continue;
+        };
+        let now_addition = Addition {
+            id: link.cw_id,
+            quantity: place.quantity,
+            cancelled_date: place.cancelled.then_some(now),
+            ..Addition::default()
+        };
+        let ends = subscription.cancelled_at.is_some()
+            || subscription.end_date.is_some_and(|end| end <= today);
+        let then = Addition {
+            id: link.cw_id,
+            quantity: Some(subscription.quantity),
+            cancelled_date: ends.then_some(now),
+            ..Addition::default()
+        };
+        current.push(now_addition);
+        desired.push(then);
+    }
+    let planned: Vec<PlannedAddition<'_>> = current
+        .iter()
+        .zip(&desired)
+        .map(|(current, desired)| PlannedAddition { current, desired })
+        .collect();
+    mass_change(&planned, &current, settings)
+}
+
+/// The source of an account's export stamp.
+pub fn stamp_source(account: &str) -> SourceRef<'_> {
+    SourceRef::new(ACCOUNT, account)
+}

@@ -1,0 +1,203 @@
+//! One world per test: both simulators, the customer sync and the daily export over them, their
+//! shared stores, and in-memory queues delivered like SQS.
+
+use std::sync::Arc;
+
+use cwsync_billing::models::{AccountUser, Product, Subscription};
+use cwsync_billing_sim::{BillingSim, BillingSimOptions, fixture_accounts};
+use cwsync_connectwise_sim::{SimOptions, Simulator};
+use cwsync_customer_sync::CustomerSync;
+use cwsync_daily_export::{DailyExport, FUNCTION};
+use cwsync_mapping::settings::TenantSettings;
+use cwsync_queue::MemoryJobQueue;
+use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
+use cwsync_sync::deliver::deliver_all;
+use cwsync_test_support::{Report, fast_options, merge, secret, stores};
+use lambda_runtime::Diagnostic;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+pub const TENANT: &str = "acme";
+pub const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
+
+pub struct World {
+    pub cw: Simulator,
+    pub billing: BillingSim,
+    pub customers: Arc<CustomerSync>,
+    pub export: Arc<DailyExport>,
+    pub customer_queue: Arc<MemoryJobQueue>,
+    pub export_queue: Arc<MemoryJobQueue>,
+}
+
+/// The export settings the fixtures need: their units, frequencies and types mapped to the
+/// simulator's reference data.
+pub fn export_settings() -> Value {
+    json!({
+        "productDefaults": {
+            "category": "Software",
+            "subcategory": "Cloud Subscriptions",
+            "type": "Non-Inventory",
+            "unitOfMeasure": "Each"
+        },
+        "agreementDefaults": {
+            "type": "Managed Services",
+            "billingCycle": "Monthly",
+            "location": 1,
+            "department": 1
+        },
+        "mappings": {
+            "unitsOfMeasure": {"License": "User", "TB": "Each", "Each": "Each", "Device": "Device"},
+            "billingFrequencies": {"Monthly": "Monthly", "Annual": "Annual"},
+            "agreementTypes": {"Managed Services": "Managed Services"}
+        },
+        "pricing": {"priceListPriority": ["Retail"], "unitPriority": ["Month", "TB", "Year"]}
+    })
+}
+
+impl World {
+    /// Simulators with the billing fixture's accounts, products, subscriptions and users; the
+    /// export settings stored; the customer sync run once (so the accounts have companies).
+    pub async fn start() -> World {
+        let cw = Simulator::start(SimOptions::default()).await.unwrap();
+        let billing = BillingSim::start(BillingSimOptions::default())
+            .await
+            .unwrap();
+        billing.set_clock(T0);
+        billing.seed_accounts(fixture_accounts());
+        let secrets = StaticTenantSecrets::new()
+            .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
+            .unwrap();
+        let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
+        deps.stores = stores("daily-export").await;
+        let customer_queue = Arc::new(MemoryJobQueue::new());
+        let export_queue = Arc::new(MemoryJobQueue::new());
+        deps.queues.customer = Some(customer_queue.clone());
+        deps.queues.export = Some(export_queue.clone());
+        let deps = Arc::new(deps);
+        let world = World {
+            cw,
+            billing,
+            customers: Arc::new(CustomerSync::new(Arc::clone(&deps), fast_options())),
+            export: Arc::new(DailyExport::new(deps, fast_options())),
+            customer_queue,
+            export_queue,
+        };
+        world.put_settings(export_settings()).await;
+        world.sync_customers().await;
+        world
+    }
+
+    /// Runs the customer sync of the tenant to the end.
+    pub async fn sync_customers(&self) {
+        self.customers
+            .handle(
+                json!({"action": "sync-tenant", "tenant": TENANT}),
+                deadline(),
+            )
+            .await
+            .unwrap();
+        let delivery = self.customers.deliver_all(&self.customer_queue, 5).await;
+        assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    }
+
+    pub async fn event(&self, event: Value) -> Result<Value, Diagnostic> {
+        self.export.handle(event, deadline()).await
+    }
+
+    pub async fn ok(&self, event: Value) -> Value {
+        match self.event(event.clone()).await {
+            Ok(answer) => answer,
+            Err(d) => panic!("{event}: {}: {}", d.error_type, d.error_message),
+        }
+    }
+
+    /// Delivers every queued export job (as SQS would, up to `receives` times each).
+    pub async fn deliver(&self) {
+        let delivery = deliver_all(
+            &self.export_queue,
+            5,
+            |event, deadline| {
+                let export = Arc::clone(&self.export);
+                async move { export.handle_jobs(event, deadline).await }
+            },
+            |_| {},
+        )
+        .await;
+        assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    }
+
+    /// An export of the tenant now (`extra` merged into the event), delivered to the end; the
+    /// planning's answer and the run's report.
+    pub async fn export_now(&self, extra: Value) -> (Value, Report) {
+        let mut event = json!({"action": "export-now", "tenant": TENANT});
+        merge(&mut event, extra);
+        let planned = self.ok(event).await;
+        self.deliver().await;
+        let run_id = planned["runId"].as_str().unwrap().to_owned();
+        (planned, self.report(&run_id).await)
+    }
+
+    pub async fn report(&self, run_id: &str) -> Report {
+        Report(
+            self.ok(json!({"action": "report", "tenant": TENANT, "runId": run_id}))
+                .await,
+        )
+    }
+
+    /// Merges `settings` into the tenant's stored settings (the defaults at first).
+    pub async fn put_settings(&self, settings: Value) {
+        let stored = self
+            .customers
+            .handle(
+                json!({"action": "get-settings", "tenant": TENANT}),
+                deadline(),
+            )
+            .await
+            .unwrap();
+        let version = stored["version"].as_u64();
+        let mut document = match version {
+            Some(_) => stored["settings"].clone(),
+            None => serde_json::to_value(TenantSettings::default()).unwrap(),
+        };
+        merge(&mut document, settings);
+        let mut event = json!({"action": "put-settings", "tenant": TENANT, "settings": document});
+        if let Some(version) = version {
+            event["expectedVersion"] = json!(version);
+        }
+        self.customers.handle(event, deadline()).await.unwrap();
+    }
+
+    /// Seeds products, subscriptions and users in the billing simulator.
+    pub fn seed(
+        &self,
+        products: Vec<Product>,
+        subscriptions: Vec<Subscription>,
+        users: Vec<AccountUser>,
+    ) {
+        self.billing.seed_products(products);
+        self.billing.seed_subscriptions(subscriptions);
+        self.billing.seed_users(users);
+    }
+
+    pub fn records(&self, path: &str) -> Vec<Value> {
+        self.cw.records(path)
+    }
+
+    /// Every addition of every agreement.
+    pub fn additions(&self) -> Vec<Value> {
+        self.records("/finance/agreements")
+            .iter()
+            .filter_map(|a| a["id"].as_i64())
+            .flat_map(|id| self.records(&format!("/finance/agreements/{id}/additions")))
+            .collect()
+    }
+
+    pub fn cw_writes(&self) -> u64 {
+        self.cw.calls().writes()
+    }
+}
+
+fn deadline() -> OffsetDateTime {
+    OffsetDateTime::now_utc() + time::Duration::minutes(5)
+}

@@ -1,0 +1,132 @@
+//! What the functions' end-to-end tests share: their state on moto (or in memory outside CI),
+//! a tenant secret pointing at the simulators, client options with short retries, a ConnectWise
+//! client of the simulator's test member (what a user's hand edits go through), settings
+//! documents built from the defaults, and a reader of run reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use cwsync_billing_sim::{BillingSim, TEST_BILLING_API_KEY};
+use cwsync_connectwise::RetryPolicy;
+use cwsync_connectwise_sim::{
+    Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY,
+};
+use cwsync_runtime::Stores;
+use cwsync_sync::tenant::ConnectOptions;
+use serde_json::{Value, json};
+
+/// Stores on moto when it is there (always under CI), else in memory; a table of its own.
+pub async fn stores(prefix: &str) -> Stores {
+    match cwsync_aws_harness::moto() {
+        Some(moto) => {
+            let config = moto.sdk_config().await;
+            let client = aws_sdk_dynamodb::Client::new(&config);
+            let name = cwsync_aws_harness::unique_name(prefix);
+            let table = cwsync_store::dynamo::create_table(&client, &name)
+                .await
+                .unwrap();
+            Stores::dynamo(table)
+        }
+        None => Stores::memory(),
+    }
+}
+
+/// Client options for tests: short retries and timeouts.
+pub fn fast_options() -> ConnectOptions {
+    // The same policy type serves both clients.
+    let retry = RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(5),
+    };
+    ConnectOptions {
+        cw_retry: Some(retry),
+        billing_retry: Some(retry),
+        timeout: Some(Duration::from_secs(5)),
+        cache_ttl: None,
+        cw_rate: None,
+    }
+}
+
+/// A ConnectWise client of the simulator's test member.
+pub async fn cw_client(cw: &Simulator) -> cwsync_connectwise::Client {
+    let config = cwsync_connectwise::ClientConfig::new(
+        cwsync_connectwise::Site::parse(&cw.base_url()).unwrap(),
+        TEST_COMPANY_ID,
+        secrecy::SecretString::from(TEST_PUBLIC_KEY),
+        secrecy::SecretString::from(TEST_PRIVATE_KEY),
+        TEST_CLIENT_ID,
+    );
+    cwsync_connectwise::Client::connect(config).await.unwrap()
+}
+
+/// A tenant secret pointing at these simulators with their test keys.
+pub fn secret(cw: &Simulator, billing: &BillingSim) -> Value {
+    json!({
+        "site": cw.base_url(),
+        "companyId": TEST_COMPANY_ID,
+        "publicKey": TEST_PUBLIC_KEY,
+        "privateKey": TEST_PRIVATE_KEY,
+        "clientId": TEST_CLIENT_ID,
+        "billingUrl": billing.base_url().to_string(),
+        "billingApiKey": TEST_BILLING_API_KEY,
+    })
+}
+
+/// `from` merged into `into`: objects key by key, anything else replaced.
+pub fn merge(into: &mut Value, from: Value) {
+    match (into, from) {
+        (Value::Object(into), Value::Object(from)) => {
+            for (key, value) in from {
+                merge(into.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (into, from) => *into = from,
+    }
+}
+
+/// A run's report (the `report` action's answer), with helpers to read it.
+#[derive(Debug, Clone)]
+pub struct Report(pub Value);
+
+impl Report {
+    /// Records of `entity` with `outcome` in the run's counts.
+    pub fn count(&self, entity: &str, outcome: &str) -> u64 {
+        self.0["run"]["counts"][entity][outcome]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// The run's status.
+    pub fn status(&self) -> &str {
+        self.0["run"]["status"].as_str().unwrap_or_default()
+    }
+
+    /// The record `id` of `entity` (panics when absent).
+    pub fn record(&self, entity: &str, id: &str) -> Value {
+        self.0["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["entity"] == entity && r["recordId"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {entity} {id} in {}", self.0))
+    }
+
+    /// Its outcome.
+    pub fn outcome(&self, entity: &str, id: &str) -> String {
+        self.record(entity, id)["outcome"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Its detail.
+    pub fn detail(&self, entity: &str, id: &str) -> String {
+        self.record(entity, id)["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
