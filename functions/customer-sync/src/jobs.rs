@@ -21,7 +21,7 @@ use cwsync_store::runs::Outcome;
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::jobs::{self as sync_jobs, GroupKey, first_delivery, key_without};
 use cwsync_sync::tenant;
-use cwsync_sync::{Recorder, RunBook, UnitResult};
+use cwsync_sync::{FollowUp, Recorder, RunBook, UnitResult};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -71,6 +71,11 @@ pub struct TenantJob {
     /// Only accounts changed since the last run (its watermark), instead of every account.
     #[serde(default)]
     pub incremental: bool,
+    /// A job to send once the run is done (`{"queue": "export", "job": {…}}`, see
+    /// [`cwsync_sync::FollowUp`]): the schedule's customer sync names the day's export, so every
+    /// account has its company before its agreement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<serde_json::Value>,
 }
 
 /// What planning a tenant-wide run did.
@@ -103,6 +108,19 @@ impl CustomerSync {
         run_id: RunId,
         dry_run: bool,
         incremental: bool,
+    ) -> Result<PlannedRun, SyncError> {
+        self.plan_tenant_run_then(tenant, run_id, dry_run, incremental, None)
+            .await
+    }
+
+    /// [`CustomerSync::plan_tenant_run`], sending `follow_up` once the run is done.
+    pub async fn plan_tenant_run_then(
+        &self,
+        tenant: &TenantId,
+        run_id: RunId,
+        dry_run: bool,
+        incremental: bool,
+        follow_up: Option<FollowUp>,
     ) -> Result<PlannedRun, SyncError> {
         let deps = &*self.deps;
         let settings = tenant::settings(deps, tenant).await?;
@@ -160,7 +178,9 @@ impl CustomerSync {
         // A redelivered planning job finds its run started: it sends the jobs again (each runs
         // once, by its idempotency key) but records the skipped accounts only the first time.
         let planned = (accounts.len() + malformed.len()) as u64;
-        let fresh = runs.start(tenant, &run_id, dry_run, planned).await?;
+        let fresh = runs
+            .start_then(tenant, &run_id, dry_run, planned, follow_up.as_ref())
+            .await?;
         let mut jobs = Vec::new();
         // Records the billing system sent that are not valid accounts fail alone, named.
         let mut skipped: Vec<UnitResult> = malformed
@@ -552,12 +572,20 @@ impl CustomerSync {
                 }
                 JobKind::CustomerSyncTenant => {
                     let payload: TenantJob = job.payload_as().map_err(JobFailure::permanent)?;
-                    self.plan_tenant_run(
+                    let follow_up = payload
+                        .then
+                        .map(|then| FollowUp::parse(&then.to_string()))
+                        .transpose()
+                        .map_err(|reason| {
+                            JobFailure::permanent(format!("payload.then: {reason}"))
+                        })?;
+                    Box::pin(self.plan_tenant_run_then(
                         &tenant,
                         run_id.clone(),
                         job.dry_run(),
                         payload.incremental,
-                    )
+                        follow_up,
+                    ))
                     .await
                     .map(|_| ())
                     .map_err(JobFailure::from)

@@ -10,8 +10,8 @@ use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::{HealthReport, Queue};
 use cwsync_store::{RunId, TenantId};
-use cwsync_sync::SyncError;
 use cwsync_sync::report::{diagnostic, errors_report, run_report, tenant_id, to_json};
+use cwsync_sync::{FollowUp, SyncError};
 use jiff::Timestamp;
 use lambda_runtime::Diagnostic;
 use serde::{Deserialize, Serialize};
@@ -32,8 +32,8 @@ use crate::{DailyExport, FUNCTION, JOB_KIND};
 pub enum Event {
     /// Answer that the function is deployed and starts.
     Health,
-    /// The schedule's tick: plan the export of every tenant whose daily time has come (each
-    /// once per local day).
+    /// The schedule's tick: every tenant whose daily time has come (each once per local day)
+    /// gets its customer sync, and then its export.
     Scheduled,
     /// Export a tenant now: plans a run and fans out one job per account.
     ExportNow {
@@ -95,13 +95,13 @@ pub struct TickReport {
     pub problems: Vec<String>,
 }
 
-/// A run the tick started.
+/// A tenant's day the tick started: its customer sync, then (when that is done) its export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartedRun {
     /// The tenant.
     pub tenant: String,
-    /// Its run.
+    /// The export's run (it starts once the customer sync is done).
     pub run_id: String,
     /// The tenant's local date the run is for.
     pub date: String,
@@ -207,8 +207,9 @@ impl DailyExport {
     }
 
     /// The schedule's tick at `now`: every tenant whose export is enabled and whose local time
-    /// of day has come gets its run started (its planning job sent to the export queue), once
-    /// per local date (claimed under the date's key, so a repeated tick starts nothing).
+    /// of day has come gets its day started, once per local date (claimed under the date's key,
+    /// so a repeated tick starts nothing): its customer sync's planning job goes to the customer
+    /// queue, naming the export's planning as the job to send once the sync is done.
     pub async fn tick(&self, now: Timestamp) -> TickReport {
         let mut report = TickReport::default();
         let tenants = match self.deps.stores.settings.tenants().await {
@@ -260,21 +261,39 @@ impl DailyExport {
         else {
             return Ok(None);
         };
-        // The day's run id is derived from the claim, so two ticks racing send the same job.
+        // The day's runs are named after the day, so two ticks racing name the same runs. The
+        // customer sync runs first and sends the export's planning when it is done, so a new
+        // account has its company before its agreement.
         let started_at = time::OffsetDateTime::from_unix_timestamp(day.starts_at.as_second())
             .unwrap_or_else(|_| self.now());
         let run_id = RunId::derived(started_at, &day.claim_key());
-        let job = Job::new(
+        let customer_run = RunId::derived(started_at, &format!("customer-sync#{}", day.date));
+        let plan = Job::new(
             JobKind::DailyExportPlan,
             tenant.as_str(),
             run_id.as_str(),
             false,
             serde_json::to_value(PlanRequest::default()).unwrap_or_default(),
-        )
-        .map_err(|e| SyncError::Unsettled {
-            record: format!("the planning job of tenant {tenant}"),
-            detail: e.to_string(),
-        })?;
+        );
+        let then = plan.map(|plan| FollowUp {
+            queue: Queue::Export,
+            job: plan,
+        });
+        let job = then
+            .and_then(|then| {
+                let then: Value = serde_json::from_str(&then.to_text()).unwrap_or_default();
+                Job::new(
+                    JobKind::CustomerSyncTenant,
+                    tenant.as_str(),
+                    customer_run.as_str(),
+                    false,
+                    json!({ "then": then }),
+                )
+            })
+            .map_err(|e| SyncError::Unsettled {
+                record: format!("the scheduled runs of tenant {tenant}"),
+                detail: e.to_string(),
+            })?;
         // Claimed once per local date: the idempotency record of the day's key.
         let deadline = self.now() + time::Duration::minutes(1);
         let claimed = self
@@ -283,7 +302,7 @@ impl DailyExport {
                 let queue = self
                     .deps
                     .queues
-                    .get(Queue::Export)
+                    .get(Queue::Customer)
                     .map_err(|e| e.to_string())?;
                 queue
                     .send_batch(std::slice::from_ref(&job))

@@ -11,9 +11,10 @@ use cwsync_sync::tenant::ConnectOptions;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     telemetry::init();
-    // The export queue is required: daily-export fans per-account jobs out to it.
+    // The export queue is required: daily-export fans per-account jobs out to it; so is the
+    // customer queue: the schedule starts each tenant's day with its customer sync.
     let config = Config::from_env()
-        .and_then(|config| config.requiring(&[Queue::Export]))
+        .and_then(|config| config.requiring(&[Queue::Export, Queue::Customer]))
         .inspect_err(|error| tracing::error!(%error, "{FUNCTION} cannot start"))?;
     let deps = Deps::from_environment(FUNCTION, config).await;
     let service = Arc::new(DailyExport::new(

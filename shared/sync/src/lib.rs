@@ -37,5 +37,5 @@ pub use claim::{Created, Creation, Origin, create_claimed};
 pub use error::SyncError;
 pub use jobs::GroupKey;
 pub use record::{RecordResult, Recorder, UnitResult};
-pub use runs::RunBook;
+pub use runs::{FollowUp, RunBook};
 pub use tenant::{ConnectOptions, Connections, ReferenceCache, TenantClients};

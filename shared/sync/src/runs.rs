@@ -11,15 +11,22 @@
 //! failure ([`RunBook::record_job_failure`]), so the run finishes rather than wait on the
 //! dead-letter queue. Transient failures are not recorded: SQS delivers the job again.
 //!
+//! A run may name a **follow-up**: a job its finisher sends once the last unit is recorded (a
+//! scheduled customer sync names the day's export planning, so the export starts after every
+//! account has its company). It is sent before the run is marked finished, so a finisher that
+//! fails in between sends it again on its retry; the follow-up job runs once by its job key.
+//!
 //! The error ledger follows the lines (never in a dry run): a failed line with a source
 //! fingerprint is recorded there, any other line clears its record's entry.
 
 use std::sync::Arc;
 
-use cwsync_runtime::{Counter, Deps};
+use cwsync_queue::Job;
+use cwsync_runtime::{Counter, Deps, Queue};
 use cwsync_store::runs::{Outcome, RunLogEntry, RunStart, RunStatus};
 use cwsync_store::{RunId, StoreError, TenantId};
 use futures::StreamExt;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::SyncError;
@@ -27,6 +34,44 @@ use crate::record::{RecordResult, Recorder, UnitResult};
 
 /// Run records of unchanged units written at once.
 const UNCHANGED_WRITES_AT_ONCE: usize = 16;
+
+/// A job a run's finisher sends to a queue once the run is done.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUp {
+    /// The queue it goes to.
+    pub queue: Queue,
+    /// The job.
+    pub job: Job,
+}
+
+impl FollowUp {
+    fn queue_name(queue: Queue) -> &'static str {
+        match queue {
+            Queue::Export => "export",
+            Queue::Customer => "customer",
+            Queue::Ticket => "ticket",
+        }
+    }
+
+    /// The follow-up as a run holds it: `{"queue": "export", "job": {…}}`.
+    pub fn to_text(&self) -> String {
+        json!({"queue": Self::queue_name(self.queue), "job": self.job}).to_string()
+    }
+
+    /// Reads what [`FollowUp::to_text`] wrote.
+    pub fn parse(text: &str) -> Result<FollowUp, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let queue = match value.get("queue").and_then(Value::as_str) {
+            Some("export") => Queue::Export,
+            Some("customer") => Queue::Customer,
+            Some("ticket") => Queue::Ticket,
+            other => return Err(format!("queue: unknown queue {other:?}")),
+        };
+        let job = Job::from_value(value.get("job").cloned().unwrap_or(Value::Null))
+            .map_err(|e| e.to_string())?;
+        Ok(FollowUp { queue, job })
+    }
+}
 
 /// Where one job kind records its runs and failures.
 #[derive(Debug, Clone)]
@@ -71,8 +116,21 @@ impl RunBook {
         dry_run: bool,
         units: u64,
     ) -> Result<bool, SyncError> {
-        let start =
-            RunStart::new(run_id.clone(), self.job_kind, dry_run, Self::now()).with_planned(units);
+        self.start_then(tenant, run_id, dry_run, units, None).await
+    }
+
+    /// [`RunBook::start`], naming the job its finisher sends once the run is done.
+    pub async fn start_then(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        units: u64,
+        follow_up: Option<&FollowUp>,
+    ) -> Result<bool, SyncError> {
+        let start = RunStart::new(run_id.clone(), self.job_kind, dry_run, Self::now())
+            .with_planned(units)
+            .with_follow_up(follow_up.map(FollowUp::to_text));
         match self.deps.stores.runs.start(tenant, start).await {
             Ok(_) => Ok(true),
             Err(StoreError::Conflict { .. }) => Ok(false),
@@ -254,6 +312,9 @@ impl RunBook {
         if done < planned {
             return Ok(());
         }
+        if let Some(text) = &run.follow_up {
+            self.send_follow_up(tenant, run_id, text).await?;
+        }
         let failed = run.counts.values().any(|c| c.failed > 0);
         let status = if failed {
             RunStatus::PartiallyFailed
@@ -264,6 +325,44 @@ impl RunBook {
             Ok(_) | Err(StoreError::Conflict { .. }) => Ok(()),
             Err(error) => Err(error.into()),
         }
+    }
+}
+
+impl RunBook {
+    /// Sends a finished run's follow-up job. One that can't be read is logged and dropped (no
+    /// retry makes it readable); one that can't be sent stops the finisher, to be retried.
+    async fn send_follow_up(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        text: &str,
+    ) -> Result<(), SyncError> {
+        let follow_up = match FollowUp::parse(text) {
+            Ok(follow_up) => follow_up,
+            Err(reason) => {
+                tracing::error!(%tenant, %run_id, %reason, "a run's follow-up can't be read; dropped");
+                return Ok(());
+            }
+        };
+        let queue =
+            self.deps
+                .queues
+                .get(follow_up.queue)
+                .map_err(|e| SyncError::NotConfigured {
+                    tenant: tenant.to_string(),
+                    job: self.job_kind,
+                    reason: e.to_string(),
+                })?;
+        queue
+            .send_batch(std::slice::from_ref(&follow_up.job))
+            .await
+            .and_then(|report| report.ensure_all_sent())
+            .map_err(|e| SyncError::Queue {
+                context: format!("sending the follow-up of run {run_id}"),
+                source: Box::new(e),
+            })?;
+        tracing::info!(%tenant, %run_id, job = %follow_up.job.kind(), "run done: follow-up sent");
+        Ok(())
     }
 }
 
@@ -280,5 +379,32 @@ fn log_line(record: &RecordResult, dry_run: bool) {
         outcome => {
             tracing::info!(entity = %record.entity, record = %record.record_id, connectwise_id = ?record.connect_wise_id, outcome = outcome.as_str(), dry_run, "record synced");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cwsync_queue::JobKind;
+
+    #[test]
+    fn a_follow_up_reads_back_as_written_and_a_bad_one_is_named() {
+        let job = Job::new(
+            JobKind::DailyExportPlan,
+            "acme",
+            "20261206T070000Z-abcdef",
+            false,
+            json!({}),
+        )
+        .unwrap();
+        let follow_up = FollowUp {
+            queue: Queue::Export,
+            job,
+        };
+        assert_eq!(FollowUp::parse(&follow_up.to_text()), Ok(follow_up));
+        let unknown = FollowUp::parse(r#"{"queue": "elsewhere", "job": {}}"#).unwrap_err();
+        assert!(unknown.starts_with("queue: unknown queue"), "{unknown}");
+        let bad_job = FollowUp::parse(r#"{"queue": "export", "job": {"version": 1}}"#).unwrap_err();
+        assert!(bad_job.contains("kind"), "{bad_job}");
     }
 }

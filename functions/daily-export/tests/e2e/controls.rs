@@ -91,7 +91,28 @@ async fn the_schedule_starts_a_due_tenant_once_per_local_day() {
         world.export.tick(again).await.started.is_empty(),
         "once per day"
     );
-    assert_eq!(world.export_queue.len(), 1, "one planning job");
+    // The customer sync runs first; its run, once done, sends the export's planning.
+    assert_eq!(
+        world.customer_queue.len(),
+        1,
+        "one customer-sync planning job"
+    );
+    assert_eq!(
+        world.export_queue.len(),
+        0,
+        "the export waits for the customer sync"
+    );
+    let delivery = world.customers.deliver_all(&world.customer_queue, 5).await;
+    assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    assert_eq!(
+        world.export_queue.len(),
+        1,
+        "the export's planning, sent by the finished sync"
+    );
+    world.deliver().await;
+    let report = world.report(&first.started[0].run_id).await;
+    assert_eq!(report.0["run"]["jobKind"], "daily-export");
+    assert_ne!(report.status(), "running", "{}", report.0);
 }
 
 #[tokio::test]

@@ -58,6 +58,8 @@ struct RunItem {
     log_limit: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     planned: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    follow_up: Option<String>,
     ttl: i64,
 }
 
@@ -92,6 +94,7 @@ impl RunStore for DynamoRunStore {
             log_entries: 0,
             log_limit: start.log_limit,
             planned: start.planned,
+            follow_up: start.follow_up.clone(),
             ttl: expires_at.unix_timestamp(),
         };
         let item = serde_dynamo::to_item(&item).map_err(|e| StoreError::Invalid {
@@ -128,6 +131,7 @@ impl RunStore for DynamoRunStore {
             log_limit: start.log_limit,
             log_truncated: false,
             planned: start.planned,
+            follow_up: start.follow_up,
             expires_at,
         })
     }
@@ -417,6 +421,7 @@ fn parse_run(tenant: &TenantId, run_id: &RunId, item: Item) -> Result<Run, Store
         log_limit: fixed.log_limit,
         log_truncated: fixed.log_entries > u64::from(fixed.log_limit),
         planned: fixed.planned,
+        follow_up: fixed.follow_up,
     })
 }
 

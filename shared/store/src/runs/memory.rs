@@ -57,6 +57,7 @@ impl RunStore for MemoryRunStore {
             log_limit: start.log_limit,
             log_truncated: false,
             planned: start.planned,
+            follow_up: start.follow_up,
             expires_at,
         };
         runs.insert(

@@ -270,6 +270,9 @@ pub struct RunStart {
     /// How many units of work (e.g. accounts) a fanned-out run was planned with, when known: the
     /// run is finished by whoever completes the last one.
     pub planned: Option<u64>,
+    /// What to do once the run finishes (a job message to send, as its finisher reads it): a
+    /// scheduled customer sync names the day's export, so the export starts after it.
+    pub follow_up: Option<String>,
 }
 
 impl RunStart {
@@ -288,12 +291,19 @@ impl RunStart {
             retention: DEFAULT_RETENTION,
             log_limit: DEFAULT_LOG_LIMIT,
             planned: None,
+            follow_up: None,
         }
     }
 
     /// The same start, planned with `units` units of work.
     pub fn with_planned(mut self, units: u64) -> Self {
         self.planned = Some(units);
+        self
+    }
+
+    /// The same start, with what its finisher does next (see [`RunStart::follow_up`]).
+    pub fn with_follow_up(mut self, follow_up: Option<String>) -> Self {
+        self.follow_up = follow_up;
         self
     }
 }
@@ -325,6 +335,8 @@ pub struct Run {
     pub log_truncated: bool,
     /// The units of work the run was planned with ([`RunStart::planned`]).
     pub planned: Option<u64>,
+    /// What the run's finisher does next (see [`RunStart::follow_up`]).
+    pub follow_up: Option<String>,
     /// When the run and its log expire.
     pub expires_at: OffsetDateTime,
 }
