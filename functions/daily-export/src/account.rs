@@ -45,8 +45,11 @@ pub const ACCOUNT: &str = "export-account";
 pub const AGREEMENT_KIND: &str = "agreement";
 /// The ConnectWise kind of additions.
 pub const ADDITION_KIND: &str = "addition";
-/// The ConnectWise kind of user-list documents.
+/// The ConnectWise kind of user-list documents, as each version's own link names them.
 pub const DOCUMENT_KIND: &str = "document";
+/// The kind the account's pointer to its current user list names the document as (a kind of its
+/// own: one document is linked once per kind, and the version's link holds it as a document).
+pub const CURRENT_LIST_KIND: &str = "current-user-list";
 /// The document `recordType` of an agreement.
 const AGREEMENT_RECORD_TYPE: &str = "Agreement";
 
@@ -841,17 +844,19 @@ async fn export_user_list(
         records.extend(lines);
         return Ok(());
     };
-    // Point the account's list at the new document, then delete yesterday's.
+    // Point the account's list at the new document, then delete yesterday's (and its version's
+    // link).
     let old = current
-        .and_then(|link| link.cw_id)
-        .filter(|id| *id != new_id);
+        .as_ref()
+        .and_then(|link| Some((link.cw_id?, link.fingerprint.clone()?)))
+        .filter(|(id, _)| *id != new_id);
     scope.links.unlink(scope.tenant, source).await?;
     scope
         .links
         .link_existing(
             scope.tenant,
             source,
-            DOCUMENT_KIND,
+            CURRENT_LIST_KIND,
             new_id,
             &csv.fingerprint,
             scope.now,
@@ -864,7 +869,7 @@ async fn export_user_list(
     }
     .record(scope, source)
     .await?;
-    if let Some(old) = old {
+    if let Some((old, old_fingerprint)) = old {
         match scope.cw.delete_document(old).await {
             Ok(()) => {}
             Err(error) => match record_level(error) {
@@ -879,6 +884,15 @@ async fn export_user_list(
                 }
             },
         }
+        let short = old_fingerprint.get(..12).unwrap_or(&old_fingerprint);
+        let old_version = format!("{account_id}#userList#{short}");
+        scope
+            .links
+            .unlink(
+                scope.tenant,
+                SourceRef::new(entity::USER_LIST, &old_version),
+            )
+            .await?;
     }
     records.push(
         recorder

@@ -7,3 +7,4 @@ mod support;
 
 mod controls;
 mod export;
+mod resilience;

@@ -1,0 +1,114 @@
+//! Never a duplicate, never a loss: lost answers, a run cut off half way, the user list, and a
+//! unit with no mapping.
+
+use cwsync_billing_sim::{fixture_products, fixture_subscriptions, fixture_users};
+use cwsync_connectwise_sim::{FaultKind, FaultRule};
+use cwsync_queue::JobQueue;
+use serde_json::{Value, json};
+
+use crate::support::World;
+
+async fn fixture_world() -> World {
+    let world = World::start().await;
+    world.seed(fixture_products(), fixture_subscriptions(), fixture_users());
+    world
+}
+
+#[tokio::test]
+async fn creates_whose_answers_were_lost_are_settled_not_made_twice() {
+    let world = fixture_world().await;
+    // ConnectWise applies each first create, then the connection drops before the answer.
+    for path in [
+        "/procurement/catalog",
+        "/finance/agreements",
+        "/finance/agreements/{parentId}/additions",
+    ] {
+        world.cw.inject(
+            FaultRule::new(FaultKind::Drop)
+                .on("POST", path)
+                .nth(1)
+                .after_processing(),
+        );
+    }
+    world.export_now(json!({})).await;
+    assert_eq!(world.records("/procurement/catalog").len(), 6);
+    assert_eq!(world.records("/finance/agreements").len(), 2);
+    assert_eq!(world.additions().len(), 3);
+    // And the next run finds everything linked.
+    let writes = world.cw_writes();
+    world.export_now(json!({})).await;
+    assert_eq!(world.cw_writes(), writes);
+}
+
+#[tokio::test]
+async fn a_run_cut_off_half_way_is_finished_by_the_next_without_duplicates() {
+    let world = fixture_world().await;
+    let planned = world
+        .ok(json!({"action": "export-now", "tenant": crate::support::TENANT}))
+        .await;
+    // Half the account jobs run; the rest are lost with the worker (their run never finishes).
+    let jobs = world.export_queue.drain();
+    let half = jobs.len() / 2;
+    world.export_queue.send_batch(&jobs[..half]).await.unwrap();
+    world.deliver().await;
+    let cut = world.report(planned["runId"].as_str().unwrap()).await;
+    assert_eq!(cut.status(), "running");
+    // The next export does the rest, and nothing twice.
+    let (_, report) = world.export_now(json!({})).await;
+    assert_ne!(report.status(), "running");
+    assert_eq!(world.records("/finance/agreements").len(), 2);
+    assert_eq!(world.additions().len(), 3);
+    let writes = world.cw_writes();
+    world.export_now(json!({})).await;
+    assert_eq!(world.cw_writes(), writes, "then nothing is left to write");
+}
+
+fn documents(world: &World) -> Vec<Value> {
+    world.records("/system/documents")
+}
+
+#[tokio::test]
+async fn the_user_list_is_attached_once_and_replaced_when_it_changes() {
+    let world = fixture_world().await;
+    world
+        .put_settings(json!({"export": {"userList": true}}))
+        .await;
+    world.export_now(json!({})).await;
+    // A-1001 and A-1003 have users and an agreement: one list each.
+    assert_eq!(documents(&world).len(), 2, "{:?}", documents(&world));
+    let writes = world.cw_writes();
+    world.export_now(json!({})).await;
+    assert_eq!(
+        world.cw_writes(),
+        writes,
+        "an unchanged list is not uploaded again"
+    );
+
+    world
+        .billing
+        .advance_clock(std::time::Duration::from_secs(3600));
+    world
+        .billing
+        .modify_user("U-7001", |u| u.services.push("Teams Phone".to_owned()));
+    let (_, report) = world.export_now(json!({})).await;
+    assert_eq!(report.outcome("user-list", "A-1001"), "updated");
+    assert_eq!(report.outcome("export-account", "A-1001"), "updated");
+    let docs = documents(&world);
+    assert_eq!(docs.len(), 2, "today's list replaces yesterday's: {docs:?}");
+}
+
+#[tokio::test]
+async fn a_unit_with_no_mapping_names_the_value_and_the_setting() {
+    let world = fixture_world().await;
+    world
+        .billing
+        .modify_product("P-BACKUP-TB", |p| p.unit = Some("Rack".to_owned()));
+    let (_, report) = world.export_now(json!({})).await;
+    let detail = report.detail("catalog-item", "P-BACKUP-TB");
+    assert!(
+        detail.contains("\"Rack\"") && detail.contains("mappings.unitsOfMeasure"),
+        "{detail}"
+    );
+    // The others are exported.
+    assert_eq!(report.outcome("catalog-item", "P-M365-BP"), "created");
+}
