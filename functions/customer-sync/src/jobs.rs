@@ -252,24 +252,8 @@ impl CustomerSync {
                 ),
             }
         }
-        let queue = deps
-            .queues
-            .get(Queue::Customer)
-            .map_err(|e| SyncError::NotConfigured {
-                tenant: tenant.to_string(),
-                job: JOB_KIND,
-                reason: e.to_string(),
-            })?;
-        if !jobs.is_empty() {
-            queue
-                .send_batch(&jobs)
-                .await
-                .and_then(|report| report.ensure_all_sent())
-                .map_err(|e| SyncError::Queue {
-                    context: format!("sending the {} account jobs of run {run_id}", jobs.len()),
-                    source: Box::new(e),
-                })?;
-        }
+        let what = format!("the {} account jobs of run {run_id}", jobs.len());
+        sync_jobs::send_jobs(deps, Queue::Customer, tenant, JOB_KIND, &jobs, &what).await?;
         if fresh {
             runs.record(tenant, &run_id, dry_run, &skipped).await?;
             runs.record_unchanged(tenant, &run_id, &unchanged_results)
@@ -539,7 +523,7 @@ impl CustomerSync {
             match job.kind() {
                 JobKind::CustomerSyncAccount => {
                     let payload: AccountJob = job.payload_as().map_err(JobFailure::permanent)?;
-                    match Box::pin(self.sync_account_now(
+                    let result = Box::pin(self.sync_account_now(
                         &tenant,
                         &run_id,
                         job.dry_run(),
@@ -548,27 +532,12 @@ impl CustomerSync {
                         wait_for_related,
                         payload.no_candidate_at_plan && first_delivery,
                     ))
-                    .await
-                    {
-                        Ok(_) => Ok(()),
-                        Err(error) if error.is_transient() => Err(error.into()),
-                        // Failed before the account was read (settings, credentials): still
-                        // the account's failure in the run, which then finishes. Off the
-                        // ledger: nothing about the record itself names it from run to run.
-                        Err(error) => self
-                            .run_book()
-                            .record_job_failure(
-                                &tenant,
-                                &run_id,
-                                job.dry_run(),
-                                &payload.account_id,
-                                String::new(),
-                                &error,
-                            )
-                            .await
-                            .map(|_| ())
-                            .map_err(JobFailure::from),
-                    }
+                    .await;
+                    // Failed before the account was read (settings, credentials): still the
+                    // account's failure in the run, which then finishes.
+                    self.run_book()
+                        .settle_unit(&tenant, &run_id, job.dry_run(), &payload.account_id, result)
+                        .await
                 }
                 JobKind::CustomerSyncTenant => {
                     let payload: TenantJob = job.payload_as().map_err(JobFailure::permanent)?;

@@ -18,11 +18,11 @@ pub mod unchanged;
 
 use std::sync::Arc;
 
-use aws_lambda_events::event::sqs::SqsEvent;
 use cwsync_mapping::customers::CustomerReference;
 use cwsync_runtime::Deps;
 use cwsync_store::TenantId;
 use cwsync_store::idempotency::Idempotency;
+use cwsync_sync::jobs::{Invocation, batch_answer, deadline_of};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -80,22 +80,10 @@ impl CustomerSync {
         payload: Value,
         deadline: OffsetDateTime,
     ) -> Result<Value, Diagnostic> {
-        if payload.get("Records").is_some() {
-            let event: SqsEvent = serde_json::from_value(payload).map_err(|e| Diagnostic {
-                error_type: "InvalidEvent".to_owned(),
-                error_message: format!("invalid SQS event for {FUNCTION}: {e}"),
-            })?;
-            let response = self.handle_jobs(event, deadline).await;
-            return serde_json::to_value(response).map_err(|e| Diagnostic {
-                error_type: "InternalError".to_owned(),
-                error_message: e.to_string(),
-            });
+        match Invocation::<Event>::parse(FUNCTION, payload)? {
+            Invocation::Jobs(event) => batch_answer(&self.handle_jobs(event, deadline).await),
+            Invocation::Event(event) => self.handle_event(event).await,
         }
-        let event: Event = cwsync_runtime::parse_event(FUNCTION, payload).map_err(|e| {
-            tracing::warn!(error = %e, "refused an event");
-            Diagnostic::from(e)
-        })?;
-        self.handle_event(event).await
     }
 
     /// The Lambda entry.
@@ -103,14 +91,6 @@ impl CustomerSync {
         let deadline = deadline_of(&event.context);
         self.handle(event.payload, deadline).await
     }
-}
-
-/// The invocation's deadline; five minutes from now when the context has none (tests).
-fn deadline_of(context: &lambda_runtime::Context) -> OffsetDateTime {
-    Some(i128::from(context.deadline))
-        .filter(|ms| *ms > 0)
-        .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok())
-        .unwrap_or_else(|| OffsetDateTime::now_utc() + time::Duration::minutes(5))
 }
 
 #[cfg(test)]

@@ -67,23 +67,9 @@ impl DailyExport {
                         hint,
                     ))
                     .await;
-                    match result {
-                        Ok(_) => Ok(()),
-                        Err(error) if error.is_transient() => Err(JobFailure::from(error)),
-                        Err(error) => self
-                            .run_book()
-                            .record_job_failure(
-                                &tenant,
-                                &run_id,
-                                job.dry_run(),
-                                &payload.account_id,
-                                String::new(),
-                                &error,
-                            )
-                            .await
-                            .map(|_| ())
-                            .map_err(JobFailure::from),
-                    }
+                    self.run_book()
+                        .settle_unit(&tenant, &run_id, job.dry_run(), &payload.account_id, result)
+                        .await
                 }
                 JobKind::DailyExportPlan => {
                     let request: PlanRequest = job.payload_as().map_err(JobFailure::permanent)?;

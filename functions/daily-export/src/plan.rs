@@ -37,6 +37,7 @@ use cwsync_runtime::Queue;
 use cwsync_store::links::{Link, LinkState, SourceRef};
 use cwsync_store::runs::Outcome;
 use cwsync_store::{RunId, TenantId};
+use cwsync_sync::jobs::send_jobs;
 use cwsync_sync::{Recorder, SyncError, UnitResult};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -301,24 +302,8 @@ impl DailyExport {
         let fresh = book
             .start(tenant, &run_id, dry_run, accounts.len() as u64)
             .await?;
-        let queue = deps
-            .queues
-            .get(Queue::Export)
-            .map_err(|e| SyncError::NotConfigured {
-                tenant: tenant.to_string(),
-                job: crate::FUNCTION,
-                reason: e.to_string(),
-            })?;
-        if !jobs.is_empty() {
-            queue
-                .send_batch(&jobs)
-                .await
-                .and_then(|report| report.ensure_all_sent())
-                .map_err(|e| SyncError::Queue {
-                    context: format!("sending the {} export jobs of run {run_id}", jobs.len()),
-                    source: Box::new(e),
-                })?;
-        }
+        let what = format!("the {} export jobs of run {run_id}", jobs.len());
+        send_jobs(deps, Queue::Export, tenant, crate::FUNCTION, &jobs, &what).await?;
         planned.jobs_sent = jobs.len() as u64;
         if fresh {
             if !opening.is_empty() {

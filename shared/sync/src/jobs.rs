@@ -13,12 +13,13 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cwsync_queue::{Job, JobContext, JobFailure, JobKey, ProcessedBatch, process_batch};
 use cwsync_store::TenantId;
 use cwsync_store::idempotency::{
     Idempotency, IdempotencyError, IdempotencyStatus, IdempotencyStore, Outcome as Replay, key_hash,
 };
+use lambda_runtime::Diagnostic;
 use time::OffsetDateTime;
 
 use crate::SyncError;
@@ -192,4 +193,84 @@ where
         "batch handled"
     );
     processed
+}
+
+/// What a function's invocation brings: an SQS batch of its queue (a payload with `Records`) or
+/// an event of its own (console, schedule), parsed as `E`; a malformed one is refused naming why.
+#[derive(Debug)]
+pub enum Invocation<E> {
+    /// A batch of jobs.
+    Jobs(SqsEvent),
+    /// A console or schedule event.
+    Event(E),
+}
+
+impl<E: serde::de::DeserializeOwned> Invocation<E> {
+    /// Reads `payload` for `function`.
+    pub fn parse(function: &'static str, payload: serde_json::Value) -> Result<Self, Diagnostic> {
+        if payload.get("Records").is_some() {
+            return serde_json::from_value(payload)
+                .map(Invocation::Jobs)
+                .map_err(|e| Diagnostic {
+                    error_type: "InvalidEvent".to_owned(),
+                    error_message: format!("invalid SQS event for {function}: {e}"),
+                });
+        }
+        cwsync_runtime::parse_event(function, payload)
+            .map(Invocation::Event)
+            .map_err(|e| {
+                tracing::warn!(error = %e, "refused an event");
+                Diagnostic::from(e)
+            })
+    }
+}
+
+/// A batch's answer as the invocation's JSON.
+pub fn batch_answer(response: &SqsBatchResponse) -> Result<serde_json::Value, Diagnostic> {
+    serde_json::to_value(response).map_err(|e| Diagnostic {
+        error_type: "InternalError".to_owned(),
+        error_message: e.to_string(),
+    })
+}
+
+/// The invocation's deadline; five minutes from now when the context has none (tests).
+pub fn deadline_of(context: &lambda_runtime::Context) -> OffsetDateTime {
+    Some(i128::from(context.deadline))
+        .filter(|ms| *ms > 0)
+        .and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok())
+        .unwrap_or_else(|| OffsetDateTime::now_utc() + time::Duration::minutes(5))
+}
+
+/// Sends `jobs` to `queue` (no request for none). A queue the function was not given is
+/// [`SyncError::NotConfigured`] naming `job_kind`; a batch not wholly sent is the caller's error
+/// (its job is retried, and the jobs sent twice run once by their keys). `what` names them in
+/// the error (`the 12 account jobs of run …`).
+pub async fn send_jobs(
+    deps: &cwsync_runtime::Deps,
+    queue: cwsync_runtime::Queue,
+    tenant: &TenantId,
+    job_kind: &'static str,
+    jobs: &[Job],
+    what: &str,
+) -> Result<(), SyncError> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let queue = deps
+        .queues
+        .get(queue)
+        .map_err(|e| SyncError::NotConfigured {
+            tenant: tenant.to_string(),
+            job: job_kind,
+            reason: e.to_string(),
+        })?;
+    queue
+        .send_batch(jobs)
+        .await
+        .and_then(|report| report.ensure_all_sent())
+        .map_err(|e| SyncError::Queue {
+            context: format!("sending {what}"),
+            source: Box::new(e),
+        })?;
+    Ok(())
 }

@@ -264,6 +264,29 @@ impl RunBook {
         Ok(result)
     }
 
+    /// What a unit's job comes to: `Ok` when it ran; a transient error to be retried (SQS
+    /// delivers it again); any other error recorded as the unit's failure
+    /// ([`RunBook::record_job_failure`], off the ledger: nothing about a record names it), so
+    /// the run finishes.
+    pub async fn settle_unit<T>(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        unit_id: &str,
+        result: Result<T, SyncError>,
+    ) -> Result<(), cwsync_queue::JobFailure> {
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if error.is_transient() => Err(error.into()),
+            Err(error) => self
+                .record_job_failure(tenant, run_id, dry_run, unit_id, String::new(), &error)
+                .await
+                .map(|_| ())
+                .map_err(cwsync_queue::JobFailure::from),
+        }
+    }
+
     /// Records units found unchanged without a job: their lines in the run, many at once (a
     /// tenant's thousands of units in one planning invocation), units' own records last. They
     /// are not on the error ledger (a unit with a ledger entry is always synced), so the ledger
@@ -344,23 +367,17 @@ impl RunBook {
                 return Ok(());
             }
         };
-        let queue =
-            self.deps
-                .queues
-                .get(follow_up.queue)
-                .map_err(|e| SyncError::NotConfigured {
-                    tenant: tenant.to_string(),
-                    job: self.job_kind,
-                    reason: e.to_string(),
-                })?;
-        queue
-            .send_batch(std::slice::from_ref(&follow_up.job))
-            .await
-            .and_then(|report| report.ensure_all_sent())
-            .map_err(|e| SyncError::Queue {
-                context: format!("sending the follow-up of run {run_id}"),
-                source: Box::new(e),
-            })?;
+        let what = format!("the follow-up of run {run_id}");
+        let jobs = std::slice::from_ref(&follow_up.job);
+        crate::jobs::send_jobs(
+            &self.deps,
+            follow_up.queue,
+            tenant,
+            self.job_kind,
+            jobs,
+            &what,
+        )
+        .await?;
         tracing::info!(%tenant, %run_id, job = %follow_up.job.kind(), "run done: follow-up sent");
         Ok(())
     }
