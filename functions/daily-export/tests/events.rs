@@ -1,6 +1,7 @@
 //! The test events in `infra/events/` are what this function really reads: every console event
 //! parses as an [`Event`], every action has its file, and the SQS sample's job is an account job
 //! the function handles.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
