@@ -4,11 +4,14 @@
   batching window (AWS's guidance; cfn-lint's E3505 only asks for 1x), ReportBatchItemFailures on,
   and a redrive policy with a bounded maxReceiveCount on the queue.
 - Every schedule's Input is a JSON object with an `action`.
+- The functions' environment sets only variables the functions read (the names in
+  shared/runtime/src/config.rs `VARIABLES`, plus RUST_LOG), and every one of those without a
+  default (the table and the queue URLs): a misspelt name would stop a function at start.
 - infra/events/: every file parses, every file is listed in events/README.md, and a row marked
   `exists` has its file while a row marked `planned` has none (no stubs passed off as done).
 
 Run with the venv that has cfn-lint (its YAML loader understands !Ref, !GetAtt, !Sub):
-    python infra/check_template.py [TEMPLATE [EVENTS_DIR]]
+    python infra/check_template.py [TEMPLATE [EVENTS_DIR [CONFIG_RS]]]
 Exit status 1 and one line per problem when something is wrong.
 """
 
@@ -26,6 +29,9 @@ VISIBILITY_FACTOR = 6
 MAX_RECEIVE_COUNT_LIMIT = 10
 DEFAULT_LAMBDA_TIMEOUT = 3
 DEFAULT_VISIBILITY_TIMEOUT = 30
+CONFIG_RS = INFRA.parent / "shared" / "runtime" / "src" / "config.rs"
+# Read by the tracing subscriber (shared/runtime/src/telemetry.rs), not by Config.
+OTHER_VARIABLES = {"RUST_LOG"}
 
 
 def getatt_target(value: object) -> str | None:
@@ -94,6 +100,54 @@ def check_template(path: Path) -> list[str]:
     return problems
 
 
+CONST = re.compile(r'pub const ([A-Z0-9_]+): &str = "([^"]+)";')
+VARIABLES = re.compile(r"pub const VARIABLES: \[&str; \d+\] = \[([^\]]*)\]")
+
+
+def config_variables(config_rs: Path) -> tuple[set[str], set[str]]:
+    """The variables Config reads, and those of them without a default (no `DEFAULT_<name>`
+    constant; SECRET_CACHE_TTL_SECONDS has DEFAULT_SECRET_CACHE_TTL)."""
+    text = config_rs.read_text()
+    consts = dict(CONST.findall(text))
+    listed = VARIABLES.search(text)
+    if listed is None:
+        return set(), set()
+    names = [n.strip() for n in listed.group(1).split(",") if n.strip()]
+    read = {consts.get(n, n) for n in names}
+    has_default = {
+        consts.get(n, n)
+        for n in names
+        if re.search(rf"pub const DEFAULT_{re.escape(n.removesuffix('_SECONDS'))}\b", text)
+    }
+    return read, read - has_default
+
+
+def check_environment(path: Path, config_rs: Path) -> list[str]:
+    template, matches = decode(str(path))
+    if matches or template is None:
+        return []  # check_template reports it
+    read, required = config_variables(config_rs)
+    if not read:
+        return [f"{config_rs}: no `pub const VARIABLES` list found; cannot check the environment"]
+    problems: list[str] = []
+    scopes = {"Globals": template.get("Globals", {}).get("Function", {})}
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            scopes[name] = resource.get("Properties", {})
+    for where, props in scopes.items():
+        variables = props.get("Environment", {}).get("Variables", {})
+        for variable in sorted(set(variables) - read - OTHER_VARIABLES):
+            problems.append(f"{where}: environment variable {variable} is read by no function (known: {sorted(read)})")
+    global_vars = set(scopes["Globals"].get("Environment", {}).get("Variables", {}))
+    for name, props in scopes.items():
+        if name == "Globals":
+            continue
+        own = set(props.get("Environment", {}).get("Variables", {}))
+        for variable in sorted(required - global_vars - own):
+            problems.append(f"{name}: environment variable {variable} (no default: a function that needs it stops at start) is not set")
+    return problems
+
+
 ROW = re.compile(r"^\|\s*`([^`]+\.json)`\s*\|(.*)\|\s*$")
 
 
@@ -132,11 +186,12 @@ def main() -> int:
     # Optional arguments (template, events folder) let the checks be tried on broken copies.
     template = Path(sys.argv[1]) if len(sys.argv) > 1 else INFRA / "template.yaml"
     events = Path(sys.argv[2]) if len(sys.argv) > 2 else INFRA / "events"
-    problems = check_template(template) + check_events(events)
+    config_rs = Path(sys.argv[3]) if len(sys.argv) > 3 else CONFIG_RS
+    problems = check_template(template) + check_environment(template, config_rs) + check_events(events)
     for problem in problems:
         print(problem)
     if not problems:
-        print("infra checks: queue sizing, schedules and events/ are consistent")
+        print("infra checks: queue sizing, schedules, environment and events/ are consistent")
     return 1 if problems else 0
 
 

@@ -23,7 +23,7 @@ echo "==> cfn-lint infra/template.yaml"
 echo "==> cfn-lint with the serverless rules (cfn_lint_serverless)"
 "$venv/bin/cfn-lint" --append-rules cfn_lint_serverless.rules -- infra/template.yaml
 
-echo "==> project checks (queue sizing, schedules, events/)"
+echo "==> project checks (queue sizing, schedules, environment, events/)"
 "$venv/bin/python" infra/check_template.py
 
 if [ -x "$venv/bin/sam" ]; then
