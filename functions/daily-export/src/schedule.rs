@@ -17,6 +17,10 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
+/// How long after its start time a day's export is still started by a tick that falls on the
+/// next local date: longer than the schedule's tick (15 minutes), so every start time is caught.
+pub const CATCH_UP: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
+
 /// Why a schedule can't be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
@@ -93,9 +97,10 @@ impl TenantSchedule {
         Ok(ScheduledDay { date, starts_at })
     }
 
-    /// The day whose export is due at `now`, when the tenant's schedule is on, today's start
-    /// time has passed, and `last_claimed` (the local date of the last scheduled run) is not
-    /// today.
+    /// The day whose export is due at `now`, when the tenant's schedule is on: today's, once
+    /// its start time has passed; else yesterday's, when its start time passed less than
+    /// [`CATCH_UP`] ago (a time late in the local day, 23:50, whose first tick falls on the next
+    /// date). Not a day `last_claimed` (the local date of the last scheduled run) already has.
     pub fn due(
         &self,
         now: Timestamp,
@@ -104,9 +109,18 @@ impl TenantSchedule {
         if !self.enabled {
             return Ok(None);
         }
+        let unclaimed = |day: &ScheduledDay| last_claimed.is_none_or(|d| d < day.date);
         let today = self.day_of(now)?;
-        let due = now >= today.starts_at && last_claimed.is_none_or(|d| d < today.date);
-        Ok(due.then_some(today))
+        if now >= today.starts_at {
+            return Ok(unclaimed(&today).then_some(today));
+        }
+        let yesterday = today
+            .date
+            .yesterday()
+            .map_err(|e| ScheduleError::OutOfRange(e.to_string()))
+            .and_then(|date| self.on(date))?;
+        let late = now >= yesterday.starts_at && now.duration_since(yesterday.starts_at) < CATCH_UP;
+        Ok((late && unclaimed(&yesterday)).then_some(yesterday))
     }
 
     /// When the next scheduled export starts after `now` (none while the schedule is off), for
@@ -172,6 +186,20 @@ mod tests {
                 .is_some()
         );
         assert_eq!(due.claim_key(), "scheduled-daily-export#2026-12-06");
+    }
+
+    #[test]
+    fn a_start_time_late_in_the_day_is_caught_by_the_first_tick_of_the_next_date() {
+        // 23:50 in New York is 04:50 UTC; the next quarter-hour tick is 05:00 UTC, 00:00 local.
+        let s = schedule("23:50", "America/New_York");
+        let due = s.due(at("2026-12-07T05:00:00Z"), None).unwrap().unwrap();
+        assert_eq!(due.date, jiff::civil::date(2026, 12, 6));
+        assert_eq!(
+            s.due(at("2026-12-07T05:00:00Z"), Some(due.date)).unwrap(),
+            None
+        );
+        // Long after, it waits for today's.
+        assert_eq!(s.due(at("2026-12-07T06:00:00Z"), None).unwrap(), None);
     }
 
     #[test]
