@@ -290,6 +290,14 @@ impl DailyExport {
         {
             let stamp = account_stamp(account_id, Some(company_id), &side, &catalog_ids, &settings);
             let source = SourceRef::new(ACCOUNT, account_id);
+            // The account was linked to another company since its last export: that stamp goes.
+            if links
+                .get(tenant, source)
+                .await?
+                .is_some_and(|l| l.cw_id != Some(company_id))
+            {
+                links.unlink(tenant, source).await?;
+            }
             links
                 .link_existing(tenant, source, STAMP_KIND, company_id, &stamp, now)
                 .await?;

@@ -34,7 +34,7 @@ use cwsync_mapping::fingerprint;
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::Queue;
-use cwsync_store::links::{Link, LinkState, SourceRef};
+use cwsync_store::links::{Link, LinkState};
 use cwsync_store::runs::Outcome;
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::jobs::send_jobs;
@@ -607,9 +607,4 @@ fn guard(
         .map(|(current, desired)| PlannedAddition { current, desired })
         .collect();
     mass_change(&planned, &current, settings)
-}
-
-/// The source of an account's export stamp.
-pub fn stamp_source(account: &str) -> SourceRef<'_> {
-    SourceRef::new(ACCOUNT, account)
 }
