@@ -136,6 +136,10 @@ struct RunLine {
     /// Export runs: the records created or updated, with what changed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     changed: Vec<String>,
+    /// Export runs: the records left alone on purpose, and why (an account with no company, a
+    /// subscription cancelled before it was ever exported).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<String>,
     /// Export runs: what the mass-change guard found, and whether it stopped the run's writes.
     #[serde(skip_serializing_if = "Option::is_none")]
     mass_change_guard: Option<String>,
@@ -507,6 +511,10 @@ impl ExportWorld<'_> {
             .filter(|r| r["entity"] != GUARD && r["detail"] != "")
             .map(record_line)
             .collect();
+        line.skipped = report_records(&report)
+            .filter(|r| r["outcome"] == "skipped" && r["entity"] != GUARD)
+            .map(record_line)
+            .collect();
         line.mass_change_guard = report_records(&report)
             .find(|r| r["entity"] == GUARD)
             .map(|r| r["detail"].as_str().unwrap_or_default().to_owned());
@@ -866,6 +874,7 @@ fn run_line(
         dead_letters,
         dry_run: report["run"]["dryRun"] == true,
         changed: Vec::new(),
+        skipped: Vec::new(),
         mass_change_guard: None,
     }
 }
@@ -912,21 +921,26 @@ fn totals(line: &RunLine) -> [String; 6] {
     OUTCOMES.map(|outcome| count(line, outcome).to_string())
 }
 
-/// The failed records and dead letters of the runs, under their table: a record that failed the
-/// same way in several runs once, with those runs.
-fn print_failures(lines: &[RunLine]) {
-    let mut failures: Vec<(&str, Vec<&str>)> = Vec::new();
+/// Records of the runs (`records` of each), under their table: a record reported the same way
+/// in several runs once, with those runs.
+fn print_records(lines: &[RunLine], outcome: &str, records: impl Fn(&RunLine) -> &[String]) {
+    let mut seen: Vec<(&str, Vec<&str>)> = Vec::new();
     for line in lines {
-        for failure in &line.failures {
-            match failures.iter_mut().find(|(f, _)| f == failure) {
+        for record in records(line) {
+            match seen.iter_mut().find(|(r, _)| r == record) {
                 Some((_, runs)) => runs.push(line.label),
-                None => failures.push((failure, vec![line.label])),
+                None => seen.push((record, vec![line.label])),
             }
         }
     }
-    for (failure, runs) in failures {
-        println!("  {}: failed {failure}", runs.join(", "));
+    for (record, runs) in seen {
+        println!("  {}: {outcome} {record}", runs.join(", "));
     }
+}
+
+/// The failed records and dead letters of the runs, under their table.
+fn print_failures(lines: &[RunLine]) {
+    print_records(lines, "failed", |line| &line.failures);
     for line in lines {
         for key in &line.dead_letters {
             println!(
@@ -1010,6 +1024,7 @@ fn print_export_log(lines: &[RunLine], changes: &[String]) {
             println!("  {}: {record}", line.label);
         }
     }
+    print_records(lines, "skipped", |line| &line.skipped);
     print_failures(lines);
 }
 
