@@ -902,9 +902,10 @@ fn count(line: &RunLine, outcome: &str) -> u64 {
 fn print_row(label: &str, outcomes: [String; 6], calls: [String; 3]) {
     let [created, linked, updated, unchanged, skipped, failed] = outcomes;
     let [c1, c2, c3] = calls;
-    println!(
+    let row = format!(
         "{label:<20} {created:>7} {linked:>7} {updated:>7} {unchanged:>9} {skipped:>7} {failed:>6} {c1:>8} {c2:>9} {c3:>8}"
     );
+    println!("{}", row.trim_end());
 }
 
 fn print_header(calls: [&str; 3]) {
