@@ -17,6 +17,12 @@ pub const FIXTURE_PRODUCTS_JSON: &str = include_str!("../fixtures/products.json"
 pub const FIXTURE_SUBSCRIPTIONS_JSON: &str = include_str!("../fixtures/subscriptions.json");
 /// The users fixture (a JSON array of users of the fixture's accounts).
 pub const FIXTURE_USERS_JSON: &str = include_str!("../fixtures/users.json");
+/// The tenant settings the daily export needs for these fixtures against the ConnectWise
+/// simulator: the fixture's units, billing frequencies and agreement types mapped to the
+/// simulator's reference data, product and agreement defaults, and the price priority (a JSON
+/// object of `TenantSettings` fields, without `schemaVersion`). Two values stay unmapped on
+/// purpose (`Biennial`, `Equipment Lease`), so an export shows their per-record errors.
+pub const FIXTURE_EXPORT_SETTINGS_JSON: &str = include_str!("../fixtures/export-settings.json");
 
 /// Every embedded fixture, parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,6 +77,15 @@ pub fn fixture_users() -> Vec<AccountUser> {
     embedded().users
 }
 
+/// The export settings of the fixtures ([`FIXTURE_EXPORT_SETTINGS_JSON`]), parsed.
+pub fn fixture_export_settings() -> serde_json::Value {
+    #[allow(
+        clippy::expect_used,
+        reason = "a compile-time constant checked by the crate's tests"
+    )]
+    serde_json::from_str(FIXTURE_EXPORT_SETTINGS_JSON).expect("the export settings parse")
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -122,5 +137,35 @@ mod tests {
                 .iter()
                 .any(|s| s.billing_frequency.as_deref() == Some("Biennial"))
         );
+    }
+
+    #[test]
+    fn the_export_settings_map_every_fixture_value_but_the_two_left_unmapped_on_purpose() {
+        let settings = fixture_export_settings();
+        let mappings = &settings["mappings"];
+        let f = Fixtures::parse().unwrap();
+        let mapped = |table: &str, value: &str| mappings[table].get(value).is_some();
+        for s in &f.subscriptions {
+            if let Some(unit) = s.unit.as_deref() {
+                assert!(mapped("unitsOfMeasure", unit), "{}: unit {unit}", s.id);
+            }
+            if let Some(frequency) = s.billing_frequency.as_deref() {
+                assert_eq!(
+                    mapped("billingFrequencies", frequency),
+                    frequency != "Biennial",
+                    "{}: {frequency}",
+                    s.id
+                );
+            }
+            if let Some(kind) = s.agreement_type.as_deref() {
+                assert_eq!(
+                    mapped("agreementTypes", kind),
+                    kind != "Equipment Lease",
+                    "{}: {kind}",
+                    s.id
+                );
+            }
+        }
+        assert!(settings.get("schemaVersion").is_none());
     }
 }

@@ -39,8 +39,9 @@ use url::Url;
 
 pub use error::SimError;
 pub use fixtures::{
-    FIXTURE_ACCOUNTS_JSON, FIXTURE_PRODUCTS_JSON, FIXTURE_SUBSCRIPTIONS_JSON, FIXTURE_USERS_JSON,
-    fixture_accounts, fixture_products, fixture_subscriptions, fixture_users,
+    FIXTURE_ACCOUNTS_JSON, FIXTURE_EXPORT_SETTINGS_JSON, FIXTURE_PRODUCTS_JSON,
+    FIXTURE_SUBSCRIPTIONS_JSON, FIXTURE_USERS_JSON, fixture_accounts, fixture_export_settings,
+    fixture_products, fixture_subscriptions, fixture_users,
 };
 pub use knobs::{BillingCallStats, FaultKind, FaultRule, FaultTrigger};
 

@@ -8,6 +8,14 @@
 //! printed. It runs three times: the first creates (and links the existing company), the unchanged
 //! re-run writes nothing, and after one billing field changes, one PATCH carries only that field.
 //!
+//! Then the real daily-export function runs on the same stores, with the settings the billing
+//! fixture needs (its units, frequencies and agreement types mapped to the simulator's reference
+//! data): a first export (catalog items, agreements, additions), an unchanged re-run that writes
+//! nothing, and, after one subscription's quantity changes and another is cancelled, an export
+//! that patches exactly those two additions — stopped first by the mass-change guard when the
+//! cancellation is over the tenant's share, then confirmed as a user would from the console. Each
+//! run's export log is printed.
+//!
 //! With `--tenant-secret FILE` it runs against a real tenant instead (the same JSON as the
 //! Secrets Manager secret): `test-connection` first, then one tenant-wide sync, a dry run unless
 //! `--write`, with its links, error ledger and watermarks kept in `--state FILE` so the next run
@@ -19,23 +27,33 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use clap::Parser;
 use cwsync_billing::models::Account;
-use cwsync_billing_sim::{BillingSim, BillingSimOptions, TEST_BILLING_API_KEY};
+use cwsync_billing_sim::{
+    BillingSim, BillingSimOptions, TEST_BILLING_API_KEY, fixture_export_settings,
+};
 use cwsync_connectwise::{RateLimit, RetryPolicy};
 use cwsync_connectwise_sim::{
     SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY,
 };
 use cwsync_customer_sync::console::Event;
-use cwsync_customer_sync::local::Progress;
 use cwsync_customer_sync::{ConnectOptions, CustomerSync, FUNCTION};
+use cwsync_daily_export::DailyExport;
+use cwsync_daily_export::console::Event as ExportEvent;
+use cwsync_daily_export::plan::GUARD;
+use cwsync_mapping::export::entity;
+use cwsync_mapping::settings::SCHEMA_VERSION;
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
 use cwsync_store::ledger::{LedgerSnapshot, MemoryErrorLedger};
 use cwsync_store::links::{LinkSnapshot, MemoryLinkStore};
 use cwsync_store::watermarks::{MemoryWatermarkStore, WatermarkSnapshot};
+use cwsync_sync::deliver::{Delivery, Progress, deliver_all};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 /// The tenant of the local run.
 const TENANT: &str = "local";
@@ -53,13 +71,16 @@ const SIMULATOR_CW_RATE: u32 = 1000;
 struct Args {
     /// A JSON file with the billing accounts to sync (an array of accounts as in
     /// `shared/billing/openapi.yaml`); defaults to the billing simulator's embedded set (and then
-    /// ConnectWise also starts with a company that matches one of them).
+    /// ConnectWise also starts with a company that matches one of them). With this file only the
+    /// customer sync runs: the daily export runs on the embedded subscriptions.
     #[arg(long, value_name = "FILE", conflicts_with = "tenant_secret")]
     accounts: Option<PathBuf>,
-    /// Print the reports as JSON instead of a table.
+    /// Print the reports as JSON instead of tables: `{"customerSync": [runs], "dailyExport":
+    /// [runs]}`.
     #[arg(long)]
     json: bool,
-    /// Plan only: the first run is a dry run (nothing is written), then stop.
+    /// Plan only: the first customer sync is a dry run (nothing is written), then stop (no
+    /// export).
     #[arg(long, conflicts_with = "tenant_secret")]
     dry_run: bool,
     /// Keep both simulators running afterwards (until Ctrl-C), to look at them with any client.
@@ -110,6 +131,18 @@ struct RunLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     billing_requests: Option<u64>,
     dead_letters: Vec<String>,
+    /// Whether the run wrote nothing (asked for, or stopped by the export's mass-change guard).
+    dry_run: bool,
+    /// Export runs: the records created or updated, with what changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    changed: Vec<String>,
+    /// Export runs: the records left alone on purpose, and why (an account with no company, a
+    /// subscription cancelled before it was ever exported).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<String>,
+    /// Export runs: what the mass-change guard found, and whether it stopped the run's writes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mass_change_guard: Option<String>,
 }
 
 /// The ConnectWise rate limit the run uses, and the sentence that says so.
@@ -156,25 +189,42 @@ fn note(json: bool, line: &str) {
     }
 }
 
-/// Delivers the queued jobs, printing "synced N/M accounts" on stderr at most every
-/// `every` (and the last count when a line was printed before).
-async fn deliver(
+/// Delivers the queued jobs to `handle` (a function's SQS batch handler) as SQS would, printing
+/// "`done` N/M `what`" on stderr at most every `every` (and the last count when a line was
+/// printed before).
+async fn deliver<H, Fut>(
+    queue: &MemoryJobQueue,
+    every: Duration,
+    (done_verb, what): (&str, &str),
+    handle: H,
+) -> Delivery
+where
+    H: Fn(SqsEvent, OffsetDateTime) -> Fut,
+    Fut: Future<Output = SqsBatchResponse>,
+{
+    let mut last = Instant::now();
+    let mut printed = false;
+    deliver_all(queue, MAX_RECEIVES, handle, |p: Progress| {
+        let done = p.finished == p.known;
+        if last.elapsed() >= every || (done && printed) {
+            eprintln!("{done_verb} {}/{} {what}", p.finished, p.known);
+            last = Instant::now();
+            printed = true;
+        }
+    })
+    .await
+}
+
+/// Delivers the customer sync's queued jobs ("synced N/M accounts").
+async fn deliver_customers(
     service: &CustomerSync,
     queue: &MemoryJobQueue,
     every: Duration,
-) -> cwsync_customer_sync::local::Delivery {
-    let mut last = Instant::now();
-    let mut printed = false;
-    service
-        .deliver_all_with_progress(queue, MAX_RECEIVES, |p: Progress| {
-            let done = p.finished == p.known;
-            if last.elapsed() >= every || (done && printed) {
-                eprintln!("synced {}/{} accounts", p.finished, p.known);
-                last = Instant::now();
-                printed = true;
-            }
-        })
-        .await
+) -> Delivery {
+    deliver(queue, every, ("synced", "accounts"), |event, deadline| {
+        service.handle_jobs(event, deadline)
+    })
+    .await
 }
 
 async fn event(service: &CustomerSync, event: Event) -> anyhow::Result<Value> {
@@ -230,6 +280,8 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
     let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
     let queue = Arc::new(MemoryJobQueue::new());
     deps.queues.customer = Some(queue.clone());
+    let export_queue = Arc::new(MemoryJobQueue::new());
+    deps.queues.export = Some(export_queue.clone());
     let (rate, rate_line) = cw_rate(args, true);
     let options = ConnectOptions {
         cw_retry: Some(RetryPolicy {
@@ -241,12 +293,18 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
         cw_rate: rate,
         ..ConnectOptions::default()
     };
-    let mut service = CustomerSync::new(Arc::new(deps), options);
+    let deps = Arc::new(deps);
+    let mut service = CustomerSync::new(Arc::clone(&deps), options.clone());
     // One job at a time, in the planner's order (parents first), so a child's parent company
     // exists when the child is synced and the report is the same on every machine. Deployed, jobs
     // run concurrently: a child synced while its parent is still being created gets its parent
     // company on the next run.
     service.concurrency = 1;
+    // The export on the same stores (its accounts' companies are the customer sync's links), one
+    // job at a time too, so its log lists the records in the same order on every machine.
+    let mut export = DailyExport::new(deps, options);
+    export.concurrency = 1;
+    let run_export = !args.dry_run && args.accounts.is_none();
 
     if !args.json {
         println!(
@@ -254,7 +312,14 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
             cw.base_url(),
             billing.base_url()
         );
-        println!("tenant {TENANT:?}: customer sync, in-memory state and queue");
+        println!(
+            "tenant {TENANT:?}: customer sync{}, in-memory state and queues",
+            if run_export {
+                ", then the daily export"
+            } else {
+                ""
+            }
+        );
     }
     note(args.json, &rate_line);
     if !args.json {
@@ -287,7 +352,7 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
             },
         )
         .await?;
-        let delivery = deliver(&service, &queue, every).await;
+        let delivery = deliver_customers(&service, &queue, every).await;
         let run_id = planned["runId"].as_str().unwrap_or_default().to_owned();
         let report = run_report(&service, &run_id).await?;
         let mut line = run_line(label, run_id, &report, delivery.dead_letters);
@@ -302,10 +367,27 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
         }
     }
 
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&lines)?);
-    } else {
+    if !args.json {
         print_table(&lines);
+    }
+    let exports = if run_export {
+        let world = ExportWorld {
+            export: &export,
+            customers: &service,
+            queue: &export_queue,
+            cw: &cw,
+            billing: &billing,
+            every,
+        };
+        world.run(args.json).await?
+    } else {
+        Vec::new()
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"customerSync": lines, "dailyExport": exports}))?
+        );
     }
 
     if args.keep_running {
@@ -333,6 +415,165 @@ async fn run_report(service: &CustomerSync, run_id: &str) -> anyhow::Result<Valu
         },
     )
     .await
+}
+
+/// What the daily export of the local run works with: the export and the customer sync (whose
+/// console stores the settings) on shared stores, the export queue, both simulators.
+struct ExportWorld<'a> {
+    export: &'a DailyExport,
+    customers: &'a CustomerSync,
+    queue: &'a MemoryJobQueue,
+    cw: &'a Simulator,
+    billing: &'a BillingSim,
+    every: Duration,
+}
+
+impl ExportWorld<'_> {
+    /// Stores the export settings of the billing fixture, then exports: first, unchanged, and
+    /// after a quantity change and a cancellation (confirming the mass-change guard if it trips).
+    /// Prints the export log (unless `json`) and returns its lines.
+    async fn run(&self, json: bool) -> anyhow::Result<Vec<RunLine>> {
+        let mut settings = fixture_export_settings();
+        if let Some(object) = settings.as_object_mut() {
+            object.insert("schemaVersion".to_owned(), json!(SCHEMA_VERSION));
+        }
+        event(
+            self.customers,
+            Event::PutSettings {
+                tenant: TENANT.to_owned(),
+                settings,
+                expected_version: None,
+            },
+        )
+        .await
+        .context("storing the export settings")?;
+
+        let (first, first_report) = self.export_now("first export", false).await?;
+        let (rerun, _) = self.export_now("unchanged re-run", false).await?;
+        let changes = self.change_two_subscriptions(&first_report)?;
+        let (changed, _) = self.export_now("quantity + cancel", false).await?;
+        // When the guard stopped that run (planned as a dry run, nothing written), confirm it as
+        // a user would from the console, with `"confirmMassChange": true`.
+        let guarded = changed.dry_run && changed.mass_change_guard.is_some();
+        let mut lines = vec![first, rerun, changed];
+        if guarded {
+            lines.push(self.export_now("confirmed", true).await?.0);
+        }
+        if !json {
+            println!();
+            print_export_log(&lines, &changes);
+        }
+        Ok(lines)
+    }
+
+    /// One `export-now` of the tenant, delivered to the end: its line of the export log, and its
+    /// report.
+    async fn export_now(
+        &self,
+        label: &'static str,
+        confirm_mass_change: bool,
+    ) -> anyhow::Result<(RunLine, Value)> {
+        let cw_before = self.cw.calls();
+        let billing_before = self.billing.calls().writes();
+        let planned = export_event(
+            self.export,
+            ExportEvent::ExportNow {
+                tenant: TENANT.to_owned(),
+                account_ids: None,
+                dry_run: false,
+                confirm_mass_change,
+                full: false,
+            },
+        )
+        .await?;
+        let export = self.export;
+        let delivery = deliver(
+            self.queue,
+            self.every,
+            ("exported", "jobs"),
+            |event, deadline| export.handle_jobs(event, deadline),
+        )
+        .await;
+        let run_id = planned["runId"].as_str().unwrap_or_default().to_owned();
+        let report = export_event(
+            self.export,
+            ExportEvent::Report {
+                tenant: TENANT.to_owned(),
+                run_id: Some(run_id.clone()),
+                page_token: None,
+            },
+        )
+        .await?;
+        let mut line = run_line(label, run_id, &report, delivery.dead_letters);
+        line.dry_run = planned["dryRun"] == true;
+        line.changed = report_records(&report)
+            .filter(|r| r["outcome"] == "created" || r["outcome"] == "updated")
+            .filter(|r| r["entity"] != GUARD && r["detail"] != "")
+            .map(record_line)
+            .collect();
+        line.skipped = report_records(&report)
+            .filter(|r| r["outcome"] == "skipped" && r["entity"] != GUARD)
+            .map(record_line)
+            .collect();
+        line.mass_change_guard = report_records(&report)
+            .find(|r| r["entity"] == GUARD)
+            .map(|r| r["detail"].as_str().unwrap_or_default().to_owned());
+        let cw_after = self.cw.calls();
+        let writes = cw_after.writes() - cw_before.writes();
+        line.connectwise_reads = Some(cw_after.total() - cw_before.total() - writes);
+        line.connectwise_writes = Some(writes);
+        line.billing_writes = Some(self.billing.calls().writes() - billing_before);
+        Ok((line, report))
+    }
+
+    /// Raises the quantity of the first subscription the first export added, and cancels the
+    /// second, as billing users would. Returns what it changed, in words.
+    fn change_two_subscriptions(&self, first: &Value) -> anyhow::Result<Vec<String>> {
+        let added: Vec<&str> = report_records(first)
+            .filter(|r| r["entity"] == entity::ADDITION && r["outcome"] == "created")
+            .filter_map(|r| r["recordId"].as_str())
+            .collect();
+        let [more, cancel, ..] = added.as_slice() else {
+            bail!(
+                "the first export added {} subscriptions; the local run changes two",
+                added.len()
+            );
+        };
+        let mut quantity = Decimal::ZERO;
+        self.billing.modify_subscription(more, |s| {
+            s.quantity += Decimal::from(5);
+            quantity = s.quantity;
+        });
+        let now = self.billing.now();
+        self.billing
+            .modify_subscription(cancel, |s| s.cancelled_at = Some(now));
+        Ok(vec![
+            format!("subscription {more}: quantity raised by 5 to {quantity}"),
+            format!("subscription {cancel}: cancelled"),
+        ])
+    }
+}
+
+async fn export_event(export: &DailyExport, event: ExportEvent) -> anyhow::Result<Value> {
+    export
+        .handle_event(event)
+        .await
+        .map_err(|d| anyhow::anyhow!("{}: {}", d.error_type, d.error_message))
+}
+
+/// The records of a report's page.
+fn report_records(report: &Value) -> impl Iterator<Item = &Value> {
+    report["records"].as_array().into_iter().flatten()
+}
+
+/// `entity recordId: detail`: a record of a report, in a line.
+fn record_line(record: &Value) -> String {
+    format!(
+        "{} {}: {}",
+        record["entity"].as_str().unwrap_or_default(),
+        record["recordId"].as_str().unwrap_or_default(),
+        record["detail"].as_str().unwrap_or_default()
+    )
 }
 
 /// What `--state FILE` holds: the stores that make a later run incremental, and whose tenant
@@ -486,7 +727,7 @@ async fn against_tenant(args: &Args, path: &Path) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let delivery = deliver(
+    let delivery = deliver_customers(
         &service,
         &queue,
         Duration::from_millis(args.progress_every_ms),
@@ -615,19 +856,9 @@ fn run_line(
     report: &Value,
     dead_letters: Vec<String>,
 ) -> RunLine {
-    let failures = report["records"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    let failures = report_records(report)
         .filter(|r| r["outcome"] == "failed")
-        .map(|r| {
-            format!(
-                "{} {}: {}",
-                r["entity"].as_str().unwrap_or_default(),
-                r["recordId"].as_str().unwrap_or_default(),
-                r["detail"].as_str().unwrap_or_default()
-            )
-        })
+        .map(record_line)
         .collect();
     RunLine {
         label,
@@ -641,8 +872,22 @@ fn run_line(
         connectwise_requests: None,
         billing_requests: None,
         dead_letters,
+        dry_run: report["run"]["dryRun"] == true,
+        changed: Vec::new(),
+        skipped: Vec::new(),
+        mass_change_guard: None,
     }
 }
+
+/// The outcomes a report counts, in the tables' column order.
+const OUTCOMES: [&str; 6] = [
+    "created",
+    "linked",
+    "updated",
+    "unchanged",
+    "skipped",
+    "failed",
+];
 
 fn count(line: &RunLine, outcome: &str) -> u64 {
     line.counts
@@ -653,12 +898,65 @@ fn count(line: &RunLine, outcome: &str) -> u64 {
         .sum()
 }
 
+/// A row of the tables: a label, the six outcome counts and three call counts.
+fn print_row(label: &str, outcomes: [String; 6], calls: [String; 3]) {
+    let [created, linked, updated, unchanged, skipped, failed] = outcomes;
+    let [c1, c2, c3] = calls;
+    let row = format!(
+        "{label:<20} {created:>7} {linked:>7} {updated:>7} {unchanged:>9} {skipped:>7} {failed:>6} {c1:>8} {c2:>9} {c3:>8}"
+    );
+    println!("{}", row.trim_end());
+}
+
+fn print_header(calls: [&str; 3]) {
+    print_row("run", OUTCOMES.map(str::to_owned), calls.map(str::to_owned));
+}
+
+/// A number, or `-` when not counted.
+fn shown(n: Option<u64>) -> String {
+    n.map_or_else(|| "-".to_owned(), |n| n.to_string())
+}
+
+/// A run's counts of every outcome, over every entity.
+fn totals(line: &RunLine) -> [String; 6] {
+    OUTCOMES.map(|outcome| count(line, outcome).to_string())
+}
+
+/// Records of the runs (`records` of each), under their table: a record reported the same way
+/// in several runs once, with those runs.
+fn print_records(lines: &[RunLine], outcome: &str, records: impl Fn(&RunLine) -> &[String]) {
+    let mut seen: Vec<(&str, Vec<&str>)> = Vec::new();
+    for line in lines {
+        for record in records(line) {
+            match seen.iter_mut().find(|(r, _)| r == record) {
+                Some((_, runs)) => runs.push(line.label),
+                None => seen.push((record, vec![line.label])),
+            }
+        }
+    }
+    for (record, runs) in seen {
+        println!("  {}: {outcome} {record}", runs.join(", "));
+    }
+}
+
+/// The failed records and dead letters of the runs, under their table.
+fn print_failures(lines: &[RunLine]) {
+    print_records(lines, "failed", |line| &line.failures);
+    for line in lines {
+        for key in &line.dead_letters {
+            println!(
+                "  {}: job {key} would be in the dead-letter queue",
+                line.label
+            );
+        }
+    }
+}
+
 fn print_table(lines: &[RunLine]) {
     // Against the simulators their counters split reads from writes; against a real tenant the
     // clients count requests.
     let real = lines.iter().any(|l| l.connectwise_requests.is_some());
     let calls = |line: &RunLine| -> [String; 3] {
-        let shown = |n: Option<u64>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
         if real {
             [
                 shown(line.connectwise_requests),
@@ -673,46 +971,62 @@ fn print_table(lines: &[RunLine]) {
             ]
         }
     };
-    let [h1, h2, h3] = if real {
+    print_header(if real {
         ["CW calls", "billing calls", ""]
     } else {
         ["CW reads", "CW writes", "billing writes"]
-    };
-    println!(
-        "{:<18} {:>7} {:>7} {:>7} {:>9} {:>7} {:>6} {:>8} {:>9} {:>8}",
-        "run", "created", "linked", "updated", "unchanged", "skipped", "failed", h1, h2, h3
-    );
+    });
     for line in lines {
-        let [c1, c2, c3] = calls(line);
-        println!(
-            "{:<18} {:>7} {:>7} {:>7} {:>9} {:>7} {:>6} {:>8} {:>9} {:>8}",
-            line.label,
-            count(line, "created"),
-            count(line, "linked"),
-            count(line, "updated"),
-            count(line, "unchanged"),
-            count(line, "skipped"),
-            count(line, "failed"),
-            c1,
-            c2,
-            c3,
-        );
+        print_row(line.label, totals(line), calls(line));
     }
     println!();
     println!(
         "(records: companies, sites, contacts and billing write-backs; the counts come from each run's stored report)"
     );
+    print_failures(lines);
+}
+
+/// The daily export's log: each run's totals and its counts per entity, then what changed
+/// between runs, the records each run created or updated (with their changed fields), the
+/// mass-change guard's word and the failed records.
+fn print_export_log(lines: &[RunLine], changes: &[String]) {
+    println!("daily export");
+    print_header(["CW reads", "CW writes", "billing writes"]);
     for line in lines {
-        for failure in &line.failures {
-            println!("  {}: failed {failure}", line.label);
-        }
-        for key in &line.dead_letters {
-            println!(
-                "  {}: job {key} would be in the dead-letter queue",
-                line.label
+        print_row(
+            line.label,
+            totals(line),
+            [
+                shown(line.connectwise_reads),
+                shown(line.connectwise_writes),
+                shown(line.billing_writes),
+            ],
+        );
+        for (entity, counts) in line.counts.as_object().into_iter().flatten() {
+            print_row(
+                &format!("  {entity}"),
+                OUTCOMES.map(|outcome| counts[outcome].as_u64().unwrap_or(0).to_string()),
+                [String::new(), String::new(), String::new()],
             );
         }
     }
+    println!();
+    println!(
+        "(records: catalog items, agreements, additions and accounts; the counts come from each run's stored export log)"
+    );
+    for change in changes {
+        println!("  before \"quantity + cancel\": {change}");
+    }
+    for line in lines {
+        if let Some(guard) = &line.mass_change_guard {
+            println!("  {}: mass-change guard: {guard}", line.label);
+        }
+        for record in &line.changed {
+            println!("  {}: {record}", line.label);
+        }
+    }
+    print_records(lines, "skipped", |line| &line.skipped);
+    print_failures(lines);
 }
 
 fn print_suggestions(report: &Value) {

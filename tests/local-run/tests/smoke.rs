@@ -1,4 +1,5 @@
-//! The README's main command works as a newcomer runs it, and its report tells the truth.
+//! The README's main command works as a newcomer runs it, and its reports tell the truth: the
+//! customer sync's, then the daily export's.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
@@ -12,10 +13,11 @@ fn total(run: &serde_json::Value, outcome: &str) -> u64 {
         .sum()
 }
 
-#[test]
-fn the_local_customer_sync_creates_then_writes_nothing_then_patches_one_change() {
+/// `cwsync-local --json`: the runs of `job` (`customerSync` or `dailyExport`).
+fn local_runs(job: &str) -> Vec<serde_json::Value> {
     let output = Command::new(env!("CARGO_BIN_EXE_cwsync-local"))
         .arg("--json")
+        .env_remove("CWSYNC_CW_RATE")
         .output()
         .unwrap();
     assert!(
@@ -23,8 +25,13 @@ fn the_local_customer_sync_creates_then_writes_nothing_then_patches_one_change()
         "stderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let runs: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let runs = runs.as_array().unwrap();
+    let output: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    output[job].as_array().unwrap().clone()
+}
+
+#[test]
+fn the_local_customer_sync_creates_then_writes_nothing_then_patches_one_change() {
+    let runs = local_runs("customerSync");
     assert_eq!(runs.len(), 3);
 
     let first = &runs[0];
@@ -65,7 +72,107 @@ fn the_local_customer_sync_creates_then_writes_nothing_then_patches_one_change()
     let changed = &runs[2];
     assert_eq!(changed["connectwise_writes"], 1, "one PATCH: {changed}");
     assert_eq!(changed["counts"]["company"]["updated"], 1, "{changed}");
-    for run in runs {
+    for run in &runs {
+        assert!(run["dead_letters"].as_array().unwrap().is_empty(), "{run}");
+    }
+}
+
+fn texts(run: &serde_json::Value, field: &str) -> Vec<String> {
+    run[field]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|r| r.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_local_export_creates_then_writes_nothing_then_patches_exactly_the_changed_additions() {
+    let runs = local_runs("dailyExport");
+    let labels: Vec<&str> = runs.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(
+        labels,
+        [
+            "first export",
+            "unchanged re-run",
+            "quantity + cancel",
+            "confirmed"
+        ]
+    );
+
+    // One write per record created, nothing else: 6 catalog items, 2 agreements, 3 additions.
+    let first = &runs[0];
+    assert_eq!(first["counts"]["catalog-item"]["created"], 6, "{first}");
+    assert_eq!(first["counts"]["agreement"]["created"], 2, "{first}");
+    assert_eq!(first["counts"]["addition"]["created"], 3, "{first}");
+    assert_eq!(
+        first["connectwise_writes"].as_u64().unwrap(),
+        total(first, "created"),
+        "{first}"
+    );
+    let failures = texts(first, "failures").join("\n");
+    assert!(
+        failures.contains("\"Biennial\"") && failures.contains("mappings.billingFrequencies"),
+        "the unmapped frequency is named with its setting: {failures}"
+    );
+    assert!(
+        texts(first, "skipped")
+            .iter()
+            .any(|s| s.starts_with("export-account A-1005: unmapped")),
+        "the account without a company is reported unmapped: {first}"
+    );
+
+    let rerun = &runs[1];
+    assert_eq!(
+        rerun["connectwise_writes"], 0,
+        "an unchanged re-run writes nothing: {rerun}"
+    );
+    assert_eq!(
+        total(rerun, "created") + total(rerun, "updated"),
+        0,
+        "{rerun}"
+    );
+    assert_eq!(rerun["counts"]["catalog-item"]["unchanged"], 6, "{rerun}");
+
+    // One of three live additions cancelled is over the default guard (20%): nothing written
+    // until confirmed.
+    let guarded = &runs[2];
+    assert_eq!(guarded["dry_run"], true, "{guarded}");
+    assert_eq!(guarded["connectwise_writes"], 0, "{guarded}");
+    assert!(
+        guarded["mass_change_guard"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was written"),
+        "{guarded}"
+    );
+
+    let confirmed = &runs[3];
+    assert_eq!(confirmed["dry_run"], false, "{confirmed}");
+    assert_eq!(
+        confirmed["connectwise_writes"], 2,
+        "exactly the two changed additions are patched: {confirmed}"
+    );
+    assert_eq!(confirmed["counts"]["addition"]["updated"], 2, "{confirmed}");
+    let changed = texts(confirmed, "changed");
+    assert_eq!(changed.len(), 2, "{confirmed}");
+    for field in ["quantity", "cancelledDate"] {
+        assert_eq!(
+            changed
+                .iter()
+                .filter(|c| c.starts_with("addition ") && c.ends_with(&format!("changed: {field}")))
+                .count(),
+            1,
+            "{field}: {changed:?}"
+        );
+    }
+    for run in &runs {
+        assert_eq!(
+            run["billing_writes"], 0,
+            "the export writes nothing back: {run}"
+        );
         assert!(run["dead_letters"].as_array().unwrap().is_empty(), "{run}");
     }
 }

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use cwsync_billing::models::{AccountUser, Product, Subscription};
-use cwsync_billing_sim::{BillingSim, BillingSimOptions, fixture_accounts};
+use cwsync_billing_sim::{
+    BillingSim, BillingSimOptions, fixture_accounts, fixture_export_settings,
+};
 use cwsync_connectwise_sim::{SimOptions, Simulator};
 use cwsync_customer_sync::CustomerSync;
 use cwsync_daily_export::{DailyExport, FUNCTION};
@@ -28,31 +30,6 @@ pub struct World {
     pub export: Arc<DailyExport>,
     pub customer_queue: Arc<MemoryJobQueue>,
     pub export_queue: Arc<MemoryJobQueue>,
-}
-
-/// The export settings the fixtures need: their units, frequencies and types mapped to the
-/// simulator's reference data.
-pub fn export_settings() -> Value {
-    json!({
-        "productDefaults": {
-            "category": "Software",
-            "subcategory": "Cloud Subscriptions",
-            "type": "Non-Inventory",
-            "unitOfMeasure": "Each"
-        },
-        "agreementDefaults": {
-            "type": "Managed Services",
-            "billingCycle": "Monthly",
-            "location": 1,
-            "department": 1
-        },
-        "mappings": {
-            "unitsOfMeasure": {"License": "User", "TB": "Each", "Each": "Each", "Device": "Device"},
-            "billingFrequencies": {"Monthly": "Monthly", "Annual": "Annual"},
-            "agreementTypes": {"Managed Services": "Managed Services"}
-        },
-        "pricing": {"priceListPriority": ["Retail"], "unitPriority": ["Month", "TB", "Year"]}
-    })
 }
 
 impl World {
@@ -83,7 +60,7 @@ impl World {
             customer_queue,
             export_queue,
         };
-        world.put_settings(export_settings()).await;
+        world.put_settings(fixture_export_settings()).await;
         world.sync_customers().await;
         world
     }
