@@ -566,14 +566,20 @@ fn report_records(report: &Value) -> impl Iterator<Item = &Value> {
     report["records"].as_array().into_iter().flatten()
 }
 
-/// `entity recordId: detail`: a record of a report, in a line.
+/// `entity recordId: detail`: a record of a report, in a line (a detail that names its record
+/// already, as a refused value's does, is not prefixed again).
 fn record_line(record: &Value) -> String {
-    format!(
-        "{} {}: {}",
+    let named = format!(
+        "{} {}",
         record["entity"].as_str().unwrap_or_default(),
-        record["recordId"].as_str().unwrap_or_default(),
-        record["detail"].as_str().unwrap_or_default()
-    )
+        record["recordId"].as_str().unwrap_or_default()
+    );
+    let detail = record["detail"].as_str().unwrap_or_default();
+    if detail.starts_with(&format!("{named}:")) {
+        detail.to_owned()
+    } else {
+        format!("{named}: {detail}")
+    }
 }
 
 /// What `--state FILE` holds: the stores that make a later run incremental, and whose tenant
