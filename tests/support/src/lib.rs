@@ -74,6 +74,33 @@ pub fn secret(cw: &Simulator, billing: &BillingSim) -> Value {
     })
 }
 
+/// Daily-export settings for the billing simulator's data (its fixtures and what
+/// `cwsync_billing_sim::generate` makes): their units, frequencies and agreement types mapped to
+/// the ConnectWise simulator's reference data, product and agreement defaults that exist there,
+/// and the Retail price list by month, TB, then year. Merge it into a settings document.
+pub fn export_settings() -> Value {
+    json!({
+        "productDefaults": {
+            "category": "Software",
+            "subcategory": "Cloud Subscriptions",
+            "type": "Non-Inventory",
+            "unitOfMeasure": "Each"
+        },
+        "agreementDefaults": {
+            "type": "Managed Services",
+            "billingCycle": "Monthly",
+            "location": 1,
+            "department": 1
+        },
+        "mappings": {
+            "unitsOfMeasure": {"License": "User", "TB": "Each", "Each": "Each", "Device": "Device"},
+            "billingFrequencies": {"Monthly": "Monthly", "Annual": "Annual"},
+            "agreementTypes": {"Managed Services": "Managed Services"}
+        },
+        "pricing": {"priceListPriority": ["Retail"], "unitPriority": ["Month", "TB", "Year"]}
+    })
+}
+
 /// `from` merged into `into`: objects key by key, anything else replaced.
 pub fn merge(into: &mut Value, from: Value) {
     match (into, from) {

@@ -12,7 +12,7 @@ use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
 use cwsync_sync::deliver::deliver_all;
-use cwsync_test_support::{Report, fast_options, merge, secret, stores};
+use cwsync_test_support::{Report, export_settings, fast_options, merge, secret, stores};
 use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -28,31 +28,6 @@ pub struct World {
     pub export: Arc<DailyExport>,
     pub customer_queue: Arc<MemoryJobQueue>,
     pub export_queue: Arc<MemoryJobQueue>,
-}
-
-/// The export settings the fixtures need: their units, frequencies and types mapped to the
-/// simulator's reference data.
-pub fn export_settings() -> Value {
-    json!({
-        "productDefaults": {
-            "category": "Software",
-            "subcategory": "Cloud Subscriptions",
-            "type": "Non-Inventory",
-            "unitOfMeasure": "Each"
-        },
-        "agreementDefaults": {
-            "type": "Managed Services",
-            "billingCycle": "Monthly",
-            "location": 1,
-            "department": 1
-        },
-        "mappings": {
-            "unitsOfMeasure": {"License": "User", "TB": "Each", "Each": "Each", "Device": "Device"},
-            "billingFrequencies": {"Monthly": "Monthly", "Annual": "Annual"},
-            "agreementTypes": {"Managed Services": "Managed Services"}
-        },
-        "pricing": {"priceListPriority": ["Retail"], "unitPriority": ["Month", "TB", "Year"]}
-    })
 }
 
 impl World {
