@@ -27,23 +27,20 @@
 )]
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cwsync_benches::{median, median_count, peak_rss_mib};
-use cwsync_billing::models::{Account, Address, Contact, Site};
-use cwsync_billing_sim::{BillingCallStats, BillingSim, BillingSimOptions, TEST_BILLING_API_KEY};
-use cwsync_connectwise::{RateLimit, RetryPolicy};
-use cwsync_connectwise_sim::{
-    CallStats, SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY,
-    TEST_PUBLIC_KEY,
+use cwsync_benches::{
+    account, account_id, bench_options, delta, median, median_count, peak_rss_mib, spread,
 };
+use cwsync_billing_sim::{BillingCallStats, BillingSim, BillingSimOptions};
+use cwsync_connectwise_sim::{CallStats, SimOptions, Simulator};
 use cwsync_customer_sync::console::Event;
-use cwsync_customer_sync::{ConnectOptions, CustomerSync, DEFAULT_CONCURRENCY, FUNCTION};
+use cwsync_customer_sync::{CustomerSync, DEFAULT_CONCURRENCY, FUNCTION};
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
-use serde_json::{Value, json};
+use cwsync_test_support::secret;
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -66,65 +63,8 @@ const SCENARIOS: [&str; 3] = [FIRST, UNCHANGED, ONE_FIELD];
 const LARGE_FIRST: &str = "first sync, 5,000 accounts (1 round)";
 const LARGE_UNCHANGED: &str = "unchanged re-run, 5,000 accounts (1 round)";
 
-fn address(line1: &str, city: &str, zip: &str) -> Address {
-    Address {
-        line1: Some(line1.to_owned()),
-        line2: None,
-        city: Some(city.to_owned()),
-        state: Some("AZ".to_owned()),
-        postal_code: Some(zip.to_owned()),
-        country: Some("United States".to_owned()),
-    }
-}
-
-/// Account `n`: valid against the simulator's reference data (Arizona, United States, type
-/// "Client", status "Active"), with one site and two contacts.
-fn account(n: usize) -> Account {
-    Account {
-        id: format!("A-{n:04}"),
-        code: format!("BENCH{n:04}"),
-        name: format!("Bench Customer {n}"),
-        status: Some("Active".to_owned()),
-        account_type: Some("Client".to_owned()),
-        parent_account_id: None,
-        bill_to_account_id: None,
-        currency: Some("USD".to_owned()),
-        phone: Some("602-555-0100".to_owned()),
-        fax: None,
-        website: Some("https://example.com".to_owned()),
-        billing_address: Some(address(&format!("{n} Main St"), "Phoenix", "85001")),
-        customer_type: Some("Managed".to_owned()),
-        contract_type: Some("Monthly".to_owned()),
-        branch: Some("Phoenix".to_owned()),
-        sync_to_connect_wise: true,
-        connect_wise_company_id: None,
-        sites: vec![Site {
-            id: format!("S-{n:04}"),
-            name: "Warehouse".to_owned(),
-            address: address(&format!("{n} Dock Rd"), "Tempe", "85281"),
-            phone: Some("480-555-0100".to_owned()),
-            fax: None,
-            connect_wise_site_id: None,
-        }],
-        contacts: (1..=2)
-            .map(|c| Contact {
-                id: format!("C-{n:04}-{c}"),
-                first_name: Some(format!("First{c}")),
-                last_name: Some(format!("Last{n}")),
-                title: Some("Office Manager".to_owned()),
-                phone: Some("602-555-0110".to_owned()),
-                email: Some(format!("person{c}@customer{n}.example")),
-                mobile: Some("602-555-0111".to_owned()),
-                fax: None,
-                connect_wise_contact_id: None,
-            })
-            .collect(),
-        updated_at: T0,
-    }
-}
-
 /// Both simulators and the function over them, as a deployed function would run it except for
-/// the ConnectWise rate limit (see `main`).
+/// the ConnectWise rate limit (see `bench_options`).
 struct World {
     cw: Simulator,
     billing: BillingSim,
@@ -145,42 +85,14 @@ async fn world(accounts: usize) -> World {
         .await
         .unwrap();
     billing.set_clock(T0);
-    billing.seed_accounts((0..accounts).map(account).collect());
-    let secret = json!({
-        "site": cw.base_url(),
-        "companyId": TEST_COMPANY_ID,
-        "publicKey": TEST_PUBLIC_KEY,
-        "privateKey": TEST_PRIVATE_KEY,
-        "clientId": TEST_CLIENT_ID,
-        "billingUrl": billing.base_url().to_string(),
-        "billingApiKey": TEST_BILLING_API_KEY,
-    });
+    billing.seed_accounts((0..accounts).map(|n| account(n, T0)).collect());
     let secrets = StaticTenantSecrets::new()
-        .with_secret_json(TENANT, &secret.to_string())
+        .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
         .unwrap();
     let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
     let queue = Arc::new(MemoryJobQueue::new());
     deps.queues.customer = Some(queue.clone());
-    let retry = RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_elapsed: Duration::from_secs(5),
-    };
-    let options = ConnectOptions {
-        cw_retry: Some(retry),
-        billing_retry: Some(retry),
-        timeout: Some(Duration::from_secs(5)),
-        cache_ttl: None,
-        // The benchmark measures the sync, not the politeness limit a tenant would configure
-        // (10 requests/s by default: that alone would make the first sync take minutes).
-        cw_rate: Some(RateLimit {
-            per_second: NonZeroU32::new(10_000).unwrap(),
-            burst: NonZeroU32::new(10_000).unwrap(),
-            max_in_flight: 8,
-        }),
-    };
-    let service = CustomerSync::new(Arc::new(deps), options);
+    let service = CustomerSync::new(Arc::new(deps), bench_options());
     // `service.concurrency` stays the deployed default.
     assert_eq!(service.concurrency, DEFAULT_CONCURRENCY);
     World {
@@ -227,14 +139,6 @@ impl Measured {
             .copied()
             .unwrap_or(0)
     }
-}
-
-fn delta(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
-    after
-        .iter()
-        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
-        .filter(|(_, v)| *v > 0)
-        .collect()
 }
 
 /// One tenant-wide run: plan, fan out, deliver every job; then its report (not timed).
@@ -355,7 +259,7 @@ async fn round() -> [Measured; 3] {
     let unchanged = unchanged_rerun(UNCHANGED, &world, accounts).await;
 
     for n in (0..ACCOUNTS).step_by(ACCOUNTS / CHANGED) {
-        assert!(world.billing.modify_account(&format!("A-{n:04}"), |a| {
+        assert!(world.billing.modify_account(&account_id(n), |a| {
             a.phone = Some("602-555-0199".to_owned());
         }));
     }
@@ -400,18 +304,6 @@ async fn large_round() -> [Measured; 2] {
     world.cw.shutdown().await;
     world.billing.shutdown().await;
     [first, unchanged]
-}
-
-/// A count over the rounds: `600` when every round agrees, else the median and the range,
-/// `600 (598-604)`.
-fn spread(samples: &[u64]) -> String {
-    let min = samples.iter().min().copied().unwrap_or_default();
-    let max = samples.iter().max().copied().unwrap_or_default();
-    if min == max {
-        min.to_string()
-    } else {
-        format!("{} ({min}-{max})", median_count(samples.to_vec()))
-    }
 }
 
 #[tokio::main]

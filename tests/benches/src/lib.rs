@@ -1,7 +1,16 @@
 //! Benchmarks live in `benches/`; see the README for how to run them. This library holds what
-//! they share: the median of a scenario's rounds and the process's peak RSS.
+//! they share: the median of a scenario's rounds, counts over rounds, the calls between two
+//! snapshots, the bench's billing accounts, the client options of a benchmarked function, and the
+//! process's peak RSS.
 
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 use std::time::Duration;
+
+use cwsync_billing::models::{Account, Address, Contact, Site};
+use cwsync_connectwise::{RateLimit, RetryPolicy};
+use cwsync_sync::tenant::ConnectOptions;
+use time::OffsetDateTime;
 
 /// The median of `samples` (the upper one of an even count); zero when there are none.
 pub fn median(mut samples: Vec<Duration>) -> Duration {
@@ -15,6 +24,36 @@ pub fn median_count(mut samples: Vec<u64>) -> u64 {
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
+/// A count over the rounds: `600` when every round agrees, else the median and the range,
+/// `600 (598-604)`.
+pub fn spread(samples: &[u64]) -> String {
+    let min = samples.iter().min().copied().unwrap_or_default();
+    let max = samples.iter().max().copied().unwrap_or_default();
+    if min == max {
+        min.to_string()
+    } else {
+        format!("{} ({min}-{max})", median_count(samples.to_vec()))
+    }
+}
+
+/// The calls made between two snapshots of per-endpoint counts (`before`, then `after`), the
+/// endpoints called at least once.
+pub fn delta(
+    after: &BTreeMap<String, u64>,
+    before: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.saturating_sub(before.get(k).copied().unwrap_or(0)),
+            )
+        })
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
 /// The process's peak resident set size so far (`VmHWM` in `/proc/self/status`), in MiB; NaN
 /// where there is no `/proc`.
 pub fn peak_rss_mib() -> f64 {
@@ -24,4 +63,92 @@ pub fn peak_rss_mib() -> f64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn address(line1: &str, city: &str, zip: &str) -> Address {
+    Address {
+        line1: Some(line1.to_owned()),
+        line2: None,
+        city: Some(city.to_owned()),
+        state: Some("AZ".to_owned()),
+        postal_code: Some(zip.to_owned()),
+        country: Some("United States".to_owned()),
+    }
+}
+
+/// The id of bench account `n`: `A-0000`, `A-0001`, …
+pub fn account_id(n: usize) -> String {
+    format!("A-{n:04}")
+}
+
+/// Bench account `n` (id [`account_id`]), last updated at `updated_at`: valid against the
+/// ConnectWise simulator's reference data (Arizona, United States, type "Client", status
+/// "Active"), with one site and two contacts.
+pub fn account(n: usize, updated_at: OffsetDateTime) -> Account {
+    Account {
+        id: account_id(n),
+        code: format!("BENCH{n:04}"),
+        name: format!("Bench Customer {n}"),
+        status: Some("Active".to_owned()),
+        account_type: Some("Client".to_owned()),
+        parent_account_id: None,
+        bill_to_account_id: None,
+        currency: Some("USD".to_owned()),
+        phone: Some("602-555-0100".to_owned()),
+        fax: None,
+        website: Some("https://example.com".to_owned()),
+        billing_address: Some(address(&format!("{n} Main St"), "Phoenix", "85001")),
+        customer_type: Some("Managed".to_owned()),
+        contract_type: Some("Monthly".to_owned()),
+        branch: Some("Phoenix".to_owned()),
+        sync_to_connect_wise: true,
+        connect_wise_company_id: None,
+        sites: vec![Site {
+            id: format!("S-{n:04}"),
+            name: "Warehouse".to_owned(),
+            address: address(&format!("{n} Dock Rd"), "Tempe", "85281"),
+            phone: Some("480-555-0100".to_owned()),
+            fax: None,
+            connect_wise_site_id: None,
+        }],
+        contacts: (1..=2)
+            .map(|c| Contact {
+                id: format!("C-{n:04}-{c}"),
+                first_name: Some(format!("First{c}")),
+                last_name: Some(format!("Last{n}")),
+                title: Some("Office Manager".to_owned()),
+                phone: Some("602-555-0110".to_owned()),
+                email: Some(format!("person{c}@customer{n}.example")),
+                mobile: Some("602-555-0111".to_owned()),
+                fax: None,
+                connect_wise_contact_id: None,
+            })
+            .collect(),
+        updated_at,
+    }
+}
+
+/// Client options of a benchmarked function: short retries and timeouts, no reference cache, and
+/// a ConnectWise rate limit far above what the simulator can serve. The benchmarks measure the
+/// function, not the politeness limit a tenant would configure (10 requests/s by default: that
+/// alone would make a first sync take minutes); in-flight requests stay capped at 8.
+pub fn bench_options() -> ConnectOptions {
+    let retry = RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(5),
+    };
+    let unlimited = NonZeroU32::new(10_000).unwrap_or(NonZeroU32::MIN);
+    ConnectOptions {
+        cw_retry: Some(retry),
+        billing_retry: Some(retry),
+        timeout: Some(Duration::from_secs(5)),
+        cache_ttl: None,
+        cw_rate: Some(RateLimit {
+            per_second: unlimited,
+            burst: unlimited,
+            max_in_flight: 8,
+        }),
+    }
 }
