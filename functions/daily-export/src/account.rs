@@ -118,6 +118,9 @@ pub struct AccountInput<'a> {
     pub users: Option<Vec<&'a AccountUser>>,
     /// The company's agreements, when the group read them already (else read here).
     pub agreements: Option<Vec<&'a Agreement>>,
+    /// The company's first contact, when the planner read it (for an agreement of a company
+    /// without a default contact: ConnectWise requires one).
+    pub first_contact: Option<i64>,
 }
 
 /// Exports one account. Problems of single records are their lines; errors no record explains
@@ -144,14 +147,15 @@ pub async fn export_account(
             records,
         });
     };
-    let party = AgreementParty {
+    let mut party = AgreementParty {
         account_id: account_id.to_owned(),
         company_id: company.id.unwrap_or_default(),
         company_name: company.name.clone().unwrap_or_default(),
         contact_id: company
             .default_contact
             .as_ref()
-            .and_then(|contact| contact.id),
+            .and_then(|contact| contact.id)
+            .or(input.first_contact),
     };
 
     // Every subscription's desired addition, grouped by the agreement it goes on.
@@ -228,7 +232,7 @@ pub async fn export_account(
             live.into_iter().map(|(s, d)| (*s, d.clone())).collect();
         let agreement = Box::pin(resolve_agreement(
             scope,
-            &party,
+            &mut party,
             kind,
             &mut company_agreements,
             &mut records,
@@ -320,7 +324,7 @@ pub fn agreement_source(account_id: &str, kind: &AgreementKind) -> String {
 /// created. `None` when it can't be (its line says why).
 async fn resolve_agreement(
     scope: &Scope<'_>,
-    party: &AgreementParty,
+    party: &mut AgreementParty,
     kind: &AgreementKind,
     company_agreements: &mut Option<Vec<Agreement>>,
     records: &mut Vec<RecordResult>,
@@ -372,12 +376,12 @@ async fn resolve_agreement(
         }
         Ok(None) => {}
     }
-    // Only a create needs the contact: read one when the company has no default contact.
-    let mut party = party.clone();
+    // Only a create needs the contact: read one (once per account) when the company has no
+    // default contact and the planner did not pass its first one.
     if party.contact_id.is_none() {
         party.contact_id = first_contact(scope, party.company_id).await?;
     }
-    let party = &party;
+    let party = &*party;
     let desired = match desired_agreement(party, kind, scope.settings, scope.reference) {
         Ok(desired) => desired,
         Err(problems) => {

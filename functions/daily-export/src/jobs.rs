@@ -201,6 +201,7 @@ impl DailyExport {
             .await?
             .filter(|l| l.state == LinkState::Linked)
             .and_then(|l| l.cw_id);
+        let first_contact = hint.as_ref().and_then(|h| h.first_contact);
         let (company, agreements) = match (company_id, hint) {
             (None, _) => (None, None),
             (Some(_), Some(hint)) => {
@@ -270,6 +271,7 @@ impl DailyExport {
                 .get(account_id)
                 .map(|users| users.iter().collect()),
             agreements: agreement_refs,
+            first_contact,
         };
         let mut result = Box::pin(export_account(&scope, input)).await?;
         // The account's own line stays last: the run counts it as the unit done.

@@ -83,6 +83,9 @@ pub struct AccountHint {
     pub company: serde_json::Value,
     /// The company's agreements (id, name, type, cancelled flag).
     pub agreements: Vec<serde_json::Value>,
+    /// The company's first contact, when it has no default contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_contact: Option<i64>,
 }
 
 /// The payload field of [`AccountJob::hint`], left out of the idempotency key.
@@ -446,10 +449,46 @@ impl DailyExport {
                     AccountHint {
                         company,
                         agreements: Vec::new(),
+                        first_contact: None,
                     },
                 ))
             })
             .collect();
+        // A company without a default contact: its first contact, for an agreement to create
+        // (ConnectWise requires one), read for all of them at once.
+        let without: Vec<i64> = by_company
+            .iter()
+            .filter(|(_, h)| {
+                h.company
+                    .get("defaultContact")
+                    .is_none_or(serde_json::Value::is_null)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if !without.is_empty() {
+            let contacts = cw
+                .list_by_ids::<serde_json::Value, i64>(
+                    cwsync_connectwise::models::Contact::PATH,
+                    "company/id",
+                    without,
+                    &Query::new()
+                        .fields(["id", "company/id"])
+                        .order_by("id", cwsync_connectwise::Direction::Asc)
+                        .page_size(1000),
+                )
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "reading the companies' contacts"))
+                .ok()?;
+            for contact in contacts {
+                let company = contact["company"]["id"].as_i64();
+                let hint = company.and_then(|c| by_company.get_mut(&c));
+                if let (Some(hint), Some(id)) = (hint, contact["id"].as_i64())
+                    && hint.first_contact.is_none_or(|first| id < first)
+                {
+                    hint.first_contact = Some(id);
+                }
+            }
+        }
         for agreement in agreements {
             let company = agreement
                 .get("company")
