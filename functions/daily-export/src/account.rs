@@ -158,6 +158,17 @@ pub async fn export_account(
             .or(input.first_contact),
     };
 
+    let sub_ids: Vec<String> = input.subscriptions.iter().map(|s| s.id.clone()).collect();
+    let addition_links = scope
+        .links
+        .get_many(scope.tenant, entity::ADDITION, &sub_ids)
+        .await?;
+    let linked = |id: &str| {
+        addition_links
+            .get(id)
+            .is_some_and(|l| l.state == LinkState::Linked)
+    };
+
     // Every subscription's desired addition, grouped by the agreement it goes on.
     let mut by_kind: BTreeMap<AgreementKind, Vec<(&Subscription, DesiredAddition)>> =
         BTreeMap::new();
@@ -180,12 +191,26 @@ pub async fn export_account(
             let Some(&item) = input.catalog.get(&subscription.product_id) else {
                 records.push(recorder.failed(format!(
                     "addition {}: productId: product {:?} has no catalog item yet (see its \
-                     catalogItem line)",
+                     catalog-item line)",
                     subscription.id, subscription.product_id
                 )));
                 continue;
             };
             match desired_addition(subscription, product, item, scope.settings, scope.reference) {
+                // ConnectWise refuses an addition of an inactive catalog item: said without the
+                // call, every run, until the product is enabled or the subscription ends.
+                Ok(desired)
+                    if !product.enabled
+                        && !linked(&subscription.id)
+                        && !ended(&desired.addition, scope.now) =>
+                {
+                    records.push(recorder.failed(format!(
+                        "addition {}: productId: product {:?} is disabled (enabled: false) and \
+                         ConnectWise adds no inactive catalog item to an agreement: enable the \
+                         product or end the subscription",
+                        subscription.id, subscription.product_id
+                    )));
+                }
                 Ok(desired) => by_kind
                     .entry(desired.agreement.clone())
                     .or_default()
@@ -195,25 +220,15 @@ pub async fn export_account(
         }
     }
 
-    let sub_ids: Vec<String> = input.subscriptions.iter().map(|s| s.id.clone()).collect();
-    let addition_links = scope
-        .links
-        .get_many(scope.tenant, entity::ADDITION, &sub_ids)
-        .await?;
     let mut company_agreements: Option<Vec<Agreement>> = input
         .agreements
         .map(|list| list.into_iter().cloned().collect());
     let mut first_agreement = None;
     for (kind, subscriptions) in &by_kind {
         // Subscriptions cancelled before they were ever exported need no agreement.
-        let linked = |s: &Subscription| {
-            addition_links
-                .get(&s.id)
-                .is_some_and(|l| l.state == LinkState::Linked)
-        };
         let (never, live): (Vec<_>, Vec<_>) = subscriptions
             .iter()
-            .partition(|(s, d)| ended(&d.addition, scope.now) && !linked(s));
+            .partition(|(s, d)| ended(&d.addition, scope.now) && !linked(&s.id));
         for (subscription, _) in never {
             let recorder = Recorder::new(
                 entity::ADDITION,

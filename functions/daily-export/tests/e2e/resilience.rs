@@ -112,3 +112,35 @@ async fn a_unit_with_no_mapping_names_the_value_and_the_setting() {
     // The others are exported.
     assert_eq!(report.outcome("catalog-item", "P-M365-BP"), "created");
 }
+
+#[tokio::test]
+async fn a_live_subscription_to_a_disabled_product_fails_without_a_connectwise_call() {
+    let world = fixture_world().await;
+    // SUB-5001's product is disabled in the billing system; the subscription still runs.
+    world
+        .billing
+        .modify_product("P-M365-BP", |p| p.enabled = false);
+    let posts = world
+        .cw
+        .calls()
+        .count("POST", "/finance/agreements/{parentId}/additions");
+    let (_, report) = world.export_now(json!({})).await;
+    let detail = report.detail("addition", "SUB-5001");
+    assert!(
+        detail.contains("disabled") && detail.contains("productId"),
+        "{detail}"
+    );
+    // The other two additions are created, and none for the disabled product.
+    let created = world
+        .cw
+        .calls()
+        .count("POST", "/finance/agreements/{parentId}/additions")
+        - posts;
+    assert_eq!(created, 2);
+    assert!(
+        world
+            .additions()
+            .iter()
+            .all(|a| a["product"]["identifier"] != "M365-BP")
+    );
+}
