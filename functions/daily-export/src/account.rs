@@ -32,9 +32,7 @@ use cwsync_mapping::fingerprint;
 use cwsync_store::links::{Link, LinkState, SourceRef};
 use cwsync_store::runs::Outcome;
 use cwsync_sync::writes::record_level;
-use cwsync_sync::{
-    Created, Creation, RecordResult, Recorder, SyncError, UnitResult, create_claimed,
-};
+use cwsync_sync::{Created, RecordResult, Recorder, SyncError, UnitResult, create_claimed};
 use serde::{Deserialize, Serialize};
 
 use crate::Scope;
@@ -411,18 +409,7 @@ async fn resolve_agreement(
         party.company_id
     );
     let values = fingerprint(&desired);
-    let creation = Creation {
-        tenant: scope.tenant,
-        links: scope.links,
-        source,
-        cw_kind: AGREEMENT_KIND,
-        what: &what,
-        natural_key: &natural_key,
-        fingerprint: &values,
-        now: scope.now,
-        dry_run: scope.dry_run,
-        defer_taken: false,
-    };
+    let creation = scope.creation(source, AGREEMENT_KIND, &what, &natural_key, &values);
     let find = || async {
         let found = read_agreements(scope, party.company_id).await?;
         Ok(match_agreement(party, kind, scope.settings, &found)
@@ -692,18 +679,7 @@ async fn create_addition(
             .unwrap_or_else(|| "today".to_owned())
     );
     let values = fingerprint(desired);
-    let creation = Creation {
-        tenant: scope.tenant,
-        links: scope.links,
-        source,
-        cw_kind: ADDITION_KIND,
-        what: &what,
-        natural_key: &natural_key,
-        fingerprint: &values,
-        now: scope.now,
-        dry_run: scope.dry_run,
-        defer_taken: false,
-    };
+    let creation = scope.creation(source, ADDITION_KIND, &what, &natural_key, &values);
     let find = || async {
         // An addition of the same product and effective date that no link holds: what a lost
         // create left. Two such are ambiguous: nothing is linked and nothing created again.
@@ -815,18 +791,13 @@ async fn export_user_list(
     let version = SourceRef::new(entity::USER_LIST, &version_id);
     let what = format!("user list of account {account_id}");
     let natural_key = format!("title {title:?} on agreement {agreement}");
-    let creation = Creation {
-        tenant: scope.tenant,
-        links: scope.links,
-        source: version,
-        cw_kind: DOCUMENT_KIND,
-        what: &what,
-        natural_key: &natural_key,
-        fingerprint: &csv.fingerprint,
-        now: scope.now,
-        dry_run: false,
-        defer_taken: false,
-    };
+    let creation = scope.creation(
+        version,
+        DOCUMENT_KIND,
+        &what,
+        &natural_key,
+        &csv.fingerprint,
+    );
     let find = || async {
         let documents: Vec<serde_json::Value> = scope
             .cw

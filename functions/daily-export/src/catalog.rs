@@ -16,7 +16,7 @@ use cwsync_mapping::fingerprint;
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_store::links::{Link, LinkState, SourceRef};
 use cwsync_store::runs::Outcome;
-use cwsync_sync::{Created, Creation, RecordResult, Recorder, SyncError, create_claimed};
+use cwsync_sync::{Created, RecordResult, Recorder, SyncError, create_claimed};
 
 use crate::Scope;
 
@@ -259,18 +259,7 @@ async fn create(
     let what = format!("catalog item of product {}", product.id);
     let sku = product.sku.trim().to_owned();
     let natural_key = format!("identifier {sku:?}");
-    let creation = Creation {
-        tenant: scope.tenant,
-        links: scope.links,
-        source,
-        cw_kind: CW_KIND,
-        what: &what,
-        natural_key: &natural_key,
-        fingerprint: values,
-        now: scope.now,
-        dry_run: scope.dry_run,
-        defer_taken: false,
-    };
+    let creation = scope.creation(source, CW_KIND, &what, &natural_key, values);
     let find = || async {
         let found = scope
             .cw

@@ -64,6 +64,31 @@ pub struct Scope<'a> {
     pub now: OffsetDateTime,
 }
 
+impl<'a> Scope<'a> {
+    /// The claim-before-create of `source` in this scope (its tenant, links, time and dry run).
+    pub fn creation(
+        &self,
+        source: cwsync_store::links::SourceRef<'a>,
+        cw_kind: &'a str,
+        what: &'a str,
+        natural_key: &'a str,
+        fingerprint: &'a str,
+    ) -> cwsync_sync::Creation<'a> {
+        cwsync_sync::Creation {
+            tenant: self.tenant,
+            links: self.links,
+            source,
+            cw_kind,
+            what,
+            natural_key,
+            fingerprint,
+            now: self.now,
+            dry_run: self.dry_run,
+            defer_taken: false,
+        }
+    }
+}
+
 /// The function's state across invocations.
 #[derive(Debug)]
 pub struct DailyExport {
