@@ -4,11 +4,17 @@
 //! atomically however many workers record at once (a nested map could not be ADDed to before its
 //! parent exists). Log entries are items `T#{tenant}#RUNLOG#{run id}` / `{seq:010}`, written only
 //! when `seq <= logLimit`. Run and log items carry `ttl` (epoch seconds).
+//!
+//! A staged run's item also carries `stage` (absent on runs written before stages: stage 1) and,
+//! while a stage's continuation is pending, `continuation`; `extend` moves the stage on with one
+//! `UpdateItem` conditional on the stage it continues, and `finish` is conditional on no
+//! continuation being pending.
 
 use super::{
-    Counts, LogPage, Outcome, RecordReceipt, Run, RunId, RunLogEntry, RunStart, RunStatus,
-    RunStore, already_started, check_entry, check_finish_status, check_limit, check_start,
-    decode_page_token, diagnose_finish, encode_page_token, not_found, run_name,
+    Counts, Extended, LogPage, Outcome, RecordReceipt, Run, RunExtension, RunId, RunLogEntry,
+    RunStart, RunStatus, RunStore, already_started, check_entry, check_extension,
+    check_finish_status, check_limit, check_start, decode_page_token, diagnose_extend,
+    diagnose_finish, encode_page_token, not_found, run_name,
 };
 use crate::dynamo::{Table, backend, is_conditional_failure};
 use crate::{StoreError, TenantId, keys};
@@ -60,6 +66,10 @@ struct RunItem {
     planned: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     follow_up: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stage: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    continuation: Option<String>,
     ttl: i64,
 }
 
@@ -95,6 +105,8 @@ impl RunStore for DynamoRunStore {
             log_limit: start.log_limit,
             planned: start.planned,
             follow_up: start.follow_up.clone(),
+            stage: Some(1),
+            continuation: start.continuation.clone(),
             ttl: expires_at.unix_timestamp(),
         };
         let item = serde_dynamo::to_item(&item).map_err(|e| StoreError::Invalid {
@@ -132,6 +144,8 @@ impl RunStore for DynamoRunStore {
             log_truncated: false,
             planned: start.planned,
             follow_up: start.follow_up,
+            stage: 1,
+            continuation: start.continuation,
             expires_at,
         })
     }
@@ -220,9 +234,13 @@ impl RunStore for DynamoRunStore {
             .table_name(&self.table.name)
             .set_key(Some(key(pk, sk)))
             .update_expression("SET #status = :status, #endedAt = :ended")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(#endedAt)")
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(#endedAt) \
+                 AND attribute_not_exists(#continuation)",
+            )
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#endedAt", "endedAt")
+            .expression_attribute_names("#continuation", "continuation")
             .expression_attribute_values(":status", AttributeValue::S(status.as_str().to_owned()))
             .expression_attribute_values(":ended", AttributeValue::S(ended))
             .return_values(ReturnValue::AllNew)
@@ -233,6 +251,78 @@ impl RunStore for DynamoRunStore {
             Err(e) if is_conditional_failure(&e) => {
                 let run = self.get(tenant, run_id).await?;
                 diagnose_finish(tenant, run_id, run, status)
+            }
+            Err(e) => Err(backend("UpdateItem", e)),
+        }
+    }
+
+    async fn extend(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        extension: RunExtension,
+    ) -> Result<Extended, StoreError> {
+        check_extension(&extension)?;
+        let (pk, sk) = keys::run(tenant, run_id.as_str());
+        // A run written before stages has no `stage`: it is in stage 1.
+        let in_stage = if extension.from_stage == 1 {
+            "(attribute_not_exists(#stage) OR #stage = :from)"
+        } else {
+            "#stage = :from"
+        };
+        let (continuation, update) = match &extension.continuation {
+            Some(text) => (
+                Some(AttributeValue::S(text.clone())),
+                "SET #stage = :next, #planned = if_not_exists(#planned, :zero) + :units, \
+                 #continuation = :continuation",
+            ),
+            None => (
+                None,
+                "SET #stage = :next, #planned = if_not_exists(#planned, :zero) + :units \
+                 REMOVE #continuation",
+            ),
+        };
+        let number = |n: u64| AttributeValue::N(n.to_string());
+        let result = self
+            .table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(key(pk, sk)))
+            .update_expression(update)
+            .condition_expression(format!(
+                "attribute_exists(pk) AND #status = :running AND {in_stage}"
+            ))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#stage", "stage")
+            .expression_attribute_names("#planned", "planned")
+            .expression_attribute_names("#continuation", "continuation")
+            .expression_attribute_values(
+                ":running",
+                AttributeValue::S(RunStatus::Running.as_str().to_owned()),
+            )
+            .expression_attribute_values(":from", number(u64::from(extension.from_stage)))
+            .expression_attribute_values(
+                ":next",
+                number(u64::from(extension.from_stage.saturating_add(1))),
+            )
+            .expression_attribute_values(":zero", number(0))
+            .expression_attribute_values(":units", number(extension.units))
+            .return_values(ReturnValue::AllNew);
+        let result = match continuation {
+            Some(value) => result.expression_attribute_values(":continuation", value),
+            None => result,
+        }
+        .send()
+        .await;
+        match result {
+            Ok(output) => Ok(Extended {
+                run: parse_run(tenant, run_id, output.attributes.unwrap_or_default())?,
+                applied: true,
+            }),
+            Err(e) if is_conditional_failure(&e) => {
+                let run = self.get(tenant, run_id).await?;
+                diagnose_extend(tenant, run_id, run, extension.from_stage)
             }
             Err(e) => Err(backend("UpdateItem", e)),
         }
@@ -422,6 +512,8 @@ fn parse_run(tenant: &TenantId, run_id: &RunId, item: Item) -> Result<Run, Store
         log_truncated: fixed.log_entries > u64::from(fixed.log_limit),
         planned: fixed.planned,
         follow_up: fixed.follow_up,
+        stage: fixed.stage.unwrap_or(1),
+        continuation: fixed.continuation,
     })
 }
 

@@ -2,9 +2,10 @@
 //! DynamoDB, each operation atomic under one mutex. Nothing expires here.
 
 use super::{
-    LogPage, RecordReceipt, Run, RunId, RunLogEntry, RunStart, RunStatus, RunStore,
-    already_started, check_entry, check_finish_status, check_limit, check_start, decode_page_token,
-    diagnose_finish, encode_page_token, not_found,
+    Extended, LogPage, RecordReceipt, Run, RunExtension, RunId, RunLogEntry, RunStart, RunStatus,
+    RunStore, already_started, check_entry, check_extension, check_finish_status, check_limit,
+    check_start, decode_page_token, diagnose_extend, diagnose_finish, encode_page_token,
+    not_found,
 };
 use crate::{StoreError, TenantId, keys};
 use std::collections::BTreeMap;
@@ -58,6 +59,8 @@ impl RunStore for MemoryRunStore {
             log_truncated: false,
             planned: start.planned,
             follow_up: start.follow_up,
+            stage: 1,
+            continuation: start.continuation,
             expires_at,
         };
         runs.insert(
@@ -108,12 +111,36 @@ impl RunStore for MemoryRunStore {
         let Some(stored) = runs.get_mut(&keys::run(tenant, run_id.as_str())) else {
             return Err(not_found(tenant, run_id));
         };
-        if stored.run.ended_at.is_some() {
+        if stored.run.ended_at.is_some() || stored.run.continuation.is_some() {
             return diagnose_finish(tenant, run_id, Some(stored.run.clone()), status);
         }
         stored.run.status = status;
         stored.run.ended_at = Some(ended_at);
         Ok(stored.run.clone())
+    }
+
+    async fn extend(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        extension: RunExtension,
+    ) -> Result<Extended, StoreError> {
+        check_extension(&extension)?;
+        let mut runs = self.runs();
+        let Some(stored) = runs.get_mut(&keys::run(tenant, run_id.as_str())) else {
+            return Err(not_found(tenant, run_id));
+        };
+        let run = &mut stored.run;
+        if run.status != RunStatus::Running || run.stage != extension.from_stage {
+            return diagnose_extend(tenant, run_id, Some(run.clone()), extension.from_stage);
+        }
+        run.stage = run.stage.saturating_add(1);
+        run.planned = Some(run.planned.unwrap_or(0) + extension.units);
+        run.continuation = extension.continuation;
+        Ok(Extended {
+            run: run.clone(),
+            applied: true,
+        })
     }
 
     async fn get(&self, tenant: &TenantId, run_id: &RunId) -> Result<Option<Run>, StoreError> {

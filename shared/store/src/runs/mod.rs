@@ -9,6 +9,13 @@
 //!
 //! `record` is not idempotent: a retried call counts twice. Callers record once per handled
 //! record, after the outcome is final. This module never decides outcomes; it only keeps them.
+//!
+//! **Stages.** A run may be planned in stages (a daily export's catalog pages, then its
+//! accounts, which need the catalog items to exist): it starts in stage 1 with that stage's
+//! planned units and a [`RunStart::continuation`], the job its finisher sends once those units are
+//! recorded. The continuation [`RunStore::extend`]s the run with its own units, conditional on
+//! the stage it continues (one conditional update), so a redelivered continuation learns it came
+//! again and adds nothing. A run whose continuation is pending can't be finished.
 
 mod dynamo;
 mod memory;
@@ -273,6 +280,10 @@ pub struct RunStart {
     /// What to do once the run finishes (a job message to send, as its finisher reads it): a
     /// scheduled customer sync names the day's export, so the export starts after it.
     pub follow_up: Option<String>,
+    /// What to do once the first stage's `planned` units are recorded instead of finishing (a job
+    /// message, as its finisher reads it): the job that [`RunStore::extend`]s the run with the
+    /// next stage. `None`: a run of one stage.
+    pub continuation: Option<String>,
 }
 
 impl RunStart {
@@ -292,6 +303,7 @@ impl RunStart {
             log_limit: DEFAULT_LOG_LIMIT,
             planned: None,
             follow_up: None,
+            continuation: None,
         }
     }
 
@@ -306,6 +318,35 @@ impl RunStart {
         self.follow_up = follow_up;
         self
     }
+
+    /// The same start, staged: its finisher sends `continuation` once the first stage's units are
+    /// recorded (see [`RunStart::continuation`]).
+    pub fn with_continuation(mut self, continuation: Option<String>) -> Self {
+        self.continuation = continuation;
+        self
+    }
+}
+
+/// The next stage of a staged run ([`RunStore::extend`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunExtension {
+    /// The stage this extension continues (1 for the first): it applies only while the run is in
+    /// it, so a second call for the same stage adds nothing.
+    pub from_stage: u32,
+    /// The units of work the new stage adds to the run's planned units.
+    pub units: u64,
+    /// The new stage's own continuation, when it is not the last.
+    pub continuation: Option<String>,
+}
+
+/// What [`RunStore::extend`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extended {
+    /// The run after the call.
+    pub run: Run,
+    /// `true` when this call extended the run; `false` when the stage was continued before (a
+    /// redelivered continuation: its units are already planned).
+    pub applied: bool,
 }
 
 /// A run as stored.
@@ -337,6 +378,11 @@ pub struct Run {
     pub planned: Option<u64>,
     /// What the run's finisher does next (see [`RunStart::follow_up`]).
     pub follow_up: Option<String>,
+    /// The stage the run is in (1 for a run of one stage; see [`RunStore::extend`]).
+    pub stage: u32,
+    /// The continuation pending for the current stage (see [`RunStart::continuation`]): while it
+    /// is set the run is not in its last stage and can't be finished.
+    pub continuation: Option<String>,
     /// When the run and its log expire.
     pub expires_at: OffsetDateTime,
 }
@@ -389,7 +435,8 @@ pub trait RunStore: Send + Sync + fmt::Debug {
     ) -> Result<RecordReceipt, StoreError>;
 
     /// Finishes a run with `status` (not [`RunStatus::Running`]). Finishing again with the same
-    /// status returns the run unchanged; with another status it is a [`StoreError::Conflict`].
+    /// status returns the run unchanged; with another status it is a [`StoreError::Conflict`], and
+    /// so is finishing a run whose continuation is pending (it has a stage to come).
     async fn finish(
         &self,
         tenant: &TenantId,
@@ -397,6 +444,19 @@ pub trait RunStore: Send + Sync + fmt::Debug {
         ended_at: OffsetDateTime,
         status: RunStatus,
     ) -> Result<Run, StoreError>;
+
+    /// Moves a running run from stage `extension.from_stage` to the next: adds the new stage's
+    /// units to its planned units and replaces its continuation with the new stage's (none for
+    /// the last), in one conditional update. A run already past that stage is left alone and
+    /// answered with `applied: false` (the continuation came again); a finished run or one in an
+    /// earlier stage is a [`StoreError::Conflict`]; [`StoreError::NotFound`] if it was never
+    /// started.
+    async fn extend(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        extension: RunExtension,
+    ) -> Result<Extended, StoreError>;
 
     /// One run, strongly consistent.
     async fn get(&self, tenant: &TenantId, run_id: &RunId) -> Result<Option<Run>, StoreError>;
@@ -527,6 +587,16 @@ pub(crate) fn diagnose_finish(
 ) -> Result<Run, StoreError> {
     match run {
         None => Err(not_found(tenant, run_id)),
+        Some(run) if run.ended_at.is_none() && run.continuation.is_some() => {
+            Err(StoreError::Conflict {
+                item: run_name(tenant, run_id),
+                reason: format!(
+                    "stage {} has its continuation pending; refusing to finish the run before \
+                     its last stage",
+                    run.stage
+                ),
+            })
+        }
         Some(run) if run.status == status => Ok(run),
         Some(run) => Err(StoreError::Conflict {
             item: run_name(tenant, run_id),
@@ -539,6 +609,44 @@ pub(crate) fn diagnose_finish(
             ),
         }),
     }
+}
+
+/// What an extension that did not apply means, from the run as it is now.
+pub(crate) fn diagnose_extend(
+    tenant: &TenantId,
+    run_id: &RunId,
+    run: Option<Run>,
+    from_stage: u32,
+) -> Result<Extended, StoreError> {
+    let conflict = |reason: String| StoreError::Conflict {
+        item: run_name(tenant, run_id),
+        reason,
+    };
+    match run {
+        None => Err(not_found(tenant, run_id)),
+        Some(run) if run.stage > from_stage => Ok(Extended {
+            run,
+            applied: false,
+        }),
+        Some(run) if run.status != RunStatus::Running => Err(conflict(format!(
+            "already finished as {}; refusing to continue its stage {from_stage}",
+            run.status.as_str()
+        ))),
+        Some(run) => Err(conflict(format!(
+            "in stage {}; refusing to continue stage {from_stage}",
+            run.stage
+        ))),
+    }
+}
+
+pub(crate) fn check_extension(extension: &RunExtension) -> Result<(), StoreError> {
+    if extension.from_stage == 0 {
+        return Err(StoreError::Invalid {
+            field: "from_stage".to_owned(),
+            reason: "stages count from 1".to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// The opaque token for "continue after `seq`": the sequence number and a hash that binds it to

@@ -105,5 +105,7 @@ mod runs {
         a_long_log_is_read_in_pages_with_tokens_bound_to_the_run,
         runs_are_listed_newest_first_per_tenant,
         an_unknown_run_is_reported_as_not_found,
+        a_staged_run_is_extended_once_per_stage_and_finishes_only_in_its_last,
+        a_stage_may_name_the_next_continuation_and_unknown_runs_are_not_found,
     );
 }

@@ -2,7 +2,9 @@
 
 use crate::{T0, tenant};
 use cwsync_store::StoreError;
-use cwsync_store::runs::{Counts, Outcome, RunId, RunLogEntry, RunStart, RunStatus, RunStore};
+use cwsync_store::runs::{
+    Counts, Outcome, RunExtension, RunId, RunLogEntry, RunStart, RunStatus, RunStore,
+};
 use std::collections::HashSet;
 use std::sync::Arc;
 use time::Duration;
@@ -364,4 +366,195 @@ pub async fn an_unknown_run_is_reported_as_not_found(store: Arc<dyn RunStore>) {
         .record(&acme, &run_id, entry("Company", "C-1", Outcome::Created))
         .await;
     assert!(matches!(bad_entity, Err(StoreError::Invalid { ref field, .. }) if field == "entity"));
+}
+
+pub async fn a_staged_run_is_extended_once_per_stage_and_finishes_only_in_its_last(
+    store: Arc<dyn RunStore>,
+) {
+    let acme = tenant("acme");
+    let run_id = RunId::new(T0);
+    let started = store
+        .start(
+            &acme,
+            RunStart::new(run_id.clone(), "daily-export", false, T0)
+                .with_planned(3)
+                .with_continuation(Some("accounts".to_owned())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(started.stage, 1);
+    assert_eq!(started.continuation.as_deref(), Some("accounts"));
+    assert_eq!(store.get(&acme, &run_id).await.unwrap(), Some(started));
+
+    // Between stages the run can't be finished, whatever its counts say.
+    for page in ["1", "2", "3"] {
+        store
+            .record(&acme, &run_id, entry("catalog-page", page, Outcome::Updated))
+            .await
+            .unwrap();
+    }
+    let early = store.finish(&acme, &run_id, T0, RunStatus::Succeeded).await;
+    assert!(
+        matches!(early, Err(StoreError::Conflict { ref reason, .. }) if reason.contains("continuation")),
+        "{early:?}"
+    );
+
+    // The continuation adds its units once; the same stage continued again adds nothing.
+    let extension = RunExtension {
+        from_stage: 1,
+        units: 5,
+        continuation: None,
+    };
+    let extended = store
+        .extend(&acme, &run_id, extension.clone())
+        .await
+        .unwrap();
+    assert!(extended.applied);
+    assert_eq!(extended.run.stage, 2);
+    assert_eq!(extended.run.planned, Some(8));
+    assert_eq!(extended.run.continuation, None);
+    assert_eq!(extended.run.counts["catalog-page"].updated, 3);
+    let again = store.extend(&acme, &run_id, extension).await.unwrap();
+    assert!(!again.applied);
+    assert_eq!(again.run.planned, Some(8));
+    assert_eq!(again.run.stage, 2);
+    assert_eq!(store.get(&acme, &run_id).await.unwrap(), Some(again.run));
+
+    // A stage the run has not reached is refused naming where it is.
+    let ahead = store
+        .extend(
+            &acme,
+            &run_id,
+            RunExtension {
+                from_stage: 3,
+                units: 1,
+                continuation: None,
+            },
+        )
+        .await;
+    assert!(
+        matches!(ahead, Err(StoreError::Conflict { ref reason, .. }) if reason.contains("in stage 2")),
+        "{ahead:?}"
+    );
+
+    // In its last stage it finishes as any run; a late continuation of stage 1 still adds
+    // nothing, and one of its own last stage is refused as finished.
+    let finished = store
+        .finish(&acme, &run_id, T0, RunStatus::Succeeded)
+        .await
+        .unwrap();
+    assert_eq!(finished.status, RunStatus::Succeeded);
+    let late = store
+        .extend(
+            &acme,
+            &run_id,
+            RunExtension {
+                from_stage: 1,
+                units: 5,
+                continuation: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!late.applied);
+    assert_eq!(late.run.planned, Some(8));
+    let after = store
+        .extend(
+            &acme,
+            &run_id,
+            RunExtension {
+                from_stage: 2,
+                units: 1,
+                continuation: None,
+            },
+        )
+        .await;
+    assert!(
+        matches!(after, Err(StoreError::Conflict { ref reason, .. }) if reason.contains("finished")),
+        "{after:?}"
+    );
+}
+
+pub async fn a_stage_may_name_the_next_continuation_and_unknown_runs_are_not_found(
+    store: Arc<dyn RunStore>,
+) {
+    let acme = tenant("acme");
+    let run_id = RunId::new(T0);
+    let missing = store
+        .extend(
+            &acme,
+            &run_id,
+            RunExtension {
+                from_stage: 1,
+                units: 1,
+                continuation: None,
+            },
+        )
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+    let zero = store
+        .extend(
+            &acme,
+            &run_id,
+            RunExtension {
+                from_stage: 0,
+                units: 1,
+                continuation: None,
+            },
+        )
+        .await;
+    assert!(matches!(zero, Err(StoreError::Invalid { ref field, .. }) if field == "from_stage"));
+
+    // A run started without a plan of units: the extension's units are its plan.
+    store
+        .start(
+            &acme,
+            RunStart::new(run_id.clone(), "ticket-import", false, T0)
+                .with_continuation(Some("stage 2".to_owned())),
+        )
+        .await
+        .unwrap();
+    let second = store
+        .extend(
+            &acme,
+            &run_id,
+            RunExtension {
+                from_stage: 1,
+                units: 2,
+                continuation: Some("stage 3".to_owned()),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(second.applied);
+    assert_eq!(
+        (second.run.stage, second.run.planned),
+        (2, Some(2)),
+        "{second:?}"
+    );
+    assert_eq!(second.run.continuation.as_deref(), Some("stage 3"));
+    assert!(matches!(
+        store.finish(&acme, &run_id, T0, RunStatus::Succeeded).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    let third = store
+        .extend(
+            &acme,
+            &run_id,
+            RunExtension {
+                from_stage: 2,
+                units: 0,
+                continuation: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((third.run.stage, third.run.planned), (3, Some(2)));
+    assert_eq!(third.run.continuation, None);
+    assert!(
+        store
+            .finish(&acme, &run_id, T0, RunStatus::Succeeded)
+            .await
+            .is_ok()
+    );
 }
