@@ -16,6 +16,18 @@
 //! account has its company). It is sent before the run is marked finished, so a finisher that
 //! fails in between sends it again on its retry; the follow-up job runs once by its job key.
 //!
+//! A run may be **staged** ([`RunBook::start_staged`]): its first stage's units (a daily export's
+//! catalog pages) must all be recorded before the next stage is planned (its accounts, whose
+//! additions name catalog items). Whoever records the stage's last unit sends the stage's
+//! *continuation* instead of finishing the run; the continuation [`RunBook::extend`]s the run
+//! with its own units (once: a redelivered continuation learns it came again) and fans them out;
+//! the run then finishes as any run when its last unit is recorded, and sends its follow-up. The
+//! continuation is sent by every finisher that finds the stage done (a retry, a second worker),
+//! and runs once by its job key. The run's planned units add up over its stages, and a unit is
+//! done when a record of any of the run's unit entities is recorded for it
+//! ([`RunBook::with_units`]: catalog pages and accounts), so the units of a later stage are only
+//! counted once it is planned. The store refuses to finish a run whose continuation is pending.
+//!
 //! The error ledger follows the lines (never in a dry run): a failed line with a source
 //! fingerprint is recorded there, any other line clears its record's entry.
 
@@ -23,7 +35,7 @@ use std::sync::Arc;
 
 use cwsync_queue::Job;
 use cwsync_runtime::{Counter, Deps, Queue};
-use cwsync_store::runs::{Outcome, RunLogEntry, RunStart, RunStatus};
+use cwsync_store::runs::{Outcome, Run, RunExtension, RunLogEntry, RunStart, RunStatus};
 use cwsync_store::{RunId, StoreError, TenantId};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -79,6 +91,7 @@ pub struct RunBook {
     deps: Arc<Deps>,
     job_kind: &'static str,
     unit_entity: &'static str,
+    units: &'static [&'static str],
 }
 
 impl RunBook {
@@ -89,7 +102,31 @@ impl RunBook {
             deps,
             job_kind,
             unit_entity,
+            units: &[],
         }
+    }
+
+    /// The same book for runs whose stages have units of other entities too: a unit is done when
+    /// a record of any of `units` is recorded for it (a daily export's catalog pages and
+    /// accounts). This book's own unit entity (the one its jobs' failures are recorded as)
+    /// always counts.
+    pub fn with_units(mut self, units: &'static [&'static str]) -> Self {
+        self.units = units;
+        self
+    }
+
+    /// Whether `entity` is a unit's own record in this book's runs.
+    fn is_unit(&self, entity: &str) -> bool {
+        entity == self.unit_entity || self.units.contains(&entity)
+    }
+
+    /// How many of `run`'s units are done.
+    fn units_done(&self, run: &Run) -> u64 {
+        run.counts
+            .iter()
+            .filter(|(entity, _)| self.is_unit(entity))
+            .map(|(_, counts)| counts.total())
+            .sum()
     }
 
     /// The job kind.
@@ -131,11 +168,64 @@ impl RunBook {
         let start = RunStart::new(run_id.clone(), self.job_kind, dry_run, Self::now())
             .with_planned(units)
             .with_follow_up(follow_up.map(FollowUp::to_text));
+        self.start_run(tenant, start).await
+    }
+
+    /// Starts run `run_id` staged (see the module docs): its first stage planned with `units`,
+    /// `continuation` sent once they are all recorded (it [`RunBook::extend`]s the run), and
+    /// `follow_up` once the whole run is done. `true` when it is new, as [`RunBook::start`].
+    pub async fn start_staged(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        units: u64,
+        continuation: &FollowUp,
+        follow_up: Option<&FollowUp>,
+    ) -> Result<bool, SyncError> {
+        let start = RunStart::new(run_id.clone(), self.job_kind, dry_run, Self::now())
+            .with_planned(units)
+            .with_follow_up(follow_up.map(FollowUp::to_text))
+            .with_continuation(Some(continuation.to_text()));
+        self.start_run(tenant, start).await
+    }
+
+    async fn start_run(&self, tenant: &TenantId, start: RunStart) -> Result<bool, SyncError> {
         match self.deps.stores.runs.start(tenant, start).await {
             Ok(_) => Ok(true),
             Err(StoreError::Conflict { .. }) => Ok(false),
             Err(error) => Err(error.into()),
         }
+    }
+
+    /// The continuation of stage `from_stage` plans the next stage: adds its `units` to the run
+    /// (with the next stage's own `continuation`, when it is not the last). `true` when this call
+    /// extended the run; `false` when the stage was continued before (a redelivered
+    /// continuation: send its jobs again, but record its own lines only the first time). A run
+    /// that finished or was never started is an error.
+    pub async fn extend(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        from_stage: u32,
+        units: u64,
+        continuation: Option<&FollowUp>,
+    ) -> Result<bool, SyncError> {
+        let extension = RunExtension {
+            from_stage,
+            units,
+            continuation: continuation.map(FollowUp::to_text),
+        };
+        let extended = self
+            .deps
+            .stores
+            .runs
+            .extend(tenant, run_id, extension)
+            .await?;
+        if extended.applied {
+            tracing::info!(%tenant, %run_id, stage = extended.run.stage, units, "run extended");
+        }
+        Ok(extended.applied)
     }
 
     /// Makes sure run `run_id` exists before one unit is synced in it, starting it with one
@@ -169,10 +259,8 @@ impl RunBook {
         let now = Self::now();
         let metrics = deps.metrics.job(self.job_kind, tenant.as_str());
         for result in results {
-            let (units, others): (Vec<_>, Vec<_>) = result
-                .records
-                .iter()
-                .partition(|r| r.entity == self.unit_entity);
+            let (units, others): (Vec<_>, Vec<_>) =
+                result.records.iter().partition(|r| self.is_unit(&r.entity));
             for record in others.into_iter().chain(units) {
                 deps.stores
                     .runs
@@ -302,7 +390,7 @@ impl RunBook {
         let (units, others): (Vec<_>, Vec<_>) = results
             .iter()
             .flat_map(|r| &r.records)
-            .partition(|r| r.entity == self.unit_entity);
+            .partition(|r| self.is_unit(&r.entity));
         for records in [others, units] {
             let mut writes = futures::stream::iter(
                 records
@@ -318,8 +406,10 @@ impl RunBook {
         Ok(())
     }
 
-    /// Finishes the run once every planned unit's own record is recorded. Safe to call from
-    /// every job: a run already finished (by another worker a moment ago) is left as it is.
+    /// Finishes the run once every planned unit's own record is recorded, or, while a stage's
+    /// continuation is pending, sends the continuation instead (again by every finisher that
+    /// finds the stage done: it runs once by its job key). Safe to call from every job: a run
+    /// already finished (by another worker a moment ago) is left as it is.
     pub async fn finish_if_done(&self, tenant: &TenantId, run_id: &RunId) -> Result<(), SyncError> {
         let runs = &self.deps.stores.runs;
         let Some(run) = runs.get(tenant, run_id).await? else {
@@ -331,12 +421,17 @@ impl RunBook {
         if run.status != RunStatus::Running {
             return Ok(());
         }
-        let done = run.counts.get(self.unit_entity).map_or(0, |c| c.total());
-        if done < planned {
+        if self.units_done(&run) < planned {
+            return Ok(());
+        }
+        if let Some(text) = &run.continuation {
+            let what = format!("the stage {} continuation of run {run_id}", run.stage);
+            self.send_follow_up(tenant, run_id, text, &what).await?;
             return Ok(());
         }
         if let Some(text) = &run.follow_up {
-            self.send_follow_up(tenant, run_id, text).await?;
+            let what = format!("the follow-up of run {run_id}");
+            self.send_follow_up(tenant, run_id, text, &what).await?;
         }
         let failed = run.counts.values().any(|c| c.failed > 0);
         let status = if failed {
@@ -352,22 +447,23 @@ impl RunBook {
 }
 
 impl RunBook {
-    /// Sends a finished run's follow-up job. One that can't be read is logged and dropped (no
-    /// retry makes it readable); one that can't be sent stops the finisher, to be retried.
+    /// Sends a done stage's continuation or a finished run's follow-up job (`what` names it).
+    /// One that can't be read is logged and dropped (no retry makes it readable); one that can't
+    /// be sent stops the finisher, to be retried.
     async fn send_follow_up(
         &self,
         tenant: &TenantId,
         run_id: &RunId,
         text: &str,
+        what: &str,
     ) -> Result<(), SyncError> {
         let follow_up = match FollowUp::parse(text) {
             Ok(follow_up) => follow_up,
             Err(reason) => {
-                tracing::error!(%tenant, %run_id, %reason, "a run's follow-up can't be read; dropped");
+                tracing::error!(%tenant, %run_id, %reason, what, "a run's next job can't be read; dropped");
                 return Ok(());
             }
         };
-        let what = format!("the follow-up of run {run_id}");
         let jobs = std::slice::from_ref(&follow_up.job);
         crate::jobs::send_jobs(
             &self.deps,
@@ -375,10 +471,10 @@ impl RunBook {
             tenant,
             self.job_kind,
             jobs,
-            &what,
+            what,
         )
         .await?;
-        tracing::info!(%tenant, %run_id, job = %follow_up.job.kind(), "run done: follow-up sent");
+        tracing::info!(%tenant, %run_id, job = %follow_up.job.kind(), what, "run's next job sent");
         Ok(())
     }
 }

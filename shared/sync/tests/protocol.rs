@@ -591,3 +591,139 @@ async fn units_found_unchanged_are_counted_and_finish_the_run() {
     assert_eq!(run.status, RunStatus::Succeeded);
     assert_eq!(run.records, 6);
 }
+
+// ---- staged runs ----
+
+const PAGE: &str = "page";
+
+fn staged_book() -> (RunBook, Arc<Deps>, Arc<cwsync_queue::MemoryJobQueue>) {
+    let queue = Arc::new(cwsync_queue::MemoryJobQueue::new());
+    let mut deps = Deps::for_tests("toy");
+    deps.queues.export = Some(queue.clone());
+    let deps = Arc::new(deps);
+    let book = RunBook::new(Arc::clone(&deps), "daily-export", UNIT).with_units(&[PAGE, UNIT]);
+    (book, deps, queue)
+}
+
+fn next_job(run_id: &RunId, what: &str) -> cwsync_sync::FollowUp {
+    let job = cwsync_queue::Job::new(
+        cwsync_queue::JobKind::DailyExportPlan,
+        "acme",
+        run_id.as_str(),
+        false,
+        serde_json::json!({ "what": what }),
+    )
+    .unwrap();
+    cwsync_sync::FollowUp {
+        queue: cwsync_runtime::Queue::Export,
+        job,
+    }
+}
+
+#[tokio::test]
+async fn a_staged_run_sends_its_continuation_when_its_first_stage_is_done_and_finishes_after_the_next()
+ {
+    let (book, deps, queue) = staged_book();
+    let tenant = tenant();
+    let runs = &deps.stores.runs;
+    let run_id = RunId::new(t0());
+    let continuation = next_job(&run_id, "accounts");
+    let follow_up = next_job(&run_id, "after");
+    assert!(
+        book.start_staged(&tenant, &run_id, false, 2, &continuation, Some(&follow_up))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !book
+            .start_staged(&tenant, &run_id, false, 2, &continuation, Some(&follow_up))
+            .await
+            .unwrap(),
+        "a redelivered planner is told the run exists"
+    );
+
+    // The first page: nothing sent. The last: the continuation, and the run goes on.
+    let page = |id: &str, outcome| unit(id, vec![line(PAGE, id, outcome)]);
+    book.record_and_finish(&tenant, &run_id, false, &[page("1", Outcome::Updated)])
+        .await
+        .unwrap();
+    assert!(queue.drain().is_empty());
+    book.record_and_finish(&tenant, &run_id, false, &[page("2", Outcome::Failed)])
+        .await
+        .unwrap();
+    assert_eq!(queue.drain(), vec![continuation.job.clone()]);
+    let between = runs.get(&tenant, &run_id).await.unwrap().unwrap();
+    assert_eq!(
+        between.status,
+        RunStatus::Running,
+        "never finished between stages"
+    );
+    // Another finisher finding the stage done sends it again (it runs once by its job key).
+    book.finish_if_done(&tenant, &run_id).await.unwrap();
+    assert_eq!(queue.drain(), vec![continuation.job.clone()]);
+
+    // The continuation plans two accounts, once.
+    assert!(book.extend(&tenant, &run_id, 1, 2, None).await.unwrap());
+    assert!(!book.extend(&tenant, &run_id, 1, 2, None).await.unwrap());
+    book.finish_if_done(&tenant, &run_id).await.unwrap();
+    assert!(queue.drain().is_empty(), "the accounts are still to come");
+    book.record_and_finish(
+        &tenant,
+        &run_id,
+        false,
+        &[unit("A-1", vec![line(UNIT, "A-1", Outcome::Updated)])],
+    )
+    .await
+    .unwrap();
+    let run = runs.get(&tenant, &run_id).await.unwrap().unwrap();
+    assert_eq!(
+        (run.status, run.planned, run.stage),
+        (RunStatus::Running, Some(4), 2)
+    );
+    book.record_and_finish(
+        &tenant,
+        &run_id,
+        false,
+        &[unit("A-2", vec![line(UNIT, "A-2", Outcome::Unchanged)])],
+    )
+    .await
+    .unwrap();
+    let run = runs.get(&tenant, &run_id).await.unwrap().unwrap();
+    assert_eq!(run.status, RunStatus::PartiallyFailed, "a page failed");
+    assert_eq!(
+        queue.drain(),
+        vec![follow_up.job],
+        "then the run's follow-up"
+    );
+}
+
+#[tokio::test]
+async fn a_continuation_that_plans_no_units_finishes_the_run_itself() {
+    let (book, deps, queue) = staged_book();
+    let tenant = tenant();
+    let run_id = RunId::new(t0());
+    let continuation = next_job(&run_id, "accounts");
+    book.start_staged(&tenant, &run_id, false, 1, &continuation, None)
+        .await
+        .unwrap();
+    book.record_and_finish(
+        &tenant,
+        &run_id,
+        false,
+        &[unit("1", vec![line(PAGE, "1", Outcome::Unchanged)])],
+    )
+    .await
+    .unwrap();
+    assert_eq!(queue.drain().len(), 1);
+    assert!(book.extend(&tenant, &run_id, 1, 0, None).await.unwrap());
+    book.finish_if_done(&tenant, &run_id).await.unwrap();
+    let run = deps
+        .stores
+        .runs
+        .get(&tenant, &run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert!(queue.drain().is_empty());
+}

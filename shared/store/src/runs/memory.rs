@@ -4,8 +4,7 @@
 use super::{
     Extended, LogPage, RecordReceipt, Run, RunExtension, RunId, RunLogEntry, RunStart, RunStatus,
     RunStore, already_started, check_entry, check_extension, check_finish_status, check_limit,
-    check_start, decode_page_token, diagnose_extend, diagnose_finish, encode_page_token,
-    not_found,
+    check_start, decode_page_token, diagnose_extend, diagnose_finish, encode_page_token, not_found,
 };
 use crate::{StoreError, TenantId, keys};
 use std::collections::BTreeMap;

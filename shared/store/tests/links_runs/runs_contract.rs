@@ -389,7 +389,11 @@ pub async fn a_staged_run_is_extended_once_per_stage_and_finishes_only_in_its_la
     // Between stages the run can't be finished, whatever its counts say.
     for page in ["1", "2", "3"] {
         store
-            .record(&acme, &run_id, entry("catalog-page", page, Outcome::Updated))
+            .record(
+                &acme,
+                &run_id,
+                entry("catalog-page", page, Outcome::Updated),
+            )
             .await
             .unwrap();
     }
@@ -491,7 +495,10 @@ pub async fn a_stage_may_name_the_next_continuation_and_unknown_runs_are_not_fou
             },
         )
         .await;
-    assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
     let zero = store
         .extend(
             &acme,
