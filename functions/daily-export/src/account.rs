@@ -189,7 +189,7 @@ pub async fn export_account(
             let Some(&item) = input.catalog.get(&subscription.product_id) else {
                 records.push(recorder.failed(format!(
                     "addition {}: productId: product {:?} has no catalog item yet (see its \
-                     catalog-item line)",
+                     catalog-item line, or its catalog-page line)",
                     subscription.id, subscription.product_id
                 )));
                 continue;

@@ -22,6 +22,8 @@ use crate::Scope;
 
 /// The ConnectWise kind catalog items are linked as.
 pub const CW_KIND: &str = "catalog-item";
+/// The unit entity of a catalog page job's own line in a run.
+pub const PAGE: &str = "catalog-page";
 
 /// What the catalog export came to: a line per product, and the catalog item of every product
 /// that has one (linked, matched or created), for the additions.

@@ -125,6 +125,7 @@ impl DailyExport {
                     account_ids,
                     confirm_mass_change,
                     full,
+                    continues_stage: None,
                 };
                 let run_id = RunId::new(self.now());
                 let planned = Box::pin(self.plan_run(&tenant, run_id, dry_run, &request)).await?;

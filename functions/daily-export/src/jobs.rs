@@ -1,8 +1,21 @@
 //! The export queue's jobs: a tenant's planning ([`JobKind::DailyExportPlan`], sent by the
-//! schedule) and one account's export ([`JobKind::DailyExportAccount`], fanned out by the
-//! planning). Each runs at most once per job key (`cwsync_sync::jobs`), records its account's
-//! lines in the run and finishes the run when it is the last; a permanent failure is recorded as
-//! the account's failure so the run finishes without the dead-letter queue.
+//! schedule, and again as a staged run's continuation), one page of the changed catalog
+//! ([`JobKind::DailyExportCatalog`]) and one account's export ([`JobKind::DailyExportAccount`]),
+//! both fanned out by the planning. Each runs at most once per job key (`cwsync_sync::jobs`),
+//! records its unit's lines in the run (the page's products and the page, or the account's
+//! records and the account) and, when it is the last unit, sends the stage's continuation or
+//! finishes the run; a permanent failure is recorded as its unit's failure so the run goes on
+//! without the dead-letter queue.
+//!
+//! - **A catalog page** reads its products from billing by id (batched), exports them with
+//!   [`catalog::export_products`] (claims: never two catalog items for one SKU, whoever runs it
+//!   twice) and records each product's line and the page's, `failed` when any product failed.
+//!   A page delivered before its planner started the run (the planner sends the pages first)
+//!   waits for it: it is retried.
+//! - **An account** finds its products' catalog items through their links: the planner exported
+//!   every product the account uses before the account job was sent, so a product without a
+//!   catalog item (its catalog line or page failed) fails the subscription's addition naming the
+//!   product; the account job never exports the catalog itself.
 
 use std::collections::HashMap;
 
@@ -21,7 +34,10 @@ use cwsync_sync::{Recorder, SyncError, UnitResult};
 use time::OffsetDateTime;
 
 use crate::account::{ACCOUNT, AccountInput, export_account};
-use crate::plan::{AccountHint, AccountJob, BillingSide, HINT_FIELD, PlanRequest, account_stamp};
+use crate::plan::{
+    AccountHint, AccountJob, BillingSide, CatalogJob, HINT_FIELD, PRODUCTS_FIELD, PlanRequest,
+    account_stamp,
+};
 use crate::{DailyExport, JOB_KIND, Scope, catalog};
 
 /// The ConnectWise kind an account's export stamp is linked as (its company, under a kind of its
@@ -53,9 +69,23 @@ impl DailyExport {
     ) -> Result<(), JobFailure> {
         let tenant = TenantId::parse(job.tenant()).map_err(JobFailure::permanent)?;
         let run_id = RunId::parse(job.run_id()).map_err(JobFailure::permanent)?;
-        let key = key_without(&job, HINT_FIELD);
+        // A page is its run's page by its number: the products it carries are what its planner
+        // found stale, which a second planner finding fewer does not make another page.
+        let key = match job.kind() {
+            JobKind::DailyExportCatalog => key_without(&job, PRODUCTS_FIELD),
+            _ => key_without(&job, HINT_FIELD),
+        };
         let work = || async {
             match job.kind() {
+                JobKind::DailyExportCatalog => {
+                    let page: CatalogJob = job.payload_as().map_err(JobFailure::permanent)?;
+                    let result =
+                        Box::pin(self.export_catalog_page(&tenant, &run_id, job.dry_run(), &page))
+                            .await;
+                    self.catalog_book()
+                        .settle_unit(&tenant, &run_id, job.dry_run(), &page.unit_id(), result)
+                        .await
+                }
                 JobKind::DailyExportAccount => {
                     let payload: AccountJob = job.payload_as().map_err(JobFailure::permanent)?;
                     let hint = payload.hint.filter(|_| first);
@@ -84,6 +114,96 @@ impl DailyExport {
             }
         };
         sync_jobs::run_once(&self.idempotency, &tenant, &key, deadline, work).await
+    }
+
+    /// Exports one page of run `run_id`'s stale products to the catalog and records the
+    /// products' lines and the page's (see the module docs).
+    pub async fn export_catalog_page(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        page: &CatalogJob,
+    ) -> Result<UnitResult, SyncError> {
+        let deps = &*self.deps;
+        let book = self.catalog_book();
+        let unit_id = page.unit_id();
+        if deps.stores.runs.get(tenant, run_id).await?.is_none() {
+            return Err(SyncError::Unsettled {
+                record: format!("catalog {unit_id} of run {run_id}"),
+                detail: "the run is not started yet (its planner sends the pages first, then \
+                         starts it): retried"
+                    .to_owned(),
+            });
+        }
+        let settings = cwsync_sync::tenant::settings(deps, tenant).await?;
+        let recorder = Recorder::new(catalog::PAGE, &unit_id, String::new());
+        let off = if !settings.export.enabled {
+            Some("the export is disabled (export.enabled is false): nothing written")
+        } else if !settings.export.products {
+            Some("products are not exported (export.products is false): nothing written")
+        } else {
+            None
+        };
+        let mut result = UnitResult {
+            unit_id: unit_id.clone(),
+            records: Vec::new(),
+        };
+        if let Some(reason) = off {
+            result
+                .records
+                .push(recorder.with_detail(Outcome::Skipped, reason.to_owned()));
+            book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
+                .await?;
+            return Ok(result);
+        }
+        let clients = self.clients(tenant).await?;
+        let listed = clients
+            .billing
+            .list_products(&ProductQuery::by_ids(page.product_ids.clone()))
+            .await
+            .map_err(|e| SyncError::billing(format!("listing the products of {unit_id}"), e))?;
+        for bad in &listed.malformed {
+            let id = bad.id.as_deref().unwrap_or("(no id)");
+            result.records.push(
+                Recorder::new(entity::CATALOG_ITEM, id, String::new()).failed(bad.to_string()),
+            );
+        }
+        let found: HashMap<&str, &cwsync_billing::models::Product> =
+            listed.records.iter().map(|p| (p.id.as_str(), p)).collect();
+        let named_bad = |id: &str| listed.malformed.iter().any(|b| b.id.as_deref() == Some(id));
+        let mut products = Vec::new();
+        for id in &page.product_ids {
+            match found.get(id.as_str()) {
+                Some(product) => products.push(*product),
+                None if named_bad(id) => {}
+                None => result.records.push(
+                    Recorder::new(entity::CATALOG_ITEM, id, String::new()).with_detail(
+                        Outcome::Skipped,
+                        "no longer in the billing system's product list: nothing exported"
+                            .to_owned(),
+                    ),
+                ),
+            }
+        }
+        if !products.is_empty() {
+            let reference = self.reference(tenant, run_id, &clients.cw).await?;
+            let scope = Scope {
+                tenant,
+                dry_run,
+                settings: &settings,
+                reference: &reference,
+                cw: &clients.cw,
+                links: deps.stores.links.as_ref(),
+                now: self.now(),
+            };
+            let exported = Box::pin(catalog::export_products(&scope, &products)).await?;
+            result.records.extend(exported.records);
+        }
+        result.records.push(page_line(&recorder, page, &result.records));
+        book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
+            .await?;
+        Ok(result)
     }
 
     /// Exports one account inside run `run_id` (started with one unit when it does not exist: a
@@ -182,7 +302,7 @@ impl DailyExport {
         if let Some(users) = users {
             side.users.insert(account_id.to_owned(), users.records);
         }
-        let mut malformed: Vec<_> = subscriptions
+        let malformed: Vec<_> = subscriptions
             .malformed
             .iter()
             .map(|bad| {
@@ -235,25 +355,15 @@ impl DailyExport {
             links,
             now,
         };
-        let mut catalog_ids: HashMap<String, i64> = links
+        // The planner exported the catalog of every product the account uses before sending
+        // this job: a product without a link fails its addition, naming the product.
+        let catalog_ids: HashMap<String, i64> = links
             .get_many(tenant, entity::CATALOG_ITEM, &product_ids)
             .await?
             .into_iter()
             .filter(|(_, l)| l.state == LinkState::Linked)
             .filter_map(|(id, l)| Some((id, l.cw_id?)))
             .collect();
-        // A product the planner has not exported (an account export from the console, or a
-        // product added since): exported here, claimed like any create.
-        let missing: Vec<_> = side
-            .products
-            .values()
-            .filter(|p| !catalog_ids.contains_key(&p.id))
-            .collect();
-        if settings.export.products && !missing.is_empty() && company.is_some() {
-            let exported = Box::pin(catalog::export_products(&scope, &missing)).await?;
-            catalog_ids.extend(exported.items);
-            malformed.extend(exported.records);
-        }
         let agreement_refs: Option<Vec<&Agreement>> =
             agreements.as_ref().map(|list| list.iter().collect());
         let input = AccountInput {
@@ -307,4 +417,38 @@ impl DailyExport {
         }
         Ok(result)
     }
+}
+
+/// A catalog page's own line: `failed` when any of its products failed (their lines say why),
+/// `updated` when it wrote or would write something, else `unchanged`.
+fn page_line(
+    recorder: &Recorder,
+    page: &CatalogJob,
+    records: &[cwsync_sync::RecordResult],
+) -> cwsync_sync::RecordResult {
+    let failed: Vec<&str> = records
+        .iter()
+        .filter(|r| r.outcome == Outcome::Failed)
+        .map(|r| r.record_id.as_str())
+        .collect();
+    let products = page.product_ids.len();
+    if !failed.is_empty() {
+        return recorder.failed(format!(
+            "{} of its {products} products failed (see their catalog-item lines): {}",
+            failed.len(),
+            failed.join(", ")
+        ));
+    }
+    let wrote = records.iter().any(|r| {
+        matches!(
+            r.outcome,
+            Outcome::Created | Outcome::Updated | Outcome::Linked
+        )
+    });
+    let outcome = if wrote {
+        Outcome::Updated
+    } else {
+        Outcome::Unchanged
+    };
+    recorder.with_detail(outcome, format!("{products} products exported"))
 }

@@ -4,10 +4,11 @@
 //! One function, three ways in: the schedule (`{"action":"scheduled"}`, every 15 minutes: the
 //! tenants whose own time of day has come, see [`schedule`]), console events ([`console::Event`]:
 //! export now, disable, enable, report, errors), and SQS job batches from the export queue
-//! ([`jobs`]: a tenant's planning, one job per account). The planning ([`plan`]) exports the
-//! catalog ([`catalog`]) and fans out the accounts ([`account`]); all of it runs on the shared
-//! sync machinery (`cwsync_sync`: claims, runs, the error ledger, idempotent jobs) and the pure
-//! mapping `cwsync_mapping::export`.
+//! ([`jobs`]: a tenant's planning, one job per page of changed products, one per account). The
+//! planning ([`plan`]) fans out the changed catalog ([`catalog`]) and, once its pages are done,
+//! the accounts ([`account`]); all of it runs on the shared sync machinery (`cwsync_sync`:
+//! claims, staged runs, the error ledger, idempotent jobs) and the pure mapping
+//! `cwsync_mapping::export`.
 
 pub mod account;
 pub mod catalog;
@@ -44,6 +45,12 @@ pub const JOB_KIND: &str = "daily-export";
 pub const DAY_CLAIM_TTL: time::Duration = time::Duration::hours(48);
 /// Account jobs of one SQS batch handled at once.
 pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Products per catalog page job: a page's identifier lookups fit one ConnectWise read, and its
+/// creates fit one invocation.
+pub const CATALOG_PAGE_SIZE: usize = 100;
+/// The unit entities of an export run: its catalog pages (stage 1, when the catalog changed),
+/// then its accounts.
+pub const UNITS: &[&str] = &[catalog::PAGE, account::ACCOUNT];
 
 /// What one export touches: the tenant, its settings and reference data, its clients and links.
 #[derive(Debug, Clone, Copy)]
@@ -102,6 +109,8 @@ pub struct DailyExport {
     pub concurrency: usize,
     /// Each tenant's scheduled day, claimed once (kept [`DAY_CLAIM_TTL`]).
     pub day_claims: Idempotency,
+    /// Products per catalog page job ([`CATALOG_PAGE_SIZE`]; smaller in tests).
+    pub catalog_page_size: usize,
 }
 
 impl DailyExport {
@@ -116,6 +125,7 @@ impl DailyExport {
             idempotency,
             concurrency: DEFAULT_CONCURRENCY,
             day_claims,
+            catalog_page_size: CATALOG_PAGE_SIZE,
         }
     }
 
@@ -124,9 +134,15 @@ impl DailyExport {
         OffsetDateTime::now_utc()
     }
 
-    /// Where the export records its runs: units are accounts.
+    /// Where the export records its runs, as the account jobs see them: their unit is an
+    /// account (a run's units are its catalog pages and its accounts, see [`UNITS`]).
     pub fn run_book(&self) -> RunBook {
-        RunBook::new(Arc::clone(&self.deps), JOB_KIND, account::ACCOUNT)
+        RunBook::new(Arc::clone(&self.deps), JOB_KIND, account::ACCOUNT).with_units(UNITS)
+    }
+
+    /// Where the catalog page jobs record: their unit is a catalog page.
+    pub fn catalog_book(&self) -> RunBook {
+        RunBook::new(Arc::clone(&self.deps), JOB_KIND, catalog::PAGE).with_units(UNITS)
     }
 
     /// The tenant's clients.

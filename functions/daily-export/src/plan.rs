@@ -38,15 +38,15 @@ use cwsync_store::links::{Link, LinkState};
 use cwsync_store::runs::Outcome;
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::jobs::send_jobs;
-use cwsync_sync::{Recorder, SyncError, UnitResult};
+use cwsync_sync::{FollowUp, Recorder, SyncError, UnitResult};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
 
+use crate::DailyExport;
 use crate::account::{ACCOUNT, AdditionPlace};
 use crate::catalog;
-use crate::{DailyExport, Scope};
 
 /// The payload of a [`JobKind::DailyExportPlan`] job and of the console's `export-now`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +61,28 @@ pub struct PlanRequest {
     /// Export every account, unchanged stamps or not (corrects additions changed by hand).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub full: bool,
+    /// Set on the continuation a staged run sends once the catalog pages of this stage are
+    /// done: plan the run's accounts (extending the run), not the whole run. Never set by the
+    /// console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues_stage: Option<u32>,
+}
+
+/// The payload of a [`JobKind::DailyExportCatalog`] job: one page of the run's stale products.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CatalogJob {
+    /// The page's number in its run (from 1): its line is `catalog-page` `page-{n}`.
+    pub page: u32,
+    /// The products to export (at most [`crate::DailyExport::catalog_page_size`]).
+    pub product_ids: Vec<String>,
+}
+
+impl CatalogJob {
+    /// The page's unit id in its run (`page-3`).
+    pub fn unit_id(&self) -> String {
+        format!("page-{}", self.page)
+    }
 }
 
 /// The payload of a [`JobKind::DailyExportAccount`] job.
@@ -90,6 +112,9 @@ pub struct AccountHint {
 
 /// The payload field of [`AccountJob::hint`], left out of the idempotency key.
 pub const HINT_FIELD: &str = "hint";
+/// The payload field of [`CatalogJob::product_ids`], left out of the idempotency key: a page is
+/// its run's page by its number.
+pub const PRODUCTS_FIELD: &str = "productIds";
 
 /// What planning did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,8 +124,12 @@ pub struct PlannedExport {
     pub run_id: String,
     /// Accounts in the run.
     pub accounts: u64,
-    /// Account jobs sent.
+    /// Jobs this planning sent: the account jobs, or, when the catalog changed, its catalog page
+    /// jobs (the account jobs follow from the run's continuation once the pages are done).
     pub jobs_sent: u64,
+    /// Catalog page jobs of the run (0: the catalog needed nothing and the accounts went out at
+    /// once).
+    pub catalog_pages: u64,
     /// Accounts unchanged since their last export (no job).
     pub unchanged: u64,
     /// Whether the run only plans (asked for, or the guard tripped).
@@ -112,6 +141,52 @@ pub struct PlannedExport {
 
 /// The entity of the mass-change guard's line in a run.
 pub const GUARD: &str = "mass-change-guard";
+
+/// What planning a run's accounts reads from.
+#[derive(Debug, Clone, Copy)]
+struct AccountsInputs<'a> {
+    tenant: &'a TenantId,
+    run_id: &'a RunId,
+    request: &'a PlanRequest,
+    settings: &'a TenantSettings,
+    cw: &'a cwsync_connectwise::Client,
+    billing: &'a BillingSide,
+    accounts: &'a BTreeSet<String>,
+}
+
+/// Which stage a run's accounts are.
+#[derive(Debug)]
+enum AccountsStage {
+    /// The run's only stage: starts the run, whose first lines are these.
+    Only(Vec<cwsync_sync::RecordResult>),
+    /// The continuation of this (catalog) stage: extends the run.
+    Continues(u32),
+}
+
+/// Whether `run` was planned in stages (its continuation is pending, or it is past stage 1).
+fn is_staged(run: &cwsync_store::runs::Run) -> bool {
+    run.stage > 1 || run.continuation.is_some()
+}
+
+/// A planning job of `run_id` for `request`.
+fn plan_job(
+    tenant: &TenantId,
+    run_id: &RunId,
+    dry_run: bool,
+    request: &PlanRequest,
+) -> Result<Job, SyncError> {
+    Job::new(
+        JobKind::DailyExportPlan,
+        tenant.as_str(),
+        run_id.as_str(),
+        dry_run,
+        serde_json::to_value(request).unwrap_or_default(),
+    )
+    .map_err(|e| SyncError::Unsettled {
+        record: format!("the planning job of run {run_id}"),
+        detail: e.to_string(),
+    })
+}
 
 /// What the billing side holds for a run.
 #[derive(Debug, Default)]
@@ -127,7 +202,9 @@ pub struct BillingSide {
 }
 
 impl DailyExport {
-    /// Plans run `run_id` of `tenant` (see the module docs).
+    /// Plans run `run_id` of `tenant` (see the module docs): its first stage, or, for the
+    /// continuation a staged run sends once its catalog pages are done
+    /// ([`PlanRequest::continues_stage`]), its accounts.
     pub async fn plan_run(
         &self,
         tenant: &TenantId,
@@ -146,10 +223,28 @@ impl DailyExport {
                     .to_owned(),
             });
         }
+        // A run already started tells a redelivered planner what it planned: a staged run's
+        // catalog pages were all sent before it was started, and its accounts are its
+        // continuation's; a run of one stage had no stale catalog and resends its account jobs.
+        let started = match request.continues_stage {
+            Some(_) => None,
+            None => deps.stores.runs.get(tenant, &run_id).await?,
+        };
+        if let Some(run) = started.as_ref().filter(|r| is_staged(r)) {
+            self.run_book().finish_if_done(tenant, &run_id).await?;
+            return Ok(PlannedExport {
+                run_id: run_id.to_string(),
+                accounts: 0,
+                jobs_sent: 0,
+                catalog_pages: run.planned.unwrap_or(0),
+                unchanged: 0,
+                dry_run: run.dry_run,
+                mass_change_guard: None,
+            });
+        }
         let clients = self.clients(tenant).await?;
         let billing =
             read_billing(&clients.billing, &settings, request.account_ids.as_deref()).await?;
-        let book = self.run_book();
         let now = self.now();
 
         // The accounts in the run: those asked for, else every account with a subscription.
@@ -157,6 +252,32 @@ impl DailyExport {
             Some(ids) => ids.iter().cloned().collect(),
             None => billing.subscriptions.keys().cloned().collect(),
         };
+        let mut planned = PlannedExport {
+            run_id: run_id.to_string(),
+            accounts: accounts.len() as u64,
+            jobs_sent: 0,
+            catalog_pages: 0,
+            unchanged: 0,
+            dry_run,
+            mass_change_guard: None,
+        };
+        let inputs = AccountsInputs {
+            tenant,
+            run_id: &run_id,
+            request,
+            settings: &settings,
+            cw: &clients.cw,
+            billing: &billing,
+            accounts: &accounts,
+        };
+
+        // The continuation of a staged run: its accounts, under the run's dry-run flag (the
+        // mass-change guard decided it in the first stage, whose lines are recorded).
+        if let Some(stage) = request.continues_stage {
+            let next = AccountsStage::Continues(stage);
+            Box::pin(self.plan_accounts(&inputs, dry_run, next, &mut planned)).await?;
+            return Ok(planned);
+        }
 
         // The mass-change guard decides whether this run writes at all.
         let sub_ids: Vec<String> = billing
@@ -172,16 +293,10 @@ impl DailyExport {
             .await?;
         let trip = guard(&billing, &addition_links, &settings, now);
         let guarded = trip.is_some() && !request.confirm_mass_change && !dry_run;
-        let dry_run = dry_run || guarded;
-
-        let mut planned = PlannedExport {
-            run_id: run_id.to_string(),
-            accounts: accounts.len() as u64,
-            jobs_sent: 0,
-            unchanged: 0,
-            dry_run,
-            mass_change_guard: trip.as_ref().map(|t| json!(t)),
-        };
+        // A run already started keeps the flag it was started with (its jobs' keys hold it).
+        let dry_run = started.as_ref().map_or(dry_run || guarded, |run| run.dry_run);
+        planned.dry_run = dry_run;
+        planned.mass_change_guard = trip.as_ref().map(|t| json!(t));
         let mut opening: Vec<cwsync_sync::RecordResult> = billing.malformed.clone();
         if let Some(trip) = &trip {
             let recorder = Recorder::new(GUARD, tenant.as_str(), String::new());
@@ -207,8 +322,9 @@ impl DailyExport {
             opening.push(recorder.with_detail(outcome, detail));
         }
 
-        // The catalog first: the products the run's subscriptions use (every product on a full
-        // tenant run), so every account job finds its catalog items linked.
+        // The catalog: the products the run's subscriptions use (every product on a full tenant
+        // run) whose catalog item may need a change. (A run of one stage started before has its
+        // plan: products changed since are the next run's.)
         let mut wanted: Vec<&Product> = if request.account_ids.is_some() {
             let used: HashSet<&str> = accounts
                 .iter()
@@ -225,43 +341,128 @@ impl DailyExport {
             billing.products.values().collect()
         };
         wanted.sort_by(|a, b| a.id.cmp(&b.id));
-        if settings.export.products && !wanted.is_empty() {
+        let mut stale_products = Vec::new();
+        if settings.export.products && !wanted.is_empty() && started.is_none() {
             let stale = self
                 .stale_products(tenant, &clients.cw, &settings, &wanted, request.full)
                 .await?;
             opening.extend(stale.unchanged);
-            if !stale.to_export.is_empty() {
-                let reference = self.reference(tenant, &run_id, &clients.cw).await?;
-                let scope = Scope {
-                    tenant,
-                    dry_run,
-                    settings: &settings,
-                    reference: &reference,
-                    cw: &clients.cw,
-                    links: deps.stores.links.as_ref(),
-                    now,
-                };
-                let exported = Box::pin(catalog::export_products(&scope, &stale.to_export)).await?;
-                opening.extend(exported.records);
-            }
+            stale_products = stale.to_export;
+        }
+        if stale_products.is_empty() {
+            // Nothing for the catalog to do: the accounts at once, in one stage.
+            let stage = AccountsStage::Only(opening);
+            Box::pin(self.plan_accounts(&inputs, dry_run, stage, &mut planned)).await?;
+            return Ok(planned);
         }
 
-        // Accounts: unchanged ones are recorded, the others sent.
+        // Stage 1: one job per page of stale products; the accounts are the continuation. The
+        // pages are sent before the run starts, so a started staged run has all its pages sent
+        // (a page job that comes before the start waits for it).
+        let pages = self.catalog_pages(tenant, &run_id, dry_run, &stale_products)?;
+        let what = format!("the {} catalog page jobs of run {run_id}", pages.len());
+        send_jobs(deps, Queue::Export, tenant, crate::FUNCTION, &pages, &what).await?;
+        let continuation = PlanRequest {
+            continues_stage: Some(1),
+            ..request.clone()
+        };
+        let continuation = FollowUp {
+            queue: Queue::Export,
+            job: plan_job(tenant, &run_id, dry_run, &continuation)?,
+        };
+        let book = self.catalog_book();
+        let fresh = book
+            .start_staged(
+                tenant,
+                &run_id,
+                dry_run,
+                pages.len() as u64,
+                &continuation,
+                None,
+            )
+            .await?;
+        planned.jobs_sent = pages.len() as u64;
+        planned.catalog_pages = pages.len() as u64;
+        if fresh && !opening.is_empty() {
+            let catalog = UnitResult {
+                unit_id: "catalog".to_owned(),
+                records: opening,
+            };
+            book.record(tenant, &run_id, dry_run, &[catalog]).await?;
+        }
+        book.finish_if_done(tenant, &run_id).await?;
+        Ok(planned)
+    }
+
+    /// The catalog page jobs of `products` (in id order), [`DailyExport::catalog_page_size`]
+    /// each.
+    fn catalog_pages(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        products: &[&Product],
+    ) -> Result<Vec<Job>, SyncError> {
+        products
+            .chunks(self.catalog_page_size.max(1))
+            .zip(1u32..)
+            .map(|(chunk, page)| {
+                let payload = CatalogJob {
+                    page,
+                    product_ids: chunk.iter().map(|p| p.id.clone()).collect(),
+                };
+                Job::new(
+                    JobKind::DailyExportCatalog,
+                    tenant.as_str(),
+                    run_id.as_str(),
+                    dry_run,
+                    serde_json::to_value(&payload).unwrap_or_default(),
+                )
+                .map_err(|e| SyncError::Unsettled {
+                    record: format!("the job of catalog page {page}"),
+                    detail: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Plans the run's accounts: those whose stamp is unchanged are recorded without a job, the
+    /// others get one job each. In a run of one stage this starts the run (and records the
+    /// opening lines); a continuation extends it. Either way a redelivered planner sends its
+    /// jobs again (each runs once by its key) and records its lines only the first time.
+    async fn plan_accounts(
+        &self,
+        inputs: &AccountsInputs<'_>,
+        dry_run: bool,
+        stage: AccountsStage,
+        planned: &mut PlannedExport,
+    ) -> Result<(), SyncError> {
+        let AccountsInputs {
+            tenant,
+            run_id,
+            request,
+            settings,
+            cw,
+            billing,
+            accounts,
+        } = *inputs;
+        let deps = &*self.deps;
+        let book = self.run_book();
         let account_ids: Vec<String> = accounts.iter().cloned().collect();
         let links = deps.stores.links.as_ref();
         let company_links = links
             .get_many(tenant, customer::COMPANY, &account_ids)
             .await?;
         let stamps = links.get_many(tenant, ACCOUNT, &account_ids).await?;
-        let catalog_links = self.catalog_links(tenant, &billing).await?;
+        let catalog_links = self.catalog_links(tenant, billing).await?;
         let mut unchanged = Vec::new();
         let mut to_send: Vec<(&String, Option<i64>)> = Vec::new();
-        for account in &accounts {
+        for account in accounts {
             let company = company_links
                 .get(account)
                 .filter(|l| l.state == LinkState::Linked)
                 .and_then(|l| l.cw_id);
-            let stamp = account_stamp(account, company, &billing, &catalog_links, &settings);
+            let stamp = account_stamp(account, company, billing, &catalog_links, settings);
             let same = !request.full
                 && !dry_run
                 && stamps.get(account).and_then(|l| l.sync_stamp.as_deref())
@@ -277,7 +478,7 @@ impl DailyExport {
             }
         }
         planned.unchanged = unchanged.len() as u64;
-        let hints = self.hints(&clients.cw, &to_send).await;
+        let hints = self.hints(cw, &to_send).await;
         let jobs: Vec<Job> = to_send
             .iter()
             .map(|(account, company)| {
@@ -300,11 +501,16 @@ impl DailyExport {
             })
             .collect::<Result<_, _>>()?;
 
-        // A redelivered planning job finds its run started: it sends the jobs again (each runs
-        // once, by its idempotency key) but records the plan's own lines only the first time.
-        let fresh = book
-            .start(tenant, &run_id, dry_run, accounts.len() as u64)
-            .await?;
+        let units = accounts.len() as u64;
+        let (fresh, opening) = match stage {
+            AccountsStage::Only(opening) => {
+                (book.start(tenant, run_id, dry_run, units).await?, opening)
+            }
+            AccountsStage::Continues(stage) => (
+                book.extend(tenant, run_id, stage, units, None).await?,
+                Vec::new(),
+            ),
+        };
         let what = format!("the {} export jobs of run {run_id}", jobs.len());
         send_jobs(deps, Queue::Export, tenant, crate::FUNCTION, &jobs, &what).await?;
         planned.jobs_sent = jobs.len() as u64;
@@ -314,14 +520,12 @@ impl DailyExport {
                     unit_id: "catalog".to_owned(),
                     records: opening,
                 };
-                book.record(tenant, &run_id, dry_run, &[catalog]).await?;
+                book.record(tenant, run_id, dry_run, &[catalog]).await?;
             }
-            book.record_unchanged(tenant, &run_id, &unchanged).await?;
+            book.record_unchanged(tenant, run_id, &unchanged).await?;
         }
-        book.finish_if_done(tenant, &run_id).await?;
-        Ok(planned)
+        book.finish_if_done(tenant, run_id).await
     }
-
     /// The products whose catalog item needs an export, and the unchanged ones' lines.
     async fn stale_products<'p>(
         &self,

@@ -26,10 +26,13 @@ pub enum JobKind {
     CustomerSyncAccount,
     /// Sync every account of a tenant: fans out into `CustomerSyncAccount` jobs.
     CustomerSyncTenant,
-    /// Plan a tenant's daily export: fans out into `DailyExportAccount` jobs.
+    /// Plan a tenant's daily export: fans out into `DailyExportCatalog` jobs (the stale catalog,
+    /// one per page) and `DailyExportAccount` jobs.
     DailyExportPlan,
     /// Export one account's subscriptions and invoices for the day.
     DailyExportAccount,
+    /// Export one page of a tenant's changed products to the ConnectWise catalog.
+    DailyExportCatalog,
     /// Import the changed tickets of a tenant: fans out into `TicketImportTicket` jobs.
     TicketImportTenant,
     /// Import one ticket's time entries and products as billing service calls.
@@ -38,11 +41,12 @@ pub enum JobKind {
 
 impl JobKind {
     /// Every kind, in declaration order (used to name the accepted values in errors).
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::CustomerSyncAccount,
         JobKind::CustomerSyncTenant,
         JobKind::DailyExportPlan,
         JobKind::DailyExportAccount,
+        JobKind::DailyExportCatalog,
         JobKind::TicketImportTenant,
         JobKind::TicketImportTicket,
     ];
@@ -54,6 +58,7 @@ impl JobKind {
             JobKind::CustomerSyncTenant => "customer-sync-tenant",
             JobKind::DailyExportPlan => "daily-export-plan",
             JobKind::DailyExportAccount => "daily-export-account",
+            JobKind::DailyExportCatalog => "daily-export-catalog",
             JobKind::TicketImportTenant => "ticket-import-tenant",
             JobKind::TicketImportTicket => "ticket-import-ticket",
         }
