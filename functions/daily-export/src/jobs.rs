@@ -200,7 +200,9 @@ impl DailyExport {
             let exported = Box::pin(catalog::export_products(&scope, &products)).await?;
             result.records.extend(exported.records);
         }
-        result.records.push(page_line(&recorder, page, &result.records));
+        result
+            .records
+            .push(page_line(&recorder, page, &result.records));
         book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
             .await?;
         Ok(result)

@@ -294,7 +294,9 @@ impl DailyExport {
         let trip = guard(&billing, &addition_links, &settings, now);
         let guarded = trip.is_some() && !request.confirm_mass_change && !dry_run;
         // A run already started keeps the flag it was started with (its jobs' keys hold it).
-        let dry_run = started.as_ref().map_or(dry_run || guarded, |run| run.dry_run);
+        let dry_run = started
+            .as_ref()
+            .map_or(dry_run || guarded, |run| run.dry_run);
         planned.dry_run = dry_run;
         planned.mass_change_guard = trip.as_ref().map(|t| json!(t));
         let mut opening: Vec<cwsync_sync::RecordResult> = billing.malformed.clone();

@@ -11,7 +11,7 @@ use cwsync_connectwise_sim::{SimOptions, Simulator};
 use cwsync_customer_sync::CustomerSync;
 use cwsync_daily_export::{DailyExport, FUNCTION};
 use cwsync_mapping::settings::TenantSettings;
-use cwsync_queue::MemoryJobQueue;
+use cwsync_queue::{Job, JobKind, JobQueue, MemoryJobQueue};
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
 use cwsync_sync::deliver::deliver_all;
 use cwsync_test_support::{Report, fast_options, merge, secret, stores};
@@ -36,6 +36,11 @@ impl World {
     /// Simulators with the billing fixture's accounts, products, subscriptions and users; the
     /// export settings stored; the customer sync run once (so the accounts have companies).
     pub async fn start() -> World {
+        World::start_paged(cwsync_daily_export::CATALOG_PAGE_SIZE).await
+    }
+
+    /// [`World::start`] with catalog page jobs of `page_size` products.
+    pub async fn start_paged(page_size: usize) -> World {
         let cw = Simulator::start(SimOptions::default()).await.unwrap();
         let billing = BillingSim::start(BillingSimOptions::default())
             .await
@@ -52,11 +57,13 @@ impl World {
         deps.queues.customer = Some(customer_queue.clone());
         deps.queues.export = Some(export_queue.clone());
         let deps = Arc::new(deps);
+        let mut export = DailyExport::new(Arc::clone(&deps), fast_options());
+        export.catalog_page_size = page_size;
         let world = World {
             cw,
             billing,
-            customers: Arc::new(CustomerSync::new(Arc::clone(&deps), fast_options())),
-            export: Arc::new(DailyExport::new(deps, fast_options())),
+            customers: Arc::new(CustomerSync::new(deps, fast_options())),
+            export: Arc::new(export),
             customer_queue,
             export_queue,
         };
@@ -102,6 +109,41 @@ impl World {
         )
         .await;
         assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    }
+
+    /// Delivers every queued export job twice, as SQS may, and the jobs they send twice too,
+    /// until no job is left.
+    pub async fn deliver_twice(&self) -> u64 {
+        let mut deliveries = 0;
+        loop {
+            let jobs = self.export_queue.drain();
+            if jobs.is_empty() {
+                return deliveries;
+            }
+            let twice = MemoryJobQueue::new();
+            for _ in 0..2 {
+                twice.send_batch(&jobs).await.unwrap();
+            }
+            let delivery = deliver_all(
+                &twice,
+                5,
+                |event, deadline| {
+                    let export = Arc::clone(&self.export);
+                    async move { export.handle_jobs(event, deadline).await }
+                },
+                |_| {},
+            )
+            .await;
+            assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+            deliveries += delivery.deliveries;
+        }
+    }
+
+    /// The queued export jobs of `kind` (left in the queue).
+    pub async fn queued(&self, kind: JobKind) -> Vec<Job> {
+        let jobs = self.export_queue.drain();
+        self.export_queue.send_batch(&jobs).await.unwrap();
+        jobs.into_iter().filter(|j| j.kind() == kind).collect()
     }
 
     /// An export of the tenant now (`extra` merged into the event), delivered to the end; the
