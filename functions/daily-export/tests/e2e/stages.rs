@@ -59,6 +59,7 @@ fn assert_first_export_counted(report: &Report) {
 #[tokio::test]
 async fn a_first_export_sends_one_catalog_job_per_page_then_the_accounts_and_counts_them_all() {
     let world = paged_world().await;
+    let calls = world.cw.calls();
     let planned = world
         .ok(json!({"action": "export-now", "tenant": TENANT}))
         .await;
@@ -90,6 +91,11 @@ async fn a_first_export_sends_one_catalog_job_per_page_then_the_accounts_and_cou
     assert_eq!(world.records("/procurement/catalog").len(), 6);
     assert_eq!(world.records("/finance/agreements").len(), 2);
     assert_eq!(world.additions().len(), 3);
+    // The continuation planned the accounts once: their companies read once, for all of them.
+    let after = world.cw.calls();
+    let delta = |path: &str| after.count("GET", path) - calls.count("GET", path);
+    assert_eq!(delta("/company/companies"), 1);
+    assert_eq!(delta("/finance/agreements"), 1);
 }
 
 #[tokio::test]
