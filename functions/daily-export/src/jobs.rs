@@ -38,7 +38,7 @@ use crate::plan::{
     AccountHint, AccountJob, BillingSide, CatalogJob, HINT_FIELD, PRODUCTS_FIELD, PlanRequest,
     account_stamp,
 };
-use crate::{DailyExport, JOB_KIND, Scope, catalog};
+use crate::{DailyExport, JOB_KIND, catalog};
 
 /// The ConnectWise kind an account's export stamp is linked as (its company, under a kind of its
 /// own so it never meets the customer sync's company link).
@@ -188,15 +188,14 @@ impl DailyExport {
         }
         if !products.is_empty() {
             let reference = self.reference(tenant, run_id, &clients.cw).await?;
-            let scope = Scope {
+            let scope = self.scope(
                 tenant,
                 dry_run,
-                settings: &settings,
-                reference: &reference,
-                cw: &clients.cw,
-                links: deps.stores.links.as_ref(),
-                now: self.now(),
-            };
+                &settings,
+                &reference,
+                &clients.cw,
+                self.now(),
+            );
             let exported = Box::pin(catalog::export_products(&scope, &products)).await?;
             result.records.extend(exported.records);
         }
@@ -348,15 +347,7 @@ impl DailyExport {
             }
         };
         let reference = self.reference(tenant, run_id, &clients.cw).await?;
-        let scope = Scope {
-            tenant,
-            dry_run,
-            settings: &settings,
-            reference: &reference,
-            cw: &clients.cw,
-            links,
-            now,
-        };
+        let scope = self.scope(tenant, dry_run, &settings, &reference, &clients.cw, now);
         // The planner exported the catalog of every product the account uses before sending
         // this job: a product without a link fails its addition, naming the product.
         let catalog_ids: HashMap<String, i64> = links

@@ -145,6 +145,28 @@ impl DailyExport {
         RunBook::new(Arc::clone(&self.deps), JOB_KIND, catalog::PAGE).with_units(UNITS)
     }
 
+    /// What an export of `tenant` at `now` touches, with its settings, reference data and
+    /// ConnectWise client (the links are the function's).
+    pub fn scope<'a>(
+        &'a self,
+        tenant: &'a TenantId,
+        dry_run: bool,
+        settings: &'a TenantSettings,
+        reference: &'a ExportReference,
+        cw: &'a Client,
+        now: OffsetDateTime,
+    ) -> Scope<'a> {
+        Scope {
+            tenant,
+            dry_run,
+            settings,
+            reference,
+            cw,
+            links: self.deps.stores.links.as_ref(),
+            now,
+        }
+    }
+
     /// The tenant's clients.
     pub async fn clients(&self, tenant: &TenantId) -> Result<TenantClients, SyncError> {
         self.connections.clients(&self.deps, tenant).await

@@ -168,22 +168,24 @@ fn is_staged(run: &cwsync_store::runs::Run) -> bool {
     run.stage > 1 || run.continuation.is_some()
 }
 
-/// A planning job of `run_id` for `request`.
-fn plan_job(
+/// A job of run `run_id` (`what` names it in an error: `catalog page 2`).
+fn export_job(
+    kind: JobKind,
     tenant: &TenantId,
     run_id: &RunId,
     dry_run: bool,
-    request: &PlanRequest,
+    payload: &impl Serialize,
+    what: impl FnOnce() -> String,
 ) -> Result<Job, SyncError> {
     Job::new(
-        JobKind::DailyExportPlan,
+        kind,
         tenant.as_str(),
         run_id.as_str(),
         dry_run,
-        serde_json::to_value(request).unwrap_or_default(),
+        serde_json::to_value(payload).unwrap_or_default(),
     )
     .map_err(|e| SyncError::Unsettled {
-        record: format!("the planning job of run {run_id}"),
+        record: format!("the job of {} in run {run_id}", what()),
         detail: e.to_string(),
     })
 }
@@ -370,7 +372,14 @@ impl DailyExport {
         };
         let continuation = FollowUp {
             queue: Queue::Export,
-            job: plan_job(tenant, &run_id, dry_run, &continuation)?,
+            job: export_job(
+                JobKind::DailyExportPlan,
+                tenant,
+                &run_id,
+                dry_run,
+                &continuation,
+                || "the accounts' planning".to_owned(),
+            )?,
         };
         let book = self.catalog_book();
         let fresh = book
@@ -413,16 +422,9 @@ impl DailyExport {
                     page,
                     product_ids: chunk.iter().map(|p| p.id.clone()).collect(),
                 };
-                Job::new(
-                    JobKind::DailyExportCatalog,
-                    tenant.as_str(),
-                    run_id.as_str(),
-                    dry_run,
-                    serde_json::to_value(&payload).unwrap_or_default(),
-                )
-                .map_err(|e| SyncError::Unsettled {
-                    record: format!("the job of catalog page {page}"),
-                    detail: e.to_string(),
+                let kind = JobKind::DailyExportCatalog;
+                export_job(kind, tenant, run_id, dry_run, &payload, || {
+                    format!("catalog page {page}")
                 })
             })
             .collect()
@@ -489,16 +491,9 @@ impl DailyExport {
                     account_id: (*account).clone(),
                     hint,
                 };
-                Job::new(
-                    JobKind::DailyExportAccount,
-                    tenant.as_str(),
-                    run_id.as_str(),
-                    dry_run,
-                    serde_json::to_value(payload).unwrap_or_default(),
-                )
-                .map_err(|e| SyncError::Unsettled {
-                    record: format!("the job of account {account}"),
-                    detail: e.to_string(),
+                let kind = JobKind::DailyExportAccount;
+                export_job(kind, tenant, run_id, dry_run, &payload, || {
+                    format!("account {account}")
                 })
             })
             .collect::<Result<_, _>>()?;

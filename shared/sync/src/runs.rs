@@ -165,9 +165,7 @@ impl RunBook {
         units: u64,
         follow_up: Option<&FollowUp>,
     ) -> Result<bool, SyncError> {
-        let start = RunStart::new(run_id.clone(), self.job_kind, dry_run, Self::now())
-            .with_planned(units)
-            .with_follow_up(follow_up.map(FollowUp::to_text));
+        let start = self.run_start(run_id, dry_run, units, follow_up);
         self.start_run(tenant, start).await
     }
 
@@ -183,11 +181,22 @@ impl RunBook {
         continuation: &FollowUp,
         follow_up: Option<&FollowUp>,
     ) -> Result<bool, SyncError> {
-        let start = RunStart::new(run_id.clone(), self.job_kind, dry_run, Self::now())
-            .with_planned(units)
-            .with_follow_up(follow_up.map(FollowUp::to_text))
+        let start = self
+            .run_start(run_id, dry_run, units, follow_up)
             .with_continuation(Some(continuation.to_text()));
         self.start_run(tenant, start).await
+    }
+
+    fn run_start(
+        &self,
+        run_id: &RunId,
+        dry_run: bool,
+        units: u64,
+        follow_up: Option<&FollowUp>,
+    ) -> RunStart {
+        RunStart::new(run_id.clone(), self.job_kind, dry_run, Self::now())
+            .with_planned(units)
+            .with_follow_up(follow_up.map(FollowUp::to_text))
     }
 
     async fn start_run(&self, tenant: &TenantId, start: RunStart) -> Result<bool, SyncError> {

@@ -605,6 +605,21 @@ fn staged_book() -> (RunBook, Arc<Deps>, Arc<cwsync_queue::MemoryJobQueue>) {
     (book, deps, queue)
 }
 
+/// Records unit `id`'s own line (of `entity`) and finishes the run if it was the last.
+async fn record_unit(
+    book: &RunBook,
+    tenant: &TenantId,
+    run_id: &RunId,
+    entity: &'static str,
+    id: &str,
+    outcome: Outcome,
+) {
+    let result = unit(id, vec![line(entity, id, outcome)]);
+    book.record_and_finish(tenant, run_id, false, &[result])
+        .await
+        .unwrap();
+}
+
 fn next_job(run_id: &RunId, what: &str) -> cwsync_sync::FollowUp {
     let job = cwsync_queue::Job::new(
         cwsync_queue::JobKind::DailyExportPlan,
@@ -643,14 +658,9 @@ async fn a_staged_run_sends_its_continuation_when_its_first_stage_is_done_and_fi
     );
 
     // The first page: nothing sent. The last: the continuation, and the run goes on.
-    let page = |id: &str, outcome| unit(id, vec![line(PAGE, id, outcome)]);
-    book.record_and_finish(&tenant, &run_id, false, &[page("1", Outcome::Updated)])
-        .await
-        .unwrap();
+    record_unit(&book, &tenant, &run_id, PAGE, "1", Outcome::Updated).await;
     assert!(queue.drain().is_empty());
-    book.record_and_finish(&tenant, &run_id, false, &[page("2", Outcome::Failed)])
-        .await
-        .unwrap();
+    record_unit(&book, &tenant, &run_id, PAGE, "2", Outcome::Failed).await;
     assert_eq!(queue.drain(), vec![continuation.job.clone()]);
     let between = runs.get(&tenant, &run_id).await.unwrap().unwrap();
     assert_eq!(
@@ -667,27 +677,13 @@ async fn a_staged_run_sends_its_continuation_when_its_first_stage_is_done_and_fi
     assert!(!book.extend(&tenant, &run_id, 1, 2, None).await.unwrap());
     book.finish_if_done(&tenant, &run_id).await.unwrap();
     assert!(queue.drain().is_empty(), "the accounts are still to come");
-    book.record_and_finish(
-        &tenant,
-        &run_id,
-        false,
-        &[unit("A-1", vec![line(UNIT, "A-1", Outcome::Updated)])],
-    )
-    .await
-    .unwrap();
+    record_unit(&book, &tenant, &run_id, UNIT, "A-1", Outcome::Updated).await;
     let run = runs.get(&tenant, &run_id).await.unwrap().unwrap();
     assert_eq!(
         (run.status, run.planned, run.stage),
         (RunStatus::Running, Some(4), 2)
     );
-    book.record_and_finish(
-        &tenant,
-        &run_id,
-        false,
-        &[unit("A-2", vec![line(UNIT, "A-2", Outcome::Unchanged)])],
-    )
-    .await
-    .unwrap();
+    record_unit(&book, &tenant, &run_id, UNIT, "A-2", Outcome::Unchanged).await;
     let run = runs.get(&tenant, &run_id).await.unwrap().unwrap();
     assert_eq!(run.status, RunStatus::PartiallyFailed, "a page failed");
     assert_eq!(
@@ -706,14 +702,7 @@ async fn a_continuation_that_plans_no_units_finishes_the_run_itself() {
     book.start_staged(&tenant, &run_id, false, 1, &continuation, None)
         .await
         .unwrap();
-    book.record_and_finish(
-        &tenant,
-        &run_id,
-        false,
-        &[unit("1", vec![line(PAGE, "1", Outcome::Unchanged)])],
-    )
-    .await
-    .unwrap();
+    record_unit(&book, &tenant, &run_id, PAGE, "1", Outcome::Unchanged).await;
     assert_eq!(queue.drain().len(), 1);
     assert!(book.extend(&tenant, &run_id, 1, 0, None).await.unwrap());
     book.finish_if_done(&tenant, &run_id).await.unwrap();

@@ -142,17 +142,7 @@ async fn a_redelivered_planner_and_continuation_plan_no_unit_twice() {
     // The pages run; the last sends the continuation.
     let pages_queue = cwsync_queue::MemoryJobQueue::new();
     pages_queue.send_batch(&pages).await.unwrap();
-    let export = std::sync::Arc::clone(&world.export);
-    cwsync_sync::deliver::deliver_all(
-        &pages_queue,
-        5,
-        |event, deadline| {
-            let export = std::sync::Arc::clone(&export);
-            async move { export.handle_jobs(event, deadline).await }
-        },
-        |_| {},
-    )
-    .await;
+    world.deliver_from(&pages_queue).await;
     // (Two pages finishing at once may both send it: one job, by its key.)
     let continuation = world.export_queue.drain();
     assert!(!continuation.is_empty());

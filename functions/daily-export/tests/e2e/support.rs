@@ -98,8 +98,14 @@ impl World {
 
     /// Delivers every queued export job (as SQS would, up to `receives` times each).
     pub async fn deliver(&self) {
+        self.deliver_from(&self.export_queue).await;
+    }
+
+    /// Delivers every job in `queue` to the export (and the jobs they send to the export
+    /// queue, when that is `queue`), asserting none is left for the DLQ.
+    pub async fn deliver_from(&self, queue: &MemoryJobQueue) -> u64 {
         let delivery = deliver_all(
-            &self.export_queue,
+            queue,
             5,
             |event, deadline| {
                 let export = Arc::clone(&self.export);
@@ -109,6 +115,7 @@ impl World {
         )
         .await;
         assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+        delivery.deliveries
     }
 
     /// Delivers every queued export job twice, as SQS may, and the jobs they send twice too,
@@ -124,18 +131,7 @@ impl World {
             for _ in 0..2 {
                 twice.send_batch(&jobs).await.unwrap();
             }
-            let delivery = deliver_all(
-                &twice,
-                5,
-                |event, deadline| {
-                    let export = Arc::clone(&self.export);
-                    async move { export.handle_jobs(event, deadline).await }
-                },
-                |_| {},
-            )
-            .await;
-            assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
-            deliveries += delivery.deliveries;
+            deliveries += self.deliver_from(&twice).await;
         }
     }
 

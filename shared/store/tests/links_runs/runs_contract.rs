@@ -368,6 +368,15 @@ pub async fn an_unknown_run_is_reported_as_not_found(store: Arc<dyn RunStore>) {
     assert!(matches!(bad_entity, Err(StoreError::Invalid { ref field, .. }) if field == "entity"));
 }
 
+/// The next stage after `from_stage`, with `units` and the stage's own continuation.
+fn extension(from_stage: u32, units: u64, continuation: Option<&str>) -> RunExtension {
+    RunExtension {
+        from_stage,
+        units,
+        continuation: continuation.map(str::to_owned),
+    }
+}
+
 pub async fn a_staged_run_is_extended_once_per_stage_and_finishes_only_in_its_last(
     store: Arc<dyn RunStore>,
 ) {
@@ -404,11 +413,7 @@ pub async fn a_staged_run_is_extended_once_per_stage_and_finishes_only_in_its_la
     );
 
     // The continuation adds its units once; the same stage continued again adds nothing.
-    let extension = RunExtension {
-        from_stage: 1,
-        units: 5,
-        continuation: None,
-    };
+    let extension = extension(1, 5, None);
     let extended = store
         .extend(&acme, &run_id, extension.clone())
         .await
@@ -425,17 +430,7 @@ pub async fn a_staged_run_is_extended_once_per_stage_and_finishes_only_in_its_la
     assert_eq!(store.get(&acme, &run_id).await.unwrap(), Some(again.run));
 
     // A stage the run has not reached is refused naming where it is.
-    let ahead = store
-        .extend(
-            &acme,
-            &run_id,
-            RunExtension {
-                from_stage: 3,
-                units: 1,
-                continuation: None,
-            },
-        )
-        .await;
+    let ahead = store.extend(&acme, &run_id, extension(3, 1, None)).await;
     assert!(
         matches!(ahead, Err(StoreError::Conflict { ref reason, .. }) if reason.contains("in stage 2")),
         "{ahead:?}"
@@ -449,30 +444,12 @@ pub async fn a_staged_run_is_extended_once_per_stage_and_finishes_only_in_its_la
         .unwrap();
     assert_eq!(finished.status, RunStatus::Succeeded);
     let late = store
-        .extend(
-            &acme,
-            &run_id,
-            RunExtension {
-                from_stage: 1,
-                units: 5,
-                continuation: None,
-            },
-        )
+        .extend(&acme, &run_id, extension(1, 5, None))
         .await
         .unwrap();
     assert!(!late.applied);
     assert_eq!(late.run.planned, Some(8));
-    let after = store
-        .extend(
-            &acme,
-            &run_id,
-            RunExtension {
-                from_stage: 2,
-                units: 1,
-                continuation: None,
-            },
-        )
-        .await;
+    let after = store.extend(&acme, &run_id, extension(2, 1, None)).await;
     assert!(
         matches!(after, Err(StoreError::Conflict { ref reason, .. }) if reason.contains("finished")),
         "{after:?}"
@@ -484,32 +461,12 @@ pub async fn a_stage_may_name_the_next_continuation_and_unknown_runs_are_not_fou
 ) {
     let acme = tenant("acme");
     let run_id = RunId::new(T0);
-    let missing = store
-        .extend(
-            &acme,
-            &run_id,
-            RunExtension {
-                from_stage: 1,
-                units: 1,
-                continuation: None,
-            },
-        )
-        .await;
+    let missing = store.extend(&acme, &run_id, extension(1, 1, None)).await;
     assert!(
         matches!(missing, Err(StoreError::NotFound { .. })),
         "{missing:?}"
     );
-    let zero = store
-        .extend(
-            &acme,
-            &run_id,
-            RunExtension {
-                from_stage: 0,
-                units: 1,
-                continuation: None,
-            },
-        )
-        .await;
+    let zero = store.extend(&acme, &run_id, extension(0, 1, None)).await;
     assert!(matches!(zero, Err(StoreError::Invalid { ref field, .. }) if field == "from_stage"));
 
     // A run started without a plan of units: the extension's units are its plan.
@@ -522,15 +479,7 @@ pub async fn a_stage_may_name_the_next_continuation_and_unknown_runs_are_not_fou
         .await
         .unwrap();
     let second = store
-        .extend(
-            &acme,
-            &run_id,
-            RunExtension {
-                from_stage: 1,
-                units: 2,
-                continuation: Some("stage 3".to_owned()),
-            },
-        )
+        .extend(&acme, &run_id, extension(1, 2, Some("stage 3")))
         .await
         .unwrap();
     assert!(second.applied);
@@ -545,15 +494,7 @@ pub async fn a_stage_may_name_the_next_continuation_and_unknown_runs_are_not_fou
         Err(StoreError::Conflict { .. })
     ));
     let third = store
-        .extend(
-            &acme,
-            &run_id,
-            RunExtension {
-                from_stage: 2,
-                units: 0,
-                continuation: None,
-            },
-        )
+        .extend(&acme, &run_id, extension(2, 0, None))
         .await
         .unwrap();
     assert_eq!((third.run.stage, third.run.planned), (3, Some(2)));
