@@ -413,9 +413,9 @@ pub async fn a_staged_run_is_extended_once_per_stage_and_finishes_only_in_its_la
     );
 
     // The continuation adds its units once; the same stage continued again adds nothing.
-    let extension = extension(1, 5, None);
+    let accounts = extension(1, 5, None);
     let extended = store
-        .extend(&acme, &run_id, extension.clone())
+        .extend(&acme, &run_id, accounts.clone())
         .await
         .unwrap();
     assert!(extended.applied);
@@ -423,7 +423,7 @@ pub async fn a_staged_run_is_extended_once_per_stage_and_finishes_only_in_its_la
     assert_eq!(extended.run.planned, Some(8));
     assert_eq!(extended.run.continuation, None);
     assert_eq!(extended.run.counts["catalog-page"].updated, 3);
-    let again = store.extend(&acme, &run_id, extension).await.unwrap();
+    let again = store.extend(&acme, &run_id, accounts).await.unwrap();
     assert!(!again.applied);
     assert_eq!(again.run.planned, Some(8));
     assert_eq!(again.run.stage, 2);
