@@ -130,7 +130,7 @@ fn check_lease(window: Window, want: u32, limit: u32) -> Result<(), StoreError> 
             reason: reason.to_owned(),
         })
     };
-    if window.length_ms == 0 || window.start_ms % window.length_ms != 0 {
+    if window.length_ms == 0 || !window.start_ms.is_multiple_of(window.length_ms) {
         return invalid(
             "window",
             "must be at least 1 ms long and start on a multiple of it",
