@@ -44,7 +44,7 @@ use cwsync_connectwise::{Client, Query};
 use cwsync_mapping::customers::{
     CompanyMatch, RelatedCompanies, entity, fingerprint, match_company,
 };
-use cwsync_mapping::settings::TenantSettings;
+use cwsync_mapping::settings::{ConnectWiseUsage, TenantSettings};
 use cwsync_store::TenantId;
 use cwsync_store::ledger::LedgerEntry;
 use cwsync_store::links::{Link, LinkState, LinkStore};
@@ -76,9 +76,14 @@ pub fn sync_stamp(
         stamps.sort_by_key(|s| s[0].as_i64());
         stamps
     });
+    // How fast cwsync may call ConnectWise shapes no record: changing it re-syncs nothing.
+    let shaping = TenantSettings {
+        connect_wise: ConnectWiseUsage::default(),
+        ..settings.clone()
+    };
     fingerprint(&json!({
         "billing": billing_side(account),
-        "settings": settings,
+        "settings": shaping,
         "parent": related.parent,
         "billTo": related.bill_to,
         "company": company.id.map(|id| record_stamp(id, company.info.as_ref())),
@@ -416,6 +421,27 @@ mod tests {
             stamp(&before, &company(at), &contacts),
             stamp(&after, &company(at), &contacts)
         );
+    }
+
+    #[test]
+    fn the_connectwise_request_rate_is_no_part_of_the_stamp() {
+        let at = datetime!(2026-11-20 08:00 UTC);
+        let contacts = [contact(9, "cwsync")];
+        let mut faster = TenantSettings::default();
+        faster.connect_wise.requests_per_second = 40;
+        let mut other_status = TenantSettings::default();
+        other_status.statuses.default_active = "Trial".to_owned();
+        let with = |settings: &TenantSettings| {
+            sync_stamp(
+                &account(),
+                settings,
+                RelatedCompanies::default(),
+                &company(at),
+                Some(&contacts),
+            )
+        };
+        assert_eq!(with(&faster), stamp(&account(), &company(at), &contacts));
+        assert_ne!(with(&other_status), with(&TenantSettings::default()));
     }
 
     #[test]

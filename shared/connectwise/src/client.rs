@@ -2,7 +2,8 @@
 //! loop, rate limiting, and the single-record operations (get, create, update, patch, delete).
 //!
 //! Every request goes through [`Client::execute`], which holds an in-flight slot and a rate-limit
-//! token for each attempt and applies the rules of [`crate::retry`]. Logs name the method, the API
+//! token for each attempt, is admitted by the shared gate when there is one (see [`crate::gate`]),
+//! and applies the rules of [`crate::retry`]. Logs name the method, the API
 //! path (no query), the status and the attempt — never a header value.
 
 use std::fmt;
@@ -25,6 +26,7 @@ use url::Url;
 use crate::config::{ClientConfig, DEFAULT_CODEBASE, RetryPolicy};
 use crate::documents::UploadDocument;
 use crate::error::{CwError, CwResult, excerpt};
+use crate::gate::{Admission, GateError, RequestGate};
 use crate::patch::PatchOp;
 use crate::query::{Query, encode_params};
 use crate::retry::{self, Failure};
@@ -55,6 +57,7 @@ struct Inner {
     retry: RetryPolicy,
     limiter: DefaultDirectRateLimiter,
     in_flight: Semaphore,
+    gate: Option<Arc<dyn RequestGate>>,
     counters: Counters,
 }
 
@@ -74,6 +77,7 @@ struct Counters {
     requests: AtomicU64,
     retries: AtomicU64,
     throttled: AtomicU64,
+    gate_waits: AtomicU64,
 }
 
 /// Counters of one client (all clones together) since it was created.
@@ -85,6 +89,8 @@ pub struct ClientStats {
     pub retries: u64,
     /// 429 responses received.
     pub throttled: u64,
+    /// Times an attempt waited for the shared gate's next window.
+    pub gate_waits: u64,
 }
 
 /// What a request sends as its body.
@@ -209,6 +215,7 @@ impl Client {
                 retry: config.retry,
                 limiter: RateLimiter::direct(quota),
                 in_flight: Semaphore::new(config.rate.max_in_flight.max(1)),
+                gate: config.gate,
                 counters: Counters::default(),
             }),
         })
@@ -236,6 +243,7 @@ impl Client {
             requests: c.requests.load(Ordering::Relaxed),
             retries: c.retries.load(Ordering::Relaxed),
             throttled: c.throttled.load(Ordering::Relaxed),
+            gate_waits: c.gate_waits.load(Ordering::Relaxed),
         }
     }
 
@@ -331,12 +339,35 @@ impl Client {
         }
     }
 
-    /// One HTTP attempt, holding an in-flight slot and a rate-limit token.
+    /// One HTTP attempt, holding an in-flight slot, a rate-limit token and the gate's admission.
     async fn attempt(&self, call: &Call<'_>, attempt: u32) -> Result<Response, Failure> {
         let inner = &self.inner;
-        // The semaphore is never closed, so `acquire` cannot fail.
-        let _slot = inner.in_flight.acquire().await.ok();
-        inner.limiter.until_ready().await;
+        let _slot = loop {
+            // The semaphore is never closed, so `acquire` cannot fail.
+            let slot = inner.in_flight.acquire().await.ok();
+            inner.limiter.until_ready().await;
+            let Some(gate) = &inner.gate else {
+                break slot;
+            };
+            match gate.admit().await {
+                // Sent at once: an admission is good in the window it was granted for.
+                Ok(Admission::Admitted) => break slot,
+                Ok(Admission::WaitFor(wait)) => {
+                    // The slot goes back while we wait for the next window (see `crate::gate`).
+                    drop(slot);
+                    inner.counters.gate_waits.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(
+                        method = %call.method,
+                        path = call.path,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "waiting for the shared ConnectWise request limit"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                Err(error) => return Err(gate_failure(call, error)),
+            }
+        };
         inner.counters.requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let mut request = inner
@@ -491,6 +522,27 @@ impl Client {
         call.body = Self::json_body(path, body)?;
         let response = self.execute(&call).await?;
         decode(&call, &response)
+    }
+}
+
+/// A gate that could not decide: retried like a transient HTTP failure when it may pass later
+/// (nothing was sent, so even a POST may be repeated), else the call's final error.
+fn gate_failure(call: &Call<'_>, error: GateError) -> Failure {
+    let transient = error.transient;
+    let error = CwError::Gate {
+        method: call.method.clone(),
+        path: call.path.to_owned(),
+        detail: error.detail,
+        transient,
+    };
+    if transient {
+        Failure::Retry {
+            error,
+            min_delay: None,
+            maybe_applied: false,
+        }
+    } else {
+        Failure::Fatal(error)
     }
 }
 
@@ -652,6 +704,52 @@ mod tests {
             client.url::<&str, &str>("/company/companies?conditions=x", &[]),
             Err(CwError::Config { .. })
         ));
+    }
+
+    /// A gate that defers its first answer by a minute and admits the rest; says when asked.
+    #[derive(Debug, Default)]
+    struct DefersTheFirst {
+        asked: AtomicU64,
+        notify: tokio::sync::Notify,
+    }
+
+    #[async_trait::async_trait]
+    impl RequestGate for DefersTheFirst {
+        async fn admit(&self) -> Result<Admission, GateError> {
+            let asked = self.asked.fetch_add(1, Ordering::SeqCst);
+            self.notify.notify_one();
+            Ok(if asked == 0 {
+                Admission::WaitFor(Duration::from_secs(60))
+            } else {
+                Admission::Admitted
+            })
+        }
+    }
+
+    // One thread and paused time: the deferred request runs from the gate's answer to its sleep
+    // in one poll, before this test goes on; nothing here depends on how long anything takes.
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_request_waiting_for_the_gate_gives_its_in_flight_slot_back() {
+        let gate = Arc::new(DefersTheFirst::default());
+        let mut cfg = config("http://127.0.0.1:9");
+        cfg.rate.max_in_flight = 1;
+        cfg.gate = Some(gate.clone());
+        let client = Client::new(cfg).unwrap();
+        let deferred = tokio::spawn({
+            let client = client.clone();
+            async move { client.get::<serde_json::Value>("/system/info").await }
+        });
+        gate.notify.notified().await;
+        tokio::task::yield_now().await;
+        assert_eq!(gate.asked.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            client.inner.in_flight.available_permits(),
+            1,
+            "the only slot is free while its request waits for the next window"
+        );
+        let stats = client.stats();
+        assert_eq!((stats.requests, stats.gate_waits), (0, 1));
+        deferred.abort();
     }
 
     #[test]

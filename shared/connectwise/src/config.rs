@@ -7,12 +7,14 @@
 use std::fmt;
 use std::num::NonZeroU32;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::SecretString;
 use url::Url;
 
 use crate::error::CwError;
+use crate::gate::RequestGate;
 
 /// Codebase alias every ConnectWise server accepts; used when the lookup fails.
 pub const DEFAULT_CODEBASE: &str = "v4_6_release/";
@@ -117,7 +119,8 @@ pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
     max_elapsed: Duration::from_secs(120),
 };
 
-/// Request-rate limits of one [`crate::Client`], shared by all its clones and tasks.
+/// Request-rate limits of one [`crate::Client`], shared by all its clones and tasks (one
+/// process); a [`crate::RequestGate`] limits all the processes of a tenant together.
 ///
 /// ConnectWise's real limits are not published; the defaults are deliberately modest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,8 +168,11 @@ pub struct ClientConfig {
     pub max_url_len: usize,
     /// Retry policy.
     pub retry: RetryPolicy,
-    /// Rate limits.
+    /// Rate limits of this client (all its clones).
     pub rate: RateLimit,
+    /// A limit shared with the tenant's other clients, asked before every attempt after `rate`
+    /// (see [`crate::RequestGate`]); none by default.
+    pub gate: Option<Arc<dyn RequestGate>>,
 }
 
 impl ClientConfig {
@@ -191,6 +197,7 @@ impl ClientConfig {
             max_url_len: 2000,
             retry: DEFAULT_RETRY,
             rate: RateLimit::default(),
+            gate: None,
         }
     }
 }

@@ -188,6 +188,21 @@ pub enum CwError {
         /// `ClientConfig::max_url_len`.
         max: usize,
     },
+    /// The shared request gate ([`crate::RequestGate`]) failed, so the request was not sent.
+    #[error(
+        "{method} {path} was not sent: the tenant's shared request limit could not be checked{}: {detail}",
+        if *transient { " (transient)" } else { "" }
+    )]
+    Gate {
+        /// HTTP method.
+        method: Method,
+        /// API path without query.
+        path: String,
+        /// What the gate said.
+        detail: String,
+        /// Whether a later try may pass.
+        transient: bool,
+    },
     /// The client configuration is unusable.
     #[error("invalid ConnectWise client configuration: {message}")]
     Config {
@@ -200,7 +215,15 @@ impl CwError {
     /// Whether trying the same call again later can succeed (throttling, 5xx, network trouble).
     /// [`CwError::Ambiguous`] is not transient: the caller must reconcile first.
     pub fn is_transient(&self) -> bool {
-        matches!(self, CwError::Throttled { .. } | CwError::Transient { .. })
+        matches!(
+            self,
+            CwError::Throttled { .. }
+                | CwError::Transient { .. }
+                | CwError::Gate {
+                    transient: true,
+                    ..
+                }
+        )
     }
 
     /// The HTTP status the server answered with, when one is known.

@@ -22,8 +22,10 @@
 //!
 //! # Rate limits
 //! Each [`Client`] (with all its clones) has a requests-per-second limiter and an in-flight cap;
-//! every HTTP attempt, retries included, waits for both. [`Client::stats`] counts requests,
-//! retries and 429s.
+//! every HTTP attempt, retries included, waits for both, and then for the optional
+//! [`RequestGate`] of [`ClientConfig::gate`], a limit shared with the tenant's clients in other
+//! processes (see the [`gate`](RequestGate) docs for how it waits without holding a slot).
+//! [`Client::stats`] counts requests, retries, 429s and waits for the gate.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), cwsync_connectwise::CwError> {
@@ -48,6 +50,7 @@ pub mod conditions;
 mod config;
 mod documents;
 mod error;
+mod gate;
 pub mod models;
 mod paging;
 pub mod patch;
@@ -60,6 +63,7 @@ pub use config::{ClientConfig, DEFAULT_CODEBASE, DEFAULT_RETRY, RateLimit, Retry
 pub use cwsync_http::parse_retry_after;
 pub use documents::{Download, UploadDocument, disposition_file_name};
 pub use error::{CwError, CwResult, FieldError};
+pub use gate::{Admission, GateError, RequestGate};
 pub use paging::Page;
 pub use patch::{
     DiffOptions, PatchKind, PatchOp, diff, diff_with, patch_models, patch_models_with,

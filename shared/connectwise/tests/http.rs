@@ -1,5 +1,6 @@
 //! The client against small fake ConnectWise endpoints over real HTTP: headers, codebase lookup,
-//! retries and POST ambiguity, typed errors, paging, URL-length batching, documents, rate limits.
+//! retries and POST ambiguity, typed errors, paging, URL-length batching, documents, rate limits,
+//! the shared request gate.
 //! Every delay is a few milliseconds; no assertion depends on an upper time bound.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -17,8 +18,8 @@ use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
 use cwsync_connectwise::{
-    Client, ClientConfig, Condition, CwError, PatchOp, Query, RateLimit, RetryPolicy, Site,
-    UploadDocument,
+    Admission, Client, ClientConfig, Condition, CwError, GateError, PatchOp, Query, RateLimit,
+    RequestGate, RetryPolicy, Site, UploadDocument,
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -926,4 +927,142 @@ async fn the_rate_limiter_spaces_requests_after_the_burst() {
         started.elapsed()
     );
     assert_eq!(calls.load(Ordering::SeqCst), 6);
+}
+
+/// A gate that gives the scripted answers in turn, then admits; counts what it was asked.
+#[derive(Debug, Default)]
+struct ScriptedGate {
+    script: Mutex<std::collections::VecDeque<Result<Admission, GateError>>>,
+    asked: AtomicUsize,
+    admitted: AtomicUsize,
+}
+
+impl ScriptedGate {
+    fn new(script: Vec<Result<Admission, GateError>>) -> Arc<Self> {
+        Arc::new(ScriptedGate {
+            script: Mutex::new(script.into()),
+            ..ScriptedGate::default()
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl RequestGate for ScriptedGate {
+    async fn admit(&self) -> Result<Admission, GateError> {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        let answer = self
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Ok(Admission::Admitted));
+        if answer == Ok(Admission::Admitted) {
+            self.admitted.fetch_add(1, Ordering::SeqCst);
+        }
+        answer
+    }
+}
+
+fn gated(base: &str, gate: &Arc<ScriptedGate>) -> Client {
+    let mut cfg = config(base);
+    cfg.gate = Some(gate.clone());
+    Client::new(cfg).unwrap()
+}
+
+fn gate_error(transient: bool) -> Result<Admission, GateError> {
+    Err(GateError {
+        detail: "DynamoDB UpdateItem failed: ThrottlingException".to_owned(),
+        transient,
+    })
+}
+
+#[tokio::test]
+async fn the_gate_admits_every_attempt_retries_included() {
+    let (router, calls) = sequence(vec![with_retry_after(429, "0"), status(503)], ok_company);
+    let (base, _) = serve(router).await;
+    let gate = ScriptedGate::new(vec![]);
+    let client = gated(&base, &gate);
+    let company: Value = client.get("/company/companies/1").await.unwrap();
+    assert_eq!(company["id"], 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(gate.admitted.load(Ordering::SeqCst), 3);
+    assert_eq!(client.stats().requests, 3);
+}
+
+#[tokio::test]
+async fn a_request_the_gate_defers_is_sent_once_admitted() {
+    let (router, calls) = sequence(vec![], created_company);
+    let (base, _) = serve(router).await;
+    let wait = Ok(Admission::WaitFor(Duration::from_millis(5)));
+    let gate = ScriptedGate::new(vec![wait.clone(), wait]);
+    let client = gated(&base, &gate);
+    let created: Value = client
+        .create("/company/companies", &json!({"identifier": "ACME"}))
+        .await
+        .unwrap();
+    assert_eq!(created["id"], 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "a POST is sent once");
+    assert_eq!(gate.asked.load(Ordering::SeqCst), 3);
+    let stats = client.stats();
+    assert_eq!((stats.requests, stats.retries, stats.gate_waits), (1, 0, 2));
+}
+
+#[tokio::test]
+async fn a_transient_gate_failure_is_retried_and_loses_no_request_not_even_a_post() {
+    let (router, calls) = sequence(vec![], created_company);
+    let (base, _) = serve(router).await;
+    let gate = ScriptedGate::new(vec![gate_error(true)]);
+    let client = gated(&base, &gate);
+    let created: Value = client
+        .create("/company/companies", &json!({"identifier": "ACME"}))
+        .await
+        .unwrap();
+    assert_eq!(created["id"], 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(gate.asked.load(Ordering::SeqCst), 2);
+    assert_eq!(client.stats().retries, 1);
+}
+
+#[tokio::test]
+async fn a_gate_that_keeps_failing_sends_nothing_and_fails_transiently() {
+    let (router, calls) = sequence(vec![], ok_company);
+    let (base, _) = serve(router).await;
+    let gate = ScriptedGate::new(vec![gate_error(true); 10]);
+    let error = gated(&base, &gate)
+        .get::<Value>("/company/companies/1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, CwError::Gate { transient: true, path, .. } if path == "/company/companies/1"),
+        "{error:?}"
+    );
+    assert!(error.is_transient(), "the job is tried again later");
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "nothing unchecked is sent");
+    assert_eq!(gate.asked.load(Ordering::SeqCst), 3, "max_attempts");
+    assert!(error.to_string().contains("ThrottlingException"), "{error}");
+    assert_no_secret(&error);
+}
+
+#[tokio::test]
+async fn a_permanent_gate_failure_fails_the_call_without_sending_it() {
+    let (router, calls) = sequence(vec![], ok_company);
+    let (base, _) = serve(router).await;
+    let gate = ScriptedGate::new(vec![gate_error(false)]);
+    let error = gated(&base, &gate)
+        .get::<Value>("/company/companies/1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            CwError::Gate {
+                transient: false,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(!error.is_transient());
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(gate.asked.load(Ordering::SeqCst), 1);
 }

@@ -31,6 +31,12 @@ pub const ERROR_ATTEMPTS: RangeInclusive<u32> = 1..=100;
 /// Allowed values of `schedules.ticketImport.intervalMinutes`: EventBridge's finest rate is one
 /// minute, and a job less often than daily is what the daily export is for.
 pub const TICKET_IMPORT_INTERVAL_MINUTES: RangeInclusive<u32> = 1..=1440;
+/// ConnectWise requests a tenant's workers may send per second, all together, unless the tenant
+/// says otherwise: ConnectWise publishes no limit, and one integration must leave room for the
+/// instance's others.
+pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 10;
+/// Allowed values of `connectWise.requestsPerSecond`.
+pub const REQUESTS_PER_SECOND: RangeInclusive<u32> = 1..=1000;
 /// Longest ConnectWise name or billing value accepted in a list or mapping.
 pub const MAX_NAME_CHARS: usize = 100;
 /// Share of a tenant's additions a run may cancel or zero before the mass-change guard stops it,
@@ -88,6 +94,37 @@ pub struct TenantSettings {
     /// When the scheduled jobs run, and whether they run at all.
     #[serde(default)]
     pub schedules: Schedules,
+    /// How hard cwsync may use the tenant's ConnectWise. Left out of a document when it is the
+    /// default, so documents (and the stamps computed from them) read as before it existed.
+    #[serde(
+        default,
+        rename = "connectWise",
+        skip_serializing_if = "ConnectWiseUsage::is_default"
+    )]
+    pub connect_wise: ConnectWiseUsage,
+}
+
+/// How hard cwsync may use a tenant's ConnectWise instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectWiseUsage {
+    /// Requests per second all of the tenant's workers together may send (every attempt,
+    /// retries included), in [`REQUESTS_PER_SECOND`]; [`DEFAULT_REQUESTS_PER_SECOND`] by default.
+    pub requests_per_second: u32,
+}
+
+impl ConnectWiseUsage {
+    fn is_default(&self) -> bool {
+        *self == ConnectWiseUsage::default()
+    }
+}
+
+impl Default for ConnectWiseUsage {
+    fn default() -> Self {
+        ConnectWiseUsage {
+            requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
+        }
+    }
 }
 
 impl Default for TenantSettings {
@@ -107,6 +144,7 @@ impl Default for TenantSettings {
             ticket_import: TicketImport::default(),
             error_attempts: DEFAULT_ERROR_ATTEMPTS,
             schedules: Schedules::default(),
+            connect_wise: ConnectWiseUsage::default(),
         }
     }
 }
@@ -1057,6 +1095,18 @@ impl TenantSettings {
             ));
         }
 
+        let rate = self.connect_wise.requests_per_second;
+        if !REQUESTS_PER_SECOND.contains(&rate) {
+            problems.push(SettingsError::at(
+                &root.field("connectWise").field("requestsPerSecond"),
+                format!(
+                    "must be between {} and {}, got {rate}",
+                    REQUESTS_PER_SECOND.start(),
+                    REQUESTS_PER_SECOND.end()
+                ),
+            ));
+        }
+
         let interval = self.schedules.ticket_import.interval_minutes;
         if !TICKET_IMPORT_INTERVAL_MINUTES.contains(&interval) {
             problems.push(SettingsError::at(
@@ -1253,6 +1303,7 @@ mod tests {
                          "branches": {"exclude": ["99"]}, "respectOptOut": false},
       "ticketImport": {"statuses": ["Completed", ">Closed"]},
       "errorAttempts": 5,
+      "connectWise": {"requestsPerSecond": 25},
       "schedules": {"dailyExport": {"enabled": true, "time": "23:45", "timeZone": "America/Argentina/Buenos_Aires"},
                     "ticketImport": {"enabled": false, "intervalMinutes": 60}}
     }"#;
@@ -1391,6 +1442,33 @@ mod tests {
         assert_eq!(parse_err("not json").path, "(document)");
         assert_eq!(parse_err(r#"{"schemaVersion": 1} {}"#).path, "(document)");
         assert_eq!(parse_err("[]").path, "(document)");
+    }
+
+    #[test]
+    fn the_connectwise_request_rate_is_ten_a_second_unless_set_within_one_to_a_thousand() {
+        assert_eq!(
+            TenantSettings::default().connect_wise.requests_per_second,
+            10
+        );
+        assert_eq!(
+            TenantSettings::parse(FULL)
+                .unwrap()
+                .connect_wise
+                .requests_per_second,
+            25
+        );
+        for bad in [0, 1001] {
+            let e = parse_err(&format!(
+                r#"{{"schemaVersion": 1, "connectWise": {{"requestsPerSecond": {bad}}}}}"#
+            ));
+            assert_eq!(e.path, "connectWise.requestsPerSecond");
+            assert_eq!(
+                e.to_string(),
+                format!("connectWise.requestsPerSecond: must be between 1 and 1000, got {bad}")
+            );
+        }
+        let typo = parse_err(r#"{"schemaVersion": 1, "connectWise": {"requestPerSecond": 5}}"#);
+        assert!(typo.path.starts_with("connectWise"), "{typo}");
     }
 
     #[test]

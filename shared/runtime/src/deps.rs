@@ -17,6 +17,7 @@ use cwsync_store::dynamo::Table;
 use cwsync_store::idempotency::{DynamoIdempotencyStore, IdempotencyStore, MemoryIdempotencyStore};
 use cwsync_store::ledger::{DynamoErrorLedger, ErrorLedger, MemoryErrorLedger};
 use cwsync_store::links::{DEFAULT_STALE_AFTER, DynamoLinkStore, LinkStore, MemoryLinkStore};
+use cwsync_store::rate_gate::{DynamoRequestWindows, MemoryRequestWindows, RequestWindows};
 use cwsync_store::runs::{DynamoRunStore, MemoryRunStore, RunStore};
 use cwsync_store::settings::{DynamoSettingsStore, MemorySettingsStore, SettingsStore};
 use cwsync_store::watermarks::{DynamoWatermarkStore, MemoryWatermarkStore, WatermarkStore};
@@ -62,6 +63,8 @@ pub struct Stores {
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// Tenant settings.
     pub settings: Arc<dyn SettingsStore>,
+    /// Each tenant's ConnectWise request windows, shared by all its workers (the rate gate).
+    pub request_windows: Arc<dyn RequestWindows>,
 }
 
 impl Stores {
@@ -73,7 +76,8 @@ impl Stores {
             ledger: Arc::new(DynamoErrorLedger::new(table.clone())),
             watermarks: Arc::new(DynamoWatermarkStore::new(table.clone())),
             idempotency: Arc::new(DynamoIdempotencyStore::new(table.clone())),
-            settings: Arc::new(DynamoSettingsStore::new(table)),
+            settings: Arc::new(DynamoSettingsStore::new(table.clone())),
+            request_windows: Arc::new(DynamoRequestWindows::new(table)),
         }
     }
 
@@ -86,6 +90,7 @@ impl Stores {
             watermarks: Arc::new(MemoryWatermarkStore::new()),
             idempotency: Arc::new(MemoryIdempotencyStore::new()),
             settings: Arc::new(MemorySettingsStore::new()),
+            request_windows: Arc::new(MemoryRequestWindows::new()),
         }
     }
 }

@@ -72,6 +72,21 @@ pub fn settings(tenant: &TenantId) -> (String, String) {
     (format!("T#{tenant}"), "SETTINGS".to_owned())
 }
 
+/// One fixed window of a tenant's shared ConnectWise request budget: windows of `length_ms`
+/// starting at `start_ms` (epoch milliseconds). Both are zero-padded so a tenant's windows of one
+/// length sort by start.
+pub fn request_window(tenant: &TenantId, length_ms: u64, start_ms: u64) -> (String, String) {
+    (
+        request_windows_partition(tenant),
+        format!("{length_ms:010}#{start_ms:016}"),
+    )
+}
+
+/// Partition of a tenant's request windows.
+pub fn request_windows_partition(tenant: &TenantId) -> String {
+    format!("T#{tenant}#RATE")
+}
+
 /// The partition of the tenant registry: one item per tenant that has settings, so the
 /// schedules can list the tenants with one Query instead of a table scan. It holds ids only.
 pub const TENANT_REGISTRY: &str = "TENANTS";
@@ -96,6 +111,7 @@ mod tests {
             ledger(&a, "company", "X"),
             watermark(&a, "tickets"),
             settings(&a),
+            request_window(&a, 1000, 1_800_000_000_000),
         ] {
             assert!(pk == "T#acme" || pk.starts_with("T#acme#"), "{pk}");
         }
@@ -105,5 +121,6 @@ mod tests {
     fn log_sequence_numbers_sort_as_text() {
         let t = TenantId::parse("t").unwrap();
         assert!(run_log(&t, "r", 9).1 < run_log(&t, "r", 10).1);
+        assert!(request_window(&t, 1000, 999_000).1 < request_window(&t, 1000, 1_000_000).1);
     }
 }

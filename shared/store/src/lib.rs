@@ -7,6 +7,8 @@
 //! - [`watermarks`]: where incremental reads resume, with an overlap window.
 //! - [`idempotency`]: the Powertools idempotency design (lock, in-progress expiry, stored result).
 //! - [`settings`]: tenant settings, validated and versioned.
+//! - [`rate_gate`]: each tenant's ConnectWise request budget in fixed windows, leased in chunks by
+//!   every worker, so the tenant's rate limit holds across all of them.
 //!
 //! Every key starts with the tenant ([`TenantId`]), so one tenant can never read or write another's
 //! items. The single-table key design is written down in `shared/store/KEYS.md`.
@@ -18,6 +20,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod ledger;
 pub mod links;
+pub mod rate_gate;
 pub mod runs;
 pub mod settings;
 mod tenant;

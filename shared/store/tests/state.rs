@@ -1,4 +1,4 @@
-//! Contract tests of the error ledger, watermarks, idempotency and tenant settings: each contract
+//! Contract tests of the error ledger, watermarks, idempotency, tenant settings and request windows: each contract
 //! is one async function taking the store as a trait object, run against the in-memory store and
 //! against DynamoDB on moto_server (a table per test, so tests never see each other's items).
 //! Time is always passed in or injected: nothing here sleeps.
@@ -10,6 +10,8 @@
 mod idempotency;
 #[path = "state/ledger.rs"]
 mod ledger;
+#[path = "state/rate_gate.rs"]
+mod rate_gate;
 #[path = "state/settings.rs"]
 mod settings;
 #[path = "state/watermarks.rs"]

@@ -2,6 +2,12 @@
 //! client and its billing client, and the reference data of the run (whatever the job resolves
 //! names against: a customer sync's states and types, a daily export's catalog and agreements).
 //!
+//! A tenant's ConnectWise client is limited twice: by its own limiter, and by a gate on the
+//! tenant's request windows in the store ([`cwsync_store::rate_gate`]), which every worker of the
+//! tenant shares, so the tenant's `connectWise.requestsPerSecond` (10 by default) holds across all
+//! concurrent workers, not per worker. A deployment may override the rate for every tenant
+//! ([`ConnectOptions::cw_rate`]: the local run against the simulator, the benchmarks).
+//!
 //! Clients are cached per tenant for the secret cache's TTL, so a warm function pays the codebase
 //! look-up once, not once per job; a refused key evicts them (and the cached secret) so a rotated
 //! key is picked up on the next attempt. Reference data is cached per tenant and run
@@ -11,13 +17,19 @@
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cwsync_billing::{BillingClient, BillingConfig};
-use cwsync_connectwise::{Client, ClientConfig, ClientStats, RateLimit, RetryPolicy};
+use cwsync_connectwise::{
+    Admission, Client, ClientConfig, ClientStats, GateError, RateLimit, RequestGate, RetryPolicy,
+};
 use cwsync_runtime::{Counter, Deps};
 use cwsync_store::TenantId;
+use cwsync_store::rate_gate::{
+    DEFAULT_WINDOW, GateDecision, GatePolicy, RateGate, SystemWallClock,
+};
 use cwsync_store::settings::TenantSettings;
 use tokio::time::Instant;
 
@@ -28,8 +40,13 @@ use crate::SyncError;
 pub struct ConnectOptions {
     /// ConnectWise retry policy (the client's default when `None`).
     pub cw_retry: Option<RetryPolicy>,
-    /// ConnectWise rate limit (the client's default when `None`).
+    /// ConnectWise rate limit of every tenant, overriding the tenant's
+    /// `connectWise.requestsPerSecond` (the local limiter and the shared gate both use its
+    /// `per_second`); the tenant's setting when `None`.
     pub cw_rate: Option<RateLimit>,
+    /// Length of the windows the shared gate counts requests in ([`DEFAULT_WINDOW`], 1 s, when
+    /// `None`).
+    pub gate_window: Option<Duration>,
     /// Billing-system retry policy (the client's default when `None`).
     pub billing_retry: Option<cwsync_billing::RetryPolicy>,
     /// Timeout of one HTTP attempt on either side (the clients' defaults when `None`).
@@ -46,6 +63,34 @@ pub struct TenantClients {
     pub cw: Client,
     /// The billing system.
     pub billing: BillingClient,
+    /// The gate on the tenant's shared request windows the ConnectWise client asks before every
+    /// attempt (its counters show what this worker leased).
+    pub gate: Arc<RateGate>,
+}
+
+/// `gate` as a ConnectWise client's [`RequestGate`] ([`cwsync_connectwise::ClientConfig::gate`]):
+/// what [`Connections`] gives each tenant's client; a store failure becomes a [`GateError`] that
+/// is transient when the store's error is.
+pub fn connectwise_gate(gate: Arc<RateGate>) -> Arc<dyn RequestGate> {
+    Arc::new(TenantGate(gate))
+}
+
+/// A tenant's [`RateGate`] as the ConnectWise client's [`RequestGate`].
+#[derive(Debug)]
+struct TenantGate(Arc<RateGate>);
+
+#[async_trait::async_trait]
+impl RequestGate for TenantGate {
+    async fn admit(&self) -> Result<Admission, GateError> {
+        match self.0.admit().await {
+            Ok(GateDecision::Admitted) => Ok(Admission::Admitted),
+            Ok(GateDecision::WaitFor(wait)) => Ok(Admission::WaitFor(wait)),
+            Err(error) => Err(GateError {
+                transient: error.is_transient(),
+                detail: error.to_string(),
+            }),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -198,9 +243,32 @@ impl<R: Send + Sync + 'static> Connections<R> {
         if let Some(retry) = self.options.cw_retry {
             cw_config.retry = retry;
         }
-        if let Some(rate) = self.options.cw_rate {
-            cw_config.rate = rate;
-        }
+        cw_config.rate = match self.options.cw_rate {
+            Some(rate) => rate,
+            None => {
+                let per_second = settings(deps, tenant)
+                    .await?
+                    .connect_wise
+                    .requests_per_second;
+                // Validated to be at least 1 when the settings were read.
+                let per_second = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
+                RateLimit {
+                    per_second,
+                    burst: per_second,
+                    ..RateLimit::default()
+                }
+            }
+        };
+        let gate = Arc::new(RateGate::new(
+            Arc::clone(&deps.stores.request_windows),
+            tenant.clone(),
+            GatePolicy::new(
+                cw_config.rate.per_second,
+                self.options.gate_window.unwrap_or(DEFAULT_WINDOW),
+            ),
+            Arc::new(SystemWallClock),
+        ));
+        cw_config.gate = Some(connectwise_gate(Arc::clone(&gate)));
         if let Some(timeout) = self.options.timeout {
             cw_config.timeout = timeout;
         }
@@ -217,7 +285,7 @@ impl<R: Send + Sync + 'static> Connections<R> {
         }
         let billing = BillingClient::new(billing_config)
             .map_err(|error| SyncError::billing("configuring the billing client", error))?;
-        let clients = TenantClients { cw, billing };
+        let clients = TenantClients { cw, billing, gate };
         lock(&self.clients).insert(
             tenant.to_string(),
             Cached {
@@ -466,6 +534,67 @@ mod tests {
             connections.clients(&deps, &acme()).await.unwrap();
         }
         assert_eq!(codebase_lookups(&sim), 2);
+    }
+
+    #[tokio::test]
+    async fn a_tenants_client_is_gated_on_its_shared_windows_at_the_tenants_rate() {
+        let (sim, deps) = world(true).await;
+        let mut settings = TenantSettings::default();
+        settings.connect_wise.requests_per_second = 40;
+        deps.stores
+            .settings
+            .put(&acme(), &settings, None)
+            .await
+            .unwrap();
+        let connections: Connections<()> = Connections::new(
+            JOB,
+            ConnectOptions {
+                gate_window: Some(Duration::from_millis(50)),
+                timeout: Some(Duration::from_secs(5)),
+                ..ConnectOptions::default()
+            },
+        );
+        let clients = connections.clients(&deps, &acme()).await.unwrap();
+        // 40 a second is 2 a 50 ms window, for the local limiter and the shared gate alike.
+        assert_eq!(clients.gate.policy().limit, 2);
+        assert_eq!(clients.gate.tenant(), &acme());
+        let sent_before = sim.calls().total();
+        for _ in 0..5 {
+            let _: Vec<State> = clients
+                .cw
+                .list_all(State::PATH, &Query::new())
+                .await
+                .unwrap();
+        }
+        let sent = sim.calls().total() - sent_before;
+        assert_eq!(sent, 5);
+        assert_eq!(
+            clients.gate.stats().admitted,
+            sent,
+            "every request was admitted"
+        );
+        let usage = deps
+            .stores
+            .request_windows
+            .usage(&acme(), 50, 0, u64::MAX)
+            .await
+            .unwrap();
+        assert!(usage.iter().all(|u| u.leased <= 2), "{usage:?}");
+        assert!(usage.len() >= 3, "5 requests at 2 a window: {usage:?}");
+
+        // A deployment's override is every tenant's rate.
+        let overridden: Connections<()> = Connections::new(
+            JOB,
+            ConnectOptions {
+                cw_rate: Some(RateLimit {
+                    per_second: NonZeroU32::new(1_000).unwrap(),
+                    ..RateLimit::default()
+                }),
+                ..ConnectOptions::default()
+            },
+        );
+        let clients = overridden.clients(&deps, &acme()).await.unwrap();
+        assert_eq!(clients.gate.policy().limit, 1_000);
     }
 
     #[tokio::test]

@@ -150,5 +150,6 @@ pub fn bench_options() -> ConnectOptions {
             burst: unlimited,
             max_in_flight: 8,
         }),
+        gate_window: None,
     }
 }

@@ -46,6 +46,7 @@ pub fn fast_options() -> ConnectOptions {
         timeout: Some(Duration::from_secs(5)),
         cache_ttl: None,
         cw_rate: None,
+        gate_window: None,
     }
 }
 

@@ -11,6 +11,7 @@ mod hostile_strings;
 mod listing;
 mod rate_limit;
 mod schema;
+mod shared_rate;
 mod support;
 mod third_party;
 mod writes;
