@@ -8,3 +8,4 @@ mod support;
 mod controls;
 mod export;
 mod resilience;
+mod unmapped;
