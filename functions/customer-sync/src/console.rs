@@ -5,20 +5,19 @@
 //! Every answer is JSON; a failure is a `Diagnostic` whose message names the tenant, the record
 //! and what to do. No answer ever holds a key.
 
-use std::collections::HashSet;
-
 use cwsync_billing::AccountQuery;
 use cwsync_connectwise::models::{Company, Contact, Resource};
 use cwsync_connectwise::{Client, CwError, Query};
-use cwsync_mapping::customers::{self as map, Suggestion, entity};
+use cwsync_mapping::customers::{self as map, entity};
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_runtime::HealthReport;
 use cwsync_store::links::SourceRef;
 use cwsync_store::runs::Outcome;
 use cwsync_store::{RunId, StoreError, TenantId};
 use cwsync_sync::report::{
-    ReportRecord, RunReport, diagnostic, errors_report, run_report, tenant_id, to_json,
+    ReportRecord, diagnostic, errors_report, run_report, tenant_id, to_json,
 };
+use cwsync_sync::suggest::{self, AccountSuggestions, suggested_report};
 use cwsync_sync::tenant;
 use lambda_runtime::Diagnostic;
 use serde::{Deserialize, Serialize};
@@ -28,7 +27,7 @@ use crate::jobs::PlannedRun;
 use crate::{CustomerSync, FUNCTION, SyncError};
 
 /// How many suggestions an account gets unless the event says otherwise.
-pub const DEFAULT_SUGGESTIONS: usize = 3;
+pub use cwsync_sync::suggest::DEFAULT_SUGGESTIONS;
 
 /// What a console test event, a schedule or the billing system can ask of this function.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -307,45 +306,7 @@ impl CustomerSync {
         account_ids: Option<Vec<String>>,
         limit: Option<usize>,
     ) -> Result<Vec<AccountSuggestions>, SyncError> {
-        let clients = self.clients(tenant).await?;
-        let accounts = clients
-            .billing
-            .list_accounts_checked(&AccountQuery {
-                ids: account_ids,
-                ..AccountQuery::default()
-            })
-            .await
-            .map_err(|e| SyncError::billing("reading the billing accounts", e))?
-            .accounts;
-        let ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
-        let links = self
-            .deps
-            .stores
-            .links
-            .get_many(tenant, entity::COMPANY, &ids)
-            .await?;
-        let unlinked: Vec<_> = accounts
-            .iter()
-            .filter(|a| {
-                links
-                    .get(&a.id)
-                    .is_none_or(|l| l.state != cwsync_store::links::LinkState::Linked)
-            })
-            .collect();
-        if unlinked.is_empty() {
-            return Ok(Vec::new());
-        }
-        let companies = all_companies(&clients.cw).await?;
-        let limit = limit.unwrap_or(DEFAULT_SUGGESTIONS).clamp(1, 50);
-        Ok(unlinked
-            .into_iter()
-            .map(|account| AccountSuggestions {
-                account_id: account.id.clone(),
-                code: account.code.clone(),
-                name: account.name.clone(),
-                candidates: map::suggest_companies(account, &companies, limit),
-            })
-            .collect())
+        suggest::suggestions(&self.deps, &self.connections, tenant, account_ids, limit).await
     }
 
     async fn link(
@@ -474,23 +435,15 @@ impl CustomerSync {
             self.now(),
         )
         .await?;
-        let unmatched: Vec<String> = report
-            .records
-            .iter()
-            .filter(|r| needs_suggestion(r))
-            .map(|r| r.record_id.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let suggestions = if unmatched.is_empty() {
-            Vec::new()
-        } else {
-            self.suggestions(tenant, Some(unmatched), None).await?
-        };
-        to_json(&CustomerReport {
+        let report = suggested_report(
+            &self.deps,
+            &self.connections,
+            tenant,
             report,
-            suggestions,
-        })
+            needs_suggestion,
+        )
+        .await?;
+        to_json(&report)
     }
 
     /// Checks the tenant's connection: secret, codebase, system info, every permission the
@@ -554,37 +507,6 @@ fn needs_suggestion(entry: &ReportRecord) -> bool {
             && (entry.detail.contains("ambiguous")
                 || entry.detail.contains(crate::engine::LINK_BY_HAND)))
             || (entry.outcome == Outcome::Created && entry.detail.starts_with("would create")))
-}
-
-/// Every company, light: id, identifier, name and the deleted flag.
-async fn all_companies(cw: &Client) -> Result<Vec<Company>, SyncError> {
-    let query = Query::new().fields(["id", "identifier", "name", "deletedFlag"]);
-    cw.list_all(Company::PATH, &query)
-        .await
-        .map_err(|e| SyncError::connectwise("reading the ConnectWise companies", e))
-}
-
-/// Candidates for one account.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccountSuggestions {
-    /// The billing account.
-    pub account_id: String,
-    /// Its code.
-    pub code: String,
-    /// Its name.
-    pub name: String,
-    /// Ranked candidates, best first.
-    pub candidates: Vec<Suggestion>,
-}
-
-/// A customer sync run's report: the run's report and suggestions for its accounts that could
-/// not be matched or would be created.
-#[derive(Debug, Clone, Serialize)]
-struct CustomerReport {
-    #[serde(flatten)]
-    report: RunReport,
-    suggestions: Vec<AccountSuggestions>,
 }
 
 /// What `test-connection` found.

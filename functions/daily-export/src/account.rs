@@ -31,6 +31,7 @@ use cwsync_mapping::export::{
 use cwsync_mapping::fingerprint;
 use cwsync_store::links::{Link, LinkState, SourceRef};
 use cwsync_store::runs::Outcome;
+use cwsync_sync::report::ReportRecord;
 use cwsync_sync::writes::record_level;
 use cwsync_sync::{Created, RecordResult, Recorder, SyncError, UnitResult, create_claimed};
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,8 @@ pub const DOCUMENT_KIND: &str = "document";
 /// The kind the account's pointer to its current user list names the document as (a kind of its
 /// own: one document is linked once per kind, and the version's link holds it as a document).
 pub const CURRENT_LIST_KIND: &str = "current-user-list";
+/// How the line of an account without a ConnectWise company begins.
+pub const UNMAPPED: &str = "unmapped";
 /// The document `recordType` of an agreement.
 const AGREEMENT_RECORD_TYPE: &str = "Agreement";
 
@@ -121,6 +124,12 @@ pub struct AccountInput<'a> {
     pub first_contact: Option<i64>,
 }
 
+/// Whether a report line is an account the export left unmapped (no ConnectWise company): the
+/// lines the `report` and `errors` actions suggest companies for.
+pub fn is_unmapped(line: &ReportRecord) -> bool {
+    line.entity == ACCOUNT && line.outcome == Outcome::Skipped && line.detail.starts_with(UNMAPPED)
+}
+
 /// Exports one account. Problems of single records are their lines; errors no record explains
 /// stop the job.
 pub async fn export_account(
@@ -131,15 +140,14 @@ pub async fn export_account(
     let unit = Recorder::new(ACCOUNT, account_id, String::new());
     let mut records = Vec::new();
     let Some(company) = input.company.filter(|c| c.id.is_some()) else {
-        records.push(
-            unit.with_detail(
-                Outcome::Skipped,
-                "unmapped: the account has no ConnectWise company; link it with customer-sync's \
-             `link` action (its `suggest` action lists candidates) or let the customer sync \
-             create it"
-                    .to_owned(),
+        records.push(unit.with_detail(
+            Outcome::Skipped,
+            format!(
+                "{UNMAPPED}: the account has no ConnectWise company; link it with \
+                     customer-sync's `link` action (this export's `report` suggests candidates) \
+                     or let the customer sync create it"
             ),
-        );
+        ));
         return Ok(UnitResult {
             unit_id: account_id.to_owned(),
             records,

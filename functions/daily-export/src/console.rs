@@ -11,12 +11,14 @@ use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::{HealthReport, Queue};
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::report::{diagnostic, errors_report, run_report, tenant_id, to_json};
+use cwsync_sync::suggest::{self, latest_run_accounts_wanting, suggested_report};
 use cwsync_sync::{FollowUp, SyncError};
 use jiff::Timestamp;
 use lambda_runtime::Diagnostic;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::account::is_unmapped;
 use crate::plan::PlanRequest;
 use crate::schedule::TenantSchedule;
 use crate::{DailyExport, FUNCTION, JOB_KIND};
@@ -65,7 +67,8 @@ pub enum Event {
         tenant: String,
     },
     /// The export log of a run (the tenant's latest export without `runId`), with the last and
-    /// the next scheduled run.
+    /// the next scheduled run, and candidate companies for the accounts of the page it reported
+    /// unmapped.
     Report {
         /// The tenant.
         tenant: String,
@@ -76,7 +79,8 @@ pub enum Event {
         #[serde(default)]
         page_token: Option<String>,
     },
-    /// The tenant's error report: records that keep failing, until fixed.
+    /// The tenant's error report: records that keep failing, until fixed, and candidate
+    /// companies for the accounts the latest export reported unmapped.
     Errors {
         /// The tenant.
         tenant: String,
@@ -154,6 +158,9 @@ impl DailyExport {
                     .ok()
                     .and_then(|s| s.next_after(Timestamp::now()).ok().flatten())
                     .map(|next| next.to_string());
+                let report =
+                    suggested_report(&self.deps, &self.connections, &tenant, report, is_unmapped)
+                        .await?;
                 let mut value = to_json(&report)?;
                 if let Some(object) = value.as_object_mut() {
                     object.insert("nextScheduledRun".to_owned(), json!(next));
@@ -166,7 +173,19 @@ impl DailyExport {
                 let settings = cwsync_sync::tenant::settings(&self.deps, &tenant).await?;
                 let errors =
                     errors_report(&self.deps, &tenant, settings.error_attempts, self.now()).await?;
-                to_json(&json!({ "errors": errors }))
+                // An unmapped account is skipped, not failed (it is not on the error ledger): the
+                // latest export's unmapped accounts are listed here with their candidates.
+                let unmapped =
+                    latest_run_accounts_wanting(&self.deps, &tenant, JOB_KIND, is_unmapped).await?;
+                let suggestions = suggest::suggestions(
+                    &self.deps,
+                    &self.connections,
+                    &tenant,
+                    Some(unmapped),
+                    None,
+                )
+                .await?;
+                to_json(&json!({ "errors": errors, "suggestions": suggestions }))
             }
         }
     }

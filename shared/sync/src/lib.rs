@@ -1,6 +1,6 @@
 //! One way to sync, shared by every cwsync job (the customer sync, the daily export, the ticket
 //! import): what a job does around its own mapping, for any record kind and any job kind. Nothing
-//! here knows companies, catalog items or tickets.
+//! here but [`suggest`] knows companies, catalog items or tickets.
 //!
 //! - [`claim`]: claim before create — a record is created only after a won claim on its link, a
 //!   create whose outcome is unknown is settled by looking the record up by its natural key (never
@@ -17,6 +17,8 @@
 //!   is of the job kind's latest run), and the helpers every console answers with.
 //! - [`jobs`]: idempotent SQS job handling — at most once per job key, replays that change
 //!   nothing, partial batch failures, reads shared by the jobs of one group.
+//! - [`suggest`]: candidate companies for billing accounts without one (the one module that knows
+//!   companies: every job that meets such an account offers the same suggestions).
 //! - [`deliver`]: SQS-like delivery from an in-memory queue, for local runs and tests.
 //!
 //! Never a duplicate, never a loss: a problem of one record is that record's `failed` line naming
@@ -30,6 +32,7 @@ pub mod jobs;
 pub mod record;
 pub mod report;
 pub mod runs;
+pub mod suggest;
 pub mod tenant;
 pub mod writes;
 

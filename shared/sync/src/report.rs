@@ -115,7 +115,7 @@ pub async fn run_report(
 
 /// The tenant's newest run of `job_kind`, read a page of runs at a time (the runs of other job
 /// kinds in between are skipped).
-async fn latest_run(
+pub(crate) async fn latest_run(
     runs: &dyn RunStore,
     tenant: &TenantId,
     job_kind: &str,

@@ -143,6 +143,9 @@ struct RunLine {
     /// Export runs: what the mass-change guard found, and whether it stopped the run's writes.
     #[serde(skip_serializing_if = "Option::is_none")]
     mass_change_guard: Option<String>,
+    /// Export runs: the candidate companies the report suggests for each unmapped account.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suggestions: Vec<String>,
 }
 
 /// The ConnectWise rate limit the run uses, and the sentence that says so.
@@ -494,6 +497,9 @@ impl ExportWorld<'_> {
             |event, deadline| export.handle_jobs(event, deadline),
         )
         .await;
+        // The run's own calls: the report's suggestions read ConnectWise too, after.
+        let cw_after = self.cw.calls();
+        let billing_after = self.billing.calls().writes();
         let run_id = planned["runId"].as_str().unwrap_or_default().to_owned();
         let report = export_event(
             self.export,
@@ -518,11 +524,11 @@ impl ExportWorld<'_> {
         line.mass_change_guard = report_records(&report)
             .find(|r| r["entity"] == GUARD)
             .map(|r| r["detail"].as_str().unwrap_or_default().to_owned());
-        let cw_after = self.cw.calls();
+        line.suggestions = suggestion_lines(&report, true);
         let writes = cw_after.writes() - cw_before.writes();
         line.connectwise_reads = Some(cw_after.total() - cw_before.total() - writes);
         line.connectwise_writes = Some(writes);
-        line.billing_writes = Some(self.billing.calls().writes() - billing_before);
+        line.billing_writes = Some(billing_after - billing_before);
         Ok((line, report))
     }
 
@@ -882,6 +888,7 @@ fn run_line(
         changed: Vec::new(),
         skipped: Vec::new(),
         mass_change_guard: None,
+        suggestions: Vec::new(),
     }
 }
 
@@ -1032,10 +1039,20 @@ fn print_export_log(lines: &[RunLine], changes: &[String]) {
         }
     }
     print_records(lines, "skipped", |line| &line.skipped);
+    print_records(lines, "suggestion for account", |line| &line.suggestions);
     print_failures(lines);
 }
 
 fn print_suggestions(report: &Value) {
+    for line in suggestion_lines(report, false) {
+        println!("  suggestion for account {line}");
+    }
+}
+
+/// A report's suggestions, one line per account: `{account}: {candidates}`, best first (with
+/// `with_none`, an account without a close company says so).
+fn suggestion_lines(report: &Value, with_none: bool) -> Vec<String> {
+    let mut lines = Vec::new();
     for suggestion in report["suggestions"].as_array().into_iter().flatten() {
         let candidates: Vec<String> = suggestion["candidates"]
             .as_array()
@@ -1050,12 +1067,15 @@ fn print_suggestions(report: &Value) {
                 )
             })
             .collect();
+        let account = suggestion["accountId"].as_str().unwrap_or_default();
         if !candidates.is_empty() {
-            println!(
-                "  suggestion for account {}: {}",
-                suggestion["accountId"].as_str().unwrap_or_default(),
-                candidates.join(", ")
-            );
+            lines.push(format!("{account}: {}", candidates.join(", ")));
+        } else if with_none {
+            lines.push(format!(
+                "{account}: no ConnectWise company with a similar name (let the customer sync \
+                 create it, or link one)"
+            ));
         }
     }
+    lines
 }

@@ -123,6 +123,12 @@ fn the_local_export_creates_then_writes_nothing_then_patches_exactly_the_changed
             .any(|s| s.starts_with("export-account A-1005: unmapped")),
         "the account without a company is reported unmapped: {first}"
     );
+    assert!(
+        texts(first, "suggestions")
+            .iter()
+            .any(|s| s.starts_with("A-1005: ")),
+        "the unmapped account gets its suggestions: {first}"
+    );
 
     let rerun = &runs[1];
     assert_eq!(

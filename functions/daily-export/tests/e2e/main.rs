@@ -9,3 +9,4 @@ mod controls;
 mod export;
 mod resilience;
 mod stages;
+mod unmapped;

@@ -160,6 +160,19 @@ impl World {
         )
     }
 
+    /// Links a billing account to an existing ConnectWise company, as a user does with the
+    /// customer sync's `link` action.
+    pub async fn link(&self, account_id: &str, company_id: i64) -> Value {
+        self.customers
+            .handle(
+                json!({"action": "link", "tenant": TENANT, "accountId": account_id,
+                       "companyId": company_id}),
+                deadline(),
+            )
+            .await
+            .unwrap()
+    }
+
     /// Merges `settings` into the tenant's stored settings (the defaults at first).
     pub async fn put_settings(&self, settings: Value) {
         let stored = self
