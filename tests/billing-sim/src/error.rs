@@ -28,13 +28,18 @@ pub enum SimError {
 pub(crate) struct ApiError {
     pub(crate) status: StatusCode,
     /// One of the contract's codes: `Unauthorized`, `Forbidden`, `NotFound`, `InvalidRequest`,
-    /// `RateLimited`, `Internal`, `Unavailable`.
+    /// `Duplicate`, `Invoiced`, `Conflict`, `VersionConflict`, `RateLimited`, `Internal`,
+    /// `Unavailable`.
     pub(crate) code: &'static str,
     pub(crate) message: String,
     pub(crate) fields: Vec<FieldProblem>,
     pub(crate) retry_after: Option<u64>,
     /// The `Allow` header of a 405.
     pub(crate) allow: Option<&'static str>,
+    /// With `Duplicate`: the record that holds the key already.
+    pub(crate) existing_id: Option<String>,
+    /// With `VersionConflict`: the record's version now.
+    pub(crate) current_version: Option<u64>,
 }
 
 impl ApiError {
@@ -46,6 +51,34 @@ impl ApiError {
             fields: Vec::new(),
             retry_after: None,
             allow: None,
+            existing_id: None,
+            current_version: None,
+        }
+    }
+
+    /// 409 `Duplicate`: `existing_id` holds the unique `field` already.
+    pub(crate) fn duplicate(field: &str, existing_id: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            fields: vec![FieldProblem {
+                field: field.to_owned(),
+                message: format!("service call {existing_id} has it already"),
+            }],
+            existing_id: Some(existing_id.to_owned()),
+            ..Self::new(StatusCode::CONFLICT, "Duplicate", message)
+        }
+    }
+
+    /// 409 with `code` (`Invoiced`, `Conflict`): the record's state refuses the change.
+    pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 412 `VersionConflict`: the record is at `current_version`.
+    pub(crate) fn version_conflict(current_version: u64, message: impl Into<String>) -> Self {
+        Self {
+            current_version: Some(current_version),
+            ..Self::new(StatusCode::PRECONDITION_FAILED, "VersionConflict", message)
         }
     }
 
@@ -111,6 +144,12 @@ impl ApiError {
         let mut error = json!({ "code": self.code, "message": self.message });
         if !self.fields.is_empty() {
             error["fields"] = serde_json::to_value(&self.fields).unwrap_or_default();
+        }
+        if let Some(id) = &self.existing_id {
+            error["existingId"] = json!(id);
+        }
+        if let Some(version) = self.current_version {
+            error["currentVersion"] = json!(version);
         }
         json!({ "error": error })
     }
