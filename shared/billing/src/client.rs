@@ -844,12 +844,7 @@ impl BillingClient {
                 limit
             };
             let (valid, invalid) = self
-                .collect_pages::<T>(
-                    filters.narrow(),
-                    Some((name, batch)),
-                    batch_limit,
-                    accounts,
-                )
+                .collect_pages::<T>(filters.narrow(), Some((name, batch)), batch_limit, accounts)
                 .await?;
             records.extend(valid);
             malformed.extend(invalid);
@@ -1441,19 +1436,33 @@ mod tests {
         let ids: Vec<String> = (0..40).map(|i| format!("A-{i:04}")).collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let kind = RecordKind::Account;
-        let (batches, too_long) = c.id_batches(kind, Narrow::default(), "ids", &refs, 0).unwrap();
+        let (batches, too_long) = c
+            .id_batches(kind, Narrow::default(), "ids", &refs, 0)
+            .unwrap();
         assert!(too_long.is_empty());
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 40);
         for batch in &batches {
             let url = c
-                .list_url(kind, Narrow::default(), MAX_PAGE_SIZE, Some(("ids", batch)), None)
+                .list_url(
+                    kind,
+                    Narrow::default(),
+                    MAX_PAGE_SIZE,
+                    Some(("ids", batch)),
+                    None,
+                )
                 .unwrap();
             assert!(url.as_str().len() <= 120, "{url}");
         }
         // Every batch but the last is full: one more id would not fit.
         for batch in &batches[..batches.len() - 1] {
             let url = c
-                .list_url(kind, Narrow::default(), MAX_PAGE_SIZE, Some(("ids", batch)), None)
+                .list_url(
+                    kind,
+                    Narrow::default(),
+                    MAX_PAGE_SIZE,
+                    Some(("ids", batch)),
+                    None,
+                )
                 .unwrap();
             assert!(url.as_str().len() + 3 + 6 > 120, "{url}");
         }

@@ -227,8 +227,14 @@ async fn a_create_whose_answer_is_lost_is_retried_without_a_second_call() {
     );
     let c = client(&sim);
     let created = c.create_service_call(&new_call(6000)).await.unwrap();
-    assert!(!created.created, "the retry found the call the first try made");
-    assert_eq!(created.call.external_reference.as_deref(), Some("cw:ticket:6000"));
+    assert!(
+        !created.created,
+        "the retry found the call the first try made"
+    );
+    assert_eq!(
+        created.call.external_reference.as_deref(),
+        Some("cw:ticket:6000")
+    );
     assert_eq!(sim.service_calls().len(), 5);
     assert_eq!(sim.calls().count("POST", SERVICE_CALLS), 2);
 }
@@ -364,9 +370,18 @@ async fn flagged_calls_are_listed_until_held_with_the_ticket_note_and_a_repeated
         .await
         .unwrap();
     let ids: Vec<&str> = flagged.records.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(ids, ["SC-8001", "SC-8003"], "the held one waits for its user");
     assert_eq!(
-        flagged.records[0].connect_wise.as_ref().unwrap().board.as_deref(),
+        ids,
+        ["SC-8001", "SC-8003"],
+        "the held one waits for its user"
+    );
+    assert_eq!(
+        flagged.records[0]
+            .connect_wise
+            .as_ref()
+            .unwrap()
+            .board
+            .as_deref(),
         Some("Service Desk")
     );
 
@@ -389,7 +404,11 @@ async fn flagged_calls_are_listed_until_held_with_the_ticket_note_and_a_repeated
     assert_eq!(flagged.records.len(), 1);
     // The ticket's call is found by its reference, and no other call may take the reference.
     assert_eq!(
-        c.find_service_call("cw:ticket:4711").await.unwrap().unwrap().id,
+        c.find_service_call("cw:ticket:4711")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
         "SC-8001"
     );
     let error = c.hold_service_call("SC-8003", &hold).await.unwrap_err();

@@ -219,7 +219,11 @@ mod tests {
                 assert_eq!(item.product_type_id.as_deref(), Some(t.id.as_str()));
             }
         }
-        assert!(f.product_types.iter().any(|t| t.placeholder_item_id.is_none()));
+        assert!(
+            f.product_types
+                .iter()
+                .any(|t| t.placeholder_item_id.is_none())
+        );
         assert!(f.items.iter().any(|i| !i.active));
         assert!(f.technicians.iter().any(|t| !t.active));
         for call in &f.service_calls {
@@ -232,7 +236,11 @@ mod tests {
                 call.id
             );
             for line in &call.labor {
-                assert!(technicians.contains(line.technician_id.as_str()), "{}", call.id);
+                assert!(
+                    technicians.contains(line.technician_id.as_str()),
+                    "{}",
+                    call.id
+                );
             }
             for part in &call.parts {
                 assert!(items.contains(part.item_id.as_str()), "{}", call.id);

@@ -302,9 +302,8 @@ async fn serve(
         },
         (RouteKind::ServiceCallByReference, "GET", [reference]) => {
             let inner = state.lock();
-            let call = service_calls::by_reference(&inner, reference).ok_or_else(|| {
-                ApiError::not_found(format!("no service call of {reference}"))
-            })?;
+            let call = service_calls::by_reference(&inner, reference)
+                .ok_or_else(|| ApiError::not_found(format!("no service call of {reference}")))?;
             Ok(with_etag(
                 json_response(StatusCode::OK, &inner.served(call)),
                 call.version,

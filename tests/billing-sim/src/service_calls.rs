@@ -137,9 +137,7 @@ pub(crate) fn create(inner: &mut Inner, body: &[u8]) -> Result<ServiceCall, ApiE
         version: 1,
         updated_at: now,
     };
-    inner
-        .service_calls
-        .insert(call.id.clone(), call.clone());
+    inner.service_calls.insert(call.id.clone(), call.clone());
     Ok(call)
 }
 
@@ -276,9 +274,7 @@ fn store_if_changed(
     }
     call.version = before.version.saturating_add(1);
     call.updated_at = now;
-    inner
-        .service_calls
-        .insert(call.id.clone(), call.clone());
+    inner.service_calls.insert(call.id.clone(), call.clone());
     call
 }
 
@@ -302,10 +298,7 @@ fn refuse_invoiced(call: &ServiceCall) -> Result<(), ApiError> {
     if call.status == ServiceCallStatus::Invoiced {
         return Err(ApiError::conflict(
             "Invoiced",
-            format!(
-                "service call {} is invoiced and cannot change",
-                call.id
-            ),
+            format!("service call {} is invoiced and cannot change", call.id),
         ));
     }
     Ok(())
@@ -476,7 +469,9 @@ fn parse<T: DeserializeOwned>(what: &str, body: &[u8], fields: &[&str]) -> Resul
         // serde's message may quote the bad value; the expectation suffices.
         let reason = reason
             .split_once(", expected ")
-            .map_or(reason.clone(), |(_, expected)| format!("expected {expected}"));
+            .map_or(reason.clone(), |(_, expected)| {
+                format!("expected {expected}")
+            });
         let field = if path == "." { "body".to_owned() } else { path };
         ApiError::invalid_fields(
             format!("{what} is invalid: {field}: {reason}"),

@@ -18,8 +18,8 @@ mod service_calls;
 pub use export::{AccountUser, Price, Product, Subscription};
 pub use service::{Contract, Item, ProductType, Technician};
 pub use service_calls::{
-    CallNote, ConnectWiseTicketRequest, HoldRequest, LaborLine, NewServiceCall, Part,
-    ServiceCall, ServiceCallStatus, ServiceCallUpdate,
+    CallNote, ConnectWiseTicketRequest, HoldRequest, LaborLine, NewServiceCall, Part, ServiceCall,
+    ServiceCallStatus, ServiceCallUpdate,
 };
 
 /// A postal address. Every part is optional: billing systems hold partial addresses, and the

@@ -139,7 +139,10 @@ mod tests {
             "startDate": "2026-01-01", "updatedAt": "2026-11-02T10:00:00Z"
         }))
         .unwrap();
-        assert_eq!(contract.start_date, Some(time::macros::date!(2026 - 01 - 01)));
+        assert_eq!(
+            contract.start_date,
+            Some(time::macros::date!(2026 - 01 - 01))
+        );
         assert_eq!(
             serde_json::to_value(&contract).unwrap()["startDate"],
             "2026-01-01"
