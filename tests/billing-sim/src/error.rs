@@ -36,6 +36,13 @@ pub(crate) struct ApiError {
     pub(crate) retry_after: Option<u64>,
     /// The `Allow` header of a 405.
     pub(crate) allow: Option<&'static str>,
+    /// What a conflict adds to the body (boxed: most errors have none).
+    pub(crate) conflict: Option<Box<ConflictDetail>>,
+}
+
+/// What a 409 or 412 names besides its message.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConflictDetail {
     /// With `Duplicate`: the record that holds the key already.
     pub(crate) existing_id: Option<String>,
     /// With `VersionConflict`: the record's version now.
@@ -51,8 +58,7 @@ impl ApiError {
             fields: Vec::new(),
             retry_after: None,
             allow: None,
-            existing_id: None,
-            current_version: None,
+            conflict: None,
         }
     }
 
@@ -64,7 +70,10 @@ impl ApiError {
                 field: field.to_owned(),
                 message: format!("service call {existing_id} has it already"),
             }],
-            existing_id: Some(existing_id.to_owned()),
+            conflict: Some(Box::new(ConflictDetail {
+                existing_id: Some(existing_id.to_owned()),
+                current_version: None,
+            })),
             ..Self::new(StatusCode::CONFLICT, "Duplicate", message)
         }
     }
@@ -77,7 +86,10 @@ impl ApiError {
     /// 412 `VersionConflict`: the record is at `current_version`.
     pub(crate) fn version_conflict(current_version: u64, message: impl Into<String>) -> Self {
         Self {
-            current_version: Some(current_version),
+            conflict: Some(Box::new(ConflictDetail {
+                existing_id: None,
+                current_version: Some(current_version),
+            })),
             ..Self::new(StatusCode::PRECONDITION_FAILED, "VersionConflict", message)
         }
     }
@@ -145,11 +157,13 @@ impl ApiError {
         if !self.fields.is_empty() {
             error["fields"] = serde_json::to_value(&self.fields).unwrap_or_default();
         }
-        if let Some(id) = &self.existing_id {
-            error["existingId"] = json!(id);
-        }
-        if let Some(version) = self.current_version {
-            error["currentVersion"] = json!(version);
+        if let Some(detail) = &self.conflict {
+            if let Some(id) = &detail.existing_id {
+                error["existingId"] = json!(id);
+            }
+            if let Some(version) = detail.current_version {
+                error["currentVersion"] = json!(version);
+            }
         }
         json!({ "error": error })
     }
