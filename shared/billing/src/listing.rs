@@ -219,47 +219,32 @@ impl Listed for AccountUser {
     }
 }
 
-impl Listed for Technician {
-    const KIND: RecordKind = RecordKind::Technician;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn updated_at(&self) -> OffsetDateTime {
-        self.updated_at
-    }
+/// `Listed` for records identified by `id` and stamped by `updated_at` (with `account` when they
+/// belong to one through `account_id`).
+macro_rules! listed {
+    ($($record:ident => $kind:ident $(, $account:ident)?);* $(;)?) => {$(
+        impl Listed for $record {
+            const KIND: RecordKind = RecordKind::$kind;
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn updated_at(&self) -> OffsetDateTime {
+                self.updated_at
+            }
+            $(
+            fn $account(&self) -> Option<&str> {
+                Some(&self.account_id)
+            }
+            )?
+        }
+    )*};
 }
 
-impl Listed for Contract {
-    const KIND: RecordKind = RecordKind::Contract;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn updated_at(&self) -> OffsetDateTime {
-        self.updated_at
-    }
-    fn account_id(&self) -> Option<&str> {
-        Some(&self.account_id)
-    }
-}
-
-impl Listed for Item {
-    const KIND: RecordKind = RecordKind::Item;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn updated_at(&self) -> OffsetDateTime {
-        self.updated_at
-    }
-}
-
-impl Listed for ProductType {
-    const KIND: RecordKind = RecordKind::ProductType;
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn updated_at(&self) -> OffsetDateTime {
-        self.updated_at
-    }
+listed! {
+    Technician => Technician;
+    Contract => Contract, account_id;
+    Item => Item;
+    ProductType => ProductType;
 }
 
 impl Listed for ServiceCall {
