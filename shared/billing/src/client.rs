@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, IF_MATCH};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -26,12 +26,15 @@ use url::form_urlencoded::byte_serialize;
 use crate::config::{BillingConfig, RetryPolicy, redacted_url};
 use crate::error::{BillingError, FieldProblem};
 use crate::listing::{
-    self, AccountListing, AccountQuery, Filters, Listed, Listing, MalformedRecord, ProductQuery,
-    RecordKind, SubscriptionQuery, UserQuery,
+    self, AccountListing, AccountQuery, ContractQuery, Filters, Listed, Listing, MalformedRecord,
+    Narrow, ProductQuery, RecordKind, ReferenceQuery, ServiceCallQuery, SubscriptionQuery,
+    UserQuery,
 };
 use crate::models::{
-    Account, AccountUpdate, AccountUser, Contact, ContactUpdate, MAX_WRITE_BACK_BATCH, Page,
-    Product, Site, SiteUpdate, Subscription, WriteBack, WriteBackBatch, WriteBackResults,
+    Account, AccountUpdate, AccountUser, Contact, ContactUpdate, Contract, HoldRequest, Item,
+    MAX_WRITE_BACK_BATCH, NewServiceCall, Page, Product, ProductType, ServiceCall,
+    ServiceCallUpdate, Site, SiteUpdate, Subscription, Technician, WriteBack, WriteBackBatch,
+    WriteBackResults,
 };
 use crate::retry::{self, Failure};
 
@@ -46,6 +49,10 @@ const ACCOUNT: &str = "/v1/accounts/{id}";
 const SITE: &str = "/v1/accounts/{accountId}/sites/{siteId}";
 const CONTACT: &str = "/v1/accounts/{accountId}/contacts/{contactId}";
 const WRITE_BACKS: &str = "/v1/write-backs";
+const SERVICE_CALL: &str = "/v1/service-calls/{id}";
+const SERVICE_CALLS: &str = "/v1/service-calls";
+const SERVICE_CALL_HOLD: &str = "/v1/service-calls/{id}/hold";
+const SERVICE_CALL_BY_REFERENCE: &str = "/v1/service-calls/by-reference/{externalReference}";
 const MERGE_PATCH: &str = "application/merge-patch+json";
 const JSON: &str = "application/json";
 
@@ -104,6 +111,8 @@ impl fmt::Debug for BillingClient {
 /// One logical request (retried as a whole).
 struct Call {
     method: Method,
+    /// `If-Match: "<version>"`: the version an update was planned on.
+    if_match: Option<u64>,
     /// The route template, for logs.
     template: &'static str,
     /// What is attempted, in words, for errors (`update account A-7`).
@@ -112,6 +121,16 @@ struct Call {
     what: String,
     url: Url,
     body: Option<Vec<u8>>,
+}
+
+/// What [`BillingClient::create_service_call`] returns: the ticket's call, and whether this
+/// call made it (`false`: it existed already, made by an earlier try or another worker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedServiceCall {
+    /// The call as the billing system holds it now.
+    pub call: ServiceCall,
+    /// Whether this create made it.
+    pub created: bool,
 }
 
 /// A successful response.
@@ -267,6 +286,175 @@ impl BillingClient {
         self.get_record(id).await
     }
 
+    /// Every technician matching `query` (`GET /v1/technicians`), inactive ones included, with
+    /// the malformed ones named; paging and `ids` as in [`BillingClient::list_accounts`].
+    pub async fn list_technicians(
+        &self,
+        query: &ReferenceQuery,
+    ) -> Result<Listing<Technician>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every contract matching `query` (`GET /v1/contracts`); `account_ids` as in
+    /// [`BillingClient::list_subscriptions`].
+    pub async fn list_contracts(
+        &self,
+        query: &ContractQuery,
+    ) -> Result<Listing<Contract>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every item matching `query` (`GET /v1/items`), inactive and placeholder items included.
+    pub async fn list_items(&self, query: &ReferenceQuery) -> Result<Listing<Item>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every product type matching `query` (`GET /v1/product-types`) with its placeholder item.
+    pub async fn list_product_types(
+        &self,
+        query: &ReferenceQuery,
+    ) -> Result<Listing<ProductType>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every service call matching `query` (`GET /v1/service-calls`), each once in its latest
+    /// version, with the malformed ones named. With
+    /// [`ServiceCallQuery::flagged_for_connect_wise`], only the calls waiting to become
+    /// ConnectWise tickets.
+    pub async fn list_service_calls(
+        &self,
+        query: &ServiceCallQuery,
+    ) -> Result<Listing<ServiceCall>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// `GET /v1/<collection>/{id}` of any listed kind (`client.get::<Technician>("T-1")`).
+    pub async fn get<T: Listed>(&self, id: &str) -> Result<T, BillingError> {
+        self.get_record(id).await
+    }
+
+    /// `GET /v1/service-calls/{id}`: one call with its lines, notes and version.
+    pub async fn get_service_call(&self, id: &str) -> Result<ServiceCall, BillingError> {
+        self.get_record(id).await
+    }
+
+    /// `GET /v1/service-calls/by-reference/{externalReference}`: the call of a ConnectWise
+    /// ticket, or `None` when there is none.
+    pub async fn find_service_call(
+        &self,
+        external_reference: &str,
+    ) -> Result<Option<ServiceCall>, BillingError> {
+        let operation = format!("get the service call of {external_reference}");
+        let url = self.checked_url(
+            &operation,
+            &[("externalReference", external_reference)],
+            &["service-calls", "by-reference", external_reference],
+        )?;
+        let call = Call {
+            method: Method::GET,
+            if_match: None,
+            template: SERVICE_CALL_BY_REFERENCE,
+            what: format!("the service call of {external_reference}"),
+            operation,
+            url,
+            body: None,
+        };
+        match self.send(&call).await {
+            Ok(found) => Ok(Some(found)),
+            Err(BillingError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /v1/service-calls`: creates the call of a ConnectWise ticket, exactly once.
+    ///
+    /// The create is idempotent on [`NewServiceCall::external_reference`]: when a call with that
+    /// reference exists already (made by an earlier try whose answer was lost, or by another
+    /// worker), the billing system answers 409 naming it, and this returns that call with
+    /// `created: false` — it never makes a second one. Transient failures are retried like any
+    /// other call, which is safe for the same reason.
+    pub async fn create_service_call(
+        &self,
+        new: &NewServiceCall,
+    ) -> Result<CreatedServiceCall, BillingError> {
+        let operation = format!("create the service call of {}", new.external_reference);
+        let call = Call {
+            method: Method::POST,
+            if_match: None,
+            template: SERVICE_CALLS,
+            what: "the service-call collection (POST /v1/service-calls; check the base URL)"
+                .to_owned(),
+            body: Some(encode(&operation, new)?),
+            url: self.path_url(&["service-calls"])?,
+            operation,
+        };
+        match self.send(&call).await {
+            Ok(call) => Ok(CreatedServiceCall {
+                call,
+                created: true,
+            }),
+            Err(BillingError::Duplicate {
+                existing_id: Some(existing),
+                ..
+            }) => Ok(CreatedServiceCall {
+                call: self.get_service_call(&existing).await?,
+                created: false,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT /v1/service-calls/{id}` with `If-Match: "<version>"`: replaces the call's contract,
+    /// description, status, hold, labor and parts and adds its notes; returns the call with its
+    /// new version.
+    ///
+    /// [`BillingError::VersionConflict`] when the call changed since `version` (read it again
+    /// and plan again: a retry whose first try did apply also lands here, and planning again
+    /// finds nothing to change); [`BillingError::Conflict`] with code `Invoiced` when the call
+    /// is invoiced and so refuses every change.
+    pub async fn update_service_call(
+        &self,
+        id: &str,
+        version: u64,
+        update: &ServiceCallUpdate,
+    ) -> Result<ServiceCall, BillingError> {
+        let operation = format!("update service call {id}");
+        let url = self.record_url(&operation, &[("id", "service-calls", id)])?;
+        let call = Call {
+            method: Method::PUT,
+            if_match: Some(version),
+            template: SERVICE_CALL,
+            what: format!("service call {id}"),
+            body: Some(encode(&operation, update)?),
+            operation,
+            url,
+        };
+        self.send(&call).await
+    }
+
+    /// `POST /v1/service-calls/{id}/hold`: puts the call on hold with the reason, adds the note
+    /// and links the ConnectWise ticket's reference; repeating it changes nothing. Refused
+    /// with [`BillingError::Duplicate`] when another call holds the reference, and with
+    /// [`BillingError::Conflict`] when the call is invoiced or linked to another ticket.
+    pub async fn hold_service_call(
+        &self,
+        id: &str,
+        hold: &HoldRequest,
+    ) -> Result<ServiceCall, BillingError> {
+        let operation = format!("put service call {id} on hold");
+        let url = self.checked_url(&operation, &[("id", id)], &["service-calls", id, "hold"])?;
+        let call = Call {
+            method: Method::POST,
+            if_match: None,
+            template: SERVICE_CALL_HOLD,
+            what: format!("service call {id}"),
+            body: Some(encode(&operation, hold)?),
+            operation,
+            url,
+        };
+        self.send(&call).await
+    }
+
     /// `GET /v1/<collection>/{id}`, read as a `T`; a record that is not a valid `T` is
     /// [`BillingError::Decode`] naming the field.
     async fn get_record<T: Listed>(&self, id: &str) -> Result<T, BillingError> {
@@ -292,6 +480,7 @@ impl BillingClient {
         let url = self.record_url(operation, &[("id", kind.collection(), id)])?;
         let call = Call {
             method: Method::GET,
+            if_match: None,
             template: kind.record_route(),
             what: format!("{kind} {id}"),
             operation: operation.to_owned(),
@@ -316,6 +505,7 @@ impl BillingClient {
         let url = self.record_url(&operation, &[("id", "accounts", id)])?;
         let call = Call {
             method: Method::PATCH,
+            if_match: None,
             template: ACCOUNT,
             what: format!("account {id}"),
             body: Some(encode(&operation, update)?),
@@ -353,6 +543,7 @@ impl BillingClient {
         )?;
         let call = Call {
             method: Method::PATCH,
+            if_match: None,
             template: SITE,
             what,
             body: Some(encode(&operation, update)?),
@@ -390,6 +581,7 @@ impl BillingClient {
         )?;
         let call = Call {
             method: Method::PATCH,
+            if_match: None,
             template: CONTACT,
             what,
             body: Some(encode(&operation, update)?),
@@ -481,6 +673,7 @@ impl BillingClient {
         };
         let call = Call {
             method: Method::POST,
+            if_match: None,
             template: WRITE_BACKS,
             what: "the batch write-back (POST /v1/write-backs)".to_owned(),
             body: Some(encode(&operation, &batch)?),
@@ -565,7 +758,9 @@ impl BillingClient {
                     Ok(record)
                         if filters
                             .updated_since
-                            .is_none_or(|t| record.updated_at() >= t) =>
+                            .is_none_or(|t| record.updated_at() >= t)
+                            && (!filters.flagged_for_connect_wise
+                                || record.awaits_connect_wise_ticket()) =>
                     {
                         records.push(record);
                     }
@@ -592,14 +787,14 @@ impl BillingClient {
             if !leftover.is_empty() {
                 let leftover: HashSet<&str> = leftover.into_iter().collect();
                 let (valid, invalid) = self
-                    .collect_pages::<T>(filters.updated_since, None, limit, Some(&leftover))
+                    .collect_pages::<T>(filters.narrow(), None, limit, Some(&leftover))
                     .await?;
                 records.extend(valid);
                 malformed.extend(invalid);
             }
         } else {
             let (valid, invalid) = self
-                .collect_pages::<T>(filters.updated_since, None, limit, None)
+                .collect_pages::<T>(filters.narrow(), None, limit, None)
                 .await?;
             records = valid;
             malformed = invalid;
@@ -636,7 +831,7 @@ impl BillingClient {
             "&cursor=".len() + MAX_CURSOR_LEN
         };
         let (batches, too_long) =
-            self.id_batches(T::KIND, filters.updated_since, name, &listable, reserve)?;
+            self.id_batches(T::KIND, filters.narrow(), name, &listable, reserve)?;
         leftover.extend(too_long);
         for batch in &batches {
             // Room for every id plus one, so a batch of ids is one page even on a server that
@@ -649,12 +844,7 @@ impl BillingClient {
                 limit
             };
             let (valid, invalid) = self
-                .collect_pages::<T>(
-                    filters.updated_since,
-                    Some((name, batch)),
-                    batch_limit,
-                    accounts,
-                )
+                .collect_pages::<T>(filters.narrow(), Some((name, batch)), batch_limit, accounts)
                 .await?;
             records.extend(valid);
             malformed.extend(invalid);
@@ -702,7 +892,7 @@ impl BillingClient {
         let page = self
             .fetch_page(
                 T::KIND,
-                filters.updated_since,
+                filters.narrow(),
                 list.map(|(n, v)| (n, v.as_slice())),
                 limit,
                 cursor,
@@ -730,7 +920,7 @@ impl BillingClient {
     /// listed record whose `accountId` is another account's is left out before it is read.
     async fn collect_pages<T: Listed>(
         &self,
-        updated_since: Option<OffsetDateTime>,
+        narrow: Narrow,
         list: Option<(&str, &[&str])>,
         limit: u32,
         accounts: Option<&HashSet<&str>>,
@@ -740,7 +930,7 @@ impl BillingClient {
         let mut cursor: Option<String> = None;
         loop {
             let page = self
-                .fetch_page(T::KIND, updated_since, list, limit, cursor.as_deref())
+                .fetch_page(T::KIND, narrow, list, limit, cursor.as_deref())
                 .await?;
             let empty = page.items.is_empty();
             let kept = page
@@ -770,13 +960,13 @@ impl BillingClient {
     async fn fetch_page(
         &self,
         kind: RecordKind,
-        updated_since: Option<OffsetDateTime>,
+        narrow: Narrow,
         list: Option<(&str, &[&str])>,
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Page<serde_json::Value>, BillingError> {
         let operation = list_operation(kind);
-        let url = self.list_url(kind, updated_since, limit, list, cursor)?;
+        let url = self.list_url(kind, narrow, limit, list, cursor)?;
         let length = url.as_str().len();
         let max = self.inner.max_url_len;
         if length > max {
@@ -803,6 +993,7 @@ impl BillingClient {
         }
         let call = Call {
             method: Method::GET,
+            if_match: None,
             template: kind.list_route(),
             what: format!(
                 "the {kind} listing (GET {}; check the base URL)",
@@ -819,7 +1010,7 @@ impl BillingClient {
     fn list_url(
         &self,
         kind: RecordKind,
-        updated_since: Option<OffsetDateTime>,
+        narrow: Narrow,
         limit: u32,
         list: Option<(&str, &[&str])>,
         cursor: Option<&str>,
@@ -827,8 +1018,11 @@ impl BillingClient {
         let mut url = self.path_url(&[kind.collection()])?;
         {
             let mut pairs = url.query_pairs_mut();
-            if let Some(since) = updated_since {
+            if let Some(since) = narrow.updated_since {
                 pairs.append_pair("updatedSince", &rfc3339(kind, since)?);
+            }
+            if narrow.flagged_for_connect_wise {
+                pairs.append_pair("flaggedForConnectWise", "true");
             }
             pairs.append_pair("limit", &limit.to_string());
             if let Some((name, values)) = list {
@@ -847,14 +1041,14 @@ impl BillingClient {
     fn id_batches<'a>(
         &self,
         kind: RecordKind,
-        updated_since: Option<OffsetDateTime>,
+        narrow: Narrow,
         name: &str,
         values: &[&'a str],
         reserve: usize,
     ) -> Result<(Vec<Vec<&'a str>>, Vec<&'a str>), BillingError> {
         // The longest limit value (three digits) and `&<name>=`; values follow, joined by `%2C`.
         let prefix = self
-            .list_url(kind, updated_since, MAX_PAGE_SIZE, None, None)?
+            .list_url(kind, narrow, MAX_PAGE_SIZE, None, None)?
             .as_str()
             .len()
             + name.len()
@@ -910,7 +1104,24 @@ impl BillingClient {
         levels: &[(&str, &str, &str)],
     ) -> Result<Url, BillingError> {
         let mut segments = Vec::with_capacity(levels.len() * 2);
+        let mut ids = Vec::with_capacity(levels.len());
         for (name, collection, id) in levels {
+            segments.push(*collection);
+            segments.push(*id);
+            ids.push((*name, *id));
+        }
+        self.checked_url(operation, &ids, &segments)
+    }
+
+    /// `{base}v1/{segments…}`, where the `(parameter name, id)` pairs are ids among the segments:
+    /// refuses ids no URL path can carry (empty, `.`, `..`) and URLs longer than `max_url_len`.
+    fn checked_url(
+        &self,
+        operation: &str,
+        ids: &[(&str, &str)],
+        segments: &[&str],
+    ) -> Result<Url, BillingError> {
+        for (name, id) in ids {
             if id.is_empty() || *id == "." || *id == ".." {
                 return Err(invalid(
                     operation,
@@ -918,14 +1129,12 @@ impl BillingClient {
                     format!("{id:?} cannot be an id in a URL path"),
                 ));
             }
-            segments.push(*collection);
-            segments.push(*id);
         }
-        let url = self.path_url(&segments)?;
+        let url = self.path_url(segments)?;
         let length = url.as_str().len();
         let max = self.inner.max_url_len;
         if length > max {
-            let name = levels.last().map_or("id", |l| l.0);
+            let name = ids.last().map_or("id", |l| l.0);
             return Err(invalid(
                 operation,
                 name,
@@ -987,12 +1196,16 @@ impl BillingClient {
             .request(call.method.clone(), call.url.clone())
             .header(AUTHORIZATION, inner.authorization.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(version) = call.if_match {
+            request = request.header(IF_MATCH, format!("\"{version}\""));
+        }
         if let Some(body) = &call.body {
-            // The batch write-back (a POST) is a JSON list of merge patches, not a merge patch.
-            let content_type = if call.method == Method::POST {
-                JSON
-            } else {
+            // Only a PATCH is a merge patch; the batch write-back and the service-call writes are
+            // plain JSON.
+            let content_type = if call.method == Method::PATCH {
                 MERGE_PATCH
+            } else {
+                JSON
             };
             request = request
                 .header(CONTENT_TYPE, HeaderValue::from_static(content_type))
@@ -1223,19 +1436,33 @@ mod tests {
         let ids: Vec<String> = (0..40).map(|i| format!("A-{i:04}")).collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let kind = RecordKind::Account;
-        let (batches, too_long) = c.id_batches(kind, None, "ids", &refs, 0).unwrap();
+        let (batches, too_long) = c
+            .id_batches(kind, Narrow::default(), "ids", &refs, 0)
+            .unwrap();
         assert!(too_long.is_empty());
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 40);
         for batch in &batches {
             let url = c
-                .list_url(kind, None, MAX_PAGE_SIZE, Some(("ids", batch)), None)
+                .list_url(
+                    kind,
+                    Narrow::default(),
+                    MAX_PAGE_SIZE,
+                    Some(("ids", batch)),
+                    None,
+                )
                 .unwrap();
             assert!(url.as_str().len() <= 120, "{url}");
         }
         // Every batch but the last is full: one more id would not fit.
         for batch in &batches[..batches.len() - 1] {
             let url = c
-                .list_url(kind, None, MAX_PAGE_SIZE, Some(("ids", batch)), None)
+                .list_url(
+                    kind,
+                    Narrow::default(),
+                    MAX_PAGE_SIZE,
+                    Some(("ids", batch)),
+                    None,
+                )
                 .unwrap();
             assert!(url.as_str().len() + 3 + 6 > 120, "{url}");
         }
@@ -1249,7 +1476,7 @@ mod tests {
         let kind = RecordKind::Subscription;
         let reserve = "&cursor=".len() + MAX_CURSOR_LEN;
         let (batches, too_long) = c
-            .id_batches(kind, None, "accountIds", &refs, reserve)
+            .id_batches(kind, Narrow::default(), "accountIds", &refs, reserve)
             .unwrap();
         assert!(too_long.is_empty());
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 200);
@@ -1258,7 +1485,7 @@ mod tests {
             let url = c
                 .list_url(
                     kind,
-                    None,
+                    Narrow::default(),
                     MAX_PAGE_SIZE,
                     Some(("accountIds", batch)),
                     Some(&longest_cursor),

@@ -38,6 +38,18 @@ fn list(fields: &[FieldProblem]) -> String {
     format!(" [{}]", items.join("; "))
 }
 
+fn existing(id: &Option<String>) -> String {
+    id.as_ref()
+        .map(|id| format!(" (the existing record is {id})"))
+        .unwrap_or_default()
+}
+
+fn current(version: &Option<u64>) -> String {
+    version
+        .map(|v| format!(" (its version is now {v})"))
+        .unwrap_or_default()
+}
+
 fn retry_hint(retry_after: &Option<Duration>) -> String {
     retry_after
         .map(|d| format!("; retry after {} ms", d.as_millis()))
@@ -80,6 +92,39 @@ pub enum BillingError {
         message: String,
         /// Per-field problems; may be empty.
         fields: Vec<FieldProblem>,
+    },
+    /// 409 `Duplicate`: a record with the same unique key exists — a service call with the same
+    /// external reference, created by an earlier try or another worker. Names the existing one.
+    #[error("{operation} was refused: {message}{}", existing(.existing_id))]
+    Duplicate {
+        /// What was attempted.
+        operation: String,
+        /// The billing system's message.
+        message: String,
+        /// The id of the record that holds the key already.
+        existing_id: Option<String>,
+    },
+    /// 409 for any other reason: the record's state refuses the change (code `Invoiced`: an
+    /// invoiced service call is never changed).
+    #[error("{operation} was refused ({code}): {message}")]
+    Conflict {
+        /// What was attempted.
+        operation: String,
+        /// The contract's error code (`Invoiced`).
+        code: String,
+        /// The billing system's message.
+        message: String,
+    },
+    /// 412: the record changed since the version the update was planned on (another worker, or a
+    /// user, got there first). Read it again and plan again.
+    #[error("{operation} was refused: {message}{}", current(.current_version))]
+    VersionConflict {
+        /// What was attempted.
+        operation: String,
+        /// The billing system's message.
+        message: String,
+        /// The record's version now.
+        current_version: Option<u64>,
     },
     /// 429 still returned after every allowed retry.
     #[error("the billing system is throttling requests (429){}", retry_hint(.retry_after))]
@@ -136,6 +181,8 @@ impl BillingError {
             BillingError::Unauthorized { .. } => Some(401),
             BillingError::Forbidden { .. } => Some(403),
             BillingError::NotFound { .. } => Some(404),
+            BillingError::Duplicate { .. } | BillingError::Conflict { .. } => Some(409),
+            BillingError::VersionConflict { .. } => Some(412),
             BillingError::Throttled { .. } => Some(429),
             BillingError::Unexpected { status, .. } => Some(*status),
             _ => None,
@@ -151,11 +198,15 @@ struct ErrorEnvelope {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 struct ErrorDetail {
     code: String,
     message: String,
     fields: Vec<FieldProblem>,
+    /// With 409 `Duplicate`: the record that holds the key.
+    existing_id: Option<String>,
+    /// With 412: the record's version now.
+    current_version: Option<u64>,
 }
 
 /// At most 200 characters of `body`, for error messages.
@@ -193,7 +244,7 @@ pub(crate) fn from_status(operation: &str, what: &str, status: u16, body: &[u8])
         404 => BillingError::NotFound {
             what: what.to_owned(),
         },
-        400 | 422 => {
+        400 | 422 | 428 => {
             let detail = parse_body(body).unwrap_or_default();
             let message = if detail.message.is_empty() {
                 excerpt(body)
@@ -204,6 +255,39 @@ pub(crate) fn from_status(operation: &str, what: &str, status: u16, body: &[u8])
                 operation,
                 message,
                 fields: detail.fields,
+            }
+        }
+        409 => {
+            let detail = parse_body(body).unwrap_or_default();
+            let message = if detail.message.is_empty() {
+                excerpt(body)
+            } else {
+                detail.message
+            };
+            if detail.code == "Duplicate" {
+                BillingError::Duplicate {
+                    operation,
+                    message,
+                    existing_id: detail.existing_id,
+                }
+            } else {
+                BillingError::Conflict {
+                    operation,
+                    code: detail.code,
+                    message,
+                }
+            }
+        }
+        412 => {
+            let detail = parse_body(body).unwrap_or_default();
+            BillingError::VersionConflict {
+                operation,
+                message: if detail.message.is_empty() {
+                    excerpt(body)
+                } else {
+                    detail.message
+                },
+                current_version: detail.current_version,
             }
         }
         429 => BillingError::Throttled { retry_after: None },
@@ -245,6 +329,37 @@ mod tests {
             e.to_string()
                 .contains("billingAddress.state: must be a string")
         );
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn conflicts_name_the_existing_record_the_state_or_the_current_version() {
+        let body = br#"{"error":{"code":"Duplicate","message":"a service call with externalReference CW-7 exists","existingId":"SC-1001"}}"#;
+        let e = from_status("create service call", "service call", 409, body);
+        assert!(
+            matches!(&e, BillingError::Duplicate { existing_id: Some(id), .. } if id == "SC-1001"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("SC-1001"));
+        let body = br#"{"error":{"code":"Invoiced","message":"service call SC-1 is invoiced"}}"#;
+        let e = from_status("update service call SC-1", "service call SC-1", 409, body);
+        assert!(
+            matches!(&e, BillingError::Conflict { code, .. } if code == "Invoiced"),
+            "{e:?}"
+        );
+        let body = br#"{"error":{"code":"VersionConflict","message":"stale","currentVersion":4}}"#;
+        let e = from_status("update service call SC-1", "service call SC-1", 412, body);
+        assert!(
+            matches!(
+                &e,
+                BillingError::VersionConflict {
+                    current_version: Some(4),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.status(), Some(412));
         assert!(!e.is_transient());
     }
 

@@ -14,12 +14,21 @@
 //!   named by id and field as [`MalformedRecord`]s); merge-patch write-backs of accounts, sites and contacts, one
 //!   at a time or many per call ([`BillingClient::write_back`]: `POST /v1/write-backs`, chunked,
 //!   per-record results, falling back to single-record PATCHes on a server without it).
+//! - The ticket import's records, listed the same way ([`BillingClient::list_technicians`],
+//!   [`BillingClient::list_contracts`], [`BillingClient::list_items`],
+//!   [`BillingClient::list_product_types`], [`BillingClient::list_service_calls`]), and the
+//!   service-call writes: [`BillingClient::create_service_call`] (exactly once per ConnectWise
+//!   ticket: idempotent on its external reference), [`BillingClient::update_service_call`]
+//!   (guarded by the call's version; an invoiced call refuses) and
+//!   [`BillingClient::hold_service_call`]; [`BillingClient::find_service_call`] reads a call by
+//!   its ticket's reference.
 //! - [`BillingError`]: typed errors (unauthorized, forbidden, not found naming the record, invalid
 //!   with per-field problems, throttled, transient, unexpected, decode).
 //!
 //! # Retries
-//! The client sends only GET, PATCH and the batch write-back POST (JSON merge patches are
-//! idempotent, one at a time or many), so all are retried on
+//! Every request the client sends may be repeated: GETs, JSON merge patches (one at a time or
+//! many), a service-call create (idempotent on its external reference), an update (guarded by
+//! the version it was planned on) and a hold (repeating it changes nothing). So all are retried on
 //! 429 (`Retry-After` is a minimum delay), 502, 503, 504, timeouts and connection failures.
 //! Delays grow exponentially with jitter and stop at [`RetryPolicy::max_attempts`] or
 //! [`RetryPolicy::max_elapsed`]. [`BillingClient::stats`] counts attempts, retries and 429s.
@@ -46,10 +55,14 @@ mod listing;
 pub mod models;
 mod retry;
 
-pub use client::{BillingClient, BillingStats, DEFAULT_PAGE_SIZE, MAX_CURSOR_LEN, MAX_PAGE_SIZE};
+pub use client::{
+    BillingClient, BillingStats, CreatedServiceCall, DEFAULT_PAGE_SIZE, MAX_CURSOR_LEN,
+    MAX_PAGE_SIZE,
+};
 pub use config::{BillingConfig, DEFAULT_MAX_URL_LEN, DEFAULT_RETRY, RetryPolicy};
 pub use error::{BillingError, FieldProblem};
 pub use listing::{
-    AccountListing, AccountQuery, AccountRecordQuery, Listed, Listing, MalformedAccount,
-    MalformedRecord, ProductQuery, RecordKind, RecordQuery, SubscriptionQuery, UserQuery,
+    AccountListing, AccountQuery, AccountRecordQuery, ContractQuery, Listed, Listing,
+    MalformedAccount, MalformedRecord, ProductQuery, RecordKind, RecordQuery, ReferenceQuery,
+    ServiceCallQuery, SubscriptionQuery, UserQuery,
 };

@@ -16,7 +16,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
-use crate::models::{Account, AccountUser, Product, Subscription};
+use crate::models::{
+    Account, AccountUser, Contract, Item, Product, ProductType, ServiceCall, Subscription,
+    Technician,
+};
 
 /// The kinds of records the contract lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,15 +32,30 @@ pub enum RecordKind {
     Subscription,
     /// `/v1/users`: [`AccountUser`].
     User,
+    /// `/v1/technicians`: [`Technician`].
+    Technician,
+    /// `/v1/contracts`: [`Contract`].
+    Contract,
+    /// `/v1/items`: [`Item`].
+    Item,
+    /// `/v1/product-types`: [`ProductType`].
+    ProductType,
+    /// `/v1/service-calls`: [`ServiceCall`].
+    ServiceCall,
 }
 
 impl RecordKind {
     /// Every kind.
-    pub const ALL: [RecordKind; 4] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::Account,
         RecordKind::Product,
         RecordKind::Subscription,
         RecordKind::User,
+        RecordKind::Technician,
+        RecordKind::Contract,
+        RecordKind::Item,
+        RecordKind::ProductType,
+        RecordKind::ServiceCall,
     ];
 
     /// The record in words (`subscription`), as errors name it.
@@ -47,6 +65,11 @@ impl RecordKind {
             RecordKind::Product => "product",
             RecordKind::Subscription => "subscription",
             RecordKind::User => "user",
+            RecordKind::Technician => "technician",
+            RecordKind::Contract => "contract",
+            RecordKind::Item => "item",
+            RecordKind::ProductType => "product type",
+            RecordKind::ServiceCall => "service call",
         }
     }
 
@@ -57,6 +80,11 @@ impl RecordKind {
             RecordKind::Product => "products",
             RecordKind::Subscription => "subscriptions",
             RecordKind::User => "users",
+            RecordKind::Technician => "technicians",
+            RecordKind::Contract => "contracts",
+            RecordKind::Item => "items",
+            RecordKind::ProductType => "product-types",
+            RecordKind::ServiceCall => "service-calls",
         }
     }
 
@@ -67,6 +95,11 @@ impl RecordKind {
             RecordKind::Product => "/v1/products",
             RecordKind::Subscription => "/v1/subscriptions",
             RecordKind::User => "/v1/users",
+            RecordKind::Technician => "/v1/technicians",
+            RecordKind::Contract => "/v1/contracts",
+            RecordKind::Item => "/v1/items",
+            RecordKind::ProductType => "/v1/product-types",
+            RecordKind::ServiceCall => "/v1/service-calls",
         }
     }
 
@@ -77,17 +110,37 @@ impl RecordKind {
             RecordKind::Product => "/v1/products/{id}",
             RecordKind::Subscription => "/v1/subscriptions/{id}",
             RecordKind::User => "/v1/users/{id}",
+            RecordKind::Technician => "/v1/technicians/{id}",
+            RecordKind::Contract => "/v1/contracts/{id}",
+            RecordKind::Item => "/v1/items/{id}",
+            RecordKind::ProductType => "/v1/product-types/{id}",
+            RecordKind::ServiceCall => "/v1/service-calls/{id}",
         }
     }
 
     /// Whether records of this kind belong to an account, so their listing takes `accountIds`.
     pub fn belongs_to_account(self) -> bool {
-        matches!(self, RecordKind::Subscription | RecordKind::User)
+        matches!(
+            self,
+            RecordKind::Subscription
+                | RecordKind::User
+                | RecordKind::Contract
+                | RecordKind::ServiceCall
+        )
     }
 
     /// The query parameters the listing takes, in the order the contract lists them.
     pub fn list_parameters(self) -> &'static [&'static str] {
-        if self.belongs_to_account() {
+        if self == RecordKind::ServiceCall {
+            &[
+                "updatedSince",
+                "ids",
+                "accountIds",
+                "flaggedForConnectWise",
+                "cursor",
+                "limit",
+            ]
+        } else if self.belongs_to_account() {
             &["updatedSince", "ids", "accountIds", "cursor", "limit"]
         } else {
             &["updatedSince", "ids", "cursor", "limit"]
@@ -112,6 +165,11 @@ pub trait Listed: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// The account it belongs to, for the kinds that belong to one.
     fn account_id(&self) -> Option<&str> {
         None
+    }
+    /// Whether `flaggedForConnectWise=true` lists it (service calls waiting to become
+    /// ConnectWise tickets; nothing else).
+    fn awaits_connect_wise_ticket(&self) -> bool {
+        false
     }
 }
 
@@ -161,6 +219,50 @@ impl Listed for AccountUser {
     }
 }
 
+/// `Listed` for records identified by `id` and stamped by `updated_at` (with `account` when they
+/// belong to one through `account_id`).
+macro_rules! listed {
+    ($($record:ident => $kind:ident $(, $account:ident)?);* $(;)?) => {$(
+        impl Listed for $record {
+            const KIND: RecordKind = RecordKind::$kind;
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn updated_at(&self) -> OffsetDateTime {
+                self.updated_at
+            }
+            $(
+            fn $account(&self) -> Option<&str> {
+                Some(&self.account_id)
+            }
+            )?
+        }
+    )*};
+}
+
+listed! {
+    Technician => Technician;
+    Contract => Contract, account_id;
+    Item => Item;
+    ProductType => ProductType;
+}
+
+impl Listed for ServiceCall {
+    const KIND: RecordKind = RecordKind::ServiceCall;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn updated_at(&self) -> OffsetDateTime {
+        self.updated_at
+    }
+    fn account_id(&self) -> Option<&str> {
+        Some(&self.account_id)
+    }
+    fn awaits_connect_wise_ticket(&self) -> bool {
+        ServiceCall::awaits_connect_wise_ticket(self)
+    }
+}
+
 /// Which accounts or products a listing returns. Every part is optional; together they narrow
 /// the result.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -178,6 +280,8 @@ pub struct RecordQuery {
 pub type AccountQuery = RecordQuery;
 /// Which products a listing returns.
 pub type ProductQuery = RecordQuery;
+/// Which technicians, items or product types a listing returns.
+pub type ReferenceQuery = RecordQuery;
 
 impl RecordQuery {
     /// Every record changed at or after `since`.
@@ -221,6 +325,65 @@ pub struct AccountRecordQuery {
 pub type SubscriptionQuery = AccountRecordQuery;
 /// Which users of accounts a listing returns.
 pub type UserQuery = AccountRecordQuery;
+/// Which contracts a listing returns.
+pub type ContractQuery = AccountRecordQuery;
+
+/// Which service calls a listing returns. Every part is optional; together they narrow the
+/// result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceCallQuery {
+    /// Only calls whose `updatedAt` is at or after this instant (inclusive).
+    pub updated_since: Option<OffsetDateTime>,
+    /// Only these ids. `Some(vec![])` matches nothing, and no request is sent for it.
+    pub ids: Option<Vec<String>>,
+    /// Only the calls of these accounts. `Some(vec![])` matches nothing.
+    pub account_ids: Option<Vec<String>>,
+    /// Only the calls waiting to become ConnectWise tickets (flagged, open, not on hold, not
+    /// yet linked to a ticket: [`ServiceCall::awaits_connect_wise_ticket`]).
+    pub flagged_for_connect_wise: bool,
+    /// Records per page, 1 to 500; default 100.
+    pub page_size: Option<u32>,
+}
+
+impl ServiceCallQuery {
+    /// Every call changed at or after `since`.
+    pub fn changed_since(since: OffsetDateTime) -> Self {
+        Self {
+            updated_since: Some(since),
+            ..Self::default()
+        }
+    }
+
+    /// The calls with these ids.
+    pub fn by_ids<I, S>(ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            ids: Some(ids.into_iter().map(Into::into).collect()),
+            ..Self::default()
+        }
+    }
+
+    /// The calls waiting to become ConnectWise tickets.
+    pub fn flagged_for_connect_wise() -> Self {
+        Self {
+            flagged_for_connect_wise: true,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn filters(&self) -> Filters<'_> {
+        Filters {
+            updated_since: self.updated_since,
+            ids: self.ids.as_deref(),
+            account_ids: self.account_ids.as_deref(),
+            flagged_for_connect_wise: self.flagged_for_connect_wise,
+            page_size: self.page_size,
+        }
+    }
+}
 
 impl AccountRecordQuery {
     /// Every record changed at or after `since`.
@@ -267,6 +430,8 @@ pub(crate) struct Filters<'a> {
     pub(crate) updated_since: Option<OffsetDateTime>,
     pub(crate) ids: Option<&'a [String]>,
     pub(crate) account_ids: Option<&'a [String]>,
+    /// `flaggedForConnectWise=true` (service calls only).
+    pub(crate) flagged_for_connect_wise: bool,
     pub(crate) page_size: Option<u32>,
 }
 
@@ -276,6 +441,7 @@ impl RecordQuery {
             updated_since: self.updated_since,
             ids: self.ids.as_deref(),
             account_ids: None,
+            flagged_for_connect_wise: false,
             page_size: self.page_size,
         }
     }
@@ -287,9 +453,28 @@ impl AccountRecordQuery {
             updated_since: self.updated_since,
             ids: self.ids.as_deref(),
             account_ids: self.account_ids.as_deref(),
+            flagged_for_connect_wise: false,
             page_size: self.page_size,
         }
     }
+}
+
+impl Filters<'_> {
+    /// What every request of the listing sends besides its list filter.
+    pub(crate) fn narrow(&self) -> Narrow {
+        Narrow {
+            updated_since: self.updated_since,
+            flagged_for_connect_wise: self.flagged_for_connect_wise,
+        }
+    }
+}
+
+/// The filters every request of one listing repeats (its list filter, `ids` or `accountIds`,
+/// is split over the requests).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Narrow {
+    pub(crate) updated_since: Option<OffsetDateTime>,
+    pub(crate) flagged_for_connect_wise: bool,
 }
 
 /// The records of a listing, and the listed records that did not match their schema.

@@ -1,7 +1,8 @@
 //! The one place that decides whether a failed HTTP attempt is retried, and how long to wait.
 //!
-//! Rules: the client sends only GET, PATCH and the batch write-back POST, all JSON merge patches
-//! (idempotent), so every request may be repeated. Retried: 429 (its `Retry-After` is a minimum delay), 502, 503, 504,
+//! Rules: every request the client sends may be repeated — GETs, JSON merge patches (one or a
+//! batch), a service-call create (idempotent on its external reference: a repeat is 409 naming
+//! the call), an update (guarded by its `If-Match` version) and a hold (repeatable). Retried: 429 (its `Retry-After` is a minimum delay), 502, 503, 504,
 //! timeouts, and connection failures (refused, reset, closed without a response, body cut off).
 //! Any other status is final and mapped to a typed error by [`crate::error::from_status`].
 //!

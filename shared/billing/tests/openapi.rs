@@ -345,6 +345,18 @@ fn the_contract_defines_the_routes_the_client_calls() {
         "  /v1/subscriptions/{id}:",
         "  /v1/users:",
         "  /v1/users/{id}:",
+        "  /v1/technicians:",
+        "  /v1/technicians/{id}:",
+        "  /v1/contracts:",
+        "  /v1/contracts/{id}:",
+        "  /v1/items:",
+        "  /v1/items/{id}:",
+        "  /v1/product-types:",
+        "  /v1/product-types/{id}:",
+        "  /v1/service-calls:",
+        "  /v1/service-calls/{id}:",
+        "  /v1/service-calls/{id}/hold:",
+        "  /v1/service-calls/by-reference/{externalReference}:",
     ] {
         assert!(OPENAPI.lines().any(|l| l == route), "{route}");
     }
@@ -353,6 +365,10 @@ fn the_contract_defines_the_routes_the_client_calls() {
         "Forbidden",
         "NotFound",
         "InvalidRequest",
+        "Duplicate",
+        "Invoiced",
+        "Conflict",
+        "VersionConflict",
         "RateLimited",
         "Internal",
         "Unavailable",
@@ -400,6 +416,11 @@ async fn every_listing_and_read_of_the_simulator_serves_records_that_match_their
         (RecordKind::Product, "Product", "ProductPage"),
         (RecordKind::Subscription, "Subscription", "SubscriptionPage"),
         (RecordKind::User, "AccountUser", "UserPage"),
+        (RecordKind::Technician, "Technician", "TechnicianPage"),
+        (RecordKind::Contract, "Contract", "ContractPage"),
+        (RecordKind::Item, "Item", "ItemPage"),
+        (RecordKind::ProductType, "ProductType", "ProductTypePage"),
+        (RecordKind::ServiceCall, "ServiceCall", "ServiceCallPage"),
     ] {
         let get = |path: String| {
             let http = http.clone();
@@ -430,5 +451,90 @@ async fn every_listing_and_read_of_the_simulator_serves_records_that_match_their
             conforms(schema, &one);
             assert_eq!(&one, item, "{kind} {id}: read and listed alike");
         }
+    }
+}
+
+/// The ticket import's schemas list exactly what its models write (every optional field set).
+#[test]
+fn the_ticket_import_schemas_list_exactly_the_models_properties() {
+    use serde_json::json;
+    let schemas = schema_properties();
+    let stamp = "2026-11-02T10:00:00Z";
+    let full: [(&str, Value); 12] = [
+        (
+            "Technician",
+            json!({"id": "T", "name": "n", "email": "e", "identifier": "i", "active": true, "updatedAt": stamp}),
+        ),
+        (
+            "Contract",
+            json!({"id": "C", "accountId": "A", "number": "1", "name": "n", "status": "Active", "startDate": "2026-01-01", "endDate": "2026-12-31", "updatedAt": stamp}),
+        ),
+        (
+            "Item",
+            json!({"id": "I", "sku": "s", "name": "n", "productTypeId": "P", "unit": "Each", "price": 1, "active": true, "placeholder": false, "updatedAt": stamp}),
+        ),
+        (
+            "ProductType",
+            json!({"id": "P", "name": "n", "placeholderItemId": "I", "active": true, "updatedAt": stamp}),
+        ),
+        (
+            "LaborLine",
+            json!({"externalReference": "r", "technicianId": "T", "hours": 1, "billable": true, "workType": "w", "notes": "n", "startedAt": stamp, "endedAt": stamp}),
+        ),
+        (
+            "Part",
+            json!({"externalReference": "r", "itemId": "I", "quantity": 1, "price": 2, "description": "d"}),
+        ),
+        ("CallNote", json!({"text": "t", "createdAt": stamp})),
+        (
+            "ConnectWiseTicketRequest",
+            json!({"board": "b", "status": "s", "type": "t", "priority": "p"}),
+        ),
+        (
+            "ServiceCall",
+            json!({"id": "S", "number": "1", "accountId": "A", "contractId": "C", "externalReference": "r", "description": "d", "status": "Open", "onHold": true, "holdReason": "h", "notes": [], "labor": [], "parts": [], "connectWise": {}, "version": 1, "updatedAt": stamp}),
+        ),
+        (
+            "NewServiceCall",
+            json!({"externalReference": "r", "accountId": "A", "contractId": "C", "description": "d", "status": "Open", "onHold": true, "holdReason": "h", "notes": [], "labor": [], "parts": []}),
+        ),
+        (
+            "ServiceCallUpdate",
+            json!({"contractId": "C", "description": "d", "status": "Open", "onHold": true, "holdReason": "h", "addNotes": [], "labor": [], "parts": []}),
+        ),
+        (
+            "HoldRequest",
+            json!({"reason": "r", "note": "n", "externalReference": "x"}),
+        ),
+    ];
+    fn round_trip<T: serde::de::DeserializeOwned + Serialize>(value: &Value) -> BTreeSet<String> {
+        keys(&serde_json::from_value::<T>(value.clone()).unwrap())
+    }
+    use cwsync_billing::models as m;
+    for (schema, value) in full {
+        let written = match schema {
+            "Technician" => round_trip::<m::Technician>(&value),
+            "Contract" => round_trip::<m::Contract>(&value),
+            "Item" => round_trip::<m::Item>(&value),
+            "ProductType" => round_trip::<m::ProductType>(&value),
+            "LaborLine" => round_trip::<m::LaborLine>(&value),
+            "Part" => round_trip::<m::Part>(&value),
+            "CallNote" => round_trip::<m::CallNote>(&value),
+            "ConnectWiseTicketRequest" => round_trip::<m::ConnectWiseTicketRequest>(&value),
+            "ServiceCall" => round_trip::<m::ServiceCall>(&value),
+            "NewServiceCall" => round_trip::<m::NewServiceCall>(&value),
+            "ServiceCallUpdate" => round_trip::<m::ServiceCallUpdate>(&value),
+            _ => round_trip::<m::HoldRequest>(&value),
+        };
+        let given: BTreeSet<String> = value.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            written, given,
+            "{schema}: the model writes every property it reads"
+        );
+        assert_eq!(
+            schemas.get(schema),
+            Some(&written),
+            "components.schemas.{schema} in openapi.yaml"
+        );
     }
 }

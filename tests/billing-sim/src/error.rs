@@ -28,13 +28,25 @@ pub enum SimError {
 pub(crate) struct ApiError {
     pub(crate) status: StatusCode,
     /// One of the contract's codes: `Unauthorized`, `Forbidden`, `NotFound`, `InvalidRequest`,
-    /// `RateLimited`, `Internal`, `Unavailable`.
+    /// `Duplicate`, `Invoiced`, `Conflict`, `VersionConflict`, `RateLimited`, `Internal`,
+    /// `Unavailable`.
     pub(crate) code: &'static str,
     pub(crate) message: String,
     pub(crate) fields: Vec<FieldProblem>,
     pub(crate) retry_after: Option<u64>,
     /// The `Allow` header of a 405.
     pub(crate) allow: Option<&'static str>,
+    /// What a conflict adds to the body (boxed: most errors have none).
+    pub(crate) conflict: Option<Box<ConflictDetail>>,
+}
+
+/// What a 409 or 412 names besides its message.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConflictDetail {
+    /// With `Duplicate`: the record that holds the key already.
+    pub(crate) existing_id: Option<String>,
+    /// With `VersionConflict`: the record's version now.
+    pub(crate) current_version: Option<u64>,
 }
 
 impl ApiError {
@@ -46,6 +58,39 @@ impl ApiError {
             fields: Vec::new(),
             retry_after: None,
             allow: None,
+            conflict: None,
+        }
+    }
+
+    /// 409 `Duplicate`: `existing_id` holds the unique `field` already.
+    pub(crate) fn duplicate(field: &str, existing_id: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            fields: vec![FieldProblem {
+                field: field.to_owned(),
+                message: format!("service call {existing_id} has it already"),
+            }],
+            conflict: Some(Box::new(ConflictDetail {
+                existing_id: Some(existing_id.to_owned()),
+                current_version: None,
+            })),
+            ..Self::new(StatusCode::CONFLICT, "Duplicate", message)
+        }
+    }
+
+    /// 409 with `code` (`Invoiced`, `Conflict`): the record's state refuses the change.
+    pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 412 `VersionConflict`: the record is at `current_version`.
+    pub(crate) fn version_conflict(current_version: u64, message: impl Into<String>) -> Self {
+        Self {
+            conflict: Some(Box::new(ConflictDetail {
+                existing_id: None,
+                current_version: Some(current_version),
+            })),
+            ..Self::new(StatusCode::PRECONDITION_FAILED, "VersionConflict", message)
         }
     }
 
@@ -111,6 +156,14 @@ impl ApiError {
         let mut error = json!({ "code": self.code, "message": self.message });
         if !self.fields.is_empty() {
             error["fields"] = serde_json::to_value(&self.fields).unwrap_or_default();
+        }
+        if let Some(detail) = &self.conflict {
+            if let Some(id) = &detail.existing_id {
+                error["existingId"] = json!(id);
+            }
+            if let Some(version) = detail.current_version {
+                error["currentVersion"] = json!(version);
+            }
         }
         json!({ "error": error })
     }

@@ -1,10 +1,17 @@
 //! The embedded fixtures: six US and Canadian accounts, and what the daily export reads for them
 //! — six products (several price lists and units each, one disabled), seven subscriptions (one
 //! cancelled, one billed at a frequency no tenant maps: `Biennial`, amounts as numbers and as
-//! strings) and six users with their enabled services (one disabled). Compiled in and checked by
-//! this crate's tests, so they always parse.
+//! strings) and six users with their enabled services (one disabled); and what the ticket import
+//! reads — four technicians (two matching the ConnectWise simulator's members by e-mail or
+//! identifier, one inactive), four contracts of the fixture accounts (one expired), nine items
+//! (SKUs matching the catalog, one inactive, a placeholder per product type but `License`) and
+//! four service calls (two flagged for ConnectWise and waiting, one flagged but on hold, one
+//! invoiced). Compiled in and checked by this crate's tests, so they always parse.
 
-use cwsync_billing::models::{Account, AccountUser, Product, Subscription};
+use cwsync_billing::models::{
+    Account, AccountUser, Contract, Item, Product, ProductType, ServiceCall, Subscription,
+    Technician,
+};
 use serde::de::DeserializeOwned;
 
 use crate::SimError;
@@ -17,6 +24,16 @@ pub const FIXTURE_PRODUCTS_JSON: &str = include_str!("../fixtures/products.json"
 pub const FIXTURE_SUBSCRIPTIONS_JSON: &str = include_str!("../fixtures/subscriptions.json");
 /// The users fixture (a JSON array of users of the fixture's accounts).
 pub const FIXTURE_USERS_JSON: &str = include_str!("../fixtures/users.json");
+/// The technicians fixture.
+pub const FIXTURE_TECHNICIANS_JSON: &str = include_str!("../fixtures/technicians.json");
+/// The contracts fixture (contracts of the fixture's accounts).
+pub const FIXTURE_CONTRACTS_JSON: &str = include_str!("../fixtures/contracts.json");
+/// The items fixture (placeholder items included).
+pub const FIXTURE_ITEMS_JSON: &str = include_str!("../fixtures/items.json");
+/// The product types fixture.
+pub const FIXTURE_PRODUCT_TYPES_JSON: &str = include_str!("../fixtures/product-types.json");
+/// The service calls fixture.
+pub const FIXTURE_SERVICE_CALLS_JSON: &str = include_str!("../fixtures/service-calls.json");
 /// The tenant settings the daily export needs for these fixtures against the ConnectWise
 /// simulator: the fixture's units, billing frequencies and agreement types mapped to the
 /// simulator's reference data, product and agreement defaults, and the price priority (a JSON
@@ -31,6 +48,11 @@ pub(crate) struct Fixtures {
     pub(crate) products: Vec<Product>,
     pub(crate) subscriptions: Vec<Subscription>,
     pub(crate) users: Vec<AccountUser>,
+    pub(crate) technicians: Vec<Technician>,
+    pub(crate) contracts: Vec<Contract>,
+    pub(crate) items: Vec<Item>,
+    pub(crate) product_types: Vec<ProductType>,
+    pub(crate) service_calls: Vec<ServiceCall>,
 }
 
 impl Fixtures {
@@ -40,6 +62,11 @@ impl Fixtures {
             products: parse("products", FIXTURE_PRODUCTS_JSON)?,
             subscriptions: parse("subscriptions", FIXTURE_SUBSCRIPTIONS_JSON)?,
             users: parse("users", FIXTURE_USERS_JSON)?,
+            technicians: parse("technicians", FIXTURE_TECHNICIANS_JSON)?,
+            contracts: parse("contracts", FIXTURE_CONTRACTS_JSON)?,
+            items: parse("items", FIXTURE_ITEMS_JSON)?,
+            product_types: parse("product types", FIXTURE_PRODUCT_TYPES_JSON)?,
+            service_calls: parse("service calls", FIXTURE_SERVICE_CALLS_JSON)?,
         })
     }
 }
@@ -75,6 +102,31 @@ pub fn fixture_subscriptions() -> Vec<Subscription> {
 /// The embedded users of accounts.
 pub fn fixture_users() -> Vec<AccountUser> {
     embedded().users
+}
+
+/// The embedded technicians.
+pub fn fixture_technicians() -> Vec<Technician> {
+    embedded().technicians
+}
+
+/// The embedded contracts.
+pub fn fixture_contracts() -> Vec<Contract> {
+    embedded().contracts
+}
+
+/// The embedded items.
+pub fn fixture_items() -> Vec<Item> {
+    embedded().items
+}
+
+/// The embedded product types.
+pub fn fixture_product_types() -> Vec<ProductType> {
+    embedded().product_types
+}
+
+/// The embedded service calls.
+pub fn fixture_service_calls() -> Vec<ServiceCall> {
+    embedded().service_calls
 }
 
 /// The export settings of the fixtures ([`FIXTURE_EXPORT_SETTINGS_JSON`]), parsed.
@@ -136,6 +188,74 @@ mod tests {
             f.subscriptions
                 .iter()
                 .any(|s| s.billing_frequency.as_deref() == Some("Biennial"))
+        );
+    }
+
+    #[test]
+    fn the_ticket_import_fixtures_refer_to_each_other_and_to_the_accounts() {
+        let f = Fixtures::parse().unwrap();
+        let accounts: HashSet<&str> = f.accounts.iter().map(|a| a.id.as_str()).collect();
+        let items: HashSet<&str> = f.items.iter().map(|i| i.id.as_str()).collect();
+        let types: HashSet<&str> = f.product_types.iter().map(|t| t.id.as_str()).collect();
+        let technicians: HashSet<&str> = f.technicians.iter().map(|t| t.id.as_str()).collect();
+        let contracts: HashSet<&str> = f.contracts.iter().map(|c| c.id.as_str()).collect();
+        for c in &f.contracts {
+            assert!(accounts.contains(c.account_id.as_str()), "{}", c.id);
+        }
+        for i in &f.items {
+            assert!(
+                i.product_type_id
+                    .as_deref()
+                    .is_some_and(|t| types.contains(t)),
+                "{}",
+                i.id
+            );
+        }
+        // Every placeholder is a placeholder item of its own type.
+        for t in &f.product_types {
+            if let Some(placeholder) = t.placeholder_item_id.as_deref() {
+                let item = f.items.iter().find(|i| i.id == placeholder).unwrap();
+                assert!(item.placeholder, "{placeholder}");
+                assert_eq!(item.product_type_id.as_deref(), Some(t.id.as_str()));
+            }
+        }
+        assert!(
+            f.product_types
+                .iter()
+                .any(|t| t.placeholder_item_id.is_none())
+        );
+        assert!(f.items.iter().any(|i| !i.active));
+        assert!(f.technicians.iter().any(|t| !t.active));
+        for call in &f.service_calls {
+            assert!(accounts.contains(call.account_id.as_str()), "{}", call.id);
+            assert!(
+                call.contract_id
+                    .as_deref()
+                    .is_none_or(|c| contracts.contains(c)),
+                "{}",
+                call.id
+            );
+            for line in &call.labor {
+                assert!(
+                    technicians.contains(line.technician_id.as_str()),
+                    "{}",
+                    call.id
+                );
+            }
+            for part in &call.parts {
+                assert!(items.contains(part.item_id.as_str()), "{}", call.id);
+            }
+        }
+        let waiting = f
+            .service_calls
+            .iter()
+            .filter(|c| c.awaits_connect_wise_ticket())
+            .count();
+        assert_eq!(waiting, 2);
+        assert!(
+            f.service_calls
+                .iter()
+                .any(|c| c.connect_wise.is_some() && c.on_hold)
         );
     }
 

@@ -1,6 +1,9 @@
 //! A faithful simulator of the billing-system contract (`shared/billing/openapi.yaml`) for tests
-//! and local runs: accounts with their sites and contacts, and what the daily export reads
-//! (products with their prices, subscriptions, users of accounts with their services); cursor
+//! and local runs: accounts with their sites and contacts, what the daily export reads
+//! (products with their prices, subscriptions, users of accounts with their services), and what
+//! the ticket import reads and writes (technicians, contracts, items, product types with their
+//! placeholder items; service calls created once per external reference, updated under their
+//! version, held, invoiced calls refusing change); cursor
 //! paging in `(updatedAt, id)` order, inclusive `updatedSince`, the `ids` and `accountIds`
 //! filters, merge-patch write-backs of accounts validated field by field (one record per PATCH,
 //! or up to 100 per `POST /v1/write-backs` with per-record results), bearer authentication and
@@ -20,6 +23,7 @@ pub mod generate;
 pub mod knobs;
 mod patch;
 mod server;
+mod service_calls;
 mod state;
 
 use std::fmt;
@@ -29,7 +33,10 @@ use std::time::Duration;
 
 use axum::body::Body;
 use cwsync_billing::RecordKind;
-use cwsync_billing::models::{Account, AccountUser, Product, Subscription};
+use cwsync_billing::models::{
+    Account, AccountUser, Contract, Item, Product, ProductType, ServiceCall, Subscription,
+    Technician,
+};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -39,9 +46,12 @@ use url::Url;
 
 pub use error::SimError;
 pub use fixtures::{
-    FIXTURE_ACCOUNTS_JSON, FIXTURE_EXPORT_SETTINGS_JSON, FIXTURE_PRODUCTS_JSON,
-    FIXTURE_SUBSCRIPTIONS_JSON, FIXTURE_USERS_JSON, fixture_accounts, fixture_export_settings,
-    fixture_products, fixture_subscriptions, fixture_users,
+    FIXTURE_ACCOUNTS_JSON, FIXTURE_CONTRACTS_JSON, FIXTURE_EXPORT_SETTINGS_JSON,
+    FIXTURE_ITEMS_JSON, FIXTURE_PRODUCT_TYPES_JSON, FIXTURE_PRODUCTS_JSON,
+    FIXTURE_SERVICE_CALLS_JSON, FIXTURE_SUBSCRIPTIONS_JSON, FIXTURE_TECHNICIANS_JSON,
+    FIXTURE_USERS_JSON, fixture_accounts, fixture_contracts, fixture_export_settings,
+    fixture_items, fixture_product_types, fixture_products, fixture_service_calls,
+    fixture_subscriptions, fixture_technicians, fixture_users,
 };
 pub use knobs::{BillingCallStats, FaultKind, FaultRule, FaultTrigger};
 
@@ -302,6 +312,61 @@ impl BillingSim {
     /// listed); returns them when they existed.
     pub fn remove_user(&self, id: &str) -> Option<AccountUser> {
         self.state.lock().users.remove(id)
+    }
+
+    /// Stores technicians as given, replacing any with the same id.
+    pub fn seed_technicians(&self, technicians: Vec<Technician>) {
+        state::seed(&mut self.state.lock(), technicians);
+    }
+
+    /// Changes a technician as a user would (`active: false`, a new e-mail) and stamps it.
+    /// Returns whether it exists.
+    pub fn modify_technician(&self, id: &str, change: impl FnOnce(&mut Technician)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Stores contracts as given, replacing any with the same id.
+    pub fn seed_contracts(&self, contracts: Vec<Contract>) {
+        state::seed(&mut self.state.lock(), contracts);
+    }
+
+    /// Stores items as given (placeholders too), replacing any with the same id.
+    pub fn seed_items(&self, items: Vec<Item>) {
+        state::seed(&mut self.state.lock(), items);
+    }
+
+    /// Changes an item as a user would (a price, `active: false`) and stamps it. Returns whether
+    /// it exists.
+    pub fn modify_item(&self, id: &str, change: impl FnOnce(&mut Item)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Stores product types as given, replacing any with the same id.
+    pub fn seed_product_types(&self, product_types: Vec<ProductType>) {
+        state::seed(&mut self.state.lock(), product_types);
+    }
+
+    /// Stores service calls as given (their version and `updatedAt` included), replacing any with
+    /// the same id; calls the simulator makes are numbered after them.
+    pub fn seed_service_calls(&self, calls: Vec<ServiceCall>) {
+        state::seed(&mut self.state.lock(), calls);
+    }
+
+    /// Every stored service call, in id order.
+    pub fn service_calls(&self) -> Vec<ServiceCall> {
+        self.state.lock().service_calls.values().cloned().collect()
+    }
+
+    /// One stored service call.
+    pub fn service_call(&self, id: &str) -> Option<ServiceCall> {
+        self.state.lock().service_calls.get(id).cloned()
+    }
+
+    /// Changes a service call as a user of the billing system would (invoice it, take it off
+    /// hold, flag it for ConnectWise), moving its version and `updatedAt`. Returns whether it
+    /// exists. Calls are never deleted.
+    pub fn modify_service_call(&self, id: &str, change: impl FnOnce(&mut ServiceCall)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
     }
 
     /// Deletes an account; returns it when it existed.

@@ -1,6 +1,6 @@
 //! The HTTP side of the simulator: one handler serves the contract's routes (knobs → auth →
-//! route → list, get, patch or batch write-back) and answers everything else with the contract's
-//! error body.
+//! route → list, get, patch, batch write-back or service-call write) and answers everything
+//! else with the contract's error body.
 //!
 //! Routes are recognised on the raw (still percent-encoded) path, so an id holding `%2F` stays one
 //! segment; ids are decoded afterwards. No input may panic the server: every parse failure is an
@@ -16,7 +16,10 @@ use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use cwsync_billing::models::{Account, AccountUser, Page, Product, Subscription};
+use cwsync_billing::models::{
+    Account, AccountUser, Contract, Item, Page, Product, ProductType, ServiceCall, Subscription,
+    Technician,
+};
 use cwsync_billing::{Listed, RecordKind as Kind};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
@@ -29,6 +32,7 @@ use crate::error::ApiError;
 use crate::knobs::FaultKind;
 use crate::patch;
 use crate::patch::RecordKind;
+use crate::service_calls;
 use crate::state::{Inner, SimState, Table};
 
 /// `Content-Type` of every response.
@@ -72,6 +76,10 @@ enum RouteKind {
     Site,
     Contact,
     WriteBacks,
+    /// `/v1/service-calls/{id}/hold`.
+    ServiceCallHold,
+    /// `/v1/service-calls/by-reference/{externalReference}`.
+    ServiceCallByReference,
 }
 
 impl RouteKind {
@@ -82,14 +90,21 @@ impl RouteKind {
             RouteKind::Site => "/v1/accounts/{accountId}/sites/{siteId}",
             RouteKind::Contact => "/v1/accounts/{accountId}/contacts/{contactId}",
             RouteKind::WriteBacks => "/v1/write-backs",
+            RouteKind::ServiceCallHold => "/v1/service-calls/{id}/hold",
+            RouteKind::ServiceCallByReference => {
+                "/v1/service-calls/by-reference/{externalReference}"
+            }
         }
     }
 
     fn allowed(self) -> &'static str {
         match self {
-            RouteKind::List(_) | RouteKind::Record(_) => "GET",
+            RouteKind::Record(Kind::Account) => "GET, PATCH",
+            RouteKind::List(Kind::ServiceCall) => "GET, POST",
+            RouteKind::Record(Kind::ServiceCall) => "GET, PUT",
+            RouteKind::List(_) | RouteKind::Record(_) | RouteKind::ServiceCallByReference => "GET",
             RouteKind::Site | RouteKind::Contact => "PATCH",
-            RouteKind::WriteBacks => "POST",
+            RouteKind::WriteBacks | RouteKind::ServiceCallHold => "POST",
         }
     }
 }
@@ -128,6 +143,10 @@ impl Route {
             (Kind::Account, [account, "contacts", contact]) => {
                 (RouteKind::Contact, vec![*account, *contact])
             }
+            (Kind::ServiceCall, ["by-reference", reference]) => {
+                (RouteKind::ServiceCallByReference, vec![*reference])
+            }
+            (Kind::ServiceCall, [id, "hold"]) => (RouteKind::ServiceCallHold, vec![*id]),
             _ => return None,
         };
         Some(Route {
@@ -254,13 +273,76 @@ async fn serve(
             Kind::Product => list::<Product>(state, parts.uri.query()),
             Kind::Subscription => list::<Subscription>(state, parts.uri.query()),
             Kind::User => list::<AccountUser>(state, parts.uri.query()),
+            Kind::Technician => list::<Technician>(state, parts.uri.query()),
+            Kind::Contract => list::<Contract>(state, parts.uri.query()),
+            Kind::Item => list::<Item>(state, parts.uri.query()),
+            Kind::ProductType => list::<ProductType>(state, parts.uri.query()),
+            Kind::ServiceCall => list::<ServiceCall>(state, parts.uri.query()),
         },
         (RouteKind::Record(kind), "GET", [id]) => match kind {
             Kind::Account => get::<Account>(state, id),
             Kind::Product => get::<Product>(state, id),
             Kind::Subscription => get::<Subscription>(state, id),
             Kind::User => get::<AccountUser>(state, id),
+            Kind::Technician => get::<Technician>(state, id),
+            Kind::Contract => get::<Contract>(state, id),
+            Kind::Item => get::<Item>(state, id),
+            Kind::ProductType => get::<ProductType>(state, id),
+            Kind::ServiceCall => {
+                let inner = state.lock();
+                let call = inner
+                    .service_calls
+                    .get(id)
+                    .ok_or_else(|| not_found(Kind::ServiceCall, id))?;
+                Ok(with_etag(
+                    json_response(StatusCode::OK, &inner.served(call)),
+                    call.version,
+                ))
+            }
         },
+        (RouteKind::ServiceCallByReference, "GET", [reference]) => {
+            let inner = state.lock();
+            let call = service_calls::by_reference(&inner, reference)
+                .ok_or_else(|| ApiError::not_found(format!("no service call of {reference}")))?;
+            Ok(with_etag(
+                json_response(StatusCode::OK, &inner.served(call)),
+                call.version,
+            ))
+        }
+        (RouteKind::List(Kind::ServiceCall), "POST", _) => {
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let call = service_calls::create(&mut inner, &body)?;
+            Ok(with_etag(
+                json_response(StatusCode::CREATED, &to_value(&call)?),
+                call.version,
+            ))
+        }
+        (RouteKind::Record(Kind::ServiceCall), "PUT", [id]) => {
+            let if_match = parts
+                .headers
+                .get(header::IF_MATCH)
+                .map(|v| v.to_str().unwrap_or_default().to_owned());
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let call = service_calls::update(&mut inner, id, if_match.as_deref(), &body)?;
+            Ok(with_etag(
+                json_response(StatusCode::OK, &to_value(&call)?),
+                call.version,
+            ))
+        }
+        (RouteKind::ServiceCallHold, "POST", [id]) => {
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let call = service_calls::hold(&mut inner, id, &body)?;
+            Ok(with_etag(
+                json_response(StatusCode::OK, &to_value(&call)?),
+                call.version,
+            ))
+        }
         (RouteKind::Record(Kind::Account), "PATCH", [id]) => {
             let body = read_json_body(&parts.headers, body).await?;
             let mut inner = state.lock();
@@ -295,10 +377,7 @@ async fn serve(
             write_backs(state, &body)
         }
         (kind, _, _) => Err(ApiError {
-            allow: Some(match kind {
-                RouteKind::Record(Kind::Account) => "GET, PATCH",
-                kind => kind.allowed(),
-            }),
+            allow: Some(kind.allowed()),
             ..ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "InvalidRequest",
@@ -432,6 +511,14 @@ fn apply_to_child(
     Ok(record)
 }
 
+/// The call's version as its `ETag` (`"3"`).
+fn with_etag(mut resp: Response, version: u64) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        resp.headers_mut().insert(header::ETAG, value);
+    }
+    resp
+}
+
 fn account_not_found(id: &str) -> ApiError {
     not_found(Kind::Account, id)
 }
@@ -523,6 +610,8 @@ struct ListParams {
     updated_since: Option<OffsetDateTime>,
     ids: Option<HashSet<String>>,
     account_ids: Option<HashSet<String>>,
+    /// `flaggedForConnectWise=true`.
+    flagged: bool,
     after: Option<(OffsetDateTime, String)>,
     limit: Option<u32>,
 }
@@ -561,6 +650,18 @@ impl ListParams {
                 }
                 "ids" => params.ids = Some(id_list(name, kind, &value)?),
                 "accountIds" => params.account_ids = Some(id_list(name, Kind::Account, &value)?),
+                "flaggedForConnectWise" => {
+                    params.flagged = match value.as_ref() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(ApiError::invalid(
+                                name,
+                                format!("must be true or false, not {value:?}"),
+                            ));
+                        }
+                    }
+                }
                 "cursor" => {
                     let key = cursors.decode(&value).ok_or_else(|| {
                         ApiError::invalid(
@@ -595,6 +696,7 @@ impl ListParams {
         let id = record.id();
         let updated_at = record.updated_at();
         self.updated_since.is_none_or(|t| updated_at >= t)
+            && (!self.flagged || record.awaits_connect_wise_ticket())
             && self.ids.as_ref().is_none_or(|ids| ids.contains(id))
             && self.account_ids.as_ref().is_none_or(|accounts| {
                 record

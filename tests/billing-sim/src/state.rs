@@ -1,10 +1,14 @@
-//! Shared simulator state: the options, the records (accounts, products, subscriptions, users),
+//! Shared simulator state: the options, the records (accounts, products, subscriptions, users;
+//! technicians, contracts, items, product types, service calls),
 //! the call counters and the knobs behind one mutex, which is never held across an await.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use cwsync_billing::models::{Account, AccountUser, Product, Subscription};
+use cwsync_billing::models::{
+    Account, AccountUser, Contract, Item, Product, ProductType, ServiceCall, Subscription,
+    Technician,
+};
 use cwsync_billing::{Listed, RecordKind};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -13,6 +17,9 @@ use crate::BillingSimOptions;
 use crate::cursor::Cursors;
 use crate::fixtures::Fixtures;
 use crate::knobs::{BillingCallStats, Knobs, RateLimit};
+
+/// The number of the first service call the simulator makes (`SC-9001`).
+pub(crate) const FIRST_CALL_NUMBER: u64 = 9001;
 
 /// Mutable simulator state.
 #[derive(Debug, Default)]
@@ -25,6 +32,18 @@ pub(crate) struct Inner {
     pub(crate) subscriptions: BTreeMap<String, Subscription>,
     /// Users of accounts by id.
     pub(crate) users: BTreeMap<String, AccountUser>,
+    /// Technicians by id.
+    pub(crate) technicians: BTreeMap<String, Technician>,
+    /// Contracts by id.
+    pub(crate) contracts: BTreeMap<String, Contract>,
+    /// Items by id.
+    pub(crate) items: BTreeMap<String, Item>,
+    /// Product types by id.
+    pub(crate) product_types: BTreeMap<String, ProductType>,
+    /// Service calls by id (never deleted).
+    pub(crate) service_calls: BTreeMap<String, ServiceCall>,
+    /// The number of the last service call made (ids `SC-<n>`, numbers `<n>`).
+    pub(crate) last_call_number: u64,
     pub(crate) calls: BillingCallStats,
     pub(crate) knobs: Knobs,
     /// The keys of cursors too long to hold them.
@@ -106,12 +125,58 @@ impl Table for AccountUser {
     }
 }
 
+/// A table of records that only change by `modify`: `updatedAt` is their whole stamp.
+macro_rules! stamped_by_updated_at {
+    ($($record:ty => $rows:ident),* $(,)?) => {$(
+        impl Table for $record {
+            fn rows(inner: &Inner) -> &BTreeMap<String, Self> {
+                &inner.$rows
+            }
+            fn rows_mut(inner: &mut Inner) -> &mut BTreeMap<String, Self> {
+                &mut inner.$rows
+            }
+            fn stamp(&mut self, at: OffsetDateTime) {
+                self.updated_at = at;
+            }
+        }
+    )*};
+}
+
+stamped_by_updated_at!(
+    Technician => technicians,
+    Contract => contracts,
+    Item => items,
+    ProductType => product_types,
+);
+
+impl Table for ServiceCall {
+    fn rows(inner: &Inner) -> &BTreeMap<String, Self> {
+        &inner.service_calls
+    }
+    fn rows_mut(inner: &mut Inner) -> &mut BTreeMap<String, Self> {
+        &mut inner.service_calls
+    }
+    /// A call's every change moves its version too.
+    fn stamp(&mut self, at: OffsetDateTime) {
+        self.updated_at = at;
+        self.version = self.version.saturating_add(1);
+    }
+}
+
 /// Stores `records` as given (their `updatedAt` included), replacing any with the same id.
 pub(crate) fn seed<T: Table>(inner: &mut Inner, records: impl IntoIterator<Item = T>) {
     let rows = T::rows_mut(inner);
     for record in records {
         rows.insert(record.id().to_owned(), record);
     }
+    // New calls are numbered after every seeded one.
+    let highest = inner
+        .service_calls
+        .keys()
+        .filter_map(|id| id.strip_prefix("SC-")?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    inner.last_call_number = inner.last_call_number.max(highest);
 }
 
 /// Changes a stored record as a user of the billing system would and stamps it with the
@@ -159,7 +224,10 @@ impl SimState {
     /// Back to the state at start: the options' knobs, and the fixtures when they ask for them.
     pub(crate) fn reset(&self) {
         let mut inner = self.lock();
-        *inner = Inner::default();
+        *inner = Inner {
+            last_call_number: FIRST_CALL_NUMBER - 1,
+            ..Inner::default()
+        };
         inner.knobs.latency = self.options.latency;
         inner.knobs.clock = self.options.clock;
         inner.knobs.single_write_backs_only = self.options.single_write_backs_only;
@@ -172,6 +240,11 @@ impl SimState {
             seed(&mut inner, f.products.iter().cloned());
             seed(&mut inner, f.subscriptions.iter().cloned());
             seed(&mut inner, f.users.iter().cloned());
+            seed(&mut inner, f.technicians.iter().cloned());
+            seed(&mut inner, f.contracts.iter().cloned());
+            seed(&mut inner, f.items.iter().cloned());
+            seed(&mut inner, f.product_types.iter().cloned());
+            seed(&mut inner, f.service_calls.iter().cloned());
         }
     }
 }

@@ -136,7 +136,7 @@ fn yes() -> bool {
 }
 
 // A calendar date as the contract writes it: `2026-11-01` (`date::option` for an optional one).
-time::serde::format_description!(date, Date, "[year]-[month]-[day]");
+time::serde::format_description!(pub(crate) date, Date, "[year]-[month]-[day]");
 
 #[cfg(test)]
 mod tests {

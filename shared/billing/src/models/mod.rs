@@ -1,7 +1,9 @@
 //! The billing-system contract's records (`shared/billing/openapi.yaml` is the same contract in
 //! OpenAPI form): accounts with their billing address, sites (location accounts) and contacts, and
 //! the write-back bodies for the fields ConnectWise owns; and what the daily export reads
-//! (products, subscriptions, account users: [`Product`], [`Subscription`], [`AccountUser`]).
+//! (products, subscriptions, account users: [`Product`], [`Subscription`], [`AccountUser`]); and
+//! what the ticket import reads and writes (technicians, contracts, items, product types:
+//! [`Technician`], [`Contract`], [`Item`], [`ProductType`]; service calls: [`ServiceCall`]).
 //!
 //! Plain data shaped like the wire (camelCase JSON); unknown fields are tolerated so a vendor can
 //! send more than the contract asks for. Validation of values against ConnectWise's rules is the
@@ -11,7 +13,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 mod export;
+mod service;
+mod service_calls;
 pub use export::{AccountUser, Price, Product, Subscription};
+pub use service::{Contract, Item, ProductType, Technician};
+pub use service_calls::{
+    CallNote, ConnectWiseTicketRequest, HoldRequest, LaborLine, NewServiceCall, Part, ServiceCall,
+    ServiceCallStatus, ServiceCallUpdate,
+};
 
 /// A postal address. Every part is optional: billing systems hold partial addresses, and the
 /// mapping reports what ConnectWise would refuse.

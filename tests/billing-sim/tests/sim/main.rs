@@ -10,3 +10,4 @@ mod contract;
 mod export;
 mod fixture;
 mod knobs;
+mod service_calls;
