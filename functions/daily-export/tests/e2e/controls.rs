@@ -2,6 +2,7 @@
 //! company, the schedule's tick, and the export log.
 
 use cwsync_billing_sim::{fixture_products, fixture_subscriptions, fixture_users};
+use cwsync_queue::{JobKind, JobQueue};
 use serde_json::json;
 
 use crate::support::{TENANT, World};
@@ -104,11 +105,18 @@ async fn the_schedule_starts_a_due_tenant_once_per_local_day() {
     );
     let delivery = world.customers.deliver_all(&world.customer_queue, 5).await;
     assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    // Every finisher that finds the sync done sends the follow-up (two last jobs finishing at
+    // once may both send it): one job by its key, which runs once.
+    let sent = world.export_queue.drain();
+    let mut keys: Vec<String> = sent.iter().map(|j| j.key().as_str().to_owned()).collect();
+    keys.dedup();
     assert_eq!(
-        world.export_queue.len(),
+        keys.len(),
         1,
-        "the export's planning, sent by the finished sync"
+        "the export's planning, sent by the finished sync: {sent:?}"
     );
+    assert_eq!(sent[0].kind(), JobKind::DailyExportPlan);
+    world.export_queue.send_batch(&sent).await.unwrap();
     world.deliver().await;
     let report = world.report(&first.started[0].run_id).await;
     assert_eq!(report.0["run"]["jobKind"], "daily-export");
