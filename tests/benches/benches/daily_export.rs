@@ -164,7 +164,8 @@ fn deadline() -> OffsetDateTime {
 /// What one run cost.
 struct Measured {
     time: Duration,
-    jobs_sent: u64,
+    /// Jobs delivered: the catalog pages, the accounts' continuation and the accounts' jobs.
+    jobs: u64,
     unchanged_accounts: u64,
     cw_reads: u64,
     cw_writes: u64,
@@ -264,7 +265,7 @@ async fn export(world: &World) -> Measured {
     );
     Measured {
         time,
-        jobs_sent: planned["jobsSent"].as_u64().unwrap(),
+        jobs: delivery.deliveries,
         unchanged_accounts: planned["unchanged"].as_u64().unwrap(),
         cw_reads: cw_after.total() - cw_before.total() - cw_writes,
         cw_writes,
@@ -408,7 +409,7 @@ async fn main() {
         println!(
             "{name:<52} {:>9} {:>6} {:>10} {:>10} {:>8}",
             ms(median(runs.iter().map(|r| r.time).collect())),
-            column(|r| r.jobs_sent),
+            column(|r| r.jobs),
             column(|r| r.cw_reads),
             column(|r| r.cw_writes),
             column(|r| r.billing_reads),
@@ -452,16 +453,12 @@ async fn main() {
         .max()
         .unwrap_or_default();
     let reads = median_count(unchanged.iter().map(|r| r.cw_reads).collect());
-    let jobs = unchanged
-        .iter()
-        .map(|r| r.jobs_sent)
-        .max()
-        .unwrap_or_default();
+    let jobs = unchanged.iter().map(|r| r.jobs).max().unwrap_or_default();
     let skipped = median_count(unchanged.iter().map(|r| r.unchanged_accounts).collect());
     let per_thousand = reads as f64 * 1000.0 / ACCOUNTS as f64;
     println!(
         "  unchanged re-run: {writes} writes (target 0): {}; {reads} reads = {per_thousand:.1} \
-         per 1,000 accounts (target <= 10): {}; {jobs} jobs sent, {skipped} accounts unchanged",
+         per 1,000 accounts (target <= 10): {}; {jobs} jobs delivered, {skipped} accounts unchanged",
         verdict(writes == 0, "unchanged re-run: 0 writes"),
         verdict(
             per_thousand <= 10.0,
