@@ -7,6 +7,7 @@
 //! It must never reach outside the machine: callbacks go only to the URLs tests register.
 mod agreements;
 pub mod callbacks;
+mod condition_fields;
 mod control;
 mod defaults;
 mod documents;

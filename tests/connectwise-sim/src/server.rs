@@ -712,6 +712,14 @@ fn filtered(
         })?),
         None => None,
     };
+    let record_schema = record_schema(call.state, storage);
+    if let Some(schema) = &record_schema {
+        for (name, expr) in ["conditions", "childConditions"].iter().zip(&exprs) {
+            for path in expr.paths() {
+                check_field(call.state, schema, name, path)?;
+            }
+        }
+    }
     let doc_filter = if storage == "/system/documents" {
         documents::list_filter(call.state, &call.query)?
     } else {
@@ -778,6 +786,39 @@ fn filtered(
     Ok(out)
 }
 
+/// The schema of the records a collection's conditions are evaluated on: the list's item schema,
+/// or for a read-only view the schema of the records it shows.
+fn record_schema(state: &SimState, storage: &str) -> Option<String> {
+    let listed = match resources::resource(storage).and_then(|r| r.view_of) {
+        Some((of, _)) => of,
+        None => storage,
+    };
+    state
+        .facts
+        .route(listed)
+        .and_then(|r| r.endpoint("GET"))
+        .and_then(|e| e.response.as_ref())
+        .and_then(|r| r.schema.clone())
+}
+
+/// A 400 naming a field a condition or `orderBy` uses that the record does not have.
+fn check_field(
+    state: &SimState,
+    schema: &str,
+    parameter: &str,
+    path: &[String],
+) -> Result<(), ApiError> {
+    crate::condition_fields::check_path(&state.facts, schema, path).map_err(|segment| {
+        ApiError::bad_request(
+            "InvalidCondition",
+            format!(
+                "{parameter}: {} is not a recognized name ('{segment}' is not a field of {schema}).",
+                path.join("/")
+            ),
+        )
+    })
+}
+
 fn parse_positive(call: &Call<'_>, name: &str) -> Result<Option<usize>, ApiError> {
     match call.param(name) {
         None => Ok(None),
@@ -840,6 +881,11 @@ fn list(call: &Call<'_>, collection: &str) -> Result<Response, ApiError> {
             let keys = query::order::parse_order_by(&order).map_err(|e| {
                 ApiError::bad_request("InvalidParameter", format!("orderBy: {}", e.message))
             })?;
+            if let Some(schema) = record_schema(call.state, &storage) {
+                for key in &keys {
+                    check_field(call.state, &schema, "orderBy", &key.path)?;
+                }
+            }
             query::order::sort(&mut values, &keys);
         }
         let total = values.len();
