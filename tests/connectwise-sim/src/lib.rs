@@ -19,6 +19,7 @@ mod resources;
 mod server;
 mod state;
 mod store;
+mod ticket_fixture;
 mod tls;
 mod validate;
 mod writes;
@@ -40,6 +41,7 @@ pub use callbacks::CallbackDelivery;
 pub use error::{ApiError, FieldError, SimError};
 pub use knobs::{CallStats, FaultKind, FaultRule, FaultTrigger, RateLimit};
 pub use state::SchemaViolation;
+pub use ticket_fixture::{FinishedTickets, TicketFixtureLinks, seed_finished_tickets};
 
 use state::SimState;
 
@@ -257,6 +259,14 @@ impl Simulator {
     /// when given. References that resolve are expanded. Returns the ids.
     pub fn seed(&self, path: &str, records: Vec<Value>) -> Result<Vec<i64>, SimError> {
         seed_path(&self.state, path, records)
+    }
+
+    /// Creates a record as `POST <path>` by the default test member would: validated, defaults and
+    /// derived values filled in, side effects applied and callbacks sent — but not counted as an
+    /// API call. `path` is a collection path such as `/service/tickets` or
+    /// `/service/boards/3/statuses`. Returns the created record.
+    pub fn create(&self, path: &str, body: Value) -> Result<Value, SimError> {
+        create_record(&self.state, path, body)
     }
 
     /// Seeds a fixture: a JSON object mapping collection paths to arrays of records.
@@ -595,6 +605,65 @@ fn expand_seeded(state: &SimState, inner: &mut state::Inner, seeded: &[(String, 
     for (storage, id, parent, value) in updates {
         inner.store.put(&storage, id, parent, value);
     }
+}
+
+pub(crate) fn create_record(state: &SimState, path: &str, body: Value) -> Result<Value, SimError> {
+    let refused = |status: u16, body: String| SimError::Refused {
+        method: "POST".into(),
+        path: path.to_string(),
+        status,
+        body,
+    };
+    let Value::Object(body) = body else {
+        return Err(refused(400, "the body must be a JSON object".into()));
+    };
+    let (template, parent) = resources::split_collection_path(path);
+    if !known_collection(state, &template) {
+        return Err(SimError::UnknownCollection(path.to_string()));
+    }
+    let storage = resources::storage_collection(&template).to_string();
+    let actor = writes::Actor {
+        identifier: TEST_MEMBER_IDENTIFIER.into(),
+        company_id: TEST_COMPANY_ID.into(),
+    };
+    let (record, jobs) = {
+        let mut inner = state.lock();
+        if let Some((parent_collection, _)) = template.split_once("/{parentId}") {
+            let exists = parent.is_some_and(|p| {
+                inner
+                    .store
+                    .get(resources::storage_collection(parent_collection), p)
+                    .is_some()
+            });
+            if !exists {
+                return Err(refused(404, format!("{path}: the parent does not exist")));
+            }
+        }
+        let target = writes::Target {
+            collection: &template,
+            storage: &storage,
+            parent,
+            id: None,
+        };
+        let (record, events) = writes::write_locked(
+            state,
+            &mut inner,
+            target,
+            writes::WriteMode::Create(body),
+            &actor,
+        )
+        .map_err(|e| {
+            refused(
+                e.status.as_u16(),
+                serde_json::to_string(&e).unwrap_or_else(|_| e.message.clone()),
+            )
+        })?;
+        (record, writes::callback_jobs(state, &inner, &events))
+    };
+    for job in jobs {
+        let _ = state.callback_tx.send(job);
+    }
+    Ok(record)
 }
 
 pub(crate) fn records(state: &SimState, path: &str) -> Vec<Value> {
