@@ -443,7 +443,11 @@ async fn the_finished_tickets_fixture_gives_the_import_every_case() {
     };
     let calls_before = sim.calls().total;
     let f = seed_finished_tickets(&sim, &links).unwrap();
-    assert_eq!(sim.calls().total, calls_before, "seeding is not API traffic");
+    assert_eq!(
+        sim.calls().total,
+        calls_before,
+        "seeding is not API traffic"
+    );
 
     // What an import reads: finished tickets on the board, then their time and products.
     let cond = format!(
@@ -464,7 +468,13 @@ async fn the_finished_tickets_fixture_gives_the_import_every_case() {
     let ready = &finished[0];
     assert_eq!(ready["actualHours"], 2.0);
     assert_eq!(ready["type"]["name"], "Break/Fix");
-    assert_eq!(finished[4].get("actualHours").and_then(Value::as_f64).unwrap_or(0.0), 0.0);
+    assert_eq!(
+        finished[4]
+            .get("actualHours")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0),
+        0.0
+    );
 
     let tickets: Vec<String> = ids(&finished).iter().map(i64::to_string).collect();
     let cond = format!(
@@ -488,7 +498,10 @@ async fn the_finished_tickets_fixture_gives_the_import_every_case() {
     assert_eq!(ready_time[1]["billableOption"], "DoNotBill");
     assert!(ready_time[1].get("agreement").is_none());
     assert!(on(f.ticket_without_time).is_empty());
-    assert_eq!(on(f.ticket_unmapped_technician)[0]["member"]["identifier"], "mchen");
+    assert_eq!(
+        on(f.ticket_unmapped_technician)[0]["member"]["identifier"],
+        "mchen"
+    );
     assert_eq!(on(f.ticket_second_company)[0]["company"]["id"], east["id"]);
 
     let (_, products) = list(
@@ -500,25 +513,58 @@ async fn the_finished_tickets_fixture_gives_the_import_every_case() {
     .await;
     assert_eq!(
         ids(&products),
-        vec![f.product_in_billing, f.product_placeholder, f.product_other_agreement]
+        vec![
+            f.product_in_billing,
+            f.product_placeholder,
+            f.product_other_agreement
+        ]
     );
     assert_eq!(products[0]["catalogItem"]["identifier"], "TONER-DXC5850-BK");
     assert_eq!(products[1]["catalogItem"]["identifier"], "CABLE-USB-3M");
     assert_eq!(products[2]["agreement"]["id"], f.unlinked_agreement);
 
     // Not finished: In Progress; the project ticket is on /project/tickets.
-    let (_, wip) = api.get_json(&format!("/service/tickets/{}", f.ticket_not_finished)).await;
+    let (_, wip) = api
+        .get_json(&format!("/service/tickets/{}", f.ticket_not_finished))
+        .await;
     assert_eq!(wip["status"]["name"], "In Progress");
-    let (_, pt) = api.get_json(&format!("/project/tickets/{}", f.project_ticket)).await;
+    let (_, pt) = api
+        .get_json(&format!("/project/tickets/{}", f.project_ticket))
+        .await;
     assert_eq!(pt["status"]["name"], "Completed");
     assert_eq!(pt["actualHours"], 3.0);
-    let (_, project) = api.get_json(&format!("/project/projects/{}", f.project)).await;
+    let (_, project) = api
+        .get_json(&format!("/project/projects/{}", f.project))
+        .await;
     assert_eq!(project["billingMethod"], "FixedFee");
     assert_eq!(project["billingAmount"], 4800.0);
-    let (_, members) = list(&api, "/system/members", "identifier in ('jdoe','srivera','mchen')", "&orderBy=identifier%20asc").await;
-    assert_eq!(ids(&members), vec![f.member_jdoe, f.member_mchen, f.member_srivera]);
-    let (_, statuses) = api.get_json(&format!("/service/boards/{}/statuses?orderBy=sortOrder", f.board)).await;
-    let names: Vec<&str> = statuses.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let (_, members) = list(
+        &api,
+        "/system/members",
+        "identifier in ('jdoe','srivera','mchen')",
+        "&orderBy=identifier%20asc",
+    )
+    .await;
+    assert_eq!(
+        ids(&members),
+        vec![f.member_jdoe, f.member_mchen, f.member_srivera]
+    );
+    let (_, statuses) = api
+        .get_json(&format!(
+            "/service/boards/{}/statuses?orderBy=sortOrder",
+            f.board
+        ))
+        .await;
+    let names: Vec<&str> = statuses
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["New", "In Progress", "Completed", "Closed"]);
-    assert!(sim.schema_violations().is_empty(), "{:?}", sim.schema_violations());
+    assert!(
+        sim.schema_violations().is_empty(),
+        "{:?}",
+        sim.schema_violations()
+    );
 }
