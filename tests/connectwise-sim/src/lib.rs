@@ -37,7 +37,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-pub use callbacks::CallbackDelivery;
+pub use callbacks::{CallbackDelivery, CallbackPolicy, signature as callback_signature};
 pub use error::{ApiError, FieldError, SimError};
 pub use knobs::{CallStats, FaultKind, FaultRule, FaultTrigger, RateLimit};
 pub use state::SchemaViolation;
@@ -130,6 +130,10 @@ pub struct SimOptions {
     pub max_upload_bytes: usize,
     /// Timeout of one callback delivery.
     pub callback_timeout: Duration,
+    /// Attempts per callback delivery (at least 1) while the receiver answers non-2xx or is unreachable.
+    pub callback_attempts: u32,
+    /// Delay before a callback's second attempt; doubled before each later one.
+    pub callback_retry_delay: Duration,
     /// A created company gets the primary site its create names (`"site": {"name": "Main"}`), holding
     /// its address, as in ConnectWise. Off: the site is still required on create but not made.
     pub create_default_site: bool,
@@ -151,6 +155,8 @@ impl Default for SimOptions {
             rate_limit: None,
             max_upload_bytes: 10 * 1024 * 1024,
             callback_timeout: Duration::from_secs(5),
+            callback_attempts: 3,
+            callback_retry_delay: Duration::from_millis(50),
             create_default_site: true,
             tls: false,
         }
@@ -210,7 +216,11 @@ impl Simulator {
         };
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let log = Arc::new(callbacks::DeliveryLog::default());
-        let callback_timeout = options.callback_timeout;
+        let policy = callbacks::CallbackPolicy {
+            timeout: options.callback_timeout,
+            attempts: options.callback_attempts,
+            retry_delay: options.callback_retry_delay,
+        };
         let tls = if options.tls {
             Some(tls::generate(&[local.ip().to_string()])?)
         } else {
@@ -220,7 +230,7 @@ impl Simulator {
         let base_url = format!("{scheme}://{advertised}");
         let state = Arc::new(SimState::new(facts, options, base_url, tx, log.clone()));
         initialise(&state)?;
-        let worker = tokio::spawn(callbacks::run_worker(rx, log, callback_timeout));
+        let worker = tokio::spawn(callbacks::run_worker(rx, log, policy));
         let (shutdown, shutdown_rx) = watch::channel(false);
         let app = server::router(state.clone());
         let tls_ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
@@ -329,6 +339,35 @@ impl Simulator {
         self.state.lock().knobs.callbacks_disabled = !enabled;
     }
 
+    /// Loses the next `n` callback deliveries: they are logged as dropped and never sent (a
+    /// lost callback, which the schedule must catch).
+    pub fn drop_next_callbacks(&self, n: usize) {
+        self.state.lock().knobs.callbacks_to_drop = n;
+    }
+
+    /// Sends each of the next `n` callback deliveries twice, same bytes and signature (a storm).
+    pub fn duplicate_next_callbacks(&self, n: usize) {
+        self.state.lock().knobs.callbacks_to_duplicate = n;
+    }
+
+    /// The signing key of callback entry `callback_id`, as served at its `key_url`.
+    pub fn callback_signing_key(&self, callback_id: i64) -> String {
+        callbacks::signing_key(callback_id)
+    }
+
+    /// `Metadata.key_url` of callback entry `callback_id`'s payloads.
+    pub fn callback_key_url(&self, callback_id: i64) -> String {
+        callbacks::key_url(&self.state.base_url, callback_id)
+    }
+
+    /// The `x-content-signature` callback entry `callback_id` would send with `body`, so tests can
+    /// forge (sign a body the simulator never sent) or re-sign.
+    pub fn sign_callback(&self, callback_id: i64, body: &[u8]) -> String {
+        callbacks::signature(&callbacks::signing_key(callback_id), body)
+    }
+
+    /// Every callback delivery so far (one per delivery after its retries; a storm's copies each
+    /// count; dropped ones are marked), in order.
     pub fn callback_deliveries(&self) -> Vec<CallbackDelivery> {
         self.state.deliveries.all()
     }
@@ -658,7 +697,7 @@ pub(crate) fn create_record(state: &SimState, path: &str, body: Value) -> Result
                 serde_json::to_string(&e).unwrap_or_else(|_| e.message.clone()),
             )
         })?;
-        (record, writes::callback_jobs(state, &inner, &events))
+        (record, writes::callback_jobs(state, &mut inner, &events))
     };
     for job in jobs {
         let _ = state.callback_tx.send(job);

@@ -44,6 +44,7 @@ pub struct DropConnection;
 pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/login/companyinfo/{company}", get(company_info))
+        .route("/callback-keys/{id}", get(callback_key))
         .nest("/__sim", crate::control::router())
         .fallback(api)
         .with_state(state)
@@ -83,6 +84,18 @@ async fn company_info(State(state): State<Arc<SimState>>, Path(company): Path<St
     let mut resp = json_response(StatusCode::OK, &body);
     add_common_headers(&state, &mut resp);
     resp
+}
+
+/// A callback's `Metadata.key_url`: the signing key of callback entry `id`, unauthenticated (a
+/// verifier fetches it with nothing but the URL). Not counted as an API call.
+async fn callback_key(Path(id): Path<String>) -> Response {
+    match id.parse::<i64>() {
+        Ok(id) if id > 0 => json_response(
+            StatusCode::OK,
+            &json!({"signing_key": crate::callbacks::signing_key(id)}),
+        ),
+        _ => ApiError::not_found(format!("Callback key {id} not found")).into_response(),
+    }
 }
 
 /// Everything under the API prefix (and anything else not routed: 404).
@@ -1026,7 +1039,7 @@ fn write(call: &Call<'_>, target: Target<'_>, mode: WriteMode) -> Result<Value, 
     let (record, jobs) = {
         let mut inner = call.state.lock();
         let (record, events) = write_locked(call.state, &mut inner, target, mode, &actor(call))?;
-        (record, callback_jobs(call.state, &inner, &events))
+        (record, callback_jobs(call.state, &mut inner, &events))
     };
     send_jobs(call, jobs);
     Ok(record)
@@ -1036,7 +1049,7 @@ fn delete(call: &Call<'_>, collection: &str, storage: &str, id: i64) -> Result<(
     let jobs = {
         let mut inner = call.state.lock();
         let events = delete_locked(&mut inner, collection, storage, id, &actor(call))?;
-        callback_jobs(call.state, &inner, &events)
+        callback_jobs(call.state, &mut inner, &events)
     };
     send_jobs(call, jobs);
     Ok(())

@@ -1474,7 +1474,7 @@ pub fn delete_locked(
 /// Turns change events into delivery jobs for the active callback entries of their type.
 pub fn callback_jobs(
     state: &SimState,
-    inner: &Inner,
+    inner: &mut Inner,
     events: &[ChangeEvent],
 ) -> Vec<callbacks::CallbackJob> {
     if inner.knobs.callbacks_disabled || events.is_empty() {
@@ -1487,7 +1487,6 @@ pub fn callback_jobs(
         .nth(1)
         .unwrap_or_default()
         .to_string();
-    let key_url = format!("{}/__sim/callbacks/signing-key", state.base_url);
     let mut jobs = Vec::new();
     for event in events {
         for (cid, row) in &entries {
@@ -1503,11 +1502,23 @@ pub fn callback_jobs(
             if inactive || !ty.eq_ignore_ascii_case(event.callback_type) {
                 continue;
             }
+            let key_url = callbacks::key_url(&state.base_url, *cid);
             jobs.push(callbacks::CallbackJob {
                 callback_id: *cid,
                 url: url.to_string(),
                 payload: callbacks::payload(event, &from_url, &key_url),
+                drop: false,
+                copies: 1,
             });
+        }
+    }
+    for job in &mut jobs {
+        if inner.knobs.callbacks_to_drop > 0 {
+            inner.knobs.callbacks_to_drop -= 1;
+            job.drop = true;
+        } else if inner.knobs.callbacks_to_duplicate > 0 {
+            inner.knobs.callbacks_to_duplicate -= 1;
+            job.copies = 2;
         }
     }
     jobs
