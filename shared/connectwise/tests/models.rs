@@ -582,13 +582,15 @@ fn a_project_ticket_callback_entity_reads_as_a_project_ticket_with_its_phase() {
     }))
     .unwrap();
     let ticket: ProjectTicket = payload.entity().unwrap().unwrap();
-    assert_eq!(ticket.id, Some(12));
+    assert_eq!(ticket.ticket.id, Some(12));
+    assert_eq!(ticket.ticket.summary.as_deref(), Some("Cable"));
     assert_eq!(ticket.phase.as_ref().and_then(|p| p.id), Some(4));
     assert_eq!(
         ticket.project.as_ref().and_then(|p| p.name.as_deref()),
         Some("Move")
     );
-    assert_eq!(ticket.actual_hours, dec("4.5"));
+    assert_eq!(ticket.ticket.actual_hours, dec("4.5"));
+    assert!(ticket.ticket.info.is_some());
     // Read as a ticket, `recordType` tells which collection to re-fetch it from.
     let as_ticket: Ticket = payload.entity().unwrap().unwrap();
     assert_eq!(as_ticket.record_type.as_deref(), Some("ProjectTicket"));

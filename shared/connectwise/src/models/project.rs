@@ -11,6 +11,7 @@ use super::{
     Resource,
     common::{CustomFieldValue, Info, Reference},
     datetime, money,
+    service::Ticket,
 };
 
 /// A project (`/project/projects`). `billingMethod` (ActualRates, FixedFee, NotToExceed, OverrideRate) and `billingAmount` say how it bills; `downpayment` is invoiced separately. Required on create: `name`, `company`, `board`, `billingMethod`, `estimatedStart`, `estimatedEnd`.
@@ -197,106 +198,27 @@ pub struct ProjectPhase {
     pub info: Option<Info>,
 }
 
-/// A project ticket (`/project/tickets`): a ticket of a project's phase. Its model differs from a service ticket's (`project`, `phase`, `tasks`, `wbsCode`, no `recordType`); service and project tickets share one id space. Required on create: `summary`, `phase`.
+/// A project ticket (`/project/tickets`): a ticket of a project's phase. Its model is a service
+/// ticket's fields that apply (read into [`Ticket`], flattened; the service-only ones stay empty)
+/// plus `project`, `phase`, `tasks`, `wbsCode`, `isIssueFlag` and the schedule dates; it has no
+/// `recordType` (a callback's entity of one says `ProjectTicket`). Service and project tickets
+/// share one id space. Required on create: `summary`, `phase`.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectTicket {
-    pub id: Option<i64>,
-    #[serde(default, with = "money::opt")]
-    pub actual_hours: Option<Decimal>,
-    pub address_line1: Option<String>,
-    pub address_line2: Option<String>,
-    pub agreement: Option<Reference>,
-    pub agreement_type: Option<String>,
-    pub allow_all_clients_portal_view: Option<bool>,
-    pub approved: Option<bool>,
-    pub automatic_email_cc: Option<String>,
-    pub automatic_email_cc_flag: Option<bool>,
-    pub automatic_email_contact_flag: Option<bool>,
-    pub automatic_email_resource_flag: Option<bool>,
-    /// One of: Billable, DoNotBill, NoCharge, NoDefault.
-    pub bill_expenses: Option<String>,
-    /// One of: Billable, DoNotBill, NoCharge, NoDefault.
-    pub bill_products: Option<String>,
-    /// One of: Billable, DoNotBill, NoCharge, NoDefault.
-    pub bill_time: Option<String>,
-    pub board: Option<Reference>,
-    #[serde(default, with = "money::opt")]
-    pub budget_hours: Option<Decimal>,
-    pub city: Option<String>,
-    pub closed_by: Option<String>,
-    pub closed_date: Option<String>,
-    pub closed_flag: Option<bool>,
-    pub company: Option<Reference>,
-    pub contact: Option<Reference>,
-    pub contact_email_address: Option<String>,
-    pub contact_email_lookup: Option<String>,
-    pub contact_name: Option<String>,
-    pub contact_phone_extension: Option<String>,
-    pub contact_phone_number: Option<String>,
-    pub country: Option<Reference>,
-    pub currency: Option<Reference>,
-    pub custom_fields: Option<Vec<CustomFieldValue>>,
-    pub customer_updated_flag: Option<bool>,
-    pub department: Option<Reference>,
-    pub duration: Option<i64>,
-    #[serde(default, with = "datetime::opt")]
-    pub estimated_start_date: Option<OffsetDateTime>,
-    pub initial_description: Option<String>,
-    pub initial_internal_analysis: Option<String>,
-    pub initial_resolution: Option<String>,
-    pub is_issue_flag: Option<bool>,
-    pub item: Option<Reference>,
-    pub knowledge_base_category_id: Option<i64>,
-    pub knowledge_base_link_id: Option<i64>,
-    /// One of: Activity, ProjectIssue, KnowledgeBaseArticle, ProjectTicket, ServiceTicket, Time.
-    pub knowledge_base_link_type: Option<String>,
-    pub knowledge_base_sub_category_id: Option<i64>,
-    pub lag_days: Option<i64>,
-    pub lag_nonworking_days_flag: Option<bool>,
-    pub location: Option<Reference>,
-    pub mobile_guid: Option<String>,
-    pub opportunity: Option<Reference>,
-    pub owner: Option<Reference>,
-    pub phase: Option<Reference>,
-    pub predecessor_closed_flag: Option<bool>,
-    pub predecessor_id: Option<i64>,
-    /// One of: Ticket, Phase.
-    pub predecessor_type: Option<String>,
-    pub priority: Option<Reference>,
-    pub process_notifications: Option<bool>,
+    /// Every field a project ticket shares with a service ticket.
+    #[serde(flatten)]
+    pub ticket: Ticket,
     pub project: Option<Reference>,
-    #[serde(default, with = "datetime::opt")]
-    pub required_date: Option<OffsetDateTime>,
-    pub resources: Option<String>,
-    #[serde(default, with = "datetime::opt")]
-    pub schedule_end_date: Option<OffsetDateTime>,
+    pub phase: Option<Reference>,
+    pub tasks: Option<Vec<TicketTask>>,
+    pub wbs_code: Option<String>,
+    pub is_issue_flag: Option<bool>,
     #[serde(default, with = "datetime::opt")]
     pub schedule_start_date: Option<OffsetDateTime>,
-    pub service_location: Option<Reference>,
-    pub site: Option<Reference>,
-    pub site_name: Option<String>,
-    pub skip_callback: Option<bool>,
-    pub source: Option<Reference>,
-    pub state_identifier: Option<String>,
-    pub status: Option<Reference>,
-    #[serde(default, with = "money::opt")]
-    pub sub_billing_amount: Option<Decimal>,
-    /// One of: ActualRates, FixedFee, NotToExceed, OverrideRate.
-    pub sub_billing_method: Option<String>,
-    pub sub_date_accepted: Option<String>,
-    pub sub_type: Option<Reference>,
-    pub summary: Option<String>,
-    pub tasks: Option<Vec<TicketTask>>,
-    #[serde(rename = "type")]
-    pub kind: Option<Reference>,
-    pub wbs_code: Option<String>,
-    pub work_role: Option<Reference>,
-    pub work_type: Option<Reference>,
-    pub zip: Option<String>,
-    #[serde(rename = "_info")]
-    pub info: Option<Info>,
+    #[serde(default, with = "datetime::opt")]
+    pub schedule_end_date: Option<OffsetDateTime>,
 }
 
 /// A task of a project ticket.
