@@ -412,14 +412,15 @@ fn ticket_collection(inner: &Inner, id: i64) -> Option<&'static str> {
         .find(|c| inner.store.get(c, id).is_some())
 }
 
-/// A ticket's `actualHours` is the sum of the hours of the time entries charged to it.
+/// A ticket's `actualHours` is the sum of the hours of the time entries charged to it (absent
+/// when it has none, as in `samples/ticket.json`).
 fn recompute_ticket_hours(inner: &mut Inner, collection: &str, id: i64) {
     let charge_type = if collection == PROJECT_TICKETS {
         "ProjectTicket"
     } else {
         "ServiceTicket"
     };
-    let hundredths: i64 = inner
+    let hours: Vec<i64> = inner
         .store
         .list(TIME_ENTRIES, None)
         .into_iter()
@@ -429,14 +430,20 @@ fn recompute_ticket_hours(inner: &mut Inner, collection: &str, id: i64) {
         })
         .filter_map(|(_, row)| row.value.get("actualHours").and_then(Value::as_f64))
         .map(|h| (h * 100.0).round() as i64)
-        .sum();
+        .collect();
     let Some(row) = inner.store.get(collection, id) else {
         return;
     };
     let parent = row.parent;
     let mut ticket = row.value.clone();
     if let Value::Object(map) = &mut ticket {
-        map.insert("actualHours".into(), Value::from(hundredths as f64 / 100.0));
+        // Without time the value is null, and real responses omit nulls.
+        if hours.is_empty() {
+            map.remove("actualHours");
+        } else {
+            let hundredths: i64 = hours.iter().sum();
+            map.insert("actualHours".into(), Value::from(hundredths as f64 / 100.0));
+        }
     }
     inner.store.put(collection, id, parent, ticket);
 }
