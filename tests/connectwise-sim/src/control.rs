@@ -34,6 +34,7 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/clock/advance", post(advance_clock))
         .route("/seed/{*path}", post(seed))
         .route("/fixture", post(fixture))
+        .route("/fixtures/finished-tickets", post(finished_tickets))
         .route("/records/{*path}", get(records))
         .route("/callbacks/deliveries", get(deliveries))
         .route("/callbacks/enabled", put(set_callbacks_enabled))
@@ -193,6 +194,17 @@ async fn duplicate_callbacks(State(state): St, Json(body): Json<Count>) -> Respo
 /// The key of the old, single-key `key_url` (payloads now name `/callback-keys/<n>`).
 async fn signing_key() -> Response {
     Json(json!({"signing_key": crate::callbacks::SIGNING_KEY})).into_response()
+}
+
+/// Body: `{"company", "secondCompany", "agreement"?}` (ids); answers the ids the fixture made.
+async fn finished_tickets(
+    State(state): St,
+    Json(links): Json<crate::TicketFixtureLinks>,
+) -> Response {
+    match crate::ticket_fixture::seed(&state, &links) {
+        Ok(made) => (StatusCode::CREATED, Json(made)).into_response(),
+        Err(e) => bad(e.to_string()),
+    }
 }
 
 async fn violations(State(state): St) -> Response {

@@ -245,6 +245,10 @@ impl Simulator {
         })
     }
 
+    pub(crate) fn state(&self) -> &SimState {
+        &self.state
+    }
+
     /// The PEM of the test CA that signed the HTTPS certificate (when started with `tls`).
     pub fn tls_ca_pem(&self) -> Option<String> {
         self.tls_ca_pem.clone()

@@ -10,12 +10,15 @@
 //! `jdoe`), `T-101` is `SRivera@Example.com` (member `srivera`, matched by e-mail whatever its
 //! case); member `mchen` matches no technician. The billing items hold the SKUs
 //! `TONER-DXC5850-BK` and `DRUM-DXC5850`, not `CABLE-USB-3M`.
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::state::SimState;
 use crate::{SimError, Simulator};
 
 /// Ids the fixture needs from earlier runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TicketFixtureLinks {
     /// A company linked to a billing account (its tickets import).
     pub company: i64,
@@ -26,7 +29,8 @@ pub struct TicketFixtureLinks {
 }
 
 /// What the fixture made (ids), for tests to assert on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FinishedTickets {
     /// The "Field Service" board and its statuses.
     pub board: i64,
@@ -70,8 +74,8 @@ pub struct FinishedTickets {
     pub project_ticket: i64,
 }
 
-fn find(sim: &Simulator, path: &str, key: &str, value: &str) -> Option<i64> {
-    sim.records(path)
+fn find(sim: &SimState, path: &str, key: &str, value: &str) -> Option<i64> {
+    crate::records(sim, path)
         .into_iter()
         .find(|r| {
             r.get(key)
@@ -88,12 +92,12 @@ fn id_of(record: &Value, path: &str) -> Result<i64, SimError> {
         .ok_or_else(|| SimError::InvalidFixture(format!("{path}: the created record has no id")))
 }
 
-fn create(sim: &Simulator, path: &str, body: Value) -> Result<i64, SimError> {
-    let record = sim.create(path, body)?;
+fn create(sim: &SimState, path: &str, body: Value) -> Result<i64, SimError> {
+    let record = crate::create_record(sim, path, body)?;
     id_of(&record, path)
 }
 
-fn find_or_create(sim: &Simulator, path: &str, key: &str, body: Value) -> Result<i64, SimError> {
+fn find_or_create(sim: &SimState, path: &str, key: &str, body: Value) -> Result<i64, SimError> {
     let value = body.get(key).and_then(Value::as_str).unwrap_or_default();
     match find(sim, path, key, value) {
         Some(id) => Ok(id),
@@ -102,7 +106,7 @@ fn find_or_create(sim: &Simulator, path: &str, key: &str, body: Value) -> Result
 }
 
 fn member(
-    sim: &Simulator,
+    sim: &SimState,
     identifier: &str,
     first: &str,
     last: &str,
@@ -120,7 +124,7 @@ fn member(
 }
 
 fn catalog_item(
-    sim: &Simulator,
+    sim: &SimState,
     sku: &str,
     description: &str,
     subcategory: i64,
@@ -148,6 +152,34 @@ pub fn seed_finished_tickets(
     sim: &Simulator,
     links: &TicketFixtureLinks,
 ) -> Result<FinishedTickets, SimError> {
+    seed(sim.state(), links)
+}
+
+/// [`seed_finished_tickets`] on the simulator's state (also behind `POST /__sim/fixtures/finished-tickets`).
+pub(crate) fn seed(
+    sim: &SimState,
+    links: &TicketFixtureLinks,
+) -> Result<FinishedTickets, SimError> {
+    // Check the links before anything is made, so a refused fixture leaves nothing behind.
+    let exists = |collection: &str, id: i64| sim.lock().store.get(collection, id).is_some();
+    for (name, id) in [
+        ("company", links.company),
+        ("secondCompany", links.second_company),
+    ] {
+        if !exists("/company/companies", id) {
+            return Err(SimError::InvalidFixture(format!(
+                "{name}: there is no company {id}"
+            )));
+        }
+    }
+    if let Some(id) = links
+        .agreement
+        .filter(|id| !exists("/finance/agreements", *id))
+    {
+        return Err(SimError::InvalidFixture(format!(
+            "agreement: there is no agreement {id}"
+        )));
+    }
     let board = find_or_create(
         sim,
         "/service/boards",

@@ -565,3 +565,46 @@ async fn the_finished_tickets_fixture_gives_the_import_every_case() {
         sim.schema_violations()
     );
 }
+
+#[tokio::test]
+async fn the_fixture_is_also_seeded_over_http_and_refuses_unknown_companies() {
+    let sim = sim().await;
+    let api = Api::new(&sim);
+    let control = reqwest::Client::new();
+    let url = format!("{}/__sim/fixtures/finished-tickets", sim.base_url());
+    let resp = control
+        .post(&url)
+        .json(&json!({"company": 41, "secondCompany": 42}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("company 41"),
+        "{body}"
+    );
+    assert!(
+        sim.records("/service/boards")
+            .iter()
+            .all(|b| b["name"] != "Field Service"),
+        "a refused fixture leaves nothing behind"
+    );
+
+    let a = create(&api, "/company/companies", company("ACME", "Acme")).await;
+    let b = create(&api, "/company/companies", company("EAST", "East")).await;
+    let resp = control
+        .post(&url)
+        .json(&json!({"company": a["id"], "secondCompany": b["id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let made: Value = resp.json().await.unwrap();
+    let (_, ticket) = api
+        .get_json(&format!("/service/tickets/{}", made["ticketReady"]))
+        .await;
+    assert_eq!(ticket["company"]["id"], a["id"]);
+    assert_eq!(ticket["status"]["name"], "Completed");
+    assert_eq!(ticket["actualHours"], 2.0);
+}
