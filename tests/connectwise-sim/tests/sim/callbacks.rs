@@ -22,31 +22,9 @@ async fn receiver() -> (String, mpsc::UnboundedReceiver<Value>) {
     (url, rx)
 }
 
-/// A receiver that keeps the signature header and the exact body bytes.
+/// A receiver that keeps the signature header and the exact body bytes, answering 204.
 async fn raw_receiver() -> (String, mpsc::UnboundedReceiver<(Option<String>, Vec<u8>)>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    type Tx = mpsc::UnboundedSender<(Option<String>, Vec<u8>)>;
-    let app =
-        axum::Router::new()
-            .route(
-                "/hook",
-                post(
-                    |State(tx): State<Tx>,
-                     headers: axum::http::HeaderMap,
-                     body: axum::body::Bytes| async move {
-                        let sig = headers
-                            .get("x-content-signature")
-                            .map(|v| v.to_str().unwrap().to_string());
-                        let _ = tx.send((sig, body.to_vec()));
-                        StatusCode::NO_CONTENT
-                    },
-                ),
-            )
-            .with_state(tx);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/hook"), rx)
+    scripted_receiver(Vec::new()).await
 }
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<Value>) -> Value {
