@@ -10,9 +10,10 @@ use std::fmt::Debug;
 use std::str::FromStr;
 
 use cwsync_connectwise::models::{
-    Addition, Agreement, CallbackAction, CallbackEntry, CallbackPayload, CatalogItem, Company,
-    CompanyInfo, CompanySite, Contact, Count, DocumentInfo, Info, Invoice, Member, Reference,
-    Resource, ServiceNote, SystemInfo, Ticket, TimeEntry, datetime,
+    Addition, Agreement, BoardStatus, CallbackAction, CallbackEntry, CallbackPayload, CatalogItem,
+    Company, CompanyInfo, CompanySite, Contact, Count, DocumentInfo, Info, Invoice, Member,
+    Project, ProjectPhase, ProjectTicket, Reference, Resource, ServiceNote, SystemInfo, Ticket,
+    TimeEntry, datetime,
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -571,4 +572,58 @@ fn a_member_password_never_shows_in_debug_output() {
         serde_json::to_value(&member).unwrap()["password"],
         json!("hunter2-secret")
     );
+}
+
+#[test]
+fn a_project_ticket_callback_entity_reads_as_a_project_ticket_with_its_phase() {
+    let payload: CallbackPayload = serde_json::from_value(json!({
+        "Action": "updated", "Type": "ticket", "ID": 12,
+        "Entity": r#"{"id":12,"summary":"Cable","recordType":"ProjectTicket","project":{"id":3,"name":"Move"},"phase":{"id":4,"name":"Plan"},"actualHours":4.5,"_info":{"lastUpdated":"2026-12-01T08:00:00Z"}}"#
+    }))
+    .unwrap();
+    let ticket: ProjectTicket = payload.entity().unwrap().unwrap();
+    assert_eq!(ticket.ticket.id, Some(12));
+    assert_eq!(ticket.ticket.summary.as_deref(), Some("Cable"));
+    assert_eq!(ticket.phase.as_ref().and_then(|p| p.id), Some(4));
+    assert_eq!(
+        ticket.project.as_ref().and_then(|p| p.name.as_deref()),
+        Some("Move")
+    );
+    assert_eq!(ticket.ticket.actual_hours, dec("4.5"));
+    assert!(ticket.ticket.info.is_some());
+    // Read as a ticket, `recordType` tells which collection to re-fetch it from.
+    let as_ticket: Ticket = payload.entity().unwrap().unwrap();
+    assert_eq!(as_ticket.record_type.as_deref(), Some("ProjectTicket"));
+}
+
+#[test]
+fn board_statuses_and_projects_read_their_billing_fields() {
+    let status: BoardStatus = serde_json::from_value(json!(
+        {"id": 7, "name": "Completed", "board": {"id": 3, "name": "Field Service"},
+         "closedStatus": false, "inactive": false, "defaultFlag": false, "sortOrder": 2}
+    ))
+    .unwrap();
+    assert_eq!(
+        (
+            status.closed_status,
+            status.inactive,
+            status.board.and_then(|b| b.id)
+        ),
+        (Some(false), Some(false), Some(3))
+    );
+    let project: Project = serde_json::from_value(json!(
+        {"id": 5, "name": "Install", "billingMethod": "FixedFee", "billingAmount": "4800.00",
+         "downpayment": 1000, "estimatedStart": "2026-11-15T00:00:00Z", "company": {"id": 2}}
+    ))
+    .unwrap();
+    assert_eq!(project.billing_method.as_deref(), Some("FixedFee"));
+    assert_eq!(project.billing_amount, dec("4800"));
+    assert_eq!(project.downpayment, dec("1000"));
+    assert!(project.estimated_start.is_some());
+    let phase: ProjectPhase = serde_json::from_value(json!(
+        {"id": 6, "description": "Installation", "billTime": "Billable", "billPhaseClosedFlag": true}
+    ))
+    .unwrap();
+    assert_eq!(phase.bill_time.as_deref(), Some("Billable"));
+    assert_eq!(phase.bill_phase_closed_flag, Some(true));
 }

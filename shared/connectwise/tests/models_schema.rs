@@ -122,6 +122,16 @@ every_schema_property_survives! {
     sub_category_keeps_every_schema_property: SubCategory = "SubCategory";
     unit_of_measure_keeps_every_schema_property: UnitOfMeasure = "UnitOfMeasure";
     ticket_keeps_every_schema_property: Ticket = "Ticket";
+    board_keeps_every_schema_property: Board = "Board";
+    board_status_keeps_every_schema_property: BoardStatus = "BoardStatus";
+    board_type_keeps_every_schema_property: BoardType = "BoardType";
+    priority_keeps_every_schema_property: Priority = "Priority";
+    project_keeps_every_schema_property: Project = "Project";
+    project_phase_keeps_every_schema_property: ProjectPhase = "ProjectPhase";
+    project_ticket_keeps_every_schema_property: ProjectTicket = "ProjectTicket";
+    ticket_task_keeps_every_schema_property: TicketTask = "TicketTask";
+    project_reference_keeps_every_schema_property: Reference = "ProjectReference";
+    project_phase_reference_keeps_every_schema_property: Reference = "ProjectPhaseReference";
     service_note_keeps_every_schema_property: ServiceNote = "ServiceNote";
     time_entry_keeps_every_schema_property: TimeEntry = "TimeEntry";
     order_keeps_every_schema_property: Order = "Order";
@@ -139,4 +149,37 @@ every_schema_property_survives! {
     custom_field_value_keeps_every_schema_property: CustomFieldValue = "CustomFieldValue";
     company_reference_keeps_every_schema_property: Reference = "CompanyReference";
     ticket_reference_keeps_every_schema_property: Reference = "TicketReference";
+}
+
+/// The paths of the ticket import's models are endpoints of the facts file (ids as `{parentId}`).
+#[test]
+fn the_ticket_import_models_have_paths_the_api_serves() {
+    let facts: Value = serde_json::from_str(FACTS).unwrap();
+    let served: BTreeSet<String> = facts["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["method"] == "GET")
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect();
+    let template = |path: String| path.replace("/9/", "/{parentId}/");
+    for (path, schema) in [
+        (Board::PATH.to_owned(), "Board"),
+        (template(BoardStatus::path(9)), "BoardStatus"),
+        (template(BoardType::path(9)), "BoardType"),
+        (Priority::PATH.to_owned(), "Priority"),
+        (Project::PATH.to_owned(), "Project"),
+        (template(ProjectPhase::path(9)), "ProjectPhase"),
+        (ProjectTicket::PATH.to_owned(), "ProjectTicket"),
+        (Ticket::PATH.to_owned(), "Ticket"),
+    ] {
+        assert!(served.contains(&path), "{path} is not served");
+        let endpoint = facts["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["method"] == "GET" && e["path"] == path.as_str())
+            .unwrap();
+        assert_eq!(endpoint["response"]["schema"], schema, "{path}");
+    }
 }

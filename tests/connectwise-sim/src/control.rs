@@ -34,10 +34,13 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/clock/advance", post(advance_clock))
         .route("/seed/{*path}", post(seed))
         .route("/fixture", post(fixture))
+        .route("/fixtures/finished-tickets", post(finished_tickets))
         .route("/records/{*path}", get(records))
         .route("/callbacks/deliveries", get(deliveries))
         .route("/callbacks/enabled", put(set_callbacks_enabled))
         .route("/callbacks/signing-key", get(signing_key))
+        .route("/callbacks/drop", post(drop_callbacks))
+        .route("/callbacks/duplicate", post(duplicate_callbacks))
         .route("/schema-violations", get(violations))
 }
 
@@ -171,9 +174,37 @@ async fn set_callbacks_enabled(State(state): St, Json(body): Json<Enabled>) -> R
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// The target of a callback's `Metadata.key_url`.
+#[derive(Deserialize)]
+struct Count {
+    count: usize,
+}
+
+/// Body `{"count": n}`: the next n callback deliveries are lost.
+async fn drop_callbacks(State(state): St, Json(body): Json<Count>) -> Response {
+    state.lock().knobs.callbacks_to_drop = body.count;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Body `{"count": n}`: the next n callback deliveries are each sent twice.
+async fn duplicate_callbacks(State(state): St, Json(body): Json<Count>) -> Response {
+    state.lock().knobs.callbacks_to_duplicate = body.count;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The key of the old, single-key `key_url` (payloads now name `/callback-keys/<n>`).
 async fn signing_key() -> Response {
     Json(json!({"signing_key": crate::callbacks::SIGNING_KEY})).into_response()
+}
+
+/// Body: `{"company", "secondCompany", "agreement"?}` (ids); answers the ids the fixture made.
+async fn finished_tickets(
+    State(state): St,
+    Json(links): Json<crate::TicketFixtureLinks>,
+) -> Response {
+    match crate::ticket_fixture::seed(&state, &links) {
+        Ok(made) => (StatusCode::CREATED, Json(made)).into_response(),
+        Err(e) => bad(e.to_string()),
+    }
 }
 
 async fn violations(State(state): St) -> Response {

@@ -28,6 +28,15 @@ pub enum SimError {
     InvalidFixture(String),
     #[error("the test TLS certificate could not be made: {0}")]
     Tls(String),
+    /// A write through [`crate::Simulator::create`] was refused as the API would refuse it.
+    #[error("{method} {path} was refused: {status} {body}")]
+    Refused {
+        method: String,
+        path: String,
+        status: u16,
+        /// The ConnectWise error body.
+        body: String,
+    },
 }
 
 /// One entry of `errors` in an error body.

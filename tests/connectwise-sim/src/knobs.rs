@@ -220,6 +220,10 @@ pub struct Knobs {
     /// Fixed simulated time; None = real UTC now.
     pub clock: Option<OffsetDateTime>,
     pub callbacks_disabled: bool,
+    /// The next this many callback deliveries are lost (logged as dropped, never sent).
+    pub callbacks_to_drop: usize,
+    /// The next this many callback deliveries are sent twice (a storm).
+    pub callbacks_to_duplicate: usize,
 }
 
 impl Knobs {

@@ -7,6 +7,7 @@
 //! It must never reach outside the machine: callbacks go only to the URLs tests register.
 mod agreements;
 pub mod callbacks;
+mod condition_fields;
 mod control;
 mod defaults;
 mod documents;
@@ -18,6 +19,7 @@ mod resources;
 mod server;
 mod state;
 mod store;
+mod ticket_fixture;
 mod tls;
 mod validate;
 mod writes;
@@ -35,10 +37,11 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-pub use callbacks::CallbackDelivery;
+pub use callbacks::{CallbackDelivery, CallbackPolicy, signature as callback_signature};
 pub use error::{ApiError, FieldError, SimError};
 pub use knobs::{CallStats, FaultKind, FaultRule, FaultTrigger, RateLimit};
 pub use state::SchemaViolation;
+pub use ticket_fixture::{FinishedTickets, TicketFixtureLinks, seed_finished_tickets};
 
 use state::SimState;
 
@@ -127,6 +130,10 @@ pub struct SimOptions {
     pub max_upload_bytes: usize,
     /// Timeout of one callback delivery.
     pub callback_timeout: Duration,
+    /// Attempts per callback delivery (at least 1) while the receiver answers non-2xx or is unreachable.
+    pub callback_attempts: u32,
+    /// Delay before a callback's second attempt; doubled before each later one.
+    pub callback_retry_delay: Duration,
     /// A created company gets the primary site its create names (`"site": {"name": "Main"}`), holding
     /// its address, as in ConnectWise. Off: the site is still required on create but not made.
     pub create_default_site: bool,
@@ -148,6 +155,8 @@ impl Default for SimOptions {
             rate_limit: None,
             max_upload_bytes: 10 * 1024 * 1024,
             callback_timeout: Duration::from_secs(5),
+            callback_attempts: 3,
+            callback_retry_delay: Duration::from_millis(50),
             create_default_site: true,
             tls: false,
         }
@@ -207,7 +216,11 @@ impl Simulator {
         };
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let log = Arc::new(callbacks::DeliveryLog::default());
-        let callback_timeout = options.callback_timeout;
+        let policy = callbacks::CallbackPolicy {
+            timeout: options.callback_timeout,
+            attempts: options.callback_attempts,
+            retry_delay: options.callback_retry_delay,
+        };
         let tls = if options.tls {
             Some(tls::generate(&[local.ip().to_string()])?)
         } else {
@@ -217,7 +230,7 @@ impl Simulator {
         let base_url = format!("{scheme}://{advertised}");
         let state = Arc::new(SimState::new(facts, options, base_url, tx, log.clone()));
         initialise(&state)?;
-        let worker = tokio::spawn(callbacks::run_worker(rx, log, callback_timeout));
+        let worker = tokio::spawn(callbacks::run_worker(rx, log, policy));
         let (shutdown, shutdown_rx) = watch::channel(false);
         let app = server::router(state.clone());
         let tls_ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
@@ -230,6 +243,10 @@ impl Simulator {
             worker: Some(worker),
             tls_ca_pem,
         })
+    }
+
+    pub(crate) fn state(&self) -> &SimState {
+        &self.state
     }
 
     /// The PEM of the test CA that signed the HTTPS certificate (when started with `tls`).
@@ -256,6 +273,14 @@ impl Simulator {
     /// when given. References that resolve are expanded. Returns the ids.
     pub fn seed(&self, path: &str, records: Vec<Value>) -> Result<Vec<i64>, SimError> {
         seed_path(&self.state, path, records)
+    }
+
+    /// Creates a record as `POST <path>` by the default test member would: validated, defaults and
+    /// derived values filled in, side effects applied and callbacks sent — but not counted as an
+    /// API call. `path` is a collection path such as `/service/tickets` or
+    /// `/service/boards/3/statuses`. Returns the created record.
+    pub fn create(&self, path: &str, body: Value) -> Result<Value, SimError> {
+        create_record(&self.state, path, body)
     }
 
     /// Seeds a fixture: a JSON object mapping collection paths to arrays of records.
@@ -318,6 +343,35 @@ impl Simulator {
         self.state.lock().knobs.callbacks_disabled = !enabled;
     }
 
+    /// Loses the next `n` callback deliveries: they are logged as dropped and never sent (a
+    /// lost callback, which the schedule must catch).
+    pub fn drop_next_callbacks(&self, n: usize) {
+        self.state.lock().knobs.callbacks_to_drop = n;
+    }
+
+    /// Sends each of the next `n` callback deliveries twice, same bytes and signature (a storm).
+    pub fn duplicate_next_callbacks(&self, n: usize) {
+        self.state.lock().knobs.callbacks_to_duplicate = n;
+    }
+
+    /// The signing key of callback entry `callback_id`, as served at its `key_url`.
+    pub fn callback_signing_key(&self, callback_id: i64) -> String {
+        callbacks::signing_key(callback_id)
+    }
+
+    /// `Metadata.key_url` of callback entry `callback_id`'s payloads.
+    pub fn callback_key_url(&self, callback_id: i64) -> String {
+        callbacks::key_url(&self.state.base_url, callback_id)
+    }
+
+    /// The `x-content-signature` callback entry `callback_id` would send with `body`, so tests can
+    /// forge (sign a body the simulator never sent) or re-sign.
+    pub fn sign_callback(&self, callback_id: i64, body: &[u8]) -> String {
+        callbacks::signature(&callbacks::signing_key(callback_id), body)
+    }
+
+    /// Every callback delivery so far (one per delivery after its retries; a storm's copies each
+    /// count; dropped ones are marked), in order.
     pub fn callback_deliveries(&self) -> Vec<CallbackDelivery> {
         self.state.deliveries.all()
     }
@@ -594,6 +648,65 @@ fn expand_seeded(state: &SimState, inner: &mut state::Inner, seeded: &[(String, 
     for (storage, id, parent, value) in updates {
         inner.store.put(&storage, id, parent, value);
     }
+}
+
+pub(crate) fn create_record(state: &SimState, path: &str, body: Value) -> Result<Value, SimError> {
+    let refused = |status: u16, body: String| SimError::Refused {
+        method: "POST".into(),
+        path: path.to_string(),
+        status,
+        body,
+    };
+    let Value::Object(body) = body else {
+        return Err(refused(400, "the body must be a JSON object".into()));
+    };
+    let (template, parent) = resources::split_collection_path(path);
+    if !known_collection(state, &template) {
+        return Err(SimError::UnknownCollection(path.to_string()));
+    }
+    let storage = resources::storage_collection(&template).to_string();
+    let actor = writes::Actor {
+        identifier: TEST_MEMBER_IDENTIFIER.into(),
+        company_id: TEST_COMPANY_ID.into(),
+    };
+    let (record, jobs) = {
+        let mut inner = state.lock();
+        if let Some((parent_collection, _)) = template.split_once("/{parentId}") {
+            let exists = parent.is_some_and(|p| {
+                inner
+                    .store
+                    .get(resources::storage_collection(parent_collection), p)
+                    .is_some()
+            });
+            if !exists {
+                return Err(refused(404, format!("{path}: the parent does not exist")));
+            }
+        }
+        let target = writes::Target {
+            collection: &template,
+            storage: &storage,
+            parent,
+            id: None,
+        };
+        let (record, events) = writes::write_locked(
+            state,
+            &mut inner,
+            target,
+            writes::WriteMode::Create(body),
+            &actor,
+        )
+        .map_err(|e| {
+            refused(
+                e.status.as_u16(),
+                serde_json::to_string(&e).unwrap_or_else(|_| e.message.clone()),
+            )
+        })?;
+        (record, writes::callback_jobs(state, &mut inner, &events))
+    };
+    for job in jobs {
+        let _ = state.callback_tx.send(job);
+    }
+    Ok(record)
 }
 
 pub(crate) fn records(state: &SimState, path: &str) -> Vec<Value> {

@@ -36,6 +36,12 @@ struct Args {
     /// Also serve HTTPS (same port) with a test CA made at start; URLs are printed as https://.
     #[arg(long)]
     tls: bool,
+    /// Attempts per callback delivery while the receiver answers non-2xx or is unreachable.
+    #[arg(long, default_value_t = 3)]
+    callback_attempts: u32,
+    /// Delay before a callback's second attempt, in milliseconds (doubled before each later one).
+    #[arg(long, default_value_t = 50)]
+    callback_retry_ms: u64,
     /// With --tls: write the test CA certificate (PEM) here, for clients to trust
     /// (e.g. REQUESTS_CA_BUNDLE for pyconnectwise).
     #[arg(long, requires = "tls")]
@@ -66,6 +72,8 @@ async fn main() -> anyhow::Result<()> {
     let options = SimOptions {
         seed_reference_data: !args.no_reference_data,
         latency: Duration::from_millis(args.latency_ms),
+        callback_attempts: args.callback_attempts,
+        callback_retry_delay: Duration::from_millis(args.callback_retry_ms),
         rate_limit: args
             .rate_limit
             .as_deref()

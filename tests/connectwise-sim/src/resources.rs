@@ -360,6 +360,17 @@ pub const REFERENCE_TARGETS: &[(&str, &str)] = &[
     ("TimeEntryReference", "/time/entries"),
 ];
 
+/// Where a reference is also looked up when its target collection lacks the id: a
+/// `TicketReference` (a product's or time entry's `ticket`) may name a project ticket.
+pub const REFERENCE_FALLBACKS: &[(&str, &str)] = &[("TicketReference", "/project/tickets")];
+
+pub fn reference_fallback(schema: &str) -> Option<&'static str> {
+    REFERENCE_FALLBACKS
+        .iter()
+        .find(|(s, _)| *s == schema)
+        .map(|(_, c)| *c)
+}
+
 pub fn resource(collection: &str) -> Option<&'static ResourceInfo> {
     RESOURCES.iter().find(|r| r.collection == collection)
 }

@@ -44,6 +44,7 @@ pub struct DropConnection;
 pub fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/login/companyinfo/{company}", get(company_info))
+        .route("/callback-keys/{id}", get(callback_key))
         .nest("/__sim", crate::control::router())
         .fallback(api)
         .with_state(state)
@@ -83,6 +84,18 @@ async fn company_info(State(state): State<Arc<SimState>>, Path(company): Path<St
     let mut resp = json_response(StatusCode::OK, &body);
     add_common_headers(&state, &mut resp);
     resp
+}
+
+/// A callback's `Metadata.key_url`: the signing key of callback entry `id`, unauthenticated (a
+/// verifier fetches it with nothing but the URL). Not counted as an API call.
+async fn callback_key(Path(id): Path<String>) -> Response {
+    match id.parse::<i64>() {
+        Ok(id) if id > 0 => json_response(
+            StatusCode::OK,
+            &json!({"signing_key": crate::callbacks::signing_key(id)}),
+        ),
+        _ => ApiError::not_found(format!("Callback key {id} not found")).into_response(),
+    }
 }
 
 /// Everything under the API prefix (and anything else not routed: 404).
@@ -712,6 +725,14 @@ fn filtered(
         })?),
         None => None,
     };
+    let record_schema = record_schema(call.state, storage);
+    if let Some(schema) = &record_schema {
+        for (name, expr) in ["conditions", "childConditions"].iter().zip(&exprs) {
+            for path in expr.paths() {
+                check_field(call.state, schema, name, path)?;
+            }
+        }
+    }
     let doc_filter = if storage == "/system/documents" {
         documents::list_filter(call.state, &call.query)?
     } else {
@@ -778,6 +799,39 @@ fn filtered(
     Ok(out)
 }
 
+/// The schema of the records a collection's conditions are evaluated on: the list's item schema,
+/// or for a read-only view the schema of the records it shows.
+fn record_schema(state: &SimState, storage: &str) -> Option<String> {
+    let listed = match resources::resource(storage).and_then(|r| r.view_of) {
+        Some((of, _)) => of,
+        None => storage,
+    };
+    state
+        .facts
+        .route(listed)
+        .and_then(|r| r.endpoint("GET"))
+        .and_then(|e| e.response.as_ref())
+        .and_then(|r| r.schema.clone())
+}
+
+/// A 400 naming a field a condition or `orderBy` uses that the record does not have.
+fn check_field(
+    state: &SimState,
+    schema: &str,
+    parameter: &str,
+    path: &[String],
+) -> Result<(), ApiError> {
+    crate::condition_fields::check_path(&state.facts, schema, path).map_err(|segment| {
+        ApiError::bad_request(
+            "InvalidCondition",
+            format!(
+                "{parameter}: {} is not a recognized name ('{segment}' is not a field of {schema}).",
+                path.join("/")
+            ),
+        )
+    })
+}
+
 fn parse_positive(call: &Call<'_>, name: &str) -> Result<Option<usize>, ApiError> {
     match call.param(name) {
         None => Ok(None),
@@ -840,6 +894,11 @@ fn list(call: &Call<'_>, collection: &str) -> Result<Response, ApiError> {
             let keys = query::order::parse_order_by(&order).map_err(|e| {
                 ApiError::bad_request("InvalidParameter", format!("orderBy: {}", e.message))
             })?;
+            if let Some(schema) = record_schema(call.state, &storage) {
+                for key in &keys {
+                    check_field(call.state, &schema, "orderBy", &key.path)?;
+                }
+            }
             query::order::sort(&mut values, &keys);
         }
         let total = values.len();
@@ -980,7 +1039,7 @@ fn write(call: &Call<'_>, target: Target<'_>, mode: WriteMode) -> Result<Value, 
     let (record, jobs) = {
         let mut inner = call.state.lock();
         let (record, events) = write_locked(call.state, &mut inner, target, mode, &actor(call))?;
-        (record, callback_jobs(call.state, &inner, &events))
+        (record, callback_jobs(call.state, &mut inner, &events))
     };
     send_jobs(call, jobs);
     Ok(record)
@@ -990,7 +1049,7 @@ fn delete(call: &Call<'_>, collection: &str, storage: &str, id: i64) -> Result<(
     let jobs = {
         let mut inner = call.state.lock();
         let events = delete_locked(&mut inner, collection, storage, id, &actor(call))?;
-        callback_jobs(call.state, &inner, &events)
+        callback_jobs(call.state, &mut inner, &events)
     };
     send_jobs(call, jobs);
     Ok(())

@@ -28,6 +28,19 @@ impl Default for Table {
     }
 }
 
+/// Collections whose ids come from another collection's counter. ConnectWise keeps service and
+/// project tickets in one table (a project ticket's id is never a service ticket's id), and a
+/// callback of type `ticket` names only the id, so the two must not collide.
+const SHARED_ID_SPACES: &[(&str, &str)] = &[("/project/tickets", "/service/tickets")];
+
+/// The collection whose counter hands out `collection`'s ids.
+fn id_space(collection: &str) -> &str {
+    SHARED_ID_SPACES
+        .iter()
+        .find(|(c, _)| *c == collection)
+        .map_or(collection, |(_, space)| space)
+}
+
 /// All tables, keyed by collection template (e.g. `/company/companies/{parentId}/sites`).
 #[derive(Debug, Clone, Default)]
 pub struct Store {
@@ -45,7 +58,8 @@ impl Store {
     }
 
     pub fn allocate_id(&mut self, collection: &str) -> i64 {
-        let table = self.ensure(collection);
+        self.ensure(collection);
+        let table = self.ensure(id_space(collection));
         let id = table.next_id;
         table.next_id += 1;
         id
@@ -53,6 +67,10 @@ impl Store {
 
     /// Inserts or replaces a row; a given id at or above the counter bumps it.
     pub fn put(&mut self, collection: &str, id: i64, parent: Option<i64>, value: Value) {
+        let counter = self.ensure(id_space(collection));
+        if id >= counter.next_id {
+            counter.next_id = id.saturating_add(1);
+        }
         let table = self.ensure(collection);
         if id >= table.next_id {
             table.next_id = id.saturating_add(1);
@@ -116,6 +134,15 @@ mod tests {
         s.put("/a", 10, None, json!({}));
         assert_eq!(s.allocate_id("/a"), 11);
         assert_eq!(s.allocate_id("/b"), 1);
+    }
+
+    #[test]
+    fn project_tickets_take_their_ids_from_the_service_ticket_counter() {
+        let mut s = Store::default();
+        assert_eq!(s.allocate_id("/service/tickets"), 1);
+        assert_eq!(s.allocate_id("/project/tickets"), 2);
+        s.put("/project/tickets", 9, None, json!({}));
+        assert_eq!(s.allocate_id("/service/tickets"), 10);
     }
 
     #[test]

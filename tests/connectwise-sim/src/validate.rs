@@ -369,8 +369,19 @@ impl RecordWriter<'_> {
             Some(_) => return Err(self.invalid(field, "has an id that is not a whole number")),
             None => None,
         };
+        let mut target = target;
         let found = match id {
-            Some(id) => self.store.get(storage, id).map(|row| (id, row)),
+            Some(id) => self
+                .store
+                .get(storage, id)
+                .map(|row| (id, row))
+                .or_else(|| {
+                    // A ticket reference may point at a project ticket (one id space, see `store`).
+                    let other = resources::reference_fallback(ref_schema)?;
+                    let row = self.store.get(other, id)?;
+                    target = other;
+                    Some((id, row))
+                }),
             None => {
                 // Some references may be given by identifier (or name) instead of id.
                 let key = ["identifier", "name"].into_iter().find_map(|k| {

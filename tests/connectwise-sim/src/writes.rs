@@ -18,6 +18,8 @@ const SITES: &str = "/company/companies/{parentId}/sites";
 const TYPE_ASSOCIATIONS: &str = "/company/companies/{parentId}/typeAssociations";
 const CONTACTS: &str = "/company/contacts";
 const TICKETS: &str = "/service/tickets";
+const PROJECT_TICKETS: &str = "/project/tickets";
+const PRODUCTS: &str = "/procurement/products";
 const COMMUNICATION_TYPES: &str = "/company/communicationTypes";
 const TIME_ENTRIES: &str = "/time/entries";
 const BOARD_STATUSES: &str = "/service/boards/{parentId}/statuses";
@@ -322,6 +324,19 @@ pub fn write_locked(
     }
 
     let mut events = Vec::new();
+    if storage == TICKETS || storage == PROJECT_TICKETS {
+        recompute_ticket_hours(inner, storage, id);
+    }
+    let touched = charged_tickets(inner, storage, existing.as_ref())
+        .into_iter()
+        .chain(charged_tickets(inner, storage, Some(&record)));
+    let mut seen = Vec::new();
+    for ticket in touched {
+        if !seen.contains(&ticket) {
+            seen.push(ticket);
+            events.extend(touch_ticket(inner, ticket, actor, &now));
+        }
+    }
     if is_company {
         if creating {
             create_type_associations(state, inner, id, &record, actor);
@@ -345,9 +360,164 @@ pub fn write_locked(
         .unwrap_or(record);
     if let Some(kind) = info.and_then(|r| r.callback_type) {
         let action = if creating { "added" } else { "updated" };
-        events.insert(0, actor.event(action, kind, id, Some(record.clone())));
+        let entity = callback_entity(storage, record.clone());
+        events.insert(0, actor.event(action, kind, id, Some(entity)));
     }
     Ok((record, events))
+}
+
+/// The record a callback's `Entity` carries: a project ticket says it is one (`recordType`), as
+/// the ticket model of ConnectWise's callbacks does and django-connectwise reads, although the
+/// `/project/tickets` model itself has no `recordType`.
+fn callback_entity(storage: &str, mut record: Value) -> Value {
+    if storage == PROJECT_TICKETS
+        && let Value::Object(map) = &mut record
+    {
+        map.insert("recordType".into(), Value::String("ProjectTicket".into()));
+    }
+    record
+}
+
+/// The ticket a time entry or product is charged to, as (collection, id).
+fn charged_tickets(
+    inner: &Inner,
+    storage: &str,
+    record: Option<&Value>,
+) -> Vec<(&'static str, i64)> {
+    let Some(record) = record else {
+        return Vec::new();
+    };
+    let id = match storage {
+        TIME_ENTRIES => match record.get("chargeToType").and_then(Value::as_str) {
+            Some("ServiceTicket" | "ProjectTicket") => {
+                record.get("chargeToId").and_then(Value::as_i64)
+            }
+            _ => None,
+        },
+        PRODUCTS => record
+            .get("ticket")
+            .and_then(|t| t.get("id"))
+            .and_then(Value::as_i64),
+        _ => None,
+    };
+    id.and_then(|id| ticket_collection(inner, id).map(|c| (c, id)))
+        .into_iter()
+        .collect()
+}
+
+/// Which ticket table holds `id` (service and project tickets share one id space).
+fn ticket_collection(inner: &Inner, id: i64) -> Option<&'static str> {
+    [TICKETS, PROJECT_TICKETS]
+        .into_iter()
+        .find(|c| inner.store.get(c, id).is_some())
+}
+
+/// A ticket's `actualHours` is the sum of the hours of the time entries charged to it (absent
+/// when it has none, as in `samples/ticket.json`).
+fn recompute_ticket_hours(inner: &mut Inner, collection: &str, id: i64) {
+    let charge_type = if collection == PROJECT_TICKETS {
+        "ProjectTicket"
+    } else {
+        "ServiceTicket"
+    };
+    let hours: Vec<i64> = inner
+        .store
+        .list(TIME_ENTRIES, None)
+        .into_iter()
+        .filter(|(_, row)| {
+            row.value.get("chargeToId").and_then(Value::as_i64) == Some(id)
+                && row.value.get("chargeToType").and_then(Value::as_str) == Some(charge_type)
+        })
+        .filter_map(|(_, row)| row.value.get("actualHours").and_then(Value::as_f64))
+        .map(|h| (h * 100.0).round() as i64)
+        .collect();
+    let Some(row) = inner.store.get(collection, id) else {
+        return;
+    };
+    let parent = row.parent;
+    let mut ticket = row.value.clone();
+    if let Value::Object(map) = &mut ticket {
+        // Without time the value is null, and real responses omit nulls.
+        if hours.is_empty() {
+            map.remove("actualHours");
+        } else {
+            let hundredths: i64 = hours.iter().sum();
+            map.insert("actualHours".into(), Value::from(hundredths as f64 / 100.0));
+        }
+    }
+    inner.store.put(collection, id, parent, ticket);
+}
+
+/// A time entry or product added to, changed on or removed from a ticket changes the ticket: its
+/// `actualHours` follow and its `_info.lastUpdated` moves (the stricter reading: an incremental
+/// reader filtering tickets on `lastUpdated` sees the ticket again), and a ticket `updated`
+/// callback goes out.
+fn touch_ticket(
+    inner: &mut Inner,
+    (collection, id): (&'static str, i64),
+    actor: &Actor,
+    now: &str,
+) -> Option<ChangeEvent> {
+    recompute_ticket_hours(inner, collection, id);
+    let row = inner.store.get(collection, id)?;
+    let parent = row.parent;
+    let mut ticket = row.value.clone();
+    let info = stamp(Some(&row.value), now, actor, false);
+    if let Value::Object(map) = &mut ticket {
+        map.insert("_info".into(), Value::Object(info));
+    }
+    inner.store.put(collection, id, parent, ticket.clone());
+    Some(actor.event(
+        "updated",
+        "ticket",
+        id,
+        Some(callback_entity(collection, ticket)),
+    ))
+}
+
+/// A product on a ticket belongs to the ticket's company (and, on a project ticket, to its
+/// project and phase); a `ticket` that names no ticket is a 400 on `ticket`.
+fn derive_product_ticket(
+    state: &SimState,
+    inner: &Inner,
+    record: &mut Map<String, Value>,
+    resource: &str,
+) -> Vec<FieldError> {
+    let Some(id) = record
+        .get("ticket")
+        .and_then(|t| t.get("id"))
+        .and_then(Value::as_i64)
+    else {
+        return Vec::new();
+    };
+    let Some(collection) = ticket_collection(inner, id) else {
+        return vec![FieldError::new(
+            "InvalidField",
+            format!("The field ticket refers to a ticket with id {id} that does not exist."),
+            resource,
+            "ticket",
+        )];
+    };
+    let Some(ticket) = inner.store.get(collection, id).map(|r| r.value.clone()) else {
+        return Vec::new();
+    };
+    if let Some(company) = ticket.get("company") {
+        record.insert("company".into(), company.clone());
+    }
+    for field in ["project", "phase"] {
+        match ticket.get(field) {
+            Some(v) if collection == PROJECT_TICKETS => {
+                record.insert(field.into(), v.clone());
+            }
+            _ => {
+                record.remove(field);
+            }
+        }
+    }
+    if let Some(t) = reference_of(state, inner, "TicketReference", collection, id) {
+        record.insert("ticket".into(), t);
+    }
+    Vec::new()
 }
 
 /// ConnectWise keeps phone and fax numbers as digits only (`602-555-0100` reads back as
@@ -959,7 +1129,7 @@ fn fill_defaults(
     if let Some(props) = schema_props(state, schema) {
         defaults::fill_false_flags(props, record);
     }
-    if storage == TICKETS {
+    if storage == TICKETS || storage == PROJECT_TICKETS {
         derive_closed_flag(inner, record);
     }
 }
@@ -1058,7 +1228,8 @@ fn derive(
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
     match storage {
-        TICKETS if !creating => derive_closed_flag(inner, record),
+        TICKETS | PROJECT_TICKETS if !creating => derive_closed_flag(inner, record),
+        PRODUCTS => errors.extend(derive_product_ticket(state, inner, record, resource)),
         CONTACTS => derive_communication_kinds(inner, record),
         TIME_ENTRIES => {
             let at = |k: &str| {
@@ -1091,7 +1262,7 @@ fn derive(
                 .to_string();
             let ticket_collection = match charge_type.as_str() {
                 "ServiceTicket" => Some(TICKETS),
-                "ProjectTicket" => Some("/project/tickets"),
+                "ProjectTicket" => Some(PROJECT_TICKETS),
                 _ => None,
             };
             let charge_id = record
@@ -1114,6 +1285,17 @@ fn derive(
                         }
                         if let Some(company) = ticket.value.get("company").cloned() {
                             record.insert("company".into(), company);
+                        }
+                        // Time on a project ticket is time on its project and phase.
+                        for field in ["project", "phase"] {
+                            match ticket.value.get(field) {
+                                Some(v) if collection == PROJECT_TICKETS => {
+                                    record.insert(field.into(), v.clone());
+                                }
+                                _ => {
+                                    record.remove(field);
+                                }
+                            }
                         }
                     }
                     None => errors.push(FieldError::new(
@@ -1276,6 +1458,10 @@ pub fn delete_locked(
     if let Some(kind) = resources::resource(storage).and_then(|r| r.callback_type) {
         events.push(actor.event("deleted", kind, id, None));
     }
+    let now = format_datetime(inner.knobs.now());
+    for ticket in charged_tickets(inner, storage, Some(&row.value)) {
+        events.extend(touch_ticket(inner, ticket, actor, &now));
+    }
     // Children of a deleted record go with it.
     let prefix = format!("{storage}/{{parentId}}/");
     for child in resources::RESOURCES
@@ -1295,7 +1481,7 @@ pub fn delete_locked(
 /// Turns change events into delivery jobs for the active callback entries of their type.
 pub fn callback_jobs(
     state: &SimState,
-    inner: &Inner,
+    inner: &mut Inner,
     events: &[ChangeEvent],
 ) -> Vec<callbacks::CallbackJob> {
     if inner.knobs.callbacks_disabled || events.is_empty() {
@@ -1308,7 +1494,6 @@ pub fn callback_jobs(
         .nth(1)
         .unwrap_or_default()
         .to_string();
-    let key_url = format!("{}/__sim/callbacks/signing-key", state.base_url);
     let mut jobs = Vec::new();
     for event in events {
         for (cid, row) in &entries {
@@ -1324,11 +1509,23 @@ pub fn callback_jobs(
             if inactive || !ty.eq_ignore_ascii_case(event.callback_type) {
                 continue;
             }
+            let key_url = callbacks::key_url(&state.base_url, *cid);
             jobs.push(callbacks::CallbackJob {
                 callback_id: *cid,
                 url: url.to_string(),
                 payload: callbacks::payload(event, &from_url, &key_url),
+                drop: false,
+                copies: 1,
             });
+        }
+    }
+    for job in &mut jobs {
+        if inner.knobs.callbacks_to_drop > 0 {
+            inner.knobs.callbacks_to_drop -= 1;
+            job.drop = true;
+        } else if inner.knobs.callbacks_to_duplicate > 0 {
+            inner.knobs.callbacks_to_duplicate -= 1;
+            job.copies = 2;
         }
     }
     jobs

@@ -25,6 +25,7 @@ pub mod finance;
 /// Decimal amounts on the wire: shared with the billing client ([`cwsync_http::amount`]).
 pub use cwsync_http::amount as money;
 pub mod procurement;
+pub mod project;
 pub mod sales;
 pub mod service;
 pub mod system;
@@ -42,8 +43,9 @@ pub use finance::{
 pub use procurement::{
     CatalogItem, Category, ProductItem, ProductRecurring, ProductType, SubCategory, UnitOfMeasure,
 };
+pub use project::{Project, ProjectPhase, ProjectTicket, TicketTask};
 pub use sales::{Forecast, ForecastItem, Opportunity, Order, RevenueSummary};
-pub use service::{ServiceNote, Ticket};
+pub use service::{Board, BoardStatus, BoardType, Priority, ServiceNote, Ticket};
 pub use system::{
     CallbackAction, CallbackEntityError, CallbackEntry, CallbackMetadata, CallbackPayload,
     CompanyInfo, Count, DocumentInfo, LicenseBit, Member, MemberOffice365, SystemInfo,

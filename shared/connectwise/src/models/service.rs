@@ -1,4 +1,5 @@
-//! Service tickets and their notes.
+//! Service tickets and their notes, and the reference data around them: boards with their
+//! statuses and types, and priorities.
 //!
 //! Plain data shaped like the API (see `models` for the conventions); no I/O and no validation.
 
@@ -207,4 +208,188 @@ impl ServiceNote {
     pub fn path(ticket_id: i64) -> String {
         format!("/service/tickets/{ticket_id}/notes")
     }
+}
+
+/// A service board (`/service/boards`): where tickets live, with their statuses and types. Required on create: `name`, `location`, `department`.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Board {
+    pub id: Option<i64>,
+    /// One of: Ascending, Descending.
+    pub all_sort: Option<String>,
+    pub auto_assign_limit_amount: Option<i64>,
+    pub auto_assign_limit_flag: Option<bool>,
+    #[serde(rename = "autoAssignNewECTicketsFlag")]
+    pub auto_assign_new_ec_tickets_flag: Option<bool>,
+    pub auto_assign_new_portal_tickets_flag: Option<bool>,
+    pub auto_assign_new_tickets_flag: Option<bool>,
+    pub auto_assign_ticket_owner_flag: Option<bool>,
+    pub auto_close_status: Option<Reference>,
+    /// One of: Billable, DoNotBill, NoCharge, NoDefault.
+    pub bill_expense: Option<String>,
+    /// One of: Billable, DoNotBill, NoCharge, NoDefault.
+    pub bill_product: Option<String>,
+    pub bill_ticket_separately_flag: Option<bool>,
+    pub bill_tickets_after_closed_flag: Option<bool>,
+    /// One of: Billable, DoNotBill, NoCharge, NoDefault.
+    pub bill_time: Option<String>,
+    pub bill_unapproved_time_expense_flag: Option<bool>,
+    pub board_icon: Option<Reference>,
+    pub closed_loop_all_flag: Option<bool>,
+    pub closed_loop_discussions_flag: Option<bool>,
+    pub closed_loop_internal_analysis_flag: Option<bool>,
+    pub closed_loop_resolution_flag: Option<bool>,
+    pub connect_wise_id: Option<String>,
+    pub contact_template: Option<Reference>,
+    pub department: Option<Reference>,
+    pub discussions_locked_flag: Option<bool>,
+    pub dispatch_member: Option<Reference>,
+    pub duty_manager_member: Option<Reference>,
+    pub email_connector_allow_reopen_closed_flag: Option<bool>,
+    pub email_connector_never_reopen_by_days_closed_flag: Option<bool>,
+    pub email_connector_never_reopen_by_days_flag: Option<bool>,
+    pub email_connector_new_ticket_no_match_flag: Option<bool>,
+    pub email_connector_reopen_days_closed_limit: Option<i64>,
+    pub email_connector_reopen_days_limit: Option<i64>,
+    pub email_connector_reopen_resources_flag: Option<bool>,
+    pub email_connector_reopen_status: Option<Reference>,
+    pub inactive_flag: Option<bool>,
+    /// One of: Ascending, Descending.
+    pub internal_analysis_sort: Option<String>,
+    pub location: Option<Reference>,
+    pub mark_first_note_issue_flag: Option<bool>,
+    pub name: Option<String>,
+    pub notify_email_from: Option<String>,
+    pub notify_email_from_name: Option<String>,
+    pub oncall_member: Option<Reference>,
+    pub override_billing_setup_flag: Option<bool>,
+    /// One of: ActualHours, Manual, ClosedPhases, ClosedTickets.
+    pub percentage_calculation: Option<String>,
+    /// One of: Ascending, Descending.
+    pub problem_sort: Option<String>,
+    pub project_flag: Option<bool>,
+    /// One of: Ascending, Descending.
+    pub resolution_sort: Option<String>,
+    pub resource_template: Option<Reference>,
+    pub restrict_board_by_default_flag: Option<bool>,
+    pub send_to_bundled_flag: Option<bool>,
+    #[serde(rename = "sendToCCFlag")]
+    pub send_to_cc_flag: Option<bool>,
+    pub send_to_contact_flag: Option<bool>,
+    pub send_to_resource_flag: Option<bool>,
+    pub service_manager_member: Option<Reference>,
+    pub show_dependencies_flag: Option<bool>,
+    pub show_estimates_flag: Option<bool>,
+    pub sign_off_template: Option<Reference>,
+    pub time_entry_discussion_flag: Option<bool>,
+    pub time_entry_internal_analysis_flag: Option<bool>,
+    pub time_entry_locked_flag: Option<bool>,
+    pub time_entry_resolution_flag: Option<bool>,
+    pub use_member_display_name_flag: Option<bool>,
+    pub work_role: Option<Reference>,
+    pub work_type: Option<Reference>,
+    #[serde(rename = "_info")]
+    pub info: Option<Info>,
+}
+
+/// A status of one board (`/service/boards/{id}/statuses`). `closedStatus` marks the statuses that close a ticket; `inactive` hides a status from new tickets. Required on create: `name`.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoardStatus {
+    pub id: Option<i64>,
+    pub board: Option<Reference>,
+    pub closed_status: Option<bool>,
+    pub connect_wise_id: Option<String>,
+    pub custom_status_indicator_name: Option<String>,
+    pub customer_portal_description: Option<String>,
+    pub customer_portal_flag: Option<bool>,
+    pub default_flag: Option<bool>,
+    pub display_on_board: Option<bool>,
+    pub email_template: Option<Reference>,
+    /// One of: NotResponded, Responded, ResolutionPlan, Resolved, NoEscalation.
+    pub escalation_status: Option<String>,
+    pub grand_parent_connect_wise_id: Option<String>,
+    pub grand_parent_id: Option<i64>,
+    pub inactive: Option<bool>,
+    pub name: Option<String>,
+    pub parent_connect_wise_id: Option<String>,
+    pub parent_id: Option<i64>,
+    pub round_robin_catchall: Option<bool>,
+    pub save_time_as_note: Option<bool>,
+    pub sort_order: Option<i64>,
+    pub status_indicator: Option<Reference>,
+    pub time_entry_not_allowed: Option<bool>,
+    #[serde(rename = "_info")]
+    pub info: Option<Info>,
+}
+
+/// A ticket type of one board (`/service/boards/{id}/types`). Required on create: `name`.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoardType {
+    pub id: Option<i64>,
+    pub board: Option<Reference>,
+    /// One of: Reactive, Proactive.
+    pub category: Option<String>,
+    pub connect_wise_id: Option<String>,
+    pub default_flag: Option<bool>,
+    pub department: Option<Reference>,
+    pub grand_parent_connect_wise_id: Option<String>,
+    pub grand_parent_id: Option<i64>,
+    pub inactive_flag: Option<bool>,
+    pub integration_xref: Option<String>,
+    pub location: Option<Reference>,
+    pub name: Option<String>,
+    pub parent_connect_wise_id: Option<String>,
+    pub parent_id: Option<i64>,
+    pub request_for_change_flag: Option<bool>,
+    pub skill: Option<Reference>,
+    pub skill_category: Option<Reference>,
+    #[serde(rename = "_info")]
+    pub info: Option<Info>,
+}
+
+/// A ticket priority (`/service/priorities`). Required on create: `name`, `color`.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Priority {
+    pub id: Option<i64>,
+    /// One of: Black, Blue, Cyan, Gray, Green, Lime, Orange, Pink, Purple, Red, White, Yellow, Custom.
+    pub color: Option<String>,
+    pub connect_wise_id: Option<String>,
+    pub default_flag: Option<bool>,
+    pub image_link: Option<String>,
+    /// One of: Critical, High, Medium, Low.
+    pub level: Option<String>,
+    pub name: Option<String>,
+    pub sort_order: Option<i64>,
+    pub urgency_sort_order: Option<String>,
+    #[serde(rename = "_info")]
+    pub info: Option<Info>,
+}
+
+impl Resource for Board {
+    const PATH: &'static str = "/service/boards";
+}
+
+impl BoardStatus {
+    /// The collection of statuses of one board.
+    pub fn path(board_id: i64) -> String {
+        format!("/service/boards/{board_id}/statuses")
+    }
+}
+
+impl BoardType {
+    /// The collection of ticket types of one board.
+    pub fn path(board_id: i64) -> String {
+        format!("/service/boards/{board_id}/types")
+    }
+}
+
+impl Resource for Priority {
+    const PATH: &'static str = "/service/priorities";
 }

@@ -13,4 +13,5 @@ mod listing;
 mod paging;
 mod realism;
 mod schema;
+mod tickets;
 mod writes;

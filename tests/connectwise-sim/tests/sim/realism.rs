@@ -436,12 +436,14 @@ async fn the_new_collections_are_served() {
         )
         .await;
     assert_eq!(status, 201);
-    create(
+    // Service and project tickets share one id space: this is not ticket 1.
+    let service_ticket = create(
         &api,
         "/service/tickets",
         json!({"summary": "Laptop", "company": {"id": 1}}),
     )
     .await;
+    assert_ne!(service_ticket["id"], ticket["id"]);
     create(
         &api,
         "/procurement/catalog",
@@ -452,11 +454,16 @@ async fn the_new_collections_are_served() {
     let product = create(
         &api,
         "/procurement/products",
-        json!({"catalogItem": {"identifier": "LAPTOP"}, "ticket": {"id": 1}, "quantity": 1,
+        json!({"catalogItem": {"identifier": "LAPTOP"}, "ticket": {"id": service_ticket["id"]}, "quantity": 1,
                "billableOption": "Billable"}),
     )
     .await;
-    let (status, products) = api.get_json("/service/tickets/1/products").await;
+    let (status, products) = api
+        .get_json(&format!(
+            "/service/tickets/{}/products",
+            service_ticket["id"]
+        ))
+        .await;
     assert_eq!(status, 200, "{products}");
     assert_eq!(products.as_array().unwrap().len(), 1);
     assert_eq!(products[0]["id"], product["id"]);
