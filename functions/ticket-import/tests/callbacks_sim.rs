@@ -353,3 +353,36 @@ async fn the_simulators_signed_ticket_callbacks_reach_the_sink_through_the_regis
         );
     }
 }
+
+fn event_file(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../infra/events")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_sample_events_are_what_the_callback_part_reads() {
+    let world = world(false).await;
+    let Routed::Answer(Ok(report)) = world
+        .callbacks
+        .route(event_file("register-callbacks-ticket-import.json"))
+        .await
+    else {
+        panic!("the register-callbacks sample is not answered");
+    };
+    assert_eq!(report["tenant"], "acme");
+    assert_eq!(report["writes"], 1);
+    // The sample callback's key_url is on ConnectWise's cloud, not on this tenant's (simulated)
+    // host: it is parsed, authenticated as far as that, and refused without a fetch.
+    let Routed::Answer(Ok(response)) = world
+        .callbacks
+        .route(event_file("url-callback-ticket-import.json"))
+        .await
+    else {
+        panic!("the Function URL sample is not answered");
+    };
+    assert_eq!(response["statusCode"], 403, "{response}");
+    assert_eq!(world.callbacks.receiver().keys().fetches(), 0);
+    assert!(world.sink.changes().is_empty());
+}
