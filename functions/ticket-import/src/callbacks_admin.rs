@@ -46,9 +46,9 @@ pub enum RegisterError {
     ConnectWise {
         /// What was being done (`listing callbacks`, `creating the ticket callback`, …).
         what: String,
-        /// ConnectWise's error.
+        /// ConnectWise's error (boxed: it is large).
         #[source]
-        source: CwError,
+        source: Box<CwError>,
     },
 }
 
@@ -284,7 +284,12 @@ pub async fn register_callbacks(
     url: &CallbackUrl,
     dry_run: bool,
 ) -> Result<RegisterReport, RegisterError> {
-    let cw_error = |what: String| move |source| RegisterError::ConnectWise { what, source };
+    let cw_error = |what: String| {
+        move |source| RegisterError::ConnectWise {
+            what,
+            source: Box::new(source),
+        }
+    };
     let query = Query::new().filter(Condition::field("url").contains(url.host()));
     let existing: Vec<CallbackEntry> = cw
         .list_all(CallbackEntry::PATH, &query)

@@ -86,16 +86,6 @@ impl ReplayGuard for DynamoReplayGuard {
 
     async fn forget(&self, tenant: &TenantId, digest: &str) -> Result<(), StoreError> {
         check_digest(digest)?;
-        let (pk, sk) = keys::replay(tenant, digest);
-        self.table
-            .client
-            .delete_item()
-            .table_name(&self.table.name)
-            .key(PK, AttributeValue::S(pk))
-            .key(SK, AttributeValue::S(sk))
-            .send()
-            .await
-            .map_err(|e| backend("DeleteItem", e))?;
-        Ok(())
+        self.table.delete(keys::replay(tenant, digest)).await
     }
 }
