@@ -12,7 +12,8 @@
 //!    constant time; a wrong token is refused even when the request is also signed), or its
 //!    `x-content-signature` is base64(HMAC-SHA256(key = SHA-256(signing key), message = the raw
 //!    body bytes)), the signing key fetched from `Metadata.key_url` only when that URL is on the
-//!    tenant's ConnectWise host, and cached (see [`crate::callback_keys`]);
+//!    tenant's ConnectWise host, and cached (see [`crate::callback_keys`]; a signature that fails
+//!    under a cached key is tried once more under the key fetched again, in case it was rotated);
 //! 3. it is a ticket callback (`Type` `ticket`; project tickets come as `ticket` too, told apart
 //!    by the entity's `recordType`) with a positive `ID` and an `Action` of added, updated or
 //!    deleted; an added or updated one carries its `Entity` (a JSON string) of the same id, with a
@@ -733,9 +734,18 @@ impl CallbackReceiver {
             .await
             .map_err(Refusal::Key)?;
         if signature_matches(&key, body, &signature) {
-            Ok(signature)
-        } else {
-            Err(Refusal::Forged)
+            return Ok(signature);
+        }
+        // ConnectWise may have rotated the key since it was cached: one more try under a key
+        // fetched again (not more often than the key module allows).
+        let refreshed = self
+            .keys
+            .refreshed_key(key_url, &credentials.site)
+            .await
+            .map_err(Refusal::Key)?;
+        match refreshed {
+            Some(key) if signature_matches(&key, body, &signature) => Ok(signature),
+            _ => Err(Refusal::Forged),
         }
     }
 }

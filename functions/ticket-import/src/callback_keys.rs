@@ -9,7 +9,9 @@
 //! and reads at most [`MAX_KEY_RESPONSE_BYTES`].
 //!
 //! Keys are cached per `key_url` in the warm container for a TTL ([`SigningKeys::with_ttl`]), so
-//! a storm of callbacks costs one fetch. A key is a secret: it is held as a `SecretString`, never
+//! a storm of callbacks costs one fetch. A signature that fails under a cached key gets one more
+//! try under a key fetched again ([`SigningKeys::refreshed_key`], at most every
+//! [`MIN_REFRESH_INTERVAL`]), so a rotated key does not refuse good callbacks until the TTL ends. A key is a secret: it is held as a `SecretString`, never
 //! logged, and no error holds it.
 
 use std::collections::HashMap;
@@ -25,6 +27,9 @@ use url::Url;
 pub const DEFAULT_KEY_TTL: Duration = Duration::from_secs(600);
 /// Timeout of one key fetch: the callback is answered after it, and ConnectWise waits.
 pub const DEFAULT_KEY_TIMEOUT: Duration = Duration::from_secs(5);
+/// A cached key that fails a signature is fetched again (ConnectWise may have rotated it), but
+/// not before it is this old: forged requests can't make the function hammer the key server.
+pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 /// The most of a key response read: `{"signing_key": "…"}` is tiny.
 pub const MAX_KEY_RESPONSE_BYTES: usize = 16 * 1024;
 
@@ -184,12 +189,38 @@ impl SigningKeys {
         {
             return Ok(Arc::clone(&hit.key));
         }
-        let key = Arc::new(self.fetch(&url).await?);
+        self.fetch_and_cache(&url).await
+    }
+
+    /// The key at `key_url` fetched again, when the cached one is at least
+    /// [`MIN_REFRESH_INTERVAL`] old (or gone); `None` when it is younger (it was just fetched).
+    /// For a signature that failed under the cached key: the key may have been rotated.
+    pub async fn refreshed_key(
+        &self,
+        key_url: &str,
+        site: &Site,
+    ) -> Result<Option<Arc<SecretString>>, KeyError> {
+        let url = check_key_url(key_url, site)?;
+        let now = self.clock.now();
+        let young = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(url.as_str())
+            .is_some_and(|c| now.saturating_duration_since(c.at) < MIN_REFRESH_INTERVAL);
+        if young {
+            return Ok(None);
+        }
+        self.fetch_and_cache(&url).await.map(Some)
+    }
+
+    async fn fetch_and_cache(&self, url: &Url) -> Result<Arc<SecretString>, KeyError> {
+        let key = Arc::new(self.fetch(url).await?);
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(
-                cache_key,
+                url.as_str().to_owned(),
                 CachedKey {
                     key: Arc::clone(&key),
                     at: self.clock.now(),

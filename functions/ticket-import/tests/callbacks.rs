@@ -3,8 +3,8 @@
 //! checks the answer and what reached the sink. Every refusal of the module docs has its test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::event::lambda_function_urls::{
     LambdaFunctionUrlRequest, LambdaFunctionUrlResponse,
@@ -34,21 +34,25 @@ struct KeyServer {
     base: String,
     requests: Arc<AtomicU64>,
     status: Arc<AtomicU16>,
+    key: Arc<Mutex<String>>,
 }
 
 impl KeyServer {
     async fn start() -> KeyServer {
         let requests = Arc::new(AtomicU64::new(0));
         let status = Arc::new(AtomicU16::new(200));
-        let (counted, answered) = (Arc::clone(&requests), Arc::clone(&status));
+        let key = Arc::new(Mutex::new(KEY.to_owned()));
+        let (counted, answered, served) =
+            (Arc::clone(&requests), Arc::clone(&status), Arc::clone(&key));
         let app = Router::new().route(
             "/key",
             get(move || {
                 let (counted, answered) = (Arc::clone(&counted), Arc::clone(&answered));
+                let key = served.lock().unwrap().clone();
                 async move {
                     counted.fetch_add(1, Ordering::SeqCst);
                     let status = StatusCode::from_u16(answered.load(Ordering::SeqCst)).unwrap();
-                    (status, axum::Json(json!({ "signing_key": KEY })))
+                    (status, axum::Json(json!({ "signing_key": key })))
                 }
             }),
         );
@@ -59,6 +63,7 @@ impl KeyServer {
             base,
             requests,
             status,
+            key,
         }
     }
 
@@ -292,6 +297,43 @@ async fn a_forged_or_wrongly_keyed_signature_is_refused_and_nothing_is_handed_ov
         assert!(!error.contains(KEY), "{error}");
     }
     assert!(world.sink.changes().is_empty());
+    assert_eq!(
+        world.keys.fetched(),
+        1,
+        "forgeries fetch the key no more than once"
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_again_but_forgeries_cannot_make_it_fetched_often() {
+    let world = world().await;
+    let clock = Arc::new(ManualClock::new());
+    let keys = SigningKeys::new(std::time::Duration::from_secs(5))
+        .unwrap()
+        .with_ttl(std::time::Duration::from_secs(600), clock.clone());
+    let receiver = world.receiver.with_keys(keys);
+    let send = |id: i64, key: &str| {
+        let request = signed(&updated_for(&world.keys, id), key);
+        let receiver = &receiver;
+        async move { receiver.receive_at(&request, NOW).await.status_code }
+    };
+    assert_eq!(send(1, KEY).await, 204);
+    *world.keys.key.lock().unwrap() = "rotated-key".to_owned();
+    // The cached key was fetched just now: not fetched again yet.
+    assert_eq!(send(2, "rotated-key").await, 401);
+    assert_eq!(world.keys.fetched(), 1);
+    clock.advance(std::time::Duration::from_secs(31));
+    assert_eq!(
+        send(3, "rotated-key").await,
+        204,
+        "fetched again and verified"
+    );
+    assert_eq!(world.keys.fetched(), 2);
+    for id in 4..8 {
+        assert_eq!(send(id, "forger").await, 401);
+    }
+    assert_eq!(world.keys.fetched(), 2);
+    assert_eq!(send(9, "rotated-key").await, 204);
 }
 
 #[tokio::test]
@@ -599,4 +641,65 @@ async fn a_function_url_payload_is_answered_as_json_and_a_broken_one_refused() {
         .handle_payload(json!({"requestContext": {"http": {}}}))
         .await;
     assert_eq!(broken["statusCode"], 400, "{broken}");
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_key_token_or_signature_is_ever_logged() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let world = world().await;
+    let good = signed(&updated(&world, 1234), KEY);
+    let signature = good.headers["x-content-signature"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = updated(&world, 55).to_string();
+    let requests = [
+        good.clone(),
+        good,
+        signed(&updated(&world, 1234), "forger"),
+        request("/callbacks/acme", &body, &[], &[("token", TOKEN)]),
+        request(
+            "/callbacks/acme",
+            &body,
+            &[],
+            &[("token", "cb-0123456789abcdefghijWRNG")],
+        ),
+    ];
+    for request in &requests {
+        send(&world, request).await;
+    }
+    world.sink.fail_with(Some("queue down"));
+    send(&world, &signed(&updated(&world, 77), KEY)).await;
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("callback accepted"), "{logged}");
+    assert!(logged.contains("callback refused"), "{logged}");
+    for secret in [
+        KEY,
+        TOKEN,
+        "cb-0123456789abcdefghijWRNG",
+        signature.as_str(),
+    ] {
+        assert!(!logged.contains(secret), "{secret} was logged: {logged}");
+    }
 }
