@@ -24,10 +24,12 @@
 //!    ConnectWise delivers late is refused too, and the schedule's incremental read imports that
 //!    ticket instead. A delete without an entity has no age; the replay guard alone bounds it,
 //!    and replaying it only makes the job look the ticket up again;
-//! 5. it is new: its first arrival is recorded in the replay guard (a digest of tenant, body and
-//!    signature, kept longer than the staleness window), and a second arrival of the same request
-//!    is refused as replayed. Distinct changes of one ticket differ in their entity, so they all
-//!    pass; exact repeats (a storm of identical deliveries) end as one change.
+//! 5. it is new: its first arrival is recorded in the replay guard (a digest of tenant and body,
+//!    kept longer than the staleness window), and a second arrival of the same body is refused as
+//!    replayed. The signature is left out of the digest on purpose: it is a function of the body
+//!    under the tenant's key, so it would only add ways to vary a replay (whitespace, another
+//!    authentication) without naming another change. Distinct changes of one ticket differ in
+//!    their entity, so they all pass; exact repeats (a storm of identical deliveries) end as one.
 //!
 //! Answers: 204 (no body) once the sink has the change; a refusal is a JSON `{"error": …}` with a
 //! 4xx naming what is wrong (400 malformed, 401 not authentic, 403 key URL on another host, 404
@@ -264,7 +266,7 @@ pub enum Refusal {
         window_minutes: i64,
     },
     /// The same request arrived before.
-    #[error("replayed: this request (same tenant, body and signature) was received before")]
+    #[error("replayed: this request (same tenant and body) was received before")]
     Replayed,
     /// Something of ours failed that may work on a retry (ConnectWise retries a 5xx).
     #[error("{0} (transient: retry)")]
@@ -413,11 +415,11 @@ pub fn token_matches(secret: &SecretString, given: &str) -> bool {
     .is_ok()
 }
 
-/// The replay guard's name of a request: hex SHA-256 of tenant, body and signature, each
-/// length-prefixed so no two different requests share it.
-pub fn request_digest(tenant: &TenantId, body: &[u8], signature: &str) -> String {
+/// The replay guard's name of a request: hex SHA-256 of tenant and body, each length-prefixed
+/// so no two different requests share it.
+pub fn request_digest(tenant: &TenantId, body: &[u8]) -> String {
     let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    for part in [tenant.as_str().as_bytes(), body, signature.as_bytes()] {
+    for part in [tenant.as_str().as_bytes(), body] {
         context.update(&(part.len() as u64).to_be_bytes());
         context.update(part);
     }
@@ -667,11 +669,10 @@ impl CallbackReceiver {
         let body = body_bytes(request, self.options.max_body_bytes)?;
         let payload = parse_payload(&body)?;
         let credentials = self.credentials(&tenant).await?;
-        let signature = self
-            .authenticate(request, &credentials, &payload, &body)
+        self.authenticate(request, &credentials, &payload, &body)
             .await?;
         let change = ticket_change(&tenant, &payload, now, &self.options)?;
-        let digest = request_digest(&tenant, &body, &signature);
+        let digest = request_digest(&tenant, &body);
         Ok((change, digest))
     }
 
@@ -690,14 +691,14 @@ impl CallbackReceiver {
     }
 
     /// The token when one is given (it must be right), else the signature under the key from
-    /// the tenant's ConnectWise. Returns the signature (empty when there is none).
+    /// the tenant's ConnectWise.
     async fn authenticate(
         &self,
         request: &LambdaFunctionUrlRequest,
         credentials: &TenantCredentials,
         payload: &CallbackPayload,
         body: &[u8],
-    ) -> Result<String, Refusal> {
+    ) -> Result<(), Refusal> {
         let signature = request
             .headers
             .get(SIGNATURE_HEADER)
@@ -714,7 +715,7 @@ impl CallbackReceiver {
                 .as_ref()
                 .is_some_and(|secret| token_matches(secret, token));
             return if right {
-                Ok(signature.unwrap_or_default())
+                Ok(())
             } else {
                 Err(Refusal::WrongToken)
             };
@@ -734,7 +735,7 @@ impl CallbackReceiver {
             .await
             .map_err(Refusal::Key)?;
         if signature_matches(&key, body, &signature) {
-            return Ok(signature);
+            return Ok(());
         }
         // ConnectWise may have rotated the key since it was cached: one more try under a key
         // fetched again (not more often than the key module allows).
@@ -744,7 +745,7 @@ impl CallbackReceiver {
             .await
             .map_err(Refusal::Key)?;
         match refreshed {
-            Some(key) if signature_matches(&key, body, &signature) => Ok(signature),
+            Some(key) if signature_matches(&key, body, &signature) => Ok(()),
             _ => Err(Refusal::Forged),
         }
     }
@@ -801,17 +802,16 @@ mod tests {
     }
 
     #[test]
-    fn request_digests_differ_whenever_tenant_body_or_signature_does() {
+    fn request_digests_differ_whenever_tenant_or_body_does() {
         let globex = TenantId::parse("globex").unwrap();
-        let base = request_digest(&acme(), b"body", "sig");
+        let base = request_digest(&acme(), b"body");
         assert_eq!(base.len(), 64);
-        assert_eq!(base, request_digest(&acme(), b"body", "sig"));
+        assert_eq!(base, request_digest(&acme(), b"body"));
         for other in [
-            request_digest(&globex, b"body", "sig"),
-            request_digest(&acme(), b"body2", "sig"),
-            request_digest(&acme(), b"body", "sig2"),
+            request_digest(&globex, b"body"),
+            request_digest(&acme(), b"body2"),
             // Length prefixes: moving bytes between parts changes the digest.
-            request_digest(&acme(), b"bodys", "ig"),
+            request_digest(&TenantId::parse("acm").unwrap(), b"ebody"),
         ] {
             assert_ne!(base, other);
         }

@@ -350,16 +350,36 @@ async fn a_key_url_on_another_host_is_refused_without_fetching_it() {
 }
 
 #[tokio::test]
-async fn a_replayed_callback_is_refused_even_much_later() {
+async fn a_replayed_callback_is_refused_later_and_however_its_signature_is_dressed() {
     let world = world().await;
     let request = signed(&updated(&world, 1234), KEY);
     assert_eq!(send(&world, &request).await.status_code, 204);
     let later = world
         .receiver
-        .receive_at(&request, NOW + Duration::minutes(1))
+        .receive_at(&request, NOW + Duration::minutes(10))
         .await;
     assert_eq!(answer(&later).0, 409);
+    // The same body with the signature padded, or with the tenant's token instead.
+    let signature = request.headers["x-content-signature"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut padded = request.clone();
+    padded.headers.insert(
+        "x-content-signature",
+        format!(" {signature} ").parse().unwrap(),
+    );
+    let body = request.body.clone().unwrap();
+    let with_token = with_token_instead(&body);
+    for replay in [padded, with_token] {
+        assert_eq!(answer(&send(&world, &replay).await).0, 409);
+    }
     assert_eq!(world.sink.changes().len(), 1);
+}
+
+/// `body` POSTed to acme's URL with its callback token and no signature.
+fn with_token_instead(body: &str) -> LambdaFunctionUrlRequest {
+    request("/callbacks/acme", body, &[], &[("token", TOKEN)])
 }
 
 #[tokio::test]

@@ -1,10 +1,10 @@
 //! The replay guard of incoming webhooks (ConnectWise callbacks, issue 10 §5): the first arrival
 //! of a request is recorded with a conditional put, so a second arrival of the very same request
-//! (same tenant, body and signature, whoever sends it and however many workers receive it at
-//! once) is told apart and refused as a replay.
+//! (the same tenant and body, whoever sends it and however many workers receive it at once) is
+//! told apart and refused as a replay.
 //!
-//! A request is named by a digest its receiver computes (hex SHA-256 of tenant, body and
-//! signature): this store never sees a body or a signature, only that digest. An arrival is kept
+//! A request is named by a digest its receiver computes (hex SHA-256 of tenant and body): this
+//! store never sees a body, only that digest. An arrival is kept
 //! until its `expires_at` (the receiver makes that longer than its staleness window, so every
 //! request young enough to be accepted is still remembered); an item past it counts as absent even
 //! before DynamoDB's TTL deletes it. A receiver that could not hand a request over [`forgets`]
