@@ -677,16 +677,28 @@ impl std::io::Write for Logs {
     }
 }
 
+/// Every log line of this test binary, from the moment this is first called: a global
+/// subscriber (a thread-local one misses events while other tests run in parallel, as callsite
+/// interest is cached process-wide), so the secrets check covers every test's logs.
+fn logs() -> Logs {
+    static LOGS: std::sync::OnceLock<Logs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        logs
+    })
+    .clone()
+}
+
 #[tokio::test]
 async fn no_key_token_or_signature_is_ever_logged() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = logs();
     let world = world().await;
     let good = signed(&updated(&world, 1234), KEY);
     let signature = good.headers["x-content-signature"]
