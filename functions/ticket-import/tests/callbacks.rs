@@ -85,6 +85,11 @@ struct World {
 /// Tenant `acme` whose ConnectWise is the key server's host (with a callback secret), tenant
 /// `globex` without one; a receiver over in-memory stores and a memory sink.
 async fn world() -> World {
+    world_with(None).await
+}
+
+/// [`world`] with these stores (DynamoDB on moto) instead of memory.
+async fn world_with(stores: Option<cwsync_runtime::Stores>) -> World {
     let keys = KeyServer::start().await;
     let secret = |callback_secret: Option<&str>| {
         let mut secret = json!({
@@ -101,9 +106,12 @@ async fn world() -> World {
         .unwrap()
         .with_secret_json("globex", &secret(None))
         .unwrap();
-    let deps = Arc::new(Deps::local("ticket-import", Config::local(), secrets));
+    let mut deps = Deps::local("ticket-import", Config::local(), secrets);
+    if let Some(stores) = stores {
+        deps.stores = stores;
+    }
     let sink = Arc::new(MemoryTicketChangeSink::new());
-    let receiver = CallbackReceiver::new(deps, sink.clone()).unwrap();
+    let receiver = CallbackReceiver::new(Arc::new(deps), sink.clone()).unwrap();
     World {
         keys,
         sink,
@@ -275,6 +283,29 @@ async fn a_storm_of_the_same_callback_is_handed_over_once_and_distinct_updates_e
     assert_eq!(send(&world, &signed(&later, KEY)).await.status_code, 204);
     assert_eq!(world.sink.changes().len(), 2);
     assert_eq!(world.keys.fetched(), 1, "the key is cached");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_arriving_at_once_is_handed_over_once_with_the_replay_guard_in_dynamodb() {
+    // DynamoDB on moto when it runs (always in CI), else memory: the guard's conditional put
+    // decides which of the simultaneous arrivals is the first.
+    let world = Arc::new(world_with(Some(cwsync_test_support::stores("callbacks").await)).await);
+    let storm = signed(&updated(&world, 1234), KEY);
+    // The key is cached first, so every arrival races on the guard alone.
+    let other = signed(&updated(&world, 4321), KEY);
+    assert_eq!(send(&world, &other).await.status_code, 204);
+    let arrivals = (0..8).map(|_| {
+        let (world, storm) = (Arc::clone(&world), storm.clone());
+        tokio::spawn(async move { send(&world, &storm).await.status_code })
+    });
+    let mut statuses = Vec::new();
+    for arrival in arrivals {
+        statuses.push(arrival.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [204, 409, 409, 409, 409, 409, 409, 409]);
+    let handed: Vec<i64> = world.sink.changes().iter().map(|c| c.ticket_id).collect();
+    assert_eq!(handed, vec![4321, 1234]);
 }
 
 #[tokio::test]
