@@ -59,6 +59,20 @@ impl Table {
     }
 }
 
+/// Every item a Query returns, all its pages read (the SDK's paginator follows
+/// `LastEvaluatedKey`), each item turned into `T` by `parse` (a malformed one stops the read).
+pub async fn query_all<T>(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    mut parse: impl FnMut(std::collections::HashMap<String, AttributeValue>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut items = query.into_paginator().items().send();
+    let mut parsed = Vec::new();
+    while let Some(item) = items.next().await {
+        parsed.push(parse(item.map_err(|e| backend("Query", e))?)?);
+    }
+    Ok(parsed)
+}
+
 /// Creates the table with the production key schema and enables TTL on `ttl`.
 pub async fn create_table(client: &Client, name: &str) -> Result<Table, StoreError> {
     let attribute = |n: &str| {

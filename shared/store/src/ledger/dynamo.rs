@@ -8,7 +8,7 @@
 use super::{
     DEFAULT_TTL, ErrorLedger, LedgerEntry, check_record, expiry, is_live, item_name, truncate_error,
 };
-use crate::dynamo::{Table, backend, is_conditional_failure};
+use crate::dynamo::{Table, backend, is_conditional_failure, query_all};
 use crate::keys::{self, PK, SK, TTL};
 use crate::{StoreError, TenantId};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -263,41 +263,27 @@ impl ErrorLedger for DynamoErrorLedger {
         max_attempts: u32,
         now: OffsetDateTime,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
-        let mut entries = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .table
-                .client
-                .query()
-                .table_name(&self.table.name)
-                .key_condition_expression("pk = :pk")
-                .filter_expression("attempts <= :max AND #ttl > :now_s")
-                .expression_attribute_names("#ttl", TTL)
-                .expression_attribute_values(
-                    ":pk",
-                    AttributeValue::S(keys::ledger_partition(tenant)),
+        let query = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .key_condition_expression("pk = :pk")
+            .filter_expression("attempts <= :max AND #ttl > :now_s")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":pk", AttributeValue::S(keys::ledger_partition(tenant)))
+            .expression_attribute_values(":max", n(i64::from(max_attempts)))
+            .expression_attribute_values(":now_s", n(now.unix_timestamp()))
+            .consistent_read(true);
+        query_all(query, |item| {
+            let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned();
+            to_entry(item, || {
+                format!(
+                    "tenant {tenant} error ledger {}",
+                    sk.as_deref().unwrap_or("?")
                 )
-                .expression_attribute_values(":max", n(i64::from(max_attempts)))
-                .expression_attribute_values(":now_s", n(now.unix_timestamp()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| backend("Query", e))?;
-            for item in output.items.unwrap_or_default() {
-                let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned();
-                entries.push(to_entry(item, || {
-                    format!(
-                        "tenant {tenant} error ledger {}",
-                        sk.as_deref().unwrap_or("?")
-                    )
-                })?);
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(entries);
-            }
-        }
+            })
+        })
+        .await
     }
 }

@@ -6,7 +6,7 @@
 //! holds `limit`, `windowStart`, `windowMs` (for reading it back) and `ttl`.
 
 use super::{Lease, RequestWindows, Window, WindowUsage, check_lease};
-use crate::dynamo::{Table, backend, is_conditional_failure};
+use crate::dynamo::{Table, backend, is_conditional_failure, query_all};
 use crate::keys::{self, PK, SK, TTL};
 use crate::{StoreError, TenantId};
 use aws_sdk_dynamodb::error::SdkError;
@@ -190,36 +190,25 @@ impl RequestWindows for DynamoRequestWindows {
         }
         let (pk, first) = keys::request_window(tenant, length_ms, from_ms);
         let (_, last) = keys::request_window(tenant, length_ms, to_ms - 1);
-        let mut windows = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .table
-                .client
-                .query()
-                .table_name(&self.table.name)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.clone()))
-                .expression_attribute_values(":first", AttributeValue::S(first.clone()))
-                .expression_attribute_values(":last", AttributeValue::S(last.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| backend("Query", e))?;
-            for item in output.items.unwrap_or_default() {
-                let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned();
-                windows.push(to_usage(item, || {
-                    format!(
-                        "tenant {tenant} request window {}",
-                        sk.as_deref().unwrap_or("?")
-                    )
-                })?);
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(windows);
-            }
-        }
+        let query = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
+            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .expression_attribute_values(":first", AttributeValue::S(first))
+            .expression_attribute_values(":last", AttributeValue::S(last))
+            .consistent_read(true);
+        query_all(query, |item| {
+            let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned();
+            to_usage(item, || {
+                format!(
+                    "tenant {tenant} request window {}",
+                    sk.as_deref().unwrap_or("?")
+                )
+            })
+        })
+        .await
     }
 }

@@ -10,7 +10,7 @@ use super::{
     SettingsStore, TenantSettings, Versioned, conflict, document, item_name, next_version,
     parse_document,
 };
-use crate::dynamo::{Table, backend, is_conditional_failure};
+use crate::dynamo::{Table, backend, is_conditional_failure, query_all};
 use crate::keys;
 use crate::{StoreError, TenantId};
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
@@ -150,39 +150,24 @@ impl SettingsStore for DynamoSettingsStore {
     }
 
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
-        let mut tenants = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .table
-                .client
-                .query()
-                .table_name(&self.table.name)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(
-                    ":pk",
-                    AttributeValue::S(keys::TENANT_REGISTRY.to_owned()),
-                )
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| backend("Query", e))?;
-            for item in output.items.unwrap_or_default() {
-                let id = item.get("tenant").and_then(|v| v.as_s().ok());
-                let tenant = id
-                    .and_then(|id| TenantId::parse(id.as_str()).ok())
-                    .ok_or_else(|| StoreError::Malformed {
-                        item: format!("tenant registry entry {:?}", item.get("sk")),
-                        detail: format!("tenant: expected a tenant id, got {id:?}"),
-                    })?;
-                tenants.push(tenant);
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                tenants.sort();
-                return Ok(tenants);
-            }
-        }
+        let query = self
+            .table
+            .client
+            .query()
+            .table_name(&self.table.name)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::TENANT_REGISTRY.to_owned()))
+            .consistent_read(true);
+        let mut tenants = query_all(query, |item| {
+            let id = item.get("tenant").and_then(|v| v.as_s().ok());
+            id.and_then(|id| TenantId::parse(id.as_str()).ok())
+                .ok_or_else(|| StoreError::Malformed {
+                    item: format!("tenant registry entry {:?}", item.get("sk")),
+                    detail: format!("tenant: expected a tenant id, got {id:?}"),
+                })
+        })
+        .await?;
+        tenants.sort();
+        Ok(tenants)
     }
 }

@@ -324,8 +324,9 @@ async fn a_lease_answered_after_its_window_is_not_spent_in_the_next() {
     assert_eq!(gate.stats().admitted, 1);
 }
 
-/// Two workers (own gates, two tasks each) leasing from one DynamoDB table on the real clock, 10
-/// requests per 100 ms window; only counts are asserted.
+/// Two workers (own gates, two tasks each) leasing from one DynamoDB table on the real clock, 20
+/// requests per one-second window (long next to a loaded machine's DynamoDB round trip: a lease
+/// answered after its window ended is retried, three in a row fail); only counts are asserted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_on_dynamodb_never_lease_more_than_a_window_allows() {
     let Some(table) = crate::support::table().await else {
@@ -337,8 +338,8 @@ async fn workers_on_dynamodb_never_lease_more_than_a_window_allows() {
 async fn workers_on_dynamodb(table: Table) {
     let windows = Arc::new(DynamoRequestWindows::new(table));
     let acme = tenant("acme");
-    let policy = GatePolicy::new(per_second(100), Duration::from_millis(100));
-    assert_eq!(policy.limit, 10);
+    let policy = GatePolicy::new(per_second(20), Duration::from_secs(1));
+    assert_eq!(policy.limit, 20);
     let from = SystemWallClock.now_ms();
     let workers: Vec<_> = (0..2)
         .map(|_| {
@@ -368,7 +369,7 @@ async fn workers_on_dynamodb(table: Table) {
     }
     assert_eq!(admitted, 80);
     let usage = windows
-        .usage(&acme, 100, from - from % 100, u64::MAX)
+        .usage(&acme, 1_000, from - from % 1_000, u64::MAX)
         .await
         .unwrap();
     let per_window: BTreeMap<u64, u32> = usage
@@ -376,7 +377,7 @@ async fn workers_on_dynamodb(table: Table) {
         .map(|u| (u.window.start_ms, u.leased))
         .collect();
     assert!(
-        per_window.values().all(|&leased| leased <= 10),
+        per_window.values().all(|&leased| leased <= 20),
         "{per_window:?}"
     );
     assert_eq!(
@@ -385,8 +386,8 @@ async fn workers_on_dynamodb(table: Table) {
         "every token a gate got is on the windows' counters"
     );
     assert!(
-        per_window.len() >= 8,
-        "80 requests at 10 a window: {per_window:?}"
+        per_window.len() >= 4,
+        "80 requests at 20 a window: {per_window:?}"
     );
     assert!(
         windows.writes() < admitted,
