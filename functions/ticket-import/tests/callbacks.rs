@@ -335,13 +335,19 @@ async fn a_forged_or_wrongly_keyed_signature_is_refused_and_nothing_is_handed_ov
     );
 }
 
-#[tokio::test]
-async fn a_rotated_key_is_fetched_again_but_forgeries_cannot_make_it_fetched_often() {
-    let world = world().await;
+/// Signing keys kept 10 minutes on a clock the test moves.
+fn keys_on_a_manual_clock() -> (SigningKeys, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new());
     let keys = SigningKeys::new(std::time::Duration::from_secs(5))
         .unwrap()
         .with_ttl(std::time::Duration::from_secs(600), clock.clone());
+    (keys, clock)
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_again_but_forgeries_cannot_make_it_fetched_often() {
+    let world = world().await;
+    let (keys, clock) = keys_on_a_manual_clock();
     let receiver = world.receiver.with_keys(keys);
     let send = |id: i64, key: &str| {
         let request = signed(&updated_for(&world.keys, id), key);
@@ -638,10 +644,7 @@ async fn an_unavailable_key_server_is_a_503_and_a_refusing_one_a_401() {
 #[tokio::test]
 async fn a_cached_key_is_fetched_again_once_older_than_its_ttl() {
     let world = world().await;
-    let clock = Arc::new(ManualClock::new());
-    let keys = SigningKeys::new(std::time::Duration::from_secs(5))
-        .unwrap()
-        .with_ttl(std::time::Duration::from_secs(600), clock.clone());
+    let (keys, clock) = keys_on_a_manual_clock();
     let receiver = world.receiver.with_keys(keys);
     for id in 1..=2 {
         assert_eq!(
