@@ -233,6 +233,11 @@ async fn a_signed_ticket_update_is_accepted_and_handed_over_as_ids_only() {
         }]
     );
     assert_eq!(world.keys.fetched(), 1);
+    // The cached key and the tenants' secrets stay out of the receiver's Debug.
+    let shown = format!("{:?}", world.receiver);
+    for secret in [KEY, TOKEN, "priv-never-shown"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
 }
 
 #[tokio::test]
