@@ -160,8 +160,9 @@ def check_events(folder: Path) -> list[str]:
         except json.JSONDecodeError as e:
             problems.append(f"events/{name}: not valid JSON: {e}")
             continue
-        # A console event's file name starts with its action: `{action}-{function}.json`.
-        if not name.startswith("sqs-"):
+        # A console event's file name starts with its action: `{action}-{function}.json`; SQS
+        # batches (`sqs-`) and Function URL requests (`url-`) have no action.
+        if not name.startswith(("sqs-", "url-")):
             action = event.get("action") if isinstance(event, dict) else None
             if not isinstance(action, str) or not name.startswith(f"{action}-"):
                 problems.append(f"events/{name}: action is {action!r}; the file name must start with it")

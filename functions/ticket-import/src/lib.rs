@@ -2,6 +2,13 @@
 //!
 //! The handler is a plain async function over typed events so it can be called from tests and the
 //! local runner without Lambda. This scope is the health event; the job itself comes later.
+//! ConnectWise callbacks (real time) are received, verified and handed over as ticket changes by
+//! [`callback`], and registered by [`callbacks_admin`]; [`callback_routes`] routes both.
+
+pub mod callback;
+pub mod callback_keys;
+pub mod callback_routes;
+pub mod callbacks_admin;
 
 use cwsync_runtime::{HealthReport, dispatch};
 use lambda_runtime::{Diagnostic, LambdaEvent};

@@ -22,6 +22,9 @@ pub const TENANT_SECRET_PREFIX: &str = "TENANT_SECRET_PREFIX";
 pub const SECRET_CACHE_TTL_SECONDS: &str = "SECRET_CACHE_TTL_SECONDS";
 /// CloudWatch namespace of the Embedded Metric Format counters.
 pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
+/// The public URL ConnectWise callbacks are registered at (the ticket import's Function URL, or a
+/// domain in front of it); optional: only `register-callbacks` needs it.
+pub const CALLBACK_URL: &str = "CALLBACK_URL";
 
 /// Default of [`TENANT_SECRET_PREFIX`].
 pub const DEFAULT_TENANT_SECRET_PREFIX: &str = "cwsync/tenants/";
@@ -32,7 +35,7 @@ pub const DEFAULT_SECRET_CACHE_TTL: Duration = Duration::from_secs(300);
 pub const DEFAULT_METRICS_NAMESPACE: &str = "cwsync";
 
 /// Every variable [`Config`] reads.
-pub const VARIABLES: [&str; 7] = [
+pub const VARIABLES: [&str; 8] = [
     TABLE_NAME,
     EXPORT_QUEUE_URL,
     CUSTOMER_QUEUE_URL,
@@ -40,6 +43,7 @@ pub const VARIABLES: [&str; 7] = [
     TENANT_SECRET_PREFIX,
     SECRET_CACHE_TTL_SECONDS,
     METRICS_NAMESPACE,
+    CALLBACK_URL,
 ];
 
 /// The longest TTL accepted: a day. Longer would keep a revoked key in use for too long.
@@ -105,6 +109,8 @@ pub struct Config {
     pub secret_cache_ttl: Duration,
     /// [`METRICS_NAMESPACE`]; default [`DEFAULT_METRICS_NAMESPACE`].
     pub metrics_namespace: String,
+    /// [`CALLBACK_URL`], when set (an http(s) URL with a host and no query).
+    pub callback_url: Option<String>,
 }
 
 impl Config {
@@ -157,6 +163,9 @@ impl Config {
             }
             None => DEFAULT_METRICS_NAMESPACE.to_owned(),
         };
+        let callback_url = get(CALLBACK_URL)
+            .map(|url| check_callback_url(&url).map(|()| url))
+            .transpose()?;
         Ok(Self {
             table_name,
             export_queue_url,
@@ -165,6 +174,7 @@ impl Config {
             tenant_secret_prefix,
             secret_cache_ttl,
             metrics_namespace,
+            callback_url,
         })
     }
 
@@ -200,6 +210,7 @@ impl Config {
             tenant_secret_prefix: DEFAULT_TENANT_SECRET_PREFIX.to_owned(),
             secret_cache_ttl: DEFAULT_SECRET_CACHE_TTL,
             metrics_namespace: DEFAULT_METRICS_NAMESPACE.to_owned(),
+            callback_url: None,
         }
     }
 }
@@ -249,6 +260,25 @@ fn check_queue_url(variable: &'static str, url: &str) -> Result<(), ConfigError>
             "a queue URL has a host and a path (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)",
         )),
     }
+}
+
+// A Function URL (`https://{id}.lambda-url.{region}.on.aws/`) or a domain in front of it; the
+// tenant's path and token are appended, so it has no query.
+fn check_callback_url(url: &str) -> Result<(), ConfigError> {
+    let rule =
+        "a callback URL is https://HOST/ (http:// for a local endpoint), without query or fragment";
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(malformed(CALLBACK_URL, rule));
+    };
+    let host = rest.split('/').next().unwrap_or_default();
+    if !matches!(scheme, "https" | "http")
+        || host.is_empty()
+        || host.contains('@')
+        || rest.contains(['?', '#', ' '])
+    {
+        return Err(malformed(CALLBACK_URL, rule));
+    }
+    Ok(())
 }
 
 // Secrets Manager names allow A-Z a-z 0-9 / _ + = . @ -; the prefix is followed by the tenant id.
@@ -346,8 +376,13 @@ mod tests {
             (TENANT_SECRET_PREFIX, "prod/cwsync/"),
             (SECRET_CACHE_TTL_SECONDS, "60"),
             (METRICS_NAMESPACE, "cwsync/prod"),
+            (CALLBACK_URL, "https://abc.lambda-url.us-east-1.on.aws/"),
         ]))
         .unwrap();
+        assert_eq!(
+            config.callback_url.as_deref(),
+            Some("https://abc.lambda-url.us-east-1.on.aws/")
+        );
         assert_eq!(config.queue_url(Queue::Export).unwrap(), QUEUE);
         assert_eq!(
             config.queue_url(Queue::Customer).unwrap(),
@@ -390,6 +425,9 @@ mod tests {
                 TENANT_SECRET_PREFIX,
             ),
             (METRICS_NAMESPACE, ":leading-colon", METRICS_NAMESPACE),
+            (CALLBACK_URL, "abc.lambda-url.on.aws", CALLBACK_URL),
+            (CALLBACK_URL, "https://h.example.com/?token=x", CALLBACK_URL),
+            (CALLBACK_URL, "https://user:pw@h.example.com/", CALLBACK_URL),
         ];
         for (variable, value, expected) in cases {
             let mut vars = vec![(TABLE_NAME, "cwsync")];

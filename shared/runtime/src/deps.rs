@@ -18,6 +18,7 @@ use cwsync_store::idempotency::{DynamoIdempotencyStore, IdempotencyStore, Memory
 use cwsync_store::ledger::{DynamoErrorLedger, ErrorLedger, MemoryErrorLedger};
 use cwsync_store::links::{DEFAULT_STALE_AFTER, DynamoLinkStore, LinkStore, MemoryLinkStore};
 use cwsync_store::rate_gate::{DynamoRequestWindows, MemoryRequestWindows, RequestWindows};
+use cwsync_store::replay::{DynamoReplayGuard, MemoryReplayGuard, ReplayGuard};
 use cwsync_store::runs::{DynamoRunStore, MemoryRunStore, RunStore};
 use cwsync_store::settings::{DynamoSettingsStore, MemorySettingsStore, SettingsStore};
 use cwsync_store::watermarks::{DynamoWatermarkStore, MemoryWatermarkStore, WatermarkStore};
@@ -65,6 +66,8 @@ pub struct Stores {
     pub settings: Arc<dyn SettingsStore>,
     /// Each tenant's ConnectWise request windows, shared by all its workers (the rate gate).
     pub request_windows: Arc<dyn RequestWindows>,
+    /// The first arrival of each webhook request (ConnectWise callbacks), so replays are refused.
+    pub replays: Arc<dyn ReplayGuard>,
 }
 
 impl Stores {
@@ -77,7 +80,8 @@ impl Stores {
             watermarks: Arc::new(DynamoWatermarkStore::new(table.clone())),
             idempotency: Arc::new(DynamoIdempotencyStore::new(table.clone())),
             settings: Arc::new(DynamoSettingsStore::new(table.clone())),
-            request_windows: Arc::new(DynamoRequestWindows::new(table)),
+            request_windows: Arc::new(DynamoRequestWindows::new(table.clone())),
+            replays: Arc::new(DynamoReplayGuard::new(table)),
         }
     }
 
@@ -91,6 +95,7 @@ impl Stores {
             idempotency: Arc::new(MemoryIdempotencyStore::new()),
             settings: Arc::new(MemorySettingsStore::new()),
             request_windows: Arc::new(MemoryRequestWindows::new()),
+            replays: Arc::new(MemoryReplayGuard::new()),
         }
     }
 }

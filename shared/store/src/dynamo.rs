@@ -44,6 +44,19 @@ impl Table {
             .await
             .map_err(|e| backend("GetItem", e))
     }
+
+    /// Deletes one `(pk, sk)` unconditionally (deleting an absent item is no error).
+    pub async fn delete(&self, (pk, sk): (String, String)) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.name)
+            .key(PK, AttributeValue::S(pk))
+            .key(SK, AttributeValue::S(sk))
+            .send()
+            .await
+            .map_err(|e| backend("DeleteItem", e))?;
+        Ok(())
+    }
 }
 
 /// Every item a Query returns, all its pages read (the SDK's paginator follows

@@ -87,6 +87,12 @@ pub fn request_windows_partition(tenant: &TenantId) -> String {
     format!("T#{tenant}#RATE")
 }
 
+/// The recorded arrival of one webhook request of a tenant (the replay guard); `digest` is the
+/// hex SHA-256 its receiver computed. One partition per request, so a storm spreads out.
+pub fn replay(tenant: &TenantId, digest: &str) -> (String, String) {
+    (format!("T#{tenant}#REPLAY#{digest}"), "REPLAY".to_owned())
+}
+
 /// The partition of the tenant registry: one item per tenant that has settings, so the
 /// schedules can list the tenants with one Query instead of a table scan. It holds ids only.
 pub const TENANT_REGISTRY: &str = "TENANTS";
@@ -112,6 +118,7 @@ mod tests {
             watermark(&a, "tickets"),
             settings(&a),
             request_window(&a, 1000, 1_800_000_000_000),
+            replay(&a, "ab"),
         ] {
             assert!(pk == "T#acme" || pk.starts_with("T#acme#"), "{pk}");
         }

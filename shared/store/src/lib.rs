@@ -9,6 +9,7 @@
 //! - [`settings`]: tenant settings, validated and versioned.
 //! - [`rate_gate`]: each tenant's ConnectWise request budget in fixed windows, leased in chunks by
 //!   every worker, so the tenant's rate limit holds across all of them.
+//! - [`replay`]: the first arrival of each webhook request, so a replayed one is refused.
 //!
 //! Every key starts with the tenant ([`TenantId`]), so one tenant can never read or write another's
 //! items. The single-table key design is written down in `shared/store/KEYS.md`.
@@ -21,6 +22,7 @@ pub mod keys;
 pub mod ledger;
 pub mod links;
 pub mod rate_gate;
+pub mod replay;
 pub mod runs;
 pub mod settings;
 mod tenant;

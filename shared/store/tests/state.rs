@@ -1,6 +1,7 @@
-//! Contract tests of the error ledger, watermarks, idempotency, tenant settings and request windows: each contract
-//! is one async function taking the store as a trait object, run against the in-memory store and
-//! against DynamoDB on moto_server (a table per test, so tests never see each other's items).
+//! Contract tests of the error ledger, watermarks, idempotency, tenant settings, request windows and
+//! the replay guard: each contract is one async function taking the store as a trait object, run
+//! against the in-memory store and against DynamoDB on moto_server (a table per test, so tests
+//! never see each other's items).
 //! Time is always passed in or injected: nothing here sleeps.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -12,6 +13,8 @@ mod idempotency;
 mod ledger;
 #[path = "state/rate_gate.rs"]
 mod rate_gate;
+#[path = "state/replay.rs"]
+mod replay;
 #[path = "state/settings.rs"]
 mod settings;
 #[path = "state/watermarks.rs"]

@@ -13,6 +13,9 @@ const PRIVATE_KEY: &str = "privateKey";
 const CLIENT_ID: &str = "clientId";
 const BILLING_URL: &str = "billingUrl";
 const BILLING_API_KEY: &str = "billingApiKey";
+const CALLBACK_SECRET: &str = "callbackSecret";
+/// The shortest callback secret accepted: it alone authenticates a callback.
+const MIN_CALLBACK_SECRET_LEN: usize = 24;
 /// The field reported when the secret as a whole is wrong (not JSON, not an object, binary).
 const WHOLE_SECRET: &str = "SecretString";
 
@@ -46,6 +49,10 @@ pub struct TenantCredentials {
     /// The billing system's API, when the secret names one (`billingUrl` and `billingApiKey`,
     /// both or neither). Jobs that read the billing system refuse to run without it.
     pub billing: Option<BillingCredentials>,
+    /// The tenant's ConnectWise callback secret (`callbackSecret`, optional): registered in the
+    /// callback URL (`?token=`) and compared in constant time to authenticate a callback that
+    /// is not (or not verifiably) signed. At least 24 URL-safe characters (`A-Za-z0-9-._~`).
+    pub callback_secret: Option<SecretString>,
 }
 
 impl TenantCredentials {
@@ -86,6 +93,8 @@ impl TenantCredentials {
         let client_id = take(CLIENT_ID)?;
         let billing = take_billing(&mut object)
             .map_err(|(field, problem)| malformed(field, problem.to_owned()))?;
+        let callback_secret = take_callback_secret(&mut object)
+            .map_err(|problem| malformed(CALLBACK_SECRET, problem.to_owned()))?;
         // Site::parse's own message quotes the input; the field name and the rule are enough.
         let site = Site::parse(&site_text).map_err(|_| {
             malformed(
@@ -100,6 +109,7 @@ impl TenantCredentials {
             private_key,
             client_id,
             billing,
+            callback_secret,
         })
     }
 
@@ -143,6 +153,27 @@ fn take_billing(
             }))
         }
     }
+}
+
+/// `callbackSecret`: absent, or at least [`MIN_CALLBACK_SECRET_LEN`] URL-safe characters (it is
+/// put into the callback URL as it is).
+fn take_callback_secret(
+    object: &mut Map<String, Value>,
+) -> Result<Option<SecretString>, &'static str> {
+    if object.get(CALLBACK_SECRET).is_none_or(Value::is_null) {
+        return Ok(None);
+    }
+    let secret = take_string(object, CALLBACK_SECRET)?;
+    if secret.len() < MIN_CALLBACK_SECRET_LEN {
+        return Err("is shorter than 24 characters");
+    }
+    if !secret
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~'))
+    {
+        return Err("holds characters other than A-Z a-z 0-9 - . _ ~");
+    }
+    Ok(Some(SecretString::from(secret)))
 }
 
 fn take_string(object: &mut Map<String, Value>, field: &str) -> Result<String, &'static str> {
@@ -305,6 +336,42 @@ mod tests {
             TenantCredentials::from_secret_json(NAME, &secret(Value::from("na")).to_string())
                 .unwrap();
         assert!(without.billing.is_none());
+    }
+
+    #[test]
+    fn a_callback_secret_is_optional_and_must_be_long_and_url_safe() {
+        let good = "cb-0123456789abcdefghijKLMN";
+        let mut json = secret(Value::from("na"));
+        json["callbackSecret"] = Value::from(good);
+        let creds = TenantCredentials::from_secret_json(NAME, &json.to_string()).unwrap();
+        assert_eq!(
+            creds.callback_secret.as_ref().unwrap().expose_secret(),
+            good
+        );
+        assert!(!format!("{creds:?}").contains(good));
+        let without =
+            TenantCredentials::from_secret_json(NAME, &secret(Value::from("na")).to_string())
+                .unwrap();
+        assert!(without.callback_secret.is_none());
+        for (bad, problem) in [
+            ("short-secret", "shorter"),
+            ("cb 0123456789abcdefghijKLMN", "characters"),
+            ("cb&0123456789abcdefghijKLMN", "characters"),
+        ] {
+            let mut json = secret(Value::from("na"));
+            json["callbackSecret"] = Value::from(bad);
+            let err = TenantCredentials::from_secret_json(NAME, &json.to_string()).unwrap_err();
+            match &err {
+                SecretsError::Malformed {
+                    field, problem: p, ..
+                } => {
+                    assert_eq!(*field, CALLBACK_SECRET);
+                    assert!(p.contains(problem), "{p}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+            assert!(!err.to_string().contains(bad), "{err}");
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! ```
 //!
 //! where `site` is a ConnectWise cloud region (`na`, `eu`, `au`, `aus`, `za`), a host
-//! (`cw.example.com`) or a full URL (see [`cwsync_connectwise::Site`]). Other fields are ignored.
+//! (`cw.example.com`) or a full URL (see [`cwsync_connectwise::Site`]). Optional: `billingUrl` and
+//! `billingApiKey` (the billing system's API), `callbackSecret` (authenticates ConnectWise callbacks
+//! through the registered callback URL). Other fields are ignored.
 //!
 //! [`TenantSecrets`] is the seam: [`SecretsManagerTenantSecrets`] reads Secrets Manager and caches
 //! each tenant's credentials across invocations for a TTL; [`StaticTenantSecrets`] holds them in

@@ -233,17 +233,9 @@ impl ErrorLedger for DynamoErrorLedger {
         record_id: &str,
     ) -> Result<(), StoreError> {
         check_record(kind, record_id)?;
-        let (pk, sk) = keys::ledger(tenant, kind, record_id);
         self.table
-            .client
-            .delete_item()
-            .table_name(&self.table.name)
-            .key(PK, AttributeValue::S(pk))
-            .key(SK, AttributeValue::S(sk))
-            .send()
+            .delete(keys::ledger(tenant, kind, record_id))
             .await
-            .map_err(|e| backend("DeleteItem", e))?;
-        Ok(())
     }
 
     async fn get(
