@@ -10,7 +10,10 @@ use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::{HealthReport, Queue};
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::SyncError;
-use cwsync_sync::report::{diagnostic, errors_report, run_report, tenant_id, to_json};
+use cwsync_sync::jobs::send_once;
+use cwsync_sync::report::{
+    diagnostic, tenant_errors_report, tenant_id, tenant_run_report, tick_tenants, to_json,
+};
 use cwsync_sync::tenant::{SettingsChange, change_settings};
 use lambda_runtime::Diagnostic;
 use serde::{Deserialize, Serialize};
@@ -83,16 +86,7 @@ pub enum Event {
 }
 
 /// What a tick of the schedule did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TickReport {
-    /// Tenants considered.
-    pub tenants: u64,
-    /// Tenants whose planning job was sent, with the run id.
-    pub started: Vec<StartedRun>,
-    /// Tenants that could not be considered, and why (the others went on).
-    pub problems: Vec<String>,
-}
+pub type TickReport = cwsync_sync::report::TickReport<StartedRun>;
 
 /// A tenant's run the tick started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -146,24 +140,15 @@ impl TicketImport {
                 page_token,
             } => {
                 let tenant = tenant_id(&tenant)?;
-                let settings = cwsync_sync::tenant::settings(&self.deps, &tenant).await?;
-                let report = run_report(
-                    &self.deps,
-                    &tenant,
-                    JOB_KIND,
-                    run_id,
-                    page_token,
-                    settings.error_attempts,
-                    self.now(),
-                )
-                .await?;
+                let now = self.now();
+                let report =
+                    tenant_run_report(&self.deps, &tenant, JOB_KIND, run_id, page_token, now)
+                        .await?;
                 to_json(&report)
             }
             Event::Errors { tenant } => {
                 let tenant = tenant_id(&tenant)?;
-                let settings = cwsync_sync::tenant::settings(&self.deps, &tenant).await?;
-                let errors =
-                    errors_report(&self.deps, &tenant, settings.error_attempts, self.now()).await?;
+                let errors = tenant_errors_report(&self.deps, &tenant, self.now()).await?;
                 to_json(&json!({ "errors": errors }))
             }
         }
@@ -213,25 +198,10 @@ impl TicketImport {
     /// job per interval slot (`schedules.ticketImport.intervalMinutes`, counted from the epoch),
     /// claimed under the slot's key so repeated or overlapping ticks send it once.
     pub async fn tick(&self, now: OffsetDateTime) -> TickReport {
-        let mut report = TickReport::default();
-        let tenants = match self.deps.stores.settings.tenants().await {
-            Ok(tenants) => tenants,
-            Err(error) => {
-                report
-                    .problems
-                    .push(format!("listing the tenants: {error}"));
-                return report;
-            }
-        };
-        report.tenants = tenants.len() as u64;
-        for tenant in tenants {
-            match self.tick_tenant(&tenant, now).await {
-                Ok(Some(started)) => report.started.push(started),
-                Ok(None) => {}
-                Err(error) => report.problems.push(format!("tenant {tenant}: {error}")),
-            }
-        }
-        report
+        tick_tenants(&self.deps, |tenant| async move {
+            self.tick_tenant(&tenant, now).await
+        })
+        .await
     }
 
     async fn tick_tenant(
@@ -262,32 +232,20 @@ impl TicketImport {
             record: format!("the scheduled import of tenant {tenant}"),
             detail: e.to_string(),
         })?;
-        let deadline = self.now() + time::Duration::minutes(1);
-        let claimed = self
-            .slot_claims
-            .run(tenant, &key, deadline, || async {
-                let queue = self
-                    .deps
-                    .queues
-                    .get(Queue::Ticket)
-                    .map_err(|e| e.to_string())?;
-                queue
-                    .send_batch(std::slice::from_ref(&job))
-                    .await
-                    .and_then(|report| report.ensure_all_sent())
-                    .map_err(|e| e.to_string())
-            })
-            .await;
-        match claimed {
-            Ok(cwsync_store::idempotency::Outcome::Executed(())) => Ok(Some(StartedRun {
-                tenant: tenant.to_string(),
-                run_id: run_id.to_string(),
-            })),
-            Ok(_) => Ok(None),
-            Err(error) => Err(SyncError::Unsettled {
-                record: format!("the scheduled import of tenant {tenant}"),
-                detail: error.to_string(),
-            }),
-        }
+        let what = format!("the scheduled import of tenant {tenant}");
+        let sent = send_once(
+            &self.deps,
+            &self.slot_claims,
+            tenant,
+            &key,
+            Queue::Ticket,
+            &job,
+            &what,
+        )
+        .await?;
+        Ok(sent.then(|| StartedRun {
+            tenant: tenant.to_string(),
+            run_id: run_id.to_string(),
+        }))
     }
 }

@@ -554,6 +554,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_settings_change_is_saved_once_and_a_change_already_made_saves_nothing() {
+        let (_sim, deps) = world(false).await;
+        let exclude = |settings: &mut TenantSettings| {
+            if settings.ticket_import.excluded.contains(&7) {
+                return false;
+            }
+            settings.ticket_import.excluded.push(7);
+            true
+        };
+        let first = change_settings(&deps, &acme(), exclude).await.unwrap();
+        assert_eq!(first, SettingsChange::Saved(1));
+        let again = change_settings(&deps, &acme(), exclude).await.unwrap();
+        assert_eq!(again, SettingsChange::Unchanged);
+        let stored = settings(&deps, &acme()).await.unwrap();
+        assert_eq!(stored.ticket_import.excluded, [7]);
+        // A change the settings refuse is the store's error, and nothing is saved.
+        let refused = change_settings(&deps, &acme(), |s: &mut TenantSettings| {
+            s.error_attempts = 0;
+            true
+        })
+        .await
+        .unwrap_err();
+        assert!(refused.to_string().contains("errorAttempts"), "{refused}");
+        assert_eq!(
+            settings(&deps, &acme()).await.unwrap().error_attempts,
+            stored.error_attempts
+        );
+    }
+
+    #[tokio::test]
     async fn a_tenants_clients_are_built_once_and_again_after_an_eviction() {
         let (sim, deps) = world(true).await;
         let connections = connections(HOUR);

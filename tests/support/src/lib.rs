@@ -87,6 +87,45 @@ pub fn merge(into: &mut Value, from: Value) {
     }
 }
 
+/// The customer sync's `put-settings` event that merges `settings` into the tenant's stored
+/// settings, from its `get-settings` answer `stored` (the defaults when none are stored yet),
+/// conditional on the version read.
+pub fn put_settings_event(tenant: &str, stored: &Value, settings: Value) -> Value {
+    let version = stored["version"].as_u64();
+    let mut document = match version {
+        Some(_) => stored["settings"].clone(),
+        None => serde_json::to_value(cwsync_mapping::settings::TenantSettings::default()).unwrap(),
+    };
+    merge(&mut document, settings);
+    let mut event = json!({"action": "put-settings", "tenant": tenant, "settings": document});
+    if let Some(version) = version {
+        event["expectedVersion"] = json!(version);
+    }
+    event
+}
+
+/// Delivers every job in `queue` twice, as SQS may, with `deliver` (which delivers a queue's
+/// jobs and those they send back to `queue`), until no job is left; the deliveries made.
+pub async fn deliver_twice<F, Fut>(queue: &cwsync_queue::MemoryJobQueue, deliver: F) -> u64
+where
+    F: Fn(cwsync_queue::MemoryJobQueue) -> Fut,
+    Fut: std::future::Future<Output = u64>,
+{
+    use cwsync_queue::JobQueue;
+    let mut deliveries = 0;
+    loop {
+        let jobs = queue.drain();
+        if jobs.is_empty() {
+            return deliveries;
+        }
+        let twice = cwsync_queue::MemoryJobQueue::new();
+        for _ in 0..2 {
+            twice.send_batch(&jobs).await.unwrap();
+        }
+        deliveries += deliver(twice).await;
+    }
+}
+
 /// A run's report (the `report` action's answer), with helpers to read it.
 #[derive(Debug, Clone)]
 pub struct Report(pub Value);

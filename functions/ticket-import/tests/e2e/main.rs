@@ -5,5 +5,6 @@
 
 mod support;
 
+mod controls;
 mod errors;
 mod import;

@@ -12,11 +12,12 @@ use cwsync_billing_sim::{BillingSim, BillingSimOptions};
 use cwsync_connectwise::Client;
 use cwsync_connectwise_sim::{SimOptions, Simulator};
 use cwsync_customer_sync::CustomerSync;
-use cwsync_mapping::settings::TenantSettings;
-use cwsync_queue::{JobQueue, MemoryJobQueue};
+use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
 use cwsync_sync::deliver::deliver_all;
-use cwsync_test_support::{Report, cw_client, fast_options, merge, secret, stores};
+use cwsync_test_support::{
+    Report, cw_client, deliver_twice, fast_options, put_settings_event, secret, stores,
+};
 use cwsync_ticket_import::{FUNCTION, TicketImport};
 use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
@@ -132,18 +133,10 @@ impl World {
 
     /// Delivers every queued job twice, as SQS may, until no job is left.
     pub async fn deliver_twice(&self) -> u64 {
-        let mut deliveries = 0;
-        loop {
-            let jobs = self.ticket_queue.drain();
-            if jobs.is_empty() {
-                return deliveries;
-            }
-            let twice = MemoryJobQueue::new();
-            for _ in 0..2 {
-                twice.send_batch(&jobs).await.unwrap();
-            }
-            deliveries += self.deliver_from(&twice).await;
-        }
+        deliver_twice(&self.ticket_queue, |twice| async move {
+            self.deliver_from(&twice).await
+        })
+        .await
     }
 
     /// An import of the tenant now, delivered to the end: the planning's answer and the run's
@@ -182,16 +175,7 @@ impl World {
             )
             .await
             .unwrap();
-        let version = stored["version"].as_u64();
-        let mut document = match version {
-            Some(_) => stored["settings"].clone(),
-            None => serde_json::to_value(TenantSettings::default()).unwrap(),
-        };
-        merge(&mut document, settings);
-        let mut event = json!({"action": "put-settings", "tenant": TENANT, "settings": document});
-        if let Some(version) = version {
-            event["expectedVersion"] = json!(version);
-        }
+        let event = put_settings_event(TENANT, &stored, settings);
         self.customers.handle(event, deadline()).await.unwrap();
     }
 
@@ -291,14 +275,26 @@ impl World {
 
     /// `quantity` of catalog item `item` sold on ticket `ticket`.
     pub async fn product(&self, ticket: i64, item: i64, quantity: i64) -> i64 {
+        self.product_on(ticket, item, quantity, None).await
+    }
+
+    /// [`World::product`] on `agreement`.
+    pub async fn product_on(
+        &self,
+        ticket: i64,
+        item: i64,
+        quantity: i64,
+        agreement: Option<i64>,
+    ) -> i64 {
+        let mut body = json!({"catalogItem": {"id": item}, "quantity": quantity,
+                              "ticket": {"id": ticket}, "description": "part used",
+                              "billableOption": "Billable"});
+        if let Some(agreement) = agreement {
+            body["agreement"] = json!({"id": agreement});
+        }
         let created: Value = self
             .user
-            .create(
-                "/procurement/products",
-                &json!({"catalogItem": {"id": item}, "quantity": quantity,
-                        "ticket": {"id": ticket}, "description": "part used",
-                        "billableOption": "Billable"}),
-            )
+            .create("/procurement/products", &body)
             .await
             .unwrap();
         created["id"].as_i64().unwrap()
