@@ -63,16 +63,7 @@ async fn an_unmapped_company_is_reported_with_the_reason_and_imports_once_linked
 #[tokio::test]
 async fn an_unmapped_member_is_reported_naming_the_setting_and_imports_once_mapped() {
     let world = World::start().await;
-    world
-        .cw
-        .seed(
-            "/system/members",
-            vec![json!({"identifier": "ghost", "firstName": "Gus", "lastName": "Host",
-                        "officeEmail": "ghost@example.com", "inactiveFlag": false, "defaultEmail": "Office", "defaultPhone": "Office",
-                        "hireDate": "2024-01-01T00:00:00Z", "licenseClass": "F",
-                        "securityRole": {"id": 2}})],
-        )
-        .unwrap();
+    world.member("ghost", "ghost@example.com");
     let company = world.company_of("A-1001");
     let ticket = world.ticket(company, "Ghost work", FINISHED).await;
     world.time(ticket, "ghost", 1, None).await;
@@ -103,16 +94,7 @@ async fn an_excluded_ticket_is_never_imported_and_leaves_the_error_report() {
     let world = World::start().await;
     let company = world.company_of("A-1001");
     // plee is T-102 by e-mail, who is inactive: the ticket fails.
-    world
-        .cw
-        .seed(
-            "/system/members",
-            vec![json!({"identifier": "plee", "firstName": "Pat", "lastName": "Lee",
-                        "officeEmail": "plee@example.com", "inactiveFlag": false, "defaultEmail": "Office", "defaultPhone": "Office",
-                        "hireDate": "2024-01-01T00:00:00Z", "licenseClass": "F",
-                        "securityRole": {"id": 2}})],
-        )
-        .unwrap();
+    world.member("plee", "plee@example.com");
     let ticket = world.ticket(company, "By accident", FINISHED).await;
     world.time(ticket, "plee", 1, None).await;
     let (_, report) = world.import_now().await;
@@ -174,4 +156,35 @@ async fn import_ticket_imports_a_ticket_behind_the_watermark() {
     assert_eq!(reply["records"][0]["outcome"], "created", "{reply}");
     assert!(world.call_of(ticket).is_some());
     assert_eq!(world.imported_calls().len(), 2);
+}
+
+#[tokio::test]
+async fn a_failing_ticket_drops_off_the_report_after_error_attempts_and_comes_back_when_it_changes()
+{
+    let world = World::start().await;
+    world.put_settings(json!({"errorAttempts": 2})).await;
+    let company = world.company_of("A-1001");
+    let ticket = world.ticket(company, "Nobody's work", FINISHED).await;
+    world.member("ghost", "ghost@example.com");
+    world.time(ticket, "ghost", 1, None).await;
+    let id = ticket.to_string();
+    let on_report = |errors: &[serde_json::Value]| {
+        errors
+            .iter()
+            .any(|e| e["recordId"].as_str() == Some(id.as_str()))
+    };
+    let import = json!({"action": "import-ticket", "tenant": TENANT, "ticketId": ticket});
+    for attempt in 1..=2 {
+        world.ok(import.clone()).await;
+        assert!(on_report(&world.errors().await), "attempt {attempt}");
+    }
+    // A third failure of the unchanged ticket: off the report.
+    world.ok(import.clone()).await;
+    assert!(!on_report(&world.errors().await));
+
+    // The ticket changes (more time): back on the report.
+    world.cw.advance_clock(std::time::Duration::from_secs(60));
+    world.time(ticket, "ghost", 1, None).await;
+    world.ok(import).await;
+    assert!(on_report(&world.errors().await));
 }

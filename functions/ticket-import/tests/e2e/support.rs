@@ -194,6 +194,20 @@ impl World {
             .unwrap_or_else(|| panic!("no company for {account_id}"))
     }
 
+    /// A ConnectWise member `identifier` with office e-mail `email`.
+    pub fn member(&self, identifier: &str, email: &str) {
+        self.cw
+            .seed(
+                "/system/members",
+                vec![json!({"identifier": identifier, "firstName": identifier,
+                            "lastName": "Member", "officeEmail": email, "inactiveFlag": false,
+                            "defaultEmail": "Office", "defaultPhone": "Office",
+                            "hireDate": "2024-01-01T00:00:00Z", "licenseClass": "F",
+                            "securityRole": {"id": 2}})],
+            )
+            .unwrap();
+    }
+
     /// A ticket of `company` in `status`, made by a ConnectWise user.
     pub async fn ticket(&self, company: i64, summary: &str, status: &str) -> i64 {
         let created: Value = self
