@@ -4,7 +4,7 @@
 //! ticket's line in the run and the last one finishes the run; a permanent failure no ticket
 //! explains is recorded as the ticket's failure, so the run goes on without the dead-letter queue.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cwsync_queue::{Job, JobFailure, JobKind};
@@ -19,11 +19,23 @@ impl TicketImport {
     /// Handles a batch from the ticket queue; the answer names the messages to deliver again.
     pub async fn handle_jobs(&self, event: SqsEvent, deadline: OffsetDateTime) -> SqsBatchResponse {
         let groups: HashMap<sync_jobs::GroupKey, Option<()>> = HashMap::new();
+        // The tenants of the batch, whose ConnectWise calls are counted into the metrics.
+        let tenants: BTreeSet<TenantId> = event
+            .records
+            .iter()
+            .filter_map(|r| r.body.as_deref().and_then(|b| Job::parse(b).ok()))
+            .filter_map(|job| TenantId::parse(job.tenant()).ok())
+            .collect();
+        let before = self
+            .connections
+            .client_stats(&self.deps, tenants.iter())
+            .await;
         let processed =
             sync_jobs::handle_batch(JOB_KIND, event, self.concurrency, &groups, |job, _, _| {
                 self.run_job(job, deadline)
             })
             .await;
+        self.connections.count_calls(&self.deps, before).await;
         processed.response
     }
 
