@@ -488,20 +488,11 @@ async fn update(
                     ),
                 ));
             }
-            Err(BillingError::VersionConflict { .. }) if attempt == 0 => {
-                call = match scope.billing.get_service_call(&call.id).await {
-                    Ok(call) => call,
-                    Err(e) => {
-                        return billing_failure(
-                            recorder,
-                            format!("reading service call {}", call.id),
-                            e,
-                        );
-                    }
-                };
-            }
-            Err(BillingError::Conflict { .. }) if attempt == 0 => {
-                // Invoiced meanwhile: read it again, to report the difference.
+            // Changed meanwhile (a new version, or invoiced): read it again and plan once more
+            // (an invoiced call's difference is then reported).
+            Err(BillingError::VersionConflict { .. } | BillingError::Conflict { .. })
+                if attempt == 0 =>
+            {
                 call = match scope.billing.get_service_call(&call.id).await {
                     Ok(call) => call,
                     Err(e) => {

@@ -4,15 +4,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::Deps;
 use cwsync_sync::tenant::ConnectOptions;
+use cwsync_test_support::{console_events, read_event};
 use cwsync_ticket_import::plan::TicketJob;
 use cwsync_ticket_import::{Event, FUNCTION, TicketImport};
-use serde_json::{Value, json};
+use serde_json::json;
 use time::OffsetDateTime;
 
 /// Every action a user or the schedule can ask of ticket-import.
@@ -25,16 +26,6 @@ const ACTIONS: [&str; 7] = [
     "report",
     "errors",
 ];
-
-fn events_folder() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/events")
-}
-
-fn read_json(path: &Path) -> Value {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn service() -> TicketImport {
     TicketImport::new(
@@ -50,16 +41,7 @@ fn deadline() -> OffsetDateTime {
 #[test]
 fn every_console_event_in_infra_parses_and_every_action_has_one() {
     let mut actions = BTreeSet::new();
-    for entry in std::fs::read_dir(events_folder()).expect("infra/events is readable") {
-        let path = entry.expect("a directory entry").path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if !name.ends_with("-ticket-import.json") || name.starts_with("sqs-") {
-            continue;
-        }
-        let json = read_json(&path);
+    for (name, json) in console_events(FUNCTION) {
         let event: Event = cwsync_runtime::parse_event(FUNCTION, json.clone())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let action = json["action"].as_str().unwrap_or_default().to_owned();
@@ -76,7 +58,7 @@ fn every_console_event_in_infra_parses_and_every_action_has_one() {
 
 #[test]
 fn the_sqs_sample_carries_a_ticket_job_as_the_planner_writes_it() {
-    let event = read_json(&events_folder().join("sqs-ticket-import.json"));
+    let event = read_event(Path::new("sqs-ticket-import.json"));
     let body = event["Records"][0]["body"]
         .as_str()
         .expect("the body is a string");
@@ -93,7 +75,7 @@ async fn the_sqs_sample_is_consumed_and_recorded_as_the_tickets_failure() {
     // No tenant `acme` in the test dependencies: the ticket's job fails for good, which is that
     // ticket's failure in its run, not a message delivered again until the dead-letter queue.
     let service = service();
-    let event = read_json(&events_folder().join("sqs-ticket-import.json"));
+    let event = read_event(Path::new("sqs-ticket-import.json"));
     let answer = service
         .handle(event, deadline())
         .await
@@ -101,7 +83,7 @@ async fn the_sqs_sample_is_consumed_and_recorded_as_the_tickets_failure() {
     assert_eq!(answer, json!({"batchItemFailures": []}));
     let report = service
         .handle(
-            read_json(&events_folder().join("report-ticket-import.json")),
+            read_event(Path::new("report-ticket-import.json")),
             deadline(),
         )
         .await
@@ -113,17 +95,16 @@ async fn the_sqs_sample_is_consumed_and_recorded_as_the_tickets_failure() {
 #[tokio::test]
 async fn the_scheduled_event_ticks_and_exclude_ticket_stores_the_exclusion_once() {
     let service = service();
-    let folder = events_folder();
     let tick = service
         .handle(
-            read_json(&folder.join("scheduled-ticket-import.json")),
+            read_event(Path::new("scheduled-ticket-import.json")),
             deadline(),
         )
         .await
         .unwrap_or_else(|e| panic!("{}: {}", e.error_type, e.error_message));
     assert_eq!(tick, json!({"tenants": 0, "started": [], "problems": []}));
 
-    let exclude = read_json(&folder.join("exclude-ticket-ticket-import.json"));
+    let exclude = read_event(Path::new("exclude-ticket-ticket-import.json"));
     let first = service
         .handle(exclude.clone(), deadline())
         .await
@@ -139,7 +120,7 @@ async fn the_scheduled_event_ticks_and_exclude_ticket_stores_the_exclusion_once(
     // for it, its planning job is sent all the same (the job reads the secret).
     let tick = service
         .handle(
-            read_json(&folder.join("scheduled-ticket-import.json")),
+            read_event(Path::new("scheduled-ticket-import.json")),
             deadline(),
         )
         .await

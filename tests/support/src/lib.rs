@@ -126,6 +126,59 @@ where
     }
 }
 
+/// What a console event answered, or a panic naming the event and the diagnostic.
+pub fn answer(event: &Value, result: Result<Value, lambda_runtime::Diagnostic>) -> Value {
+    match result {
+        Ok(answer) => answer,
+        Err(d) => panic!("{event}: {}: {}", d.error_type, d.error_message),
+    }
+}
+
+/// Delivers every job in `queue` with `handle` as SQS delivers it (up to 5 receives each, the
+/// jobs they send to `queue` too), asserting none is left for the dead-letter queue; the
+/// deliveries made.
+pub async fn deliver_checked<H, Fut>(queue: &cwsync_queue::MemoryJobQueue, handle: H) -> u64
+where
+    H: Fn(aws_lambda_events::event::sqs::SqsEvent, time::OffsetDateTime) -> Fut,
+    Fut: std::future::Future<Output = aws_lambda_events::event::sqs::SqsBatchResponse>,
+{
+    let delivery = cwsync_sync::deliver::deliver_all(queue, 5, handle, |_| {}).await;
+    assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    delivery.deliveries
+}
+
+/// The console test events of `function` in `infra/events/` (`{action}-{function}.json`, the
+/// SQS sample aside), by file name, in name order.
+pub fn console_events(function: &str) -> Vec<(String, Value)> {
+    let suffix = format!("-{function}.json");
+    let mut events = Vec::new();
+    for entry in std::fs::read_dir(events_folder()).expect("infra/events is readable") {
+        let path = entry.expect("a directory entry").path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.ends_with(&suffix) && !name.starts_with("sqs-") {
+            events.push((name, read_event(&path)));
+        }
+    }
+    events.sort_by(|a, b| a.0.cmp(&b.0));
+    events
+}
+
+/// `infra/events/`.
+pub fn events_folder() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/events")
+}
+
+/// One JSON file of `infra/events/` (a path, or a name in that folder).
+pub fn read_event(path: &std::path::Path) -> Value {
+    let path = events_folder().join(path);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// A run's report (the `report` action's answer), with helpers to read it.
 #[derive(Debug, Clone)]
 pub struct Report(pub Value);

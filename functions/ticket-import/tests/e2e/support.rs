@@ -14,9 +14,9 @@ use cwsync_connectwise_sim::{SimOptions, Simulator};
 use cwsync_customer_sync::CustomerSync;
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
-use cwsync_sync::deliver::deliver_all;
 use cwsync_test_support::{
-    Report, cw_client, deliver_twice, fast_options, put_settings_event, secret, stores,
+    Report, answer, cw_client, deliver_checked, deliver_twice, fast_options, put_settings_event,
+    secret, stores,
 };
 use cwsync_ticket_import::{FUNCTION, TicketImport};
 use lambda_runtime::Diagnostic;
@@ -104,26 +104,16 @@ impl World {
     }
 
     pub async fn ok(&self, event: Value) -> Value {
-        match self.event(event.clone()).await {
-            Ok(answer) => answer,
-            Err(d) => panic!("{event}: {}: {}", d.error_type, d.error_message),
-        }
+        answer(&event, self.event(event.clone()).await)
     }
 
     /// Delivers every job in `queue` to the import, asserting none is left for the DLQ.
     pub async fn deliver_from(&self, queue: &MemoryJobQueue) -> u64 {
-        let delivery = deliver_all(
-            queue,
-            5,
-            |event, deadline| {
-                let import = Arc::clone(&self.import);
-                async move { import.handle_jobs(event, deadline).await }
-            },
-            |_| {},
-        )
-        .await;
-        assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
-        delivery.deliveries
+        deliver_checked(queue, |event, deadline| {
+            let import = Arc::clone(&self.import);
+            async move { import.handle_jobs(event, deadline).await }
+        })
+        .await
     }
 
     /// Delivers every queued ticket job.

@@ -183,6 +183,15 @@ mod tests {
     use super::super::fixtures::*;
     use super::*;
 
+    /// The references of the parts planned.
+    fn imported(planned: &PlannedParts) -> Vec<&str> {
+        planned
+            .parts
+            .iter()
+            .map(|p| p.external_reference.as_deref().unwrap_or_default())
+            .collect()
+    }
+
     #[test]
     fn a_product_on_the_agreement_of_a_time_entry_is_imported_and_others_are_noted() {
         let mut world = World::new();
@@ -197,12 +206,7 @@ mod tests {
         world.products.push(other);
         world.products.push(bare);
         let planned = plan_parts(&world.side(), &world.reference, &world.settings);
-        let imported: Vec<_> = planned
-            .parts
-            .iter()
-            .map(|p| p.external_reference.as_deref().unwrap_or_default())
-            .collect();
-        assert_eq!(imported, ["cw:product:90"]);
+        assert_eq!(imported(&planned), ["cw:product:90"]);
         assert_eq!(planned.notes.len(), 2, "{:?}", planned.notes);
         assert!(planned.notes[0].contains("agreement 43"));
         assert!(planned.notes[1].contains("has no agreement"));
@@ -210,12 +214,7 @@ mod tests {
         // A product without an agreement goes with a time entry without one.
         world.entries[0].agreement = None;
         let planned = plan_parts(&world.side(), &world.reference, &world.settings);
-        let imported: Vec<_> = planned
-            .parts
-            .iter()
-            .map(|p| p.external_reference.as_deref().unwrap_or_default())
-            .collect();
-        assert_eq!(imported, ["cw:product:92"]);
+        assert_eq!(imported(&planned), ["cw:product:92"]);
     }
 
     #[test]
