@@ -8,9 +8,7 @@ use crate::support::*;
 #[tokio::test]
 async fn the_schedule_starts_one_planning_per_interval_and_it_imports() {
     let world = World::start().await;
-    let company = world.company_of("A-1001");
-    let ticket = world.ticket(company, "Scheduled", FINISHED).await;
-    world.time(ticket, "jdoe", 1, None).await;
+    let ticket = world.finished("A-1001", "Scheduled").await;
 
     let tick = world.ok(json!({"action": "scheduled"})).await;
     assert_eq!(tick["started"].as_array().unwrap().len(), 1, "{tick}");
@@ -40,9 +38,7 @@ async fn the_schedule_starts_one_planning_per_interval_and_it_imports() {
 #[tokio::test]
 async fn a_dry_run_plans_and_reports_but_writes_nothing_and_keeps_the_watermark() {
     let world = World::start().await;
-    let company = world.company_of("A-1001");
-    let ticket = world.ticket(company, "Dry", FINISHED).await;
-    world.time(ticket, "jdoe", 1, None).await;
+    let ticket = world.finished("A-1001", "Dry").await;
 
     let planned = world
         .ok(json!({"action": "import-now", "tenant": TENANT, "dryRun": true}))

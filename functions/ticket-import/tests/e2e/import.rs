@@ -78,8 +78,7 @@ async fn a_ticket_without_time_or_on_another_status_is_not_imported() {
 async fn a_ticket_finished_after_a_run_is_imported_by_the_next_and_none_twice() {
     let world = World::start().await;
     let company = world.company_of("A-1001");
-    let first = world.ticket(company, "First", FINISHED).await;
-    world.time(first, "jdoe", 1, None).await;
+    let first = world.finished("A-1001", "First").await;
     let later = world.ticket(company, "Later", "In Progress").await;
     world.time(later, "jdoe", 3, None).await;
 
@@ -106,8 +105,7 @@ async fn a_ticket_finished_after_a_run_is_imported_by_the_next_and_none_twice() 
     // An hour on, the first is past the overlap and no longer read; the second (the watermark
     // now) is read again and found imported.
     world.cw.advance_clock(std::time::Duration::from_secs(3600));
-    let newest = world.ticket(company, "Newest", FINISHED).await;
-    world.time(newest, "jdoe", 1, None).await;
+    let newest = world.finished("A-1001", "Newest").await;
     let (planned, report) = world.import_now().await;
     assert_eq!(planned["tickets"], 2, "{planned}");
     assert_eq!(report.outcome("ticket", &newest.to_string()), "created");
@@ -147,9 +145,7 @@ async fn every_job_delivered_twice_makes_one_call_per_ticket() {
 #[tokio::test]
 async fn more_time_after_the_import_updates_the_open_call() {
     let world = World::start().await;
-    let company = world.company_of("A-1001");
-    let ticket = world.ticket(company, "Jam", FINISHED).await;
-    world.time(ticket, "jdoe", 1, None).await;
+    let ticket = world.finished("A-1001", "Jam").await;
     world.import_now().await;
     let before = world.call_of(ticket).unwrap();
 
@@ -171,9 +167,7 @@ async fn more_time_after_the_import_updates_the_open_call() {
 #[tokio::test]
 async fn an_invoiced_call_is_never_changed_and_the_difference_is_reported() {
     let world = World::start().await;
-    let company = world.company_of("A-1001");
-    let ticket = world.ticket(company, "Jam", FINISHED).await;
-    world.time(ticket, "jdoe", 1, None).await;
+    let ticket = world.finished("A-1001", "Jam").await;
     world.import_now().await;
     let call = world.call_of(ticket).unwrap();
     world.billing.modify_service_call(&call.id, |c| {

@@ -212,6 +212,15 @@ impl World {
         created["id"].as_i64().unwrap()
     }
 
+    /// A finished ticket of billing account `account_id`'s company with an hour of `jdoe`'s time.
+    pub async fn finished(&self, account_id: &str, summary: &str) -> i64 {
+        let ticket = self
+            .ticket(self.company_of(account_id), summary, FINISHED)
+            .await;
+        self.time(ticket, "jdoe", 1, None).await;
+        ticket
+    }
+
     /// Moves ticket `id` to `status` (as a user finishing it does).
     pub async fn set_status(&self, id: i64, status: &str) {
         let _: Value = self
