@@ -286,7 +286,19 @@ pub async fn import_records(
     };
     match existing {
         None => create(scope, &recorder, &mapped, &fingerprint, company).await,
-        Some(call) => update(scope, &recorder, &mapped, &fingerprint, company, call).await,
+        Some(call) => {
+            let found = link.is_none();
+            update(
+                scope,
+                &recorder,
+                &mapped,
+                &fingerprint,
+                company,
+                call,
+                found,
+            )
+            .await
+        }
     }
 }
 
@@ -412,7 +424,16 @@ async fn create(
     };
     if !created.created {
         // An earlier attempt (or another worker) made it: bring it to what the ticket maps to.
-        return update(scope, recorder, mapped, fingerprint, company, created.call).await;
+        return update(
+            scope,
+            recorder,
+            mapped,
+            fingerprint,
+            company,
+            created.call,
+            true,
+        )
+        .await;
     }
     let call = created.call;
     link_call(scope, &call, mapped.ticket_id, fingerprint, company).await?;
@@ -424,7 +445,8 @@ async fn create(
 
 /// Brings an existing call to what the ticket maps to: nothing when it is already that, never
 /// when it is invoiced (the difference is reported), else a versioned update (read again and
-/// planned once more when it changed meanwhile).
+/// planned once more when it changed meanwhile). `found`: the call had no link yet (an earlier
+/// attempt made it and stopped before linking, or another worker did).
 async fn update(
     scope: &TicketScope<'_>,
     recorder: &Recorder,
@@ -432,6 +454,7 @@ async fn update(
     fingerprint: &str,
     company: Option<i64>,
     mut call: ServiceCall,
+    found: bool,
 ) -> Result<RecordResult, SyncError> {
     for attempt in 0..2 {
         if call.account_id != mapped.account_id {
@@ -446,12 +469,17 @@ async fn update(
             if !scope.dry_run {
                 link_call(scope, &call, mapped.ticket_id, fingerprint, company).await?;
             }
+            let (outcome, how) = if found {
+                (
+                    Outcome::Linked,
+                    "found made by an earlier attempt, and linked",
+                )
+            } else {
+                (Outcome::Unchanged, "already matches the ticket")
+            };
             return Ok(recorder.with_detail(
-                Outcome::Unchanged,
-                format!(
-                    "service call {} ({}) already matches the ticket",
-                    call.number, call.id
-                ),
+                outcome,
+                format!("service call {} ({}) {how}", call.number, call.id),
             ));
         }
         if !call.is_changeable() {

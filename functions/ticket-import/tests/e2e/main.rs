@@ -8,3 +8,4 @@ mod support;
 mod controls;
 mod errors;
 mod import;
+mod resilience;
