@@ -69,7 +69,8 @@ pub struct PlannedRun {
     pub excluded: u64,
     /// Ticket jobs sent.
     pub jobs_sent: u64,
-    /// ConnectWise reads of time entries.
+    /// Time-entry reads: one per batch of up to `TIME_ENTRY_BATCH` tickets (more only when a
+    /// batch's URL or its entries need more than one request).
     pub time_entry_reads: u64,
 }
 

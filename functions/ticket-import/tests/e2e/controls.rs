@@ -151,3 +151,25 @@ async fn an_agreement_without_a_contract_names_the_setting_and_imports_once_mapp
         Some("C-3001")
     );
 }
+
+#[tokio::test]
+async fn the_planning_reads_the_time_entries_of_many_tickets_at_once() {
+    let world = World::start().await;
+    let mut tickets = Vec::new();
+    for n in 0..3 {
+        tickets.push(world.finished("A-1001", &format!("Batch {n}")).await);
+    }
+    let reads_before = world.cw.calls().count("GET", "/time/entries");
+    let planned = world
+        .ok(json!({"action": "import-now", "tenant": TENANT}))
+        .await;
+    assert_eq!(planned["jobsSent"], 3, "{planned}");
+    assert_eq!(
+        world.cw.calls().count("GET", "/time/entries") - reads_before,
+        1,
+        "one read for the three tickets"
+    );
+    assert_eq!(planned["timeEntryReads"], 1, "{planned}");
+    world.deliver().await;
+    assert_eq!(world.imported_calls().len(), 3);
+}
