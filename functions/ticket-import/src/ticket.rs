@@ -285,7 +285,18 @@ pub async fn import_records(
         }
     };
     match existing {
-        None => create(scope, &recorder, &mapped, &fingerprint, company).await,
+        None => {
+            if let Some(gone) = &link
+                && !scope.dry_run
+            {
+                // The linked call is gone from the billing system: the ticket imports afresh.
+                scope
+                    .links
+                    .unlink(scope.tenant, SourceRef::new(&gone.kind, &gone.source_id))
+                    .await?;
+            }
+            create(scope, &recorder, &mapped, &fingerprint, company).await
+        }
         Some(call) => {
             let found = link.is_none();
             update(
