@@ -44,7 +44,7 @@ use cwsync_connectwise::{Client, Query};
 use cwsync_mapping::customers::{
     CompanyMatch, RelatedCompanies, entity, fingerprint, match_company,
 };
-use cwsync_mapping::settings::{ConnectWiseUsage, TenantSettings};
+use cwsync_mapping::settings::{ConnectWiseUsage, TenantSettings, TicketImport};
 use cwsync_store::TenantId;
 use cwsync_store::ledger::LedgerEntry;
 use cwsync_store::links::{Link, LinkState, LinkStore};
@@ -76,9 +76,11 @@ pub fn sync_stamp(
         stamps.sort_by_key(|s| s[0].as_i64());
         stamps
     });
-    // How fast cwsync may call ConnectWise shapes no record: changing it re-syncs nothing.
+    // How fast cwsync may call ConnectWise, and which tickets come back (a ticket excluded, a
+    // member mapped), shape no company: changing them re-syncs nothing.
     let shaping = TenantSettings {
         connect_wise: ConnectWiseUsage::default(),
+        ticket_import: TicketImport::default(),
         ..settings.clone()
     };
     fingerprint(&json!({
@@ -429,6 +431,8 @@ mod tests {
         let contacts = [contact(9, "cwsync")];
         let mut faster = TenantSettings::default();
         faster.connect_wise.requests_per_second = 40;
+        // A ticket excluded from the ticket import shapes no company either.
+        faster.ticket_import.excluded.push(48213);
         let mut other_status = TenantSettings::default();
         other_status.statuses.default_active = "Trial".to_owned();
         let with = |settings: &TenantSettings| {

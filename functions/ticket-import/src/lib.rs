@@ -1,7 +1,16 @@
-//! `ticket-import`: finished ConnectWise tickets, time and products -> billing service calls.
+//! `ticket-import`: finished ConnectWise service tickets, their time and products → billing
+//! service calls (seeds 000 "Service Sync", ID965).
 //!
-//! The handler is a plain async function over typed events so it can be called from tests and the
-//! local runner without Lambda. This scope is the health event; the job itself comes later.
+//! One function, three ways in: the schedule (`{"action":"scheduled"}`: every tenant whose
+//! `schedules.ticketImport` interval has come, see [`console`]), console events
+//! ([`console::Event`]: import now, import one ticket, exclude a ticket, report, errors), and SQS
+//! job batches from the ticket queue ([`jobs`]: a tenant's planning, one job per ticket). The
+//! planning ([`plan`]) lists the tickets changed since the tenant's watermark in an import status
+//! and with time logged, and fans them out; each ticket job ([`ticket`]) reads its ticket afresh,
+//! maps it with the pure `cwsync_mapping::tickets` and creates or updates its call. All of it runs
+//! on the shared sync machinery (`cwsync_sync`: runs, the error ledger, idempotent jobs, tenant
+//! clients and reference data).
+//!
 //! ConnectWise callbacks (real time) are received, verified and handed over as ticket changes by
 //! [`callback`], and registered by [`callbacks_admin`]; [`callback_routes`] routes both.
 
@@ -9,63 +18,151 @@ pub mod callback;
 pub mod callback_keys;
 pub mod callback_routes;
 pub mod callbacks_admin;
+pub mod realtime;
 
-use cwsync_runtime::{HealthReport, dispatch};
+pub mod console;
+pub mod jobs;
+pub mod plan;
+pub mod reference;
+pub mod ticket;
+
+use std::sync::Arc;
+
+use callback_keys::KeyError;
+use callback_routes::{Callbacks, Routed};
+use cwsync_mapping::tickets::TicketReference;
+use cwsync_runtime::Deps;
+use cwsync_store::idempotency::Idempotency;
+use cwsync_store::{RunId, TenantId};
+use cwsync_sync::jobs::{Invocation, batch_answer, deadline_of};
+use cwsync_sync::tenant::{ConnectOptions, Connections, TenantClients};
+use cwsync_sync::{RunBook, SyncError};
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+pub use console::Event;
 
 /// The function's name, as deployed and as reported.
 pub const FUNCTION: &str = "ticket-import";
+/// The job kind of its runs.
+pub const JOB_KIND: &str = "ticket-import";
+/// The watermark stream of a tenant's service tickets.
+pub const STREAM: &str = "service-tickets";
+/// Ticket jobs of one SQS batch handled at once.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Tickets whose time entries one ConnectWise read asks for (`chargeToId in (...)`).
+pub const TIME_ENTRY_BATCH: usize = 50;
+/// How long a tenant's scheduled slot stays claimed: past the longest interval.
+pub const SLOT_CLAIM_TTL: time::Duration = time::Duration::hours(48);
 
-/// What a console test event, a schedule or a queue can ask of this function.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Event {
-    /// Answer that the function is deployed and starts.
-    Health,
+/// The function's state across invocations.
+#[derive(Debug)]
+pub struct TicketImport {
+    /// Stores, queues, secrets, metrics.
+    pub deps: Arc<Deps>,
+    /// Per-tenant clients and reference data.
+    pub connections: Connections<TicketReference>,
+    /// Jobs run at most once per job key.
+    pub idempotency: Idempotency,
+    /// Each tenant's scheduled slots, claimed once (kept [`SLOT_CLAIM_TTL`]).
+    pub slot_claims: Idempotency,
+    /// Jobs of one SQS batch handled at once.
+    pub concurrency: usize,
+    /// Tickets per time-entry read ([`TIME_ENTRY_BATCH`]).
+    pub time_entry_batch: usize,
+    /// The callback receiver and `register-callbacks` (see [`TicketImport::with_realtime`]).
+    pub callbacks: Option<Arc<Callbacks>>,
 }
 
-/// What the function answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Response {
-    /// The answer to [`Event::Health`].
-    Health(HealthReport),
-}
-
-/// Handles one typed event.
-pub async fn handle(event: Event) -> Response {
-    match event {
-        Event::Health => Response::Health(HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
+impl TicketImport {
+    /// The function over `deps`, its clients built with `options`.
+    pub fn new(deps: Arc<Deps>, options: ConnectOptions) -> Self {
+        let idempotency = Idempotency::new(Arc::clone(&deps.stores.idempotency));
+        let slot_claims =
+            Idempotency::new(Arc::clone(&deps.stores.idempotency)).with_record_ttl(SLOT_CLAIM_TTL);
+        TicketImport {
+            deps,
+            connections: Connections::new(JOB_KIND, options),
+            idempotency,
+            slot_claims,
+            concurrency: DEFAULT_CONCURRENCY,
+            time_entry_batch: TIME_ENTRY_BATCH,
+            callbacks: None,
+        }
     }
-}
 
-/// The Lambda entry: parses the raw payload (a malformed one is refused with its reason) and handles it.
-pub async fn handle_lambda(event: LambdaEvent<serde_json::Value>) -> Result<Response, Diagnostic> {
-    dispatch(FUNCTION, event.payload, handle).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_health_event_reports_the_function_as_ok() {
-        let Response::Health(report) = handle(Event::Health).await;
-        assert_eq!(report.function, FUNCTION);
-        assert_eq!(report.status, "ok");
+    /// The function as deployed: [`TicketImport::new`] that also answers ConnectWise callbacks
+    /// (Function URL requests, each verified and turned into one ticket job by
+    /// [`realtime::QueueSink`]) and `register-callbacks`. Fails only when the signing-key client
+    /// cannot be built.
+    pub fn with_realtime(deps: Arc<Deps>, options: ConnectOptions) -> Result<Self, KeyError> {
+        let sink = Arc::new(realtime::QueueSink::new(Arc::clone(&deps)));
+        let callbacks = Callbacks::new(Arc::clone(&deps), sink, options.clone())?;
+        Ok(TicketImport {
+            callbacks: Some(Arc::new(callbacks)),
+            ..Self::new(deps, options)
+        })
     }
 
-    #[tokio::test]
-    async fn a_malformed_event_is_refused_with_its_reason() {
-        let lambda_event =
-            LambdaEvent::new(serde_json::json!({"act": "health"}), Default::default());
-        let diagnostic = handle_lambda(lambda_event).await.unwrap_err();
-        assert_eq!(diagnostic.error_type, "InvalidEvent");
-        assert!(
-            diagnostic.error_message.contains("action"),
-            "{}",
-            diagnostic.error_message
-        );
+    /// Now.
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+
+    /// Where the import records its runs: one unit per ticket.
+    pub fn run_book(&self) -> RunBook {
+        RunBook::new(
+            Arc::clone(&self.deps),
+            JOB_KIND,
+            cwsync_mapping::tickets::entity::TICKET,
+        )
+    }
+
+    /// The tenant's clients.
+    pub async fn clients(&self, tenant: &TenantId) -> Result<TenantClients, SyncError> {
+        self.connections.clients(&self.deps, tenant).await
+    }
+
+    /// The tenant's reference data for run `run_id` (`single`: a run of one ticket, which may
+    /// reuse a recent run's).
+    pub async fn reference(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        single: bool,
+        clients: &TenantClients,
+    ) -> Result<Arc<TicketReference>, SyncError> {
+        self.connections
+            .reference(&self.deps, tenant, run_id.as_str(), single, || {
+                reference::read_reference(&clients.cw, &clients.billing)
+            })
+            .await
+    }
+
+    /// Handles one raw payload: a ConnectWise callback or `register-callbacks` (with
+    /// [`TicketImport::with_realtime`]), an SQS batch (it has `Records`) or a console event.
+    pub async fn handle(
+        &self,
+        payload: Value,
+        deadline: OffsetDateTime,
+    ) -> Result<Value, Diagnostic> {
+        let payload = match &self.callbacks {
+            Some(callbacks) => match callbacks.route(payload).await {
+                Routed::Answer(answer) => return answer,
+                Routed::NotOurs(payload) => payload,
+            },
+            None => payload,
+        };
+        match Invocation::<Event>::parse(FUNCTION, payload)? {
+            Invocation::Jobs(event) => batch_answer(&self.handle_jobs(event, deadline).await),
+            Invocation::Event(event) => self.handle_event(event).await,
+        }
+    }
+
+    /// The Lambda entry.
+    pub async fn handle_lambda(&self, event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
+        let deadline = deadline_of(&event.context);
+        self.handle(event.payload, deadline).await
     }
 }

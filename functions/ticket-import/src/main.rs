@@ -2,8 +2,11 @@
 //! malformed variable), dependencies once per cold start (no network call), then the handler
 //! under `lambda_runtime`, with the invocation span and a metrics flush around each event.
 
+use std::sync::Arc;
+
 use cwsync_runtime::{Config, Deps, Queue, telemetry};
-use cwsync_ticket_import::{FUNCTION, handle_lambda};
+use cwsync_sync::tenant::ConnectOptions;
+use cwsync_ticket_import::{FUNCTION, TicketImport};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -13,5 +16,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .and_then(|config| config.requiring(&[Queue::Ticket]))
         .inspect_err(|error| tracing::error!(%error, "{FUNCTION} cannot start"))?;
     let deps = Deps::from_environment(FUNCTION, config).await;
-    cwsync_runtime::serve(deps, |_deps, event| handle_lambda(event)).await
+    let service = TicketImport::with_realtime(Arc::new(deps.clone()), ConnectOptions::default())
+        .inspect_err(|error| tracing::error!(%error, "{FUNCTION} cannot start"))?;
+    let service = Arc::new(service);
+    cwsync_runtime::serve(deps, move |_deps, event| {
+        let service = Arc::clone(&service);
+        async move { service.handle_lambda(event).await }
+    })
+    .await
 }

@@ -7,16 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::event::lambda_function_urls::LambdaFunctionUrlRequest;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::routing::post;
 use cwsync_connectwise::Client;
 use cwsync_connectwise_sim::{
     SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY,
 };
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
+use cwsync_test_support::function_url::FunctionUrl;
 use cwsync_ticket_import::callback::{MemoryTicketChangeSink, TicketAction, TicketRecordType};
 use cwsync_ticket_import::callback_routes::{Callbacks, Routed};
 use serde_json::{Value, json};
@@ -33,48 +29,10 @@ struct World {
     cw: Client,
 }
 
-/// Turns an HTTP request into the Function URL event Lambda would pass, and the receiver's answer
-/// back into HTTP.
-async fn front(
-    State(callbacks): State<Arc<Callbacks>>,
-    uri: Uri,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, String) {
-    let headers: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                Value::from(v.to_str().unwrap_or_default()),
-            )
-        })
-        .collect();
-    let query: serde_json::Map<String, Value> = query
-        .as_deref()
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_owned(), Value::from(v)))
-        .collect();
-    let request: LambdaFunctionUrlRequest = serde_json::from_value(json!({
-        "rawPath": uri.path(), "headers": headers, "queryStringParameters": query,
-        "requestContext": {"timeEpoch": 0, "http": {"method": "POST", "path": uri.path()}},
-        "body": String::from_utf8(body.to_vec()).unwrap(), "isBase64Encoded": false,
-    }))
-    .unwrap();
-    let response = callbacks.receiver().receive(&request).await;
-    (
-        StatusCode::from_u16(u16::try_from(response.status_code).unwrap()).unwrap(),
-        response.body.unwrap_or_default(),
-    )
-}
-
 async fn world(with_token: bool) -> World {
     let sim = Simulator::start(SimOptions::default()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let front_url = format!("http://{}/", listener.local_addr().unwrap());
+    let front = FunctionUrl::bind().await;
+    let front_url = front.url().to_owned();
     let mut secret = json!({
         "site": sim.base_url(), "companyId": TEST_COMPANY_ID, "publicKey": TEST_PUBLIC_KEY,
         "privateKey": TEST_PRIVATE_KEY, "clientId": TEST_CLIENT_ID,
@@ -98,10 +56,11 @@ async fn world(with_token: bool) -> World {
         )
         .unwrap(),
     );
-    let app = axum::Router::new()
-        .route("/callbacks/{tenant}", post(front))
-        .with_state(Arc::clone(&callbacks));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let receiver = Arc::clone(&callbacks);
+    front.serve(move |payload| {
+        let receiver = Arc::clone(&receiver);
+        async move { receiver.receiver().handle_payload(payload).await }
+    });
     let cw = cwsync_test_support::cw_client(&sim).await;
     World {
         sim,

@@ -12,6 +12,8 @@
 //!   changed fields, suggestions, and the fields that flow back.
 //! - [`export`]: the daily export: products → catalog items, subscriptions → agreement additions
 //!   on the right agreement, user lists, and the mass-change guard.
+//! - [`tickets`]: the ticket import: a finished ConnectWise ticket, its time entries and
+//!   products → the billing service call that bills it, or the problems naming what to fix.
 //! - [`record`]: what every entity reports about a record (problems, notes); [`fingerprint()`]:
 //!   stable digests of synced values; [`KeyMatch`]: matching by a natural key.
 
@@ -22,6 +24,7 @@ mod fingerprint;
 mod matching;
 pub mod record;
 pub mod settings;
+pub mod tickets;
 
 pub use fingerprint::{content_fingerprint, fingerprint};
 pub use matching::KeyMatch;

@@ -684,18 +684,125 @@ impl ValueFilter {
     }
 }
 
-/// Which ConnectWise tickets come back to the billing system.
+/// Which ConnectWise tickets come back to the billing system, and how their people, agreements
+/// and products are found there. Everything but `statuses` is left out of a document while it
+/// is empty or the default, so documents read as before these settings existed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct TicketImport {
     /// Ticket statuses that are imported (at least one while the ticket import is scheduled).
     pub statuses: Vec<String>,
+    /// ConnectWise member identifier (`jdoe`) → billing technician id (`T-100`), for members
+    /// whose e-mail and identifier match no technician (or the wrong one).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub members: BTreeMap<String, String>,
+    /// ConnectWise agreement id (`"42"`) → billing contract id, for agreements no contract of
+    /// the account matches by number or name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub agreements: BTreeMap<String, String>,
+    /// ConnectWise product type name (`Non-Inventory`) → billing product type name (`Hardware`),
+    /// whose placeholder item stands in for a product the billing system lacks (else the type of
+    /// the same name).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub product_types: BTreeMap<String, String>,
+    /// The work type of a labor line whose time entry has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_work_type: Option<String>,
+    /// Minutes before the watermark a run reads again (tickets saved in the same instant as the
+    /// last one seen, or committed late): in [`TICKET_OVERLAP_MINUTES`].
+    #[serde(skip_serializing_if = "is_default_overlap")]
+    pub overlap_minutes: u32,
+    /// Tickets removed from the import for good (the console's `exclude-ticket`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<i64>,
+}
+
+/// Allowed values of `ticketImport.overlapMinutes`.
+pub const TICKET_OVERLAP_MINUTES: RangeInclusive<u32> = 0..=1440;
+/// The default of `ticketImport.overlapMinutes`.
+pub const DEFAULT_TICKET_OVERLAP_MINUTES: u32 = 10;
+
+fn is_default_overlap(minutes: &u32) -> bool {
+    *minutes == DEFAULT_TICKET_OVERLAP_MINUTES
+}
+
+impl TicketImport {
+    /// Whether a ticket in status `status` is imported (names compare as ConnectWise compares
+    /// them: case and surrounding spaces don't matter).
+    pub fn imports_status(&self, status: &str) -> bool {
+        self.statuses.iter().any(|s| same_name(s, status))
+    }
+
+    /// Whether ticket `id` was removed from the import for good.
+    pub fn is_excluded(&self, id: i64) -> bool {
+        self.excluded.contains(&id)
+    }
+
+    fn check(&self, root: &FieldPath, problems: &mut Vec<SettingsError>) {
+        let path = root.field("ticketImport");
+        let members = path.field("members");
+        for (member, technician) in &self.members {
+            if let Some(problem) = name_problem(member) {
+                problems.push(SettingsError::at(&members.key(member), problem));
+            } else if let Some(problem) = name_problem(technician) {
+                problems.push(SettingsError::at(&members.key(member), problem));
+            }
+        }
+        let agreements = path.field("agreements");
+        for (agreement, contract) in &self.agreements {
+            if !agreement.parse::<i64>().is_ok_and(|id| id > 0) {
+                problems.push(SettingsError::at(
+                    &agreements.key(agreement),
+                    "keys are ConnectWise agreement ids (positive whole numbers)",
+                ));
+            } else if let Some(problem) = name_problem(contract) {
+                problems.push(SettingsError::at(&agreements.key(agreement), problem));
+            }
+        }
+        let types = path.field("productTypes");
+        for (cw_type, billing_type) in &self.product_types {
+            if let Some(problem) = name_problem(cw_type).or_else(|| name_problem(billing_type)) {
+                problems.push(SettingsError::at(&types.key(cw_type), problem));
+            }
+        }
+        if let Some(work_type) = &self.default_work_type
+            && let Some(problem) = name_problem(work_type)
+        {
+            problems.push(SettingsError::at(&path.field("defaultWorkType"), problem));
+        }
+        if !TICKET_OVERLAP_MINUTES.contains(&self.overlap_minutes) {
+            problems.push(SettingsError::at(
+                &path.field("overlapMinutes"),
+                format!(
+                    "must be between {} and {}, got {}",
+                    TICKET_OVERLAP_MINUTES.start(),
+                    TICKET_OVERLAP_MINUTES.end(),
+                    self.overlap_minutes
+                ),
+            ));
+        }
+        let excluded = path.field("excluded");
+        for (index, id) in self.excluded.iter().enumerate() {
+            if *id <= 0 {
+                problems.push(SettingsError::at(
+                    &excluded.index(index),
+                    format!("ConnectWise ticket ids are positive, got {id}"),
+                ));
+            }
+        }
+    }
 }
 
 impl Default for TicketImport {
     fn default() -> Self {
         TicketImport {
             statuses: vec!["Completed".to_owned()],
+            members: BTreeMap::new(),
+            agreements: BTreeMap::new(),
+            product_types: BTreeMap::new(),
+            default_work_type: None,
+            overlap_minutes: DEFAULT_TICKET_OVERLAP_MINUTES,
+            excluded: Vec::new(),
         }
     }
 }
@@ -1082,6 +1189,7 @@ impl TenantSettings {
                 "at least one status is needed while schedules.ticketImport is enabled",
             ));
         }
+        self.ticket_import.check(&root, &mut problems);
 
         if !ERROR_ATTEMPTS.contains(&self.error_attempts) {
             problems.push(SettingsError::at(
@@ -1542,6 +1650,64 @@ mod tests {
                 "neverOverwrite.sites[0]",
                 "customerFilter.branches.exclude[0]",
                 "ticketImport.statuses[0]",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_ticket_import_reads_its_mappings_and_points_at_each_bad_one() {
+        let settings = TenantSettings::parse(
+            r#"{"schemaVersion": 1, "ticketImport": {
+                "statuses": ["Completed"],
+                "members": {"jdoe": "T-100"},
+                "agreements": {"42": "C-1"},
+                "productTypes": {"Non-Inventory": "Hardware"},
+                "defaultWorkType": "Remote Support",
+                "overlapMinutes": 30,
+                "excluded": [7]}}"#,
+        )
+        .unwrap();
+        let tickets = &settings.ticket_import;
+        assert_eq!(tickets.members["jdoe"], "T-100");
+        assert_eq!(tickets.overlap_minutes, 30);
+        assert!(tickets.imports_status(" completed"));
+        assert!(!tickets.imports_status("Closed"));
+        assert!(tickets.is_excluded(7) && !tickets.is_excluded(8));
+        // A default document says nothing of them.
+        let default = serde_json::to_value(TenantSettings::default()).unwrap();
+        assert_eq!(
+            default["ticketImport"],
+            serde_json::json!({"statuses": ["Completed"]})
+        );
+
+        let mut bad = TenantSettings::default();
+        bad.ticket_import
+            .members
+            .insert("jdoe".into(), " T-100".into());
+        bad.ticket_import
+            .agreements
+            .insert("abc".into(), "C-1".into());
+        bad.ticket_import
+            .product_types
+            .insert("Inventory".into(), String::new());
+        bad.ticket_import.default_work_type = Some(String::new());
+        bad.ticket_import.overlap_minutes = 5000;
+        bad.ticket_import.excluded = vec![0];
+        let paths: Vec<String> = bad
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "ticketImport.members.jdoe",
+                "ticketImport.agreements.abc",
+                "ticketImport.productTypes.Inventory",
+                "ticketImport.defaultWorkType",
+                "ticketImport.overlapMinutes",
+                "ticketImport.excluded[0]",
             ]
         );
     }

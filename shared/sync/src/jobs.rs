@@ -274,3 +274,36 @@ pub async fn send_jobs(
         })?;
     Ok(())
 }
+
+/// Sends `job` to `queue` at most once per `key` of `tenant` (a scheduled slot, a tenant's local
+/// date), claimed under `claims`: ticks that repeat or overlap send it once. `true` when this
+/// call sent it. `what` names it in errors.
+pub async fn send_once(
+    deps: &cwsync_runtime::Deps,
+    claims: &Idempotency,
+    tenant: &TenantId,
+    key: &str,
+    queue: cwsync_runtime::Queue,
+    job: &Job,
+    what: &str,
+) -> Result<bool, SyncError> {
+    let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(1);
+    let claimed = claims
+        .run(tenant, key, deadline, || async {
+            let queue = deps.queues.get(queue).map_err(|e| e.to_string())?;
+            queue
+                .send_batch(std::slice::from_ref(job))
+                .await
+                .and_then(|report| report.ensure_all_sent())
+                .map_err(|e| e.to_string())
+        })
+        .await;
+    match claimed {
+        Ok(Replay::Executed(())) => Ok(true),
+        Ok(Replay::Replayed(())) => Ok(false),
+        Err(error) => Err(SyncError::Unsettled {
+            record: what.to_owned(),
+            detail: error.to_string(),
+        }),
+    }
+}

@@ -113,6 +113,93 @@ pub async fn run_report(
     })
 }
 
+/// [`run_report`] with the tenant's own `errorAttempts`: what a console's `report` action
+/// answers.
+pub async fn tenant_run_report(
+    deps: &Deps,
+    tenant: &TenantId,
+    job_kind: &str,
+    run_id: Option<String>,
+    page_token: Option<String>,
+    now: OffsetDateTime,
+) -> Result<RunReport, Diagnostic> {
+    let settings = crate::tenant::settings(deps, tenant).await?;
+    run_report(
+        deps,
+        tenant,
+        job_kind,
+        run_id,
+        page_token,
+        settings.error_attempts,
+        now,
+    )
+    .await
+}
+
+/// [`errors_report`] with the tenant's own `errorAttempts`: what a console's `errors` action
+/// answers.
+pub async fn tenant_errors_report(
+    deps: &Deps,
+    tenant: &TenantId,
+    now: OffsetDateTime,
+) -> Result<Vec<ReportError>, SyncError> {
+    let settings = crate::tenant::settings(deps, tenant).await?;
+    errors_report(deps, tenant, settings.error_attempts, now).await
+}
+
+/// What a schedule's tick did: the tenants it considered, the runs it started (`S` says what a
+/// started run reports), and the tenants it could not consider and why (the others went on).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TickReport<S> {
+    /// Tenants considered.
+    pub tenants: u64,
+    /// Runs started.
+    pub started: Vec<S>,
+    /// Tenants that could not be considered, and why.
+    pub problems: Vec<String>,
+}
+
+impl<S> Default for TickReport<S> {
+    fn default() -> Self {
+        TickReport {
+            tenants: 0,
+            started: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// A schedule's tick over every tenant the settings store knows: `tick` each (in order), what it
+/// started and what went wrong gathered in one report; one tenant's failure never stops the
+/// others.
+pub async fn tick_tenants<S, F, Fut>(deps: &Deps, tick: F) -> TickReport<S>
+where
+    F: Fn(TenantId) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<S>, SyncError>>,
+{
+    let mut report = TickReport::default();
+    let tenants = match deps.stores.settings.tenants().await {
+        Ok(tenants) => tenants,
+        Err(error) => {
+            report
+                .problems
+                .push(format!("listing the tenants: {error}"));
+            return report;
+        }
+    };
+    report.tenants = tenants.len() as u64;
+    for tenant in tenants {
+        let name = tenant.to_string();
+        match tick(tenant).await {
+            Ok(Some(started)) => report.started.push(started),
+            Ok(None) => {}
+            Err(error) => report.problems.push(format!("tenant {name}: {error}")),
+        }
+    }
+    report
+}
+
 /// The tenant's newest run of `job_kind`, read a page of runs at a time (the runs of other job
 /// kinds in between are skipped).
 pub(crate) async fn latest_run(

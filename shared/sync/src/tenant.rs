@@ -370,6 +370,47 @@ pub async fn settings(deps: &Deps, tenant: &TenantId) -> Result<TenantSettings, 
         .unwrap_or_default())
 }
 
+/// What [`change_settings`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsChange {
+    /// The change was already in the settings: nothing was saved.
+    Unchanged,
+    /// Saved as this version.
+    Saved(u64),
+}
+
+/// Changes a tenant's settings with `change` (which says whether it changed anything), saved
+/// conditionally on the version read and tried once more when another save came in between (a
+/// console action such as disabling an export or excluding a ticket). A change the settings
+/// refuse is the store's `Invalid` error; two concurrent saves in a row are a
+/// [`SyncError::Unsettled`] to retry.
+pub async fn change_settings(
+    deps: &Deps,
+    tenant: &TenantId,
+    change: impl Fn(&mut TenantSettings) -> bool,
+) -> Result<SettingsChange, SyncError> {
+    let store = &deps.stores.settings;
+    for _ in 0..2 {
+        let stored = store.get(tenant).await?;
+        let (mut settings, version) = match stored {
+            Some(v) => (v.value, Some(v.version)),
+            None => (TenantSettings::default(), None),
+        };
+        if !change(&mut settings) {
+            return Ok(SettingsChange::Unchanged);
+        }
+        match store.put(tenant, &settings, version).await {
+            Ok(version) => return Ok(SettingsChange::Saved(version)),
+            Err(cwsync_store::StoreError::Conflict { .. }) => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(SyncError::Unsettled {
+        record: format!("the settings of tenant {tenant}"),
+        detail: "they changed twice while saving; try again".to_owned(),
+    })
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A poisoned cache only means another task panicked mid-insert; the map is still usable.
     mutex
@@ -510,6 +551,36 @@ mod tests {
 
     fn codebase_lookups(sim: &Simulator) -> u64 {
         sim.calls().count("GET", "/login/companyinfo/{company}")
+    }
+
+    #[tokio::test]
+    async fn a_settings_change_is_saved_once_and_a_change_already_made_saves_nothing() {
+        let (_sim, deps) = world(false).await;
+        let exclude = |settings: &mut TenantSettings| {
+            if settings.ticket_import.excluded.contains(&7) {
+                return false;
+            }
+            settings.ticket_import.excluded.push(7);
+            true
+        };
+        let first = change_settings(&deps, &acme(), exclude).await.unwrap();
+        assert_eq!(first, SettingsChange::Saved(1));
+        let again = change_settings(&deps, &acme(), exclude).await.unwrap();
+        assert_eq!(again, SettingsChange::Unchanged);
+        let stored = settings(&deps, &acme()).await.unwrap();
+        assert_eq!(stored.ticket_import.excluded, [7]);
+        // A change the settings refuse is the store's error, and nothing is saved.
+        let refused = change_settings(&deps, &acme(), |s: &mut TenantSettings| {
+            s.error_attempts = 0;
+            true
+        })
+        .await
+        .unwrap_err();
+        assert!(refused.to_string().contains("errorAttempts"), "{refused}");
+        assert_eq!(
+            settings(&deps, &acme()).await.unwrap().error_attempts,
+            stored.error_attempts
+        );
     }
 
     #[tokio::test]

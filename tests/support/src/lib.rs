@@ -1,8 +1,11 @@
 //! What the functions' end-to-end tests share: their state on moto (or in memory outside CI),
 //! a tenant secret pointing at the simulators, client options with short retries, a ConnectWise
 //! client of the simulator's test member (what a user's hand edits go through), settings
-//! documents built from the defaults, and a reader of run reports.
+//! documents built from the defaults, a reader of run reports, and a Function URL in front of a
+//! handler ([`function_url`]).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod function_url;
 
 use std::time::Duration;
 
@@ -85,6 +88,98 @@ pub fn merge(into: &mut Value, from: Value) {
         }
         (into, from) => *into = from,
     }
+}
+
+/// The customer sync's `put-settings` event that merges `settings` into the tenant's stored
+/// settings, from its `get-settings` answer `stored` (the defaults when none are stored yet),
+/// conditional on the version read.
+pub fn put_settings_event(tenant: &str, stored: &Value, settings: Value) -> Value {
+    let version = stored["version"].as_u64();
+    let mut document = match version {
+        Some(_) => stored["settings"].clone(),
+        None => serde_json::to_value(cwsync_mapping::settings::TenantSettings::default()).unwrap(),
+    };
+    merge(&mut document, settings);
+    let mut event = json!({"action": "put-settings", "tenant": tenant, "settings": document});
+    if let Some(version) = version {
+        event["expectedVersion"] = json!(version);
+    }
+    event
+}
+
+/// Delivers every job in `queue` twice, as SQS may, with `deliver` (which delivers a queue's
+/// jobs and those they send back to `queue`), until no job is left; the deliveries made.
+pub async fn deliver_twice<F, Fut>(queue: &cwsync_queue::MemoryJobQueue, deliver: F) -> u64
+where
+    F: Fn(cwsync_queue::MemoryJobQueue) -> Fut,
+    Fut: std::future::Future<Output = u64>,
+{
+    use cwsync_queue::JobQueue;
+    let mut deliveries = 0;
+    loop {
+        let jobs = queue.drain();
+        if jobs.is_empty() {
+            return deliveries;
+        }
+        let twice = cwsync_queue::MemoryJobQueue::new();
+        for _ in 0..2 {
+            twice.send_batch(&jobs).await.unwrap();
+        }
+        deliveries += deliver(twice).await;
+    }
+}
+
+/// What a console event answered, or a panic naming the event and the diagnostic.
+pub fn answer(event: &Value, result: Result<Value, lambda_runtime::Diagnostic>) -> Value {
+    match result {
+        Ok(answer) => answer,
+        Err(d) => panic!("{event}: {}: {}", d.error_type, d.error_message),
+    }
+}
+
+/// Delivers every job in `queue` with `handle` as SQS delivers it (up to 5 receives each, the
+/// jobs they send to `queue` too), asserting none is left for the dead-letter queue; the
+/// deliveries made.
+pub async fn deliver_checked<H, Fut>(queue: &cwsync_queue::MemoryJobQueue, handle: H) -> u64
+where
+    H: Fn(aws_lambda_events::event::sqs::SqsEvent, time::OffsetDateTime) -> Fut,
+    Fut: std::future::Future<Output = aws_lambda_events::event::sqs::SqsBatchResponse>,
+{
+    let delivery = cwsync_sync::deliver::deliver_all(queue, 5, handle, |_| {}).await;
+    assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    delivery.deliveries
+}
+
+/// The console test events of `function` in `infra/events/` (`{action}-{function}.json`, the
+/// SQS sample aside), by file name, in name order.
+pub fn console_events(function: &str) -> Vec<(String, Value)> {
+    let suffix = format!("-{function}.json");
+    let mut events = Vec::new();
+    for entry in std::fs::read_dir(events_folder()).expect("infra/events is readable") {
+        let path = entry.expect("a directory entry").path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.ends_with(&suffix) && !name.starts_with("sqs-") {
+            events.push((name, read_event(&path)));
+        }
+    }
+    events.sort_by(|a, b| a.0.cmp(&b.0));
+    events
+}
+
+/// `infra/events/`.
+pub fn events_folder() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/events")
+}
+
+/// One JSON file of `infra/events/` (a path, or a name in that folder).
+pub fn read_event(path: &std::path::Path) -> Value {
+    let path = events_folder().join(path);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A run's report (the `report` action's answer), with helpers to read it.

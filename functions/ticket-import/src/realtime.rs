@@ -1,0 +1,62 @@
+//! Real time, wired: the callback receiver ([`crate::callback`]) hands each verified ticket change
+//! to [`QueueSink`], which sends one ticket job for it to the ticket queue — the same job the
+//! schedule's planning sends, in a run of its own (the job starts it: one ticket, one run). The
+//! job reads the ticket again; a storm of distinct updates for one ticket makes several jobs and
+//! one call (the import is idempotent: the first creates, the rest find it unchanged).
+//!
+//! Project tickets are not imported yet (issue 10 §3): their changes are acknowledged and logged,
+//! and no job is sent, rather than a job that would report the ticket missing.
+
+use std::sync::Arc;
+
+use cwsync_runtime::{Deps, Queue};
+use cwsync_store::RunId;
+use cwsync_sync::jobs::send_jobs;
+use time::OffsetDateTime;
+
+use crate::FUNCTION;
+use crate::callback::{SinkError, TicketChange, TicketChangeSink, TicketRecordType};
+use crate::plan::ticket_job;
+
+/// Sends one ticket job per verified change (see the module docs).
+#[derive(Debug)]
+pub struct QueueSink {
+    deps: Arc<Deps>,
+}
+
+impl QueueSink {
+    /// A sink sending to `deps`' ticket queue.
+    pub fn new(deps: Arc<Deps>) -> Self {
+        QueueSink { deps }
+    }
+}
+
+#[async_trait::async_trait]
+impl TicketChangeSink for QueueSink {
+    async fn accept(&self, change: &TicketChange) -> Result<(), SinkError> {
+        let ticket = change.ticket_id;
+        if change.record_type == TicketRecordType::Project {
+            tracing::info!(tenant = %change.tenant, ticket, action = ?change.action,
+                "project ticket callback: project tickets are not imported yet; no job sent");
+            return Ok(());
+        }
+        let run_id = RunId::new(OffsetDateTime::now_utc());
+        let failed = |e: cwsync_sync::SyncError| SinkError {
+            detail: e.to_string(),
+        };
+        let job = ticket_job(&change.tenant, &run_id, false, ticket).map_err(failed)?;
+        let what = format!("the job of ticket {ticket} (a callback)");
+        send_jobs(
+            &self.deps,
+            Queue::Ticket,
+            &change.tenant,
+            FUNCTION,
+            std::slice::from_ref(&job),
+            &what,
+        )
+        .await
+        .map_err(failed)?;
+        tracing::info!(tenant = %change.tenant, ticket, %run_id, action = ?change.action, "callback: ticket job sent");
+        Ok(())
+    }
+}

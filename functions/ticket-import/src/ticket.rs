@@ -1,0 +1,620 @@
+//! One ticket's import: read it afresh (a job names a ticket, never its values), resolve its
+//! company and agreements through the links, map it (`cwsync_mapping::tickets`) and create or
+//! update its billing service call.
+//!
+//! Never a duplicate, never a loss:
+//! - the call is created with the ticket's reference (`cw:ticket:<id>`), on which the billing
+//!   system creates at most one call: a create that was made before (a lost answer, a crash
+//!   before the link, a second worker) is answered with the existing call, which is then
+//!   compared and, when it differs, updated like any imported call;
+//! - the ticket ↔ call link (source: the call; ConnectWise side: the ticket) holds the mapped
+//!   call's fingerprint and, as its stamp, the company the call was made for. It is written after
+//!   the call, so a crash in between is healed by the next attempt's create finding the call;
+//! - a later run with the same fingerprint writes nothing; a changed ticket updates its call under
+//!   the version it read (`If-Match`; a concurrent change is read again and planned once more);
+//! - an invoiced call is never changed: the difference is reported; a ticket whose company
+//!   changed after its import is reported and nothing is written (the company is locked).
+//!
+//! Every failure of the ticket alone is its `failed` line with the ticket's source fingerprint,
+//! so it is on the error ledger until fixed (at most `errorAttempts` reports while the ticket is
+//! unchanged); anything no ticket explains stops the job as a [`SyncError`].
+
+use std::collections::{BTreeSet, HashMap};
+
+use cwsync_billing::models::{ServiceCall, ServiceCallUpdate};
+use cwsync_billing::{BillingClient, BillingError, ContractQuery};
+use cwsync_connectwise::models::{CatalogItem, ProductItem, Resource, Ticket, TimeEntry};
+use cwsync_connectwise::{Condition, CwError, Query};
+use cwsync_mapping::customers::entity as customer;
+use cwsync_mapping::tickets::{
+    MappedCall, Resolved, SERVICE_TICKET, TicketReference, TicketSide, entity, map_ticket,
+    match_contract,
+};
+use cwsync_store::links::{Link, LinkState, LinkStore, SourceRef};
+use cwsync_store::runs::Outcome;
+use cwsync_store::{RunId, StoreError, TenantId};
+use cwsync_sync::record::would;
+use cwsync_sync::writes::billing_job_level;
+use cwsync_sync::{RecordResult, Recorder, SyncError, UnitResult};
+use time::OffsetDateTime;
+
+use crate::TicketImport;
+
+/// The prefix of a call link's stamp: the company the call was made for.
+const COMPANY_STAMP: &str = "company:";
+
+/// A ticket as ConnectWise holds it now: the ticket, its time entries, its products and their
+/// catalog items.
+#[derive(Debug, Clone, Default)]
+pub struct TicketRecords {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// Its time entries.
+    pub time_entries: Vec<TimeEntry>,
+    /// Its products.
+    pub products: Vec<ProductItem>,
+    /// The products' catalog items by id.
+    pub catalog: HashMap<i64, CatalogItem>,
+}
+
+impl TicketRecords {
+    /// The records as the mapping reads them.
+    pub fn side(&self) -> TicketSide<'_> {
+        TicketSide {
+            ticket: &self.ticket,
+            time_entries: &self.time_entries,
+            products: &self.products,
+            catalog: &self.catalog,
+        }
+    }
+}
+
+/// Reads ticket `id` with its time entries, products and catalog items (four reads); `None` when
+/// the ticket is gone.
+pub async fn read_ticket(
+    cw: &cwsync_connectwise::Client,
+    id: i64,
+) -> Result<Option<TicketRecords>, SyncError> {
+    let ticket: Ticket = match cw.get(&format!("{}/{id}", Ticket::PATH)).await {
+        Ok(ticket) => ticket,
+        Err(CwError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(SyncError::connectwise(format!("reading ticket {id}"), e)),
+    };
+    let entries = Query::new()
+        .filter(
+            Condition::field("chargeToType")
+                .eq(SERVICE_TICKET)
+                .and(Condition::field("chargeToId").eq(id)),
+        )
+        .order_by("id", cwsync_connectwise::Direction::Asc)
+        .page_size(1000);
+    let products = Query::new()
+        .filter(Condition::field("ticket/id").eq(id))
+        .order_by("id", cwsync_connectwise::Direction::Asc)
+        .page_size(1000);
+    let (time_entries, products) = tokio::try_join!(
+        cw.list_all::<TimeEntry>(TimeEntry::PATH, &entries),
+        cw.list_all::<ProductItem>(ProductItem::PATH, &products),
+    )
+    .map_err(|e| {
+        SyncError::connectwise(format!("reading the time and products of ticket {id}"), e)
+    })?;
+    let catalog_ids: BTreeSet<i64> = products
+        .iter()
+        .filter_map(|p| p.catalog_item.as_ref().and_then(|c| c.id))
+        .collect();
+    let catalog = cw
+        .list_by_ids::<CatalogItem, i64>(
+            CatalogItem::PATH,
+            "id",
+            catalog_ids,
+            &Query::new()
+                .fields(["id", "identifier", "description", "type"])
+                .page_size(1000),
+        )
+        .await
+        .map_err(|e| {
+            SyncError::connectwise(format!("reading the catalog items of ticket {id}"), e)
+        })?
+        .into_iter()
+        .filter_map(|item| Some((item.id?, item)))
+        .collect();
+    Ok(Some(TicketRecords {
+        ticket,
+        time_entries,
+        products,
+        catalog,
+    }))
+}
+
+/// What one ticket's import touches.
+#[derive(Debug, Clone, Copy)]
+pub struct TicketScope<'a> {
+    /// The tenant.
+    pub tenant: &'a TenantId,
+    /// Plan and report only; write nothing.
+    pub dry_run: bool,
+    /// The tenant's settings.
+    pub settings: &'a cwsync_mapping::settings::TenantSettings,
+    /// The billing side's names.
+    pub reference: &'a TicketReference,
+    /// The billing system.
+    pub billing: &'a BillingClient,
+    /// The links.
+    pub links: &'a dyn LinkStore,
+    /// When the import runs.
+    pub now: OffsetDateTime,
+}
+
+impl TicketImport {
+    /// Imports ticket `ticket_id` inside run `run_id` (started with one unit when it does not
+    /// exist: a console import of one ticket) and records its line.
+    pub async fn import_ticket_in_run(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        ticket_id: i64,
+    ) -> Result<UnitResult, SyncError> {
+        let book = self.run_book();
+        let single = book.ensure_single(tenant, run_id, dry_run).await?;
+        let line = Box::pin(self.import_ticket(tenant, run_id, dry_run, ticket_id, single)).await?;
+        let result = UnitResult::single(line);
+        book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
+            .await?;
+        Ok(result)
+    }
+
+    /// Imports one ticket (see the module docs): its line.
+    pub async fn import_ticket(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        ticket_id: i64,
+        single: bool,
+    ) -> Result<RecordResult, SyncError> {
+        let deps = &*self.deps;
+        let id_text = ticket_id.to_string();
+        let settings = cwsync_sync::tenant::settings(deps, tenant).await?;
+        if settings.ticket_import.is_excluded(ticket_id) {
+            return Ok(Recorder::new(entity::TICKET, &id_text, String::new())
+                .with_detail(
+                    Outcome::Skipped,
+                    "excluded from the import (ticketImport.excluded)".to_owned(),
+                )
+                .with_id(ticket_id));
+        }
+        let clients = self.clients(tenant).await?;
+        let Some(records) = read_ticket(&clients.cw, ticket_id).await? else {
+            return Ok(
+                Recorder::new(entity::TICKET, &id_text, String::new()).with_detail(
+                    Outcome::Skipped,
+                    "no longer in ConnectWise: nothing imported".to_owned(),
+                ),
+            );
+        };
+        let reference = self.reference(tenant, run_id, single, &clients).await?;
+        let scope = TicketScope {
+            tenant,
+            dry_run,
+            settings: &settings,
+            reference: &reference,
+            billing: &clients.billing,
+            links: deps.stores.links.as_ref(),
+            now: self.now(),
+        };
+        let line = Box::pin(import_records(&scope, &records)).await?;
+        Ok(line.with_id(ticket_id))
+    }
+}
+
+/// Imports a ticket read as `records` (see the module docs): its line.
+pub async fn import_records(
+    scope: &TicketScope<'_>,
+    records: &TicketRecords,
+) -> Result<RecordResult, SyncError> {
+    let side = records.side();
+    let ticket_id = side.id();
+    let id_text = ticket_id.to_string();
+    let recorder = Recorder::new(entity::TICKET, &id_text, side.source_fingerprint());
+    let link = scope
+        .links
+        .get_by_cw(scope.tenant, entity::TICKET_OF_CALL, ticket_id)
+        .await?
+        .filter(|l| l.kind == entity::SERVICE_CALL && l.state == LinkState::Linked);
+    let company = records.ticket.company.as_ref().and_then(|c| c.id);
+
+    // The company is locked once the ticket imported.
+    if let Some(link) = &link
+        && let Some(locked) = locked_company(link)
+        && Some(locked) != company
+    {
+        return Ok(recorder.failed(format!(
+            "company: the ticket's company changed to {} after it was imported with company \
+             {locked} (service call {}): the company of an imported ticket is locked; change it \
+             back, or correct the call by hand",
+            company.map_or_else(|| "none".to_owned(), |c| c.to_string()),
+            link.source_id
+        )));
+    }
+
+    let resolved = resolve(scope, records, company).await?;
+    let mapped = match map_ticket(&side, &resolved, scope.reference, scope.settings) {
+        Ok(mapped) => mapped,
+        Err(problems) => return Ok(recorder.problems(&problems)),
+    };
+    let fingerprint = mapped.fingerprint();
+    let recorder = recorder.with_notes(mapped.notes.clone());
+    if let Some(link) = &link
+        && link.fingerprint.as_deref() == Some(fingerprint.as_str())
+    {
+        return Ok(recorder.with_detail(
+            Outcome::Unchanged,
+            format!(
+                "unchanged since its import to service call {}",
+                link.source_id
+            ),
+        ));
+    }
+    let existing = match &link {
+        Some(link) => scope
+            .billing
+            .get_service_call(&link.source_id)
+            .await
+            .map(Some)
+            .or_else(|e| match e {
+                BillingError::NotFound { .. } => Ok(None),
+                e => Err(e),
+            }),
+        None => {
+            scope
+                .billing
+                .find_service_call(&cwsync_mapping::tickets::ticket_reference(ticket_id))
+                .await
+        }
+    };
+    let existing = match existing {
+        Ok(existing) => existing,
+        Err(e) => {
+            return billing_failure(
+                &recorder,
+                format!("reading the call of ticket {ticket_id}"),
+                e,
+            );
+        }
+    };
+    match existing {
+        None => {
+            if let Some(gone) = &link
+                && !scope.dry_run
+            {
+                // The linked call is gone from the billing system: the ticket imports afresh.
+                scope
+                    .links
+                    .unlink(scope.tenant, SourceRef::new(&gone.kind, &gone.source_id))
+                    .await?;
+            }
+            create(scope, &recorder, &mapped, &fingerprint, company).await
+        }
+        Some(call) => {
+            let found = link.is_none();
+            update(
+                scope,
+                &recorder,
+                &mapped,
+                &fingerprint,
+                company,
+                call,
+                found,
+            )
+            .await
+        }
+    }
+}
+
+/// The company a call link says its call was made for.
+fn locked_company(link: &Link) -> Option<i64> {
+    link.sync_stamp
+        .as_deref()
+        .and_then(|s| s.strip_prefix(COMPANY_STAMP))
+        .and_then(|s| s.parse().ok())
+}
+
+/// The account of the ticket's company and the contracts of its time entries' agreements.
+async fn resolve(
+    scope: &TicketScope<'_>,
+    records: &TicketRecords,
+    company: Option<i64>,
+) -> Result<Resolved, SyncError> {
+    let mut resolved = Resolved::default();
+    if let Some(company) = company {
+        resolved.account_id = scope
+            .links
+            .get_by_cw(scope.tenant, customer::COMPANY, company)
+            .await?
+            .filter(|l| l.kind == customer::COMPANY && l.state == LinkState::Linked)
+            .map(|l| l.source_id);
+    }
+    let mut agreements: Vec<(i64, String)> = records
+        .time_entries
+        .iter()
+        .filter_map(|e| e.agreement.as_ref())
+        .filter_map(|a| Some((a.id?, a.name.clone().unwrap_or_default())))
+        .filter(|(id, _)| {
+            !scope
+                .settings
+                .ticket_import
+                .agreements
+                .contains_key(&id.to_string())
+        })
+        .collect();
+    agreements.sort();
+    agreements.dedup_by_key(|(id, _)| *id);
+    let mut contracts = None;
+    for (agreement, name) in agreements {
+        if let Some(link) = scope
+            .links
+            .get_by_cw(scope.tenant, entity::AGREEMENT_OF_CONTRACT, agreement)
+            .await?
+            .filter(|l| l.kind == entity::CONTRACT && l.state == LinkState::Linked)
+        {
+            resolved.contracts.insert(agreement, link.source_id);
+            continue;
+        }
+        let Some(account) = resolved.account_id.as_deref() else {
+            continue;
+        };
+        if contracts.is_none() {
+            let listed = scope
+                .billing
+                .list_contracts(&ContractQuery {
+                    account_ids: Some(vec![account.to_owned()]),
+                    ..ContractQuery::default()
+                })
+                .await
+                .map_err(|e| {
+                    SyncError::billing(format!("listing the contracts of {account}"), e)
+                })?;
+            contracts = Some(listed.records);
+        }
+        let Some(contract) =
+            match_contract(&name, account, contracts.as_deref().unwrap_or_default())
+        else {
+            continue;
+        };
+        if !scope.dry_run {
+            let linked = scope
+                .links
+                .link_existing(
+                    scope.tenant,
+                    SourceRef::new(entity::CONTRACT, &contract.id),
+                    entity::AGREEMENT_OF_CONTRACT,
+                    agreement,
+                    "matched",
+                    scope.now,
+                )
+                .await;
+            match linked {
+                Ok(_) => {}
+                // The contract is linked to another agreement (or this one to another
+                // contract): the name match is not trusted; the ticket says what to map.
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        resolved.contracts.insert(agreement, contract.id.clone());
+    }
+    Ok(resolved)
+}
+
+/// Creates the ticket's call (or settles on the one its reference already has) and links it.
+async fn create(
+    scope: &TicketScope<'_>,
+    recorder: &Recorder,
+    mapped: &MappedCall,
+    fingerprint: &str,
+    company: Option<i64>,
+) -> Result<RecordResult, SyncError> {
+    let held = hold_note(mapped);
+    if scope.dry_run {
+        return Ok(recorder.with_detail(
+            Outcome::Created,
+            format!("would create the service call{held}"),
+        ));
+    }
+    let created = match scope.billing.create_service_call(&mapped.new_call()).await {
+        Ok(created) => created,
+        Err(e) => {
+            return billing_failure(
+                recorder,
+                format!("creating the call of ticket {}", mapped.ticket_id),
+                e,
+            );
+        }
+    };
+    if !created.created {
+        // An earlier attempt (or another worker) made it: bring it to what the ticket maps to.
+        return update(
+            scope,
+            recorder,
+            mapped,
+            fingerprint,
+            company,
+            created.call,
+            true,
+        )
+        .await;
+    }
+    let call = created.call;
+    link_call(scope, &call, mapped.ticket_id, fingerprint, company).await?;
+    Ok(recorder.with_detail(
+        Outcome::Created,
+        format!("created service call {} ({}){held}", call.number, call.id),
+    ))
+}
+
+/// Brings an existing call to what the ticket maps to: nothing when it is already that, never
+/// when it is invoiced (the difference is reported), else a versioned update (read again and
+/// planned once more when it changed meanwhile). `found`: the call had no link yet (an earlier
+/// attempt made it and stopped before linking, or another worker did).
+async fn update(
+    scope: &TicketScope<'_>,
+    recorder: &Recorder,
+    mapped: &MappedCall,
+    fingerprint: &str,
+    company: Option<i64>,
+    mut call: ServiceCall,
+    found: bool,
+) -> Result<RecordResult, SyncError> {
+    for attempt in 0..2 {
+        if call.account_id != mapped.account_id {
+            return Ok(recorder.failed(format!(
+                "company: service call {} ({}) is for account {}, but the ticket's company now \
+                 maps to account {}: the account of a call never changes; correct it by hand",
+                call.number, call.id, call.account_id, mapped.account_id
+            )));
+        }
+        let changed = mapped.differences(&call);
+        if changed.is_empty() {
+            if !scope.dry_run {
+                link_call(scope, &call, mapped.ticket_id, fingerprint, company).await?;
+            }
+            let (outcome, how) = if found {
+                (
+                    Outcome::Linked,
+                    "found made by an earlier attempt, and linked",
+                )
+            } else {
+                (Outcome::Unchanged, "already matches the ticket")
+            };
+            return Ok(recorder.with_detail(
+                outcome,
+                format!("service call {} ({}) {how}", call.number, call.id),
+            ));
+        }
+        if !call.is_changeable() {
+            return Ok(invoiced(recorder, &call, &changed));
+        }
+        if scope.dry_run {
+            return Ok(recorder.with_detail(
+                Outcome::Updated,
+                format!(
+                    "{} service call {} ({}): {}",
+                    would(true, "updated", "would update"),
+                    call.number,
+                    call.id,
+                    changed.join(", ")
+                ),
+            ));
+        }
+        let update: ServiceCallUpdate = mapped.update();
+        match scope
+            .billing
+            .update_service_call(&call.id, call.version, &update)
+            .await
+        {
+            Ok(updated) => {
+                link_call(scope, &updated, mapped.ticket_id, fingerprint, company).await?;
+                return Ok(recorder.with_detail(
+                    Outcome::Updated,
+                    format!(
+                        "updated service call {} ({}): {}{}",
+                        updated.number,
+                        updated.id,
+                        changed.join(", "),
+                        hold_note(mapped)
+                    ),
+                ));
+            }
+            // Changed meanwhile (a new version, or invoiced): read it again and plan once more
+            // (an invoiced call's difference is then reported).
+            Err(BillingError::VersionConflict { .. } | BillingError::Conflict { .. })
+                if attempt == 0 =>
+            {
+                call = match scope.billing.get_service_call(&call.id).await {
+                    Ok(call) => call,
+                    Err(e) => {
+                        return billing_failure(
+                            recorder,
+                            format!("reading service call {}", call.id),
+                            e,
+                        );
+                    }
+                };
+            }
+            Err(e) => {
+                return billing_failure(recorder, format!("updating service call {}", call.id), e);
+            }
+        }
+    }
+    Err(SyncError::Unsettled {
+        record: format!("the service call of ticket {}", mapped.ticket_id),
+        detail: "the call changed twice while it was being updated: retried".to_owned(),
+    })
+}
+
+/// The line of a ticket whose invoiced call differs from it.
+fn invoiced(recorder: &Recorder, call: &ServiceCall, changed: &[String]) -> RecordResult {
+    recorder.failed(format!(
+        "service call {} ({}) is invoiced and never changed again, but the ticket changed since \
+         its import: {}; bill the difference by hand",
+        call.number,
+        call.id,
+        changed.join(", ")
+    ))
+}
+
+/// `; on hold: <reason>` when the call goes on hold.
+fn hold_note(mapped: &MappedCall) -> String {
+    mapped
+        .hold_reason
+        .as_ref()
+        .map(|r| format!("; on hold: {r}"))
+        .unwrap_or_default()
+}
+
+/// Records the ticket ↔ call link with the mapped call's fingerprint and the company used.
+async fn link_call(
+    scope: &TicketScope<'_>,
+    call: &ServiceCall,
+    ticket_id: i64,
+    fingerprint: &str,
+    company: Option<i64>,
+) -> Result<(), SyncError> {
+    let source = SourceRef::new(entity::SERVICE_CALL, &call.id);
+    scope
+        .links
+        .link_existing(
+            scope.tenant,
+            source,
+            entity::TICKET_OF_CALL,
+            ticket_id,
+            fingerprint,
+            scope.now,
+        )
+        .await?;
+    let stamp = format!(
+        "{COMPANY_STAMP}{}",
+        company.map_or_else(String::new, |c| c.to_string())
+    );
+    scope
+        .links
+        .record_stamp(scope.tenant, source, &stamp, scope.now)
+        .await?;
+    Ok(())
+}
+
+/// A billing error while `doing`: the job's when it fails every call alike (retried), else the
+/// ticket's failed line.
+fn billing_failure(
+    recorder: &Recorder,
+    doing: String,
+    error: BillingError,
+) -> Result<RecordResult, SyncError> {
+    if billing_job_level(&error) {
+        Err(SyncError::billing(doing, error))
+    } else {
+        Ok(recorder.failed(format!("{doing}: {error}")))
+    }
+}
