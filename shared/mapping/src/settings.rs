@@ -715,6 +715,10 @@ pub struct TicketImport {
     /// Tickets removed from the import for good (the console's `exclude-ticket`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<i64>,
+    /// Billing calls flagged for ConnectWise become tickets (seeds 000 "Moving Tickets"): how
+    /// their hints map to ConnectWise names. Absent: no call is moved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moving: Option<crate::tickets::moving::MovingSettings>,
 }
 
 /// Allowed values of `ticketImport.overlapMinutes`.
@@ -790,6 +794,9 @@ impl TicketImport {
                 ));
             }
         }
+        if let Some(moving) = &self.moving {
+            moving.check(&path.field("moving"), problems);
+        }
     }
 }
 
@@ -803,6 +810,7 @@ impl Default for TicketImport {
             default_work_type: None,
             overlap_minutes: DEFAULT_TICKET_OVERLAP_MINUTES,
             excluded: Vec::new(),
+            moving: None,
         }
     }
 }
@@ -976,7 +984,7 @@ pub struct SettingsError {
 }
 
 impl SettingsError {
-    fn at(path: &FieldPath, message: impl Into<String>) -> Self {
+    pub(crate) fn at(path: &FieldPath, message: impl Into<String>) -> Self {
         SettingsError {
             path: path.display(),
             message: message.into(),
@@ -1009,14 +1017,14 @@ impl SettingsError {
 /// A field path under construction, rendered like `a.b[0].c` with map keys that are not plain
 /// names quoted: `mappings.paymentTerms["Net 30"]`.
 #[derive(Debug, Clone, Default)]
-struct FieldPath(String);
+pub(crate) struct FieldPath(String);
 
 impl FieldPath {
     fn root() -> Self {
         FieldPath(String::new())
     }
 
-    fn field(&self, name: &str) -> Self {
+    pub(crate) fn field(&self, name: &str) -> Self {
         if self.0.is_empty() {
             FieldPath(name.to_owned())
         } else {
@@ -1028,7 +1036,7 @@ impl FieldPath {
         FieldPath(format!("{}[{index}]", self.0))
     }
 
-    fn key(&self, key: &str) -> Self {
+    pub(crate) fn key(&self, key: &str) -> Self {
         let plain = key.starts_with(|c: char| c.is_ascii_alphabetic())
             && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if plain {
@@ -1298,7 +1306,7 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
 }
 
 /// What is wrong with a name, if anything.
-fn name_problem(name: &str) -> Option<String> {
+pub(crate) fn name_problem(name: &str) -> Option<String> {
     if name.trim().is_empty() {
         Some("must not be empty".to_owned())
     } else if name.trim() != name {

@@ -16,6 +16,7 @@
 //!
 //! Pure: no I/O, no clock. The function reads the records, resolves the links and writes.
 
+pub mod moving;
 pub mod parts;
 pub mod people;
 
