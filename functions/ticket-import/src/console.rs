@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use crate::moving::MOVE_JOB_KIND;
 use crate::plan::PlanRequest;
 use crate::{FUNCTION, JOB_KIND, TicketImport};
 
@@ -67,10 +68,22 @@ pub enum Event {
         /// The ConnectWise ticket.
         ticket_id: i64,
     },
+    /// Move the tenant's billing calls flagged for ConnectWise to ConnectWise tickets now, and
+    /// answer with the run's lines (see [`crate::moving`]).
+    MoveCalls {
+        /// The tenant.
+        tenant: String,
+        /// Plan and report only; write nothing.
+        #[serde(default)]
+        dry_run: bool,
+    },
     /// The import log of a run (the tenant's latest import without `runId`).
     Report {
         /// The tenant.
         tenant: String,
+        /// A run of the calls moved to ConnectWise (`move-calls`) rather than of the import.
+        #[serde(default)]
+        moves: bool,
         /// The run.
         #[serde(default)]
         run_id: Option<String>,
@@ -88,14 +101,18 @@ pub enum Event {
 /// What a tick of the schedule did.
 pub type TickReport = cwsync_sync::report::TickReport<StartedRun>;
 
-/// A tenant's run the tick started.
+/// A tenant's runs the tick started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartedRun {
     /// The tenant.
     pub tenant: String,
-    /// The run.
-    pub run_id: String,
+    /// The import's run, when the tick started one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The run moving flagged calls to ConnectWise, when the tick started one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moves_run_id: Option<String>,
 }
 
 impl TicketImport {
@@ -134,16 +151,22 @@ impl TicketImport {
             Event::ExcludeTicket { tenant, ticket_id } => {
                 self.exclude(&tenant_id(&tenant)?, ticket_id).await
             }
+            Event::MoveCalls { tenant, dry_run } => {
+                let tenant = tenant_id(&tenant)?;
+                let run_id = RunId::new(self.now());
+                to_json(&Box::pin(self.move_calls(&tenant, &run_id, dry_run)).await?)
+            }
             Event::Report {
                 tenant,
+                moves,
                 run_id,
                 page_token,
             } => {
                 let tenant = tenant_id(&tenant)?;
                 let now = self.now();
+                let kind = if moves { MOVE_JOB_KIND } else { JOB_KIND };
                 let report =
-                    tenant_run_report(&self.deps, &tenant, JOB_KIND, run_id, page_token, now)
-                        .await?;
+                    tenant_run_report(&self.deps, &tenant, kind, run_id, page_token, now).await?;
                 to_json(&report)
             }
             Event::Errors { tenant } => {
@@ -213,7 +236,7 @@ impl TicketImport {
             return Ok(None);
         };
         let schedule = &stored.value.schedules.ticket_import;
-        if !schedule.enabled || stored.value.ticket_import.statuses.is_empty() {
+        if !schedule.enabled {
             return Ok(None);
         }
         let interval = i64::from(schedule.interval_minutes.max(1)) * 60;
@@ -221,31 +244,40 @@ impl TicketImport {
         let starts_at = OffsetDateTime::from_unix_timestamp(slot * interval).unwrap_or(now);
         let key = format!("{JOB_KIND}#{interval}#{slot}");
         let run_id = RunId::derived(starts_at, &key);
-        let job = Job::new(
-            JobKind::TicketImportTenant,
-            tenant.as_str(),
-            run_id.as_str(),
-            false,
-            json!(PlanRequest::default()),
-        )
-        .map_err(|e| SyncError::Unsettled {
-            record: format!("the scheduled import of tenant {tenant}"),
-            detail: e.to_string(),
-        })?;
-        let what = format!("the scheduled import of tenant {tenant}");
-        let sent = send_once(
-            &self.deps,
-            &self.slot_claims,
-            tenant,
-            &key,
-            Queue::Ticket,
-            &job,
-            &what,
-        )
-        .await?;
-        Ok(sent.then(|| StartedRun {
+        let sent = if stored.value.ticket_import.statuses.is_empty() {
+            false
+        } else {
+            let job = Job::new(
+                JobKind::TicketImportTenant,
+                tenant.as_str(),
+                run_id.as_str(),
+                false,
+                json!(PlanRequest::default()),
+            )
+            .map_err(|e| SyncError::Unsettled {
+                record: format!("the scheduled import of tenant {tenant}"),
+                detail: e.to_string(),
+            })?;
+            let what = format!("the scheduled import of tenant {tenant}");
+            send_once(
+                &self.deps,
+                &self.slot_claims,
+                tenant,
+                &key,
+                Queue::Ticket,
+                &job,
+                &what,
+            )
+            .await?
+        };
+        let slot_key = format!("{interval}#{slot}");
+        let moves_run_id = self
+            .tick_moves(tenant, &stored.value, starts_at, &slot_key)
+            .await?;
+        Ok((sent || moves_run_id.is_some()).then(|| StartedRun {
             tenant: tenant.to_string(),
-            run_id: run_id.to_string(),
+            run_id: sent.then(|| run_id.to_string()),
+            moves_run_id,
         }))
     }
 }

@@ -72,6 +72,17 @@ impl TicketImport {
                         .map(|_| ())
                         .map_err(JobFailure::from)
                 }
+                JobKind::TicketMoveTenant => {
+                    match Box::pin(self.move_calls(&tenant, &run_id, job.dry_run())).await {
+                        Ok(_) => Ok(()),
+                        // Moving was turned off since the job was sent: nothing to do.
+                        Err(error @ cwsync_sync::SyncError::NotConfigured { .. }) => {
+                            tracing::info!(%tenant, %run_id, %error, "move job skipped");
+                            Ok(())
+                        }
+                        Err(error) => Err(JobFailure::from(error)),
+                    }
+                }
                 other => Err(JobFailure::permanent(format!(
                     "{other} is not a ticket-import job; it was sent to the wrong queue"
                 ))),

@@ -13,6 +13,9 @@
 //!
 //! ConnectWise callbacks (real time) are received, verified and handed over as ticket changes by
 //! [`callback`], and registered by [`callbacks_admin`]; [`callback_routes`] routes both.
+//!
+//! The other way, [`moving`] turns billing calls flagged for ConnectWise into ConnectWise tickets
+//! (seeds "Moving Tickets", ID912); the import completes those calls when their tickets finish.
 
 pub mod callback;
 pub mod callback_keys;
@@ -22,6 +25,7 @@ pub mod realtime;
 
 pub mod console;
 pub mod jobs;
+pub mod moving;
 pub mod plan;
 pub mod reference;
 pub mod ticket;

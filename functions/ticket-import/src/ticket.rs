@@ -468,6 +468,9 @@ async fn update(
     found: bool,
 ) -> Result<RecordResult, SyncError> {
     for attempt in 0..2 {
+        // A call moved to ConnectWise keeps the contract its billing user gave it.
+        let kept = cwsync_mapping::tickets::moving::for_moved_call(mapped, &call);
+        let mapped = kept.as_ref().unwrap_or(mapped);
         if call.account_id != mapped.account_id {
             return Ok(recorder.failed(format!(
                 "company: service call {} ({}) is for account {}, but the ticket's company now \

@@ -37,11 +37,13 @@ pub enum JobKind {
     TicketImportTenant,
     /// Import one ticket's time entries and products as billing service calls.
     TicketImportTicket,
+    /// Move a tenant's billing calls flagged for ConnectWise to ConnectWise tickets.
+    TicketMoveTenant,
 }
 
 impl JobKind {
     /// Every kind, in declaration order (used to name the accepted values in errors).
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::CustomerSyncAccount,
         JobKind::CustomerSyncTenant,
         JobKind::DailyExportPlan,
@@ -49,6 +51,7 @@ impl JobKind {
         JobKind::DailyExportCatalog,
         JobKind::TicketImportTenant,
         JobKind::TicketImportTicket,
+        JobKind::TicketMoveTenant,
     ];
 
     /// The wire name, exactly as serde writes it.
@@ -61,6 +64,7 @@ impl JobKind {
             JobKind::DailyExportCatalog => "daily-export-catalog",
             JobKind::TicketImportTenant => "ticket-import-tenant",
             JobKind::TicketImportTicket => "ticket-import-ticket",
+            JobKind::TicketMoveTenant => "ticket-move-tenant",
         }
     }
 

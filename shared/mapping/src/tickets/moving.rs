@@ -26,7 +26,7 @@ use cwsync_connectwise::models::{Reference, Ticket};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::ticket_reference;
+use super::{MappedCall, ticket_reference};
 use crate::fingerprint;
 use crate::settings::{FieldPath, SettingsError, name_problem, same_name};
 
@@ -408,14 +408,16 @@ pub fn call_problems(call: &ServiceCall) -> Vec<MoveProblem> {
     problems
 }
 
-/// The hold that ends a call's move: on hold naming ticket `ticket_id`, with a note, linked to
-/// the ticket's reference (the one the ticket import finds the call by).
-pub fn hold_request(ticket_id: i64, board: &str) -> HoldRequest {
+/// The hold that ends a call's move: on hold naming ticket `ticket_id` (on `board`, when
+/// known), with a note, linked to the ticket's reference (the one the ticket import finds the
+/// call by).
+pub fn hold_request(ticket_id: i64, board: Option<&str>) -> HoldRequest {
+    let on_board = board.map(|b| format!(" (board {b})")).unwrap_or_default();
     HoldRequest {
         reason: format!("{HOLD_REASON} ticket #{ticket_id}"),
         note: Some(format!(
-            "ConnectWise ticket #{ticket_id} (board {board}) was made from this call; it \
-             completes when the ticket is finished with time"
+            "ConnectWise ticket #{ticket_id}{on_board} was made from this call; it completes \
+             when the ticket is finished with time"
         )),
         external_reference: Some(ticket_reference(ticket_id)),
     }
@@ -435,6 +437,18 @@ pub fn source_fingerprint(call: &ServiceCall) -> String {
 /// so the import still brings the call to its finished ticket).
 pub fn ticket_fingerprint(ticket: &Ticket) -> String {
     format!("moved:{}", fingerprint(ticket))
+}
+
+/// What the import brings a moved call to when its ticket is finished: the ticket's mapping
+/// (`mapped`), but keeping the contract the billing user gave the call while the ticket's time
+/// names no agreement (a moved call still carries its `connectWise` request). `None`: `mapped`
+/// as it is.
+pub fn for_moved_call(mapped: &MappedCall, call: &ServiceCall) -> Option<MappedCall> {
+    (call.connect_wise.is_some() && mapped.contract_id.is_none() && call.contract_id.is_some())
+        .then(|| MappedCall {
+            contract_id: call.contract_id.clone(),
+            ..mapped.clone()
+        })
 }
 
 fn cut(text: &str, max: usize) -> String {
@@ -613,7 +627,12 @@ mod tests {
         long.description = "x".repeat(130);
         let ticket = ticket_of(&long, 1, &TargetIds::default());
         assert_eq!(ticket.summary.unwrap().chars().count(), MAX_SUMMARY_CHARS);
-        assert!(ticket.initial_description.unwrap().contains(&"x".repeat(130)));
+        assert!(
+            ticket
+                .initial_description
+                .unwrap()
+                .contains(&"x".repeat(130))
+        );
         long.description = " ".into();
         long.id = "S".repeat(101);
         let fields: Vec<String> = call_problems(&long).into_iter().map(|p| p.field).collect();
@@ -622,10 +641,37 @@ mod tests {
 
     #[test]
     fn the_hold_names_the_ticket_and_links_its_reference() {
-        let hold = hold_request(42, "Service Desk");
+        let hold = hold_request(42, Some("Service Desk"));
         assert_eq!(hold.reason, "moved to ConnectWise ticket #42");
         assert_eq!(hold.external_reference.as_deref(), Some("cw:ticket:42"));
         assert!(hold.note.unwrap().contains("#42 (board Service Desk)"));
+    }
+
+    #[test]
+    fn a_moved_call_keeps_its_contract_when_the_tickets_time_names_no_agreement() {
+        let mut moved = call(hints("Field", "", "", ""));
+        moved.contract_id = Some("C-1".into());
+        let mapped = MappedCall {
+            ticket_id: 9,
+            account_id: "A-1".into(),
+            contract_id: None,
+            description: "Copier jams".into(),
+            status: ServiceCallStatus::Completed,
+            hold_reason: None,
+            labor: Vec::new(),
+            parts: Vec::new(),
+            notes: Vec::new(),
+        };
+        let kept = for_moved_call(&mapped, &moved).unwrap();
+        assert_eq!(kept.contract_id.as_deref(), Some("C-1"));
+        assert!(kept.differences(&moved).iter().all(|f| f != "contract"));
+        let with_agreement = MappedCall {
+            contract_id: Some("C-2".into()),
+            ..mapped.clone()
+        };
+        assert_eq!(for_moved_call(&with_agreement, &moved), None);
+        moved.connect_wise = None;
+        assert_eq!(for_moved_call(&mapped, &moved), None, "not a moved call");
     }
 
     #[test]
