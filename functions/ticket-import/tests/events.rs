@@ -17,12 +17,13 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 /// Every action a user or the schedule can ask of ticket-import.
-const ACTIONS: [&str; 7] = [
+const ACTIONS: [&str; 8] = [
     "health",
     "scheduled",
     "import-now",
     "import-ticket",
     "exclude-ticket",
+    "move-calls",
     "report",
     "errors",
 ];
@@ -47,7 +48,10 @@ fn every_console_event_in_infra_parses_and_every_action_has_one() {
         let action = json["action"].as_str().unwrap_or_default().to_owned();
         assert_eq!(name, format!("{action}-ticket-import.json"));
         // The console samples must never write to a real tenant's billing system by accident.
-        if let Event::ImportNow { dry_run, .. } | Event::ImportTicket { dry_run, .. } = &event {
+        if let Event::ImportNow { dry_run, .. }
+        | Event::ImportTicket { dry_run, .. }
+        | Event::MoveCalls { dry_run, .. } = &event
+        {
             assert!(*dry_run, "{name}: the sample import must be a dry run");
         }
         actions.insert(action);
