@@ -242,42 +242,76 @@ impl TicketImport {
         let interval = i64::from(schedule.interval_minutes.max(1)) * 60;
         let slot = now.unix_timestamp().div_euclid(interval);
         let starts_at = OffsetDateTime::from_unix_timestamp(slot * interval).unwrap_or(now);
-        let key = format!("{JOB_KIND}#{interval}#{slot}");
-        let run_id = RunId::derived(starts_at, &key);
-        let sent = if stored.value.ticket_import.statuses.is_empty() {
-            false
+        let run_id = if stored.value.ticket_import.statuses.is_empty() {
+            None
         } else {
-            let job = Job::new(
-                JobKind::TicketImportTenant,
-                tenant.as_str(),
-                run_id.as_str(),
-                false,
-                json!(PlanRequest::default()),
-            )
-            .map_err(|e| SyncError::Unsettled {
-                record: format!("the scheduled import of tenant {tenant}"),
-                detail: e.to_string(),
-            })?;
             let what = format!("the scheduled import of tenant {tenant}");
-            send_once(
-                &self.deps,
-                &self.slot_claims,
+            let key = format!("{JOB_KIND}#{interval}#{slot}");
+            let plan = json!(PlanRequest::default());
+            self.send_slot_job(
                 tenant,
+                JobKind::TicketImportTenant,
                 &key,
-                Queue::Ticket,
-                &job,
+                starts_at,
+                plan,
                 &what,
             )
             .await?
         };
-        let slot_key = format!("{interval}#{slot}");
-        let moves_run_id = self
-            .tick_moves(tenant, &stored.value, starts_at, &slot_key)
-            .await?;
-        Ok((sent || moves_run_id.is_some()).then(|| StartedRun {
-            tenant: tenant.to_string(),
-            run_id: sent.then(|| run_id.to_string()),
-            moves_run_id,
-        }))
+        let moves_run_id = if stored.value.ticket_import.moving.is_some() {
+            let what = format!("the scheduled move of tenant {tenant}'s flagged calls");
+            let key = format!("{MOVE_JOB_KIND}#{interval}#{slot}");
+            self.send_slot_job(
+                tenant,
+                JobKind::TicketMoveTenant,
+                &key,
+                starts_at,
+                json!({}),
+                &what,
+            )
+            .await?
+        } else {
+            None
+        };
+        Ok(
+            (run_id.is_some() || moves_run_id.is_some()).then(|| StartedRun {
+                tenant: tenant.to_string(),
+                run_id,
+                moves_run_id,
+            }),
+        )
+    }
+
+    /// Sends the `kind` job (`payload`) of the tenant's slot `key` starting at `starts_at`, once
+    /// however many ticks come (the slot's claim), as run `RunId::derived(starts_at, key)`: the
+    /// run's id when this tick sent it.
+    async fn send_slot_job(
+        &self,
+        tenant: &TenantId,
+        kind: JobKind,
+        key: &str,
+        starts_at: OffsetDateTime,
+        payload: Value,
+        what: &str,
+    ) -> Result<Option<String>, SyncError> {
+        let run_id = RunId::derived(starts_at, key);
+        let job =
+            Job::new(kind, tenant.as_str(), run_id.as_str(), false, payload).map_err(|e| {
+                SyncError::Unsettled {
+                    record: what.to_owned(),
+                    detail: e.to_string(),
+                }
+            })?;
+        let sent = send_once(
+            &self.deps,
+            &self.slot_claims,
+            tenant,
+            key,
+            Queue::Ticket,
+            &job,
+            what,
+        )
+        .await?;
+        Ok(sent.then(|| run_id.to_string()))
     }
 }

@@ -36,20 +36,16 @@ use cwsync_mapping::tickets::entity;
 use cwsync_mapping::tickets::moving::{
     self, BoardNames, MoveProblem, Named, ServiceNames, TargetNames,
 };
-use cwsync_queue::{Job, JobKind};
-use cwsync_runtime::Queue;
 use cwsync_store::links::{LinkState, LinkStore, SourceRef};
 use cwsync_store::runs::Outcome;
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::claim::linked_to_other;
-use cwsync_sync::jobs::send_once;
 use cwsync_sync::writes::billing_job_level;
 use cwsync_sync::{
     Created, Creation, Origin, RecordResult, Recorder, RunBook, SyncError, UnitResult,
     create_claimed,
 };
 use serde::Serialize;
-use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::TicketImport;
@@ -190,45 +186,6 @@ impl TicketImport {
             failed,
             records,
         })
-    }
-
-    /// The schedule's move job of `tenant` for the slot starting `starts_at` (key `slot_key`),
-    /// sent once per slot when the tenant moves calls: its run id when this tick sent it.
-    pub(crate) async fn tick_moves(
-        &self,
-        tenant: &TenantId,
-        settings: &cwsync_mapping::settings::TenantSettings,
-        starts_at: OffsetDateTime,
-        slot_key: &str,
-    ) -> Result<Option<String>, SyncError> {
-        if settings.ticket_import.moving.is_none() {
-            return Ok(None);
-        }
-        let key = format!("{MOVE_JOB_KIND}#{slot_key}");
-        let run_id = RunId::derived(starts_at, &key);
-        let what = format!("the scheduled move of tenant {tenant}'s flagged calls");
-        let job = Job::new(
-            JobKind::TicketMoveTenant,
-            tenant.as_str(),
-            run_id.as_str(),
-            false,
-            json!({}),
-        )
-        .map_err(|e| SyncError::Unsettled {
-            record: what.clone(),
-            detail: e.to_string(),
-        })?;
-        let sent = send_once(
-            &self.deps,
-            &self.slot_claims,
-            tenant,
-            &key,
-            Queue::Ticket,
-            &job,
-            &what,
-        )
-        .await?;
-        Ok(sent.then(|| run_id.to_string()))
     }
 }
 

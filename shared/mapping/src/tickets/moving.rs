@@ -184,34 +184,39 @@ pub fn target_names(
             None => default.cloned(),
         }
     };
-    let board = pick(
-        "board",
-        "boards",
-        hints.board.as_ref(),
-        &settings.boards,
-        settings.default_board.as_ref(),
-    );
-    let status = pick(
-        "status",
-        "statuses",
-        hints.status.as_ref(),
-        &settings.statuses,
-        settings.default_status.as_ref(),
-    );
-    let ticket_type = pick(
-        "type",
-        "types",
-        hints.ticket_type.as_ref(),
-        &settings.types,
-        settings.default_type.as_ref(),
-    );
-    let priority = pick(
-        "priority",
-        "priorities",
-        hints.priority.as_ref(),
-        &settings.priorities,
-        settings.default_priority.as_ref(),
-    );
+    let [board, status, ticket_type, priority] = [
+        (
+            "board",
+            "boards",
+            &hints.board,
+            &settings.boards,
+            &settings.default_board,
+        ),
+        (
+            "status",
+            "statuses",
+            &hints.status,
+            &settings.statuses,
+            &settings.default_status,
+        ),
+        (
+            "type",
+            "types",
+            &hints.ticket_type,
+            &settings.types,
+            &settings.default_type,
+        ),
+        (
+            "priority",
+            "priorities",
+            &hints.priority,
+            &settings.priorities,
+            &settings.default_priority,
+        ),
+    ]
+    .map(|(field, map_name, hint, map, default)| {
+        pick(field, map_name, hint.as_ref(), map, default.as_ref())
+    });
     let board = match board {
         Some(board) => board,
         None => {
