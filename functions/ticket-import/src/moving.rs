@@ -19,6 +19,9 @@
 //!    import finds the call by that link and reference when the ticket is finished with time, and
 //!    completes that call instead of making another.
 //!
+//! A call another worker is moving right now, or whose lost create is not visible yet, is
+//! skipped (its line says so) and moves on the next run; the other calls go on.
+//!
 //! A call that can't move (a hint not mapped, a name ConnectWise lacks, an account without a
 //! company, ConnectWise refusing the ticket) is its run's `failed` line and on the error ledger,
 //! and is **not** put on hold (seeds: a failed move that held the call hid the failure); it is
@@ -157,7 +160,19 @@ impl TicketImport {
             now: self.now(),
         };
         for (call, names) in listed.records.iter().zip(names) {
-            records.push(Box::pin(move_call(&scope, call, names, &service)).await?);
+            let line = match Box::pin(move_call(&scope, call, names, &service)).await {
+                Ok(line) => line,
+                // This call only: another worker is moving it, or a lost create is not
+                // visible yet (its claim is kept, so the next run settles it). The others go on.
+                Err(error @ (SyncError::Busy { .. } | SyncError::Unsettled { .. })) => {
+                    Recorder::new(entity::SERVICE_CALL, &call.id, String::new()).with_detail(
+                        Outcome::Skipped,
+                        format!("{error}; it moves on the next run"),
+                    )
+                }
+                Err(error) => return Err(error),
+            };
+            records.push(line);
         }
 
         let book = self.move_book();

@@ -58,6 +58,17 @@ fn tickets_of(world: &World, call: &str) -> Vec<Value> {
 async fn a_flagged_call_becomes_one_ticket_and_goes_on_hold_naming_it_and_a_rerun_moves_nothing() {
     let world = moving_world().await;
     let moved = move_calls(&world, false).await;
+    // The reference data once per run, only for the board the calls name; one write per ticket.
+    let calls = world.cw.calls().by_endpoint;
+    for endpoint in [
+        "GET /service/boards",
+        "GET /service/boards/{parentId}/statuses",
+        "GET /service/boards/{parentId}/types",
+        "GET /service/priorities",
+        "POST /service/tickets",
+    ] {
+        assert_eq!(calls.get(endpoint), Some(&1), "{endpoint}: {calls:?}");
+    }
     assert_eq!(moved["calls"], 2, "SC-8002 is held by its user: {moved}");
     assert_eq!(moved["moved"], 1, "{moved}");
     assert_eq!(line(&moved, MOVED)["outcome"], "created", "{moved}");
@@ -113,11 +124,15 @@ async fn a_flagged_call_becomes_one_ticket_and_goes_on_hold_naming_it_and_a_reru
     assert_eq!(report.outcome("service-call", MOVED), "created");
 
     // Again: the moved call is no longer listed; nothing is written anywhere.
-    let cw_writes = world.cw.calls().writes();
+    let cw_calls = world.cw.calls().total();
     let billing_writes = world.billing_call_writes();
     let again = move_calls(&world, false).await;
     assert_eq!(again["calls"], 1, "only the failing one: {again}");
-    assert_eq!(world.cw.calls().writes(), cw_writes);
+    assert_eq!(
+        world.cw.calls().total(),
+        cw_calls,
+        "no ConnectWise call at all"
+    );
     assert_eq!(world.billing_call_writes(), billing_writes);
     assert_eq!(tickets_of(&world, MOVED).len(), 1);
 
@@ -199,6 +214,29 @@ async fn an_interrupted_move_finishes_its_hold_next_time_without_a_second_ticket
     );
     assert_eq!(tickets_of(&world, MOVED).len(), 1, "no second ticket");
     assert!(world.billing.service_call(MOVED).unwrap().on_hold);
+}
+
+#[tokio::test]
+async fn two_moves_at_once_make_one_ticket() {
+    let world = moving_world().await;
+    let event = json!({"action": "move-calls", "tenant": TENANT});
+    let (a, b) = tokio::join!(world.event(event.clone()), world.event(event));
+    for reply in [a, b] {
+        let reply = reply.unwrap_or_else(|d| panic!("{}: {}", d.error_type, d.error_message));
+        if let Some(line) = reply["records"]
+            .as_array()
+            .and_then(|r| r.iter().find(|l| l["recordId"] == MOVED))
+        {
+            let outcome = line["outcome"].as_str().unwrap();
+            assert!(
+                ["created", "linked", "skipped"].contains(&outcome),
+                "{reply}"
+            );
+        }
+    }
+    assert_eq!(tickets_of(&world, MOVED).len(), 1);
+    let call = world.billing.service_call(MOVED).unwrap();
+    assert!(call.on_hold);
 }
 
 #[tokio::test]
