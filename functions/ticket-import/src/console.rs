@@ -1,7 +1,8 @@
 //! What a user (Lambda console test events, `aws lambda invoke`, the local runner) and the
 //! schedule ask of the ticket import: import a tenant's finished tickets now, import one ticket
-//! now (ignoring the watermark), exclude a ticket for good, a run's report, the error report, and
-//! the schedule's tick.
+//! now (ignoring the watermark), exclude a ticket for good, move the billing calls flagged for
+//! ConnectWise to tickets now, a run's report, the error report, and the schedule's tick (which
+//! also sends the tenant's move job when it moves calls).
 //!
 //! Every answer is JSON; a failure is a `Diagnostic` whose message names the tenant and what to
 //! do. No answer ever holds a key.
