@@ -12,12 +12,17 @@
 //!   ticket has the product's agreement (or none, for a product with none); a product whose SKU
 //!   the billing system lacks becomes its product type's placeholder item and the call goes on
 //!   hold with a reason naming the product.
+//! - Project tickets map the same way, then their project says how they bill ([`project`]: by
+//!   phase, on completion, fixed fee on hold for review, down payments never imported).
 //! - [`MappedCall::fingerprint`] digests the mapped call, so an unchanged ticket writes nothing.
 //!
 //! Pure: no I/O, no clock. The function reads the records, resolves the links and writes.
 
 pub mod parts;
 pub mod people;
+pub mod project;
+
+pub use project::{PROJECT_TICKET, TicketKind};
 
 use std::collections::{BTreeSet, HashMap};
 
