@@ -723,13 +723,12 @@ pub struct TicketImport {
 }
 
 /// How a fixed-fee project's fee is billed (`ticketImport.fixedFee`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "as", rename_all = "camelCase", deny_unknown_fields)]
 pub enum FixedFee {
     /// Not added by the import: the call's hold reason names the amount, to be added by hand as
     /// a miscellaneous charge.
-    #[default]
-    Misc,
+    Misc {},
     /// Added once per project as one part of this billing item, priced at the project's
     /// `billingAmount`.
     Item {
@@ -739,9 +738,15 @@ pub enum FixedFee {
     },
 }
 
+impl Default for FixedFee {
+    fn default() -> Self {
+        FixedFee::Misc {}
+    }
+}
+
 impl FixedFee {
     fn is_default(&self) -> bool {
-        *self == FixedFee::Misc
+        *self == FixedFee::Misc {}
     }
 }
 
@@ -839,7 +844,7 @@ impl Default for TicketImport {
             default_work_type: None,
             overlap_minutes: DEFAULT_TICKET_OVERLAP_MINUTES,
             excluded: Vec::new(),
-            fixed_fee: FixedFee::Misc,
+            fixed_fee: FixedFee::Misc {},
         }
     }
 }
@@ -1714,8 +1719,8 @@ mod tests {
                 "fixedFee": {"as": "misc"}}}"#,
         )
         .unwrap();
-        assert_eq!(misc.ticket_import.fixed_fee, FixedFee::Misc);
-        assert_eq!(TicketImport::default().fixed_fee, FixedFee::Misc);
+        assert_eq!(misc.ticket_import.fixed_fee, FixedFee::Misc {});
+        assert_eq!(TicketImport::default().fixed_fee, FixedFee::Misc {});
         for bad in [
             r#"{"as": "invoice"}"#,
             r#"{"as": "item"}"#,
