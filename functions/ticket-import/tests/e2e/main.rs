@@ -8,4 +8,5 @@ mod support;
 mod controls;
 mod errors;
 mod import;
+mod projects;
 mod resilience;

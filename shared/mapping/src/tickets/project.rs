@@ -185,7 +185,7 @@ impl ProjectSide<'_> {
         Some(format!(
             "down payment of {} on {whose} not imported: down-payment invoices do not sync; \
              record an unapplied payment and apply it to the invoice of the project's calls",
-            amount.round_dp(2)
+            money(amount)
         ))
     }
 
@@ -200,6 +200,13 @@ impl ProjectSide<'_> {
             "phase": self.phase.map(|p| json!([p.id, at(p.info.as_ref())])),
         })
     }
+}
+
+/// An amount as the billing system shows it: two decimals.
+fn money(amount: Decimal) -> String {
+    let mut amount = amount.round_dp(2);
+    amount.rescale(2);
+    amount.to_string()
 }
 
 /// Applies the project's billing to the call its ticket mapped to (see the module docs): the
@@ -271,13 +278,13 @@ pub fn apply_project(
             });
             format!(
                 "{review} the fixed fee of {} added as item {item_id}, and release it",
-                amount.round_dp(2)
+                money(amount)
             )
         }
         (None, _) => match amount {
             Some(amount) => format!(
                 "{review}, add the fixed fee of {} as a miscellaneous charge, and release it",
-                amount.round_dp(2)
+                money(amount)
             ),
             None => format!(
                 "{review}, add phase {}'s fixed fee as a miscellaneous charge, and release it",
@@ -395,7 +402,7 @@ mod tests {
         let hold = call.hold_reason.clone().unwrap();
         assert!(hold.starts_with("fixed-fee project 30"), "{hold}");
         assert!(
-            hold.contains("fixed fee of 4800 as a miscellaneous charge"),
+            hold.contains("fixed fee of 4800.00 as a miscellaneous charge"),
             "{hold}"
         );
         assert!(call.labor.iter().all(|l| !l.billable), "the fee bills the work");
@@ -496,7 +503,7 @@ mod tests {
         assert!(
             side.down_payment_note()
                 .unwrap()
-                .contains("250 on phase Installation")
+                .contains("250.00 on phase Installation")
         );
         project.downpayment = Some(Decimal::new(100_000, 2));
         let side = ProjectSide {
