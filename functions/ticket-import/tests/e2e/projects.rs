@@ -259,3 +259,32 @@ async fn an_on_completion_ticket_waits_for_its_project_to_close_and_then_imports
     assert_eq!(call.description, "Fleet install / Installation: Configure");
     assert!(!call.on_hold);
 }
+
+#[tokio::test]
+async fn a_project_tickets_callback_sends_its_job_and_the_job_imports_it() {
+    use cwsync_store::TenantId;
+    use cwsync_ticket_import::callback::{
+        TicketAction, TicketChange, TicketChangeSink, TicketRecordType,
+    };
+    use cwsync_ticket_import::realtime::QueueSink;
+
+    let world = world().await;
+    let project = project(&world, "A-1001", "ActualRates", None, None, false).await;
+    let ticket = project_ticket(&world, "A-1001", project, "Mount MFPs", PROJECT_FINISHED).await;
+    project_time(&world, ticket, 1).await;
+
+    let sink = QueueSink::new(std::sync::Arc::clone(&world.import.deps));
+    let change = TicketChange {
+        tenant: TenantId::parse(TENANT).unwrap(),
+        ticket_id: ticket,
+        record_type: TicketRecordType::Project,
+        action: TicketAction::Updated,
+    };
+    sink.accept(&change).await.unwrap();
+    let sent = world.ticket_queue.received();
+    assert_eq!(sent.len(), 1, "one job for the change");
+    assert_eq!(sent[0].payload()["kind"], "project", "{:?}", sent[0]);
+    world.deliver().await;
+    let call = world.call_of(ticket).expect("imported from the callback");
+    assert_eq!(call.description, "Fleet install / Installation: Mount MFPs");
+}
