@@ -161,7 +161,10 @@ impl TicketImport {
         planned.project_tickets = project.len() as u64;
 
         let mut to_import = Vec::new();
-        for (kind, ids) in [(TicketKind::Service, service), (TicketKind::Project, project)] {
+        for (kind, ids) in [
+            (TicketKind::Service, service),
+            (TicketKind::Project, project),
+        ] {
             let candidates: Vec<i64> = ids
                 .into_iter()
                 .filter(|id| {

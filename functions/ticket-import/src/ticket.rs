@@ -97,7 +97,9 @@ impl TicketRecords {
     pub fn source_fingerprint(&self) -> String {
         let base = self.side().source_fingerprint();
         match self.project_side() {
-            Some(project) => cwsync_mapping::fingerprint(&serde_json::json!([base, project.stamp()])),
+            Some(project) => {
+                cwsync_mapping::fingerprint(&serde_json::json!([base, project.stamp()]))
+            }
             None => base,
         }
     }
@@ -533,8 +535,7 @@ async fn fee_holder(
                 Err(StoreError::Conflict { .. }) => {
                     Some(holder().await?.ok_or_else(|| SyncError::Unsettled {
                         record: format!("the fixed fee of project {}", project.id()),
-                        detail: "its claim conflicted, but no ticket holds it: retried"
-                            .to_owned(),
+                        detail: "its claim conflicted, but no ticket holds it: retried".to_owned(),
                     })?)
                 }
                 Err(e) => return Err(e.into()),

@@ -41,11 +41,7 @@ async fn project(
     if let Some(downpayment) = downpayment {
         body["downpayment"] = json!(downpayment);
     }
-    let created: Value = world
-        .user
-        .create("/project/projects", &body)
-        .await
-        .unwrap();
+    let created: Value = world.user.create("/project/projects", &body).await.unwrap();
     let project = created["id"].as_i64().unwrap();
     let phase: Value = world
         .user
@@ -170,11 +166,17 @@ async fn fixed_fee_calls_are_held_for_review_and_the_fee_item_is_billed_once_per
     world.deliver_twice().await;
 
     let calls = [first, second].map(|t| world.call_of(t).expect("a call per ticket"));
-    assert_eq!(world.imported_calls().len(), 2, "one call per ticket, none twice");
+    assert_eq!(
+        world.imported_calls().len(),
+        2,
+        "one call per ticket, none twice"
+    );
     let fees: Vec<_> = calls
         .iter()
         .flat_map(|c| c.parts.iter())
-        .filter(|p| p.external_reference.as_deref() == Some(&format!("cw:project-fee:{}", project.0)))
+        .filter(|p| {
+            p.external_reference.as_deref() == Some(&format!("cw:project-fee:{}", project.0))
+        })
         .collect();
     assert_eq!(fees.len(), 1, "the fee is billed once: {calls:?}");
     assert_eq!(fees[0].item_id, "I-LABOR-ONSITE");
@@ -184,7 +186,10 @@ async fn fixed_fee_calls_are_held_for_review_and_the_fee_item_is_billed_once_per
         assert!(call.on_hold, "a fixed-fee call waits for review");
         let reason = call.hold_reason.clone().unwrap_or_default();
         assert!(reason.starts_with("fixed-fee project"), "{reason}");
-        assert!(call.labor.iter().all(|l| !l.billable), "the fee bills the work");
+        assert!(
+            call.labor.iter().all(|l| !l.billable),
+            "the fee bills the work"
+        );
     }
 
     // An unchanged re-run writes nothing to the billing system.
@@ -211,7 +216,11 @@ async fn by_default_the_fixed_fee_is_left_for_a_miscellaneous_charge_and_a_down_
         reason.contains("add the fixed fee of 4800.00 as a miscellaneous charge"),
         "{reason}"
     );
-    assert_eq!(call.parts, [], "nothing billed for the fee or the down payment");
+    assert_eq!(
+        call.parts,
+        [],
+        "nothing billed for the fee or the down payment"
+    );
 
     let down = project.0.to_string();
     assert_eq!(report.outcome("down-payment", &down), "skipped");
@@ -247,7 +256,10 @@ async fn an_on_completion_ticket_waits_for_its_project_to_close_and_then_imports
         .user
         .patch(
             &format!("/project/projects/{}", waiting.0),
-            &[cwsync_connectwise::PatchOp::replace("closedFlag", json!(true))],
+            &[cwsync_connectwise::PatchOp::replace(
+                "closedFlag",
+                json!(true),
+            )],
         )
         .await
         .unwrap();

@@ -359,7 +359,10 @@ mod tests {
             &world.settings,
         )
         .unwrap();
-        assert_eq!(applied.description, "Fleet install / Installation: Printer jams");
+        assert_eq!(
+            applied.description,
+            "Fleet install / Installation: Printer jams"
+        );
         assert_eq!(applied.labor, call.labor, "labor billed as logged");
         assert_eq!(applied.parts, call.parts);
         assert_eq!(applied.hold_reason, None);
@@ -405,7 +408,10 @@ mod tests {
             hold.contains("fixed fee of 4800.00 as a miscellaneous charge"),
             "{hold}"
         );
-        assert!(call.labor.iter().all(|l| !l.billable), "the fee bills the work");
+        assert!(
+            call.labor.iter().all(|l| !l.billable),
+            "the fee bills the work"
+        );
         assert_eq!(call.parts.len(), 1, "only the ticket's own product");
         assert!(call.new_call().on_hold);
     }
@@ -468,7 +474,11 @@ mod tests {
             &world.settings,
         )
         .unwrap_err();
-        assert!(problems[0].message.contains("\"I-FEE\" is no active billing item"));
+        assert!(
+            problems[0]
+                .message
+                .contains("\"I-FEE\" is no active billing item")
+        );
         world.reference.items.push(fee_item());
         let no_amount = project("FixedFee", None);
         let side = ProjectSide {
@@ -511,7 +521,10 @@ mod tests {
             phase: Some(&phase),
         };
         let note = side.down_payment_note().unwrap();
-        assert!(note.starts_with("down payment of 1000.00 on project 30"), "{note}");
+        assert!(
+            note.starts_with("down payment of 1000.00 on project 30"),
+            "{note}"
+        );
         assert!(note.contains("not imported"), "{note}");
     }
 
