@@ -278,33 +278,6 @@ impl TicketImport {
         Ok(result)
     }
 
-    /// Imports one service ticket (see the module docs): its line.
-    pub async fn import_ticket(
-        &self,
-        tenant: &TenantId,
-        run_id: &RunId,
-        dry_run: bool,
-        ticket_id: i64,
-        single: bool,
-    ) -> Result<RecordResult, SyncError> {
-        let unit = Box::pin(self.import_ticket_unit(
-            tenant,
-            run_id,
-            dry_run,
-            ticket_id,
-            TicketKind::Service,
-            single,
-        ))
-        .await?;
-        unit.records
-            .into_iter()
-            .next()
-            .ok_or_else(|| SyncError::Unsettled {
-                record: format!("ticket {ticket_id}"),
-                detail: "the import made no line".to_owned(),
-            })
-    }
-
     /// Imports one ticket of `kind` (see the module docs): its line, and a project's
     /// down-payment line.
     pub async fn import_ticket_unit(

@@ -327,6 +327,25 @@ mod tests {
         }
     }
 
+    /// The world's ticket mapped, then billed by `project` (no phase) with the fee on `fee`.
+    fn billed(
+        world: &World,
+        project: &Project,
+        fee: FeeHolder,
+    ) -> Result<MappedCall, Vec<TicketProblem>> {
+        let side = ProjectSide {
+            project,
+            phase: None,
+        };
+        apply_project(
+            world.map().unwrap(),
+            &side,
+            fee,
+            &world.reference,
+            &world.settings,
+        )
+    }
+
     fn fee_item() -> Item {
         Item {
             id: "I-FEE".into(),
@@ -390,18 +409,7 @@ mod tests {
     fn a_fixed_fee_call_is_held_for_review_with_the_fee_as_misc_by_default() {
         let world = World::new();
         let project = project("FixedFee", Some(4800));
-        let side = ProjectSide {
-            project: &project,
-            phase: None,
-        };
-        let call = apply_project(
-            world.map().unwrap(),
-            &side,
-            FeeHolder::ThisCall,
-            &world.reference,
-            &world.settings,
-        )
-        .unwrap();
+        let call = billed(&world, &project, FeeHolder::ThisCall).unwrap();
         let hold = call.hold_reason.clone().unwrap();
         assert!(hold.starts_with("fixed-fee project 30"), "{hold}");
         assert!(
@@ -424,18 +432,7 @@ mod tests {
             item_id: "I-FEE".into(),
         };
         let project = project("FixedFee", Some(4800));
-        let side = ProjectSide {
-            project: &project,
-            phase: None,
-        };
-        let holder = apply_project(
-            world.map().unwrap(),
-            &side,
-            FeeHolder::ThisCall,
-            &world.reference,
-            &world.settings,
-        )
-        .unwrap();
+        let holder = billed(&world, &project, FeeHolder::ThisCall).unwrap();
         let fee = holder.parts.last().unwrap();
         assert_eq!(fee.item_id, "I-FEE");
         assert_eq!(fee.price, Some(Decimal::from(4800)));
@@ -443,14 +440,7 @@ mod tests {
         assert_eq!(fee.external_reference.as_deref(), Some("cw:project-fee:30"));
         assert!(holder.hold_reason.unwrap().contains("added as item I-FEE"));
 
-        let other = apply_project(
-            world.map().unwrap(),
-            &side,
-            FeeHolder::Ticket(77),
-            &world.reference,
-            &world.settings,
-        )
-        .unwrap();
+        let other = billed(&world, &project, FeeHolder::Ticket(77)).unwrap();
         assert!(other.parts.iter().all(|p| p.item_id != "I-FEE"));
         assert!(other.hold_reason.unwrap().contains("project ticket 77"));
     }
@@ -462,18 +452,7 @@ mod tests {
             item_id: "I-FEE".into(),
         };
         let project_with_fee = project("FixedFee", Some(4800));
-        let side = ProjectSide {
-            project: &project_with_fee,
-            phase: None,
-        };
-        let problems = apply_project(
-            world.map().unwrap(),
-            &side,
-            FeeHolder::ThisCall,
-            &world.reference,
-            &world.settings,
-        )
-        .unwrap_err();
+        let problems = billed(&world, &project_with_fee, FeeHolder::ThisCall).unwrap_err();
         assert!(
             problems[0]
                 .message
@@ -481,18 +460,7 @@ mod tests {
         );
         world.reference.items.push(fee_item());
         let no_amount = project("FixedFee", None);
-        let side = ProjectSide {
-            project: &no_amount,
-            phase: None,
-        };
-        let problems = apply_project(
-            world.map().unwrap(),
-            &side,
-            FeeHolder::ThisCall,
-            &world.reference,
-            &world.settings,
-        )
-        .unwrap_err();
+        let problems = billed(&world, &no_amount, FeeHolder::ThisCall).unwrap_err();
         assert_eq!(problems[0].field, "project.billingAmount");
     }
 
