@@ -334,3 +334,35 @@ pub fn ticket_job_of(
         detail: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ticket_job_says_project_and_an_old_payload_reads_as_a_service_ticket() {
+        let old: TicketJob = serde_json::from_value(json!({"ticketId": 7})).unwrap();
+        assert_eq!(old.kind, TicketKind::Service);
+        let service = serde_json::to_value(TicketJob {
+            ticket_id: 7,
+            kind: TicketKind::Service,
+        })
+        .unwrap();
+        assert_eq!(
+            service,
+            json!({"ticketId": 7}),
+            "service payloads as before"
+        );
+        let project = serde_json::to_value(TicketJob {
+            ticket_id: 8,
+            kind: TicketKind::Project,
+        })
+        .unwrap();
+        assert_eq!(project, json!({"ticketId": 8, "kind": "project"}));
+        let read: TicketJob = serde_json::from_value(project).unwrap();
+        assert_eq!(read.kind, TicketKind::Project);
+        assert!(
+            serde_json::from_value::<TicketJob>(json!({"ticketId": 8, "kind": "task"})).is_err()
+        );
+    }
+}
