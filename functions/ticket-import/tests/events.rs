@@ -17,7 +17,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 /// Every action a user or the schedule can ask of ticket-import.
-const ACTIONS: [&str; 7] = [
+const ACTIONS: [&str; 8] = [
     "health",
     "scheduled",
     "import-now",
@@ -25,6 +25,7 @@ const ACTIONS: [&str; 7] = [
     "exclude-ticket",
     "report",
     "errors",
+    "register-callbacks",
 ];
 
 fn service() -> TicketImport {

@@ -8,5 +8,6 @@ mod support;
 mod controls;
 mod errors;
 mod import;
+mod projects;
 mod realtime;
 mod resilience;
