@@ -10,7 +10,9 @@ use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::{HealthReport, Queue};
 use cwsync_store::{RunId, TenantId};
-use cwsync_sync::report::{diagnostic, errors_report, run_report, tenant_id, to_json};
+use cwsync_sync::report::{
+    diagnostic, errors_report, run_report, tenant_id, tick_tenants, to_json,
+};
 use cwsync_sync::suggest::{self, latest_run_accounts_wanting, suggested_report};
 use cwsync_sync::{FollowUp, SyncError};
 use jiff::Timestamp;
@@ -87,17 +89,8 @@ pub enum Event {
     },
 }
 
-/// What a tick of the schedule did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TickReport {
-    /// Tenants considered.
-    pub tenants: u64,
-    /// Tenants whose run was started (their planning job sent), with the run id.
-    pub started: Vec<StartedRun>,
-    /// Tenants that could not be considered, and why (the others went on).
-    pub problems: Vec<String>,
-}
+/// What a tick of the schedule did: the tenants whose day it started.
+pub type TickReport = cwsync_sync::report::TickReport<StartedRun>;
 
 /// A tenant's day the tick started: its customer sync, then (when that is done) its export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -231,25 +224,10 @@ impl DailyExport {
     /// so a repeated tick starts nothing): its customer sync's planning job goes to the customer
     /// queue, naming the export's planning as the job to send once the sync is done.
     pub async fn tick(&self, now: Timestamp) -> TickReport {
-        let mut report = TickReport::default();
-        let tenants = match self.deps.stores.settings.tenants().await {
-            Ok(tenants) => tenants,
-            Err(error) => {
-                report
-                    .problems
-                    .push(format!("listing the tenants: {error}"));
-                return report;
-            }
-        };
-        report.tenants = tenants.len() as u64;
-        for tenant in tenants {
-            match self.tick_tenant(&tenant, now).await {
-                Ok(Some(started)) => report.started.push(started),
-                Ok(None) => {}
-                Err(error) => report.problems.push(format!("tenant {tenant}: {error}")),
-            }
-        }
-        report
+        tick_tenants(&self.deps, |tenant| async move {
+            self.tick_tenant(&tenant, now).await
+        })
+        .await
     }
 
     async fn tick_tenant(

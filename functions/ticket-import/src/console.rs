@@ -97,6 +97,16 @@ pub enum Event {
         /// The tenant.
         tenant: String,
     },
+    /// Make the tenant's ConnectWise hold exactly one active ticket callback at this function's
+    /// URL (`CALLBACK_URL`): created, repaired or de-duplicated; a second run writes nothing
+    /// (see [`crate::callbacks_admin`]).
+    RegisterCallbacks {
+        /// The tenant.
+        tenant: String,
+        /// Only say what it would do.
+        #[serde(default)]
+        dry_run: bool,
+    },
 }
 
 /// What a tick of the schedule did.
@@ -175,6 +185,13 @@ impl TicketImport {
                 let errors = tenant_errors_report(&self.deps, &tenant, self.now()).await?;
                 to_json(&json!({ "errors": errors }))
             }
+            Event::RegisterCallbacks { tenant, dry_run } => match &self.callbacks {
+                Some(callbacks) => callbacks.register(&tenant, dry_run).await,
+                None => Err(diagnostic(
+                    "NotConfigured",
+                    "this ticket-import answers no callbacks (built without them)",
+                )),
+            },
         }
     }
 

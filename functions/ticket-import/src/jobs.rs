@@ -48,11 +48,12 @@ impl TicketImport {
             match job.kind() {
                 JobKind::TicketImportTicket => {
                     let payload: TicketJob = job.payload_as().map_err(JobFailure::permanent)?;
-                    let result = Box::pin(self.import_ticket_in_run(
+                    let result = Box::pin(self.import_ticket_of_kind_in_run(
                         &tenant,
                         &run_id,
                         job.dry_run(),
                         payload.ticket_id,
+                        payload.kind,
                     ))
                     .await;
                     self.run_book()

@@ -53,6 +53,8 @@ pub const FUNCTION: &str = "ticket-import";
 pub const JOB_KIND: &str = "ticket-import";
 /// The watermark stream of a tenant's service tickets.
 pub const STREAM: &str = "service-tickets";
+/// The watermark stream of a tenant's project tickets (and the projects closed).
+pub const PROJECT_STREAM: &str = "project-tickets";
 /// Ticket jobs of one SQS batch handled at once.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Tickets whose time entries one ConnectWise read asks for (`chargeToId in (...)`).

@@ -4,8 +4,8 @@
 //! job reads the ticket again; a storm of distinct updates for one ticket makes several jobs and
 //! one call (the import is idempotent: the first creates, the rest find it unchanged).
 //!
-//! Project tickets are not imported yet (issue 10 §3): their changes are acknowledged and logged,
-//! and no job is sent, rather than a job that would report the ticket missing.
+//! A project ticket's change sends a project ticket's job (`kind: project`), which reads it from
+//! `/project/tickets` with its project and phase.
 
 use std::sync::Arc;
 
@@ -16,7 +16,8 @@ use time::OffsetDateTime;
 
 use crate::FUNCTION;
 use crate::callback::{SinkError, TicketChange, TicketChangeSink, TicketRecordType};
-use crate::plan::ticket_job;
+use crate::plan::ticket_job_of;
+use cwsync_mapping::tickets::TicketKind;
 
 /// Sends one ticket job per verified change (see the module docs).
 #[derive(Debug)]
@@ -35,16 +36,15 @@ impl QueueSink {
 impl TicketChangeSink for QueueSink {
     async fn accept(&self, change: &TicketChange) -> Result<(), SinkError> {
         let ticket = change.ticket_id;
-        if change.record_type == TicketRecordType::Project {
-            tracing::info!(tenant = %change.tenant, ticket, action = ?change.action,
-                "project ticket callback: project tickets are not imported yet; no job sent");
-            return Ok(());
-        }
+        let kind = match change.record_type {
+            TicketRecordType::Project => TicketKind::Project,
+            _ => TicketKind::Service,
+        };
         let run_id = RunId::new(OffsetDateTime::now_utc());
         let failed = |e: cwsync_sync::SyncError| SinkError {
             detail: e.to_string(),
         };
-        let job = ticket_job(&change.tenant, &run_id, false, ticket).map_err(failed)?;
+        let job = ticket_job_of(&change.tenant, &run_id, false, ticket, kind).map_err(failed)?;
         let what = format!("the job of ticket {ticket} (a callback)");
         send_jobs(
             &self.deps,
@@ -56,7 +56,7 @@ impl TicketChangeSink for QueueSink {
         )
         .await
         .map_err(failed)?;
-        tracing::info!(tenant = %change.tenant, ticket, %run_id, action = ?change.action, "callback: ticket job sent");
+        tracing::info!(tenant = %change.tenant, ticket, ?kind, %run_id, action = ?change.action, "callback: ticket job sent");
         Ok(())
     }
 }

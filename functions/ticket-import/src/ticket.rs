@@ -15,6 +15,13 @@
 //! - an invoiced call is never changed: the difference is reported; a ticket whose company
 //!   changed after its import is reported and nothing is written (the company is locked).
 //!
+//! A project ticket ([`TicketKind::Project`]) is read from `/project/tickets` with its project and
+//! phase, mapped by the same rules, and then billed as its project says
+//! (`cwsync_mapping::tickets::project`): one waiting for its project to close is skipped naming
+//! it; a fixed-fee project's fee item is claimed once per project (a link from the ticket to the
+//! project, made before the call, so two of its tickets imported at once never both bill it); a
+//! down payment is a skipped line of its own.
+//!
 //! Every failure of the ticket alone is its `failed` line with the ticket's source fingerprint,
 //! so it is on the error ledger until fixed (at most `errorAttempts` reports while the ticket is
 //! unchanged); anything no ticket explains stops the job as a [`SyncError`].
@@ -23,11 +30,14 @@ use std::collections::{BTreeSet, HashMap};
 
 use cwsync_billing::models::{ServiceCall, ServiceCallUpdate};
 use cwsync_billing::{BillingClient, BillingError, ContractQuery};
-use cwsync_connectwise::models::{CatalogItem, ProductItem, Resource, Ticket, TimeEntry};
+use cwsync_connectwise::models::{
+    CatalogItem, ProductItem, Project, ProjectPhase, ProjectTicket, Resource, Ticket, TimeEntry,
+};
 use cwsync_connectwise::{Condition, CwError, Query};
 use cwsync_mapping::customers::entity as customer;
+use cwsync_mapping::tickets::project::{FeeHolder, ProjectSide, apply_project};
 use cwsync_mapping::tickets::{
-    MappedCall, Resolved, SERVICE_TICKET, TicketReference, TicketSide, entity, map_ticket,
+    MappedCall, Resolved, TicketKind, TicketReference, TicketSide, entity, map_ticket,
     match_contract,
 };
 use cwsync_store::links::{Link, LinkState, LinkStore, SourceRef};
@@ -55,6 +65,12 @@ pub struct TicketRecords {
     pub products: Vec<ProductItem>,
     /// The products' catalog items by id.
     pub catalog: HashMap<i64, CatalogItem>,
+    /// A service or a project ticket.
+    pub kind: TicketKind,
+    /// A project ticket's project (`None` for a service ticket, or a project that is gone).
+    pub project: Option<Project>,
+    /// A project ticket's phase.
+    pub phase: Option<ProjectPhase>,
 }
 
 impl TicketRecords {
@@ -67,23 +83,61 @@ impl TicketRecords {
             catalog: &self.catalog,
         }
     }
+
+    /// A project ticket's project and phase, when it has a project.
+    pub fn project_side(&self) -> Option<ProjectSide<'_>> {
+        Some(ProjectSide {
+            project: self.project.as_ref()?,
+            phase: self.phase.as_ref(),
+        })
+    }
+
+    /// The error ledger's fingerprint of what ConnectWise holds: the ticket's, its time's and
+    /// products' stamps, and its project's and phase's (a project closing brings a ticket back).
+    pub fn source_fingerprint(&self) -> String {
+        let base = self.side().source_fingerprint();
+        match self.project_side() {
+            Some(project) => {
+                cwsync_mapping::fingerprint(&serde_json::json!([base, project.stamp()]))
+            }
+            None => base,
+        }
+    }
 }
 
-/// Reads ticket `id` with its time entries, products and catalog items (four reads); `None` when
-/// the ticket is gone.
+/// Reads service ticket `id` with its time entries, products and catalog items (four reads);
+/// `None` when the ticket is gone.
 pub async fn read_ticket(
     cw: &cwsync_connectwise::Client,
     id: i64,
 ) -> Result<Option<TicketRecords>, SyncError> {
-    let ticket: Ticket = match cw.get(&format!("{}/{id}", Ticket::PATH)).await {
-        Ok(ticket) => ticket,
+    read_ticket_of(cw, TicketKind::Service, id).await
+}
+
+/// Reads ticket `id` of `kind` with its time entries, products and catalog items (and a project
+/// ticket's project and phase); `None` when there is no such ticket of that kind.
+pub async fn read_ticket_of(
+    cw: &cwsync_connectwise::Client,
+    kind: TicketKind,
+    id: i64,
+) -> Result<Option<TicketRecords>, SyncError> {
+    let path = format!("{}/{id}", kind.path());
+    let read = match kind {
+        TicketKind::Service => cw.get::<Ticket>(&path).await.map(|t| (t, None, None)),
+        TicketKind::Project => cw
+            .get::<ProjectTicket>(&path)
+            .await
+            .map(|t| (t.ticket, t.project, t.phase)),
+    };
+    let (ticket, project_ref, phase_ref) = match read {
+        Ok(read) => read,
         Err(CwError::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(SyncError::connectwise(format!("reading ticket {id}"), e)),
     };
     let entries = Query::new()
         .filter(
             Condition::field("chargeToType")
-                .eq(SERVICE_TICKET)
+                .eq(kind.charge_to_type())
                 .and(Condition::field("chargeToId").eq(id)),
         )
         .order_by("id", cwsync_connectwise::Direction::Asc)
@@ -119,12 +173,50 @@ pub async fn read_ticket(
         .into_iter()
         .filter_map(|item| Some((item.id?, item)))
         .collect();
+    let (project, phase) = match project_ref.and_then(|p| p.id) {
+        Some(project_id) => read_project(cw, project_id, phase_ref.and_then(|p| p.id)).await?,
+        None => (None, None),
+    };
     Ok(Some(TicketRecords {
         ticket,
         time_entries,
         products,
         catalog,
+        kind,
+        project,
+        phase,
     }))
+}
+
+/// A project and one of its phases (each `None` when gone).
+async fn read_project(
+    cw: &cwsync_connectwise::Client,
+    project_id: i64,
+    phase_id: Option<i64>,
+) -> Result<(Option<Project>, Option<ProjectPhase>), SyncError> {
+    fn gone<T>(project_id: i64) -> impl Fn(CwError) -> Result<Option<T>, SyncError> {
+        move |e| match e {
+            CwError::NotFound { .. } => Ok(None),
+            e => Err(SyncError::connectwise(
+                format!("reading project {project_id}"),
+                e,
+            )),
+        }
+    }
+    let project = cw
+        .get::<Project>(&format!("/project/projects/{project_id}"))
+        .await
+        .map(Some)
+        .or_else(gone(project_id))?;
+    let phase = match phase_id {
+        Some(phase) if project.is_some() => cw
+            .get::<ProjectPhase>(&format!("{}/{phase}", ProjectPhase::path(project_id)))
+            .await
+            .map(Some)
+            .or_else(gone(project_id))?,
+        _ => None,
+    };
+    Ok((project, phase))
 }
 
 /// What one ticket's import touches.
@@ -156,43 +248,72 @@ impl TicketImport {
         dry_run: bool,
         ticket_id: i64,
     ) -> Result<UnitResult, SyncError> {
-        let book = self.run_book();
-        let single = book.ensure_single(tenant, run_id, dry_run).await?;
-        let line = Box::pin(self.import_ticket(tenant, run_id, dry_run, ticket_id, single)).await?;
-        let result = UnitResult::single(line);
-        book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
-            .await?;
-        Ok(result)
+        Box::pin(self.import_ticket_of_kind_in_run(
+            tenant,
+            run_id,
+            dry_run,
+            ticket_id,
+            TicketKind::Service,
+        ))
+        .await
     }
 
-    /// Imports one ticket (see the module docs): its line.
-    pub async fn import_ticket(
+    /// [`TicketImport::import_ticket_in_run`] of a ticket of `kind` (looked for as the other kind
+    /// too when there is none of this one: the kinds share one id space).
+    pub async fn import_ticket_of_kind_in_run(
         &self,
         tenant: &TenantId,
         run_id: &RunId,
         dry_run: bool,
         ticket_id: i64,
+        kind: TicketKind,
+    ) -> Result<UnitResult, SyncError> {
+        let book = self.run_book();
+        let single = book.ensure_single(tenant, run_id, dry_run).await?;
+        let result =
+            Box::pin(self.import_ticket_unit(tenant, run_id, dry_run, ticket_id, kind, single))
+                .await?;
+        book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
+            .await?;
+        Ok(result)
+    }
+
+    /// Imports one ticket of `kind` (see the module docs): its line, and a project's
+    /// down-payment line.
+    pub async fn import_ticket_unit(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        ticket_id: i64,
+        kind: TicketKind,
         single: bool,
-    ) -> Result<RecordResult, SyncError> {
+    ) -> Result<UnitResult, SyncError> {
         let deps = &*self.deps;
         let id_text = ticket_id.to_string();
         let settings = cwsync_sync::tenant::settings(deps, tenant).await?;
         if settings.ticket_import.is_excluded(ticket_id) {
-            return Ok(Recorder::new(entity::TICKET, &id_text, String::new())
-                .with_detail(
-                    Outcome::Skipped,
-                    "excluded from the import (ticketImport.excluded)".to_owned(),
-                )
-                .with_id(ticket_id));
+            return Ok(UnitResult::single(
+                Recorder::new(entity::TICKET, &id_text, String::new())
+                    .with_detail(
+                        Outcome::Skipped,
+                        "excluded from the import (ticketImport.excluded)".to_owned(),
+                    )
+                    .with_id(ticket_id),
+            ));
         }
         let clients = self.clients(tenant).await?;
-        let Some(records) = read_ticket(&clients.cw, ticket_id).await? else {
-            return Ok(
+        let mut records = read_ticket_of(&clients.cw, kind, ticket_id).await?;
+        if records.is_none() {
+            records = read_ticket_of(&clients.cw, kind.other(), ticket_id).await?;
+        }
+        let Some(records) = records else {
+            return Ok(UnitResult::single(
                 Recorder::new(entity::TICKET, &id_text, String::new()).with_detail(
                     Outcome::Skipped,
                     "no longer in ConnectWise: nothing imported".to_owned(),
                 ),
-            );
+            ));
         };
         let reference = self.reference(tenant, run_id, single, &clients).await?;
         let scope = TicketScope {
@@ -205,7 +326,18 @@ impl TicketImport {
             now: self.now(),
         };
         let line = Box::pin(import_records(&scope, &records)).await?;
-        Ok(line.with_id(ticket_id))
+        let mut unit = UnitResult::single(line.with_id(ticket_id));
+        if let Some(project) = records.project_side()
+            && let Some(note) = project.down_payment_note()
+        {
+            let id = project.id();
+            unit.records.push(
+                Recorder::new(entity::DOWN_PAYMENT, &id.to_string(), String::new())
+                    .with_detail(Outcome::Skipped, note)
+                    .with_id(id),
+            );
+        }
+        Ok(unit)
     }
 }
 
@@ -217,7 +349,22 @@ pub async fn import_records(
     let side = records.side();
     let ticket_id = side.id();
     let id_text = ticket_id.to_string();
-    let recorder = Recorder::new(entity::TICKET, &id_text, side.source_fingerprint());
+    let recorder = Recorder::new(entity::TICKET, &id_text, records.source_fingerprint());
+    let project = match records.kind {
+        TicketKind::Service => None,
+        TicketKind::Project => match records.project_side() {
+            Some(project) => Some(project),
+            None => {
+                return Ok(recorder.failed(
+                    "project: the project ticket names no project ConnectWise still has; \
+                     nothing imported",
+                ));
+            }
+        },
+    };
+    if let Some(reason) = project.as_ref().and_then(ProjectSide::waits) {
+        return Ok(recorder.with_detail(Outcome::Skipped, reason));
+    }
     let link = scope
         .links
         .get_by_cw(scope.tenant, entity::TICKET_OF_CALL, ticket_id)
@@ -240,10 +387,17 @@ pub async fn import_records(
     }
 
     let resolved = resolve(scope, records, company).await?;
-    let mapped = match map_ticket(&side, &resolved, scope.reference, scope.settings) {
+    let mut mapped = match map_ticket(&side, &resolved, scope.reference, scope.settings) {
         Ok(mapped) => mapped,
         Err(problems) => return Ok(recorder.problems(&problems)),
     };
+    if let Some(project) = &project {
+        let fee = fee_holder(scope, project, ticket_id).await?;
+        mapped = match apply_project(mapped, project, fee, scope.reference, scope.settings) {
+            Ok(mapped) => mapped,
+            Err(problems) => return Ok(recorder.problems(&problems)),
+        };
+    }
     let fingerprint = mapped.fingerprint();
     let recorder = recorder.with_notes(mapped.notes.clone());
     if let Some(link) = &link
@@ -311,6 +465,60 @@ pub async fn import_records(
             .await
         }
     }
+}
+
+/// Which call bills a fixed-fee project's fee item: the ticket that holds the project's fee link,
+/// claimed here by this ticket when none does (never in a dry run). `ThisCall` when the fee is
+/// not added as an item.
+async fn fee_holder(
+    scope: &TicketScope<'_>,
+    project: &ProjectSide<'_>,
+    ticket_id: i64,
+) -> Result<FeeHolder, SyncError> {
+    if project.fee_as_item(scope.settings).is_none() {
+        return Ok(FeeHolder::ThisCall);
+    }
+    let holder = || async {
+        let link = scope
+            .links
+            .get_by_cw(scope.tenant, entity::FIXED_FEE_PROJECT, project.id())
+            .await?
+            .filter(|l| l.kind == entity::FEE_TICKET && l.state == LinkState::Linked);
+        Ok::<_, SyncError>(link.and_then(|l| l.source_id.parse::<i64>().ok()))
+    };
+    let holder = match holder().await? {
+        Some(holder) => Some(holder),
+        None if scope.dry_run => None,
+        None => {
+            let ticket = ticket_id.to_string();
+            match scope
+                .links
+                .link_existing(
+                    scope.tenant,
+                    SourceRef::new(entity::FEE_TICKET, &ticket),
+                    entity::FIXED_FEE_PROJECT,
+                    project.id(),
+                    "fixed-fee",
+                    scope.now,
+                )
+                .await
+            {
+                Ok(_) => Some(ticket_id),
+                // Another of the project's tickets claimed it meanwhile.
+                Err(StoreError::Conflict { .. }) => {
+                    Some(holder().await?.ok_or_else(|| SyncError::Unsettled {
+                        record: format!("the fixed fee of project {}", project.id()),
+                        detail: "its claim conflicted, but no ticket holds it: retried".to_owned(),
+                    })?)
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    Ok(match holder {
+        Some(other) if other != ticket_id => FeeHolder::Ticket(other),
+        _ => FeeHolder::ThisCall,
+    })
 }
 
 /// The company a call link says its call was made for.

@@ -17,7 +17,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 /// Every action a user or the schedule can ask of ticket-import.
-const ACTIONS: [&str; 8] = [
+const ACTIONS: [&str; 9] = [
     "health",
     "scheduled",
     "import-now",
@@ -26,6 +26,7 @@ const ACTIONS: [&str; 8] = [
     "move-calls",
     "report",
     "errors",
+    "register-callbacks",
 ];
 
 fn service() -> TicketImport {

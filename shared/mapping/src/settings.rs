@@ -715,10 +715,43 @@ pub struct TicketImport {
     /// Tickets removed from the import for good (the console's `exclude-ticket`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<i64>,
+    /// How a fixed-fee project's fee reaches its call (seeds 000 "Project Tickets" Q1): as a
+    /// billing item (`{"as": "item", "itemId": "I-FIXED-FEE"}`) or, by default, left for a
+    /// miscellaneous charge added by hand (`{"as": "misc"}`). Either way the call is on hold.
+    #[serde(skip_serializing_if = "FixedFee::is_default")]
+    pub fixed_fee: FixedFee,
     /// Billing calls flagged for ConnectWise become tickets (seeds 000 "Moving Tickets"): how
     /// their hints map to ConnectWise names. Absent: no call is moved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub moving: Option<crate::tickets::moving::MovingSettings>,
+}
+
+/// How a fixed-fee project's fee is billed (`ticketImport.fixedFee`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "as", rename_all = "camelCase", deny_unknown_fields)]
+pub enum FixedFee {
+    /// Not added by the import: the call's hold reason names the amount, to be added by hand as
+    /// a miscellaneous charge.
+    Misc {},
+    /// Added once per project as one part of this billing item, priced at the project's
+    /// `billingAmount`.
+    Item {
+        /// The billing item (active, not a placeholder).
+        #[serde(rename = "itemId")]
+        item_id: String,
+    },
+}
+
+impl Default for FixedFee {
+    fn default() -> Self {
+        FixedFee::Misc {}
+    }
+}
+
+impl FixedFee {
+    fn is_default(&self) -> bool {
+        *self == FixedFee::Misc {}
+    }
 }
 
 /// Allowed values of `ticketImport.overlapMinutes`.
@@ -785,6 +818,14 @@ impl TicketImport {
                 ),
             ));
         }
+        if let FixedFee::Item { item_id } = &self.fixed_fee
+            && let Some(problem) = name_problem(item_id)
+        {
+            problems.push(SettingsError::at(
+                &path.field("fixedFee").field("itemId"),
+                problem,
+            ));
+        }
         let excluded = path.field("excluded");
         for (index, id) in self.excluded.iter().enumerate() {
             if *id <= 0 {
@@ -810,6 +851,7 @@ impl Default for TicketImport {
             default_work_type: None,
             overlap_minutes: DEFAULT_TICKET_OVERLAP_MINUTES,
             excluded: Vec::new(),
+            fixed_fee: FixedFee::Misc {},
             moving: None,
         }
     }
@@ -1660,6 +1702,54 @@ mod tests {
                 "ticketImport.statuses[0]",
             ]
         );
+    }
+
+    #[test]
+    fn the_fixed_fee_setting_reads_item_or_misc_and_refuses_anything_else() {
+        let item = TenantSettings::parse(
+            r#"{"schemaVersion": 1, "ticketImport": {"statuses": ["Completed"],
+                "fixedFee": {"as": "item", "itemId": "I-FEE"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            item.ticket_import.fixed_fee,
+            FixedFee::Item {
+                item_id: "I-FEE".into()
+            }
+        );
+        let round = serde_json::to_value(&item).unwrap();
+        assert_eq!(
+            round["ticketImport"]["fixedFee"],
+            serde_json::json!({"as": "item", "itemId": "I-FEE"})
+        );
+        let misc = TenantSettings::parse(
+            r#"{"schemaVersion": 1, "ticketImport": {"statuses": ["Completed"],
+                "fixedFee": {"as": "misc"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(misc.ticket_import.fixed_fee, FixedFee::Misc {});
+        assert_eq!(TicketImport::default().fixed_fee, FixedFee::Misc {});
+        for bad in [
+            r#"{"as": "invoice"}"#,
+            r#"{"as": "item"}"#,
+            r#"{"as": "misc", "itemId": "I-FEE"}"#,
+        ] {
+            let text = format!(
+                r#"{{"schemaVersion": 1, "ticketImport": {{"statuses": ["Completed"], "fixedFee": {bad}}}}}"#
+            );
+            assert!(TenantSettings::parse(&text).is_err(), "{bad} was accepted");
+        }
+        let mut blank = TenantSettings::default();
+        blank.ticket_import.fixed_fee = FixedFee::Item {
+            item_id: " ".into(),
+        };
+        let paths: Vec<String> = blank
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(paths, ["ticketImport.fixedFee.itemId"]);
     }
 
     #[test]

@@ -151,7 +151,7 @@ where
 }
 
 /// The console test events of `function` in `infra/events/` (`{action}-{function}.json`, the
-/// SQS sample aside), by file name, in name order.
+/// SQS and Function URL samples aside), by file name, in name order.
 pub fn console_events(function: &str) -> Vec<(String, Value)> {
     let suffix = format!("-{function}.json");
     let mut events = Vec::new();
@@ -161,7 +161,8 @@ pub fn console_events(function: &str) -> Vec<(String, Value)> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if name.ends_with(&suffix) && !name.starts_with("sqs-") {
+        // `sqs-` files are queue samples and `url-` files Function URL requests, not actions.
+        if name.ends_with(&suffix) && !name.starts_with("sqs-") && !name.starts_with("url-") {
             events.push((name, read_event(&path)));
         }
     }

@@ -9,4 +9,6 @@ mod controls;
 mod errors;
 mod import;
 mod moving;
+mod projects;
+mod realtime;
 mod resilience;

@@ -48,6 +48,12 @@ impl World {
     /// Simulators with the billing fixture, the customer sync run once, the ticket-import
     /// settings stored (statuses `Closed`; ConnectWise `Non-Inventory` products are `Hardware`).
     pub async fn start() -> World {
+        World::start_with(Config::local(), false).await
+    }
+
+    /// The same with `config`, and `realtime`: the import as deployed, answering ConnectWise
+    /// callbacks ([`TicketImport::with_realtime`]).
+    pub async fn start_with(config: Config, realtime: bool) -> World {
         let cw = Simulator::start(SimOptions::default()).await.unwrap();
         cw.set_clock(T0);
         let billing = BillingSim::start(BillingSimOptions::with_fixture())
@@ -57,7 +63,7 @@ impl World {
         let secrets = StaticTenantSecrets::new()
             .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
             .unwrap();
-        let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
+        let mut deps = Deps::local(FUNCTION, config, secrets);
         deps.stores = stores("ticket-import").await;
         let customer_queue = Arc::new(MemoryJobQueue::new());
         let ticket_queue = Arc::new(MemoryJobQueue::new());
@@ -67,7 +73,11 @@ impl World {
         let user = cw_client(&cw).await;
         let world = World {
             customers: Arc::new(CustomerSync::new(Arc::clone(&deps), fast_options())),
-            import: Arc::new(TicketImport::new(deps, fast_options())),
+            import: Arc::new(if realtime {
+                TicketImport::with_realtime(deps, fast_options()).unwrap()
+            } else {
+                TicketImport::new(deps, fast_options())
+            }),
             cw,
             billing,
             customer_queue,
@@ -355,6 +365,6 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap()
 }
 
-fn deadline() -> OffsetDateTime {
+pub fn deadline() -> OffsetDateTime {
     OffsetDateTime::now_utc() + time::Duration::minutes(5)
 }

@@ -12,6 +12,8 @@
 //!   ticket has the product's agreement (or none, for a product with none); a product whose SKU
 //!   the billing system lacks becomes its product type's placeholder item and the call goes on
 //!   hold with a reason naming the product.
+//! - Project tickets map the same way, then their project says how they bill ([`project`]: by
+//!   phase, on completion, fixed fee on hold for review, down payments never imported).
 //! - [`MappedCall::fingerprint`] digests the mapped call, so an unchanged ticket writes nothing.
 //!
 //! Pure: no I/O, no clock. The function reads the records, resolves the links and writes.
@@ -19,6 +21,9 @@
 pub mod moving;
 pub mod parts;
 pub mod people;
+pub mod project;
+
+pub use project::{PROJECT_TICKET, TicketKind};
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -49,6 +54,14 @@ pub mod entity {
     /// The ConnectWise kind a contract's link names its agreement as (not the daily export's
     /// `agreement` kind: one agreement has both links).
     pub const AGREEMENT_OF_CONTRACT: &str = "contract-agreement";
+    /// A project's down payment, never imported: its skipped line in a run (record id: the
+    /// ConnectWise project's id).
+    pub const DOWN_PAYMENT: &str = "down-payment";
+    /// The project ticket whose call bills a fixed-fee project's fee (link source: the ticket's
+    /// id; ConnectWise kind [`FIXED_FEE_PROJECT`]): one per project, claimed before the call.
+    pub const FEE_TICKET: &str = "project-fee-ticket";
+    /// The ConnectWise kind a fee link names its project as.
+    pub const FIXED_FEE_PROJECT: &str = "fixed-fee-project";
 }
 
 /// The ConnectWise `recordType` of a service ticket.
