@@ -52,8 +52,7 @@ impl TicketImport {
                         &tenant,
                         &run_id,
                         job.dry_run(),
-                        payload.ticket_id,
-                        payload.kind,
+                        payload,
                     ))
                     .await;
                     self.run_book()

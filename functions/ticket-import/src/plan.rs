@@ -57,6 +57,22 @@ pub struct TicketJob {
     /// A service or a project ticket (absent: service, as jobs sent before project tickets).
     #[serde(default, skip_serializing_if = "TicketKind::is_service")]
     pub kind: TicketKind,
+    /// Import it only if it is finished (in an import status, with time logged); else the
+    /// ticket's line is skipped, not failed: a callback's job, sent on every change of any
+    /// ticket, finished or not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub when_finished: bool,
+}
+
+impl TicketJob {
+    /// The job of ticket `ticket_id` of `kind`, whatever its state (the planner's, a console's).
+    pub fn new(ticket_id: i64, kind: TicketKind) -> Self {
+        TicketJob {
+            ticket_id,
+            kind,
+            when_finished: false,
+        }
+    }
 }
 
 /// What a planning did.
@@ -322,15 +338,25 @@ pub fn ticket_job_of(
     ticket_id: i64,
     kind: TicketKind,
 ) -> Result<Job, SyncError> {
+    ticket_job_for(tenant, run_id, dry_run, TicketJob::new(ticket_id, kind))
+}
+
+/// The job carrying `payload` in run `run_id`.
+pub fn ticket_job_for(
+    tenant: &TenantId,
+    run_id: &RunId,
+    dry_run: bool,
+    payload: TicketJob,
+) -> Result<Job, SyncError> {
     Job::new(
         JobKind::TicketImportTicket,
         tenant.as_str(),
         run_id.as_str(),
         dry_run,
-        json!(TicketJob { ticket_id, kind }),
+        json!(payload),
     )
     .map_err(|e| SyncError::Unsettled {
-        record: format!("the job of ticket {ticket_id}"),
+        record: format!("the job of ticket {}", payload.ticket_id),
         detail: e.to_string(),
     })
 }
@@ -343,21 +369,13 @@ mod tests {
     fn a_ticket_job_says_project_and_an_old_payload_reads_as_a_service_ticket() {
         let old: TicketJob = serde_json::from_value(json!({"ticketId": 7})).unwrap();
         assert_eq!(old.kind, TicketKind::Service);
-        let service = serde_json::to_value(TicketJob {
-            ticket_id: 7,
-            kind: TicketKind::Service,
-        })
-        .unwrap();
+        let service = serde_json::to_value(TicketJob::new(7, TicketKind::Service)).unwrap();
         assert_eq!(
             service,
             json!({"ticketId": 7}),
             "service payloads as before"
         );
-        let project = serde_json::to_value(TicketJob {
-            ticket_id: 8,
-            kind: TicketKind::Project,
-        })
-        .unwrap();
+        let project = serde_json::to_value(TicketJob::new(8, TicketKind::Project)).unwrap();
         assert_eq!(project, json!({"ticketId": 8, "kind": "project"}));
         let read: TicketJob = serde_json::from_value(project).unwrap();
         assert_eq!(read.kind, TicketKind::Project);

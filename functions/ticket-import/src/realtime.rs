@@ -4,6 +4,10 @@
 //! job reads the ticket again; a storm of distinct updates for one ticket makes several jobs and
 //! one call (the import is idempotent: the first creates, the rest find it unchanged).
 //!
+//! Callbacks come for every change of every ticket, finished or not: their jobs import a ticket
+//! only once it is finished (`whenFinished`); an open ticket's line is skipped, never on the
+//! error report.
+//!
 //! A project ticket's change sends a project ticket's job (`kind: project`), which reads it from
 //! `/project/tickets` with its project and phase.
 
@@ -16,7 +20,7 @@ use time::OffsetDateTime;
 
 use crate::FUNCTION;
 use crate::callback::{SinkError, TicketChange, TicketChangeSink, TicketRecordType};
-use crate::plan::ticket_job_of;
+use crate::plan::{TicketJob, ticket_job_for};
 use cwsync_mapping::tickets::TicketKind;
 
 /// Sends one ticket job per verified change (see the module docs).
@@ -44,7 +48,11 @@ impl TicketChangeSink for QueueSink {
         let failed = |e: cwsync_sync::SyncError| SinkError {
             detail: e.to_string(),
         };
-        let job = ticket_job_of(&change.tenant, &run_id, false, ticket, kind).map_err(failed)?;
+        let payload = TicketJob {
+            when_finished: true,
+            ..TicketJob::new(ticket, kind)
+        };
+        let job = ticket_job_for(&change.tenant, &run_id, false, payload).map_err(failed)?;
         let what = format!("the job of ticket {ticket} (a callback)");
         send_jobs(
             &self.deps,

@@ -49,6 +49,7 @@ use cwsync_sync::{RecordResult, Recorder, SyncError, UnitResult};
 use time::OffsetDateTime;
 
 use crate::TicketImport;
+use crate::plan::TicketJob;
 
 /// The prefix of a call link's stamp: the company the call was made for.
 const COMPANY_STAMP: &str = "company:";
@@ -236,6 +237,8 @@ pub struct TicketScope<'a> {
     pub links: &'a dyn LinkStore,
     /// When the import runs.
     pub now: OffsetDateTime,
+    /// A ticket not finished yet is skipped, not failed ([`TicketJob::when_finished`]).
+    pub when_finished: bool,
 }
 
 impl TicketImport {
@@ -252,43 +255,42 @@ impl TicketImport {
             tenant,
             run_id,
             dry_run,
-            ticket_id,
-            TicketKind::Service,
+            TicketJob::new(ticket_id, TicketKind::Service),
         ))
         .await
     }
 
-    /// [`TicketImport::import_ticket_in_run`] of a ticket of `kind` (looked for as the other kind
-    /// too when there is none of this one: the kinds share one id space).
+    /// [`TicketImport::import_ticket_in_run`] of the ticket a job names, of its kind (looked
+    /// for as the other kind too when there is none of this one: the kinds share one id space).
     pub async fn import_ticket_of_kind_in_run(
         &self,
         tenant: &TenantId,
         run_id: &RunId,
         dry_run: bool,
-        ticket_id: i64,
-        kind: TicketKind,
+        job: TicketJob,
     ) -> Result<UnitResult, SyncError> {
         let book = self.run_book();
         let single = book.ensure_single(tenant, run_id, dry_run).await?;
         let result =
-            Box::pin(self.import_ticket_unit(tenant, run_id, dry_run, ticket_id, kind, single))
-                .await?;
+            Box::pin(self.import_ticket_unit(tenant, run_id, dry_run, job, single)).await?;
         book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
             .await?;
         Ok(result)
     }
 
-    /// Imports one ticket of `kind` (see the module docs): its line, and a project's
+    /// Imports the ticket a job names (see the module docs): its line, and a project's
     /// down-payment line.
     pub async fn import_ticket_unit(
         &self,
         tenant: &TenantId,
         run_id: &RunId,
         dry_run: bool,
-        ticket_id: i64,
-        kind: TicketKind,
+        job: TicketJob,
         single: bool,
     ) -> Result<UnitResult, SyncError> {
+        let TicketJob {
+            ticket_id, kind, ..
+        } = job;
         let deps = &*self.deps;
         let id_text = ticket_id.to_string();
         let settings = cwsync_sync::tenant::settings(deps, tenant).await?;
@@ -324,6 +326,7 @@ impl TicketImport {
             billing: &clients.billing,
             links: deps.stores.links.as_ref(),
             now: self.now(),
+            when_finished: job.when_finished,
         };
         let line = Box::pin(import_records(&scope, &records)).await?;
         let mut unit = UnitResult::single(line.with_id(ticket_id));
@@ -363,6 +366,11 @@ pub async fn import_records(
         },
     };
     if let Some(reason) = project.as_ref().and_then(ProjectSide::waits) {
+        return Ok(recorder.with_detail(Outcome::Skipped, reason));
+    }
+    if scope.when_finished
+        && let Some(reason) = not_finished(&side, scope.settings)
+    {
         return Ok(recorder.with_detail(Outcome::Skipped, reason));
     }
     let link = scope
@@ -828,4 +836,27 @@ fn billing_failure(
     } else {
         Ok(recorder.failed(format!("{doing}: {error}")))
     }
+}
+
+/// Why a ticket is not finished yet — not in one of the tenant's import statuses, or no time
+/// logged on it — or `None` when it is finished.
+fn not_finished(
+    side: &TicketSide<'_>,
+    settings: &cwsync_mapping::settings::TenantSettings,
+) -> Option<String> {
+    let status = side
+        .ticket
+        .status
+        .as_ref()
+        .and_then(|s| s.name.as_deref())
+        .unwrap_or_default();
+    if !settings.ticket_import.imports_status(status) {
+        return Some(format!(
+            "not finished: status {status:?} is not imported (ticketImport.statuses); imported \
+             once it is"
+        ));
+    }
+    side.time_entries
+        .is_empty()
+        .then(|| "not finished: no time logged on it yet; imported once there is".to_owned())
 }

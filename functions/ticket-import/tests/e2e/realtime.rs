@@ -194,3 +194,27 @@ async fn registering_again_changes_nothing() {
     let entries: Vec<Value> = rt.world.cw.records("/system/callbacks");
     assert_eq!(entries.len(), 1, "{entries:?}");
 }
+
+#[tokio::test]
+async fn an_open_tickets_callbacks_import_nothing_and_report_no_error_until_it_is_finished() {
+    let rt = realtime().await;
+    let world = &rt.world;
+    let ticket = world
+        .ticket(world.company_of("A-1001"), "Still working on it", "New")
+        .await;
+    world.time(ticket, "jdoe", 1, None).await;
+    rt.deliveries(2).await;
+    assert_eq!(world.ticket_queue.len(), 2);
+    world.deliver().await;
+    assert!(world.call_of(ticket).is_none());
+    let errors = world.errors().await;
+    assert!(
+        !errors.iter().any(|e| e["entity"] == "ticket"),
+        "an open ticket is no error: {errors:?}"
+    );
+    // Finished: its next callback imports it.
+    world.set_status(ticket, FINISHED).await;
+    rt.deliveries(3).await;
+    world.deliver().await;
+    assert_eq!(world.call_of(ticket).expect("imported").labor.len(), 1);
+}
