@@ -35,7 +35,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    account, account_id, bench_options, delta, median, median_count, peak_rss_mib, spread,
+    account, account_id, bench_options, delta, median, median_count, peak_rss_mib,
+    print_calls_by_endpoint, print_round_times, spread,
 };
 use cwsync_billing_sim::fixture_export_settings;
 use cwsync_billing_sim::{BillingSim, BillingSimOptions, generate};
@@ -485,28 +486,15 @@ async fn main() {
         ),
         verdict(other == 0, "1% changed: no other write"),
     );
-    let round_times: Vec<String> = rounds
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|m| format!("{:.0}", m.time.as_secs_f64() * 1000.0))
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .collect();
-    println!("round times (ms): {}", round_times.join(", "));
+    print_round_times(rounds.iter().map(|r| r.iter().map(|m| m.time).collect()));
 
     println!();
-    println!("calls by endpoint (round 1):");
-    for (name, run) in SCENARIOS.iter().zip(&rounds[0]) {
-        println!("  {name}");
-        for (endpoint, n) in &run.cw_by_endpoint {
-            println!("    CW      {endpoint:<56} {n:>6}");
-        }
-        for (route, n) in &run.billing_by_route {
-            println!("    billing {route:<56} {n:>6}");
-        }
-    }
+    print_calls_by_endpoint(
+        SCENARIOS
+            .iter()
+            .zip(&rounds[0])
+            .map(|(name, run)| (*name, &run.cw_by_endpoint, &run.billing_by_route)),
+    );
     println!();
     println!("peak RSS: {:.1} MiB", peak_rss_mib());
     assert!(missed.is_empty(), "targets missed: {missed:?}");

@@ -33,7 +33,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cwsync_benches::{account, bench_options, delta, median, median_count, peak_rss_mib, spread};
+use cwsync_benches::{
+    account, bench_options, delta, median, median_count, peak_rss_mib, print_calls_by_endpoint,
+    print_round_times, spread,
+};
 use cwsync_billing_sim::{
     BillingSim, BillingSimOptions, fixture_items, fixture_product_types, fixture_technicians,
 };
@@ -42,8 +45,7 @@ use cwsync_customer_sync::CustomerSync;
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
-use cwsync_sync::deliver::deliver_all;
-use cwsync_test_support::{merge, secret};
+use cwsync_test_support::{deliver_checked, merge, secret};
 use cwsync_ticket_import::{DEFAULT_CONCURRENCY, Event, FUNCTION, TIME_ENTRY_BATCH, TicketImport};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -58,7 +60,8 @@ const PRODUCTS_PER_TICKET: usize = 1;
 const PAGE: usize = 1000;
 const ROUNDS: usize = 3;
 const TENANT: &str = "bench";
-/// Deliveries of one job before it would go to the DLQ (the stack's `maxReceiveCount`).
+/// Deliveries of one job before it would go to the DLQ (the stack's `maxReceiveCount`; also
+/// `deliver_checked`'s).
 const MAX_RECEIVES: u32 = 5;
 const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
 /// The import status (a status of the simulator's reference board 1).
@@ -333,23 +336,15 @@ async fn import(world: &World, since: Option<OffsetDateTime>) -> Measured {
         })
         .await
         .unwrap_or_else(|d| panic!("import-now: {}: {}", d.error_type, d.error_message));
-    let delivery = deliver_all(
-        &world.ticket_queue,
-        MAX_RECEIVES,
-        |event, deadline| {
-            let import = Arc::clone(&world.import);
-            async move { import.handle_jobs(event, deadline).await }
-        },
-        |_| {},
-    )
+    // Every job delivered; none left for the DLQ (asserted).
+    let jobs = deliver_checked(&world.ticket_queue, |event, deadline| {
+        let import = Arc::clone(&world.import);
+        async move { import.handle_jobs(event, deadline).await }
+    })
     .await;
     let time = started.elapsed();
     let cw_after = world.cw.calls();
     let billing_after = world.billing.calls();
-    assert!(
-        delivery.dead_letters.is_empty(),
-        "jobs that would be in the DLQ: {delivery:?}"
-    );
     let run_id = planned["runId"].as_str().unwrap().to_owned();
     let report = world
         .import
@@ -379,7 +374,7 @@ async fn import(world: &World, since: Option<OffsetDateTime>) -> Measured {
     );
     Measured {
         time,
-        jobs: delivery.deliveries,
+        jobs,
         listed: planned["tickets"].as_u64().unwrap(),
         planning_reads: planning_reads(&planned, &cw_by_endpoint),
         planning_entry_reads: planned["timeEntryReads"].as_u64().unwrap(),
@@ -632,28 +627,15 @@ async fn main() {
             reads as f64 / listed.max(1) as f64
         );
     }
-    let round_times: Vec<String> = rounds
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|m| format!("{:.0}", m.time.as_secs_f64() * 1000.0))
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .collect();
-    println!("round times (ms): {}", round_times.join(", "));
+    print_round_times(rounds.iter().map(|r| r.iter().map(|m| m.time).collect()));
 
     println!();
-    println!("calls by endpoint (round 1):");
-    for (name, run) in SCENARIOS.iter().zip(&rounds[0]) {
-        println!("  {name}");
-        for (endpoint, n) in &run.cw_by_endpoint {
-            println!("    CW      {endpoint:<56} {n:>6}");
-        }
-        for (route, n) in &run.billing_by_route {
-            println!("    billing {route:<56} {n:>6}");
-        }
-    }
+    print_calls_by_endpoint(
+        SCENARIOS
+            .iter()
+            .zip(&rounds[0])
+            .map(|(name, run)| (*name, &run.cw_by_endpoint, &run.billing_by_route)),
+    );
     println!();
     println!("peak RSS: {:.1} MiB", peak_rss_mib());
 }
