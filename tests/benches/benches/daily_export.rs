@@ -36,20 +36,19 @@ use std::time::{Duration, Instant};
 
 use cwsync_benches::{
     account, account_id, bench_options, delta, median, median_count, peak_rss_mib,
-    print_calls_by_endpoint, print_round_times, spread,
+    print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
 };
 use cwsync_billing_sim::fixture_export_settings;
 use cwsync_billing_sim::{BillingSim, BillingSimOptions, generate};
 use cwsync_connectwise_sim::{SimOptions, Simulator};
 use cwsync_customer_sync::CustomerSync;
 use cwsync_daily_export::{DEFAULT_CONCURRENCY, DailyExport, Event, FUNCTION};
-use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
 use cwsync_sync::deliver::deliver_all;
-use cwsync_test_support::{merge, secret};
+use cwsync_test_support::secret;
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -117,24 +116,13 @@ async fn world() -> World {
     // `export.concurrency` stays the deployed default.
     assert_eq!(export.concurrency, DEFAULT_CONCURRENCY);
 
-    let mut settings = serde_json::to_value(TenantSettings::default()).unwrap();
-    merge(&mut settings, fixture_export_settings());
-    customers
-        .handle(
-            json!({"action": "put-settings", "tenant": TENANT, "settings": settings}),
-            deadline(),
-        )
-        .await
-        .unwrap_or_else(|d| panic!("put-settings: {}: {}", d.error_type, d.error_message));
-    customers
-        .handle(
-            json!({"action": "sync-tenant", "tenant": TENANT}),
-            deadline(),
-        )
-        .await
-        .unwrap_or_else(|d| panic!("sync-tenant: {}: {}", d.error_type, d.error_message));
-    let delivery = customers.deliver_all(&customer_queue, MAX_RECEIVES).await;
-    assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    set_up_tenant(
+        &customers,
+        &customer_queue,
+        TENANT,
+        fixture_export_settings(),
+    )
+    .await;
     assert_eq!(cw.records("/company/companies").len(), ACCOUNTS);
 
     let account_ids: Vec<String> = (0..ACCOUNTS).map(account_id).collect();
@@ -156,10 +144,6 @@ async fn world() -> World {
         export: Arc::new(export),
         export_queue,
     }
-}
-
-fn deadline() -> OffsetDateTime {
-    OffsetDateTime::now_utc() + time::Duration::minutes(5)
 }
 
 /// What one run cost.

@@ -35,17 +35,16 @@ use std::time::{Duration, Instant};
 
 use cwsync_benches::{
     account, bench_options, delta, median, median_count, peak_rss_mib, print_calls_by_endpoint,
-    print_round_times, spread,
+    print_round_times, set_up_tenant, spread,
 };
 use cwsync_billing_sim::{
     BillingSim, BillingSimOptions, fixture_items, fixture_product_types, fixture_technicians,
 };
 use cwsync_connectwise_sim::{SimOptions, Simulator};
 use cwsync_customer_sync::CustomerSync;
-use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
-use cwsync_test_support::{deliver_checked, merge, secret};
+use cwsync_test_support::{deliver_checked, secret};
 use cwsync_ticket_import::{DEFAULT_CONCURRENCY, Event, FUNCTION, TIME_ENTRY_BATCH, TicketImport};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -60,9 +59,6 @@ const PRODUCTS_PER_TICKET: usize = 1;
 const PAGE: usize = 1000;
 const ROUNDS: usize = 3;
 const TENANT: &str = "bench";
-/// Deliveries of one job before it would go to the DLQ (the stack's `maxReceiveCount`; also
-/// `deliver_checked`'s).
-const MAX_RECEIVES: u32 = 5;
 const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
 /// The import status (a status of the simulator's reference board 1).
 const FINISHED: &str = "Closed";
@@ -90,10 +86,6 @@ struct World {
     import: Arc<TicketImport>,
     ticket_queue: Arc<MemoryJobQueue>,
     tickets: Vec<i64>,
-}
-
-fn deadline() -> OffsetDateTime {
-    OffsetDateTime::now_utc() + time::Duration::minutes(5)
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -135,27 +127,13 @@ async fn world() -> World {
     // `import.concurrency` stays the deployed default.
     assert_eq!(import.concurrency, DEFAULT_CONCURRENCY);
 
-    let mut settings = serde_json::to_value(TenantSettings::default()).unwrap();
-    merge(
-        &mut settings,
+    set_up_tenant(
+        &customers,
+        &customer_queue,
+        TENANT,
         json!({"ticketImport": {"statuses": [FINISHED]}}),
-    );
-    customers
-        .handle(
-            json!({"action": "put-settings", "tenant": TENANT, "settings": settings}),
-            deadline(),
-        )
-        .await
-        .unwrap_or_else(|d| panic!("put-settings: {}: {}", d.error_type, d.error_message));
-    customers
-        .handle(
-            json!({"action": "sync-tenant", "tenant": TENANT}),
-            deadline(),
-        )
-        .await
-        .unwrap_or_else(|d| panic!("sync-tenant: {}: {}", d.error_type, d.error_message));
-    let delivery = customers.deliver_all(&customer_queue, MAX_RECEIVES).await;
-    assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    )
+    .await;
     let companies: Vec<i64> = cw
         .records("/company/companies")
         .iter()

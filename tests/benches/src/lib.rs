@@ -9,7 +9,11 @@ use std::time::Duration;
 
 use cwsync_billing::models::{Account, Address, Contact, Site};
 use cwsync_connectwise::{RateLimit, RetryPolicy};
+use cwsync_customer_sync::CustomerSync;
+use cwsync_mapping::settings::TenantSettings;
+use cwsync_queue::MemoryJobQueue;
 use cwsync_sync::tenant::ConnectOptions;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 /// The median of `samples` (the upper one of an even count); zero when there are none.
@@ -93,6 +97,31 @@ pub fn print_calls_by_endpoint<'a>(
             println!("    billing {route:<56} {n:>6}");
         }
     }
+}
+
+/// Sets a bench tenant up (not measured): stores its settings, the defaults with `settings`
+/// merged over them, and runs its customer sync to the end, so its accounts have companies.
+/// Panics (the bench fails) when either does not work.
+#[allow(clippy::panic, reason = "a benchmark's set-up fails the benchmark")]
+pub async fn set_up_tenant(
+    customers: &CustomerSync,
+    customer_queue: &MemoryJobQueue,
+    tenant: &str,
+    settings: Value,
+) {
+    let deadline = || OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    let mut document = serde_json::to_value(TenantSettings::default()).unwrap_or_default();
+    cwsync_test_support::merge(&mut document, settings);
+    for event in [
+        json!({"action": "put-settings", "tenant": tenant, "settings": document}),
+        json!({"action": "sync-tenant", "tenant": tenant}),
+    ] {
+        if let Err(d) = customers.handle(event.clone(), deadline()).await {
+            panic!("{}: {}: {}", event["action"], d.error_type, d.error_message);
+        }
+    }
+    let delivery = customers.deliver_all(customer_queue, 5).await;
+    assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
 }
 
 /// The process's peak resident set size so far (`VmHWM` in `/proc/self/status`), in MiB; NaN
