@@ -35,20 +35,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    account, account_id, bench_options, delta, median, median_count, peak_rss_mib, spread,
+    account, account_id, bench_options, delta, median, median_count, peak_rss_mib,
+    print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
 };
 use cwsync_billing_sim::fixture_export_settings;
 use cwsync_billing_sim::{BillingSim, BillingSimOptions, generate};
 use cwsync_connectwise_sim::{SimOptions, Simulator};
 use cwsync_customer_sync::CustomerSync;
 use cwsync_daily_export::{DEFAULT_CONCURRENCY, DailyExport, Event, FUNCTION};
-use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
 use cwsync_sync::deliver::deliver_all;
-use cwsync_test_support::{merge, secret};
+use cwsync_test_support::secret;
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -116,24 +116,13 @@ async fn world() -> World {
     // `export.concurrency` stays the deployed default.
     assert_eq!(export.concurrency, DEFAULT_CONCURRENCY);
 
-    let mut settings = serde_json::to_value(TenantSettings::default()).unwrap();
-    merge(&mut settings, fixture_export_settings());
-    customers
-        .handle(
-            json!({"action": "put-settings", "tenant": TENANT, "settings": settings}),
-            deadline(),
-        )
-        .await
-        .unwrap_or_else(|d| panic!("put-settings: {}: {}", d.error_type, d.error_message));
-    customers
-        .handle(
-            json!({"action": "sync-tenant", "tenant": TENANT}),
-            deadline(),
-        )
-        .await
-        .unwrap_or_else(|d| panic!("sync-tenant: {}: {}", d.error_type, d.error_message));
-    let delivery = customers.deliver_all(&customer_queue, MAX_RECEIVES).await;
-    assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    set_up_tenant(
+        &customers,
+        &customer_queue,
+        TENANT,
+        fixture_export_settings(),
+    )
+    .await;
     assert_eq!(cw.records("/company/companies").len(), ACCOUNTS);
 
     let account_ids: Vec<String> = (0..ACCOUNTS).map(account_id).collect();
@@ -155,10 +144,6 @@ async fn world() -> World {
         export: Arc::new(export),
         export_queue,
     }
-}
-
-fn deadline() -> OffsetDateTime {
-    OffsetDateTime::now_utc() + time::Duration::minutes(5)
 }
 
 /// What one run cost.
@@ -485,28 +470,15 @@ async fn main() {
         ),
         verdict(other == 0, "1% changed: no other write"),
     );
-    let round_times: Vec<String> = rounds
-        .iter()
-        .map(|r| {
-            r.iter()
-                .map(|m| format!("{:.0}", m.time.as_secs_f64() * 1000.0))
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .collect();
-    println!("round times (ms): {}", round_times.join(", "));
+    print_round_times(rounds.iter().map(|r| r.iter().map(|m| m.time).collect()));
 
     println!();
-    println!("calls by endpoint (round 1):");
-    for (name, run) in SCENARIOS.iter().zip(&rounds[0]) {
-        println!("  {name}");
-        for (endpoint, n) in &run.cw_by_endpoint {
-            println!("    CW      {endpoint:<56} {n:>6}");
-        }
-        for (route, n) in &run.billing_by_route {
-            println!("    billing {route:<56} {n:>6}");
-        }
-    }
+    print_calls_by_endpoint(
+        SCENARIOS
+            .iter()
+            .zip(&rounds[0])
+            .map(|(name, run)| (*name, &run.cw_by_endpoint, &run.billing_by_route)),
+    );
     println!();
     println!("peak RSS: {:.1} MiB", peak_rss_mib());
     assert!(missed.is_empty(), "targets missed: {missed:?}");

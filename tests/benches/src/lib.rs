@@ -1,6 +1,6 @@
 //! Benchmarks live in `benches/`; see the README for how to run them. This library holds what
 //! they share: the median of a scenario's rounds, counts over rounds, the calls between two
-//! snapshots, the bench's billing accounts, the client options of a benchmarked function, and the
+//! snapshots and their printing, the rounds' times, the bench's billing accounts, the client options of a benchmarked function, and the
 //! process's peak RSS.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,11 @@ use std::time::Duration;
 
 use cwsync_billing::models::{Account, Address, Contact, Site};
 use cwsync_connectwise::{RateLimit, RetryPolicy};
+use cwsync_customer_sync::CustomerSync;
+use cwsync_mapping::settings::TenantSettings;
+use cwsync_queue::MemoryJobQueue;
 use cwsync_sync::tenant::ConnectOptions;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 /// The median of `samples` (the upper one of an even count); zero when there are none.
@@ -52,6 +56,72 @@ pub fn delta(
         })
         .filter(|(_, v)| *v > 0)
         .collect()
+}
+
+/// Prints each round's scenario times in milliseconds, a round's scenarios joined by `/`:
+/// `round times (ms): 837/205/304, 802/146/267`.
+#[allow(clippy::print_stdout, reason = "a benchmark's output")]
+pub fn print_round_times(rounds: impl IntoIterator<Item = Vec<Duration>>) {
+    let rounds: Vec<String> = rounds
+        .into_iter()
+        .map(|times| {
+            times
+                .iter()
+                .map(|t| format!("{:.0}", t.as_secs_f64() * 1000.0))
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    println!("round times (ms): {}", rounds.join(", "));
+}
+
+/// Prints the calls of each scenario of one round by endpoint: `(name, ConnectWise calls by
+/// endpoint, billing calls by route)`.
+#[allow(clippy::print_stdout, reason = "a benchmark's output")]
+pub fn print_calls_by_endpoint<'a>(
+    scenarios: impl IntoIterator<
+        Item = (
+            &'a str,
+            &'a BTreeMap<String, u64>,
+            &'a BTreeMap<String, u64>,
+        ),
+    >,
+) {
+    println!("calls by endpoint (round 1):");
+    for (name, cw, billing) in scenarios {
+        println!("  {name}");
+        for (endpoint, n) in cw {
+            println!("    CW      {endpoint:<56} {n:>6}");
+        }
+        for (route, n) in billing {
+            println!("    billing {route:<56} {n:>6}");
+        }
+    }
+}
+
+/// Sets a bench tenant up (not measured): stores its settings, the defaults with `settings`
+/// merged over them, and runs its customer sync to the end, so its accounts have companies.
+/// Panics (the bench fails) when either does not work.
+#[allow(clippy::panic, reason = "a benchmark's set-up fails the benchmark")]
+pub async fn set_up_tenant(
+    customers: &CustomerSync,
+    customer_queue: &MemoryJobQueue,
+    tenant: &str,
+    settings: Value,
+) {
+    let deadline = || OffsetDateTime::now_utc() + time::Duration::minutes(5);
+    let mut document = serde_json::to_value(TenantSettings::default()).unwrap_or_default();
+    cwsync_test_support::merge(&mut document, settings);
+    for event in [
+        json!({"action": "put-settings", "tenant": tenant, "settings": document}),
+        json!({"action": "sync-tenant", "tenant": tenant}),
+    ] {
+        if let Err(d) = customers.handle(event.clone(), deadline()).await {
+            panic!("{}: {}: {}", event["action"], d.error_type, d.error_message);
+        }
+    }
+    let delivery = customers.deliver_all(customer_queue, 5).await;
+    assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
 }
 
 /// The process's peak resident set size so far (`VmHWM` in `/proc/self/status`), in MiB; NaN

@@ -16,10 +16,18 @@
 //! cancellation is over the tenant's share, then confirmed as a user would from the console. Each
 //! run's export log is printed.
 //!
+//! Then the real ticket-import function runs on the same stores ([`tickets`]): the ConnectWise
+//! simulator's finished-tickets fixture on the companies and agreement made above, imported
+//! once (calls created, one on hold for a placeholder part, tickets that cannot be imported named
+//! with why) and again unchanged (nothing written). Its log and the calls as the billing
+//! simulator holds them are printed.
+//!
 //! With `--tenant-secret FILE` it runs against a real tenant instead (the same JSON as the
 //! Secrets Manager secret): `test-connection` first, then one tenant-wide sync, a dry run unless
 //! `--write`, with its links, error ledger and watermarks kept in `--state FILE` so the next run
 //! is incremental. Keys are never printed.
+
+mod tickets;
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -50,6 +58,7 @@ use cwsync_store::ledger::{LedgerSnapshot, MemoryErrorLedger};
 use cwsync_store::links::{LinkSnapshot, MemoryLinkStore};
 use cwsync_store::watermarks::{MemoryWatermarkStore, WatermarkSnapshot};
 use cwsync_sync::deliver::{Delivery, Progress, deliver_all};
+use cwsync_ticket_import::TicketImport;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -146,6 +155,13 @@ struct RunLine {
     /// Export runs: the candidate companies the report suggests for each unmapped account.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suggestions: Vec<String>,
+    /// Ticket-import runs: the billing calls made from tickets after the run, as the billing
+    /// system holds them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    imported: Vec<tickets::ImportedCall>,
+    /// Ticket-import runs: the tickets the planning listed but sent no job for, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_imported: Vec<String>,
 }
 
 /// The ConnectWise rate limit the run uses, and the sentence that says so.
@@ -285,6 +301,8 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
     deps.queues.customer = Some(queue.clone());
     let export_queue = Arc::new(MemoryJobQueue::new());
     deps.queues.export = Some(export_queue.clone());
+    let ticket_queue = Arc::new(MemoryJobQueue::new());
+    deps.queues.ticket = Some(ticket_queue.clone());
     let (rate, rate_line) = cw_rate(args, true);
     let options = ConnectOptions {
         cw_retry: Some(RetryPolicy {
@@ -305,8 +323,11 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
     service.concurrency = 1;
     // The export on the same stores (its accounts' companies are the customer sync's links), one
     // job at a time too, so its log lists the records in the same order on every machine.
-    let mut export = DailyExport::new(deps, options);
+    let mut export = DailyExport::new(Arc::clone(&deps), options.clone());
     export.concurrency = 1;
+    // The ticket import after the export, one ticket at a time too (its log in ticket order).
+    let mut import = TicketImport::new(deps, options);
+    import.concurrency = 1;
     let run_export = !args.dry_run && args.accounts.is_none();
 
     if !args.json {
@@ -373,7 +394,7 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
     if !args.json {
         print_table(&lines);
     }
-    let exports = if run_export {
+    let (exports, ticket_imports) = if run_export {
         let world = ExportWorld {
             export: &export,
             customers: &service,
@@ -382,15 +403,27 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
             billing: &billing,
             every,
         };
-        world.run(args.json).await?
+        let exports = world.run(args.json).await?;
+        let tickets = tickets::TicketWorld {
+            import: &import,
+            customers: &service,
+            queue: &ticket_queue,
+            cw: &cw,
+            billing: &billing,
+            every,
+        };
+        let (imports, fixture) = tickets.run(args.json).await?;
+        (exports, Some((imports, fixture)))
     } else {
-        Vec::new()
+        (Vec::new(), None)
     };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"customerSync": lines, "dailyExport": exports}))?
-        );
+        let mut output = json!({"customerSync": lines, "dailyExport": exports});
+        if let Some((imports, fixture)) = ticket_imports {
+            output["ticketImport"] = serde_json::to_value(imports)?;
+            output["ticketFixture"] = serde_json::to_value(fixture)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&output)?);
     }
 
     if args.keep_running {
@@ -889,6 +922,8 @@ fn run_line(
         skipped: Vec::new(),
         mass_change_guard: None,
         suggestions: Vec::new(),
+        imported: Vec::new(),
+        not_imported: Vec::new(),
     }
 }
 

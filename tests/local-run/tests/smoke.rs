@@ -13,20 +13,9 @@ fn total(run: &serde_json::Value, outcome: &str) -> u64 {
         .sum()
 }
 
-/// `cwsync-local --json`: the runs of `job` (`customerSync` or `dailyExport`).
+/// `cwsync-local --json`: the runs of `job` (`customerSync`, `dailyExport` or `ticketImport`).
 fn local_runs(job: &str) -> Vec<serde_json::Value> {
-    let output = Command::new(env!("CARGO_BIN_EXE_cwsync-local"))
-        .arg("--json")
-        .env_remove("CWSYNC_CW_RATE")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let output: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    output[job].as_array().unwrap().clone()
+    local_output()[job].as_array().unwrap().clone()
 }
 
 #[test]
@@ -179,6 +168,149 @@ fn the_local_export_creates_then_writes_nothing_then_patches_exactly_the_changed
             run["billing_writes"], 0,
             "the export writes nothing back: {run}"
         );
+        assert!(run["dead_letters"].as_array().unwrap().is_empty(), "{run}");
+    }
+}
+
+/// `cwsync-local --json`, whole.
+fn local_output() -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_cwsync-local"))
+        .arg("--json")
+        .env_remove("CWSYNC_CW_RATE")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn the_local_ticket_import_creates_the_calls_the_fixture_allows_then_writes_nothing() {
+    let output = local_output();
+    let fixture = &output["ticketFixture"];
+    let runs = output["ticketImport"].as_array().unwrap();
+    let labels: Vec<&str> = runs.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["first import", "unchanged re-run"]);
+    let id = |field: &str| fixture[field].as_i64().unwrap();
+
+    let first = &runs[0];
+    // The calls are read back from the billing simulator: one per ticket created by the run,
+    // each ticket once.
+    let calls = first["imported"].as_array().unwrap();
+    assert_eq!(
+        calls.len() as u64,
+        total(first, "created"),
+        "every created ticket has its call, and no other call was made: {first}"
+    );
+    let mut tickets: Vec<i64> = calls
+        .iter()
+        .map(|c| c["ticket"].as_i64().unwrap())
+        .collect();
+    tickets.dedup();
+    assert_eq!(tickets.len(), calls.len(), "one call per ticket: {calls:?}");
+    // Each service call write is a create: one per call.
+    assert_eq!(
+        first["billing_writes"].as_u64().unwrap(),
+        total(first, "created"),
+        "{first}"
+    );
+    assert_eq!(first["connectwise_writes"], 0, "{first}");
+    let call_of = |ticket: i64| {
+        calls
+            .iter()
+            .find(|c| c["ticket"] == ticket)
+            .unwrap_or_else(|| panic!("no call for ticket {ticket}: {calls:?}"))
+    };
+
+    // The ready ticket: both time entries are labor lines (the billing system's, against the
+    // fixture's time entries in ConnectWise), toner and the placeholder cable are parts, the drum
+    // (on an agreement no time entry has) is not; the placeholder holds the call.
+    let ready = call_of(id("ticketReady"));
+    assert_eq!(ready["labor"].as_array().unwrap().len(), 2, "{ready}");
+    assert_eq!(ready["connectwiseTimeEntries"], 2, "{ready}");
+    assert_eq!(ready["connectwiseProducts"], 3, "{ready}");
+    let parts = texts(ready, "parts");
+    assert_eq!(parts, ["I-TONER-BK x 2", "I-TPL-SUPPLIES x 1"], "{ready}");
+    assert_eq!(ready["onHold"], true, "{ready}");
+    let reason = ready["holdReason"].as_str().unwrap();
+    assert!(
+        reason.contains(&id("productPlaceholder").to_string()),
+        "the hold names the product: {reason}"
+    );
+    assert_eq!(ready["accountId"], "A-1001", "{ready}");
+    assert_eq!(
+        ready["contractId"], "C-3001",
+        "the mapped agreement: {ready}"
+    );
+    assert_eq!(
+        ready["labor"][0].as_str().unwrap(),
+        "T-100 1.5 h billable (Onsite)",
+        "{ready}"
+    );
+
+    let second = call_of(id("ticketSecondCompany"));
+    assert_eq!(second["onHold"], false, "{second}");
+    assert_eq!(
+        second["labor"].as_array().unwrap().len() as u64,
+        second["connectwiseTimeEntries"].as_u64().unwrap(),
+        "{second}"
+    );
+    assert!(
+        texts(second, "labor")[0].starts_with("T-101 "),
+        "srivera is T-101 by e-mail: {second}"
+    );
+
+    // What fails is named, with why; what is not finished or has no time gets no call.
+    let failures = texts(first, "failures");
+    assert_eq!(failures.len() as u64, total(first, "failed"), "{first}");
+    let failed = |ticket: i64, what: &str| {
+        assert!(
+            failures
+                .iter()
+                .any(|f| f.starts_with(&format!("ticket {ticket}:")) && f.contains(what)),
+            "ticket {ticket} fails naming {what}: {failures:?}"
+        );
+    };
+    failed(id("ticketUnmappedTechnician"), "mchen");
+    failed(id("ticketUnmappedCompany"), "company");
+    for ticket in [
+        id("ticketUnmappedTechnician"),
+        id("ticketUnmappedCompany"),
+        id("ticketWithoutTime"),
+        id("ticketNotFinished"),
+    ] {
+        assert!(
+            calls.iter().all(|c| c["ticket"] != ticket),
+            "ticket {ticket} has no call: {calls:?}"
+        );
+    }
+    assert!(
+        texts(first, "not_imported")
+            .iter()
+            .any(|n| n.starts_with("1 ticket(s) in an import status without time entries")),
+        "{first}"
+    );
+
+    // The unchanged re-run: nothing written to either side, every imported ticket unchanged,
+    // the calls as they were.
+    let rerun = &runs[1];
+    assert_eq!(rerun["billing_writes"], 0, "{rerun}");
+    assert_eq!(rerun["connectwise_writes"], 0, "{rerun}");
+    assert_eq!(
+        total(rerun, "created") + total(rerun, "updated"),
+        0,
+        "{rerun}"
+    );
+    assert_eq!(
+        total(rerun, "unchanged"),
+        total(first, "created"),
+        "{rerun}"
+    );
+    assert_eq!(rerun["imported"], first["imported"], "{rerun}");
+    for run in runs {
         assert!(run["dead_letters"].as_array().unwrap().is_empty(), "{run}");
     }
 }

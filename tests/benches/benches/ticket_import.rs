@@ -1,0 +1,619 @@
+//! How frugal a tenant's ticket import is, end to end (issue 10 §7): the real `ticket-import`
+//! function over real HTTP against both in-process simulators (no added latency, the ConnectWise
+//! simulator's response-schema check off), on in-memory stores and an in-memory ticket queue
+//! delivered as SQS would (batches of ten, each batch's jobs handled `DEFAULT_CONCURRENCY` at a
+//! time, as deployed). Every round starts on fresh simulators and fresh function state: 100
+//! accounts synced to companies by the customer sync, then 2,000 finished service tickets on
+//! those companies, each with 3 time entries (by two members who match billing technicians by
+//! e-mail) and 1 product (a catalog item whose SKU the billing system has), seeded through the
+//! simulator's own write path (`Simulator::create`: defaults and derived values as for a client,
+//! not counted as API calls). None of that is measured. Three scenarios, in order:
+//! - the first import (asserted: every ticket's call exists exactly once in the billing system,
+//!   with its 3 labor lines and its part; measured: the calls by endpoint against the lower bound
+//!   the design allows and against the one batched job reads would allow),
+//! - the unchanged re-run within the overlap window (every ticket listed and its job run again;
+//!   asserted: 0 billing writes; measured: its reads),
+//! - the next run an hour later, nothing changed (past the overlap: asserted 0 jobs, 0 writes).
+//!
+//! Every run must succeed with no failed ticket and no job left for the DLQ.
+//!
+//! Run: `cargo bench -p cwsync-benches --bench ticket_import`. Prints one line per scenario:
+//! wall time of the run (planning, fan-out and every job delivered; median of the rounds), jobs,
+//! the calls each simulator received; then the lower bounds and the ratios, the calls by endpoint
+//! of one round and the process's peak RSS at the end.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cwsync_benches::{
+    account, bench_options, delta, median, median_count, peak_rss_mib, print_calls_by_endpoint,
+    print_round_times, set_up_tenant, spread,
+};
+use cwsync_billing_sim::{
+    BillingSim, BillingSimOptions, fixture_items, fixture_product_types, fixture_technicians,
+};
+use cwsync_connectwise_sim::{SimOptions, Simulator};
+use cwsync_customer_sync::CustomerSync;
+use cwsync_queue::MemoryJobQueue;
+use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
+use cwsync_test_support::{deliver_checked, secret};
+use cwsync_ticket_import::{DEFAULT_CONCURRENCY, Event, FUNCTION, TIME_ENTRY_BATCH, TicketImport};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const ACCOUNTS: usize = 100;
+const TICKETS: usize = 2000;
+const ENTRIES_PER_TICKET: usize = 3;
+const PRODUCTS_PER_TICKET: usize = 1;
+/// Records one ConnectWise read lists (`pageSize=1000`).
+const PAGE: usize = 1000;
+const ROUNDS: usize = 3;
+const TENANT: &str = "bench";
+const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
+/// The import status (a status of the simulator's reference board 1).
+const FINISHED: &str = "Closed";
+/// A SKU the billing items have (`I-TONER-BK`).
+const SKU: &str = "TONER-DXC5850-BK";
+/// Members and the billing technicians they match by e-mail.
+const MEMBERS: [(&str, &str, &str); 2] = [
+    ("jdoe", "jdoe@example.com", "T-100"),
+    ("srivera", "srivera@example.com", "T-101"),
+];
+
+const FIRST: &str = "first import, 2,000 tickets x (3 time entries, 1 product)";
+const UNCHANGED: &str = "unchanged re-run (from the watermark)";
+const FULL: &str = "unchanged full re-run (since before the first)";
+const SCENARIOS: [&str; 3] = [FIRST, UNCHANGED, FULL];
+/// Between two tickets' last changes: 2,000 tickets finished over about 8 hours, a busy
+/// service desk's day.
+const TICKET_SPACING: Duration = Duration::from_secs(15);
+
+/// Both simulators, the ticket import over them, as deployed except for the ConnectWise rate
+/// limit (see `bench_options`).
+struct World {
+    cw: Simulator,
+    billing: BillingSim,
+    import: Arc<TicketImport>,
+    ticket_queue: Arc<MemoryJobQueue>,
+    tickets: Vec<i64>,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// A fresh world: the accounts synced to companies, the tenant's ticket-import settings stored,
+/// the members, the catalog item and the finished tickets seeded (none of it measured).
+async fn world() -> World {
+    let cw = Simulator::start(SimOptions {
+        // Checking every response against the schema is the simulator's cost, not the import's
+        // (the end-to-end tests keep it on).
+        validate_responses: false,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    cw.set_clock(T0);
+    let billing = BillingSim::start(BillingSimOptions::default())
+        .await
+        .unwrap();
+    billing.set_clock(T0);
+    billing.seed_accounts((0..ACCOUNTS).map(|n| account(n, T0)).collect());
+    billing.seed_technicians(fixture_technicians());
+    billing.seed_items(fixture_items());
+    billing.seed_product_types(fixture_product_types());
+    let secrets = StaticTenantSecrets::new()
+        .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
+        .unwrap();
+    let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
+    let customer_queue = Arc::new(MemoryJobQueue::new());
+    let ticket_queue = Arc::new(MemoryJobQueue::new());
+    deps.queues.customer = Some(customer_queue.clone());
+    deps.queues.ticket = Some(ticket_queue.clone());
+    let deps = Arc::new(deps);
+    let customers = CustomerSync::new(Arc::clone(&deps), bench_options());
+    let import = TicketImport::new(deps, bench_options());
+    // `import.concurrency` stays the deployed default.
+    assert_eq!(import.concurrency, DEFAULT_CONCURRENCY);
+
+    set_up_tenant(
+        &customers,
+        &customer_queue,
+        TENANT,
+        json!({"ticketImport": {"statuses": [FINISHED]}}),
+    )
+    .await;
+    let companies: Vec<i64> = cw
+        .records("/company/companies")
+        .iter()
+        .filter_map(|c| c["id"].as_i64())
+        .collect();
+    assert_eq!(companies.len(), ACCOUNTS);
+
+    let seeding = Instant::now();
+    let tickets = seed_tickets(&cw, &companies);
+    eprintln!(
+        "seeded {TICKETS} tickets, {} time entries and {} products in {} (not measured)",
+        TICKETS * ENTRIES_PER_TICKET,
+        TICKETS * PRODUCTS_PER_TICKET,
+        ms(seeding.elapsed())
+    );
+    World {
+        cw,
+        billing,
+        import: Arc::new(import),
+        ticket_queue,
+        tickets,
+    }
+}
+
+/// The members, the catalog item, and `TICKETS` finished tickets on `companies` (round robin),
+/// each with its time entries and product; through the simulator's write path, as a ConnectWise
+/// user's POSTs (not counted as API calls). Returns the tickets' ids.
+fn seed_tickets(cw: &Simulator, companies: &[i64]) -> Vec<i64> {
+    // The reference data has `jdoe` already; the others are made as a ConnectWise admin would.
+    let members: Vec<i64> = MEMBERS
+        .iter()
+        .map(|(identifier, email, _)| {
+            let existing = cw
+                .records("/system/members")
+                .iter()
+                .find(|m| m["identifier"] == *identifier)
+                .and_then(|m| m["id"].as_i64());
+            existing.unwrap_or_else(|| {
+                cw.create(
+                    "/system/members",
+                    json!({"identifier": identifier, "firstName": identifier,
+                           "lastName": "Bench", "primaryEmail": email, "officeEmail": email,
+                           "defaultEmail": "Office", "defaultPhone": "Office",
+                           "hireDate": "2024-03-01T00:00:00Z", "licenseClass": "F",
+                           "securityRole": {"id": 2}, "inactiveFlag": false}),
+                )
+                .unwrap()["id"]
+                    .as_i64()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let item = cw
+        .create(
+            "/procurement/catalog",
+            json!({"identifier": SKU, "description": "Toner cartridge, black",
+                   "customerDescription": "Toner cartridge, black", "subcategory": {"id": 1},
+                   "type": {"name": "Inventory"}, "price": 89.5}),
+        )
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let calls_before = cw.calls().total();
+    let mut tickets = Vec::with_capacity(TICKETS);
+    for n in 0..TICKETS {
+        let ticket = cw
+            .create(
+                "/service/tickets",
+                json!({"summary": format!("Bench ticket {n}"),
+                       "company": {"id": companies[n % companies.len()]},
+                       "board": {"id": 1}, "status": {"name": FINISHED}}),
+            )
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        for e in 0..ENTRIES_PER_TICKET {
+            let start = T0 - time::Duration::hours(8) + time::Duration::hours(e as i64);
+            cw.create(
+                "/time/entries",
+                json!({"chargeToType": "ServiceTicket", "chargeToId": ticket,
+                       "member": {"id": members[(n + e) % members.len()]},
+                       "timeStart": rfc3339(start),
+                       "timeEnd": rfc3339(start + time::Duration::minutes(45)),
+                       "notes": format!("work {e} on ticket {n}")}),
+            )
+            .unwrap();
+        }
+        for _ in 0..PRODUCTS_PER_TICKET {
+            cw.create(
+                "/procurement/products",
+                json!({"catalogItem": {"id": item}, "ticket": {"id": ticket},
+                       "quantity": 1 + n % 3, "billableOption": "Billable"}),
+            )
+            .unwrap();
+        }
+        tickets.push(ticket);
+        cw.advance_clock(TICKET_SPACING);
+    }
+    assert_eq!(
+        cw.calls().total(),
+        calls_before,
+        "seeding is not API traffic"
+    );
+    tickets
+}
+
+/// What one run cost.
+struct Measured {
+    time: Duration,
+    /// Ticket jobs delivered.
+    jobs: u64,
+    /// Tickets the planning listed.
+    listed: u64,
+    /// The planning's reads: the ticket listing and the time-entry batches.
+    planning_reads: u64,
+    /// Of those, the time-entry batches.
+    planning_entry_reads: u64,
+    cw_reads: u64,
+    cw_writes: u64,
+    billing_reads: u64,
+    billing_writes: u64,
+    cw_by_endpoint: BTreeMap<String, u64>,
+    billing_by_route: BTreeMap<String, u64>,
+    report: Value,
+}
+
+impl Measured {
+    fn count(&self, outcome: &str) -> u64 {
+        self.report["run"]["counts"]
+            .as_object()
+            .into_iter()
+            .flat_map(|entities| entities.values())
+            .filter_map(|counts| counts[outcome].as_u64())
+            .sum()
+    }
+
+    /// The ConnectWise reads of endpoints starting with `prefix` (`GET /service/tickets`).
+    fn cw(&self, prefix: &str) -> u64 {
+        self.cw_by_endpoint
+            .iter()
+            .filter(|(endpoint, _)| endpoint.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// The billing writes among calls by route: every call that is not a GET (the simulator's own
+/// `writes` counts only PATCHes and write-backs, not service-call creates and updates).
+fn billing_writes(by_route: &BTreeMap<String, u64>) -> u64 {
+    by_route
+        .iter()
+        .filter(|(route, _)| !route.starts_with("GET "))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// The planning's reads: its time-entry batches (its answer counts them) and the ticket listing
+/// (`GET /service/tickets`, the collection; a job's read is `GET /service/tickets/{id}`).
+fn planning_reads(planned: &Value, cw_by_endpoint: &BTreeMap<String, u64>) -> u64 {
+    planned["timeEntryReads"].as_u64().unwrap()
+        + cw_by_endpoint
+            .get("GET /service/tickets")
+            .copied()
+            .unwrap_or_default()
+}
+
+/// One tenant-wide import: plan, fan out, deliver every job; then its report (not timed).
+async fn import(world: &World, since: Option<OffsetDateTime>) -> Measured {
+    let cw_before = world.cw.calls();
+    let billing_before = world.billing.calls();
+    let started = Instant::now();
+    let planned = world
+        .import
+        .handle_event(Event::ImportNow {
+            tenant: TENANT.to_owned(),
+            since,
+            dry_run: false,
+        })
+        .await
+        .unwrap_or_else(|d| panic!("import-now: {}: {}", d.error_type, d.error_message));
+    // Every job delivered; none left for the DLQ (asserted).
+    let jobs = deliver_checked(&world.ticket_queue, |event, deadline| {
+        let import = Arc::clone(&world.import);
+        async move { import.handle_jobs(event, deadline).await }
+    })
+    .await;
+    let time = started.elapsed();
+    let cw_after = world.cw.calls();
+    let billing_after = world.billing.calls();
+    let run_id = planned["runId"].as_str().unwrap().to_owned();
+    let report = world
+        .import
+        .handle_event(Event::Report {
+            tenant: TENANT.to_owned(),
+            run_id: Some(run_id),
+            page_token: None,
+        })
+        .await
+        .unwrap_or_else(|d| panic!("report: {}: {}", d.error_type, d.error_message));
+    let billing_by_route = delta(&billing_after.by_route, &billing_before.by_route);
+    let cw_by_endpoint = delta(&cw_after.by_endpoint, &cw_before.by_endpoint);
+    let billing_writes = billing_writes(&billing_by_route);
+    let cw_writes = cw_after.writes() - cw_before.writes();
+    assert_eq!(cw_writes, 0, "the import never writes to ConnectWise");
+    let failed: Vec<&Value> = report["records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["outcome"] == "failed")
+        .take(3)
+        .collect();
+    assert_eq!(
+        report["run"]["status"], "succeeded",
+        "{}; first failed records: {failed:?}",
+        report["run"]
+    );
+    Measured {
+        time,
+        jobs,
+        listed: planned["tickets"].as_u64().unwrap(),
+        planning_reads: planning_reads(&planned, &cw_by_endpoint),
+        planning_entry_reads: planned["timeEntryReads"].as_u64().unwrap(),
+        cw_reads: cw_after.total() - cw_before.total() - cw_writes,
+        cw_writes,
+        billing_reads: billing_after.total() - billing_before.total() - billing_writes,
+        billing_writes,
+        cw_by_endpoint,
+        billing_by_route,
+        report,
+    }
+}
+
+/// The first import, checked: every ticket's call in the billing system exactly once, with its
+/// labor and its part.
+fn check_first(world: &World, first: &Measured) {
+    assert_eq!(
+        first.count("created"),
+        TICKETS as u64,
+        "{FIRST}: {}",
+        first.report["run"]
+    );
+    let calls = world.billing.service_calls();
+    let mut by_ticket: BTreeMap<i64, usize> = BTreeMap::new();
+    for call in &calls {
+        let ticket = call
+            .external_reference
+            .as_deref()
+            .and_then(|r| r.strip_prefix("cw:ticket:"))
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or_else(|| panic!("{FIRST}: call {} has no ticket reference", call.id));
+        *by_ticket.entry(ticket).or_default() += 1;
+        assert_eq!(
+            call.labor.len(),
+            ENTRIES_PER_TICKET,
+            "{FIRST}: call {}",
+            call.id
+        );
+        assert_eq!(
+            call.parts.len(),
+            PRODUCTS_PER_TICKET,
+            "{FIRST}: call {}",
+            call.id
+        );
+        assert!(
+            call.parts.iter().all(|p| p.item_id == "I-TONER-BK"),
+            "{FIRST}: call {}: {:?}",
+            call.id,
+            call.parts
+        );
+        assert!(!call.on_hold, "{FIRST}: call {} on hold", call.id);
+        let technicians: BTreeSet<&str> = call
+            .labor
+            .iter()
+            .map(|l| l.technician_id.as_str())
+            .collect();
+        assert!(
+            technicians
+                .iter()
+                .all(|t| MEMBERS.iter().any(|(_, _, tech)| tech == t)),
+            "{FIRST}: call {}: {technicians:?}",
+            call.id
+        );
+        let hours: Decimal = call.labor.iter().map(|l| l.hours).sum();
+        assert_eq!(
+            hours,
+            Decimal::new(225, 2),
+            "{FIRST}: call {}: 3 x 0.75 h",
+            call.id
+        );
+    }
+    assert_eq!(calls.len(), TICKETS, "{FIRST}: one call per ticket");
+    let expected: BTreeSet<i64> = world.tickets.iter().copied().collect();
+    let got: BTreeSet<i64> = by_ticket.keys().copied().collect();
+    assert_eq!(got, expected, "{FIRST}: every ticket has its call");
+    assert!(
+        by_ticket.values().all(|n| *n == 1),
+        "{FIRST}: a ticket with two calls"
+    );
+}
+
+/// One round: a fresh world, the three scenarios in order.
+async fn round() -> [Measured; 3] {
+    let world = world().await;
+
+    let first = import(&world, None).await;
+    check_first(&world, &first);
+    let calls_after_first = world.billing.service_calls();
+
+    // The next scheduled run, nothing changed: the tickets of the overlap window before the
+    // watermark are listed again and found imported.
+    let unchanged = import(&world, None).await;
+    assert_eq!(
+        unchanged.count("unchanged"),
+        unchanged.listed,
+        "{UNCHANGED}: {}",
+        unchanged.report["run"]
+    );
+    assert_eq!(unchanged.billing_writes, 0, "{UNCHANGED}: 0 billing writes");
+
+    // Every ticket listed again (`import-now` with `since`): every job finds its ticket
+    // imported and unchanged.
+    let full = import(&world, Some(T0 - time::Duration::days(1))).await;
+    assert_eq!(full.listed, TICKETS as u64, "{FULL}");
+    assert_eq!(
+        full.count("unchanged"),
+        TICKETS as u64,
+        "{FULL}: {}",
+        full.report["run"]
+    );
+    assert_eq!(full.billing_writes, 0, "{FULL}: 0 billing writes");
+    assert_eq!(
+        world.billing.service_calls(),
+        calls_after_first,
+        "no call changed after the first import"
+    );
+
+    world.cw.shutdown().await;
+    world.billing.shutdown().await;
+    [first, unchanged, full]
+}
+
+fn ms(time: Duration) -> String {
+    format!("{:.0} ms", time.as_secs_f64() * 1000.0)
+}
+
+/// The reads of the planning no import can do without: the ticket listing (one per page of
+/// 1,000) and the time entries `TIME_ENTRY_BATCH` tickets per read (the planning keeps a ticket
+/// without time out).
+fn planning_bound() -> u64 {
+    (TICKETS.div_ceil(PAGE) + TICKETS.div_ceil(TIME_ENTRY_BATCH)) as u64
+}
+
+/// The reads the design adds per ticket: its job reads the ticket, its time entries, its
+/// products and their catalog items afresh ("never trust the job").
+const DESIGN_READS_PER_TICKET: u64 = 4;
+
+#[tokio::main]
+async fn main() {
+    let mut rounds: Vec<[Measured; 3]> = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        rounds.push(round().await);
+    }
+
+    println!(
+        "ticket import, {TICKETS} finished tickets x ({ENTRIES_PER_TICKET} time entries, \
+         {PRODUCTS_PER_TICKET} product) on {ACCOUNTS} companies, jobs handled \
+         {DEFAULT_CONCURRENCY} at a time (DEFAULT_CONCURRENCY), median of {ROUNDS} rounds"
+    );
+    println!(
+        "{:<54} {:>9} {:>6} {:>8} {:>9} {:>9} {:>8} {:>8}",
+        "scenario", "median", "listed", "jobs", "CW reads", "CW writes", "bill rd", "bill wr"
+    );
+    for (i, name) in SCENARIOS.iter().enumerate() {
+        let runs: Vec<&Measured> = rounds.iter().map(|r| &r[i]).collect();
+        let column =
+            |f: fn(&Measured) -> u64| spread(&runs.iter().map(|r| f(r)).collect::<Vec<_>>());
+        println!(
+            "{name:<54} {:>9} {:>6} {:>8} {:>9} {:>9} {:>8} {:>8}",
+            ms(median(runs.iter().map(|r| r.time).collect())),
+            column(|r| r.listed),
+            column(|r| r.jobs),
+            column(|r| r.cw_reads),
+            column(|r| r.cw_writes),
+            column(|r| r.billing_reads),
+            column(|r| r.billing_writes),
+        );
+    }
+
+    let first: Vec<&Measured> = rounds.iter().map(|r| &r[0]).collect();
+    let f = first[0];
+    println!();
+    println!("against the lower bound (issue 10 §7):");
+    let tickets = TICKETS as u64;
+    let cw_calls = median_count(first.iter().map(|r| r.cw_reads).collect());
+    let billing_calls = median_count(
+        first
+            .iter()
+            .map(|r| r.billing_reads + r.billing_writes)
+            .collect(),
+    );
+    let planning = planning_bound();
+    let design_bound = planning + DESIGN_READS_PER_TICKET * tickets + tickets;
+    let batched_bound = planning + tickets;
+    let calls = cw_calls + billing_calls;
+    println!(
+        "  first import: {calls} calls ({cw_calls} ConnectWise reads, {billing_calls} billing \
+         calls of which {} writes)",
+        f.billing_writes
+    );
+    println!(
+        "  lower bound as designed: {design_bound} = {} ticket listing pages + {} time-entry \
+         batch reads ({TIME_ENTRY_BATCH} tickets each) + {DESIGN_READS_PER_TICKET} reads per \
+         ticket (ticket, time entries, products, catalog items: the job reads its ticket \
+         afresh) x {TICKETS} + 1 billing create per ticket; ratio {:.3}",
+        TICKETS.div_ceil(PAGE),
+        TICKETS.div_ceil(TIME_ENTRY_BATCH),
+        calls as f64 / design_bound as f64
+    );
+    println!(
+        "  lower bound with batched job reads: {batched_bound} = the planning's {planning} reads \
+         + 1 billing create per ticket; ratio {:.3}",
+        calls as f64 / batched_bound as f64
+    );
+    let by_reference: u64 = f
+        .billing_by_route
+        .iter()
+        .filter(|(route, _)| route.starts_with("GET /v1/service-calls/by-reference"))
+        .map(|(_, n)| n)
+        .sum();
+    println!(
+        "  over the design's bound: {by_reference} billing look-ups of a call by the ticket's \
+         reference (one per ticket without a link, before its create, which is idempotent on \
+         that reference too), the reference data (members {}, billing lists {}: once per \
+         worker that found no cached copy) and {} other ConnectWise reads",
+        f.cw("GET /system/members"),
+        f.billing_reads - by_reference,
+        f.cw("GET /login/"),
+    );
+    // The jobs' reads: everything but the planning's listing and time-entry batches.
+    let job_reads = f.cw_reads - f.planning_reads;
+    println!(
+        "  of the {} ConnectWise reads, {} are the planning's ({} listing, {} time-entry \
+         batches) and {job_reads} the jobs' ({:.2} per ticket: ticket {}, time entries {}, \
+         products {}, catalog items {}, reference data {}): the per-ticket reads dominate",
+        f.cw_reads,
+        f.planning_reads,
+        f.planning_reads - f.planning_entry_reads,
+        f.planning_entry_reads,
+        job_reads as f64 / tickets as f64,
+        f.cw("GET /service/tickets/"),
+        f.cw("GET /time/entries") - f.planning_entry_reads,
+        f.cw("GET /procurement/products"),
+        f.cw("GET /procurement/catalog"),
+        f.cw("GET /system/members"),
+    );
+    for (i, name) in [(1, UNCHANGED), (2, FULL)] {
+        let runs: Vec<&Measured> = rounds.iter().map(|r| &r[i]).collect();
+        let listed = median_count(runs.iter().map(|r| r.listed).collect());
+        let reads = median_count(runs.iter().map(|r| r.cw_reads).collect());
+        let billing = median_count(runs.iter().map(|r| r.billing_reads).collect());
+        let writes = runs
+            .iter()
+            .map(|r| r.billing_writes + r.cw_writes)
+            .max()
+            .unwrap_or_default();
+        println!(
+            "  {name}: {listed} tickets listed, {writes} writes (asserted 0); {reads} ConnectWise \
+             reads ({:.2} per ticket listed), {billing} billing reads",
+            reads as f64 / listed.max(1) as f64
+        );
+    }
+    print_round_times(rounds.iter().map(|r| r.iter().map(|m| m.time).collect()));
+
+    println!();
+    print_calls_by_endpoint(
+        SCENARIOS
+            .iter()
+            .zip(&rounds[0])
+            .map(|(name, run)| (*name, &run.cw_by_endpoint, &run.billing_by_route)),
+    );
+    println!();
+    println!("peak RSS: {:.1} MiB", peak_rss_mib());
+}
