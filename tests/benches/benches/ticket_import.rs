@@ -330,6 +330,7 @@ async fn import(world: &World, since: Option<OffsetDateTime>) -> Measured {
             tenant: TENANT.to_owned(),
             run_id: Some(run_id),
             page_token: None,
+            moves: false,
         })
         .await
         .unwrap_or_else(|d| panic!("report: {}: {}", d.error_type, d.error_message));

@@ -181,6 +181,7 @@ impl TicketWorld<'_> {
                 tenant: TENANT.to_owned(),
                 run_id: Some(run_id.clone()),
                 page_token: None,
+                moves: false,
             },
         )
         .await?;
