@@ -185,13 +185,12 @@ impl TicketImport {
                 let errors = tenant_errors_report(&self.deps, &tenant, self.now()).await?;
                 to_json(&json!({ "errors": errors }))
             }
-            Event::RegisterCallbacks { tenant, dry_run } => match &self.callbacks {
-                Some(callbacks) => callbacks.register(&tenant, dry_run).await,
-                None => Err(diagnostic(
-                    "NotConfigured",
-                    "this ticket-import answers no callbacks (built without them)",
-                )),
-            },
+            // With callbacks, `handle` routes this event to them before parsing it here; only a
+            // function built without them gets this far.
+            Event::RegisterCallbacks { .. } => Err(diagnostic(
+                "NotConfigured",
+                "this ticket-import answers no callbacks (built without them)",
+            )),
         }
     }
 
