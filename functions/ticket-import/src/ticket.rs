@@ -33,7 +33,7 @@ use cwsync_billing::{BillingClient, BillingError, ContractQuery};
 use cwsync_connectwise::models::{
     CatalogItem, ProductItem, Project, ProjectPhase, ProjectTicket, Resource, Ticket, TimeEntry,
 };
-use cwsync_connectwise::{Condition, CwError, Query};
+use cwsync_connectwise::{Condition, CwError, Direction, Query};
 use cwsync_mapping::customers::entity as customer;
 use cwsync_mapping::tickets::project::{FeeHolder, ProjectSide, apply_project};
 use cwsync_mapping::tickets::{
@@ -106,6 +106,53 @@ impl TicketRecords {
     }
 }
 
+/// The tickets of one SQS batch's jobs (one tenant, run and dry-run flag), read together just
+/// before the jobs run ([`read_tickets`] per kind): each job takes its ticket from here instead of
+/// reading it alone. A ticket not found under its job's kind is not here: its job looks for it
+/// on its own (as the other kind too).
+#[derive(Debug, Clone, Default)]
+pub struct TicketBatch {
+    records: HashMap<(TicketKind, i64), TicketRecords>,
+}
+
+impl TicketBatch {
+    /// Reads the tickets `jobs` name, one [`read_tickets`] per kind.
+    pub async fn read(
+        cw: &cwsync_connectwise::Client,
+        jobs: &[TicketJob],
+    ) -> Result<TicketBatch, SyncError> {
+        let mut records = HashMap::new();
+        for kind in [TicketKind::Service, TicketKind::Project] {
+            let mut ids: Vec<i64> = jobs
+                .iter()
+                .filter(|j| j.kind == kind)
+                .map(|j| j.ticket_id)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            for (id, read) in read_tickets(cw, kind, &ids).await? {
+                records.insert((kind, id), read);
+            }
+        }
+        Ok(TicketBatch { records })
+    }
+
+    /// Ticket `id` of `kind`, as read.
+    pub fn get(&self, kind: TicketKind, id: i64) -> Option<&TicketRecords> {
+        self.records.get(&(kind, id))
+    }
+
+    /// How many tickets were read.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether no ticket was read.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
 /// Reads service ticket `id` with its time entries, products and catalog items (four reads);
 /// `None` when the ticket is gone.
 pub async fn read_ticket(
@@ -122,43 +169,71 @@ pub async fn read_ticket_of(
     kind: TicketKind,
     id: i64,
 ) -> Result<Option<TicketRecords>, SyncError> {
-    let path = format!("{}/{id}", kind.path());
-    let read = match kind {
-        TicketKind::Service => cw.get::<Ticket>(&path).await.map(|t| (t, None, None)),
-        TicketKind::Project => cw
-            .get::<ProjectTicket>(&path)
+    Ok(read_tickets(cw, kind, &[id]).await?.remove(&id))
+}
+
+/// Reads tickets `ids` of `kind` together: the tickets (`id in (...)`), all their time entries
+/// (`chargeToId in (...)`), all their products (`ticket/id in (...)`) and those products' catalog
+/// items (`id in (...)`), one read each (more only when a list's URL or its answer needs more
+/// requests), and a project ticket's project and phase once per phase. The tickets ConnectWise
+/// has of that kind, by id; an id it has not is absent.
+pub async fn read_tickets(
+    cw: &cwsync_connectwise::Client,
+    kind: TicketKind,
+    ids: &[i64],
+) -> Result<HashMap<i64, TicketRecords>, SyncError> {
+    let what = || match ids {
+        [id] => format!("ticket {id}"),
+        _ => format!("{} tickets", ids.len()),
+    };
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let by_id = || Query::new().order_by("id", Direction::Asc).page_size(1000);
+    let tickets = match kind {
+        TicketKind::Service => cw
+            .list_by_ids::<Ticket, i64>(kind.path(), "id", ids.iter().copied(), &by_id())
             .await
-            .map(|t| (t.ticket, t.project, t.phase)),
-    };
-    let (ticket, project_ref, phase_ref) = match read {
-        Ok(read) => read,
-        Err(CwError::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(SyncError::connectwise(format!("reading ticket {id}"), e)),
-    };
-    let entries = Query::new()
-        .filter(
-            Condition::field("chargeToType")
-                .eq(kind.charge_to_type())
-                .and(Condition::field("chargeToId").eq(id)),
-        )
-        .order_by("id", cwsync_connectwise::Direction::Asc)
-        .page_size(1000);
-    let products = Query::new()
-        .filter(Condition::field("ticket/id").eq(id))
-        .order_by("id", cwsync_connectwise::Direction::Asc)
-        .page_size(1000);
+            .map(|tickets| tickets.into_iter().map(|t| (t, None, None)).collect()),
+        TicketKind::Project => cw
+            .list_by_ids::<ProjectTicket, i64>(kind.path(), "id", ids.iter().copied(), &by_id())
+            .await
+            .map(|tickets| {
+                tickets
+                    .into_iter()
+                    .map(|t| (t.ticket, t.project, t.phase))
+                    .collect::<Vec<_>>()
+            }),
+    }
+    .map_err(|e| SyncError::connectwise(format!("reading {}", what()), e))?;
+    let found: Vec<i64> = tickets.iter().filter_map(|(t, _, _)| t.id).collect();
+    if found.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let entries = by_id().filter(Condition::field("chargeToType").eq(kind.charge_to_type()));
+    let products = by_id();
     let (time_entries, products) = tokio::try_join!(
-        cw.list_all::<TimeEntry>(TimeEntry::PATH, &entries),
-        cw.list_all::<ProductItem>(ProductItem::PATH, &products),
+        cw.list_by_ids::<TimeEntry, i64>(
+            TimeEntry::PATH,
+            "chargeToId",
+            found.iter().copied(),
+            &entries
+        ),
+        cw.list_by_ids::<ProductItem, i64>(
+            ProductItem::PATH,
+            "ticket/id",
+            found.iter().copied(),
+            &products
+        ),
     )
     .map_err(|e| {
-        SyncError::connectwise(format!("reading the time and products of ticket {id}"), e)
+        SyncError::connectwise(format!("reading the time and products of {}", what()), e)
     })?;
     let catalog_ids: BTreeSet<i64> = products
         .iter()
         .filter_map(|p| p.catalog_item.as_ref().and_then(|c| c.id))
         .collect();
-    let catalog = cw
+    let catalog: HashMap<i64, CatalogItem> = cw
         .list_by_ids::<CatalogItem, i64>(
             CatalogItem::PATH,
             "id",
@@ -168,33 +243,71 @@ pub async fn read_ticket_of(
                 .page_size(1000),
         )
         .await
-        .map_err(|e| {
-            SyncError::connectwise(format!("reading the catalog items of ticket {id}"), e)
-        })?
+        .map_err(|e| SyncError::connectwise(format!("reading the catalog items of {}", what()), e))?
         .into_iter()
         .filter_map(|item| Some((item.id?, item)))
         .collect();
-    let (project, phase) = match project_ref.and_then(|p| p.id) {
-        Some(project_id) => read_project(cw, project_id, phase_ref.and_then(|p| p.id)).await?,
-        None => (None, None),
-    };
-    Ok(Some(TicketRecords {
-        ticket,
-        time_entries,
-        products,
-        catalog,
-        kind,
-        project,
-        phase,
-    }))
+    let mut entries_of: HashMap<i64, Vec<TimeEntry>> = HashMap::new();
+    for entry in time_entries {
+        if let Some(ticket) = entry.charge_to_id {
+            entries_of.entry(ticket).or_default().push(entry);
+        }
+    }
+    let mut products_of: HashMap<i64, Vec<ProductItem>> = HashMap::new();
+    for product in products {
+        if let Some(ticket) = product.ticket.as_ref().and_then(|t| t.id) {
+            products_of.entry(ticket).or_default().push(product);
+        }
+    }
+    let mut projects: HashMap<(i64, Option<i64>), ProjectRead> = HashMap::new();
+    let mut read = HashMap::with_capacity(tickets.len());
+    for (ticket, project_ref, phase_ref) in tickets {
+        let Some(id) = ticket.id else { continue };
+        let (project, phase) = match project_ref.and_then(|p| p.id) {
+            Some(project_id) => {
+                let phase_id = phase_ref.and_then(|p| p.id);
+                match projects.get(&(project_id, phase_id)) {
+                    Some(read) => read.clone(),
+                    None => {
+                        let read = read_project(cw, project_id, phase_id).await?;
+                        projects.insert((project_id, phase_id), read.clone());
+                        read
+                    }
+                }
+            }
+            None => (None, None),
+        };
+        let products = products_of.remove(&id).unwrap_or_default();
+        let catalog = products
+            .iter()
+            .filter_map(|p| p.catalog_item.as_ref().and_then(|c| c.id))
+            .filter_map(|c| Some((c, catalog.get(&c)?.clone())))
+            .collect();
+        read.insert(
+            id,
+            TicketRecords {
+                ticket,
+                time_entries: entries_of.remove(&id).unwrap_or_default(),
+                products,
+                catalog,
+                kind,
+                project,
+                phase,
+            },
+        );
+    }
+    Ok(read)
 }
+
+/// A project and one of its phases, as read (each `None` when gone).
+type ProjectRead = (Option<Project>, Option<ProjectPhase>);
 
 /// A project and one of its phases (each `None` when gone).
 async fn read_project(
     cw: &cwsync_connectwise::Client,
     project_id: i64,
     phase_id: Option<i64>,
-) -> Result<(Option<Project>, Option<ProjectPhase>), SyncError> {
+) -> Result<ProjectRead, SyncError> {
     fn gone<T>(project_id: i64) -> impl Fn(CwError) -> Result<Option<T>, SyncError> {
         move |e| match e {
             CwError::NotFound { .. } => Ok(None),
@@ -256,30 +369,33 @@ impl TicketImport {
             run_id,
             dry_run,
             TicketJob::new(ticket_id, TicketKind::Service),
+            None,
         ))
         .await
     }
 
     /// [`TicketImport::import_ticket_in_run`] of the ticket a job names, of its kind (looked
     /// for as the other kind too when there is none of this one: the kinds share one id space).
+    /// `read`: the ticket as its batch read it just now ([`TicketBatch`]); `None`: read it here.
     pub async fn import_ticket_of_kind_in_run(
         &self,
         tenant: &TenantId,
         run_id: &RunId,
         dry_run: bool,
         job: TicketJob,
+        read: Option<&TicketRecords>,
     ) -> Result<UnitResult, SyncError> {
         let book = self.run_book();
         let single = book.ensure_single(tenant, run_id, dry_run).await?;
         let result =
-            Box::pin(self.import_ticket_unit(tenant, run_id, dry_run, job, single)).await?;
+            Box::pin(self.import_ticket_unit(tenant, run_id, dry_run, job, single, read)).await?;
         book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
             .await?;
         Ok(result)
     }
 
     /// Imports the ticket a job names (see the module docs): its line, and a project's
-    /// down-payment line.
+    /// down-payment line. `read`: the ticket as its batch read it ([`TicketBatch`]).
     pub async fn import_ticket_unit(
         &self,
         tenant: &TenantId,
@@ -287,6 +403,7 @@ impl TicketImport {
         dry_run: bool,
         job: TicketJob,
         single: bool,
+        read: Option<&TicketRecords>,
     ) -> Result<UnitResult, SyncError> {
         let TicketJob {
             ticket_id, kind, ..
@@ -305,7 +422,10 @@ impl TicketImport {
             ));
         }
         let clients = self.clients(tenant).await?;
-        let mut records = read_ticket_of(&clients.cw, kind, ticket_id).await?;
+        let mut records = match read {
+            Some(read) => Some(read.clone()),
+            None => read_ticket_of(&clients.cw, kind, ticket_id).await?,
+        };
         if records.is_none() {
             records = read_ticket_of(&clients.cw, kind.other(), ticket_id).await?;
         }
@@ -429,12 +549,16 @@ pub async fn import_records(
                 BillingError::NotFound { .. } => Ok(None),
                 e => Err(e),
             }),
-        None => {
+        // A dry run looks the call up by the ticket's reference to say what it would do; a real
+        // run need not: the create is idempotent on that reference and answers with the call an
+        // earlier attempt (or another worker) made, which is then compared like a linked one.
+        None if scope.dry_run => {
             scope
                 .billing
                 .find_service_call(&cwsync_mapping::tickets::ticket_reference(ticket_id))
                 .await
         }
+        None => Ok(None),
     };
     let existing = match existing {
         Ok(existing) => existing,

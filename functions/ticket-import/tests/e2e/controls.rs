@@ -173,3 +173,61 @@ async fn the_planning_reads_the_time_entries_of_many_tickets_at_once() {
     world.deliver().await;
     assert_eq!(world.imported_calls().len(), 3);
 }
+
+#[tokio::test]
+async fn the_ticket_jobs_of_one_batch_read_their_tickets_together() {
+    let world = World::start().await;
+    let toner = world.catalog_item(TONER).await;
+    let mut tickets = Vec::new();
+    for n in 0..12 {
+        let ticket = world.finished("A-1001", &format!("Batched {n}")).await;
+        world.product(ticket, toner, 1).await;
+        tickets.push(ticket);
+    }
+    let planned = world
+        .ok(json!({"action": "import-now", "tenant": TENANT}))
+        .await;
+    assert_eq!(planned["jobsSent"], 12, "{planned}");
+    let reads = |world: &World| {
+        let calls = world.cw.calls();
+        [
+            calls.count("GET", "/service/tickets"),
+            calls.count("GET", "/service/tickets/{id}"),
+            calls.count("GET", "/time/entries"),
+            calls.count("GET", "/procurement/products"),
+            calls.count("GET", "/procurement/catalog"),
+        ]
+    };
+    let before = reads(&world);
+    world.deliver().await;
+    let after = reads(&world);
+    let by_job: Vec<u64> = after.iter().zip(before).map(|(a, b)| a - b).collect();
+    // Twelve jobs come in two SQS batches (ten and two): one read of each per batch, none per
+    // ticket.
+    assert_eq!(
+        by_job,
+        [2, 0, 2, 2, 2],
+        "tickets, ticket by id, time, products, catalog"
+    );
+    let calls = world.imported_calls();
+    assert_eq!(calls.len(), 12);
+    for call in &calls {
+        assert_eq!(
+            call.labor.len(),
+            1,
+            "each call has its own ticket's time only"
+        );
+        assert_eq!(call.parts.len(), 1, "and its own product only");
+    }
+    // A real import creates without looking each call up by reference first (the create is
+    // idempotent on it).
+    let by_reference: u64 = world
+        .billing
+        .calls()
+        .by_route
+        .iter()
+        .filter(|(route, _)| route.starts_with("GET /v1/service-calls/by-reference"))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(by_reference, 0);
+}
