@@ -247,10 +247,13 @@ struct Measured {
     jobs: u64,
     /// Tickets the planning listed.
     listed: u64,
-    /// The planning's reads: the ticket listing and the time-entry batches.
+    /// The planning's reads: the ticket listings (service and project tickets, closed projects)
+    /// and the time-entry batches.
     planning_reads: u64,
     /// Of those, the time-entry batches.
     planning_entry_reads: u64,
+    /// The planning's reads by endpoint.
+    planning_by_endpoint: BTreeMap<String, u64>,
     cw_reads: u64,
     cw_writes: u64,
     billing_reads: u64,
@@ -290,16 +293,6 @@ fn billing_writes(by_route: &BTreeMap<String, u64>) -> u64 {
         .sum()
 }
 
-/// The planning's reads: its time-entry batches (its answer counts them) and the ticket listing
-/// (`GET /service/tickets`, the collection; a job's read is `GET /service/tickets/{id}`).
-fn planning_reads(planned: &Value, cw_by_endpoint: &BTreeMap<String, u64>) -> u64 {
-    planned["timeEntryReads"].as_u64().unwrap()
-        + cw_by_endpoint
-            .get("GET /service/tickets")
-            .copied()
-            .unwrap_or_default()
-}
-
 /// One tenant-wide import: plan, fan out, deliver every job; then its report (not timed).
 async fn import(world: &World, since: Option<OffsetDateTime>) -> Measured {
     let cw_before = world.cw.calls();
@@ -314,6 +307,10 @@ async fn import(world: &World, since: Option<OffsetDateTime>) -> Measured {
         })
         .await
         .unwrap_or_else(|d| panic!("import-now: {}: {}", d.error_type, d.error_message));
+    // The planning makes no ConnectWise write: everything it called is a read.
+    let cw_planned = world.cw.calls();
+    let planning_reads = cw_planned.total() - cw_before.total();
+    let planning_by_endpoint = delta(&cw_planned.by_endpoint, &cw_before.by_endpoint);
     // Every job delivered; none left for the DLQ (asserted).
     let jobs = deliver_checked(&world.ticket_queue, |event, deadline| {
         let import = Arc::clone(&world.import);
@@ -355,7 +352,8 @@ async fn import(world: &World, since: Option<OffsetDateTime>) -> Measured {
         time,
         jobs,
         listed: planned["tickets"].as_u64().unwrap(),
-        planning_reads: planning_reads(&planned, &cw_by_endpoint),
+        planning_reads,
+        planning_by_endpoint,
         planning_entry_reads: planned["timeEntryReads"].as_u64().unwrap(),
         cw_reads: cw_after.total() - cw_before.total() - cw_writes,
         cw_writes,
@@ -574,7 +572,11 @@ async fn main() {
         f.planning_reads - f.planning_entry_reads,
         f.planning_entry_reads,
         job_reads as f64 / tickets as f64,
-        f.cw("GET /service/tickets") - (f.planning_reads - f.planning_entry_reads),
+        f.cw("GET /service/tickets")
+            - f.planning_by_endpoint
+                .get("GET /service/tickets")
+                .copied()
+                .unwrap_or_default(),
         f.cw("GET /time/entries") - f.planning_entry_reads,
         f.cw("GET /procurement/products"),
         f.cw("GET /procurement/catalog"),
