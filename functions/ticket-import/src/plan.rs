@@ -7,10 +7,33 @@
 //! 2. Their time entries, `TIME_ENTRY_BATCH` tickets per read
 //!    (`chargeToType="ServiceTicket" AND chargeToId in (...)`, only the ids): a ticket is
 //!    imported once time is logged on it (seeds: "if there are no time entries for the ticket,
-//!    the call will not get picked up"). Excluded tickets are left out.
+//!    the call will not get picked up"). Excluded tickets are left out, and so are the tickets
+//!    planned at the version listed already (below); neither needs a time-entry read.
 //! 3. The run is started with one unit per ticket, the jobs sent, and only then the watermark
-//!    advanced to the latest `lastUpdated` listed: a planner that stops half way plans again
-//!    from the old watermark, and the overlap and the idempotent ticket jobs make that safe.
+//!    advanced to the latest `lastUpdated` listed, with its tail: a planner that stops half way
+//!    plans again from the old watermark and its old tail, and the overlap and the idempotent
+//!    ticket jobs make that safe.
+//!
+//! **The overlap without the repeats.** The overlap re-lists the tickets of the window before
+//! the watermark on every run (for same-second updates and late commits), and in a quiet period
+//! the watermark stays put, so every scheduled run would list the same tickets and send their
+//! jobs again (4 ConnectWise reads each, to find them unchanged). So the watermark keeps a tail
+//! ([`cwsync_store::watermarks`]): each ticket this run listed whose `lastUpdated` (or, for a
+//! closed project's ticket, whose project's `lastUpdated`) falls inside the overlap window before
+//! the new watermark, with that `lastUpdated`, once its job is sent (or was sent by an earlier
+//! run: [`PlannedRun::already_planned`]). The next run skips a ticket listed with exactly that
+//! `(id, lastUpdated)`; a ticket in the window with a newer `lastUpdated`, or not in the tail (a
+//! late commit), is planned as before. A ticket without time or excluded is never in the tail
+//! (its time is read again while it is in the window, as before). A ticket on the error report
+//! (failing, reported fewer than `errorAttempts` times) is planned again although in the tail,
+//! so one fixed by a setting imports on the next run, as before; past its attempts it waits,
+//! like a ticket past the window, until it changes (or `import-ticket`). The tail holds at most
+//! [`cwsync_store::watermarks::TAIL_LIMIT`] tickets per stream (the latest kept): in a window with
+//! more, the others are simply planned again, never missed. `import-now` with `since` and
+//! `import-ticket` ignore the tail (they re-plan on purpose); a dry run reads it to say what it
+//! would skip and never writes it. Two planners at once: each skips what the stored tail holds;
+//! both may plan the same new ticket (as before: its jobs are idempotent), and their tails are
+//! merged (same watermark) or the later watermark's kept.
 //!
 //! Project tickets (`/project/tickets`) are planned the same way on their own watermark stream
 //! ([`PROJECT_STREAM`]; time `chargeToType="ProjectTicket"`), and so are the project tickets of the
