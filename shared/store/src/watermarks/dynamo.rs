@@ -8,6 +8,7 @@
 
 use super::{
     Seen, Watermark, WatermarkStore, bounded_tail, check_stream, item_name, nanos, next_watermark,
+    proposal,
 };
 use crate::dynamo::{Table, backend, is_conditional_failure};
 use crate::keys;
@@ -17,7 +18,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 /// A [`WatermarkStore`] in the cwsync table.
 #[derive(Debug, Clone)]
@@ -205,13 +206,7 @@ impl WatermarkStore for DynamoWatermarkStore {
         tail: &[Seen],
         now: OffsetDateTime,
     ) -> Result<Watermark, StoreError> {
-        check_stream(stream)?;
-        let seen_ns = nanos(seen)?;
-        let proposed = Watermark {
-            last_seen: seen.to_offset(UtcOffset::UTC),
-            updated_at: now.to_offset(UtcOffset::UTC),
-            tail: bounded_tail(tail.iter().copied()),
-        };
+        let (proposed, seen_ns) = proposal(stream, seen, tail, now)?;
         let seen_value =
             || HashMap::from([(":seen".to_owned(), AttributeValue::N(seen_ns.to_string()))]);
         // Only forward: a slower worker with an older batch must not pull it back.

@@ -1,10 +1,10 @@
 //! Watermarks in memory (unit tests and the local run).
 
-use super::{Seen, Watermark, WatermarkStore, bounded_tail, check_stream, nanos, next_watermark};
+use super::{Seen, Watermark, WatermarkStore, check_stream, next_watermark, proposal};
 use crate::{StoreError, TenantId, keys};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 /// A [`WatermarkStore`] in memory.
 #[derive(Debug, Default)]
@@ -66,13 +66,7 @@ impl WatermarkStore for MemoryWatermarkStore {
         tail: &[Seen],
         now: OffsetDateTime,
     ) -> Result<Watermark, StoreError> {
-        check_stream(stream)?;
-        nanos(seen)?; // same range as DynamoDB's, so both stores refuse the same instants
-        let proposed = Watermark {
-            last_seen: seen.to_offset(UtcOffset::UTC),
-            updated_at: now.to_offset(UtcOffset::UTC),
-            tail: bounded_tail(tail.iter().copied()),
-        };
+        let (proposed, _) = proposal(stream, seen, tail, now)?;
         let mut watermarks = self
             .watermarks
             .lock()

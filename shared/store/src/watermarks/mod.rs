@@ -97,6 +97,24 @@ pub fn bounded_tail(entries: impl IntoIterator<Item = Seen>) -> Vec<Seen> {
     tail
 }
 
+/// The watermark an advance of `stream` to `seen` with `tail` at `now` proposes, and `seen` in
+/// epoch nanoseconds (checked: both stores refuse the same streams and instants).
+fn proposal(
+    stream: &str,
+    seen: OffsetDateTime,
+    tail: &[Seen],
+    now: OffsetDateTime,
+) -> Result<(Watermark, i64), StoreError> {
+    check_stream(stream)?;
+    let seen_ns = nanos(seen)?;
+    let proposed = Watermark {
+        last_seen: seen.to_offset(time::UtcOffset::UTC),
+        updated_at: now.to_offset(time::UtcOffset::UTC),
+        tail: bounded_tail(tail.iter().copied()),
+    };
+    Ok((proposed, seen_ns))
+}
+
 /// What [`WatermarkStore::advance_with_tail`] stores given the stored watermark (if any) and the
 /// proposed one: `None` when nothing changes.
 fn next_watermark(stored: Option<&Watermark>, proposed: &Watermark) -> Option<Watermark> {
