@@ -80,8 +80,9 @@ impl Seen {
     }
 }
 
-/// The most entries a watermark's tail keeps: a DynamoDB item of about 70 KB at most. A window
-/// with more records keeps the latest; the others are processed again by the next run.
+/// The most entries a watermark's tail keeps: a DynamoDB item of about 50 KB at most (some 26
+/// bytes an entry, so a full tail's write costs some 50 write units). A window with more records
+/// keeps the latest; the others are processed again by the next run.
 pub const TAIL_LIMIT: usize = 2_000;
 
 /// `entries` as a tail: distinct, the latest [`TAIL_LIMIT`] by `lastUpdated`, ordered by id.
