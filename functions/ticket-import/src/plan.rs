@@ -7,10 +7,33 @@
 //! 2. Their time entries, `TIME_ENTRY_BATCH` tickets per read
 //!    (`chargeToType="ServiceTicket" AND chargeToId in (...)`, only the ids): a ticket is
 //!    imported once time is logged on it (seeds: "if there are no time entries for the ticket,
-//!    the call will not get picked up"). Excluded tickets are left out.
+//!    the call will not get picked up"). Excluded tickets are left out, and so are the tickets
+//!    planned at the version listed already (below); neither needs a time-entry read.
 //! 3. The run is started with one unit per ticket, the jobs sent, and only then the watermark
-//!    advanced to the latest `lastUpdated` listed: a planner that stops half way plans again
-//!    from the old watermark, and the overlap and the idempotent ticket jobs make that safe.
+//!    advanced to the latest `lastUpdated` listed, with its tail: a planner that stops half way
+//!    plans again from the old watermark and its old tail, and the overlap and the idempotent
+//!    ticket jobs make that safe.
+//!
+//! **The overlap without the repeats.** The overlap re-lists the tickets of the window before
+//! the watermark on every run (for same-second updates and late commits), and in a quiet period
+//! the watermark stays put, so every scheduled run would list the same tickets and send their
+//! jobs again (4 ConnectWise reads each, to find them unchanged). So the watermark keeps a tail
+//! ([`cwsync_store::watermarks`]): each ticket this run listed whose `lastUpdated` (or, for a
+//! closed project's ticket, whose project's `lastUpdated`) falls inside the overlap window before
+//! the new watermark, with that `lastUpdated`, once its job is sent (or was sent by an earlier
+//! run: [`PlannedRun::already_planned`]). The next run skips a ticket listed with exactly that
+//! `(id, lastUpdated)`; a ticket in the window with a newer `lastUpdated`, or not in the tail (a
+//! late commit), is planned as before. A ticket without time or excluded is never in the tail
+//! (its time is read again while it is in the window, as before). A ticket on the error report
+//! (failing, reported fewer than `errorAttempts` times) is planned again although in the tail,
+//! so one fixed by a setting imports on the next run, as before; past its attempts it waits,
+//! like a ticket past the window, until it changes (or `import-ticket`). The tail holds at most
+//! [`cwsync_store::watermarks::TAIL_LIMIT`] tickets per stream (the latest kept): in a window with
+//! more, the others are simply planned again, never missed. `import-now` with `since` and
+//! `import-ticket` ignore the tail (they re-plan on purpose); a dry run reads it to say what it
+//! would skip and never writes it. Two planners at once: each skips what the stored tail holds;
+//! both may plan the same new ticket (as before: its jobs are idempotent), and their tails are
+//! merged (same watermark) or the later watermark's kept.
 //!
 //! Project tickets (`/project/tickets`) are planned the same way on their own watermark stream
 //! ([`PROJECT_STREAM`]; time `chargeToType="ProjectTicket"`), and so are the project tickets of the
@@ -21,15 +44,15 @@
 //! (ConnectWise moves a ticket's `lastUpdated` when it changes; whether logging time on it does
 //! is not documented, so a user who logs time on a finished ticket later can `import-ticket` it).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use cwsync_connectwise::models::{Project, Resource, TimeEntry};
+use cwsync_connectwise::models::{Project, Reference, Resource, TimeEntry};
 use cwsync_connectwise::{Client, Condition, Direction, Query};
 use cwsync_mapping::settings::TicketImport as ImportSettings;
-use cwsync_mapping::tickets::TicketKind;
+use cwsync_mapping::tickets::{TicketKind, entity};
 use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::Queue;
-use cwsync_store::watermarks::read_from;
+use cwsync_store::watermarks::{Seen, Watermark, read_from};
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::SyncError;
 use cwsync_sync::jobs::send_jobs;
@@ -99,6 +122,9 @@ pub struct PlannedRun {
     pub without_time: u64,
     /// Of those, tickets excluded from the import.
     pub excluded: u64,
+    /// Of those, tickets planned at the version listed by an earlier run already (listed again
+    /// inside the overlap window, unchanged: in the watermark's tail), so not planned again.
+    pub already_planned: u64,
     /// Ticket jobs sent.
     pub jobs_sent: u64,
     /// Time-entry reads: one per batch of up to `TIME_ENTRY_BATCH` tickets (more only when a
@@ -130,8 +156,13 @@ impl TicketImport {
                 reason: "ticketImport.statuses names no status to import".to_owned(),
             });
         }
-        planned.since = self.since(tenant, STREAM, request, import).await?;
-        planned.project_since = self.since(tenant, PROJECT_STREAM, request, import).await?;
+        let overlap = std::time::Duration::from_secs(u64::from(import.overlap_minutes) * 60);
+        let service_resume = self.resume(tenant, STREAM, request, overlap).await?;
+        let project_resume = self
+            .resume(tenant, PROJECT_STREAM, request, overlap)
+            .await?;
+        planned.since = service_resume.since;
+        planned.project_since = project_resume.since;
         let clients = self.clients(tenant).await?;
         let cw = &clients.cw;
 
@@ -139,6 +170,8 @@ impl TicketImport {
             list_finished(cw, TicketKind::Service, import, planned.since, None).await?;
         let (mut project, mut project_latest) =
             list_finished(cw, TicketKind::Project, import, planned.project_since, None).await?;
+        // Projects closed since the watermark, with their `lastUpdated`.
+        let mut closed_at: HashMap<i64, Option<OffsetDateTime>> = HashMap::new();
         if let Some(since) = planned.project_since {
             // Projects closed since the watermark: their tickets did not change, but those that
             // bill on completion import now.
@@ -164,43 +197,87 @@ impl TicketImport {
                     .filter_map(|p| p.info.as_ref().and_then(|i| i.last_updated))
                     .max(),
             );
+            closed_at.extend(
+                closed
+                    .iter()
+                    .filter_map(|p| Some((p.id?, p.info.as_ref().and_then(|i| i.last_updated)))),
+            );
             let ids: Vec<i64> = closed.iter().filter_map(|p| p.id).collect();
             if !ids.is_empty() {
                 let (of_closed, _) =
                     list_finished(cw, TicketKind::Project, import, None, Some(&ids)).await?;
+                // Listed twice: keep the copy that names its closed project.
                 project.extend(of_closed);
-                project.sort_unstable();
-                project.dedup();
+                project.sort_unstable_by_key(|t| (t.id, t.project.is_none()));
+                project.dedup_by_key(|t| t.id);
             }
         }
         planned.tickets = (service.len() + project.len()) as u64;
         planned.project_tickets = project.len() as u64;
+        // Tickets failing and still on the error report are planned again even when in a
+        // tail: fixed in the meantime (a setting added), they import on this run.
+        let failing = if service_resume.has_tail() || project_resume.has_tail() {
+            self.failing_tickets(tenant, settings.error_attempts)
+                .await?
+        } else {
+            BTreeSet::new()
+        };
 
         let mut to_import = Vec::new();
-        for (kind, ids) in [
-            (TicketKind::Service, service),
-            (TicketKind::Project, project),
+        let mut tails = Vec::new();
+        for (kind, tickets, resume, latest) in [
+            (
+                TicketKind::Service,
+                service,
+                &service_resume,
+                service_latest,
+            ),
+            (
+                TicketKind::Project,
+                project,
+                &project_resume,
+                project_latest,
+            ),
         ] {
-            let candidates: Vec<i64> = ids
-                .into_iter()
-                .filter(|id| {
-                    let excluded = import.is_excluded(*id);
-                    if excluded {
-                        planned.excluded += 1;
+            // What this stream's next run will list again, planned at this version now or
+            // before: the tail kept with the new watermark.
+            let window = latest.map(|latest| window_start(latest, overlap));
+            let in_window = |t: &ListedTicket| {
+                let Some(from) = window else { return false };
+                t.last_updated.is_some_and(|at| at >= from)
+                    || t.project
+                        .and_then(|p| closed_at.get(&p).copied().flatten())
+                        .is_some_and(|at| at >= from)
+            };
+            let mut tail = Vec::new();
+            let mut candidates = Vec::new();
+            for ticket in tickets {
+                if import.is_excluded(ticket.id) {
+                    planned.excluded += 1;
+                } else if resume.already_planned(&ticket) && !failing.contains(&ticket.id) {
+                    planned.already_planned += 1;
+                    if let (true, Some(at)) = (in_window(&ticket), ticket.last_updated) {
+                        tail.push(Seen::new(ticket.id, at));
                     }
-                    !excluded
-                })
-                .collect();
+                } else {
+                    candidates.push(ticket);
+                }
+            }
+            let ids: Vec<i64> = candidates.iter().map(|t| t.id).collect();
             let with_time = self
-                .with_time(cw, kind, &candidates, &mut planned.time_entry_reads)
+                .with_time(cw, kind, &ids, &mut planned.time_entry_reads)
                 .await?;
-            for id in candidates {
-                if with_time.contains(&id) {
-                    to_import.push((kind, id));
+            for ticket in candidates {
+                if with_time.contains(&ticket.id) {
+                    to_import.push((kind, ticket.id));
+                    if let (true, Some(at)) = (in_window(&ticket), ticket.last_updated) {
+                        tail.push(Seen::new(ticket.id, at));
+                    }
                 } else {
                     planned.without_time += 1;
                 }
             }
+            tails.push(tail);
         }
 
         let jobs: Vec<Job> = to_import
@@ -214,39 +291,65 @@ impl TicketImport {
         send_jobs(deps, Queue::Ticket, tenant, FUNCTION, &jobs, &what).await?;
         planned.jobs_sent = jobs.len() as u64;
         if !dry_run {
-            for (stream, latest) in [(STREAM, service_latest), (PROJECT_STREAM, project_latest)] {
+            // Only now, the jobs sent: a tail entry means "its job was sent at that version".
+            for ((stream, latest), tail) in
+                [(STREAM, service_latest), (PROJECT_STREAM, project_latest)]
+                    .into_iter()
+                    .zip(&tails)
+            {
                 if let Some(latest) = latest {
                     deps.stores
                         .watermarks
-                        .advance(tenant, stream, latest, self.now())
+                        .advance_with_tail(tenant, stream, latest, tail, self.now())
                         .await?;
                 }
             }
         }
         book.finish_if_done(tenant, run_id).await?;
-        tracing::info!(%tenant, %run_id, tickets = planned.tickets, jobs = planned.jobs_sent, "ticket import planned");
+        tracing::info!(%tenant, %run_id, tickets = planned.tickets, jobs = planned.jobs_sent, already_planned = planned.already_planned, "ticket import planned");
         Ok(planned)
     }
 
-    /// Where a run reads `stream` from: `since`, else the watermark less the overlap.
-    async fn since(
+    /// Where a run reads `stream` from: `since`, else the watermark less the overlap (and then
+    /// the watermark's tail says which listed tickets were planned already).
+    async fn resume(
         &self,
         tenant: &TenantId,
         stream: &str,
         request: &PlanRequest,
-        import: &ImportSettings,
-    ) -> Result<Option<OffsetDateTime>, SyncError> {
+        overlap: std::time::Duration,
+    ) -> Result<Resume, SyncError> {
         if let Some(since) = request.since {
-            return Ok(Some(since));
+            return Ok(Resume {
+                since: Some(since),
+                watermark: None,
+            });
         }
-        let overlap = std::time::Duration::from_secs(u64::from(import.overlap_minutes) * 60);
-        Ok(self
+        let watermark = self.deps.stores.watermarks.get(tenant, stream).await?;
+        Ok(Resume {
+            since: watermark.as_ref().map(|wm| read_from(wm, overlap)),
+            watermark,
+        })
+    }
+
+    /// The tickets on `tenant`'s error report (failing, reported fewer than `max_attempts`
+    /// times while unchanged).
+    async fn failing_tickets(
+        &self,
+        tenant: &TenantId,
+        max_attempts: u32,
+    ) -> Result<BTreeSet<i64>, SyncError> {
+        let report = self
             .deps
             .stores
-            .watermarks
-            .get(tenant, stream)
-            .await?
-            .map(|wm| read_from(&wm, overlap)))
+            .ledger
+            .report(tenant, max_attempts, self.now())
+            .await?;
+        Ok(report
+            .iter()
+            .filter(|e| e.kind == entity::TICKET)
+            .filter_map(|e| e.record_id.parse().ok())
+            .collect())
     }
 
     /// Which of `ids` (tickets of `kind`) have time logged on them, `time_entry_batch` tickets
@@ -279,30 +382,80 @@ impl TicketImport {
     }
 }
 
-/// A ticket's id and `lastUpdated`, as listed.
+/// Where a stream's run reads from, and the watermark whose tail it skips (`None` with `since`:
+/// a console's re-plan on purpose).
+struct Resume {
+    since: Option<OffsetDateTime>,
+    watermark: Option<Watermark>,
+}
+
+impl Resume {
+    /// Whether the watermark has a tail to skip.
+    fn has_tail(&self) -> bool {
+        self.watermark
+            .as_ref()
+            .is_some_and(|wm| !wm.tail.is_empty())
+    }
+
+    /// Whether `ticket` was planned at the version listed already (in the watermark's tail).
+    fn already_planned(&self, ticket: &ListedTicket) -> bool {
+        match (&self.watermark, ticket.last_updated) {
+            (Some(watermark), Some(at)) => watermark.processed(ticket.id, at),
+            _ => false,
+        }
+    }
+}
+
+/// The start of the overlap window before `latest` (the next run's [`read_from`]).
+fn window_start(latest: OffsetDateTime, overlap: std::time::Duration) -> OffsetDateTime {
+    read_from(
+        &Watermark {
+            last_seen: latest,
+            updated_at: latest,
+            tail: Vec::new(),
+        },
+        overlap,
+    )
+}
+
+/// A ticket as listed: its id, `lastUpdated` and (of a closed project's) project.
 #[derive(Debug, Deserialize)]
 struct Listed {
     id: Option<i64>,
     #[serde(rename = "_info")]
     info: Option<cwsync_connectwise::models::Info>,
+    project: Option<Reference>,
 }
 
-/// The tickets of `kind` in an import status changed since `since` (or of projects `projects`),
-/// in pages of 1,000 ordered by id: their ids and the latest `lastUpdated` listed.
+/// A listed ticket with an id.
+#[derive(Debug, Clone, Copy)]
+struct ListedTicket {
+    id: i64,
+    last_updated: Option<OffsetDateTime>,
+    project: Option<i64>,
+}
+
+/// The tickets of `kind` in an import status changed since `since` (or of projects `projects`,
+/// then with their project), in pages of 1,000 ordered by id, and the latest `lastUpdated`
+/// listed.
 async fn list_finished(
     cw: &Client,
     kind: TicketKind,
     import: &ImportSettings,
     since: Option<OffsetDateTime>,
     projects: Option<&[i64]>,
-) -> Result<(Vec<i64>, Option<OffsetDateTime>), SyncError> {
+) -> Result<(Vec<ListedTicket>, Option<OffsetDateTime>), SyncError> {
     let mut condition = Condition::field("status/name").in_(import.statuses.iter());
     if let Some(since) = since {
         condition = condition.and(Condition::field("lastUpdated").ge(since));
     }
+    let fields: &[&str] = match projects {
+        None => &["id", "_info/lastUpdated"],
+        Some(_) => &["id", "_info/lastUpdated", "project/id"],
+    };
     let query = Query::new()
         .filter(condition)
-        .fields(["id", "_info/lastUpdated"])
+        .fields(fields.iter().copied())
         .order_by("id", Direction::Asc)
         .page_size(1000);
     let listed: Vec<Listed> = match projects {
@@ -313,11 +466,18 @@ async fn list_finished(
         }
     }
     .map_err(|e| SyncError::connectwise("listing the finished tickets", e))?;
-    let latest = listed
-        .iter()
-        .filter_map(|t| t.info.as_ref().and_then(|i| i.last_updated))
-        .max();
-    Ok((listed.iter().filter_map(|t| t.id).collect(), latest))
+    let tickets: Vec<ListedTicket> = listed
+        .into_iter()
+        .filter_map(|t| {
+            Some(ListedTicket {
+                id: t.id?,
+                last_updated: t.info.and_then(|i| i.last_updated),
+                project: t.project.and_then(|p| p.id),
+            })
+        })
+        .collect();
+    let latest = tickets.iter().filter_map(|t| t.last_updated).max();
+    Ok((tickets, latest))
 }
 
 /// The job importing service ticket `ticket_id` in run `run_id`.

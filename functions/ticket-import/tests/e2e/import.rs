@@ -45,9 +45,23 @@ async fn a_finished_ticket_with_time_and_products_imports_once_with_labor_parts_
         "{reason}"
     );
 
-    // Imported once: a second run (the ticket is within the overlap) writes nothing.
+    // Imported once: a second run lists the ticket again (it is within the overlap) but it was
+    // planned at that version already, so it sends no job and writes nothing; a re-plan on
+    // purpose (`since`) runs its job, which finds it unchanged.
     let writes = world.billing_call_writes();
-    let (_, again) = world.import_now().await;
+    let (again, _) = world.import_now().await;
+    assert_eq!(again["tickets"], 1, "{again}");
+    assert_eq!(again["alreadyPlanned"], 1, "{again}");
+    assert_eq!(again["jobsSent"], 0, "{again}");
+    let replanned = world
+        .ok(json!({"action": "import-now", "tenant": TENANT, "since": rfc3339(T0)}))
+        .await;
+    assert_eq!(
+        replanned["alreadyPlanned"], 0,
+        "`since` ignores the tail: {replanned}"
+    );
+    world.deliver().await;
+    let again = world.report(replanned["runId"].as_str().unwrap()).await;
     assert_eq!(again.outcome("ticket", &ticket.to_string()), "unchanged");
     assert_eq!(world.billing_call_writes(), writes, "no billing write");
     assert_eq!(world.imported_calls().len(), 1);
@@ -95,28 +109,29 @@ async fn a_ticket_finished_after_a_run_is_imported_by_the_next_and_none_twice() 
         planned["since"].is_string(),
         "the run reads from the watermark: {planned}"
     );
-    // The first ticket was saved at the watermark itself: the overlap reads it again, and its
-    // job finds it imported.
+    // The first ticket was saved at the watermark itself: the overlap lists it again, and the
+    // watermark's tail says it was planned at that version already (no job).
     assert_eq!(planned["tickets"], 2, "{planned}");
+    assert_eq!(planned["alreadyPlanned"], 1, "{planned}");
+    assert_eq!(planned["jobsSent"], 1, "{planned}");
     assert_eq!(report.outcome("ticket", &later.to_string()), "created");
-    assert_eq!(report.outcome("ticket", &first.to_string()), "unchanged");
     assert_eq!(world.imported_calls().len(), 2);
 
-    // An hour on, the first is past the overlap and no longer read; the second (the watermark
-    // now) is read again and found imported.
+    // An hour on, the first is past the overlap and no longer listed; the second (the watermark
+    // now) is listed again and not planned again.
     world.cw.advance_clock(std::time::Duration::from_secs(3600));
     let newest = world.finished("A-1001", "Newest").await;
     let (planned, report) = world.import_now().await;
     assert_eq!(planned["tickets"], 2, "{planned}");
+    assert_eq!(planned["alreadyPlanned"], 1, "{planned}");
     assert_eq!(report.outcome("ticket", &newest.to_string()), "created");
-    assert_eq!(report.outcome("ticket", &later.to_string()), "unchanged");
     let read: Vec<&serde_json::Value> = report.0["records"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["recordId"].as_str() == Some(first.to_string().as_str()))
+        .filter(|r| r["recordId"].as_str() != Some(newest.to_string().as_str()))
         .collect();
-    assert!(read.is_empty(), "{read:?}");
+    assert!(read.is_empty(), "only the new ticket's job ran: {read:?}");
     assert_eq!(world.imported_calls().len(), 3);
 }
 

@@ -9,6 +9,7 @@ mod controls;
 mod errors;
 mod import;
 mod moving;
+mod overlap;
 mod projects;
 mod realtime;
 mod resilience;

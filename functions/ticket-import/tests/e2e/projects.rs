@@ -130,11 +130,14 @@ async fn a_phase_billed_project_ticket_with_time_imports_once_and_one_without_ti
     );
     assert!(!call.on_hold);
 
-    // Unchanged: a re-run and a console import of the ticket (asked as a service ticket: the
-    // kinds share one id space) write nothing.
+    // Unchanged: a re-run (the ticket listed again in the overlap, planned at that version
+    // already: no job) and a console import of the ticket (asked as a service ticket: the kinds
+    // share one id space) write nothing.
     let writes = world.billing_call_writes();
-    let (_, again) = world.import_now().await;
-    assert_eq!(again.outcome("ticket", &ticket.to_string()), "unchanged");
+    let (again, _) = world.import_now().await;
+    assert_eq!(again["projectTickets"], 2, "{again}");
+    assert_eq!(again["alreadyPlanned"], 1, "{again}");
+    assert_eq!(again["jobsSent"], 0, "{again}");
     let one = world
         .ok(json!({"action": "import-ticket", "tenant": TENANT, "ticketId": ticket}))
         .await;
@@ -192,9 +195,18 @@ async fn fixed_fee_calls_are_held_for_review_and_the_fee_item_is_billed_once_per
         );
     }
 
-    // An unchanged re-run writes nothing to the billing system.
+    // An unchanged re-run sends no job (both planned at that version already), and a re-plan
+    // on purpose (`since`) finds both unchanged: nothing more written to the billing system.
     let writes = world.billing_call_writes();
-    let (_, again) = world.import_now().await;
+    let (again, _) = world.import_now().await;
+    assert_eq!(again["alreadyPlanned"], 2, "{again}");
+    assert_eq!(again["jobsSent"], 0, "{again}");
+    let replanned = world
+        .ok(json!({"action": "import-now", "tenant": TENANT, "since": rfc3339(T0)}))
+        .await;
+    assert_eq!(replanned["jobsSent"], 2, "{replanned}");
+    world.deliver().await;
+    let again = world.report(replanned["runId"].as_str().unwrap()).await;
     assert_eq!(again.count("ticket", "unchanged"), 2, "{}", again.0);
     assert_eq!(world.billing_call_writes(), writes);
 }
@@ -270,6 +282,13 @@ async fn an_on_completion_ticket_waits_for_its_project_to_close_and_then_imports
     let call = world.call_of(ticket).unwrap();
     assert_eq!(call.description, "Fleet install / Installation: Configure");
     assert!(!call.on_hold);
+
+    // The project stays inside the overlap: an unchanged re-run lists it and its ticket again
+    // and plans nothing (the ticket is in the tail through its closed project).
+    let (planned, _) = world.import_now().await;
+    assert_eq!(planned["closedProjects"], 1, "{planned}");
+    assert_eq!(planned["alreadyPlanned"], 1, "{planned}");
+    assert_eq!(planned["jobsSent"], 0, "{planned}");
 }
 
 #[tokio::test]

@@ -1,10 +1,10 @@
 //! Watermarks in memory (unit tests and the local run).
 
-use super::{Watermark, WatermarkStore, check_stream, nanos};
+use super::{Seen, Watermark, WatermarkStore, check_stream, next_watermark, proposal};
 use crate::{StoreError, TenantId, keys};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 /// A [`WatermarkStore`] in memory.
 #[derive(Debug, Default)]
@@ -24,8 +24,10 @@ impl MemoryWatermarkStore {
             .watermarks
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let mut entries: Vec<((String, String), Watermark)> =
-            watermarks.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let mut entries: Vec<((String, String), Watermark)> = watermarks
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         WatermarkSnapshot { entries }
     }
@@ -53,34 +55,31 @@ impl WatermarkStore for MemoryWatermarkStore {
             .watermarks
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        Ok(watermarks.get(&keys::watermark(tenant, stream)).copied())
+        Ok(watermarks.get(&keys::watermark(tenant, stream)).cloned())
     }
 
-    async fn advance(
+    async fn advance_with_tail(
         &self,
         tenant: &TenantId,
         stream: &str,
         seen: OffsetDateTime,
+        tail: &[Seen],
         now: OffsetDateTime,
     ) -> Result<Watermark, StoreError> {
-        check_stream(stream)?;
-        nanos(seen)?; // same range as DynamoDB's, so both stores refuse the same instants
+        let (proposed, _) = proposal(stream, seen, tail, now)?;
         let mut watermarks = self
             .watermarks
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let slot = watermarks.entry(keys::watermark(tenant, stream));
-        let proposed = Watermark {
-            last_seen: seen.to_offset(UtcOffset::UTC),
-            updated_at: now.to_offset(UtcOffset::UTC),
-        };
-        let stored = slot
-            .and_modify(|current| {
-                if current.last_seen < proposed.last_seen {
-                    *current = proposed;
-                }
-            })
-            .or_insert(proposed);
-        Ok(*stored)
+        let key = keys::watermark(tenant, stream);
+        let stored = watermarks.get(&key);
+        match next_watermark(stored, &proposed) {
+            Some(next) => {
+                watermarks.insert(key, next.clone());
+                Ok(next)
+            }
+            // `next_watermark` answers `None` only when a watermark is stored.
+            None => Ok(stored.cloned().unwrap_or(proposed)),
+        }
     }
 }
