@@ -13,7 +13,8 @@
 //!   the planning's reads, the reads of each SQS batch of ticket jobs, one billing create each),
 //! - the unchanged re-run within the overlap window (the window's tickets listed again, none
 //!   planned again: the watermark's tail; asserted: 0 jobs, 0 billing writes; measured: its reads),
-//! - the next run an hour later, nothing changed (past the overlap: asserted 0 jobs, 0 writes).
+//! - an unchanged full re-run (`import-now` with `since` before the first: every ticket listed and
+//!   its job run; asserted: every ticket unchanged, 0 billing writes).
 //!
 //! Every run must succeed with no failed ticket and no job left for the DLQ.
 //!
