@@ -39,6 +39,7 @@ use cwsync_customer_sync::console::Event;
 use cwsync_customer_sync::{CustomerSync, DEFAULT_CONCURRENCY, FUNCTION};
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
+use cwsync_sync::report::ReportEvent;
 use cwsync_test_support::secret;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -167,11 +168,11 @@ async fn sync(world: &World) -> Measured {
     let run_id = planned["runId"].as_str().unwrap().to_owned();
     let report = world
         .service
-        .handle_event(Event::Report {
+        .handle_event(Event::Report(ReportEvent {
             tenant: TENANT.to_owned(),
             run_id: Some(run_id),
             page_token: None,
-        })
+        }))
         .await
         .unwrap_or_else(|d| panic!("report: {}: {}", d.error_type, d.error_message));
     let cw_writes = cw_after.writes() - cw_before.writes();

@@ -46,6 +46,7 @@ use cwsync_daily_export::{DEFAULT_CONCURRENCY, DailyExport, Event, FUNCTION};
 use cwsync_queue::MemoryJobQueue;
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
 use cwsync_sync::deliver::deliver_all;
+use cwsync_sync::report::ReportEvent;
 use cwsync_test_support::secret;
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -226,11 +227,11 @@ async fn export(world: &World) -> Measured {
     let run_id = planned["runId"].as_str().unwrap().to_owned();
     let report = world
         .export
-        .handle_event(Event::Report {
+        .handle_event(Event::Report(ReportEvent {
             tenant: TENANT.to_owned(),
             run_id: Some(run_id),
             page_token: None,
-        })
+        }))
         .await
         .unwrap_or_else(|d| panic!("report: {}: {}", d.error_type, d.error_message));
     let cw_writes = cw_after.writes() - cw_before.writes();

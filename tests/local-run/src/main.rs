@@ -58,6 +58,7 @@ use cwsync_store::ledger::{LedgerSnapshot, MemoryErrorLedger};
 use cwsync_store::links::{LinkSnapshot, MemoryLinkStore};
 use cwsync_store::watermarks::{MemoryWatermarkStore, WatermarkSnapshot};
 use cwsync_sync::deliver::{Delivery, Progress, deliver_all};
+use cwsync_sync::report::ReportEvent;
 use cwsync_ticket_import::TicketImport;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -444,11 +445,11 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
 async fn run_report(service: &CustomerSync, run_id: &str) -> anyhow::Result<Value> {
     event(
         service,
-        Event::Report {
+        Event::Report(ReportEvent {
             tenant: TENANT.to_owned(),
             run_id: Some(run_id.to_owned()),
             page_token: None,
-        },
+        }),
     )
     .await
 }
@@ -536,11 +537,11 @@ impl ExportWorld<'_> {
         let run_id = planned["runId"].as_str().unwrap_or_default().to_owned();
         let report = export_event(
             self.export,
-            ExportEvent::Report {
+            ExportEvent::Report(ReportEvent {
                 tenant: TENANT.to_owned(),
                 run_id: Some(run_id.clone()),
                 page_token: None,
-            },
+            }),
         )
         .await?;
         let mut line = run_line(label, run_id, &report, delivery.dead_letters);
