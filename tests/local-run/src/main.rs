@@ -321,14 +321,14 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
     // exists when the child is synced and the report is the same on every machine. Deployed, jobs
     // run concurrently: a child synced while its parent is still being created gets its parent
     // company on the next run.
-    service.concurrency = 1;
+    service.core.concurrency = 1;
     // The export on the same stores (its accounts' companies are the customer sync's links), one
     // job at a time too, so its log lists the records in the same order on every machine.
     let mut export = DailyExport::new(Arc::clone(&deps), options.clone());
-    export.concurrency = 1;
+    export.core.concurrency = 1;
     // The ticket import after the export, one ticket at a time too (its log in ticket order).
     let mut import = TicketImport::new(deps, options);
-    import.concurrency = 1;
+    import.core.concurrency = 1;
     let run_export = !args.dry_run && args.accounts.is_none();
 
     if !args.json {
@@ -713,7 +713,7 @@ async fn against_tenant(args: &Args, path: &Path) -> anyhow::Result<()> {
     };
     let mut service = CustomerSync::new(Arc::new(deps), options);
     // Parents before children, as in the simulator run.
-    service.concurrency = 1;
+    service.core.concurrency = 1;
     let dry_run = !args.write;
 
     if !args.json {

@@ -120,7 +120,7 @@ async fn a_tenant_run_fans_out_through_sqs_and_a_throttled_job_is_delivered_agai
     let mut service = CustomerSync::new(Arc::new(deps), fast_options());
     // One job at a time, so the throttled creates fall on whole jobs: the client makes four
     // attempts, so eight throttled creates exhaust exactly the first two jobs.
-    service.concurrency = 1;
+    service.core.concurrency = 1;
     // ConnectWise throttles creates for a while: the client's retries give up, the job is
     // reported, and SQS delivers it again.
     cw.inject(
