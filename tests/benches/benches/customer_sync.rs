@@ -31,16 +31,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    account, account_id, bench_options, delta, median, median_count, peak_rss_mib, spread,
+    BenchWorld, account_id, bench_options, bench_world, delta, median, median_count, peak_rss_mib,
+    spread,
 };
-use cwsync_billing_sim::{BillingCallStats, BillingSim, BillingSimOptions};
-use cwsync_connectwise_sim::{CallStats, SimOptions, Simulator};
+use cwsync_billing_sim::{BillingCallStats, BillingSim};
+use cwsync_connectwise_sim::{CallStats, Simulator};
 use cwsync_customer_sync::console::Event;
 use cwsync_customer_sync::{CustomerSync, DEFAULT_CONCURRENCY, FUNCTION};
 use cwsync_queue::MemoryJobQueue;
-use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
 use cwsync_sync::report::ReportEvent;
-use cwsync_test_support::secret;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -74,25 +73,12 @@ struct World {
 }
 
 async fn world(accounts: usize) -> World {
-    let cw = Simulator::start(SimOptions {
-        // Checking every response against the schema is the simulator's cost, not the sync's
-        // (the end-to-end tests keep it on).
-        validate_responses: false,
-        ..SimOptions::default()
-    })
-    .await
-    .unwrap();
-    let billing = BillingSim::start(BillingSimOptions::default())
-        .await
-        .unwrap();
-    billing.set_clock(T0);
-    billing.seed_accounts((0..accounts).map(|n| account(n, T0)).collect());
-    let secrets = StaticTenantSecrets::new()
-        .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
-        .unwrap();
-    let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
-    let queue = Arc::new(MemoryJobQueue::new());
-    deps.queues.customer = Some(queue.clone());
+    let BenchWorld {
+        cw,
+        billing,
+        deps,
+        customer_queue: queue,
+    } = bench_world(FUNCTION, TENANT, accounts, T0).await;
     let service = CustomerSync::new(Arc::new(deps), bench_options());
     // `service.concurrency` stays the deployed default.
     assert_eq!(service.concurrency, DEFAULT_CONCURRENCY);

@@ -35,19 +35,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    account, account_id, bench_options, delta, median, median_count, peak_rss_mib,
+    account_id, bench_options, bench_world, delta, median, median_count, peak_rss_mib,
     print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
 };
 use cwsync_billing_sim::fixture_export_settings;
-use cwsync_billing_sim::{BillingSim, BillingSimOptions, generate};
-use cwsync_connectwise_sim::{SimOptions, Simulator};
-use cwsync_customer_sync::CustomerSync;
+use cwsync_billing_sim::{BillingSim, generate};
+use cwsync_connectwise_sim::Simulator;
 use cwsync_daily_export::{DEFAULT_CONCURRENCY, DailyExport, Event, FUNCTION};
 use cwsync_queue::MemoryJobQueue;
-use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
 use cwsync_sync::deliver::deliver_all;
 use cwsync_sync::report::ReportEvent;
-use cwsync_test_support::secret;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -90,40 +87,15 @@ struct World {
 /// A fresh world: the accounts synced to companies, the tenant's export settings stored, and the
 /// products and subscriptions seeded (none of it measured).
 async fn world() -> World {
-    let cw = Simulator::start(SimOptions {
-        // Checking every response against the schema is the simulator's cost, not the export's
-        // (the end-to-end tests keep it on).
-        validate_responses: false,
-        ..SimOptions::default()
-    })
-    .await
-    .unwrap();
-    let billing = BillingSim::start(BillingSimOptions::default())
-        .await
-        .unwrap();
-    billing.set_clock(T0);
-    billing.seed_accounts((0..ACCOUNTS).map(|n| account(n, T0)).collect());
-    let secrets = StaticTenantSecrets::new()
-        .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
-        .unwrap();
-    let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
-    let customer_queue = Arc::new(MemoryJobQueue::new());
+    let mut base = bench_world(FUNCTION, TENANT, ACCOUNTS, T0).await;
     let export_queue = Arc::new(MemoryJobQueue::new());
-    deps.queues.customer = Some(customer_queue.clone());
-    deps.queues.export = Some(export_queue.clone());
-    let deps = Arc::new(deps);
-    let customers = CustomerSync::new(Arc::clone(&deps), bench_options());
+    base.deps.queues.export = Some(export_queue.clone());
+    let settings = fixture_export_settings();
+    let deps = set_up_tenant(base.deps, &base.customer_queue, TENANT, settings).await;
+    let (cw, billing) = (base.cw, base.billing);
     let export = DailyExport::new(deps, bench_options());
     // `export.concurrency` stays the deployed default.
     assert_eq!(export.concurrency, DEFAULT_CONCURRENCY);
-
-    set_up_tenant(
-        &customers,
-        &customer_queue,
-        TENANT,
-        fixture_export_settings(),
-    )
-    .await;
     assert_eq!(cw.records("/company/companies").len(), ACCOUNTS);
 
     let account_ids: Vec<String> = (0..ACCOUNTS).map(account_id).collect();
