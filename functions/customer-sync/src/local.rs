@@ -18,8 +18,8 @@ impl CustomerSync {
 
     /// Syncs every account of `tenant` to the end without SQS: plans the tenant-wide run (the
     /// console's `sync-tenant`), then delivers its jobs from `queue`
-    /// ([`CustomerSync::deliver_all`]; the delivery's `dead_letters` are what SQS would have
-    /// dead-lettered). The planning's refusal is the error.
+    /// ([`CustomerSync::deliver_all`]). The error is the planning's refusal, or a
+    /// `DeadLetters` diagnostic naming the jobs SQS would have dead-lettered.
     pub async fn sync_tenant_to_end(
         &self,
         tenant: &str,
@@ -32,7 +32,18 @@ impl CustomerSync {
             incremental: false,
         };
         Box::pin(self.handle_event(sync)).await?;
-        Ok(self.deliver_all(queue, max_receives).await)
+        let delivery = self.deliver_all(queue, max_receives).await;
+        if delivery.dead_letters.is_empty() {
+            Ok(delivery)
+        } else {
+            Err(Diagnostic {
+                error_type: "DeadLetters".to_owned(),
+                error_message: format!(
+                    "tenant {tenant}: jobs never succeeded in {max_receives} deliveries: {}",
+                    delivery.dead_letters.join(", ")
+                ),
+            })
+        }
     }
 
     /// [`CustomerSync::deliver_all`], telling `progress` how far it has come after each batch

@@ -31,8 +31,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    BenchWorld, account_id, bench_options, bench_world, delta, median, median_count, peak_rss_mib,
-    spread,
+    BenchWorld, MAX_RECEIVES, TENANT, account_id, bench_options, bench_world, delta, median,
+    median_count, peak_rss_mib, spread,
 };
 use cwsync_billing_sim::{BillingCallStats, BillingSim};
 use cwsync_connectwise_sim::{CallStats, Simulator};
@@ -41,8 +41,6 @@ use cwsync_customer_sync::{CustomerSync, DEFAULT_CONCURRENCY, FUNCTION};
 use cwsync_queue::MemoryJobQueue;
 use cwsync_sync::report::ReportEvent;
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::macros::datetime;
 
 const ACCOUNTS: usize = 500;
 /// The large tenant of the unchanged re-run (one round).
@@ -51,10 +49,6 @@ const LARGE: usize = 5_000;
 const BILLING_PAGE: usize = 100;
 const CHANGED: usize = 50;
 const ROUNDS: usize = 5;
-const TENANT: &str = "bench";
-/// Deliveries of one job before it would go to the DLQ (the stack's `maxReceiveCount`).
-const MAX_RECEIVES: u32 = 5;
-const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
 
 const FIRST: &str = "first sync, 500 accounts (1 site, 2 contacts)";
 const UNCHANGED: &str = "unchanged re-run, 500 accounts";
@@ -78,7 +72,7 @@ async fn world(accounts: usize) -> World {
         billing,
         deps,
         customer_queue: queue,
-    } = bench_world(FUNCTION, TENANT, accounts, T0).await;
+    } = bench_world(FUNCTION, accounts).await;
     let service = CustomerSync::new(Arc::new(deps), bench_options());
     // `service.concurrency` stays the deployed default.
     assert_eq!(service.concurrency, DEFAULT_CONCURRENCY);

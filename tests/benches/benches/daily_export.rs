@@ -35,8 +35,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    account_id, bench_options, bench_world, delta, median, median_count, peak_rss_mib,
-    print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
+    MAX_RECEIVES, T0, TENANT, account_id, bench_options, bench_world, delta, median, median_count,
+    peak_rss_mib, print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
 };
 use cwsync_billing_sim::fixture_export_settings;
 use cwsync_billing_sim::{BillingSim, generate};
@@ -47,8 +47,6 @@ use cwsync_sync::deliver::deliver_all;
 use cwsync_sync::report::ReportEvent;
 use rust_decimal::Decimal;
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::macros::datetime;
 
 const ACCOUNTS: usize = 500;
 const PER_ACCOUNT: usize = 10;
@@ -62,10 +60,6 @@ const AGREEMENTS_PER_ACCOUNT: usize = 2;
 /// Records one ConnectWise read lists (`pageSize=1000`).
 const PAGE: usize = 1000;
 const ROUNDS: usize = 3;
-const TENANT: &str = "bench";
-/// Deliveries of one job before it would go to the DLQ (the stack's `maxReceiveCount`).
-const MAX_RECEIVES: u32 = 5;
-const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
 
 const FIRST: &str = "first export, 500 x 10 subscriptions, 200 products";
 const UNCHANGED: &str = "unchanged re-run";
@@ -87,7 +81,7 @@ struct World {
 /// A fresh world: the accounts synced to companies, the tenant's export settings stored, and the
 /// products and subscriptions seeded (none of it measured).
 async fn world() -> World {
-    let mut base = bench_world(FUNCTION, TENANT, ACCOUNTS, T0).await;
+    let mut base = bench_world(FUNCTION, ACCOUNTS).await;
     let export_queue = Arc::new(MemoryJobQueue::new());
     base.deps.queues.export = Some(export_queue.clone());
     let settings = fixture_export_settings();

@@ -34,8 +34,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    bench_options, bench_world, delta, median, median_count, peak_rss_mib, print_calls_by_endpoint,
-    print_round_times, set_up_tenant, spread,
+    T0, TENANT, bench_options, bench_world, delta, median, median_count, peak_rss_mib,
+    print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
 };
 use cwsync_billing_sim::{BillingSim, fixture_items, fixture_product_types, fixture_technicians};
 use cwsync_connectwise_sim::Simulator;
@@ -45,7 +45,6 @@ use cwsync_ticket_import::{DEFAULT_CONCURRENCY, Event, FUNCTION, TIME_ENTRY_BATC
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::macros::datetime;
 
 const ACCOUNTS: usize = 100;
 const TICKETS: usize = 2000;
@@ -54,8 +53,6 @@ const PRODUCTS_PER_TICKET: usize = 1;
 /// Records one ConnectWise read lists (`pageSize=1000`).
 const PAGE: usize = 1000;
 const ROUNDS: usize = 3;
-const TENANT: &str = "bench";
-const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
 /// The import status (a status of the simulator's reference board 1).
 const FINISHED: &str = "Closed";
 /// A SKU the billing items have (`I-TONER-BK`).
@@ -92,7 +89,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 /// A fresh world: the accounts synced to companies, the tenant's ticket-import settings stored,
 /// the members, the catalog item and the finished tickets seeded (none of it measured).
 async fn world() -> World {
-    let mut base = bench_world(FUNCTION, TENANT, ACCOUNTS, T0).await;
+    let mut base = bench_world(FUNCTION, ACCOUNTS).await;
     base.cw.set_clock(T0);
     base.billing.seed_technicians(fixture_technicians());
     base.billing.seed_items(fixture_items());
