@@ -15,12 +15,12 @@ use cwsync_store::links::SourceRef;
 use cwsync_store::runs::Outcome;
 use cwsync_store::{RunId, StoreError, TenantId};
 use cwsync_sync::report::{
-    ReportRecord, diagnostic, errors_report, run_report, tenant_id, to_json,
+    ErrorsEvent, ReportEvent, ReportRecord, diagnostic, errors_answer, tenant_id,
+    tenant_run_report, to_json,
 };
 use cwsync_sync::suggest::{self, AccountSuggestions, suggested_report};
-use cwsync_sync::tenant;
 use lambda_runtime::Diagnostic;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::jobs::PlannedRun;
@@ -29,14 +29,8 @@ use crate::{CustomerSync, FUNCTION, SyncError};
 /// How many suggestions an account gets unless the event says otherwise.
 pub use cwsync_sync::suggest::DEFAULT_SUGGESTIONS;
 
+cwsync_sync::console_event! {
 /// What a console test event, a schedule or the billing system can ask of this function.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(
-    tag = "action",
-    rename_all = "kebab-case",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
-)]
 pub enum Event {
     /// Answer that the function is deployed and starts.
     Health,
@@ -100,22 +94,11 @@ pub enum Event {
         /// The tenant.
         tenant: String,
     },
-    /// A run's report (the tenant's latest customer sync run without `runId`).
-    Report {
-        /// The tenant.
-        tenant: String,
-        /// The run.
-        #[serde(default)]
-        run_id: Option<String>,
-        /// The next page of records, from the previous answer.
-        #[serde(default)]
-        page_token: Option<String>,
-    },
+    /// A run's report (the tenant's latest customer sync run without `runId`), with candidate
+    /// companies for the accounts that could not be matched or would be created.
+    Report(ReportEvent),
     /// The tenant's error report: records that keep failing, until fixed.
-    Errors {
-        /// The tenant.
-        tenant: String,
-    },
+    Errors(ErrorsEvent),
     /// The tenant's settings and their version.
     GetSettings {
         /// The tenant.
@@ -131,6 +114,7 @@ pub enum Event {
         #[serde(default)]
         expected_version: Option<u64>,
     },
+}
 }
 
 impl CustomerSync {
@@ -207,21 +191,15 @@ impl CustomerSync {
                 let tenant = tenant_id(&tenant)?;
                 to_json(&self.test_connection(&tenant).await)
             }
-            Event::Report {
+            Event::Report(ReportEvent {
                 tenant,
                 run_id,
                 page_token,
-            } => {
+            }) => {
                 let tenant = tenant_id(&tenant)?;
                 self.report(&tenant, run_id, page_token).await
             }
-            Event::Errors { tenant } => {
-                let tenant = tenant_id(&tenant)?;
-                let settings = tenant::settings(&self.deps, &tenant).await?;
-                let errors =
-                    errors_report(&self.deps, &tenant, settings.error_attempts, self.now()).await?;
-                to_json(&json!({ "errors": errors }))
-            }
+            Event::Errors(event) => errors_answer(&self.deps, &event, self.now()).await,
             Event::GetSettings { tenant } => {
                 let tenant = tenant_id(&tenant)?;
                 let stored = self
@@ -424,14 +402,12 @@ impl CustomerSync {
         run_id: Option<String>,
         page_token: Option<String>,
     ) -> Result<Value, Diagnostic> {
-        let settings = tenant::settings(&self.deps, tenant).await?;
-        let report = run_report(
+        let report = tenant_run_report(
             &self.deps,
             tenant,
             crate::JOB_KIND,
             run_id,
             page_token,
-            settings.error_attempts,
             self.now(),
         )
         .await?;

@@ -20,8 +20,7 @@ use std::sync::Arc;
 
 use cwsync_mapping::customers::CustomerReference;
 use cwsync_runtime::Deps;
-use cwsync_store::TenantId;
-use cwsync_store::idempotency::Idempotency;
+use cwsync_sync::FunctionCore;
 use cwsync_sync::jobs::{Invocation, batch_answer, deadline_of};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
@@ -36,41 +35,29 @@ pub const FUNCTION: &str = "customer-sync";
 /// The job kind of its runs.
 pub const JOB_KIND: &str = "customer-sync";
 /// Account jobs of one SQS batch handled at once.
-pub const DEFAULT_CONCURRENCY: usize = 4;
+pub use cwsync_sync::function::DEFAULT_CONCURRENCY;
 
-/// The function's state across invocations: its dependencies and the per-tenant caches.
+/// The function's state across invocations: its dependencies and the per-tenant caches (all of
+/// it the core every function has; read through it: `self.deps`, `self.now()`, …).
 #[derive(Debug)]
 pub struct CustomerSync {
-    /// Stores, queues, secrets, metrics.
-    pub deps: Arc<Deps>,
-    /// Per-tenant clients and reference data.
-    pub connections: Connections<CustomerReference>,
-    /// Jobs run at most once per job key.
-    pub idempotency: Idempotency,
-    /// Jobs of one SQS batch handled at once.
-    pub concurrency: usize,
+    /// Deps, clients and reference data, job idempotency, batch concurrency.
+    pub core: FunctionCore<CustomerReference>,
+}
+
+impl std::ops::Deref for CustomerSync {
+    type Target = FunctionCore<CustomerReference>;
+    fn deref(&self) -> &Self::Target {
+        &self.core
+    }
 }
 
 impl CustomerSync {
     /// The function over `deps`, its clients built with `options`.
     pub fn new(deps: Arc<Deps>, options: ConnectOptions) -> Self {
-        let idempotency = Idempotency::new(Arc::clone(&deps.stores.idempotency));
         CustomerSync {
-            deps,
-            connections: Connections::new(JOB_KIND, options),
-            idempotency,
-            concurrency: DEFAULT_CONCURRENCY,
+            core: FunctionCore::new(JOB_KIND, deps, options),
         }
-    }
-
-    /// Now, for runs, links and the ledger.
-    pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-
-    /// The tenant's clients (see [`Connections::clients`]).
-    pub async fn clients(&self, tenant: &TenantId) -> Result<TenantClients, SyncError> {
-        self.connections.clients(&self.deps, tenant).await
     }
 
     /// Handles one raw payload: an SQS batch (it has `Records`) or a console event. `deadline`

@@ -11,13 +11,14 @@ use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::{HealthReport, Queue};
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::report::{
-    diagnostic, errors_report, run_report, tenant_id, tick_tenants, to_json,
+    ErrorsEvent, ReportEvent, diagnostic, run_report, tenant_errors_report, tenant_id,
+    tick_tenants, to_json,
 };
 use cwsync_sync::suggest::{self, latest_run_accounts_wanting, suggested_report};
 use cwsync_sync::{FollowUp, SyncError};
 use jiff::Timestamp;
 use lambda_runtime::Diagnostic;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::account::is_unmapped;
@@ -25,14 +26,9 @@ use crate::plan::PlanRequest;
 use crate::schedule::TenantSchedule;
 use crate::{DailyExport, FUNCTION, JOB_KIND};
 
+cwsync_sync::console_event! {
 /// What a console test event or the schedule can ask of this function.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(
-    tag = "action",
-    rename_all = "kebab-case",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
-)]
+#[derive(Eq)]
 pub enum Event {
     /// Answer that the function is deployed and starts.
     Health,
@@ -71,22 +67,11 @@ pub enum Event {
     /// The export log of a run (the tenant's latest export without `runId`), with the last and
     /// the next scheduled run, and candidate companies for the accounts of the page it reported
     /// unmapped.
-    Report {
-        /// The tenant.
-        tenant: String,
-        /// The run.
-        #[serde(default)]
-        run_id: Option<String>,
-        /// The next page of records, from the previous answer.
-        #[serde(default)]
-        page_token: Option<String>,
-    },
+    Report(ReportEvent),
     /// The tenant's error report: records that keep failing, until fixed, and candidate
     /// companies for the accounts the latest export reported unmapped.
-    Errors {
-        /// The tenant.
-        tenant: String,
-    },
+    Errors(ErrorsEvent),
+}
 }
 
 /// What a tick of the schedule did: the tenants whose day it started.
@@ -130,11 +115,11 @@ impl DailyExport {
             }
             Event::Disable { tenant } => self.set_enabled(&tenant_id(&tenant)?, false).await,
             Event::Enable { tenant } => self.set_enabled(&tenant_id(&tenant)?, true).await,
-            Event::Report {
+            Event::Report(ReportEvent {
                 tenant,
                 run_id,
                 page_token,
-            } => {
+            }) => {
                 let tenant = tenant_id(&tenant)?;
                 let settings = cwsync_sync::tenant::settings(&self.deps, &tenant).await?;
                 let report = run_report(
@@ -161,11 +146,9 @@ impl DailyExport {
                 }
                 Ok(value)
             }
-            Event::Errors { tenant } => {
+            Event::Errors(ErrorsEvent { tenant }) => {
                 let tenant = tenant_id(&tenant)?;
-                let settings = cwsync_sync::tenant::settings(&self.deps, &tenant).await?;
-                let errors =
-                    errors_report(&self.deps, &tenant, settings.error_attempts, self.now()).await?;
+                let errors = tenant_errors_report(&self.deps, &tenant, self.now()).await?;
                 // An unmapped account is skipped, not failed (it is not on the error ledger): the
                 // latest export's unmapped accounts are listed here with their candidates.
                 let unmapped =

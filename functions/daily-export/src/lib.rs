@@ -28,8 +28,8 @@ use cwsync_store::idempotency::Idempotency;
 use cwsync_store::links::LinkStore;
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::jobs::{Invocation, batch_answer, deadline_of};
-use cwsync_sync::tenant::{ConnectOptions, Connections, TenantClients};
-use cwsync_sync::{RunBook, SyncError};
+use cwsync_sync::tenant::ConnectOptions;
+use cwsync_sync::{FunctionCore, RunBook, SyncError};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -44,7 +44,7 @@ pub const JOB_KIND: &str = "daily-export";
 /// late in a day never starts it again.
 pub const DAY_CLAIM_TTL: time::Duration = time::Duration::hours(48);
 /// Account jobs of one SQS batch handled at once.
-pub const DEFAULT_CONCURRENCY: usize = 4;
+pub use cwsync_sync::function::DEFAULT_CONCURRENCY;
 /// Products per catalog page job: a page's identifier lookups fit one ConnectWise read, and its
 /// creates fit one invocation.
 pub const CATALOG_PAGE_SIZE: usize = 100;
@@ -96,42 +96,34 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// The function's state across invocations.
+/// The function's state across invocations: the core every function has (read through it:
+/// `self.deps`, `self.now()`, …) and the export's own.
 #[derive(Debug)]
 pub struct DailyExport {
-    /// Stores, queues, secrets, metrics.
-    pub deps: Arc<Deps>,
-    /// Per-tenant clients and reference data.
-    pub connections: Connections<ExportReference>,
-    /// Jobs run at most once per job key.
-    pub idempotency: Idempotency,
-    /// Jobs of one SQS batch handled at once.
-    pub concurrency: usize,
+    /// Deps, clients and reference data, job idempotency, batch concurrency.
+    pub core: FunctionCore<ExportReference>,
     /// Each tenant's scheduled day, claimed once (kept [`DAY_CLAIM_TTL`]).
     pub day_claims: Idempotency,
     /// Products per catalog page job ([`CATALOG_PAGE_SIZE`]; smaller in tests).
     pub catalog_page_size: usize,
 }
 
+impl std::ops::Deref for DailyExport {
+    type Target = FunctionCore<ExportReference>;
+    fn deref(&self) -> &Self::Target {
+        &self.core
+    }
+}
+
 impl DailyExport {
     /// The function over `deps`, its clients built with `options`.
     pub fn new(deps: Arc<Deps>, options: ConnectOptions) -> Self {
-        let idempotency = Idempotency::new(Arc::clone(&deps.stores.idempotency));
-        let day_claims =
-            Idempotency::new(Arc::clone(&deps.stores.idempotency)).with_record_ttl(DAY_CLAIM_TTL);
+        let core = FunctionCore::new(JOB_KIND, deps, options);
         DailyExport {
-            deps,
-            connections: Connections::new(JOB_KIND, options),
-            idempotency,
-            concurrency: DEFAULT_CONCURRENCY,
-            day_claims,
+            day_claims: core.claims(DAY_CLAIM_TTL),
+            core,
             catalog_page_size: CATALOG_PAGE_SIZE,
         }
-    }
-
-    /// Now.
-    pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
     }
 
     /// Where the export records its runs, as the account jobs see them: their unit is an
@@ -165,11 +157,6 @@ impl DailyExport {
             links: self.deps.stores.links.as_ref(),
             now,
         }
-    }
-
-    /// The tenant's clients.
-    pub async fn clients(&self, tenant: &TenantId) -> Result<TenantClients, SyncError> {
-        self.connections.clients(&self.deps, tenant).await
     }
 
     /// The tenant's reference data for run `run_id`: read once per run and warm function.

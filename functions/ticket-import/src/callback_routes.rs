@@ -10,7 +10,6 @@ use cwsync_store::TenantId;
 use cwsync_sync::report::{diagnostic, tenant_id, to_json};
 use cwsync_sync::tenant::{ConnectOptions, Connections};
 use lambda_runtime::Diagnostic;
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::callback::{CallbackReceiver, TicketChangeSink, is_function_url_request};
@@ -20,14 +19,9 @@ use crate::callbacks_admin::{CallbackUrl, register_callbacks};
 /// The job kind the callback admin's ConnectWise calls are counted under.
 const JOB_KIND: &str = "ticket-import";
 
+cwsync_sync::console_event! {
 /// The console events of the callback part.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(
-    tag = "action",
-    rename_all = "kebab-case",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
-)]
+#[derive(Eq)]
 pub enum CallbackEvent {
     /// Make the tenant's ConnectWise hold exactly one active callback per type, pointing here.
     RegisterCallbacks {
@@ -37,6 +31,7 @@ pub enum CallbackEvent {
         #[serde(default)]
         dry_run: bool,
     },
+}
 }
 
 /// What [`Callbacks::route`] did with a payload.

@@ -13,11 +13,11 @@ use cwsync_store::{RunId, TenantId};
 use cwsync_sync::SyncError;
 use cwsync_sync::jobs::send_once;
 use cwsync_sync::report::{
-    diagnostic, tenant_errors_report, tenant_id, tenant_run_report, tick_tenants, to_json,
+    ErrorsEvent, diagnostic, errors_answer, tenant_id, tenant_run_report, tick_tenants, to_json,
 };
 use cwsync_sync::tenant::{SettingsChange, change_settings};
 use lambda_runtime::Diagnostic;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -25,14 +25,9 @@ use crate::moving::MOVE_JOB_KIND;
 use crate::plan::PlanRequest;
 use crate::{FUNCTION, JOB_KIND, TicketImport};
 
+cwsync_sync::console_event! {
 /// What a console test event or the schedule can ask of this function.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(
-    tag = "action",
-    rename_all = "kebab-case",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
-)]
+#[derive(Eq)]
 pub enum Event {
     /// Answer that the function is deployed and starts.
     Health,
@@ -93,10 +88,7 @@ pub enum Event {
         page_token: Option<String>,
     },
     /// The tenant's error report: tickets (and other records) that keep failing, until fixed.
-    Errors {
-        /// The tenant.
-        tenant: String,
-    },
+    Errors(ErrorsEvent),
     /// Make the tenant's ConnectWise hold exactly one active ticket callback at this function's
     /// URL (`CALLBACK_URL`): created, repaired or de-duplicated; a second run writes nothing
     /// (see [`crate::callbacks_admin`]).
@@ -107,6 +99,7 @@ pub enum Event {
         #[serde(default)]
         dry_run: bool,
     },
+}
 }
 
 /// What a tick of the schedule did.
@@ -180,11 +173,7 @@ impl TicketImport {
                     tenant_run_report(&self.deps, &tenant, kind, run_id, page_token, now).await?;
                 to_json(&report)
             }
-            Event::Errors { tenant } => {
-                let tenant = tenant_id(&tenant)?;
-                let errors = tenant_errors_report(&self.deps, &tenant, self.now()).await?;
-                to_json(&json!({ "errors": errors }))
-            }
+            Event::Errors(event) => errors_answer(&self.deps, &event, self.now()).await,
             // With callbacks, `handle` routes this event to them before parsing it here; only a
             // function built without them gets this far.
             Event::RegisterCallbacks { .. } => Err(diagnostic(

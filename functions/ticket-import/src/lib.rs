@@ -39,8 +39,8 @@ use cwsync_runtime::Deps;
 use cwsync_store::idempotency::Idempotency;
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::jobs::{Invocation, batch_answer, deadline_of};
-use cwsync_sync::tenant::{ConnectOptions, Connections, TenantClients};
-use cwsync_sync::{RunBook, SyncError};
+use cwsync_sync::tenant::{ConnectOptions, TenantClients};
+use cwsync_sync::{FunctionCore, RunBook, SyncError};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -56,43 +56,40 @@ pub const STREAM: &str = "service-tickets";
 /// The watermark stream of a tenant's project tickets (and the projects closed).
 pub const PROJECT_STREAM: &str = "project-tickets";
 /// Ticket jobs of one SQS batch handled at once.
-pub const DEFAULT_CONCURRENCY: usize = 4;
+pub use cwsync_sync::function::DEFAULT_CONCURRENCY;
 /// Tickets whose time entries one ConnectWise read asks for (`chargeToId in (...)`).
 pub const TIME_ENTRY_BATCH: usize = 50;
 /// How long a tenant's scheduled slot stays claimed: past the longest interval.
 pub const SLOT_CLAIM_TTL: time::Duration = time::Duration::hours(48);
 
-/// The function's state across invocations.
+/// The function's state across invocations: the core every function has (read through it:
+/// `self.deps`, `self.now()`, …) and the import's own.
 #[derive(Debug)]
 pub struct TicketImport {
-    /// Stores, queues, secrets, metrics.
-    pub deps: Arc<Deps>,
-    /// Per-tenant clients and reference data.
-    pub connections: Connections<TicketReference>,
-    /// Jobs run at most once per job key.
-    pub idempotency: Idempotency,
+    /// Deps, clients and reference data, job idempotency, batch concurrency.
+    pub core: FunctionCore<TicketReference>,
     /// Each tenant's scheduled slots, claimed once (kept [`SLOT_CLAIM_TTL`]).
     pub slot_claims: Idempotency,
-    /// Jobs of one SQS batch handled at once.
-    pub concurrency: usize,
     /// Tickets per time-entry read ([`TIME_ENTRY_BATCH`]).
     pub time_entry_batch: usize,
     /// The callback receiver and `register-callbacks` (see [`TicketImport::with_realtime`]).
     pub callbacks: Option<Arc<Callbacks>>,
 }
 
+impl std::ops::Deref for TicketImport {
+    type Target = FunctionCore<TicketReference>;
+    fn deref(&self) -> &Self::Target {
+        &self.core
+    }
+}
+
 impl TicketImport {
     /// The function over `deps`, its clients built with `options`.
     pub fn new(deps: Arc<Deps>, options: ConnectOptions) -> Self {
-        let idempotency = Idempotency::new(Arc::clone(&deps.stores.idempotency));
-        let slot_claims =
-            Idempotency::new(Arc::clone(&deps.stores.idempotency)).with_record_ttl(SLOT_CLAIM_TTL);
+        let core = FunctionCore::new(JOB_KIND, deps, options);
         TicketImport {
-            deps,
-            connections: Connections::new(JOB_KIND, options),
-            idempotency,
-            slot_claims,
-            concurrency: DEFAULT_CONCURRENCY,
+            slot_claims: core.claims(SLOT_CLAIM_TTL),
+            core,
             time_entry_batch: TIME_ENTRY_BATCH,
             callbacks: None,
         }
@@ -111,11 +108,6 @@ impl TicketImport {
         })
     }
 
-    /// Now.
-    pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
-    }
-
     /// Where the import records its runs: one unit per ticket.
     pub fn run_book(&self) -> RunBook {
         RunBook::new(
@@ -123,11 +115,6 @@ impl TicketImport {
             JOB_KIND,
             cwsync_mapping::tickets::entity::TICKET,
         )
-    }
-
-    /// The tenant's clients.
-    pub async fn clients(&self, tenant: &TenantId) -> Result<TenantClients, SyncError> {
-        self.connections.clients(&self.deps, tenant).await
     }
 
     /// The tenant's reference data for run `run_id` (`single`: a run of one ticket, which may

@@ -7,6 +7,8 @@
 //!   by creating again), a stale claim is healed the same way, a dry run writes nothing.
 //! - [`record`]: the line each record's sync comes to ([`RecordResult`]), gathered per unit of
 //!   work ([`UnitResult`]) and built by a [`Recorder`] so every job words them alike.
+//! - [`function`]: what every function holds across invocations ([`FunctionCore`]: its deps,
+//!   clients, job idempotency and batch concurrency).
 //! - [`tenant`]: a tenant's settings, its clients cached across invocations, the reference data
 //!   of a run (any type a job resolves names against), ConnectWise calls counted into metrics.
 //! - [`writes`]: ConnectWise writes that only report in a dry run, and which errors are a record's
@@ -28,6 +30,7 @@
 pub mod claim;
 pub mod deliver;
 mod error;
+pub mod function;
 pub mod jobs;
 pub mod record;
 pub mod report;
@@ -38,6 +41,7 @@ pub mod writes;
 
 pub use claim::{Created, Creation, Origin, create_claimed};
 pub use error::SyncError;
+pub use function::FunctionCore;
 pub use jobs::GroupKey;
 pub use record::{RecordResult, Recorder, UnitResult};
 pub use runs::{FollowUp, RunBook};

@@ -6,14 +6,19 @@
 //! kind: without a run id it is that kind's latest run, and a run id of another kind is refused.
 //! The error ledger is kept per tenant, not per job, so the error report is the whole tenant's
 //! (entities tell the jobs' records apart).
+//!
+//! Every console reads its events alike ([`console_event!`](crate::console_event)): the
+//! `action` names the event in kebab-case, its fields are camelCase, an unknown field is refused.
+//! The `report` and `errors` actions every job answers are read here ([`ReportEvent`],
+//! [`ErrorsEvent`]), so they are worded and refused the same in every function.
 
 use cwsync_runtime::Deps;
 use cwsync_store::ledger::LedgerEntry;
 use cwsync_store::runs::{Counts, Outcome, Run, RunLogEntry, RunStatus, RunStore};
 use cwsync_store::{RunId, StoreError, TenantId};
 use lambda_runtime::Diagnostic;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
@@ -40,6 +45,60 @@ pub fn tenant_id(tenant: &str) -> Result<TenantId, Diagnostic> {
 /// A console answer as JSON (an `InternalError` if it can't be one).
 pub fn to_json<T: Serialize>(value: &T) -> Result<Value, Diagnostic> {
     serde_json::to_value(value).map_err(|e| diagnostic("InternalError", e))
+}
+
+/// Declares the console event enum of a function, read the way every cwsync console reads its
+/// events: `{"action": "<variant in kebab-case>", <fields in camelCase>}`, an unknown field
+/// refused. Derives `Debug`, `Clone`, `PartialEq` and `Deserialize` (add `Eq` where it holds).
+/// The crate using it depends on `serde`.
+#[macro_export]
+macro_rules! console_event {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variants:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, ::serde::Deserialize)]
+        #[serde(
+            tag = "action",
+            rename_all = "kebab-case",
+            rename_all_fields = "camelCase",
+            deny_unknown_fields
+        )]
+        $vis enum $name { $($variants)* }
+    };
+}
+
+/// The `report` action: the report of a tenant's run (its latest run of the function's job kind
+/// without `runId`), a page of records at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReportEvent {
+    /// The tenant.
+    pub tenant: String,
+    /// The run.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// The next page of records, from the previous answer.
+    #[serde(default)]
+    pub page_token: Option<String>,
+}
+
+/// The `errors` action: the tenant's error report, records that keep failing until fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ErrorsEvent {
+    /// The tenant.
+    pub tenant: String,
+}
+
+/// What a console's `errors` action answers when it adds nothing of its own:
+/// `{"errors": [...]}`, the tenant's error report with its own `errorAttempts`.
+pub async fn errors_answer(
+    deps: &Deps,
+    event: &ErrorsEvent,
+    now: OffsetDateTime,
+) -> Result<Value, Diagnostic> {
+    let tenant = tenant_id(&event.tenant)?;
+    let errors = tenant_errors_report(deps, &tenant, now).await?;
+    to_json(&json!({ "errors": errors }))
 }
 
 /// A run's report: the run, one page of its records and the tenant's error report.
@@ -340,6 +399,76 @@ impl From<&Run> for RunSummary {
             records: run.records,
             log_truncated: run.log_truncated,
             counts: run.counts.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    console_event! {
+        /// A console with the shared actions and one of its own.
+        #[derive(Eq)]
+        enum Event {
+            Report(ReportEvent),
+            Errors(ErrorsEvent),
+            OwnAction { tenant: String, dry_run: bool },
+        }
+    }
+
+    fn parse(value: Value) -> Result<Event, String> {
+        serde_json::from_value(value).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_console_event_is_named_by_its_action_with_camel_case_fields() {
+        let report =
+            parse(json!({"action": "report", "tenant": "t", "runId": "r", "pageToken": "p"}));
+        assert_eq!(
+            report,
+            Ok(Event::Report(ReportEvent {
+                tenant: "t".to_owned(),
+                run_id: Some("r".to_owned()),
+                page_token: Some("p".to_owned()),
+            }))
+        );
+        let own = parse(json!({"action": "own-action", "tenant": "t", "dryRun": true}));
+        assert_eq!(
+            own,
+            Ok(Event::OwnAction {
+                tenant: "t".to_owned(),
+                dry_run: true
+            })
+        );
+        assert_eq!(
+            parse(json!({"action": "errors", "tenant": "t"})),
+            Ok(Event::Errors(ErrorsEvent {
+                tenant: "t".to_owned()
+            }))
+        );
+    }
+
+    #[test]
+    fn a_console_event_refuses_unknown_fields_and_actions() {
+        for (event, says) in [
+            (
+                json!({"action": "report", "tenant": "t", "run": "r"}),
+                "unknown field `run`",
+            ),
+            (
+                json!({"action": "errors", "tenant": "t", "x": 1}),
+                "unknown field `x`",
+            ),
+            (
+                json!({"action": "own-action", "tenant": "t", "dry_run": true}),
+                "unknown field `dry_run`",
+            ),
+            (json!({"action": "errors"}), "missing field `tenant`"),
+            (json!({"action": "nothing"}), "unknown variant `nothing`"),
+        ] {
+            let error = parse(event.clone()).expect_err("refused");
+            assert!(error.contains(says), "{event}: {error}");
         }
     }
 }

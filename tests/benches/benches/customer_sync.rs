@@ -31,18 +31,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    account, account_id, bench_options, delta, median, median_count, peak_rss_mib, spread,
+    BenchWorld, MAX_RECEIVES, TENANT, account_id, bench_options, bench_world, delta, median,
+    median_count, peak_rss_mib, spread,
 };
-use cwsync_billing_sim::{BillingCallStats, BillingSim, BillingSimOptions};
-use cwsync_connectwise_sim::{CallStats, SimOptions, Simulator};
+use cwsync_billing_sim::{BillingCallStats, BillingSim};
+use cwsync_connectwise_sim::{CallStats, Simulator};
 use cwsync_customer_sync::console::Event;
 use cwsync_customer_sync::{CustomerSync, DEFAULT_CONCURRENCY, FUNCTION};
 use cwsync_queue::MemoryJobQueue;
-use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
-use cwsync_test_support::secret;
+use cwsync_sync::report::ReportEvent;
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::macros::datetime;
 
 const ACCOUNTS: usize = 500;
 /// The large tenant of the unchanged re-run (one round).
@@ -51,10 +49,6 @@ const LARGE: usize = 5_000;
 const BILLING_PAGE: usize = 100;
 const CHANGED: usize = 50;
 const ROUNDS: usize = 5;
-const TENANT: &str = "bench";
-/// Deliveries of one job before it would go to the DLQ (the stack's `maxReceiveCount`).
-const MAX_RECEIVES: u32 = 5;
-const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
 
 const FIRST: &str = "first sync, 500 accounts (1 site, 2 contacts)";
 const UNCHANGED: &str = "unchanged re-run, 500 accounts";
@@ -73,25 +67,12 @@ struct World {
 }
 
 async fn world(accounts: usize) -> World {
-    let cw = Simulator::start(SimOptions {
-        // Checking every response against the schema is the simulator's cost, not the sync's
-        // (the end-to-end tests keep it on).
-        validate_responses: false,
-        ..SimOptions::default()
-    })
-    .await
-    .unwrap();
-    let billing = BillingSim::start(BillingSimOptions::default())
-        .await
-        .unwrap();
-    billing.set_clock(T0);
-    billing.seed_accounts((0..accounts).map(|n| account(n, T0)).collect());
-    let secrets = StaticTenantSecrets::new()
-        .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
-        .unwrap();
-    let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
-    let queue = Arc::new(MemoryJobQueue::new());
-    deps.queues.customer = Some(queue.clone());
+    let BenchWorld {
+        cw,
+        billing,
+        deps,
+        customer_queue: queue,
+    } = bench_world(FUNCTION, accounts).await;
     let service = CustomerSync::new(Arc::new(deps), bench_options());
     // `service.concurrency` stays the deployed default.
     assert_eq!(service.concurrency, DEFAULT_CONCURRENCY);
@@ -167,11 +148,11 @@ async fn sync(world: &World) -> Measured {
     let run_id = planned["runId"].as_str().unwrap().to_owned();
     let report = world
         .service
-        .handle_event(Event::Report {
+        .handle_event(Event::Report(ReportEvent {
             tenant: TENANT.to_owned(),
             run_id: Some(run_id),
             page_token: None,
-        })
+        }))
         .await
         .unwrap_or_else(|d| panic!("report: {}: {}", d.error_type, d.error_message));
     let cw_writes = cw_after.writes() - cw_before.writes();

@@ -35,22 +35,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    account, account_id, bench_options, delta, median, median_count, peak_rss_mib,
-    print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
+    MAX_RECEIVES, T0, TENANT, account_id, bench_options, bench_world, delta, median, median_count,
+    peak_rss_mib, print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
 };
 use cwsync_billing_sim::fixture_export_settings;
-use cwsync_billing_sim::{BillingSim, BillingSimOptions, generate};
-use cwsync_connectwise_sim::{SimOptions, Simulator};
-use cwsync_customer_sync::CustomerSync;
+use cwsync_billing_sim::{BillingSim, generate};
+use cwsync_connectwise_sim::Simulator;
 use cwsync_daily_export::{DEFAULT_CONCURRENCY, DailyExport, Event, FUNCTION};
 use cwsync_queue::MemoryJobQueue;
-use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
 use cwsync_sync::deliver::deliver_all;
-use cwsync_test_support::secret;
+use cwsync_sync::report::ReportEvent;
 use rust_decimal::Decimal;
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::macros::datetime;
 
 const ACCOUNTS: usize = 500;
 const PER_ACCOUNT: usize = 10;
@@ -64,10 +60,6 @@ const AGREEMENTS_PER_ACCOUNT: usize = 2;
 /// Records one ConnectWise read lists (`pageSize=1000`).
 const PAGE: usize = 1000;
 const ROUNDS: usize = 3;
-const TENANT: &str = "bench";
-/// Deliveries of one job before it would go to the DLQ (the stack's `maxReceiveCount`).
-const MAX_RECEIVES: u32 = 5;
-const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
 
 const FIRST: &str = "first export, 500 x 10 subscriptions, 200 products";
 const UNCHANGED: &str = "unchanged re-run";
@@ -89,40 +81,15 @@ struct World {
 /// A fresh world: the accounts synced to companies, the tenant's export settings stored, and the
 /// products and subscriptions seeded (none of it measured).
 async fn world() -> World {
-    let cw = Simulator::start(SimOptions {
-        // Checking every response against the schema is the simulator's cost, not the export's
-        // (the end-to-end tests keep it on).
-        validate_responses: false,
-        ..SimOptions::default()
-    })
-    .await
-    .unwrap();
-    let billing = BillingSim::start(BillingSimOptions::default())
-        .await
-        .unwrap();
-    billing.set_clock(T0);
-    billing.seed_accounts((0..ACCOUNTS).map(|n| account(n, T0)).collect());
-    let secrets = StaticTenantSecrets::new()
-        .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
-        .unwrap();
-    let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
-    let customer_queue = Arc::new(MemoryJobQueue::new());
+    let mut base = bench_world(FUNCTION, ACCOUNTS).await;
     let export_queue = Arc::new(MemoryJobQueue::new());
-    deps.queues.customer = Some(customer_queue.clone());
-    deps.queues.export = Some(export_queue.clone());
-    let deps = Arc::new(deps);
-    let customers = CustomerSync::new(Arc::clone(&deps), bench_options());
+    base.deps.queues.export = Some(export_queue.clone());
+    let settings = fixture_export_settings();
+    let deps = set_up_tenant(base.deps, &base.customer_queue, TENANT, settings).await;
+    let (cw, billing) = (base.cw, base.billing);
     let export = DailyExport::new(deps, bench_options());
     // `export.concurrency` stays the deployed default.
     assert_eq!(export.concurrency, DEFAULT_CONCURRENCY);
-
-    set_up_tenant(
-        &customers,
-        &customer_queue,
-        TENANT,
-        fixture_export_settings(),
-    )
-    .await;
     assert_eq!(cw.records("/company/companies").len(), ACCOUNTS);
 
     let account_ids: Vec<String> = (0..ACCOUNTS).map(account_id).collect();
@@ -226,11 +193,11 @@ async fn export(world: &World) -> Measured {
     let run_id = planned["runId"].as_str().unwrap().to_owned();
     let report = world
         .export
-        .handle_event(Event::Report {
+        .handle_event(Event::Report(ReportEvent {
             tenant: TENANT.to_owned(),
             run_id: Some(run_id),
             page_token: None,
-        })
+        }))
         .await
         .unwrap_or_else(|d| panic!("report: {}: {}", d.error_type, d.error_message));
     let cw_writes = cw_after.writes() - cw_before.writes();

@@ -35,22 +35,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    account, bench_options, delta, median, median_count, peak_rss_mib, print_calls_by_endpoint,
-    print_round_times, set_up_tenant, spread,
+    T0, TENANT, bench_options, bench_world, delta, median, median_count, peak_rss_mib,
+    print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
 };
-use cwsync_billing_sim::{
-    BillingSim, BillingSimOptions, fixture_items, fixture_product_types, fixture_technicians,
-};
-use cwsync_connectwise_sim::{SimOptions, Simulator};
-use cwsync_customer_sync::CustomerSync;
+use cwsync_billing_sim::{BillingSim, fixture_items, fixture_product_types, fixture_technicians};
+use cwsync_connectwise_sim::Simulator;
 use cwsync_queue::MemoryJobQueue;
-use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
-use cwsync_test_support::{deliver_checked, secret};
+use cwsync_test_support::deliver_checked;
 use cwsync_ticket_import::{DEFAULT_CONCURRENCY, Event, FUNCTION, TIME_ENTRY_BATCH, TicketImport};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::macros::datetime;
 
 const ACCOUNTS: usize = 100;
 const TICKETS: usize = 2000;
@@ -59,8 +54,6 @@ const PRODUCTS_PER_TICKET: usize = 1;
 /// Records one ConnectWise read lists (`pageSize=1000`).
 const PAGE: usize = 1000;
 const ROUNDS: usize = 3;
-const TENANT: &str = "bench";
-const T0: OffsetDateTime = datetime!(2026-11-20 08:00 UTC);
 /// The import status (a status of the simulator's reference board 1).
 const FINISHED: &str = "Closed";
 /// A SKU the billing items have (`I-TONER-BK`).
@@ -97,44 +90,19 @@ fn rfc3339(t: OffsetDateTime) -> String {
 /// A fresh world: the accounts synced to companies, the tenant's ticket-import settings stored,
 /// the members, the catalog item and the finished tickets seeded (none of it measured).
 async fn world() -> World {
-    let cw = Simulator::start(SimOptions {
-        // Checking every response against the schema is the simulator's cost, not the import's
-        // (the end-to-end tests keep it on).
-        validate_responses: false,
-        ..SimOptions::default()
-    })
-    .await
-    .unwrap();
-    cw.set_clock(T0);
-    let billing = BillingSim::start(BillingSimOptions::default())
-        .await
-        .unwrap();
-    billing.set_clock(T0);
-    billing.seed_accounts((0..ACCOUNTS).map(|n| account(n, T0)).collect());
-    billing.seed_technicians(fixture_technicians());
-    billing.seed_items(fixture_items());
-    billing.seed_product_types(fixture_product_types());
-    let secrets = StaticTenantSecrets::new()
-        .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
-        .unwrap();
-    let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
-    let customer_queue = Arc::new(MemoryJobQueue::new());
+    let mut base = bench_world(FUNCTION, ACCOUNTS).await;
+    base.cw.set_clock(T0);
+    base.billing.seed_technicians(fixture_technicians());
+    base.billing.seed_items(fixture_items());
+    base.billing.seed_product_types(fixture_product_types());
     let ticket_queue = Arc::new(MemoryJobQueue::new());
-    deps.queues.customer = Some(customer_queue.clone());
-    deps.queues.ticket = Some(ticket_queue.clone());
-    let deps = Arc::new(deps);
-    let customers = CustomerSync::new(Arc::clone(&deps), bench_options());
+    base.deps.queues.ticket = Some(ticket_queue.clone());
+    let settings = json!({"ticketImport": {"statuses": [FINISHED]}});
+    let deps = set_up_tenant(base.deps, &base.customer_queue, TENANT, settings).await;
+    let (cw, billing) = (base.cw, base.billing);
     let import = TicketImport::new(deps, bench_options());
     // `import.concurrency` stays the deployed default.
     assert_eq!(import.concurrency, DEFAULT_CONCURRENCY);
-
-    set_up_tenant(
-        &customers,
-        &customer_queue,
-        TENANT,
-        json!({"ticketImport": {"statuses": [FINISHED]}}),
-    )
-    .await;
     let companies: Vec<i64> = cw
         .records("/company/companies")
         .iter()

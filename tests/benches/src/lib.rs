@@ -1,20 +1,33 @@
 //! Benchmarks live in `benches/`; see the README for how to run them. This library holds what
 //! they share: the median of a scenario's rounds, counts over rounds, the calls between two
-//! snapshots and their printing, the rounds' times, the bench's billing accounts, the client options of a benchmarked function, and the
-//! process's peak RSS.
+//! snapshots and their printing, the rounds' times, the bench's billing accounts, the world a
+//! bench starts from (both simulators and the function's deps, [`bench_world`]) and its tenant's
+//! set-up, the client options of a benchmarked function, and the process's peak RSS.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cwsync_billing::models::{Account, Address, Contact, Site};
+use cwsync_billing_sim::{BillingSim, BillingSimOptions};
 use cwsync_connectwise::{RateLimit, RetryPolicy};
+use cwsync_connectwise_sim::{SimOptions, Simulator};
 use cwsync_customer_sync::CustomerSync;
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::MemoryJobQueue;
+use cwsync_runtime::{Config, Deps};
 use cwsync_sync::tenant::ConnectOptions;
+use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+
+/// The benches' tenant.
+pub const TENANT: &str = "bench";
+/// When a bench's world starts (the billing simulator's clock, the accounts' last change).
+pub const T0: OffsetDateTime = time::macros::datetime!(2026-11-20 08:00 UTC);
+/// Deliveries of one job before it would go to the DLQ (the stack's `maxReceiveCount`).
+pub const MAX_RECEIVES: u32 = 5;
 
 /// The median of `samples` (the upper one of an even count); zero when there are none.
 pub fn median(mut samples: Vec<Duration>) -> Duration {
@@ -99,29 +112,76 @@ pub fn print_calls_by_endpoint<'a>(
     }
 }
 
-/// Sets a bench tenant up (not measured): stores its settings, the defaults with `settings`
-/// merged over them, and runs its customer sync to the end, so its accounts have companies.
-/// Panics (the bench fails) when either does not work.
+/// What every bench's world starts from: both simulators, the billing one with `accounts`
+/// accounts ([`account`]) and its clock at [`T0`], and the deps of the benchmarked function over
+/// them for [`TENANT`] ([`bench_world`]).
+#[derive(Debug)]
+pub struct BenchWorld {
+    /// ConnectWise, without checking its responses against the schema (the simulator's cost,
+    /// not the function's; the end-to-end tests keep it on).
+    pub cw: Simulator,
+    /// The billing system.
+    pub billing: BillingSim,
+    /// The function's deps: in-memory stores, the tenant's secret, the customer queue; add the
+    /// function's own queue before sharing them.
+    pub deps: Deps,
+    /// The customer queue in `deps`.
+    pub customer_queue: Arc<MemoryJobQueue>,
+}
+
+/// Starts a bench's world for `function` (see [`BenchWorld`]). Panics (the bench fails) when a
+/// simulator does not start.
+#[allow(clippy::panic, reason = "a benchmark's set-up fails the benchmark")]
+pub async fn bench_world(function: &'static str, accounts: usize) -> BenchWorld {
+    let cw = Simulator::start(SimOptions {
+        validate_responses: false,
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("the ConnectWise simulator: {e}"));
+    let billing = BillingSim::start(BillingSimOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("the billing simulator: {e}"));
+    billing.set_clock(T0);
+    billing.seed_accounts((0..accounts).map(|n| account(n, T0)).collect());
+    let (deps, customer_queue) =
+        cwsync_test_support::sim_deps(function, Config::local(), TENANT, &cw, &billing);
+    BenchWorld {
+        cw,
+        billing,
+        deps,
+        customer_queue,
+    }
+}
+
+/// Sets a bench tenant up (not measured) with a customer sync over `deps` (the benchmarked
+/// function's, its own queue added): stores its settings, the defaults with `settings` merged
+/// over them, and runs its customer sync to the end (its jobs from `customer_queue`), so its
+/// accounts have companies. Answers the deps, shared, for the function. Panics (the bench fails)
+/// when either does not work.
 #[allow(clippy::panic, reason = "a benchmark's set-up fails the benchmark")]
 pub async fn set_up_tenant(
-    customers: &CustomerSync,
+    deps: Deps,
     customer_queue: &MemoryJobQueue,
     tenant: &str,
     settings: Value,
-) {
-    let deadline = || OffsetDateTime::now_utc() + time::Duration::minutes(5);
+) -> Arc<Deps> {
+    let deps = Arc::new(deps);
+    let customers = CustomerSync::new(Arc::clone(&deps), bench_options());
+    let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
     let mut document = serde_json::to_value(TenantSettings::default()).unwrap_or_default();
     cwsync_test_support::merge(&mut document, settings);
-    for event in [
-        json!({"action": "put-settings", "tenant": tenant, "settings": document}),
-        json!({"action": "sync-tenant", "tenant": tenant}),
-    ] {
-        if let Err(d) = customers.handle(event.clone(), deadline()).await {
-            panic!("{}: {}: {}", event["action"], d.error_type, d.error_message);
-        }
+    let put = json!({"action": "put-settings", "tenant": tenant, "settings": document});
+    let fail =
+        |action: &str, d: Diagnostic| panic!("{action}: {}: {}", d.error_type, d.error_message);
+    if let Err(d) = customers.handle(put, deadline).await {
+        fail("put-settings", d);
     }
-    let delivery = customers.deliver_all(customer_queue, 5).await;
-    assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
+    let delivery = customers.sync_tenant_to_end(tenant, customer_queue, MAX_RECEIVES);
+    if let Err(d) = delivery.await {
+        fail("sync-tenant", d);
+    }
+    deps
 }
 
 /// The process's peak resident set size so far (`VmHWM` in `/proc/self/status`), in MiB; NaN

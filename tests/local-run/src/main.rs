@@ -58,6 +58,7 @@ use cwsync_store::ledger::{LedgerSnapshot, MemoryErrorLedger};
 use cwsync_store::links::{LinkSnapshot, MemoryLinkStore};
 use cwsync_store::watermarks::{MemoryWatermarkStore, WatermarkSnapshot};
 use cwsync_sync::deliver::{Delivery, Progress, deliver_all};
+use cwsync_sync::report::ReportEvent;
 use cwsync_ticket_import::TicketImport;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -320,14 +321,14 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
     // exists when the child is synced and the report is the same on every machine. Deployed, jobs
     // run concurrently: a child synced while its parent is still being created gets its parent
     // company on the next run.
-    service.concurrency = 1;
+    service.core.concurrency = 1;
     // The export on the same stores (its accounts' companies are the customer sync's links), one
     // job at a time too, so its log lists the records in the same order on every machine.
     let mut export = DailyExport::new(Arc::clone(&deps), options.clone());
-    export.concurrency = 1;
+    export.core.concurrency = 1;
     // The ticket import after the export, one ticket at a time too (its log in ticket order).
     let mut import = TicketImport::new(deps, options);
-    import.concurrency = 1;
+    import.core.concurrency = 1;
     let run_export = !args.dry_run && args.accounts.is_none();
 
     if !args.json {
@@ -444,11 +445,11 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
 async fn run_report(service: &CustomerSync, run_id: &str) -> anyhow::Result<Value> {
     event(
         service,
-        Event::Report {
+        Event::Report(ReportEvent {
             tenant: TENANT.to_owned(),
             run_id: Some(run_id.to_owned()),
             page_token: None,
-        },
+        }),
     )
     .await
 }
@@ -536,11 +537,11 @@ impl ExportWorld<'_> {
         let run_id = planned["runId"].as_str().unwrap_or_default().to_owned();
         let report = export_event(
             self.export,
-            ExportEvent::Report {
+            ExportEvent::Report(ReportEvent {
                 tenant: TENANT.to_owned(),
                 run_id: Some(run_id.clone()),
                 page_token: None,
-            },
+            }),
         )
         .await?;
         let mut line = run_line(label, run_id, &report, delivery.dead_letters);
@@ -712,7 +713,7 @@ async fn against_tenant(args: &Args, path: &Path) -> anyhow::Result<()> {
     };
     let mut service = CustomerSync::new(Arc::new(deps), options);
     // Parents before children, as in the simulator run.
-    service.concurrency = 1;
+    service.core.concurrency = 1;
     let dry_run = !args.write;
 
     if !args.json {

@@ -1,5 +1,5 @@
 //! What the functions' end-to-end tests share: their state on moto (or in memory outside CI),
-//! a tenant secret pointing at the simulators, client options with short retries, a ConnectWise
+//! a tenant secret pointing at the simulators (and deps holding it, [`sim_deps`]), client options with short retries, a ConnectWise
 //! client of the simulator's test member (what a user's hand edits go through), settings
 //! documents built from the defaults, a reader of run reports, and a Function URL in front of a
 //! handler ([`function_url`]).
@@ -63,6 +63,29 @@ pub async fn cw_client(cw: &Simulator) -> cwsync_connectwise::Client {
         TEST_CLIENT_ID,
     );
     cwsync_connectwise::Client::connect(config).await.unwrap()
+}
+
+/// The deps of `function` (with `config`) for `tenant`, whose secret points at these
+/// simulators, in memory ([`Deps::local`](cwsync_runtime::Deps::local): stores, secrets), with
+/// the customer queue in memory (also returned, to deliver its jobs). Add the function's own
+/// queue and stores before sharing them.
+pub fn sim_deps(
+    function: &'static str,
+    config: cwsync_runtime::Config,
+    tenant: &str,
+    cw: &Simulator,
+    billing: &BillingSim,
+) -> (
+    cwsync_runtime::Deps,
+    std::sync::Arc<cwsync_queue::MemoryJobQueue>,
+) {
+    let secrets = cwsync_runtime::StaticTenantSecrets::new()
+        .with_secret_json(tenant, &secret(cw, billing).to_string())
+        .unwrap();
+    let mut deps = cwsync_runtime::Deps::local(function, config, secrets);
+    let customer_queue = std::sync::Arc::new(cwsync_queue::MemoryJobQueue::new());
+    deps.queues.customer = Some(customer_queue.clone());
+    (deps, customer_queue)
 }
 
 /// A tenant secret pointing at these simulators with their test keys.

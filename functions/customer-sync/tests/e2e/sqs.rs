@@ -11,7 +11,7 @@ use cwsync_billing_sim::{BillingSim, BillingSimOptions};
 use cwsync_connectwise_sim::{FaultKind, FaultRule, SimOptions, Simulator};
 use cwsync_customer_sync::{CustomerSync, FUNCTION};
 use cwsync_queue::SqsJobQueue;
-use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
+use cwsync_runtime::Config;
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -111,16 +111,14 @@ async fn a_tenant_run_fans_out_through_sqs_and_a_throttled_job_is_delivered_agai
             })
             .collect(),
     );
-    let secrets = StaticTenantSecrets::new()
-        .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
-        .unwrap();
-    let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
+    // The customer queue is SQS here (the in-memory one is not used).
+    let (mut deps, _) = sim_deps(FUNCTION, Config::local(), TENANT, &cw, &billing);
     deps.stores = stores("customer-sync").await;
     deps.queues.customer = Some(Arc::new(SqsJobQueue::new(sqs.clone(), url.clone())));
     let mut service = CustomerSync::new(Arc::new(deps), fast_options());
     // One job at a time, so the throttled creates fall on whole jobs: the client makes four
     // attempts, so eight throttled creates exhaust exactly the first two jobs.
-    service.concurrency = 1;
+    service.core.concurrency = 1;
     // ConnectWise throttles creates for a while: the client's retries give up, the job is
     // reported, and SQS delivers it again.
     cw.inject(

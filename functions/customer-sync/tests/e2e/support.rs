@@ -9,8 +9,8 @@ use cwsync_connectwise_sim::{ApiMember, SimOptions, Simulator};
 use cwsync_customer_sync::{CustomerSync, FUNCTION};
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::MemoryJobQueue;
-use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
-pub use cwsync_test_support::{Report, fast_options, merge, secret, stores};
+use cwsync_runtime::Config;
+pub use cwsync_test_support::{Report, fast_options, merge, secret, sim_deps, stores};
 use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -43,13 +43,8 @@ impl World {
             .await
             .unwrap();
         billing.set_clock(T0);
-        let secrets = StaticTenantSecrets::new()
-            .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
-            .unwrap();
-        let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
+        let (mut deps, queue) = sim_deps(FUNCTION, Config::local(), TENANT, &cw, &billing);
         deps.stores = stores("customer-sync").await;
-        let queue = Arc::new(MemoryJobQueue::new());
-        deps.queues.customer = Some(queue.clone());
         World {
             cw,
             billing,

@@ -12,9 +12,9 @@ use cwsync_customer_sync::CustomerSync;
 use cwsync_daily_export::{DailyExport, FUNCTION};
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::{Job, JobKind, JobQueue, MemoryJobQueue};
-use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
+use cwsync_runtime::Config;
 use cwsync_sync::deliver::deliver_all;
-use cwsync_test_support::{Report, fast_options, merge, secret, stores};
+use cwsync_test_support::{Report, answer, fast_options, merge, sim_deps, stores};
 use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -47,14 +47,9 @@ impl World {
             .unwrap();
         billing.set_clock(T0);
         billing.seed_accounts(fixture_accounts());
-        let secrets = StaticTenantSecrets::new()
-            .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
-            .unwrap();
-        let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
+        let (mut deps, customer_queue) = sim_deps(FUNCTION, Config::local(), TENANT, &cw, &billing);
         deps.stores = stores("daily-export").await;
-        let customer_queue = Arc::new(MemoryJobQueue::new());
         let export_queue = Arc::new(MemoryJobQueue::new());
-        deps.queues.customer = Some(customer_queue.clone());
         deps.queues.export = Some(export_queue.clone());
         let deps = Arc::new(deps);
         let mut export = DailyExport::new(Arc::clone(&deps), fast_options());
@@ -74,15 +69,11 @@ impl World {
 
     /// Runs the customer sync of the tenant to the end.
     pub async fn sync_customers(&self) {
-        self.customers
-            .handle(
-                json!({"action": "sync-tenant", "tenant": TENANT}),
-                deadline(),
-            )
+        let customers = &self.customers;
+        customers
+            .sync_tenant_to_end(TENANT, &self.customer_queue, 5)
             .await
             .unwrap();
-        let delivery = self.customers.deliver_all(&self.customer_queue, 5).await;
-        assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
     }
 
     pub async fn event(&self, event: Value) -> Result<Value, Diagnostic> {
@@ -90,10 +81,7 @@ impl World {
     }
 
     pub async fn ok(&self, event: Value) -> Value {
-        match self.event(event.clone()).await {
-            Ok(answer) => answer,
-            Err(d) => panic!("{event}: {}: {}", d.error_type, d.error_message),
-        }
+        answer(&event, self.event(event.clone()).await)
     }
 
     /// Delivers every queued export job (as SQS would, up to `receives` times each).

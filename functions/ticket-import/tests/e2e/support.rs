@@ -13,10 +13,10 @@ use cwsync_connectwise::Client;
 use cwsync_connectwise_sim::{SimOptions, Simulator};
 use cwsync_customer_sync::CustomerSync;
 use cwsync_queue::MemoryJobQueue;
-use cwsync_runtime::{Config, Deps, StaticTenantSecrets};
+use cwsync_runtime::Config;
 use cwsync_test_support::{
     Report, answer, cw_client, deliver_checked, deliver_twice, fast_options, put_settings_event,
-    secret, stores,
+    sim_deps, stores,
 };
 use cwsync_ticket_import::{FUNCTION, TicketImport};
 use lambda_runtime::Diagnostic;
@@ -60,14 +60,9 @@ impl World {
             .await
             .unwrap();
         billing.set_clock(T0);
-        let secrets = StaticTenantSecrets::new()
-            .with_secret_json(TENANT, &secret(&cw, &billing).to_string())
-            .unwrap();
-        let mut deps = Deps::local(FUNCTION, config, secrets);
+        let (mut deps, customer_queue) = sim_deps(FUNCTION, config, TENANT, &cw, &billing);
         deps.stores = stores("ticket-import").await;
-        let customer_queue = Arc::new(MemoryJobQueue::new());
         let ticket_queue = Arc::new(MemoryJobQueue::new());
-        deps.queues.customer = Some(customer_queue.clone());
         deps.queues.ticket = Some(ticket_queue.clone());
         let deps = Arc::new(deps);
         let user = cw_client(&cw).await;
@@ -98,15 +93,11 @@ impl World {
 
     /// Runs the customer sync of the tenant to the end.
     pub async fn sync_customers(&self) {
-        self.customers
-            .handle(
-                json!({"action": "sync-tenant", "tenant": TENANT}),
-                deadline(),
-            )
+        let customers = &self.customers;
+        customers
+            .sync_tenant_to_end(TENANT, &self.customer_queue, 5)
             .await
             .unwrap();
-        let delivery = self.customers.deliver_all(&self.customer_queue, 5).await;
-        assert!(delivery.dead_letters.is_empty(), "{delivery:?}");
     }
 
     pub async fn event(&self, event: Value) -> Result<Value, Diagnostic> {
