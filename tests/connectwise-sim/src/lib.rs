@@ -12,6 +12,7 @@ mod control;
 mod defaults;
 mod documents;
 mod error;
+mod invoicing;
 pub mod facts;
 pub mod knobs;
 pub mod query;
