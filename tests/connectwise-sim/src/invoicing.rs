@@ -105,7 +105,9 @@ pub fn check(inner: &Inner, w: &Write<'_>) -> Vec<FieldError> {
             {
                 errors.push(invalid(
                     "invoice",
-                    format!("{ONE_PAYMENT} Invoice {invoice} already has a payment; update it instead."),
+                    format!(
+                        "{ONE_PAYMENT} Invoice {invoice} already has a payment; update it instead."
+                    ),
                 ));
             }
             match w.record.get("amount").and_then(Value::as_f64) {
@@ -221,11 +223,7 @@ fn check_custom_fields(
 /// A company's custom fields after a write: every defined field once, in the definitions'
 /// order, carrying its definition's caption and type; a value the write gave wins, else the
 /// stored one; an empty value has no `value` key.
-fn merge_custom_fields(
-    inner: &Inner,
-    existing: Option<&Value>,
-    record: &mut Map<String, Value>,
-) {
+fn merge_custom_fields(inner: &Inner, existing: Option<&Value>, record: &mut Map<String, Value>) {
     let definitions = company_custom_fields(inner);
     if definitions.is_empty() {
         return;
@@ -421,7 +419,12 @@ pub fn follow_invoice(inner: &mut Inner, invoice: i64) {
         map.insert("productTotal".into(), cents(products.iter().sum()));
     }
     let v = Value::Object(map.clone());
-    let parts = ["serviceTotal", "expenseTotal", "productTotal", "agreementAmount"];
+    let parts = [
+        "serviceTotal",
+        "expenseTotal",
+        "productTotal",
+        "agreementAmount",
+    ];
     // An invoice written with only its total (no parts) keeps that total.
     let total = if parts.iter().any(|f| v.get(*f).is_some()) {
         let subtotal = parts.iter().map(|f| number(&v, f)).sum::<f64>();

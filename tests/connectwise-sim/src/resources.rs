@@ -291,7 +291,11 @@ pub const RESOURCES: &[ResourceInfo] = &[
     // checked once they have been seeded.
     res("/finance/currencies", "currency", "currency"),
     res("/finance/billingStatuses", "billingStatus", "status"),
-    res("/system/userDefinedFields", "userDefinedField", "userDefinedField"),
+    res(
+        "/system/userDefinedFields",
+        "userDefinedField",
+        "userDefinedField",
+    ),
     res("/system/locations", "location", "location"),
     res("/system/departments", "department", "department"),
     res("/system/securityRoles", "securityRole", "securityRole"),

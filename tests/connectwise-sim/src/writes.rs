@@ -6,10 +6,10 @@
 use serde_json::{Map, Value, json};
 
 use crate::agreements;
-use crate::invoicing;
 use crate::callbacks::{self, ChangeEvent};
 use crate::defaults::{self, Fill};
 use crate::error::{ApiError, FieldError};
+use crate::invoicing;
 use crate::resources;
 use crate::state::{Inner, SimState};
 use crate::validate::{RecordWriter, format_datetime, strip_nulls};

@@ -37,8 +37,14 @@ async fn an_invoice_needs_type_and_company_and_gets_connectwise_defaults() {
     let api = Api::new(&sim);
     let answer = refused(&api, Method::POST, "/finance/invoices", json!({})).await;
     let errors = fields_in_error(&answer);
-    assert!(errors.contains(&pair("MissingRequiredField", "type")), "{answer}");
-    assert!(errors.contains(&pair("MissingRequiredField", "company")), "{answer}");
+    assert!(
+        errors.contains(&pair("MissingRequiredField", "type")),
+        "{answer}"
+    );
+    assert!(
+        errors.contains(&pair("MissingRequiredField", "company")),
+        "{answer}"
+    );
     let answer = refused(
         &api,
         Method::POST,
@@ -47,9 +53,7 @@ async fn an_invoice_needs_type_and_company_and_gets_connectwise_defaults() {
     )
     .await;
     assert!(
-        fields_in_error(&answer)
-            .iter()
-            .any(|(_, f)| f == "company"),
+        fields_in_error(&answer).iter().any(|(_, f)| f == "company"),
         "{answer}"
     );
 
@@ -69,7 +73,10 @@ async fn an_invoice_needs_type_and_company_and_gets_connectwise_defaults() {
     let given = invoice(&api, company, json!({"invoiceNumber": "INV-1002"})).await;
     assert_eq!(given["invoiceNumber"], "INV-1002");
     let next = invoice(&api, company, json!({})).await;
-    assert_eq!(next["invoiceNumber"], "INV-1003", "a given number is skipped");
+    assert_eq!(
+        next["invoiceNumber"], "INV-1003",
+        "a given number is skipped"
+    );
     let answer = refused(
         &api,
         Method::POST,
@@ -122,7 +129,10 @@ async fn agreement_invoices_name_an_agreement_of_their_company_and_filter_as_the
         json!({"type": "Agreement", "company": {"id": company}, "agreement": {"id": foreign["id"]}}),
     )
     .await;
-    assert_eq!(fields_in_error(&answer), vec![pair("InvalidField", "agreement")]);
+    assert_eq!(
+        fields_in_error(&answer),
+        vec![pair("InvalidField", "agreement")]
+    );
     let answer = refused(
         &api,
         Method::POST,
@@ -131,7 +141,9 @@ async fn agreement_invoices_name_an_agreement_of_their_company_and_filter_as_the
     )
     .await;
     assert!(
-        fields_in_error(&answer).iter().any(|(_, f)| f == "agreement"),
+        fields_in_error(&answer)
+            .iter()
+            .any(|(_, f)| f == "agreement"),
         "{answer}"
     );
 
@@ -197,9 +209,15 @@ async fn connectwise_keeps_one_payment_per_invoice_and_the_payment_is_changed_in
     let payments = format!("/finance/invoices/{id}/payments");
 
     let answer = refused(&api, Method::POST, &payments, json!({"amount": 0})).await;
-    assert_eq!(fields_in_error(&answer), vec![pair("InvalidField", "amount")]);
+    assert_eq!(
+        fields_in_error(&answer),
+        vec![pair("InvalidField", "amount")]
+    );
     let answer = refused(&api, Method::POST, &payments, json!({"amount": 500.0})).await;
-    assert_eq!(fields_in_error(&answer), vec![pair("InvalidField", "amount")]);
+    assert_eq!(
+        fields_in_error(&answer),
+        vec![pair("InvalidField", "amount")]
+    );
     let answer = refused(&api, Method::POST, &payments, json!({})).await;
     assert_eq!(
         fields_in_error(&answer),
@@ -248,7 +266,11 @@ async fn connectwise_keeps_one_payment_per_invoice_and_the_payment_is_changed_in
     create(&api, &payments, json!({"amount": 107.0})).await;
 
     let (status, answer) = api
-        .send_json(Method::POST, "/finance/invoices/9999/payments", &json!({"amount": 1}))
+        .send_json(
+            Method::POST,
+            "/finance/invoices/9999/payments",
+            &json!({"amount": 1}),
+        )
         .await;
     assert_eq!(status, 404, "{answer}");
 }
@@ -318,8 +340,14 @@ async fn sales_orders_need_status_and_rep_and_serve_line_items_under_the_trailin
     )
     .await;
     let errors = fields_in_error(&answer);
-    assert!(errors.contains(&pair("MissingRequiredField", "salesRep")), "{answer}");
-    assert!(errors.contains(&pair("MissingRequiredField", "status")), "{answer}");
+    assert!(
+        errors.contains(&pair("MissingRequiredField", "salesRep")),
+        "{answer}"
+    );
+    assert!(
+        errors.contains(&pair("MissingRequiredField", "status")),
+        "{answer}"
+    );
     let answer = refused(
         &api,
         Method::POST,
@@ -350,7 +378,9 @@ async fn sales_orders_need_status_and_rep_and_serve_line_items_under_the_trailin
     assert_eq!(line["salesOrder"]["id"], oid);
     assert_eq!(list(&api, &lines).await.len(), 1);
     assert_eq!(
-        list(&api, &format!("/sales/orders/{oid}/lineitems")).await.len(),
+        list(&api, &format!("/sales/orders/{oid}/lineitems"))
+            .await
+            .len(),
         1
     );
     let (status, _) = api.get_json("/sales/orders/9999/lineitems/").await;
@@ -375,7 +405,9 @@ async fn sales_orders_need_status_and_rep_and_serve_line_items_under_the_trailin
     assert_eq!(shipped[0]["name"], "Shipped");
     let found = list(
         &api,
-        &format!("/sales/orders?conditions=status/name in (\"New\",\"Shipped\") and company/id={company}"),
+        &format!(
+            "/sales/orders?conditions=status/name in (\"New\",\"Shipped\") and company/id={company}"
+        ),
     )
     .await;
     assert_eq!(ids(&found), vec![oid]);
@@ -409,7 +441,11 @@ async fn an_opportunity_moved_to_a_won_or_lost_status_is_closed_and_reopening_cl
     assert_eq!(opp["type"]["id"], 2);
     assert!(opp.get("closedDate").is_none());
 
-    let won = list(&api, "/sales/opportunities/statuses?conditions=wonFlag=true").await;
+    let won = list(
+        &api,
+        "/sales/opportunities/statuses?conditions=wonFlag=true",
+    )
+    .await;
     assert_eq!(won.len(), 1);
     let won_id = won[0]["id"].as_i64().unwrap();
     let (status, closed) = api
@@ -491,11 +527,19 @@ async fn a_company_custom_field_is_patched_by_id_and_the_others_keep_their_value
 
     let patch = |value: Value| json!([{"op": "replace", "path": "customFields", "value": value}]);
     let (status, changed) = api
-        .send_json(Method::PATCH, &path, &patch(json!([{"id": 2, "value": "Net 10 only"}])))
+        .send_json(
+            Method::PATCH,
+            &path,
+            &patch(json!([{"id": 2, "value": "Net 10 only"}])),
+        )
         .await;
     assert_eq!(status, 200, "{changed}");
     let (status, changed) = api
-        .send_json(Method::PATCH, &path, &patch(json!([{"id": 1, "value": true}])))
+        .send_json(
+            Method::PATCH,
+            &path,
+            &patch(json!([{"id": 1, "value": true}])),
+        )
         .await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["customFields"][0]["value"], true);
@@ -508,11 +552,35 @@ async fn a_company_custom_field_is_patched_by_id_and_the_others_keep_their_value
     .await;
     assert_eq!(ids(&held), vec![company]);
 
-    let answer = refused(&api, Method::PATCH, &path, patch(json!([{"id": 99, "value": "x"}]))).await;
-    assert_eq!(fields_in_error(&answer), vec![pair("InvalidField", "customFields")]);
-    let answer = refused(&api, Method::PATCH, &path, patch(json!([{"id": 1, "value": "yes"}]))).await;
-    assert_eq!(fields_in_error(&answer), vec![pair("InvalidField", "customFields")]);
-    let answer = refused(&api, Method::PATCH, &path, patch(json!([{"id": 3, "value": "x"}]))).await;
+    let answer = refused(
+        &api,
+        Method::PATCH,
+        &path,
+        patch(json!([{"id": 99, "value": "x"}])),
+    )
+    .await;
+    assert_eq!(
+        fields_in_error(&answer),
+        vec![pair("InvalidField", "customFields")]
+    );
+    let answer = refused(
+        &api,
+        Method::PATCH,
+        &path,
+        patch(json!([{"id": 1, "value": "yes"}])),
+    )
+    .await;
+    assert_eq!(
+        fields_in_error(&answer),
+        vec![pair("InvalidField", "customFields")]
+    );
+    let answer = refused(
+        &api,
+        Method::PATCH,
+        &path,
+        patch(json!([{"id": 3, "value": "x"}])),
+    )
+    .await;
     assert_eq!(
         fields_in_error(&answer),
         vec![pair("InvalidField", "customFields")],
@@ -520,7 +588,11 @@ async fn a_company_custom_field_is_patched_by_id_and_the_others_keep_their_value
     );
 
     let (status, cleared) = api
-        .send_json(Method::PATCH, &path, &patch(json!([{"id": 1, "value": false}])))
+        .send_json(
+            Method::PATCH,
+            &path,
+            &patch(json!([{"id": 1, "value": false}])),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(cleared["customFields"][0]["value"], false);
