@@ -18,6 +18,7 @@
 //! payments, sales orders and opportunities").
 use serde_json::{Map, Value};
 
+use crate::agreements::{cents, id_of};
 use crate::error::FieldError;
 use crate::state::Inner;
 
@@ -38,16 +39,8 @@ pub const CUSTOM_FIELDS: &str = "/system/userDefinedFields";
 /// The message ConnectWise's restriction is known by (seed 003).
 pub const ONE_PAYMENT: &str = "ConnectWise supports only one payment per invoice.";
 
-fn id_of(record: &Map<String, Value>, field: &str) -> Option<i64> {
-    record.get(field)?.get("id")?.as_i64()
-}
-
 fn number(value: &Value, field: &str) -> f64 {
     value.get(field).and_then(Value::as_f64).unwrap_or(0.0)
-}
-
-fn cents(value: f64) -> Value {
-    Value::from((value * 100.0).round() / 100.0)
 }
 
 /// One write's context for [`check`].

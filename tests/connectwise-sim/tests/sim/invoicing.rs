@@ -512,6 +512,15 @@ async fn an_opportunity_moved_to_a_won_or_lost_status_is_closed_and_reopening_cl
     assert_eq!(on_opp[0]["extPrice"], 50.0);
 }
 
+/// The companies on credit hold, found as a custom-field condition.
+async fn held(api: &Api) -> Vec<Value> {
+    list(
+        api,
+        "/company/companies?customFieldConditions=caption=\"Credit Hold\" and value=true",
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_company_custom_field_is_patched_by_id_and_the_others_keep_their_values() {
     let sim = sim().await;
@@ -526,80 +535,38 @@ async fn a_company_custom_field_is_patched_by_id_and_the_others_keep_their_value
     assert!(fields[0].get("value").is_none());
 
     let patch = |value: Value| json!([{"op": "replace", "path": "customFields", "value": value}]);
-    let (status, changed) = api
-        .send_json(
-            Method::PATCH,
-            &path,
-            &patch(json!([{"id": 2, "value": "Net 10 only"}])),
-        )
-        .await;
-    assert_eq!(status, 200, "{changed}");
-    let (status, changed) = api
-        .send_json(
-            Method::PATCH,
-            &path,
-            &patch(json!([{"id": 1, "value": true}])),
-        )
-        .await;
-    assert_eq!(status, 200, "{changed}");
+    let set = |field: Value| {
+        let api = &api;
+        let body = patch(json!([field]));
+        let path = path.clone();
+        async move {
+            let (status, changed) = api.send_json(Method::PATCH, &path, &body).await;
+            assert_eq!(status, 200, "{changed}");
+            changed
+        }
+    };
+    set(json!({"id": 2, "value": "Net 10 only"})).await;
+    let changed = set(json!({"id": 1, "value": true})).await;
     assert_eq!(changed["customFields"][0]["value"], true);
     assert_eq!(changed["customFields"][1]["value"], "Net 10 only");
 
-    let held = list(
-        &api,
-        "/company/companies?customFieldConditions=caption=\"Credit Hold\" and value=true",
-    )
-    .await;
-    assert_eq!(ids(&held), vec![company]);
+    assert_eq!(ids(&held(&api).await), vec![company]);
 
-    let answer = refused(
-        &api,
-        Method::PATCH,
-        &path,
-        patch(json!([{"id": 99, "value": "x"}])),
-    )
-    .await;
-    assert_eq!(
-        fields_in_error(&answer),
-        vec![pair("InvalidField", "customFields")]
-    );
-    let answer = refused(
-        &api,
-        Method::PATCH,
-        &path,
-        patch(json!([{"id": 1, "value": "yes"}])),
-    )
-    .await;
-    assert_eq!(
-        fields_in_error(&answer),
-        vec![pair("InvalidField", "customFields")]
-    );
-    let answer = refused(
-        &api,
-        Method::PATCH,
-        &path,
-        patch(json!([{"id": 3, "value": "x"}])),
-    )
-    .await;
-    assert_eq!(
-        fields_in_error(&answer),
-        vec![pair("InvalidField", "customFields")],
-        "a ticket's custom field is no company's"
-    );
+    // An unknown id, a checkbox given a string, and a ticket's custom field are each refused.
+    for wrong in [
+        json!({"id": 99, "value": "x"}),
+        json!({"id": 1, "value": "yes"}),
+        json!({"id": 3, "value": "x"}),
+    ] {
+        let answer = refused(&api, Method::PATCH, &path, patch(json!([wrong]))).await;
+        assert_eq!(
+            fields_in_error(&answer),
+            vec![pair("InvalidField", "customFields")],
+            "{wrong}"
+        );
+    }
 
-    let (status, cleared) = api
-        .send_json(
-            Method::PATCH,
-            &path,
-            &patch(json!([{"id": 1, "value": false}])),
-        )
-        .await;
-    assert_eq!(status, 200);
+    let cleared = set(json!({"id": 1, "value": false})).await;
     assert_eq!(cleared["customFields"][0]["value"], false);
-    let held = list(
-        &api,
-        "/company/companies?customFieldConditions=caption=\"Credit Hold\" and value=true",
-    )
-    .await;
-    assert!(held.is_empty());
+    assert!(held(&api).await.is_empty());
 }
