@@ -7,6 +7,7 @@
 //! - ConnectWise keeps **one payment per invoice**: a second `POST …/payments` is refused and the
 //!   payment is changed instead (seed 003). A payment needs a positive amount no larger than the
 //!   invoice's total.
+//! - An invoice posted to accounting (it has a `glBatch`) is never changed, nor are its products.
 //! - A product's extended price, cost and margin follow its price, cost and quantity.
 //! - An opportunity whose status is closed (won or lost) is stamped `closedDate`/`closedBy`.
 //! - A company's `customFields` are the instance's company custom fields (seeded at
@@ -60,6 +61,12 @@ pub fn check(inner: &Inner, w: &Write<'_>) -> Vec<FieldError> {
     let mut errors = Vec::new();
     match w.storage {
         INVOICES => {
+            if let Some(batch) = w.existing.and_then(posted_batch) {
+                errors.push(invalid(
+                    "glBatch",
+                    format!("The invoice has been posted to accounting (batch {batch}) and cannot be changed."),
+                ));
+            }
             let is_agreement = w
                 .record
                 .get("type")
@@ -130,10 +137,41 @@ pub fn check(inner: &Inner, w: &Write<'_>) -> Vec<FieldError> {
                 }
             }
         }
+        PRODUCTS => {
+            // Neither the invoice a product is put on nor the one it leaves may be posted.
+            let invoices = [
+                id_of(w.record, "invoice"),
+                w.existing
+                    .and_then(Value::as_object)
+                    .and_then(|e| id_of(e, "invoice")),
+            ];
+            for invoice in invoices.into_iter().flatten() {
+                if let Some(batch) = inner
+                    .store
+                    .get(INVOICES, invoice)
+                    .and_then(|row| posted_batch(&row.value))
+                {
+                    errors.push(invalid(
+                        "invoice",
+                        format!("Invoice {invoice} has been posted to accounting (batch {batch}); its products cannot be changed."),
+                    ));
+                    break;
+                }
+            }
+        }
         COMPANIES => errors.extend(check_custom_fields(inner, w.record, w.resource)),
         _ => {}
     }
     errors
+}
+
+/// The accounting batch a stored invoice was posted in, if it was (`glBatch`).
+fn posted_batch(invoice: &Value) -> Option<String> {
+    let batch = invoice.get("glBatch")?;
+    Some(match batch.get("id").and_then(Value::as_i64) {
+        Some(id) => id.to_string(),
+        None => batch.get("name")?.as_str()?.to_string(),
+    })
 }
 
 /// The instance's custom fields of companies (none when none were seeded).

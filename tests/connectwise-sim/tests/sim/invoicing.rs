@@ -570,3 +570,68 @@ async fn a_company_custom_field_is_patched_by_id_and_the_others_keep_their_value
     assert_eq!(cleared["customFields"][0]["value"], false);
     assert!(held(&api).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_invoice_posted_to_accounting_is_never_changed_nor_are_its_products() {
+    let sim = sim().await;
+    let api = Api::new(&sim);
+    let (company, _) = company_with_contact(&api, "POSTCO").await;
+    create(&api, "/procurement/catalog", item("WIDGET")).await;
+    let inv = invoice(&api, company, json!({})).await;
+    let id = inv["id"].as_i64().unwrap();
+    let path = format!("/finance/invoices/{id}");
+    let product = create(
+        &api,
+        "/procurement/products",
+        json!({"catalogItem": {"identifier": "WIDGET"}, "billableOption": "Billable", "invoice": {"id": id}, "quantity": 1, "price": 5}),
+    )
+    .await;
+    // Posting (the accounting export) stamps the batch; until then the invoice may change.
+    let (status, posted) = api
+        .send_json(
+            Method::PATCH,
+            &path,
+            &json!([{"op": "replace", "path": "glBatch", "value": {"id": 7, "name": "GL-7"}}]),
+        )
+        .await;
+    assert_eq!(status, 200, "{posted}");
+
+    let answer = refused(
+        &api,
+        Method::PATCH,
+        &path,
+        json!([{"op": "replace", "path": "reference", "value": "PO-9"}]),
+    )
+    .await;
+    assert_eq!(
+        fields_in_error(&answer),
+        vec![pair("InvalidField", "glBatch")]
+    );
+    let answer = refused(
+        &api,
+        Method::PATCH,
+        &format!("/procurement/products/{}", product["id"]),
+        json!([{"op": "replace", "path": "quantity", "value": 3}]),
+    )
+    .await;
+    assert_eq!(
+        fields_in_error(&answer),
+        vec![pair("InvalidField", "invoice")]
+    );
+    let answer = refused(
+        &api,
+        Method::POST,
+        "/procurement/products",
+        json!({"catalogItem": {"identifier": "WIDGET"}, "billableOption": "Billable", "invoice": {"id": id}, "quantity": 1}),
+    )
+    .await;
+    assert_eq!(
+        fields_in_error(&answer),
+        vec![pair("InvalidField", "invoice")]
+    );
+    // A payment is still applied to a posted invoice.
+    create(&api, &format!("{path}/payments"), json!({"amount": 10})).await;
+    let (_, read) = api.get_json(&path).await;
+    assert_eq!(read["payments"], 10.0);
+    assert!(read.get("reference").is_none());
+}
