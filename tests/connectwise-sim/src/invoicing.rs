@@ -165,6 +165,23 @@ pub fn check(inner: &Inner, w: &Write<'_>) -> Vec<FieldError> {
     errors
 }
 
+/// Why a record may not be deleted: a product on a posted invoice stays.
+pub fn check_delete(inner: &Inner, storage: &str, record: &Value) -> Option<FieldError> {
+    if storage != PRODUCTS {
+        return None;
+    }
+    let invoice = record.get("invoice")?.get("id")?.as_i64()?;
+    let batch = posted_batch(&inner.store.get(INVOICES, invoice)?.value)?;
+    Some(FieldError::new(
+        "InvalidField",
+        format!(
+            "Invoice {invoice} has been posted to accounting (batch {batch}); its products cannot be removed."
+        ),
+        "product",
+        "invoice",
+    ))
+}
+
 /// The accounting batch a stored invoice was posted in, if it was (`glBatch`).
 fn posted_batch(invoice: &Value) -> Option<String> {
     let batch = invoice.get("glBatch")?;

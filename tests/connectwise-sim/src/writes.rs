@@ -1484,6 +1484,16 @@ pub fn delete_locked(
     id: i64,
     actor: &Actor,
 ) -> Result<Vec<ChangeEvent>, ApiError> {
+    if let Some(error) = inner
+        .store
+        .get(storage, id)
+        .and_then(|row| invoicing::check_delete(inner, storage, &row.value))
+    {
+        return Err(ApiError::invalid_object(
+            &resources::resource_name(collection),
+            vec![error],
+        ));
+    }
     let row = inner
         .store
         .remove(storage, id)

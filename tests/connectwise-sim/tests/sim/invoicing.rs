@@ -629,6 +629,18 @@ async fn an_invoice_posted_to_accounting_is_never_changed_nor_are_its_products()
         fields_in_error(&answer),
         vec![pair("InvalidField", "invoice")]
     );
+    let (status, answer) = api
+        .send_json(
+            Method::DELETE,
+            &format!("/procurement/products/{}", product["id"]),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        fields_in_error(&answer),
+        vec![pair("InvalidField", "invoice")]
+    );
     // A payment is still applied to a posted invoice.
     create(&api, &format!("{path}/payments"), json!({"amount": 10})).await;
     let (_, read) = api.get_json(&path).await;
