@@ -63,6 +63,16 @@ impl PatchOp {
     pub fn replace_reference(field: &str, id: i64) -> Self {
         Self::replace(field, serde_json::json!({ "id": id }))
     }
+
+    /// Sets one custom field's value as real clients do: `replace` of `customFields` with just
+    /// that field, `[{"id": id, "value": value}]`; ConnectWise keeps the other custom fields.
+    /// A `null` value clears the field.
+    pub fn replace_custom_field(id: i64, value: impl Into<Value>) -> Self {
+        Self::replace(
+            "customFields",
+            serde_json::json!([{ "id": id, "value": value.into() }]),
+        )
+    }
 }
 
 /// JSON pointer for a top-level key (`~` and `/` escaped per RFC 6901).
@@ -218,6 +228,15 @@ fn as_number(v: &Value) -> Option<f64> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_custom_field_is_replaced_alone_by_its_id() {
+        let op = PatchOp::replace_custom_field(4, true);
+        assert_eq!(
+            serde_json::to_value(&op).unwrap(),
+            json!({"op": "replace", "path": "/customFields", "value": [{"id": 4, "value": true}]})
+        );
+    }
 
     #[test]
     fn only_changed_fields_are_replaced() {

@@ -178,6 +178,27 @@ fn the_invoice_sample_round_trips() {
     assert_eq!(invoice.invoice_number.as_deref(), Some("INV-1001"));
     assert_eq!(invoice.total, dec("1284"));
     assert_eq!(invoice.kind.as_deref(), Some("Standard"));
+    let status = invoice.status.unwrap();
+    assert_eq!(status.name.as_deref(), Some("Closed"));
+    assert_eq!(status.is_closed, Some(true));
+    assert_eq!(invoice.payments, dec("0"));
+    assert_eq!(invoice.balance, dec("1284"));
+    assert_eq!(invoice.company.unwrap().id, Some(219));
+}
+
+#[test]
+fn an_agreement_reference_keeps_its_agreement_type_name() {
+    let reference: Reference = serde_json::from_value(json!({
+        "id": 12, "name": "Managed", "type": "Managed Services",
+        "_info": {"agreement_href": "https://cw.example/finance/agreements/12"}
+    }))
+    .unwrap();
+    assert_eq!(reference.kind.as_deref(), Some("Managed Services"));
+    assert_eq!(
+        serde_json::to_value(Reference::id(12)).unwrap(),
+        json!({"id": 12}),
+        "a reference sent on a write is still just its id"
+    );
 }
 
 #[test]

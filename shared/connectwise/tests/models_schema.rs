@@ -135,6 +135,10 @@ every_schema_property_survives! {
     service_note_keeps_every_schema_property: ServiceNote = "ServiceNote";
     time_entry_keeps_every_schema_property: TimeEntry = "TimeEntry";
     order_keeps_every_schema_property: Order = "Order";
+    order_status_keeps_every_schema_property: OrderStatus = "OrderStatus";
+    sales_order_line_item_keeps_every_schema_property: SalesOrderLineItem = "SalesOrdersLineItem";
+    opportunity_type_keeps_every_schema_property: OpportunityType = "OpportunityType";
+    opportunity_status_keeps_every_schema_property: OpportunityStatus = "OpportunityStatus";
     opportunity_keeps_every_schema_property: Opportunity = "Opportunity";
     forecast_keeps_every_schema_property: Forecast = "Forecast";
     forecast_item_keeps_every_schema_property: ForecastItem = "ForecastItem";
@@ -180,6 +184,34 @@ fn the_ticket_import_models_have_paths_the_api_serves() {
             .iter()
             .find(|e| e["method"] == "GET" && e["path"] == path.as_str())
             .unwrap();
+        assert_eq!(endpoint["response"]["schema"], schema, "{path}");
+    }
+}
+
+/// The paths of the billing documents' models are endpoints of the facts file, answering the
+/// model's schema (the line items' path keeps the spec's trailing slash).
+#[test]
+fn the_billing_document_models_have_paths_the_api_serves() {
+    let facts: Value = serde_json::from_str(FACTS).unwrap();
+    let template = |path: String| path.replace("/9/", "/{parentId}/");
+    for (path, schema) in [
+        (Invoice::PATH.to_owned(), "Invoice"),
+        (template(InvoicePayment::path(9)), "InvoicePayment"),
+        (Order::PATH.to_owned(), "Order"),
+        (OrderStatus::PATH.to_owned(), "OrderStatus"),
+        (template(SalesOrderLineItem::path(9)), "SalesOrdersLineItem"),
+        (Opportunity::PATH.to_owned(), "Opportunity"),
+        (OpportunityType::PATH.to_owned(), "OpportunityType"),
+        (OpportunityStatus::PATH.to_owned(), "OpportunityStatus"),
+        (ProductItem::PATH.to_owned(), "ProductItem"),
+        (Company::PATH.to_owned(), "Company"),
+    ] {
+        let endpoint = facts["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["method"] == "GET" && e["path"] == path.as_str())
+            .unwrap_or_else(|| panic!("{path} is not served"));
         assert_eq!(endpoint["response"]["schema"], schema, "{path}");
     }
 }

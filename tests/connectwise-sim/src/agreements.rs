@@ -24,7 +24,8 @@ const CATEGORIES: &str = "/procurement/categories";
 const CONTACTS: &str = "/company/contacts";
 const SITES: &str = "/company/companies/{parentId}/sites";
 
-fn id_of(record: &Map<String, Value>, field: &str) -> Option<i64> {
+/// The id a reference field of `record` points at.
+pub(crate) fn id_of(record: &Map<String, Value>, field: &str) -> Option<i64> {
     record.get(field)?.get("id")?.as_i64()
 }
 
@@ -42,7 +43,7 @@ fn day(record: &Map<String, Value>, field: &str) -> Option<String> {
 }
 
 /// Money and quantities as ConnectWise shows them: two decimals.
-fn cents(value: f64) -> Value {
+pub(crate) fn cents(value: f64) -> Value {
     Value::from((value * 100.0).round() / 100.0)
 }
 

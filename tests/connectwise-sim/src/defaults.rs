@@ -290,6 +290,88 @@ pub const DEFAULTS: &[ResourceDefaults] = &[
             ("extendedProratePrice", Literal("0")),
         ],
     ),
+    defaults(
+        "/finance/invoices",
+        &[
+            ("status", DefaultOf("/finance/billingStatuses")),
+            ("date", Today),
+            ("billToCompany", SameAs("company")),
+            ("shipToCompany", SameAs("company")),
+            ("billingTerms", of_company("billingTerms")),
+            ("billingTerms", DefaultOf("/finance/billingTerms")),
+            ("taxCode", of_company("taxCode")),
+            ("taxCode", DefaultOf("/finance/taxCodes")),
+            ("currency", of_company("currency")),
+            ("currency", DefaultOf("/finance/currencies")),
+            ("territory", of_company("territory")),
+            ("location", DefaultOf("/system/locations")),
+            ("department", DefaultOf("/system/departments")),
+        ],
+    ),
+    defaults(
+        "/finance/invoices/{parentId}/payments",
+        &[("paymentDate", Today), ("appliedBy", Actor)],
+    ),
+    defaults(
+        "/sales/orders",
+        &[
+            ("orderDate", Today),
+            ("billToCompany", SameAs("company")),
+            ("billToContact", SameAs("contact")),
+            ("billToSite", SameAs("site")),
+            ("shipToCompany", SameAs("company")),
+            ("shipToContact", SameAs("contact")),
+            ("shipToSite", SameAs("site")),
+            ("billingTerms", of_company("billingTerms")),
+            ("billingTerms", DefaultOf("/finance/billingTerms")),
+            ("taxCode", of_company("taxCode")),
+            ("taxCode", DefaultOf("/finance/taxCodes")),
+            ("currency", of_company("currency")),
+            ("currency", DefaultOf("/finance/currencies")),
+            ("location", DefaultOf("/system/locations")),
+            ("department", DefaultOf("/system/departments")),
+        ],
+    ),
+    defaults(
+        "/sales/opportunities",
+        &[
+            ("status", DefaultOf("/sales/opportunities/statuses")),
+            ("stage", DefaultOf("/sales/stages")),
+            ("expectedCloseDate", Today),
+            ("billToCompany", SameAs("company")),
+            ("billToContact", SameAs("contact")),
+            ("billToSite", SameAs("site")),
+            ("shipToCompany", SameAs("company")),
+            ("shipToContact", SameAs("contact")),
+            ("shipToSite", SameAs("site")),
+        ],
+    ),
+    defaults(
+        "/procurement/products",
+        &[
+            (
+                "company",
+                FromRecord {
+                    via: "invoice",
+                    field: "company",
+                },
+            ),
+            (
+                "company",
+                FromRecord {
+                    via: "salesOrder",
+                    field: "company",
+                },
+            ),
+            (
+                "company",
+                FromRecord {
+                    via: "opportunity",
+                    field: "company",
+                },
+            ),
+        ],
+    ),
 ];
 
 /// The defaults table of a collection (by its storage template).

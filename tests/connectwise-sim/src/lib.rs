@@ -13,6 +13,7 @@ mod defaults;
 mod documents;
 mod error;
 pub mod facts;
+mod invoicing;
 pub mod knobs;
 pub mod query;
 mod resources;

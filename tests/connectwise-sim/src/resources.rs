@@ -147,7 +147,13 @@ pub const RESOURCES: &[ResourceInfo] = &[
         "ticket",
     ),
     callback(res("/time/entries", "timeEntry", "timeEntry"), "time"),
-    callback(res("/finance/invoices", "invoice", "invoice"), "invoice"),
+    callback(
+        unique(
+            res("/finance/invoices", "invoice", "invoice"),
+            &["invoiceNumber"],
+        ),
+        "invoice",
+    ),
     child(
         res(
             "/finance/invoices/{parentId}/payments",
@@ -284,6 +290,12 @@ pub const RESOURCES: &[ResourceInfo] = &[
     // Reference data outside the API subset (seed-only): references into these collections are
     // checked once they have been seeded.
     res("/finance/currencies", "currency", "currency"),
+    res("/finance/billingStatuses", "billingStatus", "status"),
+    res(
+        "/system/userDefinedFields",
+        "userDefinedField",
+        "userDefinedField",
+    ),
     res("/system/locations", "location", "location"),
     res("/system/departments", "department", "department"),
     res("/system/securityRoles", "securityRole", "securityRole"),
@@ -330,6 +342,7 @@ pub const REFERENCE_TARGETS: &[(&str, &str)] = &[
     ("BillingTermsReference", "/finance/billingTerms"),
     ("BillingCycleReference", "/finance/billingCycles"),
     ("CurrencyReference", "/finance/currencies"),
+    ("BillingStatusReference", "/finance/billingStatuses"),
     ("SystemLocationReference", "/system/locations"),
     ("SystemDepartmentReference", "/system/departments"),
     ("SecurityRoleReference", "/system/securityRoles"),

@@ -455,6 +455,11 @@ impl RecordWriter<'_> {
                     continue;
                 }
                 let candidate = match record.get(key) {
+                    // A reference's text field that is a reference on the record carries that
+                    // record's name: an `AgreementReference`'s `type` is the agreement type's name.
+                    Some(Value::Object(o)) if type_names(prop) == ["string"] => {
+                        o.get("name").cloned()
+                    }
                     Some(v) => Some(v.clone()),
                     None if key == "name" => display_name(record),
                     None => None,

@@ -9,6 +9,7 @@ use crate::agreements;
 use crate::callbacks::{self, ChangeEvent};
 use crate::defaults::{self, Fill};
 use crate::error::{ApiError, FieldError};
+use crate::invoicing;
 use crate::resources;
 use crate::state::{Inner, SimState};
 use crate::validate::{RecordWriter, format_datetime, strip_nulls};
@@ -291,6 +292,16 @@ pub fn write_locked(
             &resource,
             &now,
         ));
+        errors.extend(invoicing::check(
+            inner,
+            &invoicing::Write {
+                storage,
+                existing: existing.as_ref(),
+                record: &clean,
+                resource: &resource,
+                parent,
+            },
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::invalid_object(&resource, errors));
@@ -303,7 +314,21 @@ pub fn write_locked(
     if creating {
         fill_defaults(state, inner, storage, &schema, id, &mut clean, actor, &now);
     }
+    if creating && storage == invoicing::INVOICES && !clean.contains_key("invoiceNumber") {
+        clean.insert(
+            "invoiceNumber".into(),
+            Value::String(invoicing::next_invoice_number(inner)),
+        );
+    }
     agreements::compute(state, inner, storage, &mut clean, &now);
+    invoicing::compute(
+        inner,
+        storage,
+        existing.as_ref(),
+        &mut clean,
+        &actor.identifier,
+        &now,
+    );
     if storage == FORECASTS {
         number_forecast_items(inner, &mut clean);
     }
@@ -321,6 +346,18 @@ pub fn write_locked(
     inner.store.put(storage, id, row_parent, record.clone());
     if storage == agreements::AGREEMENTS {
         agreements::follow_agreement(inner, id);
+    }
+    // An invoice's totals follow its products and its payment (also off the product's old invoice).
+    for invoice in [
+        existing
+            .as_ref()
+            .and_then(|e| invoicing::invoice_of(storage, row_parent, e)),
+        invoicing::invoice_of(storage, row_parent, &record),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        invoicing::follow_invoice(inner, invoice);
     }
 
     let mut events = Vec::new();
@@ -1447,6 +1484,16 @@ pub fn delete_locked(
     id: i64,
     actor: &Actor,
 ) -> Result<Vec<ChangeEvent>, ApiError> {
+    if let Some(error) = inner
+        .store
+        .get(storage, id)
+        .and_then(|row| invoicing::check_delete(inner, storage, &row.value))
+    {
+        return Err(ApiError::invalid_object(
+            &resources::resource_name(collection),
+            vec![error],
+        ));
+    }
     let row = inner
         .store
         .remove(storage, id)
@@ -1474,6 +1521,11 @@ pub fn delete_locked(
         && let Some(pid) = row.parent
     {
         events.extend(sync_company_types(inner, pid, actor));
+    }
+    if storage != invoicing::INVOICES
+        && let Some(invoice) = invoicing::invoice_of(storage, row.parent, &row.value)
+    {
+        invoicing::follow_invoice(inner, invoice);
     }
     Ok(events)
 }

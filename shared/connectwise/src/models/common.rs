@@ -26,6 +26,12 @@ pub struct Reference {
     pub name: Option<String>,
     /// Ticket references name their ticket by summary instead of name.
     pub summary: Option<String>,
+    /// An agreement reference's agreement type, by name (`AgreementReference.type`): what the
+    /// agreement sync filters and picks a contract template by.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// A billing status reference's closed flag (`BillingStatusReference.isClosed`).
+    pub is_closed: Option<bool>,
     /// Server hints such as `company_href`, `mobileGuid` or `image_href`.
     #[serde(rename = "_info", default, deserialize_with = "non_null_entries")]
     pub info: Option<BTreeMap<String, Value>>,

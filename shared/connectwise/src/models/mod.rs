@@ -44,7 +44,10 @@ pub use procurement::{
     CatalogItem, Category, ProductItem, ProductRecurring, ProductType, SubCategory, UnitOfMeasure,
 };
 pub use project::{Project, ProjectPhase, ProjectTicket, TicketTask};
-pub use sales::{Forecast, ForecastItem, Opportunity, Order, RevenueSummary};
+pub use sales::{
+    Forecast, ForecastItem, Opportunity, OpportunityStatus, OpportunityType, Order, OrderStatus,
+    RevenueSummary, SalesOrderLineItem,
+};
 pub use service::{Board, BoardStatus, BoardType, Priority, ServiceNote, Ticket};
 pub use system::{
     CallbackAction, CallbackEntityError, CallbackEntry, CallbackMetadata, CallbackPayload,

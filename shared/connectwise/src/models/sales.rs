@@ -1,4 +1,5 @@
-//! Sales orders, opportunities and opportunity forecasts.
+//! Sales orders with their statuses and line items, opportunities with their types and statuses,
+//! and opportunity forecasts.
 //!
 //! Plain data shaped like the API (see `models` for the conventions); no I/O and no validation.
 
@@ -68,6 +69,93 @@ pub struct Order {
 
 impl Resource for Order {
     const PATH: &'static str = "/sales/orders";
+}
+
+/// A line of a sales order (`/sales/orders/{id}/lineitems/`). The spec's line item carries only
+/// quantities and billing state; the order's products are `ProductItem`s whose `salesOrder` is
+/// the order (the order's `productIds`). Required on create: `salesOrder` (filled from the path).
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesOrderLineItem {
+    pub id: Option<i64>,
+    pub sales_order: Option<Reference>,
+    pub quantity: Option<i64>,
+    pub quantity_cancelled: Option<i64>,
+    pub bill_status: Option<String>,
+    pub purchase_order_number: Option<String>,
+    #[serde(rename = "_info")]
+    pub info: Option<Info>,
+}
+
+impl SalesOrderLineItem {
+    /// The line items of one order. The spec's path ends in a slash, and so does this one.
+    pub fn path(order_id: i64) -> String {
+        format!("/sales/orders/{order_id}/lineitems/")
+    }
+}
+
+/// A sales order status (`/sales/orders/statuses`). Required on create: `name`.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderStatus {
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub default_flag: Option<bool>,
+    pub inactive_flag: Option<bool>,
+    pub sort_order: Option<i64>,
+    pub email_template: Option<Reference>,
+    pub closed_flag: Option<bool>,
+    #[serde(rename = "_info")]
+    pub info: Option<Info>,
+}
+
+impl Resource for OrderStatus {
+    const PATH: &'static str = "/sales/orders/statuses";
+}
+
+/// An opportunity type (`/sales/opportunities/types`). Required on create: `description`
+/// (the type's name; unique).
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpportunityType {
+    pub id: Option<i64>,
+    pub description: Option<String>,
+    pub inactive_flag: Option<bool>,
+    pub connect_wise_id: Option<String>,
+    #[serde(rename = "_info")]
+    pub info: Option<Info>,
+}
+
+impl Resource for OpportunityType {
+    const PATH: &'static str = "/sales/opportunities/types";
+}
+
+/// An opportunity status (`/sales/opportunities/statuses`). Required on create: `name`. A won
+/// or lost status (`wonFlag`, `lostFlag`) closes the opportunity it is set on.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpportunityStatus {
+    pub id: Option<i64>,
+    pub name: Option<String>,
+    pub won_flag: Option<bool>,
+    pub lost_flag: Option<bool>,
+    pub closed_flag: Option<bool>,
+    pub inactive_flag: Option<bool>,
+    pub default_flag: Option<bool>,
+    pub entered_by: Option<String>,
+    #[serde(default, with = "datetime::opt")]
+    pub date_entered: Option<OffsetDateTime>,
+    pub connect_wise_id: Option<String>,
+    #[serde(rename = "_info")]
+    pub info: Option<Info>,
+}
+
+impl Resource for OpportunityStatus {
+    const PATH: &'static str = "/sales/opportunities/statuses";
 }
 
 /// A sales opportunity (`/sales/opportunities`).

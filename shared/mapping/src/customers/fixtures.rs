@@ -206,6 +206,7 @@ pub(super) fn expanded(reference: &Reference, name: &str, kind: &str) -> Referen
                 reference.id.unwrap_or(0)
             )),
         )])),
+        ..Reference::default()
     }
 }
 

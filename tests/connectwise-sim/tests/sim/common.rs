@@ -3,7 +3,7 @@ use cwsync_connectwise_sim::{
     SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY,
 };
 use reqwest::{Method, RequestBuilder, Response};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub async fn sim() -> Simulator {
     Simulator::start(SimOptions::default())
@@ -129,4 +129,62 @@ pub fn link<'a>(links: &'a [(String, String)], rel: &str) -> Option<&'a str> {
         .iter()
         .find(|(r, _)| r == rel)
         .map(|(_, u)| u.as_str())
+}
+
+/// Sends a write that must be refused with a 400; returns the error body.
+pub async fn refused(api: &Api, method: Method, path: &str, body: Value) -> Value {
+    let (status, answer) = api.send_json(method, path, &body).await;
+    assert_eq!(status, 400, "{path}: {answer}");
+    answer
+}
+
+/// The (code, field) of each error of a 400 body.
+pub fn fields_in_error(answer: &Value) -> Vec<(String, String)> {
+    answer["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["code"].as_str().unwrap_or_default().to_string(),
+                e["field"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A valid new catalog item body (Non-Inventory, price 22.50, cost 18.25).
+pub fn item(identifier: &str) -> Value {
+    json!({
+        "identifier": identifier,
+        "description": format!("{identifier} description"),
+        "customerDescription": format!("{identifier} for customers"),
+        "subcategory": {"id": 6},
+        "type": {"name": "Non-Inventory"},
+        "price": 22.5,
+        "cost": 18.25,
+    })
+}
+
+/// A company (id 1 on a fresh simulator) with a contact; returns (company id, contact id).
+pub async fn company_with_contact(api: &Api, identifier: &str) -> (i64, i64) {
+    let company = create(api, "/company/companies", company(identifier, identifier)).await;
+    let company_id = company["id"].as_i64().unwrap();
+    let contact = create(
+        api,
+        "/company/contacts",
+        json!({"firstName": "Pat", "lastName": identifier, "company": {"id": company_id}}),
+    )
+    .await;
+    (company_id, contact["id"].as_i64().unwrap())
+}
+
+/// Creates an agreement of `kind` (an agreement type name) for the company and contact.
+pub async fn agreement(api: &Api, company: i64, contact: i64, name: &str, kind: &str) -> Value {
+    create(
+        api,
+        "/finance/agreements",
+        json!({"name": name, "type": {"name": kind}, "company": {"id": company}, "contact": {"id": contact}}),
+    )
+    .await
 }

@@ -8,61 +8,9 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-use crate::common::{Api, company, create, sim};
-
-async fn refused(api: &Api, method: Method, path: &str, body: Value) -> Value {
-    let (status, answer) = api.send_json(method, path, &body).await;
-    assert_eq!(status, 400, "{path}: {answer}");
-    answer
-}
-
-fn fields_in_error(answer: &Value) -> Vec<(String, String)> {
-    answer["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| {
-            (
-                e["code"].as_str().unwrap_or_default().to_string(),
-                e["field"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn item(identifier: &str) -> Value {
-    json!({
-        "identifier": identifier,
-        "description": format!("{identifier} description"),
-        "customerDescription": format!("{identifier} for customers"),
-        "subcategory": {"id": 6},
-        "type": {"name": "Non-Inventory"},
-        "price": 22.5,
-        "cost": 18.25,
-    })
-}
-
-/// A company (id 1 on a fresh simulator) with a contact; returns (company id, contact id).
-async fn company_with_contact(api: &Api, identifier: &str) -> (i64, i64) {
-    let company = create(api, "/company/companies", company(identifier, identifier)).await;
-    let company_id = company["id"].as_i64().unwrap();
-    let contact = create(
-        api,
-        "/company/contacts",
-        json!({"firstName": "Pat", "lastName": identifier, "company": {"id": company_id}}),
-    )
-    .await;
-    (company_id, contact["id"].as_i64().unwrap())
-}
-
-async fn agreement(api: &Api, company: i64, contact: i64, name: &str, kind: &str) -> Value {
-    create(
-        api,
-        "/finance/agreements",
-        json!({"name": name, "type": {"name": kind}, "company": {"id": company}, "contact": {"id": contact}}),
-    )
-    .await
-}
+use crate::common::{
+    Api, agreement, company_with_contact, create, fields_in_error, item, refused, sim,
+};
 
 #[tokio::test]
 async fn a_catalog_item_create_requires_the_five_fields_connectwise_requires() {

@@ -8,6 +8,7 @@ mod common;
 mod control;
 mod documents;
 mod export;
+mod invoicing;
 mod knobs;
 mod listing;
 mod paging;

@@ -9,39 +9,11 @@ use cwsync_connectwise::models::{
     Addition, Agreement, AgreementType, CatalogItem, Category, Contact, DocumentInfo, ProductType,
     Reference, Resource, SubCategory, UnitOfMeasure,
 };
-use cwsync_connectwise::{Client, Query, UploadDocument};
+use cwsync_connectwise::{Query, UploadDocument};
 use rust_decimal::Decimal;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::support::{client, new_company, sim};
-
-/// Reads `raw` as `T` and checks that writing it back keeps every key the simulator sent: the
-/// model knows every field of the record.
-fn typed_without_loss<T: DeserializeOwned + Serialize>(raw: &Value, what: &str) -> T {
-    let typed: T = serde_json::from_value(raw.clone())
-        .unwrap_or_else(|e| panic!("{what} does not read as its model: {e}\n{raw}"));
-    let back = serde_json::to_value(&typed).unwrap();
-    let lost: Vec<&String> = raw
-        .as_object()
-        .unwrap()
-        .keys()
-        .filter(|k| back.get(k.as_str()).is_none())
-        .collect();
-    assert!(lost.is_empty(), "{what}: the model drops {lost:?}");
-    typed
-}
-
-/// Every record of a collection, raw, each checked against its model.
-async fn all_typed<T: DeserializeOwned + Serialize>(client: &Client, path: &str) -> Vec<T> {
-    let raw: Vec<Value> = client
-        .list_all(path, &Query::new().page_size(1000))
-        .await
-        .unwrap();
-    assert!(!raw.is_empty(), "{path} is seeded");
-    raw.iter().map(|r| typed_without_loss(r, path)).collect()
-}
+use crate::support::{all_typed, client, new_company, sim, typed_without_loss};
 
 fn reference(id: i64) -> Option<Reference> {
     Some(Reference {

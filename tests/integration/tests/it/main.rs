@@ -2,6 +2,7 @@
 //! End-to-end tests of the ConnectWise client against the ConnectWise simulator, over real HTTP on
 //! loopback. One binary, so the suite links once; each module covers one area of the client.
 
+mod billing_documents;
 mod callbacks;
 mod condition_properties;
 mod connect;

@@ -12,11 +12,13 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cwsync_connectwise::models::{Company, Reference};
-use cwsync_connectwise::{Client, ClientConfig, RateLimit, RetryPolicy, Site};
+use cwsync_connectwise::{Client, ClientConfig, Query, RateLimit, RetryPolicy, Site};
 use cwsync_connectwise_sim::{
     SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY,
 };
 use secrecy::SecretString;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 /// A simulator with the reference data (statuses, types, countries, members…).
@@ -238,4 +240,30 @@ fn is_hop_header(name: &HeaderName) -> bool {
         name.as_str(),
         "connection" | "content-length" | "transfer-encoding" | "keep-alive"
     )
+}
+
+/// Reads `raw` as `T` and checks that writing it back keeps every key the simulator sent: the
+/// model knows every field of the record.
+pub fn typed_without_loss<T: DeserializeOwned + Serialize>(raw: &Value, what: &str) -> T {
+    let typed: T = serde_json::from_value(raw.clone())
+        .unwrap_or_else(|e| panic!("{what} does not read as its model: {e}\n{raw}"));
+    let back = serde_json::to_value(&typed).unwrap();
+    let lost: Vec<&String> = raw
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| back.get(k.as_str()).is_none())
+        .collect();
+    assert!(lost.is_empty(), "{what}: the model drops {lost:?}");
+    typed
+}
+
+/// Every record of a collection, raw, each checked against its model.
+pub async fn all_typed<T: DeserializeOwned + Serialize>(client: &Client, path: &str) -> Vec<T> {
+    let raw: Vec<Value> = client
+        .list_all(path, &Query::new().page_size(1000))
+        .await
+        .unwrap();
+    assert!(!raw.is_empty(), "{path} is seeded");
+    raw.iter().map(|r| typed_without_loss(r, path)).collect()
 }
