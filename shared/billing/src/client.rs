@@ -26,15 +26,15 @@ use url::form_urlencoded::byte_serialize;
 use crate::config::{BillingConfig, RetryPolicy, redacted_url};
 use crate::error::{BillingError, FieldProblem};
 use crate::listing::{
-    self, AccountListing, AccountQuery, ContractQuery, Filters, Listed, Listing, MalformedRecord,
-    Narrow, ProductQuery, RecordKind, ReferenceQuery, ServiceCallQuery, SubscriptionQuery,
-    UserQuery,
+    self, AccountListing, AccountQuery, ContractQuery, DocumentQuery, Filters, Listed, Listing,
+    MalformedRecord, Narrow, PaymentQuery, ProductQuery, RecordKind, ReferenceQuery,
+    ServiceCallQuery, SubscriptionQuery, UserQuery,
 };
 use crate::models::{
-    Account, AccountUpdate, AccountUser, Contact, ContactUpdate, Contract, HoldRequest, Item,
-    MAX_WRITE_BACK_BATCH, NewServiceCall, Page, Product, ProductType, ServiceCall,
-    ServiceCallUpdate, Site, SiteUpdate, Subscription, Technician, WriteBack, WriteBackBatch,
-    WriteBackResults,
+    Account, AccountUpdate, AccountUser, Contact, ContactUpdate, Contract, ContractTemplate,
+    HoldRequest, Invoice, Item, MAX_WRITE_BACK_BATCH, NewServiceCall, Order, Page, Payment,
+    Product, ProductType, Project, ServiceCall, ServiceCallUpdate, Site, SiteUpdate, Subscription,
+    Technician, WriteBack, WriteBackBatch, WriteBackResults,
 };
 use crate::retry::{self, Failure};
 
@@ -325,6 +325,49 @@ impl BillingClient {
         &self,
         query: &ServiceCallQuery,
     ) -> Result<Listing<ServiceCall>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every invoice matching `query` (`GET /v1/invoices`) with its items; `account_ids` as in
+    /// [`BillingClient::list_subscriptions`].
+    pub async fn list_invoices(
+        &self,
+        query: &DocumentQuery,
+    ) -> Result<Listing<Invoice>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every payment and refund (a payment with a negative amount) matching `query`
+    /// (`GET /v1/payments`). `invoice_ids` travels as `invoiceIds`, split like `account_ids`;
+    /// with `ids` or `account_ids` it is applied here. An invoice id holding a comma makes one
+    /// listing without the invoice filter, kept by `invoiceId`.
+    pub async fn list_payments(
+        &self,
+        query: &PaymentQuery,
+    ) -> Result<Listing<Payment>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every order matching `query` (`GET /v1/orders`) with its items.
+    pub async fn list_orders(&self, query: &DocumentQuery) -> Result<Listing<Order>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every project, option and change order matching `query` (`GET /v1/projects`) with its
+    /// items.
+    pub async fn list_projects(
+        &self,
+        query: &DocumentQuery,
+    ) -> Result<Listing<Project>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every contract template matching `query` (`GET /v1/contract-templates`), inactive ones
+    /// included.
+    pub async fn list_contract_templates(
+        &self,
+        query: &ReferenceQuery,
+    ) -> Result<Listing<ContractTemplate>, BillingError> {
         self.list_checked(query.filters()).await
     }
 
@@ -768,6 +811,31 @@ impl BillingClient {
                     Err(bad) => malformed.push(bad),
                 }
             }
+        } else if filters.account_ids.is_none()
+            && let Some(invoice_ids) = filters.invoice_ids
+        {
+            let invoice_ids = distinct(invoice_ids);
+            if invoice_ids.is_empty() {
+                return Ok(Listing::default());
+            }
+            let leftover = self
+                .collect_split(
+                    &filters,
+                    "invoiceIds",
+                    &invoice_ids,
+                    limit,
+                    None,
+                    &mut records,
+                    &mut malformed,
+                )
+                .await?;
+            if !leftover.is_empty() {
+                let (valid, invalid) = self
+                    .collect_pages::<T>(filters.narrow(), None, limit, None)
+                    .await?;
+                records.extend(valid);
+                malformed.extend(invalid);
+            }
         } else if filters.account_ids.is_some() {
             let account_ids: Vec<&str> = filters.account_ids.map(distinct).unwrap_or_default();
             if account_ids.is_empty() {
@@ -798,6 +866,11 @@ impl BillingClient {
                 .await?;
             records = valid;
             malformed = invalid;
+        }
+        if let Some(invoice_ids) = filters.invoice_ids {
+            // Whichever list filter travelled, only the payments of these invoices are kept.
+            let invoices: HashSet<&str> = distinct(invoice_ids).into_iter().collect();
+            records.retain(|r| r.invoice_id().is_some_and(|i| invoices.contains(i)));
         }
         Ok(Listing {
             records: listing::latest_once(records),
@@ -1515,6 +1588,7 @@ mod tests {
             contract_type: None,
             branch: None,
             sync_to_connect_wise: true,
+            on_hold: false,
             connect_wise_company_id: None,
             sites: Vec::new(),
             contacts: Vec::new(),

@@ -17,8 +17,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cwsync_billing::models::{
-    Account, AccountUser, Contract, Item, Page, Product, ProductType, ServiceCall, Subscription,
-    Technician,
+    Account, AccountUser, Contract, ContractTemplate, Invoice, Item, Order, Page, Payment, Product,
+    ProductType, Project, ServiceCall, Subscription, Technician,
 };
 use cwsync_billing::{Listed, RecordKind as Kind};
 use percent_encoding::percent_decode_str;
@@ -278,6 +278,11 @@ async fn serve(
             Kind::Item => list::<Item>(state, parts.uri.query()),
             Kind::ProductType => list::<ProductType>(state, parts.uri.query()),
             Kind::ServiceCall => list::<ServiceCall>(state, parts.uri.query()),
+            Kind::Invoice => list::<Invoice>(state, parts.uri.query()),
+            Kind::Payment => list::<Payment>(state, parts.uri.query()),
+            Kind::Order => list::<Order>(state, parts.uri.query()),
+            Kind::Project => list::<Project>(state, parts.uri.query()),
+            Kind::ContractTemplate => list::<ContractTemplate>(state, parts.uri.query()),
         },
         (RouteKind::Record(kind), "GET", [id]) => match kind {
             Kind::Account => get::<Account>(state, id),
@@ -288,6 +293,11 @@ async fn serve(
             Kind::Contract => get::<Contract>(state, id),
             Kind::Item => get::<Item>(state, id),
             Kind::ProductType => get::<ProductType>(state, id),
+            Kind::Invoice => get::<Invoice>(state, id),
+            Kind::Payment => get::<Payment>(state, id),
+            Kind::Order => get::<Order>(state, id),
+            Kind::Project => get::<Project>(state, id),
+            Kind::ContractTemplate => get::<ContractTemplate>(state, id),
             Kind::ServiceCall => {
                 let inner = state.lock();
                 let call = inner
@@ -610,6 +620,8 @@ struct ListParams {
     updated_since: Option<OffsetDateTime>,
     ids: Option<HashSet<String>>,
     account_ids: Option<HashSet<String>>,
+    /// `invoiceIds` (payments only).
+    invoice_ids: Option<HashSet<String>>,
     /// `flaggedForConnectWise=true`.
     flagged: bool,
     after: Option<(OffsetDateTime, String)>,
@@ -650,6 +662,7 @@ impl ListParams {
                 }
                 "ids" => params.ids = Some(id_list(name, kind, &value)?),
                 "accountIds" => params.account_ids = Some(id_list(name, Kind::Account, &value)?),
+                "invoiceIds" => params.invoice_ids = Some(id_list(name, Kind::Invoice, &value)?),
                 "flaggedForConnectWise" => {
                     params.flagged = match value.as_ref() {
                         "true" => true,
@@ -697,6 +710,11 @@ impl ListParams {
         let updated_at = record.updated_at();
         self.updated_since.is_none_or(|t| updated_at >= t)
             && (!self.flagged || record.awaits_connect_wise_ticket())
+            && self.invoice_ids.as_ref().is_none_or(|invoices| {
+                record
+                    .invoice_id()
+                    .is_some_and(|invoice| invoices.contains(invoice))
+            })
             && self.ids.as_ref().is_none_or(|ids| ids.contains(id))
             && self.account_ids.as_ref().is_none_or(|accounts| {
                 record

@@ -1,0 +1,158 @@
+//! The billing documents over plain HTTP: invoices with their items, payments and refunds
+//! (filterable by invoice), orders, projects with their options and change orders, contract
+//! templates and accounts' credit hold — listed and read like every kind, and refused by the
+//! contract's rules (a filter a collection does not take, empty list entries, unknown ids).
+
+use cwsync_billing_sim::{BillingSim, BillingSimOptions, generate};
+use serde_json::Value;
+
+use crate::common::{Api, at, item_ids, rfc3339};
+
+async fn fixture_sim() -> BillingSim {
+    BillingSim::start(BillingSimOptions::with_fixture())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn invoices_are_listed_with_their_items_and_read_one_by_one() {
+    let sim = fixture_sim().await;
+    let api = Api::new(&sim);
+    let (status, page) = api.get("/v1/invoices").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(item_ids(&page), ["INV-7001", "INV-7002", "INV-7003"]);
+    let first = &page["items"][0];
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    assert_eq!(first["items"][0]["billableOption"], "Billable");
+    assert_eq!(first["dueDate"], "2026-12-01");
+    let (status, memo) = api.get("/v1/invoices/INV-7003").await;
+    assert_eq!(status, 200);
+    assert_eq!(memo["type"], "Credit Memo");
+    let (status, body) = api.get("/v1/invoices/INV-0").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "NotFound");
+    let (_, page) = api.get("/v1/invoices?accountIds=A-1003,A-1004").await;
+    assert_eq!(item_ids(&page), ["INV-7002", "INV-7003"]);
+    let (_, page) = api
+        .get("/v1/invoices?updatedSince=2026-11-02T08:10:00Z")
+        .await;
+    assert_eq!(item_ids(&page), ["INV-7002", "INV-7003"], "inclusive");
+}
+
+#[tokio::test]
+async fn payments_and_refunds_of_an_invoice_are_listed_by_invoice_ids_and_nothing_else_takes_it() {
+    let sim = fixture_sim().await;
+    let api = Api::new(&sim);
+    let (status, page) = api.get("/v1/payments?invoiceIds=INV-7002").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(item_ids(&page), ["PAY-7101", "PAY-7102", "PAY-7103"]);
+    assert_eq!(page["items"][2]["amount"], -20, "a refund is negative");
+    let (_, page) = api
+        .get("/v1/payments?invoiceIds=INV-7001,INV-7002&ids=PAY-7104,PAY-7101")
+        .await;
+    assert_eq!(item_ids(&page), ["PAY-7101", "PAY-7104"]);
+    let (_, page) = api.get("/v1/payments?invoiceIds=INV-404").await;
+    assert_eq!(item_ids(&page), Vec::<String>::new());
+    for (path, field) in [
+        ("/v1/payments?invoiceIds=INV-7002,", "invoiceIds"),
+        ("/v1/invoices?invoiceIds=INV-7002", "invoiceIds"),
+        ("/v1/contract-templates?accountIds=A-1001", "accountIds"),
+    ] {
+        let (status, body) = api.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "InvalidRequest", "{path}");
+        assert_eq!(body["error"]["fields"][0]["field"], field, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn projects_orders_templates_and_credit_hold_are_served_as_the_contract_says() {
+    let sim = fixture_sim().await;
+    let api = Api::new(&sim);
+    let (_, page) = api.get("/v1/projects?accountIds=A-1001").await;
+    assert_eq!(item_ids(&page), ["PRJ-7301", "PRJ-7302", "PRJ-7303"]);
+    let kinds: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["Project", "Option", "ChangeOrder"]);
+    assert_eq!(page["items"][1]["parentProjectId"], "PRJ-7301");
+    assert!(page["items"][0].get("parentProjectId").is_none());
+    let (_, order) = api.get("/v1/orders/ORD-7201").await;
+    assert_eq!(order["stage"], "Open");
+    assert_eq!(order["items"].as_array().unwrap().len(), 2);
+    let (_, page) = api.get("/v1/contract-templates").await;
+    assert_eq!(item_ids(&page), ["CT-01", "CT-02", "CT-03", "CT-04"]);
+    assert_eq!(page["items"][0]["isDefault"], true);
+    assert_eq!(page["items"][3]["active"], false);
+    let (_, held) = api.get("/v1/accounts/A-1005").await;
+    assert_eq!(held["onHold"], true);
+    let (_, other) = api.get("/v1/accounts/A-1001").await;
+    assert_eq!(other["onHold"], false);
+    // A change a user makes is stamped and comes again on an incremental read.
+    sim.set_clock(at(86_400 * 30));
+    assert!(sim.modify_project("PRJ-7302", |p| {
+        p.status = cwsync_billing::models::ProjectStatus::Lost;
+    }));
+    let (_, page) = api
+        .get(&format!(
+            "/v1/projects?updatedSince={}",
+            rfc3339(at(86_400 * 30))
+        ))
+        .await;
+    assert_eq!(item_ids(&page), ["PRJ-7302"]);
+    assert_eq!(page["items"][0]["status"], "Lost");
+}
+
+#[tokio::test]
+async fn generated_documents_page_through_every_record_once_by_cursor() {
+    let sim = BillingSim::start(BillingSimOptions::default())
+        .await
+        .unwrap();
+    let accounts: Vec<String> = (0..3).map(|i| format!("A-{i}")).collect();
+    let products = generate::products(4, at(0));
+    let invoices = generate::invoices(&accounts, 25, &products, at(10));
+    let payments = generate::payments(&invoices, 2, at(20));
+    let orders = generate::orders(&accounts, 5, &products, at(30));
+    for invoice in &invoices {
+        let paid: rust_decimal::Decimal = payments
+            .iter()
+            .filter(|p| p.invoice_id == invoice.id)
+            .map(|p| p.amount)
+            .sum();
+        assert_eq!(paid, invoice.total, "{}", invoice.id);
+    }
+    sim.seed_invoices(invoices);
+    sim.seed_payments(payments);
+    sim.seed_orders(orders);
+    let api = Api::new(&sim);
+    for (collection, expected) in [("invoices", 75), ("payments", 150), ("orders", 15)] {
+        let mut seen = Vec::new();
+        let mut path = format!("/v1/{collection}?limit=20");
+        loop {
+            let (status, page) = api.get(&path).await;
+            assert_eq!(status, 200, "{page}");
+            seen.extend(item_ids(&page));
+            match page["nextCursor"].as_str() {
+                Some(cursor) => path = format!("/v1/{collection}?limit=20&cursor={cursor}"),
+                None => break,
+            }
+        }
+        let distinct: std::collections::HashSet<&String> = seen.iter().collect();
+        assert_eq!(
+            (seen.len(), distinct.len()),
+            (expected, expected),
+            "{collection}"
+        );
+    }
+    let (_, page) = api.get("/v1/payments?invoiceIds=INV-000007").await;
+    let amounts: Vec<&Value> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["invoiceId"])
+        .collect();
+    assert_eq!(amounts, ["INV-000007", "INV-000007"]);
+}
