@@ -32,9 +32,9 @@ use crate::listing::{
 };
 use crate::models::{
     Account, AccountUpdate, AccountUser, Contact, ContactUpdate, Contract, ContractTemplate,
-    HoldRequest, Invoice, Item, MAX_WRITE_BACK_BATCH, NewServiceCall, Order, Page, Payment,
-    Product, ProductType, Project, ServiceCall, ServiceCallUpdate, Site, SiteUpdate, Subscription,
-    Technician, WriteBack, WriteBackBatch, WriteBackResults,
+    HoldRequest, Invoice, Item, MAX_WRITE_BACK_BATCH, NewOrder, NewServiceCall, Order, Page,
+    Payment, Product, ProductType, Project, ServiceCall, ServiceCallUpdate, Site, SiteUpdate,
+    Subscription, Technician, WriteBack, WriteBackBatch, WriteBackResults,
 };
 use crate::retry::{self, Failure};
 
@@ -50,9 +50,7 @@ const SITE: &str = "/v1/accounts/{accountId}/sites/{siteId}";
 const CONTACT: &str = "/v1/accounts/{accountId}/contacts/{contactId}";
 const WRITE_BACKS: &str = "/v1/write-backs";
 const SERVICE_CALL: &str = "/v1/service-calls/{id}";
-const SERVICE_CALLS: &str = "/v1/service-calls";
 const SERVICE_CALL_HOLD: &str = "/v1/service-calls/{id}/hold";
-const SERVICE_CALL_BY_REFERENCE: &str = "/v1/service-calls/by-reference/{externalReference}";
 const MERGE_PATCH: &str = "application/merge-patch+json";
 const JSON: &str = "application/json";
 
@@ -129,6 +127,17 @@ struct Call {
 pub struct CreatedServiceCall {
     /// The call as the billing system holds it now.
     pub call: ServiceCall,
+    /// Whether this create made it.
+    pub created: bool,
+}
+
+/// What an idempotent create returns ([`BillingClient::create_order`]): the record of the
+/// reference, and whether this create made it (`false`: it existed already, made by an earlier
+/// try or another worker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created<T> {
+    /// The record as the billing system holds it now.
+    pub record: T,
     /// Whether this create made it.
     pub created: bool,
 }
@@ -387,17 +396,32 @@ impl BillingClient {
         &self,
         external_reference: &str,
     ) -> Result<Option<ServiceCall>, BillingError> {
-        let operation = format!("get the service call of {external_reference}");
+        self.find_by_reference(external_reference).await
+    }
+
+    /// `GET /v1/<collection>/by-reference/{externalReference}` of a kind cwsync creates
+    /// idempotently: its record of that reference, or `None` when there is none.
+    async fn find_by_reference<T: Listed>(
+        &self,
+        external_reference: &str,
+    ) -> Result<Option<T>, BillingError> {
+        let kind = T::KIND;
+        let operation = format!("get the {kind} of {external_reference}");
+        let template = kind
+            .by_reference_route()
+            .ok_or_else(|| BillingError::Config {
+                message: format!("the contract finds no {kind} by reference"),
+            })?;
         let url = self.checked_url(
             &operation,
             &[("externalReference", external_reference)],
-            &["service-calls", "by-reference", external_reference],
+            &[kind.collection(), "by-reference", external_reference],
         )?;
         let call = Call {
             method: Method::GET,
             if_match: None,
-            template: SERVICE_CALL_BY_REFERENCE,
-            what: format!("the service call of {external_reference}"),
+            template,
+            what: format!("the {kind} of {external_reference}"),
             operation,
             url,
             body: None,
@@ -407,6 +431,61 @@ impl BillingClient {
             Err(BillingError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// `POST /v1/<collection>` of a kind created idempotently on its external reference: the
+    /// record made, or (on 409 `Duplicate` naming it) the one that exists already.
+    async fn create_by_reference<T: Listed>(
+        &self,
+        external_reference: &str,
+        body: &impl Serialize,
+    ) -> Result<Created<T>, BillingError> {
+        let kind = T::KIND;
+        let operation = format!("create the {kind} of {external_reference}");
+        let call = Call {
+            method: Method::POST,
+            if_match: None,
+            template: kind.list_route(),
+            what: format!(
+                "the {kind} collection (POST {}; check the base URL)",
+                kind.list_route()
+            ),
+            body: Some(encode(&operation, body)?),
+            url: self.path_url(&[kind.collection()])?,
+            operation,
+        };
+        match self.send(&call).await {
+            Ok(record) => Ok(Created {
+                record,
+                created: true,
+            }),
+            Err(BillingError::Duplicate {
+                existing_id: Some(existing),
+                ..
+            }) => Ok(Created {
+                record: self.get_record(&existing).await?,
+                created: false,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /v1/orders`: creates the billing order of a ConnectWise sales order, exactly once
+    /// (idempotent on [`NewOrder::external_reference`] like
+    /// [`BillingClient::create_service_call`]): an order that exists already is returned with
+    /// `created: false`. Refused with [`BillingError::Invalid`] naming each bad field (an
+    /// unknown or inactive item, no items, a hold without a reason).
+    pub async fn create_order(&self, new: &NewOrder) -> Result<Created<Order>, BillingError> {
+        self.create_by_reference(&new.external_reference, new).await
+    }
+
+    /// `GET /v1/orders/by-reference/{externalReference}`: the order made from a ConnectWise
+    /// sales order, or `None`.
+    pub async fn find_order(
+        &self,
+        external_reference: &str,
+    ) -> Result<Option<Order>, BillingError> {
+        self.find_by_reference(external_reference).await
     }
 
     /// `POST /v1/service-calls`: creates the call of a ConnectWise ticket, exactly once.
@@ -420,31 +499,13 @@ impl BillingClient {
         &self,
         new: &NewServiceCall,
     ) -> Result<CreatedServiceCall, BillingError> {
-        let operation = format!("create the service call of {}", new.external_reference);
-        let call = Call {
-            method: Method::POST,
-            if_match: None,
-            template: SERVICE_CALLS,
-            what: "the service-call collection (POST /v1/service-calls; check the base URL)"
-                .to_owned(),
-            body: Some(encode(&operation, new)?),
-            url: self.path_url(&["service-calls"])?,
-            operation,
-        };
-        match self.send(&call).await {
-            Ok(call) => Ok(CreatedServiceCall {
-                call,
-                created: true,
-            }),
-            Err(BillingError::Duplicate {
-                existing_id: Some(existing),
-                ..
-            }) => Ok(CreatedServiceCall {
-                call: self.get_service_call(&existing).await?,
-                created: false,
-            }),
-            Err(e) => Err(e),
-        }
+        let made = self
+            .create_by_reference::<ServiceCall>(&new.external_reference, new)
+            .await?;
+        Ok(CreatedServiceCall {
+            call: made.record,
+            created: made.created,
+        })
     }
 
     /// `PUT /v1/service-calls/{id}` with `If-Match: "<version>"`: replaces the call's contract,

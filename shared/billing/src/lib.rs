@@ -59,7 +59,7 @@ pub mod models;
 mod retry;
 
 pub use client::{
-    BillingClient, BillingStats, CreatedServiceCall, DEFAULT_PAGE_SIZE, MAX_CURSOR_LEN,
+    BillingClient, BillingStats, Created, CreatedServiceCall, DEFAULT_PAGE_SIZE, MAX_CURSOR_LEN,
     MAX_PAGE_SIZE,
 };
 pub use config::{BillingConfig, DEFAULT_MAX_URL_LEN, DEFAULT_RETRY, RetryPolicy};

@@ -153,6 +153,16 @@ impl RecordKind {
         }
     }
 
+    /// The route that finds a record by its external reference, for the kinds cwsync creates
+    /// idempotently (service calls, orders).
+    pub fn by_reference_route(self) -> Option<&'static str> {
+        match self {
+            RecordKind::ServiceCall => Some("/v1/service-calls/by-reference/{externalReference}"),
+            RecordKind::Order => Some("/v1/orders/by-reference/{externalReference}"),
+            _ => None,
+        }
+    }
+
     /// Whether records of this kind belong to an account, so their listing takes `accountIds`.
     pub fn belongs_to_account(self) -> bool {
         matches!(

@@ -6,18 +6,21 @@
 
 use std::time::Duration;
 
-use cwsync_billing::models::{Payment, ProjectKind, ProjectStatus};
+use cwsync_billing::models::{DocumentItem, NewOrder, Payment, ProjectKind, ProjectStatus};
 use cwsync_billing::{
-    BillingClient, BillingConfig, DocumentQuery, PaymentQuery, RecordKind, ReferenceQuery,
-    RetryPolicy,
+    BillingClient, BillingConfig, BillingError, DocumentQuery, PaymentQuery, RecordKind,
+    ReferenceQuery, RetryPolicy,
 };
-use cwsync_billing_sim::{BillingSim, BillingSimOptions, TEST_BILLING_API_KEY, generate};
+use cwsync_billing_sim::{
+    BillingSim, BillingSimOptions, FaultKind, FaultRule, TEST_BILLING_API_KEY, generate,
+};
 use rust_decimal::Decimal;
 use secrecy::SecretString;
 use time::OffsetDateTime;
 
 const PAYMENTS: &str = "/v1/payments";
 const INVOICES: &str = "/v1/invoices";
+const ORDERS: &str = "/v1/orders";
 
 fn at(secs: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_793_491_200 + secs).unwrap()
@@ -235,4 +238,82 @@ async fn a_malformed_invoice_is_named_by_id_and_field_and_the_others_are_read_in
     assert_eq!(ids(&changed.records, |i| &i.id), ["INV-7001"]);
     assert_eq!(changed.records[0].status, "Paid");
     assert!(sim.calls().count("GET", INVOICES) >= 2);
+}
+
+/// The billing order of ConnectWise sales order `number`: a toner and a placeholder on hold.
+fn new_order(number: u32) -> NewOrder {
+    let line = |item: &str, quantity: i64, price: i64| DocumentItem {
+        id: None,
+        item_id: item.into(),
+        sku: None,
+        description: None,
+        quantity: Decimal::from(quantity),
+        price: Decimal::from(price),
+        cost: None,
+        taxable: false,
+        billable_option: None,
+    };
+    NewOrder {
+        external_reference: format!("cw:order:{number}"),
+        account_id: "A-1003".into(),
+        contact_id: Some("C-3005".into()),
+        bill_to_account_id: None,
+        customer_po: Some("PO-1".into()),
+        stage: "Open".into(),
+        order_date: time::macros::date!(2026 - 11 - 05),
+        due_date: None,
+        currency: Some("USD".into()),
+        sales_rep: Some("jdoe@example.com".into()),
+        items: vec![line("I-TONER-BK", 2, 89), line("I-TPL-HARDWARE", 1, 310)],
+        on_hold: true,
+        hold_reason: Some("product FUSER-X is not in the item list".into()),
+    }
+}
+
+#[tokio::test]
+async fn an_order_whose_answer_is_lost_is_made_once_and_found_by_its_reference() {
+    let sim = fixture_sim().await;
+    sim.inject(
+        FaultRule::new(FaultKind::Status(503))
+            .on("POST", ORDERS)
+            .nth(1)
+            .after_processing(),
+    );
+    let client = client_with(&sim, 2000);
+    let made = client.create_order(&new_order(88)).await.unwrap();
+    assert!(
+        !made.created,
+        "the retry found the order the first try made"
+    );
+    assert!(made.record.on_hold);
+    assert_eq!(made.record.items.len(), 2);
+    assert_eq!(sim.calls().count("POST", ORDERS), 2);
+    let again = client.create_order(&new_order(88)).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.record, made.record);
+    let found = client.find_order("cw:order:88").await.unwrap();
+    assert_eq!(found.as_ref(), Some(&made.record));
+    assert_eq!(client.find_order("cw:order:89").await.unwrap(), None);
+    let fresh = client.create_order(&new_order(90)).await.unwrap();
+    assert!(fresh.created);
+    assert_ne!(fresh.record.id, made.record.id);
+    let orders = client.list_orders(&DocumentQuery::default()).await.unwrap();
+    assert_eq!(orders.records.len(), 5);
+}
+
+#[tokio::test]
+async fn an_invalid_order_is_refused_naming_its_fields() {
+    let sim = fixture_sim().await;
+    let client = client_with(&sim, 2000);
+    let mut order = new_order(91);
+    order.items[1].item_id = "I-NOPE".into();
+    order.hold_reason = None;
+    match client.create_order(&order).await {
+        Err(BillingError::Invalid { fields, .. }) => {
+            let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+            assert_eq!(names, ["items[1].itemId", "holdReason"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(client.find_order("cw:order:91").await.unwrap(), None);
 }

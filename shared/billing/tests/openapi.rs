@@ -364,6 +364,7 @@ fn the_contract_defines_the_routes_the_client_calls() {
         "  /v1/payments/{id}:",
         "  /v1/orders:",
         "  /v1/orders/{id}:",
+        "  /v1/orders/by-reference/{externalReference}:",
         "  /v1/projects:",
         "  /v1/projects/{id}:",
         "  /v1/contract-templates:",
@@ -577,7 +578,7 @@ fn the_document_schemas_list_exactly_the_models_properties() {
     let stamp = "2026-11-02T10:00:00Z";
     let line = json!({"id": "L", "itemId": "I", "sku": "s", "description": "d", "quantity": 1,
         "price": 2, "cost": 1, "taxable": true, "billableOption": "DoNotBill"});
-    let full: [(&str, Value, BTreeSet<String>); 6] = {
+    let full: [(&str, Value, BTreeSet<String>); 7] = {
         let invoice = json!({"id": "INV", "number": "1", "type": "Standard", "status": "Open",
             "accountId": "A", "billToAccountId": "B", "currency": "USD",
             "invoiceDate": "2026-11-01", "dueDate": "2026-12-01", "total": 2, "balance": 1,
@@ -587,7 +588,12 @@ fn the_document_schemas_list_exactly_the_models_properties() {
         let order = json!({"id": "O", "number": "1", "accountId": "A", "contactId": "C",
             "billToAccountId": "B", "customerPo": "po", "stage": "Open",
             "orderDate": "2026-11-01", "dueDate": "2026-11-02", "currency": "USD",
-            "salesRep": "s", "items": [line.clone()], "updatedAt": stamp});
+            "salesRep": "s", "items": [line.clone()], "externalReference": "cw:order:1",
+            "onHold": true, "holdReason": "h", "updatedAt": stamp});
+        let new_order = json!({"externalReference": "cw:order:1", "accountId": "A",
+            "contactId": "C", "billToAccountId": "B", "customerPo": "po", "stage": "Open",
+            "orderDate": "2026-11-01", "dueDate": "2026-11-02", "currency": "USD",
+            "salesRep": "s", "items": [line.clone()], "onHold": true, "holdReason": "h"});
         let project = json!({"id": "PR", "number": "1", "name": "n", "kind": "ChangeOrder",
             "parentProjectId": "PP", "status": "Won", "ownerEmail": "e", "ownerIdentifier": "i",
             "accountId": "A", "primaryContactId": "C", "siteId": "S", "closeDate": "2026-12-01",
@@ -611,6 +617,11 @@ fn the_document_schemas_list_exactly_the_models_properties() {
                 round_trip::<m::Payment>(&payment),
             ),
             ("Order", order.clone(), round_trip::<m::Order>(&order)),
+            (
+                "NewOrder",
+                new_order.clone(),
+                round_trip::<m::NewOrder>(&new_order),
+            ),
             (
                 "Project",
                 project.clone(),

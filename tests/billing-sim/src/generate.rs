@@ -255,6 +255,9 @@ pub fn orders(
                 currency: Some("USD".to_owned()),
                 sales_rep: None,
                 items: document_items(i, products),
+                external_reference: None,
+                on_hold: false,
+                hold_reason: None,
                 updated_at: nth(since, i),
             });
         }

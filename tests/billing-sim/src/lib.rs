@@ -23,6 +23,7 @@ mod error;
 mod fixtures;
 pub mod generate;
 pub mod knobs;
+mod orders;
 mod patch;
 mod server;
 mod service_calls;

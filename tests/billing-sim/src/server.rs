@@ -30,6 +30,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::cursor::Cursors;
 use crate::error::ApiError;
 use crate::knobs::FaultKind;
+use crate::orders;
 use crate::patch;
 use crate::patch::RecordKind;
 use crate::service_calls;
@@ -80,6 +81,8 @@ enum RouteKind {
     ServiceCallHold,
     /// `/v1/service-calls/by-reference/{externalReference}`.
     ServiceCallByReference,
+    /// `/v1/orders/by-reference/{externalReference}`.
+    OrderByReference,
 }
 
 impl RouteKind {
@@ -94,15 +97,19 @@ impl RouteKind {
             RouteKind::ServiceCallByReference => {
                 "/v1/service-calls/by-reference/{externalReference}"
             }
+            RouteKind::OrderByReference => "/v1/orders/by-reference/{externalReference}",
         }
     }
 
     fn allowed(self) -> &'static str {
         match self {
             RouteKind::Record(Kind::Account) => "GET, PATCH",
-            RouteKind::List(Kind::ServiceCall) => "GET, POST",
+            RouteKind::List(Kind::ServiceCall | Kind::Order) => "GET, POST",
             RouteKind::Record(Kind::ServiceCall) => "GET, PUT",
-            RouteKind::List(_) | RouteKind::Record(_) | RouteKind::ServiceCallByReference => "GET",
+            RouteKind::List(_)
+            | RouteKind::Record(_)
+            | RouteKind::ServiceCallByReference
+            | RouteKind::OrderByReference => "GET",
             RouteKind::Site | RouteKind::Contact => "PATCH",
             RouteKind::WriteBacks | RouteKind::ServiceCallHold => "POST",
         }
@@ -147,6 +154,9 @@ impl Route {
                 (RouteKind::ServiceCallByReference, vec![*reference])
             }
             (Kind::ServiceCall, [id, "hold"]) => (RouteKind::ServiceCallHold, vec![*id]),
+            (Kind::Order, ["by-reference", reference]) => {
+                (RouteKind::OrderByReference, vec![*reference])
+            }
             _ => return None,
         };
         Some(Route {
@@ -318,6 +328,19 @@ async fn serve(
                 json_response(StatusCode::OK, &inner.served(call)),
                 call.version,
             ))
+        }
+        (RouteKind::OrderByReference, "GET", [reference]) => {
+            let inner = state.lock();
+            let order = orders::by_reference(&inner, reference)
+                .ok_or_else(|| ApiError::not_found(format!("no order of {reference}")))?;
+            Ok(json_response(StatusCode::OK, &inner.served(order)))
+        }
+        (RouteKind::List(Kind::Order), "POST", _) => {
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let order = orders::create(&mut inner, &body)?;
+            Ok(json_response(StatusCode::CREATED, &to_value(&order)?))
         }
         (RouteKind::List(Kind::ServiceCall), "POST", _) => {
             let body = read_json_body(&parts.headers, body).await?;

@@ -103,6 +103,7 @@ pub(crate) fn create(inner: &mut Inner, body: &[u8]) -> Result<ServiceCall, ApiE
     if let Some(existing) = by_reference(inner, &new.external_reference) {
         return Err(ApiError::duplicate(
             "externalReference",
+            "service call",
             &existing.id,
             format!(
                 "service call {} has externalReference {} already",
@@ -238,6 +239,7 @@ pub(crate) fn hold(inner: &mut Inner, id: &str, body: &[u8]) -> Result<ServiceCa
                 if let Some(other) = by_reference(inner, reference) {
                     return Err(ApiError::duplicate(
                         "externalReference",
+                        "service call",
                         &other.id,
                         format!(
                             "service call {} has externalReference {reference} already",
@@ -407,7 +409,7 @@ fn check_content(inner: &Inner, content: &Content<'_>) -> Vec<FieldProblem> {
     problems
 }
 
-fn check_reference(field: &str, reference: &str) -> Vec<FieldProblem> {
+pub(crate) fn check_reference(field: &str, reference: &str) -> Vec<FieldProblem> {
     let length = reference.chars().count();
     if reference.trim().is_empty() {
         vec![problem(field, "must not be empty")]
@@ -422,7 +424,7 @@ fn check_reference(field: &str, reference: &str) -> Vec<FieldProblem> {
 }
 
 /// 400 naming the record and every problem, when there is any.
-fn refuse(what: &str, problems: Vec<FieldProblem>) -> Result<(), ApiError> {
+pub(crate) fn refuse(what: &str, problems: Vec<FieldProblem>) -> Result<(), ApiError> {
     if problems.is_empty() {
         return Ok(());
     }
@@ -436,24 +438,36 @@ fn refuse(what: &str, problems: Vec<FieldProblem>) -> Result<(), ApiError> {
     ))
 }
 
-fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
+pub(crate) fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
     FieldProblem {
         field: field.to_owned(),
         message: message.into(),
     }
 }
 
-/// Reads a write's body strictly: a JSON object with only `fields` (and only the line fields in
-/// `labor[]` and `parts[]`), every value of its type. Unknown properties are all named at once;
-/// a mistyped value is named by its path.
+/// The line lists of a service call's bodies and the fields of their lines.
+const CALL_LINES: &[(&str, &[&str])] = &[("labor", LABOR_FIELDS), ("parts", PART_FIELDS)];
+
 fn parse<T: DeserializeOwned>(what: &str, body: &[u8], fields: &[&str]) -> Result<T, ApiError> {
+    parse_strict(what, body, fields, CALL_LINES)
+}
+
+/// Reads a write's body strictly: a JSON object with only `fields` (and only the line fields of
+/// each list in `lines`, such as `labor[]` and `parts[]`), every value of its type. Unknown
+/// properties are all named at once; a mistyped value is named by its path.
+pub(crate) fn parse_strict<T: DeserializeOwned>(
+    what: &str,
+    body: &[u8],
+    fields: &[&str],
+    lines: &[(&str, &[&str])],
+) -> Result<T, ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::invalid("body", format!("is not JSON: {e}")))?;
     let Value::Object(object) = &value else {
         return Err(ApiError::invalid("body", "must be a JSON object"));
     };
     let mut problems = unknown(object, fields, "");
-    for (list, allowed) in [("labor", LABOR_FIELDS), ("parts", PART_FIELDS)] {
+    for &(list, allowed) in lines {
         if let Some(Value::Array(lines)) = object.get(list) {
             for (i, line) in lines.iter().enumerate() {
                 if let Value::Object(line) = line {

@@ -172,9 +172,55 @@ pub struct Order {
     /// The lines.
     #[serde(default)]
     pub items: Vec<DocumentItem>,
+    /// The ConnectWise sales order it was made from (unique among orders) when cwsync made it;
+    /// such an order is never sent back to ConnectWise.
+    pub external_reference: Option<String>,
+    /// Whether the order is on hold (an item stood in for a product the billing system lacks).
+    #[serde(default)]
+    pub on_hold: bool,
+    /// Why it is on hold.
+    pub hold_reason: Option<String>,
     /// When the order (or one of its items) last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+/// The body of `POST /v1/orders`: a billing order made from a ConnectWise sales order. The
+/// create is idempotent on the external reference: a second create with it is refused (409
+/// `Duplicate`) naming the existing order.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewOrder {
+    /// The ConnectWise sales order's reference (`cw:order:123`).
+    pub external_reference: String,
+    /// The account ordering (from the order's company through the customer links).
+    pub account_id: String,
+    /// The contact ordering (a contact of the account).
+    pub contact_id: Option<String>,
+    /// The account that pays, when another.
+    pub bill_to_account_id: Option<String>,
+    /// The customer's purchase order number.
+    pub customer_po: Option<String>,
+    /// The stage to create it in (`Open`).
+    pub stage: String,
+    /// When it was ordered.
+    #[serde(with = "date")]
+    pub order_date: Date,
+    /// When it is due (not before the order date).
+    #[serde(default, with = "date::option")]
+    pub due_date: Option<Date>,
+    /// ISO 4217 currency code.
+    pub currency: Option<String>,
+    /// The sales rep's e-mail or identifier.
+    pub sales_rep: Option<String>,
+    /// The lines: at least one, each an active item with a quantity above 0.
+    pub items: Vec<DocumentItem>,
+    /// Put on hold at once (a product became the tenant's error item).
+    #[serde(default)]
+    pub on_hold: bool,
+    /// Why it is on hold; required when `on_hold`.
+    pub hold_reason: Option<String>,
 }
 
 /// What a project record is: a project, or an option or change order of one.

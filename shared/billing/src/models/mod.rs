@@ -19,8 +19,8 @@ mod export;
 mod service;
 mod service_calls;
 pub use documents::{
-    BillableOption, ContractTemplate, DocumentItem, Invoice, Order, Payment, Project, ProjectKind,
-    ProjectStatus,
+    BillableOption, ContractTemplate, DocumentItem, Invoice, NewOrder, Order, Payment, Project,
+    ProjectKind, ProjectStatus,
 };
 pub use export::{AccountUser, Price, Product, Subscription};
 pub use service::{Contract, Item, ProductType, Technician};

@@ -156,3 +156,108 @@ async fn generated_documents_page_through_every_record_once_by_cursor() {
         .collect();
     assert_eq!(amounts, ["INV-000007", "INV-000007"]);
 }
+
+fn new_order(reference: &str) -> Value {
+    serde_json::json!({
+        "externalReference": reference,
+        "accountId": "A-1001",
+        "contactId": "C-3001",
+        "stage": "Open",
+        "orderDate": "2026-11-05",
+        "items": [
+            {"itemId": "I-TONER-BK", "quantity": 2, "price": "89.50"},
+            {"itemId": "I-TPL-HARDWARE", "quantity": 1, "price": "310.00",
+             "description": "Fuser unit (not in the item list)"}
+        ],
+        "onHold": true,
+        "holdReason": "product FUSER-X is not in the item list"
+    })
+}
+
+async fn post(api: &Api, path: &str, body: &Value) -> (u16, Value) {
+    let resp = api
+        .req(reqwest::Method::POST, path)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn an_order_is_created_once_per_reference_on_hold_and_found_by_it() {
+    let sim = fixture_sim().await;
+    let api = Api::new(&sim);
+    let (status, order) = post(&api, "/v1/orders", &new_order("cw:order:88")).await;
+    assert_eq!(status, 201, "{order}");
+    let id = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["onHold"], true);
+    assert_eq!(order["externalReference"], "cw:order:88");
+    assert_eq!(order["items"].as_array().unwrap().len(), 2);
+    let (status, again) = post(&api, "/v1/orders", &new_order("cw:order:88")).await;
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["error"]["code"], "Duplicate");
+    assert_eq!(again["error"]["existingId"], id.as_str());
+    let (status, found) = api.get("/v1/orders/by-reference/cw%3Aorder%3A88").await;
+    assert_eq!(status, 200);
+    assert_eq!(found, order, "read back as created");
+    let (status, _) = api.get("/v1/orders/by-reference/cw%3Aorder%3A89").await;
+    assert_eq!(status, 404);
+    let (_, listed) = api.get(&format!("/v1/orders?ids={id}")).await;
+    assert_eq!(item_ids(&listed), [id]);
+    assert_eq!(sim.calls().records_written, 2);
+}
+
+#[tokio::test]
+async fn an_invalid_order_is_refused_naming_every_field_and_nothing_is_made() {
+    let sim = fixture_sim().await;
+    let api = Api::new(&sim);
+    let mut body = new_order("cw:order:90");
+    body["contactId"] = "C-3009".into();
+    body["dueDate"] = "2026-11-01".into();
+    body["items"][0]["itemId"] = "I-FUSER-OLD".into();
+    body["items"][1]["quantity"] = 0.into();
+    body["holdReason"] = Value::Null;
+    let (status, refused) = post(&api, "/v1/orders", &body).await;
+    assert_eq!(status, 400, "{refused}");
+    let fields: Vec<&str> = refused["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "contactId",
+            "dueDate",
+            "items[0].itemId",
+            "items[1].quantity",
+            "holdReason"
+        ]
+    );
+    for (change, field) in [
+        (serde_json::json!({"items": []}), "items"),
+        (serde_json::json!({"color": "red"}), "color"),
+        (serde_json::json!({"orderDate": "soon"}), "orderDate"),
+    ] {
+        let mut body = new_order("cw:order:91");
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (status, refused) = post(&api, "/v1/orders", &body).await;
+        assert_eq!(status, 400, "{refused}");
+        assert_eq!(refused["error"]["fields"][0]["field"], field);
+    }
+    let mut missing = new_order("cw:order:92");
+    missing.as_object_mut().unwrap().remove("stage");
+    let (status, refused) = post(&api, "/v1/orders", &missing).await;
+    assert_eq!(status, 400, "{refused}");
+    let (_, all) = api.get("/v1/orders").await;
+    assert_eq!(
+        item_ids(&all),
+        ["ORD-7201", "ORD-7202", "ORD-7203"],
+        "nothing made"
+    );
+}
