@@ -32,9 +32,10 @@ use crate::listing::{
 };
 use crate::models::{
     Account, AccountUpdate, AccountUser, Contact, ContactUpdate, Contract, ContractTemplate,
-    HoldRequest, Invoice, Item, MAX_WRITE_BACK_BATCH, NewOrder, NewServiceCall, Order, Page,
-    Payment, Product, ProductType, Project, ServiceCall, ServiceCallUpdate, Site, SiteUpdate,
-    Subscription, Technician, WriteBack, WriteBackBatch, WriteBackResults,
+    ContractUpdate, HoldRequest, Invoice, Item, MAX_WRITE_BACK_BATCH, NewContract, NewOrder,
+    NewServiceCall, Order, Page, Payment, Product, ProductType, Project, ServiceCall,
+    ServiceCallUpdate, Site, SiteUpdate, Subscription, Technician, WriteBack, WriteBackBatch,
+    WriteBackResults,
 };
 use crate::retry::{self, Failure};
 
@@ -49,7 +50,6 @@ const ACCOUNT: &str = "/v1/accounts/{id}";
 const SITE: &str = "/v1/accounts/{accountId}/sites/{siteId}";
 const CONTACT: &str = "/v1/accounts/{accountId}/contacts/{contactId}";
 const WRITE_BACKS: &str = "/v1/write-backs";
-const SERVICE_CALL: &str = "/v1/service-calls/{id}";
 const SERVICE_CALL_HOLD: &str = "/v1/service-calls/{id}/hold";
 const MERGE_PATCH: &str = "application/merge-patch+json";
 const JSON: &str = "application/json";
@@ -522,18 +522,63 @@ impl BillingClient {
         version: u64,
         update: &ServiceCallUpdate,
     ) -> Result<ServiceCall, BillingError> {
-        let operation = format!("update service call {id}");
-        let url = self.record_url(&operation, &[("id", "service-calls", id)])?;
+        self.update_versioned::<ServiceCall>(id, version, update)
+            .await
+    }
+
+    /// `PUT /v1/<collection>/{id}` with `If-Match: "<version>"`: the record after the update.
+    async fn update_versioned<T: Listed>(
+        &self,
+        id: &str,
+        version: u64,
+        update: &impl Serialize,
+    ) -> Result<T, BillingError> {
+        let kind = T::KIND;
+        let operation = format!("update {kind} {id}");
+        let url = self.record_url(&operation, &[("id", kind.collection(), id)])?;
         let call = Call {
             method: Method::PUT,
             if_match: Some(version),
-            template: SERVICE_CALL,
-            what: format!("service call {id}"),
+            template: kind.record_route(),
+            what: format!("{kind} {id}"),
             body: Some(encode(&operation, update)?),
             operation,
             url,
         };
         self.send(&call).await
+    }
+
+    /// `POST /v1/contracts`: creates the contract of a ConnectWise agreement, exactly once
+    /// (idempotent on [`NewContract::external_reference`]; an existing one is returned with
+    /// `created: false`). Refused with [`BillingError::Invalid`] naming each bad field (an
+    /// unknown account, template or item, an inactive template, an unknown custom field).
+    pub async fn create_contract(
+        &self,
+        new: &NewContract,
+    ) -> Result<Created<Contract>, BillingError> {
+        self.create_by_reference(&new.external_reference, new).await
+    }
+
+    /// `PUT /v1/contracts/{id}` with `If-Match: "<version>"`: replaces the contract's billable
+    /// flag, period and lines and sets the custom fields given; returns it with its new
+    /// version (unchanged when nothing changed). [`BillingError::VersionConflict`] when it
+    /// changed since `version`: read it again and plan again.
+    pub async fn update_contract(
+        &self,
+        id: &str,
+        version: u64,
+        update: &ContractUpdate,
+    ) -> Result<Contract, BillingError> {
+        self.update_versioned(id, version, update).await
+    }
+
+    /// `GET /v1/contracts/by-reference/{externalReference}`: the contract made for a
+    /// ConnectWise agreement, or `None`.
+    pub async fn find_contract(
+        &self,
+        external_reference: &str,
+    ) -> Result<Option<Contract>, BillingError> {
+        self.find_by_reference(external_reference).await
     }
 
     /// `POST /v1/service-calls/{id}/hold`: puts the call on hold with the reason, adds the note

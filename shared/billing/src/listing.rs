@@ -159,6 +159,7 @@ impl RecordKind {
         match self {
             RecordKind::ServiceCall => Some("/v1/service-calls/by-reference/{externalReference}"),
             RecordKind::Order => Some("/v1/orders/by-reference/{externalReference}"),
+            RecordKind::Contract => Some("/v1/contracts/by-reference/{externalReference}"),
             _ => None,
         }
     }

@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use cwsync_billing::models::{DocumentItem, NewOrder, Payment, ProjectKind, ProjectStatus};
+use cwsync_billing::models::{
+    ContractLine, ContractUpdate, DocumentItem, NewContract, NewOrder, Payment, ProjectKind,
+    ProjectStatus,
+};
 use cwsync_billing::{
     BillingClient, BillingConfig, BillingError, DocumentQuery, PaymentQuery, RecordKind,
     ReferenceQuery, RetryPolicy,
@@ -316,4 +319,67 @@ async fn an_invalid_order_is_refused_naming_its_fields() {
         other => panic!("{other:?}"),
     }
     assert_eq!(client.find_order("cw:order:91").await.unwrap(), None);
+}
+
+fn new_contract(agreement: u32) -> NewContract {
+    NewContract {
+        external_reference: format!("cw:agreement:{agreement}"),
+        account_id: "A-1003".into(),
+        template_id: "CT-01".into(),
+        name: Some("Managed Services".into()),
+        start_date: None,
+        end_date: None,
+        billable: false,
+        period_start: Some(time::macros::date!(2026 - 11 - 01)),
+        period_end: Some(time::macros::date!(2026 - 11 - 30)),
+        lines: vec![ContractLine {
+            item_id: "I-LABOR-ONSITE".into(),
+            quantity: Decimal::ONE,
+            amount: Decimal::new(43500, 2),
+            detail: Some("3 x Onsite labor".into()),
+        }],
+        custom_fields: [("CW Invoice Number".to_owned(), "INV-42".to_owned())].into(),
+    }
+}
+
+#[tokio::test]
+async fn a_contract_is_made_once_and_updated_under_its_version() {
+    let sim = fixture_sim().await;
+    sim.inject(
+        FaultRule::new(FaultKind::Status(503))
+            .on("POST", "/v1/contracts")
+            .nth(1)
+            .after_processing(),
+    );
+    let client = client_with(&sim, 2000);
+    let made = client.create_contract(&new_contract(42)).await.unwrap();
+    assert!(
+        !made.created,
+        "the retry found the contract the first try made"
+    );
+    let contract = made.record;
+    assert!(!contract.billable);
+    assert_eq!(contract.version, 1);
+    assert_eq!(sim.contracts().len(), 5);
+    let update = ContractUpdate {
+        billable: true,
+        period_start: contract.period_start,
+        period_end: contract.period_end,
+        lines: contract.lines.clone(),
+        custom_fields: Default::default(),
+    };
+    let updated = client
+        .update_contract(&contract.id, 1, &update)
+        .await
+        .unwrap();
+    assert!(updated.billable);
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.custom_fields["CW Invoice Number"], "INV-42");
+    match client.update_contract(&contract.id, 1, &update).await {
+        Err(BillingError::VersionConflict { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    let found = client.find_contract("cw:agreement:42").await.unwrap();
+    assert_eq!(found, Some(updated));
+    assert_eq!(client.find_contract("cw:agreement:1").await.unwrap(), None);
 }

@@ -350,6 +350,7 @@ fn the_contract_defines_the_routes_the_client_calls() {
         "  /v1/technicians/{id}:",
         "  /v1/contracts:",
         "  /v1/contracts/{id}:",
+        "  /v1/contracts/by-reference/{externalReference}:",
         "  /v1/items:",
         "  /v1/items/{id}:",
         "  /v1/product-types:",
@@ -493,7 +494,7 @@ fn the_ticket_import_schemas_list_exactly_the_models_properties() {
         ),
         (
             "Contract",
-            json!({"id": "C", "accountId": "A", "number": "1", "name": "n", "status": "Active", "startDate": "2026-01-01", "endDate": "2026-12-31", "updatedAt": stamp}),
+            json!({"id": "C", "accountId": "A", "number": "1", "name": "n", "status": "Active", "startDate": "2026-01-01", "endDate": "2026-12-31", "externalReference": "cw:agreement:1", "templateId": "CT", "billable": false, "periodStart": "2026-11-01", "periodEnd": "2026-11-30", "lines": [{"itemId": "I", "quantity": 1, "amount": 2, "detail": "d"}], "customFields": {"PO Number": "1"}, "version": 2, "updatedAt": stamp}),
         ),
         (
             "Item",
@@ -578,7 +579,7 @@ fn the_document_schemas_list_exactly_the_models_properties() {
     let stamp = "2026-11-02T10:00:00Z";
     let line = json!({"id": "L", "itemId": "I", "sku": "s", "description": "d", "quantity": 1,
         "price": 2, "cost": 1, "taxable": true, "billableOption": "DoNotBill"});
-    let full: [(&str, Value, BTreeSet<String>); 7] = {
+    let full: [(&str, Value, BTreeSet<String>); 10] = {
         let invoice = json!({"id": "INV", "number": "1", "type": "Standard", "status": "Open",
             "accountId": "A", "billToAccountId": "B", "currency": "USD",
             "invoiceDate": "2026-11-01", "dueDate": "2026-12-01", "total": 2, "balance": 1,
@@ -600,6 +601,14 @@ fn the_document_schemas_list_exactly_the_models_properties() {
             "items": [line.clone()], "updatedAt": stamp});
         let template = json!({"id": "CT", "name": "n", "isDefault": true, "active": false,
             "updatedAt": stamp});
+        let contract_line = json!({"itemId": "I", "quantity": 1, "amount": 2, "detail": "d"});
+        let new_contract = json!({"externalReference": "cw:agreement:1", "accountId": "A",
+            "templateId": "CT", "name": "n", "startDate": "2026-01-01", "endDate": "2026-12-31",
+            "billable": false, "periodStart": "2026-11-01", "periodEnd": "2026-11-30",
+            "lines": [contract_line.clone()], "customFields": {"Remarks": "r"}});
+        let contract_update = json!({"billable": true, "periodStart": "2026-11-01",
+            "periodEnd": "2026-11-30", "lines": [contract_line.clone()],
+            "customFields": {"Remarks": "r"}});
         [
             (
                 "DocumentItem",
@@ -621,6 +630,21 @@ fn the_document_schemas_list_exactly_the_models_properties() {
                 "NewOrder",
                 new_order.clone(),
                 round_trip::<m::NewOrder>(&new_order),
+            ),
+            (
+                "ContractLine",
+                contract_line.clone(),
+                round_trip::<m::ContractLine>(&contract_line),
+            ),
+            (
+                "NewContract",
+                new_contract.clone(),
+                round_trip::<m::NewContract>(&new_contract),
+            ),
+            (
+                "ContractUpdate",
+                contract_update.clone(),
+                round_trip::<m::ContractUpdate>(&contract_update),
             ),
             (
                 "Project",

@@ -18,6 +18,7 @@
 //! must see it behave as the contract says, so it never bends a rule for the cwsync client. It
 //! listens only where it is told (127.0.0.1 by default) and never calls out.
 
+mod contracts;
 mod cursor;
 mod error;
 mod fixtures;
@@ -47,6 +48,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 use url::Url;
 
+pub use contracts::CONTRACT_CUSTOM_FIELDS;
 pub use error::SimError;
 pub use fixtures::{
     FIXTURE_ACCOUNTS_JSON, FIXTURE_CONTRACT_TEMPLATES_JSON, FIXTURE_CONTRACTS_JSON,
@@ -333,6 +335,17 @@ impl BillingSim {
     /// Stores contracts as given, replacing any with the same id.
     pub fn seed_contracts(&self, contracts: Vec<Contract>) {
         state::seed(&mut self.state.lock(), contracts);
+    }
+
+    /// Every stored contract, in id order.
+    pub fn contracts(&self) -> Vec<Contract> {
+        self.state.lock().contracts.values().cloned().collect()
+    }
+
+    /// Changes a contract as a user of the billing system would (invoice it, set it billable),
+    /// moving its version and `updatedAt`. Returns whether it exists.
+    pub fn modify_contract(&self, id: &str, change: impl FnOnce(&mut Contract)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
     }
 
     /// Stores items as given (placeholders too), replacing any with the same id.

@@ -27,6 +27,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::contracts;
 use crate::cursor::Cursors;
 use crate::error::ApiError;
 use crate::knobs::FaultKind;
@@ -83,6 +84,8 @@ enum RouteKind {
     ServiceCallByReference,
     /// `/v1/orders/by-reference/{externalReference}`.
     OrderByReference,
+    /// `/v1/contracts/by-reference/{externalReference}`.
+    ContractByReference,
 }
 
 impl RouteKind {
@@ -98,18 +101,20 @@ impl RouteKind {
                 "/v1/service-calls/by-reference/{externalReference}"
             }
             RouteKind::OrderByReference => "/v1/orders/by-reference/{externalReference}",
+            RouteKind::ContractByReference => "/v1/contracts/by-reference/{externalReference}",
         }
     }
 
     fn allowed(self) -> &'static str {
         match self {
             RouteKind::Record(Kind::Account) => "GET, PATCH",
-            RouteKind::List(Kind::ServiceCall | Kind::Order) => "GET, POST",
-            RouteKind::Record(Kind::ServiceCall) => "GET, PUT",
+            RouteKind::List(Kind::ServiceCall | Kind::Order | Kind::Contract) => "GET, POST",
+            RouteKind::Record(Kind::ServiceCall | Kind::Contract) => "GET, PUT",
             RouteKind::List(_)
             | RouteKind::Record(_)
             | RouteKind::ServiceCallByReference
-            | RouteKind::OrderByReference => "GET",
+            | RouteKind::OrderByReference
+            | RouteKind::ContractByReference => "GET",
             RouteKind::Site | RouteKind::Contact => "PATCH",
             RouteKind::WriteBacks | RouteKind::ServiceCallHold => "POST",
         }
@@ -156,6 +161,9 @@ impl Route {
             (Kind::ServiceCall, [id, "hold"]) => (RouteKind::ServiceCallHold, vec![*id]),
             (Kind::Order, ["by-reference", reference]) => {
                 (RouteKind::OrderByReference, vec![*reference])
+            }
+            (Kind::Contract, ["by-reference", reference]) => {
+                (RouteKind::ContractByReference, vec![*reference])
             }
             _ => return None,
         };
@@ -300,7 +308,17 @@ async fn serve(
             Kind::Subscription => get::<Subscription>(state, id),
             Kind::User => get::<AccountUser>(state, id),
             Kind::Technician => get::<Technician>(state, id),
-            Kind::Contract => get::<Contract>(state, id),
+            Kind::Contract => {
+                let inner = state.lock();
+                let contract = inner
+                    .contracts
+                    .get(id)
+                    .ok_or_else(|| not_found(Kind::Contract, id))?;
+                Ok(with_etag(
+                    json_response(StatusCode::OK, &inner.served(contract)),
+                    contract.version,
+                ))
+            }
             Kind::Item => get::<Item>(state, id),
             Kind::ProductType => get::<ProductType>(state, id),
             Kind::Invoice => get::<Invoice>(state, id),
@@ -329,6 +347,36 @@ async fn serve(
                 call.version,
             ))
         }
+        (RouteKind::ContractByReference, "GET", [reference]) => {
+            let inner = state.lock();
+            let contract = contracts::by_reference(&inner, reference)
+                .ok_or_else(|| ApiError::not_found(format!("no contract of {reference}")))?;
+            Ok(with_etag(
+                json_response(StatusCode::OK, &inner.served(contract)),
+                contract.version,
+            ))
+        }
+        (RouteKind::List(Kind::Contract), "POST", _) => {
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let contract = contracts::create(&mut inner, &body)?;
+            Ok(with_etag(
+                json_response(StatusCode::CREATED, &to_value(&contract)?),
+                contract.version,
+            ))
+        }
+        (RouteKind::Record(Kind::Contract), "PUT", [id]) => {
+            let if_match = if_match(&parts.headers);
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let contract = contracts::update(&mut inner, id, if_match.as_deref(), &body)?;
+            Ok(with_etag(
+                json_response(StatusCode::OK, &to_value(&contract)?),
+                contract.version,
+            ))
+        }
         (RouteKind::OrderByReference, "GET", [reference]) => {
             let inner = state.lock();
             let order = orders::by_reference(&inner, reference)
@@ -353,10 +401,7 @@ async fn serve(
             ))
         }
         (RouteKind::Record(Kind::ServiceCall), "PUT", [id]) => {
-            let if_match = parts
-                .headers
-                .get(header::IF_MATCH)
-                .map(|v| v.to_str().unwrap_or_default().to_owned());
+            let if_match = if_match(&parts.headers);
             let body = read_json_body(&parts.headers, body).await?;
             let mut inner = state.lock();
             inner.calls.records_written += 1;
@@ -418,6 +463,13 @@ async fn serve(
             )
         }),
     }
+}
+
+/// The `If-Match` header's value, when sent (a value that is not text reads as empty).
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
 }
 
 /// The items of a batch write-back, applied one by one in order; each item's refusal is its

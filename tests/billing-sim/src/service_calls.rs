@@ -155,19 +155,7 @@ pub(crate) fn update(
         .get(id)
         .cloned()
         .ok_or_else(|| ApiError::not_found(format!("{what} not found")))?;
-    let Some(if_match) = if_match else {
-        return Err(ApiError {
-            status: axum::http::StatusCode::PRECONDITION_REQUIRED,
-            ..ApiError::invalid(
-                "If-Match",
-                format!(
-                    "is required: name the version the update was planned on (\"{}\")",
-                    current.version
-                ),
-            )
-        });
-    };
-    let version = parse_version(if_match)?;
+    let version = planned_version(if_match, current.version)?;
     refuse_invoiced(&current)?;
     if version != current.version {
         return Err(ApiError::version_conflict(
@@ -306,6 +294,21 @@ fn refuse_invoiced(call: &ServiceCall) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The version an update names in `If-Match`: 428 without one (naming the current version),
+/// 400 when it is not a quoted version.
+pub(crate) fn planned_version(if_match: Option<&str>, current: u64) -> Result<u64, ApiError> {
+    let Some(if_match) = if_match else {
+        return Err(ApiError {
+            status: axum::http::StatusCode::PRECONDITION_REQUIRED,
+            ..ApiError::invalid(
+                "If-Match",
+                format!("is required: name the version the update was planned on (\"{current}\")"),
+            )
+        });
+    };
+    parse_version(if_match)
+}
+
 /// `"3"` (a strong entity tag holding the version).
 fn parse_version(if_match: &str) -> Result<u64, ApiError> {
     if_match
@@ -316,7 +319,7 @@ fn parse_version(if_match: &str) -> Result<u64, ApiError> {
         .ok_or_else(|| {
             ApiError::invalid(
                 "If-Match",
-                "must be the call's version as a quoted entity tag, such as \"3\"",
+                "must be the record's version as a quoted entity tag, such as \"3\"",
             )
         })
 }
@@ -486,7 +489,16 @@ pub(crate) fn parse_strict<T: DeserializeOwned>(
             .map_or(reason.clone(), |(_, expected)| {
                 format!("expected {expected}")
             });
-        let field = if path == "." { "body".to_owned() } else { path };
+        // A missing property is named by itself (`billable`, `items[0].itemId`), not its parent.
+        let missing = reason
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'));
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name.to_owned(),
+            (".", None) => "body".to_owned(),
+            (_, Some(name)) => format!("{path}.{name}"),
+            (_, None) => path,
+        };
         ApiError::invalid_fields(
             format!("{what} is invalid: {field}: {reason}"),
             vec![problem(&field, reason)],
@@ -540,5 +552,13 @@ mod tests {
         let e = parse::<NewServiceCall>("new", body, NEW_CALL_FIELDS).unwrap_err();
         assert_eq!(e.fields[0].field, "labor[0].hours");
         assert!(e.message.starts_with("new is invalid"), "{}", e.message);
+        // A missing property is named by itself, at the top and in a line.
+        let body = br#"{"externalReference": "cw:1", "accountId": "A", "status": "Open"}"#;
+        let e = parse::<NewServiceCall>("new", body, NEW_CALL_FIELDS).unwrap_err();
+        assert_eq!(e.fields[0].field, "description");
+        let body = br#"{"externalReference": "cw:1", "accountId": "A", "description": "d",
+            "status": "Open", "parts": [{"quantity": 1}]}"#;
+        let e = parse::<NewServiceCall>("new", body, NEW_CALL_FIELDS).unwrap_err();
+        assert_eq!(e.fields[0].field, "parts[0].itemId");
     }
 }

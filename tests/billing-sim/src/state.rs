@@ -155,7 +155,6 @@ macro_rules! stamped_by_updated_at {
 
 stamped_by_updated_at!(
     Technician => technicians,
-    Contract => contracts,
     Item => items,
     ProductType => product_types,
     Invoice => invoices,
@@ -164,6 +163,20 @@ stamped_by_updated_at!(
     Project => projects,
     ContractTemplate => contract_templates,
 );
+
+impl Table for Contract {
+    fn rows(inner: &Inner) -> &BTreeMap<String, Self> {
+        &inner.contracts
+    }
+    fn rows_mut(inner: &mut Inner) -> &mut BTreeMap<String, Self> {
+        &mut inner.contracts
+    }
+    /// A contract's every change moves its version too.
+    fn stamp(&mut self, at: OffsetDateTime) {
+        self.updated_at = at;
+        self.version = self.version.saturating_add(1);
+    }
+}
 
 impl Table for ServiceCall {
     fn rows(inner: &Inner) -> &BTreeMap<String, Self> {

@@ -23,7 +23,9 @@ pub use documents::{
     ProjectKind, ProjectStatus,
 };
 pub use export::{AccountUser, Price, Product, Subscription};
-pub use service::{Contract, Item, ProductType, Technician};
+pub use service::{
+    Contract, ContractLine, ContractUpdate, Item, NewContract, ProductType, Technician,
+};
 pub use service_calls::{
     CallNote, ConnectWiseTicketRequest, HoldRequest, LaborLine, NewServiceCall, Part, ServiceCall,
     ServiceCallStatus, ServiceCallUpdate,

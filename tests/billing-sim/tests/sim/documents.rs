@@ -261,3 +261,127 @@ async fn an_invalid_order_is_refused_naming_every_field_and_nothing_is_made() {
         "nothing made"
     );
 }
+
+fn new_contract(reference: &str) -> Value {
+    serde_json::json!({
+        "externalReference": reference,
+        "accountId": "A-1003",
+        "templateId": "CT-01",
+        "name": "Managed Services - O'Brien's Dental",
+        "billable": false,
+        "periodStart": "2026-11-01",
+        "periodEnd": "2026-11-30",
+        "lines": [{"itemId": "I-LABOR-ONSITE", "quantity": 1, "amount": "435.00",
+                   "detail": "3 x Onsite labor"}],
+        "customFields": {"CW Invoice Number": "INV-42"}
+    })
+}
+
+async fn put(api: &Api, path: &str, if_match: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut req = api.req(reqwest::Method::PUT, path).json(body);
+    if let Some(tag) = if_match {
+        req = req.header("if-match", tag);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_contract_is_created_once_per_agreement_and_updated_only_on_its_version() {
+    let sim = fixture_sim().await;
+    let api = Api::new(&sim);
+    let (status, contract) = post(&api, "/v1/contracts", &new_contract("cw:agreement:42")).await;
+    assert_eq!(status, 201, "{contract}");
+    let id = contract["id"].as_str().unwrap().to_owned();
+    assert_eq!(contract["version"], 1);
+    assert_eq!(contract["billable"], false);
+    assert_eq!(contract["status"], "Active");
+    assert_eq!(contract["customFields"]["CW Invoice Number"], "INV-42");
+    let (status, again) = post(&api, "/v1/contracts", &new_contract("cw:agreement:42")).await;
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["error"]["existingId"], id.as_str());
+    let path = format!("/v1/contracts/{id}");
+    let update = serde_json::json!({
+        "billable": true,
+        "periodStart": "2026-11-01",
+        "periodEnd": "2026-11-30",
+        "lines": contract["lines"].clone(),
+        "customFields": {"Remarks": "synced"}
+    });
+    let (status, body) = put(&api, &path, None, &update).await;
+    assert_eq!(status, 428, "{body}");
+    let (status, body) = put(&api, &path, Some("\"7\""), &update).await;
+    assert_eq!(status, 412, "{body}");
+    assert_eq!(body["error"]["currentVersion"], 1);
+    let (status, updated) = put(&api, &path, Some("\"1\""), &update).await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["version"], 2);
+    assert_eq!(updated["billable"], true);
+    assert_eq!(
+        updated["customFields"]["CW Invoice Number"], "INV-42",
+        "kept"
+    );
+    assert_eq!(updated["customFields"]["Remarks"], "synced");
+    // The same update again changes nothing: the version stays.
+    let (status, same) = put(&api, &path, Some("\"2\""), &update).await;
+    assert_eq!(status, 200);
+    assert_eq!(same, updated);
+    let resp = api
+        .req(
+            reqwest::Method::GET,
+            "/v1/contracts/by-reference/cw%3Aagreement%3A42",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["etag"], "\"2\"");
+    let found: Value = resp.json().await.unwrap();
+    assert_eq!(found, updated);
+}
+
+#[tokio::test]
+async fn an_invalid_contract_write_is_refused_naming_every_field() {
+    let sim = fixture_sim().await;
+    let api = Api::new(&sim);
+    let mut body = new_contract("cw:agreement:43");
+    body["templateId"] = "CT-04".into();
+    body["periodEnd"] = "2026-10-01".into();
+    body["lines"][0]["itemId"] = "I-NOPE".into();
+    body["lines"][0]["quantity"] = 0.into();
+    body["customFields"] = serde_json::json!({"Color": "red"});
+    let (status, refused) = post(&api, "/v1/contracts", &body).await;
+    assert_eq!(status, 400, "{refused}");
+    let fields: Vec<&str> = refused["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "templateId",
+            "periodEnd",
+            "lines[0].itemId",
+            "lines[0].quantity",
+            "customFields.Color"
+        ]
+    );
+    let mut missing = new_contract("cw:agreement:44");
+    missing.as_object_mut().unwrap().remove("billable");
+    let (status, refused) = post(&api, "/v1/contracts", &missing).await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["fields"][0]["field"], "billable");
+    let (status, refused) = put(
+        &api,
+        "/v1/contracts/C-3001",
+        Some("\"1\""),
+        &serde_json::json!({"billable": true, "accountId": "A-1"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["fields"][0]["field"], "accountId");
+    assert_eq!(sim.contracts().len(), 4, "nothing made");
+}
