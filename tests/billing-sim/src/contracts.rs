@@ -7,12 +7,13 @@
 
 use cwsync_billing::FieldProblem;
 use cwsync_billing::models::{Contract, ContractLine, ContractUpdate, NewContract};
-use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use time::Date;
 
 use crate::error::ApiError;
-use crate::service_calls::{check_reference, parse_strict, planned_version, problem, refuse};
+use crate::service_calls::{
+    check_item_line, check_reference, parse_strict, planned_version, problem, refuse, same_version,
+};
 use crate::state::Inner;
 
 /// The custom fields contracts have in the simulated billing system.
@@ -142,15 +143,7 @@ pub(crate) fn update(
         .cloned()
         .ok_or_else(|| ApiError::not_found(format!("{what} not found")))?;
     let version = planned_version(if_match, current.version)?;
-    if version != current.version {
-        return Err(ApiError::version_conflict(
-            current.version,
-            format!(
-                "{what} is at version {}, not {version}: read it again",
-                current.version
-            ),
-        ));
-    }
+    same_version(&what, version, current.version)?;
     let update: ContractUpdate =
         parse_strict(&what, body, UPDATE_FIELDS, &[("lines", LINE_FIELDS)])?;
     let problems = check_body(
@@ -201,21 +194,12 @@ fn check_body(
 ) -> Vec<FieldProblem> {
     let mut problems = check_dates(("periodStart", period.0), ("periodEnd", period.1));
     for (i, line) in lines.iter().enumerate() {
-        let field = |name: &str| format!("lines[{i}].{name}");
-        match inner.items.get(&line.item_id) {
-            None => problems.push(problem(
-                &field("itemId"),
-                format!("no item {}", line.item_id),
-            )),
-            Some(item) if !item.active => problems.push(problem(
-                &field("itemId"),
-                format!("item {} is inactive", item.id),
-            )),
-            Some(_) => {}
-        }
-        if line.quantity <= Decimal::ZERO {
-            problems.push(problem(&field("quantity"), "must be more than 0"));
-        }
+        problems.extend(check_item_line(
+            inner,
+            &format!("lines[{i}]"),
+            &line.item_id,
+            line.quantity,
+        ));
     }
     for (name, value) in custom_fields {
         let field = format!("customFields.{name}");

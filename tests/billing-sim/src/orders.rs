@@ -9,7 +9,7 @@ use cwsync_billing::models::{DocumentItem, NewOrder, Order};
 use rust_decimal::Decimal;
 
 use crate::error::ApiError;
-use crate::service_calls::{check_reference, parse_strict, problem, refuse};
+use crate::service_calls::{check_item_line, check_reference, parse_strict, problem, refuse};
 use crate::state::Inner;
 
 /// The number of the first order the simulator makes (`ORD-9001`).
@@ -147,23 +147,10 @@ fn check(inner: &Inner, new: &NewOrder) -> Vec<FieldProblem> {
 fn check_items(inner: &Inner, items: &[DocumentItem]) -> Vec<FieldProblem> {
     let mut problems = Vec::new();
     for (i, line) in items.iter().enumerate() {
-        let field = |name: &str| format!("items[{i}].{name}");
-        match inner.items.get(&line.item_id) {
-            None => problems.push(problem(
-                &field("itemId"),
-                format!("no item {}", line.item_id),
-            )),
-            Some(item) if !item.active => problems.push(problem(
-                &field("itemId"),
-                format!("item {} is inactive", item.id),
-            )),
-            Some(_) => {}
-        }
-        if line.quantity <= Decimal::ZERO {
-            problems.push(problem(&field("quantity"), "must be more than 0"));
-        }
+        let name = format!("items[{i}]");
+        problems.extend(check_item_line(inner, &name, &line.item_id, line.quantity));
         if line.price < Decimal::ZERO {
-            problems.push(problem(&field("price"), "must not be negative"));
+            problems.push(problem(&format!("{name}.price"), "must not be negative"));
         }
     }
     problems

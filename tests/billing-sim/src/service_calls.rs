@@ -157,15 +157,7 @@ pub(crate) fn update(
         .ok_or_else(|| ApiError::not_found(format!("{what} not found")))?;
     let version = planned_version(if_match, current.version)?;
     refuse_invoiced(&current)?;
-    if version != current.version {
-        return Err(ApiError::version_conflict(
-            current.version,
-            format!(
-                "{what} is at version {}, not {version}: read it again",
-                current.version
-            ),
-        ));
-    }
+    same_version(&what, version, current.version)?;
     let update: ServiceCallUpdate = parse(&what, body, UPDATE_FIELDS)?;
     let problems = check_content(
         inner,
@@ -309,6 +301,17 @@ pub(crate) fn planned_version(if_match: Option<&str>, current: u64) -> Result<u6
     parse_version(if_match)
 }
 
+/// 412 `VersionConflict` naming the current version when the update was planned on another.
+pub(crate) fn same_version(what: &str, planned: u64, current: u64) -> Result<(), ApiError> {
+    if planned == current {
+        return Ok(());
+    }
+    Err(ApiError::version_conflict(
+        current,
+        format!("{what} is at version {current}, not {planned}: read it again"),
+    ))
+}
+
 /// `"3"` (a strong entity tag holding the version).
 fn parse_version(if_match: &str) -> Result<u64, ApiError> {
     if_match
@@ -391,23 +394,41 @@ fn check_content(inner: &Inner, content: &Content<'_>) -> Vec<FieldProblem> {
     }
     for (i, part) in content.parts.iter().enumerate() {
         let field = |name: &str| format!("parts[{i}].{name}");
-        match inner.items.get(&part.item_id) {
-            None => problems.push(problem(
-                &field("itemId"),
-                format!("no item {}", part.item_id),
-            )),
-            Some(item) if !item.active => problems.push(problem(
-                &field("itemId"),
-                format!("item {} is inactive", item.id),
-            )),
-            Some(_) => {}
-        }
-        if part.quantity <= Decimal::ZERO {
-            problems.push(problem(&field("quantity"), "must be more than 0"));
-        }
+        problems.extend(check_item_line(
+            inner,
+            &format!("parts[{i}]"),
+            &part.item_id,
+            part.quantity,
+        ));
         if part.price.is_some_and(|p| p < Decimal::ZERO) {
             problems.push(problem(&field("price"), "must not be negative"));
         }
+    }
+    problems
+}
+
+/// The problems of one line of items (a part, an order line, a contract line) named under
+/// `line` (`parts[0]`): its item must exist and be active, its quantity be above 0.
+pub(crate) fn check_item_line(
+    inner: &Inner,
+    line: &str,
+    item_id: &str,
+    quantity: Decimal,
+) -> Vec<FieldProblem> {
+    let mut problems = Vec::new();
+    match inner.items.get(item_id) {
+        None => problems.push(problem(
+            &format!("{line}.itemId"),
+            format!("no item {item_id}"),
+        )),
+        Some(item) if !item.active => problems.push(problem(
+            &format!("{line}.itemId"),
+            format!("item {} is inactive", item.id),
+        )),
+        Some(_) => {}
+    }
+    if quantity <= Decimal::ZERO {
+        problems.push(problem(&format!("{line}.quantity"), "must be more than 0"));
     }
     problems
 }
