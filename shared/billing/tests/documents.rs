@@ -383,3 +383,34 @@ async fn a_contract_is_made_once_and_updated_under_its_version() {
     assert_eq!(found, Some(updated));
     assert_eq!(client.find_contract("cw:agreement:1").await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn knobs_apply_to_the_document_routes_and_a_throttled_listing_is_retried() {
+    let sim = fixture_sim().await;
+    sim.inject(
+        FaultRule::new(FaultKind::Throttle {
+            retry_after_secs: 0,
+        })
+        .on("GET", PAYMENTS)
+        .nth(1),
+    );
+    sim.inject(
+        FaultRule::new(FaultKind::Status(503))
+            .on("GET", "/v1/projects/{id}")
+            .nth(1),
+    );
+    let client = client_with(&sim, 2000);
+    let payments = client
+        .list_payments(&PaymentQuery::of_invoices(["INV-7002"]))
+        .await
+        .unwrap();
+    assert_eq!(payments.records.len(), 3);
+    assert_eq!(sim.calls().count("GET", PAYMENTS), 2, "one 429, one retry");
+    assert_eq!(client.stats().throttled, 1);
+    let project = client
+        .get::<cwsync_billing::models::Project>("PRJ-7301")
+        .await
+        .unwrap();
+    assert_eq!(project.items.len(), 2);
+    assert_eq!(sim.calls().count("GET", "/v1/projects/{id}"), 2);
+}
