@@ -26,13 +26,14 @@ use url::form_urlencoded::byte_serialize;
 use crate::config::{BillingConfig, RetryPolicy, redacted_url};
 use crate::error::{BillingError, FieldProblem};
 use crate::listing::{
-    self, AccountListing, AccountQuery, ContractQuery, Filters, Listed, Listing, MalformedRecord,
-    Narrow, ProductQuery, RecordKind, ReferenceQuery, ServiceCallQuery, SubscriptionQuery,
-    UserQuery,
+    self, AccountListing, AccountQuery, ContractQuery, DocumentQuery, Filters, Listed, Listing,
+    MalformedRecord, Narrow, PaymentQuery, ProductQuery, RecordKind, ReferenceQuery,
+    ServiceCallQuery, SubscriptionQuery, UserQuery,
 };
 use crate::models::{
-    Account, AccountUpdate, AccountUser, Contact, ContactUpdate, Contract, HoldRequest, Item,
-    MAX_WRITE_BACK_BATCH, NewServiceCall, Page, Product, ProductType, ServiceCall,
+    Account, AccountUpdate, AccountUser, Contact, ContactUpdate, Contract, ContractTemplate,
+    ContractUpdate, HoldRequest, Invoice, Item, MAX_WRITE_BACK_BATCH, NewContract, NewOrder,
+    NewServiceCall, Order, Page, Payment, Product, ProductType, Project, ServiceCall,
     ServiceCallUpdate, Site, SiteUpdate, Subscription, Technician, WriteBack, WriteBackBatch,
     WriteBackResults,
 };
@@ -49,10 +50,7 @@ const ACCOUNT: &str = "/v1/accounts/{id}";
 const SITE: &str = "/v1/accounts/{accountId}/sites/{siteId}";
 const CONTACT: &str = "/v1/accounts/{accountId}/contacts/{contactId}";
 const WRITE_BACKS: &str = "/v1/write-backs";
-const SERVICE_CALL: &str = "/v1/service-calls/{id}";
-const SERVICE_CALLS: &str = "/v1/service-calls";
 const SERVICE_CALL_HOLD: &str = "/v1/service-calls/{id}/hold";
-const SERVICE_CALL_BY_REFERENCE: &str = "/v1/service-calls/by-reference/{externalReference}";
 const MERGE_PATCH: &str = "application/merge-patch+json";
 const JSON: &str = "application/json";
 
@@ -129,6 +127,17 @@ struct Call {
 pub struct CreatedServiceCall {
     /// The call as the billing system holds it now.
     pub call: ServiceCall,
+    /// Whether this create made it.
+    pub created: bool,
+}
+
+/// What an idempotent create returns ([`BillingClient::create_order`]): the record of the
+/// reference, and whether this create made it (`false`: it existed already, made by an earlier
+/// try or another worker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created<T> {
+    /// The record as the billing system holds it now.
+    pub record: T,
     /// Whether this create made it.
     pub created: bool,
 }
@@ -328,6 +337,49 @@ impl BillingClient {
         self.list_checked(query.filters()).await
     }
 
+    /// Every invoice matching `query` (`GET /v1/invoices`) with its items; `account_ids` as in
+    /// [`BillingClient::list_subscriptions`].
+    pub async fn list_invoices(
+        &self,
+        query: &DocumentQuery,
+    ) -> Result<Listing<Invoice>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every payment and refund (a payment with a negative amount) matching `query`
+    /// (`GET /v1/payments`). `invoice_ids` travels as `invoiceIds`, split like `account_ids`;
+    /// with `ids` or `account_ids` it is applied here. An invoice id holding a comma makes one
+    /// listing without the invoice filter, kept by `invoiceId`.
+    pub async fn list_payments(
+        &self,
+        query: &PaymentQuery,
+    ) -> Result<Listing<Payment>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every order matching `query` (`GET /v1/orders`) with its items.
+    pub async fn list_orders(&self, query: &DocumentQuery) -> Result<Listing<Order>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every project, option and change order matching `query` (`GET /v1/projects`) with its
+    /// items.
+    pub async fn list_projects(
+        &self,
+        query: &DocumentQuery,
+    ) -> Result<Listing<Project>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
+    /// Every contract template matching `query` (`GET /v1/contract-templates`), inactive ones
+    /// included.
+    pub async fn list_contract_templates(
+        &self,
+        query: &ReferenceQuery,
+    ) -> Result<Listing<ContractTemplate>, BillingError> {
+        self.list_checked(query.filters()).await
+    }
+
     /// `GET /v1/<collection>/{id}` of any listed kind (`client.get::<Technician>("T-1")`).
     pub async fn get<T: Listed>(&self, id: &str) -> Result<T, BillingError> {
         self.get_record(id).await
@@ -344,17 +396,32 @@ impl BillingClient {
         &self,
         external_reference: &str,
     ) -> Result<Option<ServiceCall>, BillingError> {
-        let operation = format!("get the service call of {external_reference}");
+        self.find_by_reference(external_reference).await
+    }
+
+    /// `GET /v1/<collection>/by-reference/{externalReference}` of a kind cwsync creates
+    /// idempotently: its record of that reference, or `None` when there is none.
+    async fn find_by_reference<T: Listed>(
+        &self,
+        external_reference: &str,
+    ) -> Result<Option<T>, BillingError> {
+        let kind = T::KIND;
+        let operation = format!("get the {kind} of {external_reference}");
+        let template = kind
+            .by_reference_route()
+            .ok_or_else(|| BillingError::Config {
+                message: format!("the contract finds no {kind} by reference"),
+            })?;
         let url = self.checked_url(
             &operation,
             &[("externalReference", external_reference)],
-            &["service-calls", "by-reference", external_reference],
+            &[kind.collection(), "by-reference", external_reference],
         )?;
         let call = Call {
             method: Method::GET,
             if_match: None,
-            template: SERVICE_CALL_BY_REFERENCE,
-            what: format!("the service call of {external_reference}"),
+            template,
+            what: format!("the {kind} of {external_reference}"),
             operation,
             url,
             body: None,
@@ -364,6 +431,61 @@ impl BillingClient {
             Err(BillingError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// `POST /v1/<collection>` of a kind created idempotently on its external reference: the
+    /// record made, or (on 409 `Duplicate` naming it) the one that exists already.
+    async fn create_by_reference<T: Listed>(
+        &self,
+        external_reference: &str,
+        body: &impl Serialize,
+    ) -> Result<Created<T>, BillingError> {
+        let kind = T::KIND;
+        let operation = format!("create the {kind} of {external_reference}");
+        let call = Call {
+            method: Method::POST,
+            if_match: None,
+            template: kind.list_route(),
+            what: format!(
+                "the {kind} collection (POST {}; check the base URL)",
+                kind.list_route()
+            ),
+            body: Some(encode(&operation, body)?),
+            url: self.path_url(&[kind.collection()])?,
+            operation,
+        };
+        match self.send(&call).await {
+            Ok(record) => Ok(Created {
+                record,
+                created: true,
+            }),
+            Err(BillingError::Duplicate {
+                existing_id: Some(existing),
+                ..
+            }) => Ok(Created {
+                record: self.get_record(&existing).await?,
+                created: false,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /v1/orders`: creates the billing order of a ConnectWise sales order, exactly once
+    /// (idempotent on [`NewOrder::external_reference`] like
+    /// [`BillingClient::create_service_call`]): an order that exists already is returned with
+    /// `created: false`. Refused with [`BillingError::Invalid`] naming each bad field (an
+    /// unknown or inactive item, no items, a hold without a reason).
+    pub async fn create_order(&self, new: &NewOrder) -> Result<Created<Order>, BillingError> {
+        self.create_by_reference(&new.external_reference, new).await
+    }
+
+    /// `GET /v1/orders/by-reference/{externalReference}`: the order made from a ConnectWise
+    /// sales order, or `None`.
+    pub async fn find_order(
+        &self,
+        external_reference: &str,
+    ) -> Result<Option<Order>, BillingError> {
+        self.find_by_reference(external_reference).await
     }
 
     /// `POST /v1/service-calls`: creates the call of a ConnectWise ticket, exactly once.
@@ -377,31 +499,13 @@ impl BillingClient {
         &self,
         new: &NewServiceCall,
     ) -> Result<CreatedServiceCall, BillingError> {
-        let operation = format!("create the service call of {}", new.external_reference);
-        let call = Call {
-            method: Method::POST,
-            if_match: None,
-            template: SERVICE_CALLS,
-            what: "the service-call collection (POST /v1/service-calls; check the base URL)"
-                .to_owned(),
-            body: Some(encode(&operation, new)?),
-            url: self.path_url(&["service-calls"])?,
-            operation,
-        };
-        match self.send(&call).await {
-            Ok(call) => Ok(CreatedServiceCall {
-                call,
-                created: true,
-            }),
-            Err(BillingError::Duplicate {
-                existing_id: Some(existing),
-                ..
-            }) => Ok(CreatedServiceCall {
-                call: self.get_service_call(&existing).await?,
-                created: false,
-            }),
-            Err(e) => Err(e),
-        }
+        let made = self
+            .create_by_reference::<ServiceCall>(&new.external_reference, new)
+            .await?;
+        Ok(CreatedServiceCall {
+            call: made.record,
+            created: made.created,
+        })
     }
 
     /// `PUT /v1/service-calls/{id}` with `If-Match: "<version>"`: replaces the call's contract,
@@ -418,18 +522,63 @@ impl BillingClient {
         version: u64,
         update: &ServiceCallUpdate,
     ) -> Result<ServiceCall, BillingError> {
-        let operation = format!("update service call {id}");
-        let url = self.record_url(&operation, &[("id", "service-calls", id)])?;
+        self.update_versioned::<ServiceCall>(id, version, update)
+            .await
+    }
+
+    /// `PUT /v1/<collection>/{id}` with `If-Match: "<version>"`: the record after the update.
+    async fn update_versioned<T: Listed>(
+        &self,
+        id: &str,
+        version: u64,
+        update: &impl Serialize,
+    ) -> Result<T, BillingError> {
+        let kind = T::KIND;
+        let operation = format!("update {kind} {id}");
+        let url = self.record_url(&operation, &[("id", kind.collection(), id)])?;
         let call = Call {
             method: Method::PUT,
             if_match: Some(version),
-            template: SERVICE_CALL,
-            what: format!("service call {id}"),
+            template: kind.record_route(),
+            what: format!("{kind} {id}"),
             body: Some(encode(&operation, update)?),
             operation,
             url,
         };
         self.send(&call).await
+    }
+
+    /// `POST /v1/contracts`: creates the contract of a ConnectWise agreement, exactly once
+    /// (idempotent on [`NewContract::external_reference`]; an existing one is returned with
+    /// `created: false`). Refused with [`BillingError::Invalid`] naming each bad field (an
+    /// unknown account, template or item, an inactive template, an unknown custom field).
+    pub async fn create_contract(
+        &self,
+        new: &NewContract,
+    ) -> Result<Created<Contract>, BillingError> {
+        self.create_by_reference(&new.external_reference, new).await
+    }
+
+    /// `PUT /v1/contracts/{id}` with `If-Match: "<version>"`: replaces the contract's billable
+    /// flag, period and lines and sets the custom fields given; returns it with its new
+    /// version (unchanged when nothing changed). [`BillingError::VersionConflict`] when it
+    /// changed since `version`: read it again and plan again.
+    pub async fn update_contract(
+        &self,
+        id: &str,
+        version: u64,
+        update: &ContractUpdate,
+    ) -> Result<Contract, BillingError> {
+        self.update_versioned(id, version, update).await
+    }
+
+    /// `GET /v1/contracts/by-reference/{externalReference}`: the contract made for a
+    /// ConnectWise agreement, or `None`.
+    pub async fn find_contract(
+        &self,
+        external_reference: &str,
+    ) -> Result<Option<Contract>, BillingError> {
+        self.find_by_reference(external_reference).await
     }
 
     /// `POST /v1/service-calls/{id}/hold`: puts the call on hold with the reason, adds the note
@@ -768,6 +917,31 @@ impl BillingClient {
                     Err(bad) => malformed.push(bad),
                 }
             }
+        } else if filters.account_ids.is_none()
+            && let Some(invoice_ids) = filters.invoice_ids
+        {
+            let invoice_ids = distinct(invoice_ids);
+            if invoice_ids.is_empty() {
+                return Ok(Listing::default());
+            }
+            let leftover = self
+                .collect_split(
+                    &filters,
+                    "invoiceIds",
+                    &invoice_ids,
+                    limit,
+                    None,
+                    &mut records,
+                    &mut malformed,
+                )
+                .await?;
+            if !leftover.is_empty() {
+                let (valid, invalid) = self
+                    .collect_pages::<T>(filters.narrow(), None, limit, None)
+                    .await?;
+                records.extend(valid);
+                malformed.extend(invalid);
+            }
         } else if filters.account_ids.is_some() {
             let account_ids: Vec<&str> = filters.account_ids.map(distinct).unwrap_or_default();
             if account_ids.is_empty() {
@@ -798,6 +972,11 @@ impl BillingClient {
                 .await?;
             records = valid;
             malformed = invalid;
+        }
+        if let Some(invoice_ids) = filters.invoice_ids {
+            // Whichever list filter travelled, only the payments of these invoices are kept.
+            let invoices: HashSet<&str> = distinct(invoice_ids).into_iter().collect();
+            records.retain(|r| r.invoice_id().is_some_and(|i| invoices.contains(i)));
         }
         Ok(Listing {
             records: listing::latest_once(records),
@@ -1515,6 +1694,7 @@ mod tests {
             contract_type: None,
             branch: None,
             sync_to_connect_wise: true,
+            on_hold: false,
             connect_wise_company_id: None,
             sites: Vec::new(),
             contacts: Vec::new(),

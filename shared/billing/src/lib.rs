@@ -22,6 +22,9 @@
 //!   (guarded by the call's version; an invoiced call refuses) and
 //!   [`BillingClient::hold_service_call`]; [`BillingClient::find_service_call`] reads a call by
 //!   its ticket's reference.
+//! - The billing documents, listed the same way ([`BillingClient::list_invoices`],
+//!   [`BillingClient::list_payments`] (also by invoice), [`BillingClient::list_orders`],
+//!   [`BillingClient::list_projects`], [`BillingClient::list_contract_templates`]).
 //! - [`BillingError`]: typed errors (unauthorized, forbidden, not found naming the record, invalid
 //!   with per-field problems, throttled, transient, unexpected, decode).
 //!
@@ -56,13 +59,13 @@ pub mod models;
 mod retry;
 
 pub use client::{
-    BillingClient, BillingStats, CreatedServiceCall, DEFAULT_PAGE_SIZE, MAX_CURSOR_LEN,
+    BillingClient, BillingStats, Created, CreatedServiceCall, DEFAULT_PAGE_SIZE, MAX_CURSOR_LEN,
     MAX_PAGE_SIZE,
 };
 pub use config::{BillingConfig, DEFAULT_MAX_URL_LEN, DEFAULT_RETRY, RetryPolicy};
 pub use error::{BillingError, FieldProblem};
 pub use listing::{
-    AccountListing, AccountQuery, AccountRecordQuery, ContractQuery, Listed, Listing,
-    MalformedAccount, MalformedRecord, ProductQuery, RecordKind, RecordQuery, ReferenceQuery,
-    ServiceCallQuery, SubscriptionQuery, UserQuery,
+    AccountListing, AccountQuery, AccountRecordQuery, ContractQuery, DocumentQuery, Listed,
+    Listing, MalformedAccount, MalformedRecord, PaymentQuery, ProductQuery, RecordKind,
+    RecordQuery, ReferenceQuery, ServiceCallQuery, SubscriptionQuery, UserQuery,
 };

@@ -17,8 +17,8 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use crate::models::{
-    Account, AccountUser, Contract, Item, Product, ProductType, ServiceCall, Subscription,
-    Technician,
+    Account, AccountUser, Contract, ContractTemplate, Invoice, Item, Order, Payment, Product,
+    ProductType, Project, ServiceCall, Subscription, Technician,
 };
 
 /// The kinds of records the contract lists.
@@ -42,11 +42,21 @@ pub enum RecordKind {
     ProductType,
     /// `/v1/service-calls`: [`ServiceCall`].
     ServiceCall,
+    /// `/v1/invoices`: [`Invoice`].
+    Invoice,
+    /// `/v1/payments`: [`Payment`].
+    Payment,
+    /// `/v1/orders`: [`Order`].
+    Order,
+    /// `/v1/projects`: [`Project`].
+    Project,
+    /// `/v1/contract-templates`: [`ContractTemplate`].
+    ContractTemplate,
 }
 
 impl RecordKind {
     /// Every kind.
-    pub const ALL: [RecordKind; 9] = [
+    pub const ALL: [RecordKind; 14] = [
         RecordKind::Account,
         RecordKind::Product,
         RecordKind::Subscription,
@@ -56,6 +66,11 @@ impl RecordKind {
         RecordKind::Item,
         RecordKind::ProductType,
         RecordKind::ServiceCall,
+        RecordKind::Invoice,
+        RecordKind::Payment,
+        RecordKind::Order,
+        RecordKind::Project,
+        RecordKind::ContractTemplate,
     ];
 
     /// The record in words (`subscription`), as errors name it.
@@ -70,6 +85,11 @@ impl RecordKind {
             RecordKind::Item => "item",
             RecordKind::ProductType => "product type",
             RecordKind::ServiceCall => "service call",
+            RecordKind::Invoice => "invoice",
+            RecordKind::Payment => "payment",
+            RecordKind::Order => "order",
+            RecordKind::Project => "project",
+            RecordKind::ContractTemplate => "contract template",
         }
     }
 
@@ -85,6 +105,11 @@ impl RecordKind {
             RecordKind::Item => "items",
             RecordKind::ProductType => "product-types",
             RecordKind::ServiceCall => "service-calls",
+            RecordKind::Invoice => "invoices",
+            RecordKind::Payment => "payments",
+            RecordKind::Order => "orders",
+            RecordKind::Project => "projects",
+            RecordKind::ContractTemplate => "contract-templates",
         }
     }
 
@@ -100,6 +125,11 @@ impl RecordKind {
             RecordKind::Item => "/v1/items",
             RecordKind::ProductType => "/v1/product-types",
             RecordKind::ServiceCall => "/v1/service-calls",
+            RecordKind::Invoice => "/v1/invoices",
+            RecordKind::Payment => "/v1/payments",
+            RecordKind::Order => "/v1/orders",
+            RecordKind::Project => "/v1/projects",
+            RecordKind::ContractTemplate => "/v1/contract-templates",
         }
     }
 
@@ -115,6 +145,22 @@ impl RecordKind {
             RecordKind::Item => "/v1/items/{id}",
             RecordKind::ProductType => "/v1/product-types/{id}",
             RecordKind::ServiceCall => "/v1/service-calls/{id}",
+            RecordKind::Invoice => "/v1/invoices/{id}",
+            RecordKind::Payment => "/v1/payments/{id}",
+            RecordKind::Order => "/v1/orders/{id}",
+            RecordKind::Project => "/v1/projects/{id}",
+            RecordKind::ContractTemplate => "/v1/contract-templates/{id}",
+        }
+    }
+
+    /// The route that finds a record by its external reference, for the kinds cwsync creates
+    /// idempotently (service calls, orders).
+    pub fn by_reference_route(self) -> Option<&'static str> {
+        match self {
+            RecordKind::ServiceCall => Some("/v1/service-calls/by-reference/{externalReference}"),
+            RecordKind::Order => Some("/v1/orders/by-reference/{externalReference}"),
+            RecordKind::Contract => Some("/v1/contracts/by-reference/{externalReference}"),
+            _ => None,
         }
     }
 
@@ -126,6 +172,10 @@ impl RecordKind {
                 | RecordKind::User
                 | RecordKind::Contract
                 | RecordKind::ServiceCall
+                | RecordKind::Invoice
+                | RecordKind::Payment
+                | RecordKind::Order
+                | RecordKind::Project
         )
     }
 
@@ -137,6 +187,15 @@ impl RecordKind {
                 "ids",
                 "accountIds",
                 "flaggedForConnectWise",
+                "cursor",
+                "limit",
+            ]
+        } else if self == RecordKind::Payment {
+            &[
+                "updatedSince",
+                "ids",
+                "accountIds",
+                "invoiceIds",
                 "cursor",
                 "limit",
             ]
@@ -170,6 +229,10 @@ pub trait Listed: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     /// ConnectWise tickets; nothing else).
     fn awaits_connect_wise_ticket(&self) -> bool {
         false
+    }
+    /// The invoice it belongs to (payments; nothing else), for `invoiceIds`.
+    fn invoice_id(&self) -> Option<&str> {
+        None
     }
 }
 
@@ -245,6 +308,26 @@ listed! {
     Contract => Contract, account_id;
     Item => Item;
     ProductType => ProductType;
+    Invoice => Invoice, account_id;
+    Order => Order, account_id;
+    Project => Project, account_id;
+    ContractTemplate => ContractTemplate;
+}
+
+impl Listed for Payment {
+    const KIND: RecordKind = RecordKind::Payment;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn updated_at(&self) -> OffsetDateTime {
+        self.updated_at
+    }
+    fn account_id(&self) -> Option<&str> {
+        Some(&self.account_id)
+    }
+    fn invoice_id(&self) -> Option<&str> {
+        Some(&self.invoice_id)
+    }
 }
 
 impl Listed for ServiceCall {
@@ -327,6 +410,56 @@ pub type SubscriptionQuery = AccountRecordQuery;
 pub type UserQuery = AccountRecordQuery;
 /// Which contracts a listing returns.
 pub type ContractQuery = AccountRecordQuery;
+/// Which invoices, orders or projects (documents of accounts) a listing returns.
+pub type DocumentQuery = AccountRecordQuery;
+
+/// Which payments a listing returns. Every part is optional; together they narrow the result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentQuery {
+    /// Only payments whose `updatedAt` is at or after this instant (inclusive).
+    pub updated_since: Option<OffsetDateTime>,
+    /// Only these ids. `Some(vec![])` matches nothing, and no request is sent for it.
+    pub ids: Option<Vec<String>>,
+    /// Only the payments of these accounts. `Some(vec![])` matches nothing.
+    pub account_ids: Option<Vec<String>>,
+    /// Only the payments (and refunds) of these invoices. `Some(vec![])` matches nothing.
+    pub invoice_ids: Option<Vec<String>>,
+    /// Records per page, 1 to 500; default 100.
+    pub page_size: Option<u32>,
+}
+
+impl PaymentQuery {
+    /// Every payment changed at or after `since`.
+    pub fn changed_since(since: OffsetDateTime) -> Self {
+        Self {
+            updated_since: Some(since),
+            ..Self::default()
+        }
+    }
+
+    /// Every payment and refund of these invoices.
+    pub fn of_invoices<I, S>(invoice_ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            invoice_ids: Some(invoice_ids.into_iter().map(Into::into).collect()),
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn filters(&self) -> Filters<'_> {
+        Filters {
+            updated_since: self.updated_since,
+            ids: self.ids.as_deref(),
+            account_ids: self.account_ids.as_deref(),
+            invoice_ids: self.invoice_ids.as_deref(),
+            flagged_for_connect_wise: false,
+            page_size: self.page_size,
+        }
+    }
+}
 
 /// Which service calls a listing returns. Every part is optional; together they narrow the
 /// result.
@@ -379,6 +512,7 @@ impl ServiceCallQuery {
             updated_since: self.updated_since,
             ids: self.ids.as_deref(),
             account_ids: self.account_ids.as_deref(),
+            invoice_ids: None,
             flagged_for_connect_wise: self.flagged_for_connect_wise,
             page_size: self.page_size,
         }
@@ -430,6 +564,8 @@ pub(crate) struct Filters<'a> {
     pub(crate) updated_since: Option<OffsetDateTime>,
     pub(crate) ids: Option<&'a [String]>,
     pub(crate) account_ids: Option<&'a [String]>,
+    /// `invoiceIds` (payments only).
+    pub(crate) invoice_ids: Option<&'a [String]>,
     /// `flaggedForConnectWise=true` (service calls only).
     pub(crate) flagged_for_connect_wise: bool,
     pub(crate) page_size: Option<u32>,
@@ -441,6 +577,7 @@ impl RecordQuery {
             updated_since: self.updated_since,
             ids: self.ids.as_deref(),
             account_ids: None,
+            invoice_ids: None,
             flagged_for_connect_wise: false,
             page_size: self.page_size,
         }
@@ -453,6 +590,7 @@ impl AccountRecordQuery {
             updated_since: self.updated_since,
             ids: self.ids.as_deref(),
             account_ids: self.account_ids.as_deref(),
+            invoice_ids: None,
             flagged_for_connect_wise: false,
             page_size: self.page_size,
         }

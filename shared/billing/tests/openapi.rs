@@ -151,6 +151,7 @@ fn full_account() -> Account {
         contract_type: s("k"),
         branch: s("b"),
         sync_to_connect_wise: true,
+        on_hold: true,
         connect_wise_company_id: Some(1),
         sites: vec![full_site()],
         contacts: vec![full_contact()],
@@ -349,6 +350,7 @@ fn the_contract_defines_the_routes_the_client_calls() {
         "  /v1/technicians/{id}:",
         "  /v1/contracts:",
         "  /v1/contracts/{id}:",
+        "  /v1/contracts/by-reference/{externalReference}:",
         "  /v1/items:",
         "  /v1/items/{id}:",
         "  /v1/product-types:",
@@ -357,6 +359,17 @@ fn the_contract_defines_the_routes_the_client_calls() {
         "  /v1/service-calls/{id}:",
         "  /v1/service-calls/{id}/hold:",
         "  /v1/service-calls/by-reference/{externalReference}:",
+        "  /v1/invoices:",
+        "  /v1/invoices/{id}:",
+        "  /v1/payments:",
+        "  /v1/payments/{id}:",
+        "  /v1/orders:",
+        "  /v1/orders/{id}:",
+        "  /v1/orders/by-reference/{externalReference}:",
+        "  /v1/projects:",
+        "  /v1/projects/{id}:",
+        "  /v1/contract-templates:",
+        "  /v1/contract-templates/{id}:",
     ] {
         assert!(OPENAPI.lines().any(|l| l == route), "{route}");
     }
@@ -397,6 +410,11 @@ fn conforms(schema: &str, record: &Value) {
         "{schema} {record}: {:?} missing",
         required.difference(&present).collect::<Vec<_>>()
     );
+    if matches!(schema, "Invoice" | "Order" | "Project") {
+        for line in object["items"].as_array().unwrap() {
+            conforms("DocumentItem", line);
+        }
+    }
     if let Some(prices) = object.get("prices") {
         for price in prices.as_array().unwrap() {
             conforms("Price", price);
@@ -421,6 +439,15 @@ async fn every_listing_and_read_of_the_simulator_serves_records_that_match_their
         (RecordKind::Item, "Item", "ItemPage"),
         (RecordKind::ProductType, "ProductType", "ProductTypePage"),
         (RecordKind::ServiceCall, "ServiceCall", "ServiceCallPage"),
+        (RecordKind::Invoice, "Invoice", "InvoicePage"),
+        (RecordKind::Payment, "Payment", "PaymentPage"),
+        (RecordKind::Order, "Order", "OrderPage"),
+        (RecordKind::Project, "Project", "ProjectPage"),
+        (
+            RecordKind::ContractTemplate,
+            "ContractTemplate",
+            "ContractTemplatePage",
+        ),
     ] {
         let get = |path: String| {
             let http = http.clone();
@@ -467,7 +494,7 @@ fn the_ticket_import_schemas_list_exactly_the_models_properties() {
         ),
         (
             "Contract",
-            json!({"id": "C", "accountId": "A", "number": "1", "name": "n", "status": "Active", "startDate": "2026-01-01", "endDate": "2026-12-31", "updatedAt": stamp}),
+            json!({"id": "C", "accountId": "A", "number": "1", "name": "n", "status": "Active", "startDate": "2026-01-01", "endDate": "2026-12-31", "externalReference": "cw:agreement:1", "templateId": "CT", "billable": false, "periodStart": "2026-11-01", "periodEnd": "2026-11-30", "lines": [{"itemId": "I", "quantity": 1, "amount": 2, "detail": "d"}], "customFields": {"PO Number": "1"}, "version": 2, "updatedAt": stamp}),
         ),
         (
             "Item",
@@ -537,4 +564,111 @@ fn the_ticket_import_schemas_list_exactly_the_models_properties() {
             "components.schemas.{schema} in openapi.yaml"
         );
     }
+}
+
+/// The billing documents' schemas list exactly what their models write (every optional field
+/// set), and the credit hold is on the account.
+#[test]
+fn the_document_schemas_list_exactly_the_models_properties() {
+    use cwsync_billing::models as m;
+    use serde_json::json;
+    fn round_trip<T: serde::de::DeserializeOwned + Serialize>(value: &Value) -> BTreeSet<String> {
+        keys(&serde_json::from_value::<T>(value.clone()).unwrap())
+    }
+    let schemas = schema_properties();
+    let stamp = "2026-11-02T10:00:00Z";
+    let line = json!({"id": "L", "itemId": "I", "sku": "s", "description": "d", "quantity": 1,
+        "price": 2, "cost": 1, "taxable": true, "billableOption": "DoNotBill"});
+    let full: [(&str, Value, BTreeSet<String>); 10] = {
+        let invoice = json!({"id": "INV", "number": "1", "type": "Standard", "status": "Open",
+            "accountId": "A", "billToAccountId": "B", "currency": "USD",
+            "invoiceDate": "2026-11-01", "dueDate": "2026-12-01", "total": 2, "balance": 1,
+            "items": [line.clone()], "updatedAt": stamp});
+        let payment = json!({"id": "P", "accountId": "A", "invoiceId": "INV", "type": "Check",
+            "amount": -1, "paymentDate": "2026-11-02", "reference": "r", "updatedAt": stamp});
+        let order = json!({"id": "O", "number": "1", "accountId": "A", "contactId": "C",
+            "billToAccountId": "B", "customerPo": "po", "stage": "Open",
+            "orderDate": "2026-11-01", "dueDate": "2026-11-02", "currency": "USD",
+            "salesRep": "s", "items": [line.clone()], "externalReference": "cw:order:1",
+            "onHold": true, "holdReason": "h", "updatedAt": stamp});
+        let new_order = json!({"externalReference": "cw:order:1", "accountId": "A",
+            "contactId": "C", "billToAccountId": "B", "customerPo": "po", "stage": "Open",
+            "orderDate": "2026-11-01", "dueDate": "2026-11-02", "currency": "USD",
+            "salesRep": "s", "items": [line.clone()], "onHold": true, "holdReason": "h"});
+        let project = json!({"id": "PR", "number": "1", "name": "n", "kind": "ChangeOrder",
+            "parentProjectId": "PP", "status": "Won", "ownerEmail": "e", "ownerIdentifier": "i",
+            "accountId": "A", "primaryContactId": "C", "siteId": "S", "closeDate": "2026-12-01",
+            "items": [line.clone()], "updatedAt": stamp});
+        let template = json!({"id": "CT", "name": "n", "isDefault": true, "active": false,
+            "updatedAt": stamp});
+        let contract_line = json!({"itemId": "I", "quantity": 1, "amount": 2, "detail": "d"});
+        let new_contract = json!({"externalReference": "cw:agreement:1", "accountId": "A",
+            "templateId": "CT", "name": "n", "startDate": "2026-01-01", "endDate": "2026-12-31",
+            "billable": false, "periodStart": "2026-11-01", "periodEnd": "2026-11-30",
+            "lines": [contract_line.clone()], "customFields": {"Remarks": "r"}});
+        let contract_update = json!({"billable": true, "periodStart": "2026-11-01",
+            "periodEnd": "2026-11-30", "lines": [contract_line.clone()],
+            "customFields": {"Remarks": "r"}});
+        [
+            (
+                "DocumentItem",
+                line.clone(),
+                round_trip::<m::DocumentItem>(&line),
+            ),
+            (
+                "Invoice",
+                invoice.clone(),
+                round_trip::<m::Invoice>(&invoice),
+            ),
+            (
+                "Payment",
+                payment.clone(),
+                round_trip::<m::Payment>(&payment),
+            ),
+            ("Order", order.clone(), round_trip::<m::Order>(&order)),
+            (
+                "NewOrder",
+                new_order.clone(),
+                round_trip::<m::NewOrder>(&new_order),
+            ),
+            (
+                "ContractLine",
+                contract_line.clone(),
+                round_trip::<m::ContractLine>(&contract_line),
+            ),
+            (
+                "NewContract",
+                new_contract.clone(),
+                round_trip::<m::NewContract>(&new_contract),
+            ),
+            (
+                "ContractUpdate",
+                contract_update.clone(),
+                round_trip::<m::ContractUpdate>(&contract_update),
+            ),
+            (
+                "Project",
+                project.clone(),
+                round_trip::<m::Project>(&project),
+            ),
+            (
+                "ContractTemplate",
+                template.clone(),
+                round_trip::<m::ContractTemplate>(&template),
+            ),
+        ]
+    };
+    for (schema, value, written) in full {
+        let given: BTreeSet<String> = value.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            written, given,
+            "{schema}: the model writes every property it reads"
+        );
+        assert_eq!(
+            schemas.get(schema),
+            Some(&written),
+            "components.schemas.{schema} in openapi.yaml"
+        );
+    }
+    assert!(schemas["Account"].contains("onHold"));
 }

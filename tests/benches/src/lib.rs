@@ -232,6 +232,7 @@ pub fn account(n: usize, updated_at: OffsetDateTime) -> Account {
         contract_type: Some("Monthly".to_owned()),
         branch: Some("Phoenix".to_owned()),
         sync_to_connect_wise: true,
+        on_hold: false,
         connect_wise_company_id: None,
         sites: vec![Site {
             id: format!("S-{n:04}"),

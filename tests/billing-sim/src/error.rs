@@ -63,12 +63,17 @@ impl ApiError {
     }
 
     /// 409 `Duplicate`: `existing_id` holds the unique `field` already.
-    pub(crate) fn duplicate(field: &str, existing_id: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn duplicate(
+        field: &str,
+        noun: &str,
+        existing_id: &str,
+        message: impl Into<String>,
+    ) -> Self {
         let message = message.into();
         Self {
             fields: vec![FieldProblem {
                 field: field.to_owned(),
-                message: format!("service call {existing_id} has it already"),
+                message: format!("{noun} {existing_id} has it already"),
             }],
             conflict: Some(Box::new(ConflictDetail {
                 existing_id: Some(existing_id.to_owned()),

@@ -6,11 +6,16 @@
 //! identifier, one inactive), four contracts of the fixture accounts (one expired), nine items
 //! (SKUs matching the catalog, one inactive, a placeholder per product type but `License`) and
 //! four service calls (two flagged for ConnectWise and waiting, one flagged but on hold, one
-//! invoiced). Compiled in and checked by this crate's tests, so they always parse.
+//! invoiced); and the billing documents — three invoices with items (one a credit memo), four
+//! payments (three for one invoice, one of them a refund: a negative amount), an order with
+//! items, a project with an option and a change order, four contract templates named like the
+//! ConnectWise simulator's agreement types (`Managed Services` the default, `Legacy Hosting`
+//! inactive) — and one account on credit hold (`A-1005`). Compiled in and checked by this
+//! crate's tests, so they always parse.
 
 use cwsync_billing::models::{
-    Account, AccountUser, Contract, Item, Product, ProductType, ServiceCall, Subscription,
-    Technician,
+    Account, AccountUser, Contract, ContractTemplate, Invoice, Item, Order, Payment, Product,
+    ProductType, Project, ServiceCall, Subscription, Technician,
 };
 use serde::de::DeserializeOwned;
 
@@ -34,6 +39,17 @@ pub const FIXTURE_ITEMS_JSON: &str = include_str!("../fixtures/items.json");
 pub const FIXTURE_PRODUCT_TYPES_JSON: &str = include_str!("../fixtures/product-types.json");
 /// The service calls fixture.
 pub const FIXTURE_SERVICE_CALLS_JSON: &str = include_str!("../fixtures/service-calls.json");
+/// The invoices fixture (invoices of the fixture's accounts, with items).
+pub const FIXTURE_INVOICES_JSON: &str = include_str!("../fixtures/invoices.json");
+/// The payments fixture (payments and a refund of the fixture's invoices).
+pub const FIXTURE_PAYMENTS_JSON: &str = include_str!("../fixtures/payments.json");
+/// The orders fixture.
+pub const FIXTURE_ORDERS_JSON: &str = include_str!("../fixtures/orders.json");
+/// The projects fixture (a project, its option and its change order).
+pub const FIXTURE_PROJECTS_JSON: &str = include_str!("../fixtures/projects.json");
+/// The contract templates fixture.
+pub const FIXTURE_CONTRACT_TEMPLATES_JSON: &str =
+    include_str!("../fixtures/contract-templates.json");
 /// The tenant settings the daily export needs for these fixtures against the ConnectWise
 /// simulator: the fixture's units, billing frequencies and agreement types mapped to the
 /// simulator's reference data, product and agreement defaults, and the price priority (a JSON
@@ -53,6 +69,11 @@ pub(crate) struct Fixtures {
     pub(crate) items: Vec<Item>,
     pub(crate) product_types: Vec<ProductType>,
     pub(crate) service_calls: Vec<ServiceCall>,
+    pub(crate) invoices: Vec<Invoice>,
+    pub(crate) payments: Vec<Payment>,
+    pub(crate) orders: Vec<Order>,
+    pub(crate) projects: Vec<Project>,
+    pub(crate) contract_templates: Vec<ContractTemplate>,
 }
 
 impl Fixtures {
@@ -67,6 +88,11 @@ impl Fixtures {
             items: parse("items", FIXTURE_ITEMS_JSON)?,
             product_types: parse("product types", FIXTURE_PRODUCT_TYPES_JSON)?,
             service_calls: parse("service calls", FIXTURE_SERVICE_CALLS_JSON)?,
+            invoices: parse("invoices", FIXTURE_INVOICES_JSON)?,
+            payments: parse("payments", FIXTURE_PAYMENTS_JSON)?,
+            orders: parse("orders", FIXTURE_ORDERS_JSON)?,
+            projects: parse("projects", FIXTURE_PROJECTS_JSON)?,
+            contract_templates: parse("contract templates", FIXTURE_CONTRACT_TEMPLATES_JSON)?,
         })
     }
 }
@@ -127,6 +153,31 @@ pub fn fixture_product_types() -> Vec<ProductType> {
 /// The embedded service calls.
 pub fn fixture_service_calls() -> Vec<ServiceCall> {
     embedded().service_calls
+}
+
+/// The embedded invoices.
+pub fn fixture_invoices() -> Vec<Invoice> {
+    embedded().invoices
+}
+
+/// The embedded payments and refunds.
+pub fn fixture_payments() -> Vec<Payment> {
+    embedded().payments
+}
+
+/// The embedded orders.
+pub fn fixture_orders() -> Vec<Order> {
+    embedded().orders
+}
+
+/// The embedded projects, options and change orders.
+pub fn fixture_projects() -> Vec<Project> {
+    embedded().projects
+}
+
+/// The embedded contract templates.
+pub fn fixture_contract_templates() -> Vec<ContractTemplate> {
+    embedded().contract_templates
 }
 
 /// The export settings of the fixtures ([`FIXTURE_EXPORT_SETTINGS_JSON`]), parsed.
@@ -257,6 +308,75 @@ mod tests {
                 .iter()
                 .any(|c| c.connect_wise.is_some() && c.on_hold)
         );
+    }
+
+    #[test]
+    fn the_document_fixtures_refer_to_each_other_and_add_up() {
+        use cwsync_billing::models::ProjectKind;
+        use rust_decimal::Decimal;
+
+        let f = Fixtures::parse().unwrap();
+        let accounts: HashSet<&str> = f.accounts.iter().map(|a| a.id.as_str()).collect();
+        let items: HashSet<&str> = f.items.iter().map(|i| i.id.as_str()).collect();
+        let lines = f
+            .invoices
+            .iter()
+            .flat_map(|i| &i.items)
+            .chain(f.orders.iter().flat_map(|o| &o.items))
+            .chain(f.projects.iter().flat_map(|p| &p.items));
+        for line in lines {
+            assert!(items.contains(line.item_id.as_str()), "{}", line.item_id);
+        }
+        for invoice in &f.invoices {
+            assert!(
+                accounts.contains(invoice.account_id.as_str()),
+                "{}",
+                invoice.id
+            );
+            let lines: Decimal = invoice.items.iter().map(|l| l.quantity * l.price).sum();
+            assert_eq!(lines, invoice.total, "{}", invoice.id);
+            let paid: Decimal = f
+                .payments
+                .iter()
+                .filter(|p| p.invoice_id == invoice.id)
+                .map(|p| p.amount)
+                .sum();
+            assert_eq!(invoice.total - paid, invoice.balance, "{}", invoice.id);
+        }
+        for payment in &f.payments {
+            let invoice = f.invoices.iter().find(|i| i.id == payment.invoice_id);
+            assert_eq!(
+                invoice.map(|i| i.account_id.as_str()),
+                Some(payment.account_id.as_str()),
+                "{}",
+                payment.id
+            );
+        }
+        assert_eq!(f.payments.iter().filter(|p| p.is_refund()).count(), 1);
+        for project in &f.projects {
+            assert!(
+                accounts.contains(project.account_id.as_str()),
+                "{}",
+                project.id
+            );
+            let parent = project.parent_project_id.as_deref();
+            match project.kind {
+                ProjectKind::Project => assert!(parent.is_none(), "{}", project.id),
+                _ => assert!(
+                    parent.is_some_and(|p| f.projects.iter().any(|x| x.id == p)),
+                    "{}",
+                    project.id
+                ),
+            }
+        }
+        for order in &f.orders {
+            assert!(accounts.contains(order.account_id.as_str()), "{}", order.id);
+        }
+        assert_eq!(
+            f.contract_templates.iter().filter(|t| t.is_default).count(),
+            1
+        );
+        assert_eq!(f.accounts.iter().filter(|a| a.on_hold).count(), 1);
     }
 
     #[test]

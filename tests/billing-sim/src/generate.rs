@@ -1,9 +1,12 @@
 //! Generated data at any scale, for tests and benches that need more than the fixtures: products
-//! with prices on two price lists, subscriptions of given accounts to them, and users of given
-//! accounts. Deterministic (the same arguments give the same records), and every record's
+//! with prices on two price lists, subscriptions of given accounts to them, users of given
+//! accounts, and billing documents of given accounts (invoices with items, their payments,
+//! orders with items). Deterministic (the same arguments give the same records), and every record's
 //! `updatedAt` is distinct, one millisecond apart from `since` on, in the order returned.
 
-use cwsync_billing::models::{AccountUser, Price, Product, Subscription};
+use cwsync_billing::models::{
+    AccountUser, DocumentItem, Invoice, Order, Payment, Price, Product, Subscription,
+};
 use rust_decimal::Decimal;
 use time::{Duration, OffsetDateTime};
 
@@ -125,6 +128,136 @@ pub fn users(
                 email: Some(format!("user{i}@example.com")),
                 enabled: i % 5 != 4,
                 services,
+                updated_at: nth(since, i),
+            });
+        }
+    }
+    out
+}
+
+/// The lines of the `i`th generated document: one to three of `products` in turn.
+fn document_items(i: usize, products: &[Product]) -> Vec<DocumentItem> {
+    (0..1 + i % 3)
+        .map(|n| {
+            let product = &products[(i + n) % products.len()];
+            DocumentItem {
+                id: None,
+                item_id: product.id.clone(),
+                sku: Some(product.sku.clone()),
+                description: Some(product.name.clone()),
+                quantity: Decimal::from(1 + (i + n) % 5),
+                price: product.prices.first().map_or(Decimal::ONE, |p| p.price),
+                cost: product.cost,
+                taxable: product.taxable,
+                billable_option: None,
+            }
+        })
+        .collect()
+}
+
+/// `per_account` invoices of each account (`INV-000000`, … in account order, numbers
+/// `200000`, …), each with one to three items of `products` in turn; the total is the items'
+/// sum and the balance the total (nothing paid yet). Empty when there are no products.
+pub fn invoices(
+    account_ids: &[String],
+    per_account: usize,
+    products: &[Product],
+    since: OffsetDateTime,
+) -> Vec<Invoice> {
+    if products.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(account_ids.len() * per_account);
+    for account_id in account_ids {
+        for _ in 0..per_account {
+            let i = out.len();
+            let items = document_items(i, products);
+            let total: Decimal = items.iter().map(|l| l.quantity * l.price).sum();
+            out.push(Invoice {
+                id: format!("INV-{i:06}"),
+                number: format!("{}", 200_000 + i),
+                invoice_type: Some("Standard".to_owned()),
+                status: "Open".to_owned(),
+                account_id: account_id.clone(),
+                bill_to_account_id: None,
+                currency: Some("USD".to_owned()),
+                invoice_date: Some(time::macros::date!(2026 - 11 - 01)),
+                due_date: Some(time::macros::date!(2026 - 12 - 01)),
+                total,
+                balance: total,
+                items,
+                updated_at: nth(since, i),
+            });
+        }
+    }
+    out
+}
+
+/// `per_invoice` payments of each invoice (`PAY-000000`, …), splitting its total evenly (the
+/// last one takes the rest, so they sum to the total). Their `updatedAt` follow one another
+/// from `since` on.
+pub fn payments(invoices: &[Invoice], per_invoice: usize, since: OffsetDateTime) -> Vec<Payment> {
+    let mut out = Vec::with_capacity(invoices.len() * per_invoice);
+    let parts = Decimal::from(per_invoice);
+    for invoice in invoices {
+        let share = if per_invoice == 0 {
+            Decimal::ZERO
+        } else {
+            (invoice.total / parts).round_dp(2)
+        };
+        for n in 0..per_invoice {
+            let i = out.len();
+            let amount = if n + 1 == per_invoice {
+                invoice.total - share * Decimal::from(n)
+            } else {
+                share
+            };
+            out.push(Payment {
+                id: format!("PAY-{i:06}"),
+                account_id: invoice.account_id.clone(),
+                invoice_id: invoice.id.clone(),
+                payment_type: if n % 2 == 0 { "Check" } else { "Credit Card" }.to_owned(),
+                amount,
+                payment_date: time::macros::date!(2026 - 11 - 10),
+                reference: None,
+                updated_at: nth(since, i),
+            });
+        }
+    }
+    out
+}
+
+/// `per_account` orders of each account (`ORD-000000`, …, numbers `SO-000000`, …), each with
+/// one to three items of `products` in turn. Empty when there are no products.
+pub fn orders(
+    account_ids: &[String],
+    per_account: usize,
+    products: &[Product],
+    since: OffsetDateTime,
+) -> Vec<Order> {
+    if products.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(account_ids.len() * per_account);
+    for account_id in account_ids {
+        for _ in 0..per_account {
+            let i = out.len();
+            out.push(Order {
+                id: format!("ORD-{i:06}"),
+                number: format!("SO-{i:06}"),
+                account_id: account_id.clone(),
+                contact_id: None,
+                bill_to_account_id: None,
+                customer_po: None,
+                stage: "Open".to_owned(),
+                order_date: time::macros::date!(2026 - 11 - 01),
+                due_date: None,
+                currency: Some("USD".to_owned()),
+                sales_rep: None,
+                items: document_items(i, products),
+                external_reference: None,
+                on_hold: false,
+                hold_reason: None,
                 updated_at: nth(since, i),
             });
         }

@@ -3,7 +3,9 @@
 //! (products with their prices, subscriptions, users of accounts with their services), and what
 //! the ticket import reads and writes (technicians, contracts, items, product types with their
 //! placeholder items; service calls created once per external reference, updated under their
-//! version, held, invoiced calls refusing change); cursor
+//! version, held, invoiced calls refusing change), and the billing documents (invoices with
+//! items, payments and refunds filterable by invoice, orders, projects with options and change
+//! orders, contract templates; accounts' credit hold); cursor
 //! paging in `(updatedAt, id)` order, inclusive `updatedSince`, the `ids` and `accountIds`
 //! filters, merge-patch write-backs of accounts validated field by field (one record per PATCH,
 //! or up to 100 per `POST /v1/write-backs` with per-record results), bearer authentication and
@@ -16,11 +18,13 @@
 //! must see it behave as the contract says, so it never bends a rule for the cwsync client. It
 //! listens only where it is told (127.0.0.1 by default) and never calls out.
 
+mod contracts;
 mod cursor;
 mod error;
 mod fixtures;
 pub mod generate;
 pub mod knobs;
+mod orders;
 mod patch;
 mod server;
 mod service_calls;
@@ -34,8 +38,8 @@ use std::time::Duration;
 use axum::body::Body;
 use cwsync_billing::RecordKind;
 use cwsync_billing::models::{
-    Account, AccountUser, Contract, Item, Product, ProductType, ServiceCall, Subscription,
-    Technician,
+    Account, AccountUser, Contract, ContractTemplate, Invoice, Item, Order, Payment, Product,
+    ProductType, Project, ServiceCall, Subscription, Technician,
 };
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
@@ -44,14 +48,17 @@ use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 use url::Url;
 
+pub use contracts::CONTRACT_CUSTOM_FIELDS;
 pub use error::SimError;
 pub use fixtures::{
-    FIXTURE_ACCOUNTS_JSON, FIXTURE_CONTRACTS_JSON, FIXTURE_EXPORT_SETTINGS_JSON,
-    FIXTURE_ITEMS_JSON, FIXTURE_PRODUCT_TYPES_JSON, FIXTURE_PRODUCTS_JSON,
-    FIXTURE_SERVICE_CALLS_JSON, FIXTURE_SUBSCRIPTIONS_JSON, FIXTURE_TECHNICIANS_JSON,
-    FIXTURE_USERS_JSON, fixture_accounts, fixture_contracts, fixture_export_settings,
-    fixture_items, fixture_product_types, fixture_products, fixture_service_calls,
-    fixture_subscriptions, fixture_technicians, fixture_users,
+    FIXTURE_ACCOUNTS_JSON, FIXTURE_CONTRACT_TEMPLATES_JSON, FIXTURE_CONTRACTS_JSON,
+    FIXTURE_EXPORT_SETTINGS_JSON, FIXTURE_INVOICES_JSON, FIXTURE_ITEMS_JSON, FIXTURE_ORDERS_JSON,
+    FIXTURE_PAYMENTS_JSON, FIXTURE_PRODUCT_TYPES_JSON, FIXTURE_PRODUCTS_JSON,
+    FIXTURE_PROJECTS_JSON, FIXTURE_SERVICE_CALLS_JSON, FIXTURE_SUBSCRIPTIONS_JSON,
+    FIXTURE_TECHNICIANS_JSON, FIXTURE_USERS_JSON, fixture_accounts, fixture_contract_templates,
+    fixture_contracts, fixture_export_settings, fixture_invoices, fixture_items, fixture_orders,
+    fixture_payments, fixture_product_types, fixture_products, fixture_projects,
+    fixture_service_calls, fixture_subscriptions, fixture_technicians, fixture_users,
 };
 pub use knobs::{BillingCallStats, FaultKind, FaultRule, FaultTrigger};
 
@@ -330,6 +337,17 @@ impl BillingSim {
         state::seed(&mut self.state.lock(), contracts);
     }
 
+    /// Every stored contract, in id order.
+    pub fn contracts(&self) -> Vec<Contract> {
+        self.state.lock().contracts.values().cloned().collect()
+    }
+
+    /// Changes a contract as a user of the billing system would (invoice it, set it billable),
+    /// moving its version and `updatedAt`. Returns whether it exists.
+    pub fn modify_contract(&self, id: &str, change: impl FnOnce(&mut Contract)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
+    }
+
     /// Stores items as given (placeholders too), replacing any with the same id.
     pub fn seed_items(&self, items: Vec<Item>) {
         state::seed(&mut self.state.lock(), items);
@@ -367,6 +385,54 @@ impl BillingSim {
     /// exists. Calls are never deleted.
     pub fn modify_service_call(&self, id: &str, change: impl FnOnce(&mut ServiceCall)) -> bool {
         state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Stores invoices as given, replacing any with the same id.
+    pub fn seed_invoices(&self, invoices: Vec<Invoice>) {
+        state::seed(&mut self.state.lock(), invoices);
+    }
+
+    /// Changes an invoice as a user would (a new item, paid, void) and stamps it. Returns
+    /// whether it exists.
+    pub fn modify_invoice(&self, id: &str, change: impl FnOnce(&mut Invoice)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Stores payments and refunds as given, replacing any with the same id.
+    pub fn seed_payments(&self, payments: Vec<Payment>) {
+        state::seed(&mut self.state.lock(), payments);
+    }
+
+    /// Changes a payment as a user would and stamps it. Returns whether it exists.
+    pub fn modify_payment(&self, id: &str, change: impl FnOnce(&mut Payment)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Stores orders as given, replacing any with the same id.
+    pub fn seed_orders(&self, orders: Vec<Order>) {
+        state::seed(&mut self.state.lock(), orders);
+    }
+
+    /// Changes an order as a user would (its stage, its items) and stamps it. Returns whether
+    /// it exists.
+    pub fn modify_order(&self, id: &str, change: impl FnOnce(&mut Order)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Stores projects, options and change orders as given, replacing any with the same id.
+    pub fn seed_projects(&self, projects: Vec<Project>) {
+        state::seed(&mut self.state.lock(), projects);
+    }
+
+    /// Changes a project as a user would (won, lost, new items) and stamps it. Returns whether
+    /// it exists.
+    pub fn modify_project(&self, id: &str, change: impl FnOnce(&mut Project)) -> bool {
+        state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Stores contract templates as given, replacing any with the same id.
+    pub fn seed_contract_templates(&self, templates: Vec<ContractTemplate>) {
+        state::seed(&mut self.state.lock(), templates);
     }
 
     /// Deletes an account; returns it when it existed.

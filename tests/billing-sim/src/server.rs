@@ -17,8 +17,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cwsync_billing::models::{
-    Account, AccountUser, Contract, Item, Page, Product, ProductType, ServiceCall, Subscription,
-    Technician,
+    Account, AccountUser, Contract, ContractTemplate, Invoice, Item, Order, Page, Payment, Product,
+    ProductType, Project, ServiceCall, Subscription, Technician,
 };
 use cwsync_billing::{Listed, RecordKind as Kind};
 use percent_encoding::percent_decode_str;
@@ -27,9 +27,11 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::contracts;
 use crate::cursor::Cursors;
 use crate::error::ApiError;
 use crate::knobs::FaultKind;
+use crate::orders;
 use crate::patch;
 use crate::patch::RecordKind;
 use crate::service_calls;
@@ -80,6 +82,10 @@ enum RouteKind {
     ServiceCallHold,
     /// `/v1/service-calls/by-reference/{externalReference}`.
     ServiceCallByReference,
+    /// `/v1/orders/by-reference/{externalReference}`.
+    OrderByReference,
+    /// `/v1/contracts/by-reference/{externalReference}`.
+    ContractByReference,
 }
 
 impl RouteKind {
@@ -94,15 +100,21 @@ impl RouteKind {
             RouteKind::ServiceCallByReference => {
                 "/v1/service-calls/by-reference/{externalReference}"
             }
+            RouteKind::OrderByReference => "/v1/orders/by-reference/{externalReference}",
+            RouteKind::ContractByReference => "/v1/contracts/by-reference/{externalReference}",
         }
     }
 
     fn allowed(self) -> &'static str {
         match self {
             RouteKind::Record(Kind::Account) => "GET, PATCH",
-            RouteKind::List(Kind::ServiceCall) => "GET, POST",
-            RouteKind::Record(Kind::ServiceCall) => "GET, PUT",
-            RouteKind::List(_) | RouteKind::Record(_) | RouteKind::ServiceCallByReference => "GET",
+            RouteKind::List(Kind::ServiceCall | Kind::Order | Kind::Contract) => "GET, POST",
+            RouteKind::Record(Kind::ServiceCall | Kind::Contract) => "GET, PUT",
+            RouteKind::List(_)
+            | RouteKind::Record(_)
+            | RouteKind::ServiceCallByReference
+            | RouteKind::OrderByReference
+            | RouteKind::ContractByReference => "GET",
             RouteKind::Site | RouteKind::Contact => "PATCH",
             RouteKind::WriteBacks | RouteKind::ServiceCallHold => "POST",
         }
@@ -147,6 +159,12 @@ impl Route {
                 (RouteKind::ServiceCallByReference, vec![*reference])
             }
             (Kind::ServiceCall, [id, "hold"]) => (RouteKind::ServiceCallHold, vec![*id]),
+            (Kind::Order, ["by-reference", reference]) => {
+                (RouteKind::OrderByReference, vec![*reference])
+            }
+            (Kind::Contract, ["by-reference", reference]) => {
+                (RouteKind::ContractByReference, vec![*reference])
+            }
             _ => return None,
         };
         Some(Route {
@@ -278,6 +296,11 @@ async fn serve(
             Kind::Item => list::<Item>(state, parts.uri.query()),
             Kind::ProductType => list::<ProductType>(state, parts.uri.query()),
             Kind::ServiceCall => list::<ServiceCall>(state, parts.uri.query()),
+            Kind::Invoice => list::<Invoice>(state, parts.uri.query()),
+            Kind::Payment => list::<Payment>(state, parts.uri.query()),
+            Kind::Order => list::<Order>(state, parts.uri.query()),
+            Kind::Project => list::<Project>(state, parts.uri.query()),
+            Kind::ContractTemplate => list::<ContractTemplate>(state, parts.uri.query()),
         },
         (RouteKind::Record(kind), "GET", [id]) => match kind {
             Kind::Account => get::<Account>(state, id),
@@ -285,9 +308,24 @@ async fn serve(
             Kind::Subscription => get::<Subscription>(state, id),
             Kind::User => get::<AccountUser>(state, id),
             Kind::Technician => get::<Technician>(state, id),
-            Kind::Contract => get::<Contract>(state, id),
+            Kind::Contract => {
+                let inner = state.lock();
+                let contract = inner
+                    .contracts
+                    .get(id)
+                    .ok_or_else(|| not_found(Kind::Contract, id))?;
+                Ok(with_etag(
+                    json_response(StatusCode::OK, &inner.served(contract)),
+                    contract.version,
+                ))
+            }
             Kind::Item => get::<Item>(state, id),
             Kind::ProductType => get::<ProductType>(state, id),
+            Kind::Invoice => get::<Invoice>(state, id),
+            Kind::Payment => get::<Payment>(state, id),
+            Kind::Order => get::<Order>(state, id),
+            Kind::Project => get::<Project>(state, id),
+            Kind::ContractTemplate => get::<ContractTemplate>(state, id),
             Kind::ServiceCall => {
                 let inner = state.lock();
                 let call = inner
@@ -309,6 +347,49 @@ async fn serve(
                 call.version,
             ))
         }
+        (RouteKind::ContractByReference, "GET", [reference]) => {
+            let inner = state.lock();
+            let contract = contracts::by_reference(&inner, reference)
+                .ok_or_else(|| ApiError::not_found(format!("no contract of {reference}")))?;
+            Ok(with_etag(
+                json_response(StatusCode::OK, &inner.served(contract)),
+                contract.version,
+            ))
+        }
+        (RouteKind::List(Kind::Contract), "POST", _) => {
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let contract = contracts::create(&mut inner, &body)?;
+            Ok(with_etag(
+                json_response(StatusCode::CREATED, &to_value(&contract)?),
+                contract.version,
+            ))
+        }
+        (RouteKind::Record(Kind::Contract), "PUT", [id]) => {
+            let if_match = if_match(&parts.headers);
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let contract = contracts::update(&mut inner, id, if_match.as_deref(), &body)?;
+            Ok(with_etag(
+                json_response(StatusCode::OK, &to_value(&contract)?),
+                contract.version,
+            ))
+        }
+        (RouteKind::OrderByReference, "GET", [reference]) => {
+            let inner = state.lock();
+            let order = orders::by_reference(&inner, reference)
+                .ok_or_else(|| ApiError::not_found(format!("no order of {reference}")))?;
+            Ok(json_response(StatusCode::OK, &inner.served(order)))
+        }
+        (RouteKind::List(Kind::Order), "POST", _) => {
+            let body = read_json_body(&parts.headers, body).await?;
+            let mut inner = state.lock();
+            inner.calls.records_written += 1;
+            let order = orders::create(&mut inner, &body)?;
+            Ok(json_response(StatusCode::CREATED, &to_value(&order)?))
+        }
         (RouteKind::List(Kind::ServiceCall), "POST", _) => {
             let body = read_json_body(&parts.headers, body).await?;
             let mut inner = state.lock();
@@ -320,10 +401,7 @@ async fn serve(
             ))
         }
         (RouteKind::Record(Kind::ServiceCall), "PUT", [id]) => {
-            let if_match = parts
-                .headers
-                .get(header::IF_MATCH)
-                .map(|v| v.to_str().unwrap_or_default().to_owned());
+            let if_match = if_match(&parts.headers);
             let body = read_json_body(&parts.headers, body).await?;
             let mut inner = state.lock();
             inner.calls.records_written += 1;
@@ -385,6 +463,13 @@ async fn serve(
             )
         }),
     }
+}
+
+/// The `If-Match` header's value, when sent (a value that is not text reads as empty).
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
 }
 
 /// The items of a batch write-back, applied one by one in order; each item's refusal is its
@@ -610,6 +695,8 @@ struct ListParams {
     updated_since: Option<OffsetDateTime>,
     ids: Option<HashSet<String>>,
     account_ids: Option<HashSet<String>>,
+    /// `invoiceIds` (payments only).
+    invoice_ids: Option<HashSet<String>>,
     /// `flaggedForConnectWise=true`.
     flagged: bool,
     after: Option<(OffsetDateTime, String)>,
@@ -650,6 +737,7 @@ impl ListParams {
                 }
                 "ids" => params.ids = Some(id_list(name, kind, &value)?),
                 "accountIds" => params.account_ids = Some(id_list(name, Kind::Account, &value)?),
+                "invoiceIds" => params.invoice_ids = Some(id_list(name, Kind::Invoice, &value)?),
                 "flaggedForConnectWise" => {
                     params.flagged = match value.as_ref() {
                         "true" => true,
@@ -697,6 +785,11 @@ impl ListParams {
         let updated_at = record.updated_at();
         self.updated_since.is_none_or(|t| updated_at >= t)
             && (!self.flagged || record.awaits_connect_wise_ticket())
+            && self.invoice_ids.as_ref().is_none_or(|invoices| {
+                record
+                    .invoice_id()
+                    .is_some_and(|invoice| invoices.contains(invoice))
+            })
             && self.ids.as_ref().is_none_or(|ids| ids.contains(id))
             && self.account_ids.as_ref().is_none_or(|accounts| {
                 record

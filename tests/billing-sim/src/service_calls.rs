@@ -103,6 +103,7 @@ pub(crate) fn create(inner: &mut Inner, body: &[u8]) -> Result<ServiceCall, ApiE
     if let Some(existing) = by_reference(inner, &new.external_reference) {
         return Err(ApiError::duplicate(
             "externalReference",
+            "service call",
             &existing.id,
             format!(
                 "service call {} has externalReference {} already",
@@ -154,29 +155,9 @@ pub(crate) fn update(
         .get(id)
         .cloned()
         .ok_or_else(|| ApiError::not_found(format!("{what} not found")))?;
-    let Some(if_match) = if_match else {
-        return Err(ApiError {
-            status: axum::http::StatusCode::PRECONDITION_REQUIRED,
-            ..ApiError::invalid(
-                "If-Match",
-                format!(
-                    "is required: name the version the update was planned on (\"{}\")",
-                    current.version
-                ),
-            )
-        });
-    };
-    let version = parse_version(if_match)?;
+    let version = planned_version(if_match, current.version)?;
     refuse_invoiced(&current)?;
-    if version != current.version {
-        return Err(ApiError::version_conflict(
-            current.version,
-            format!(
-                "{what} is at version {}, not {version}: read it again",
-                current.version
-            ),
-        ));
-    }
+    same_version(&what, version, current.version)?;
     let update: ServiceCallUpdate = parse(&what, body, UPDATE_FIELDS)?;
     let problems = check_content(
         inner,
@@ -238,6 +219,7 @@ pub(crate) fn hold(inner: &mut Inner, id: &str, body: &[u8]) -> Result<ServiceCa
                 if let Some(other) = by_reference(inner, reference) {
                     return Err(ApiError::duplicate(
                         "externalReference",
+                        "service call",
                         &other.id,
                         format!(
                             "service call {} has externalReference {reference} already",
@@ -304,6 +286,32 @@ fn refuse_invoiced(call: &ServiceCall) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The version an update names in `If-Match`: 428 without one (naming the current version),
+/// 400 when it is not a quoted version.
+pub(crate) fn planned_version(if_match: Option<&str>, current: u64) -> Result<u64, ApiError> {
+    let Some(if_match) = if_match else {
+        return Err(ApiError {
+            status: axum::http::StatusCode::PRECONDITION_REQUIRED,
+            ..ApiError::invalid(
+                "If-Match",
+                format!("is required: name the version the update was planned on (\"{current}\")"),
+            )
+        });
+    };
+    parse_version(if_match)
+}
+
+/// 412 `VersionConflict` naming the current version when the update was planned on another.
+pub(crate) fn same_version(what: &str, planned: u64, current: u64) -> Result<(), ApiError> {
+    if planned == current {
+        return Ok(());
+    }
+    Err(ApiError::version_conflict(
+        current,
+        format!("{what} is at version {current}, not {planned}: read it again"),
+    ))
+}
+
 /// `"3"` (a strong entity tag holding the version).
 fn parse_version(if_match: &str) -> Result<u64, ApiError> {
     if_match
@@ -314,7 +322,7 @@ fn parse_version(if_match: &str) -> Result<u64, ApiError> {
         .ok_or_else(|| {
             ApiError::invalid(
                 "If-Match",
-                "must be the call's version as a quoted entity tag, such as \"3\"",
+                "must be the record's version as a quoted entity tag, such as \"3\"",
             )
         })
 }
@@ -386,20 +394,12 @@ fn check_content(inner: &Inner, content: &Content<'_>) -> Vec<FieldProblem> {
     }
     for (i, part) in content.parts.iter().enumerate() {
         let field = |name: &str| format!("parts[{i}].{name}");
-        match inner.items.get(&part.item_id) {
-            None => problems.push(problem(
-                &field("itemId"),
-                format!("no item {}", part.item_id),
-            )),
-            Some(item) if !item.active => problems.push(problem(
-                &field("itemId"),
-                format!("item {} is inactive", item.id),
-            )),
-            Some(_) => {}
-        }
-        if part.quantity <= Decimal::ZERO {
-            problems.push(problem(&field("quantity"), "must be more than 0"));
-        }
+        problems.extend(check_item_line(
+            inner,
+            &format!("parts[{i}]"),
+            &part.item_id,
+            part.quantity,
+        ));
         if part.price.is_some_and(|p| p < Decimal::ZERO) {
             problems.push(problem(&field("price"), "must not be negative"));
         }
@@ -407,7 +407,33 @@ fn check_content(inner: &Inner, content: &Content<'_>) -> Vec<FieldProblem> {
     problems
 }
 
-fn check_reference(field: &str, reference: &str) -> Vec<FieldProblem> {
+/// The problems of one line of items (a part, an order line, a contract line) named under
+/// `line` (`parts[0]`): its item must exist and be active, its quantity be above 0.
+pub(crate) fn check_item_line(
+    inner: &Inner,
+    line: &str,
+    item_id: &str,
+    quantity: Decimal,
+) -> Vec<FieldProblem> {
+    let mut problems = Vec::new();
+    match inner.items.get(item_id) {
+        None => problems.push(problem(
+            &format!("{line}.itemId"),
+            format!("no item {item_id}"),
+        )),
+        Some(item) if !item.active => problems.push(problem(
+            &format!("{line}.itemId"),
+            format!("item {} is inactive", item.id),
+        )),
+        Some(_) => {}
+    }
+    if quantity <= Decimal::ZERO {
+        problems.push(problem(&format!("{line}.quantity"), "must be more than 0"));
+    }
+    problems
+}
+
+pub(crate) fn check_reference(field: &str, reference: &str) -> Vec<FieldProblem> {
     let length = reference.chars().count();
     if reference.trim().is_empty() {
         vec![problem(field, "must not be empty")]
@@ -422,7 +448,7 @@ fn check_reference(field: &str, reference: &str) -> Vec<FieldProblem> {
 }
 
 /// 400 naming the record and every problem, when there is any.
-fn refuse(what: &str, problems: Vec<FieldProblem>) -> Result<(), ApiError> {
+pub(crate) fn refuse(what: &str, problems: Vec<FieldProblem>) -> Result<(), ApiError> {
     if problems.is_empty() {
         return Ok(());
     }
@@ -436,24 +462,36 @@ fn refuse(what: &str, problems: Vec<FieldProblem>) -> Result<(), ApiError> {
     ))
 }
 
-fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
+pub(crate) fn problem(field: &str, message: impl Into<String>) -> FieldProblem {
     FieldProblem {
         field: field.to_owned(),
         message: message.into(),
     }
 }
 
-/// Reads a write's body strictly: a JSON object with only `fields` (and only the line fields in
-/// `labor[]` and `parts[]`), every value of its type. Unknown properties are all named at once;
-/// a mistyped value is named by its path.
+/// The line lists of a service call's bodies and the fields of their lines.
+const CALL_LINES: &[(&str, &[&str])] = &[("labor", LABOR_FIELDS), ("parts", PART_FIELDS)];
+
 fn parse<T: DeserializeOwned>(what: &str, body: &[u8], fields: &[&str]) -> Result<T, ApiError> {
+    parse_strict(what, body, fields, CALL_LINES)
+}
+
+/// Reads a write's body strictly: a JSON object with only `fields` (and only the line fields of
+/// each list in `lines`, such as `labor[]` and `parts[]`), every value of its type. Unknown
+/// properties are all named at once; a mistyped value is named by its path.
+pub(crate) fn parse_strict<T: DeserializeOwned>(
+    what: &str,
+    body: &[u8],
+    fields: &[&str],
+    lines: &[(&str, &[&str])],
+) -> Result<T, ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::invalid("body", format!("is not JSON: {e}")))?;
     let Value::Object(object) = &value else {
         return Err(ApiError::invalid("body", "must be a JSON object"));
     };
     let mut problems = unknown(object, fields, "");
-    for (list, allowed) in [("labor", LABOR_FIELDS), ("parts", PART_FIELDS)] {
+    for &(list, allowed) in lines {
         if let Some(Value::Array(lines)) = object.get(list) {
             for (i, line) in lines.iter().enumerate() {
                 if let Value::Object(line) = line {
@@ -472,7 +510,16 @@ fn parse<T: DeserializeOwned>(what: &str, body: &[u8], fields: &[&str]) -> Resul
             .map_or(reason.clone(), |(_, expected)| {
                 format!("expected {expected}")
             });
-        let field = if path == "." { "body".to_owned() } else { path };
+        // A missing property is named by itself (`billable`, `items[0].itemId`), not its parent.
+        let missing = reason
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.strip_suffix('`'));
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => name.to_owned(),
+            (".", None) => "body".to_owned(),
+            (_, Some(name)) => format!("{path}.{name}"),
+            (_, None) => path,
+        };
         ApiError::invalid_fields(
             format!("{what} is invalid: {field}: {reason}"),
             vec![problem(&field, reason)],
@@ -526,5 +573,13 @@ mod tests {
         let e = parse::<NewServiceCall>("new", body, NEW_CALL_FIELDS).unwrap_err();
         assert_eq!(e.fields[0].field, "labor[0].hours");
         assert!(e.message.starts_with("new is invalid"), "{}", e.message);
+        // A missing property is named by itself, at the top and in a line.
+        let body = br#"{"externalReference": "cw:1", "accountId": "A", "status": "Open"}"#;
+        let e = parse::<NewServiceCall>("new", body, NEW_CALL_FIELDS).unwrap_err();
+        assert_eq!(e.fields[0].field, "description");
+        let body = br#"{"externalReference": "cw:1", "accountId": "A", "description": "d",
+            "status": "Open", "parts": [{"quantity": 1}]}"#;
+        let e = parse::<NewServiceCall>("new", body, NEW_CALL_FIELDS).unwrap_err();
+        assert_eq!(e.fields[0].field, "parts[0].itemId");
     }
 }

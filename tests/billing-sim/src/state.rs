@@ -1,13 +1,14 @@
 //! Shared simulator state: the options, the records (accounts, products, subscriptions, users;
-//! technicians, contracts, items, product types, service calls),
+//! technicians, contracts, items, product types, service calls; invoices, payments, orders,
+//! projects, contract templates),
 //! the call counters and the knobs behind one mutex, which is never held across an await.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use cwsync_billing::models::{
-    Account, AccountUser, Contract, Item, Product, ProductType, ServiceCall, Subscription,
-    Technician,
+    Account, AccountUser, Contract, ContractTemplate, Invoice, Item, Order, Payment, Product,
+    ProductType, Project, ServiceCall, Subscription, Technician,
 };
 use cwsync_billing::{Listed, RecordKind};
 use serde::Serialize;
@@ -42,6 +43,16 @@ pub(crate) struct Inner {
     pub(crate) product_types: BTreeMap<String, ProductType>,
     /// Service calls by id (never deleted).
     pub(crate) service_calls: BTreeMap<String, ServiceCall>,
+    /// Invoices by id.
+    pub(crate) invoices: BTreeMap<String, Invoice>,
+    /// Payments and refunds by id (never deleted).
+    pub(crate) payments: BTreeMap<String, Payment>,
+    /// Orders by id.
+    pub(crate) orders: BTreeMap<String, Order>,
+    /// Projects, options and change orders by id.
+    pub(crate) projects: BTreeMap<String, Project>,
+    /// Contract templates by id.
+    pub(crate) contract_templates: BTreeMap<String, ContractTemplate>,
     /// The number of the last service call made (ids `SC-<n>`, numbers `<n>`).
     pub(crate) last_call_number: u64,
     pub(crate) calls: BillingCallStats,
@@ -144,10 +155,28 @@ macro_rules! stamped_by_updated_at {
 
 stamped_by_updated_at!(
     Technician => technicians,
-    Contract => contracts,
     Item => items,
     ProductType => product_types,
+    Invoice => invoices,
+    Payment => payments,
+    Order => orders,
+    Project => projects,
+    ContractTemplate => contract_templates,
 );
+
+impl Table for Contract {
+    fn rows(inner: &Inner) -> &BTreeMap<String, Self> {
+        &inner.contracts
+    }
+    fn rows_mut(inner: &mut Inner) -> &mut BTreeMap<String, Self> {
+        &mut inner.contracts
+    }
+    /// A contract's every change moves its version too.
+    fn stamp(&mut self, at: OffsetDateTime) {
+        self.updated_at = at;
+        self.version = self.version.saturating_add(1);
+    }
+}
 
 impl Table for ServiceCall {
     fn rows(inner: &Inner) -> &BTreeMap<String, Self> {
@@ -245,6 +274,11 @@ impl SimState {
             seed(&mut inner, f.items.iter().cloned());
             seed(&mut inner, f.product_types.iter().cloned());
             seed(&mut inner, f.service_calls.iter().cloned());
+            seed(&mut inner, f.invoices.iter().cloned());
+            seed(&mut inner, f.payments.iter().cloned());
+            seed(&mut inner, f.orders.iter().cloned());
+            seed(&mut inner, f.projects.iter().cloned());
+            seed(&mut inner, f.contract_templates.iter().cloned());
         }
     }
 }

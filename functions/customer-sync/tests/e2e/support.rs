@@ -167,6 +167,7 @@ pub fn account(id: &str, code: &str, name: &str) -> Account {
         contract_type: Some("Monthly".to_owned()),
         branch: Some("Phoenix".to_owned()),
         sync_to_connect_wise: true,
+        on_hold: false,
         connect_wise_company_id: None,
         sites: Vec::new(),
         contacts: Vec::new(),

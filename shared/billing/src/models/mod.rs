@@ -3,7 +3,9 @@
 //! the write-back bodies for the fields ConnectWise owns; and what the daily export reads
 //! (products, subscriptions, account users: [`Product`], [`Subscription`], [`AccountUser`]); and
 //! what the ticket import reads and writes (technicians, contracts, items, product types:
-//! [`Technician`], [`Contract`], [`Item`], [`ProductType`]; service calls: [`ServiceCall`]).
+//! [`Technician`], [`Contract`], [`Item`], [`ProductType`]; service calls: [`ServiceCall`]); and
+//! the billing documents (invoices, payments, orders, projects, contract templates: [`Invoice`],
+//! [`Payment`], [`Order`], [`Project`], [`ContractTemplate`]).
 //!
 //! Plain data shaped like the wire (camelCase JSON); unknown fields are tolerated so a vendor can
 //! send more than the contract asks for. Validation of values against ConnectWise's rules is the
@@ -12,11 +14,18 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+mod documents;
 mod export;
 mod service;
 mod service_calls;
+pub use documents::{
+    BillableOption, ContractTemplate, DocumentItem, Invoice, NewOrder, Order, Payment, Project,
+    ProjectKind, ProjectStatus,
+};
 pub use export::{AccountUser, Price, Product, Subscription};
-pub use service::{Contract, Item, ProductType, Technician};
+pub use service::{
+    Contract, ContractLine, ContractUpdate, Item, NewContract, ProductType, Technician,
+};
 pub use service_calls::{
     CallNote, ConnectWiseTicketRequest, HoldRequest, LaborLine, NewServiceCall, Part, ServiceCall,
     ServiceCallStatus, ServiceCallUpdate,
@@ -81,6 +90,10 @@ pub struct Account {
     /// The per-account "sync to ConnectWise" flag; `false` opts the account out.
     #[serde(default = "yes")]
     pub sync_to_connect_wise: bool,
+    /// Whether the account is on credit hold (absent: not): mirrored to a tenant-named
+    /// ConnectWise company custom field.
+    #[serde(default)]
+    pub on_hold: bool,
     /// The linked ConnectWise company's id, written back by cwsync (like e-automate's custom
     /// property holding the Company RecID).
     pub connect_wise_company_id: Option<i64>,

@@ -6,6 +6,8 @@
 //! Plain data shaped like the wire (camelCase JSON), listed like every other kind (see
 //! [`crate::Listing`]). Nothing here decides a mapping: that is the import's job.
 
+use std::collections::BTreeMap;
+
 use cwsync_http::amount;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -58,9 +60,114 @@ pub struct Contract {
     /// The last day it covers, when it ends.
     #[serde(default, with = "date::option")]
     pub end_date: Option<Date>,
+    /// The ConnectWise agreement it was made from (unique among contracts), when cwsync made it.
+    pub external_reference: Option<String>,
+    /// The [`super::ContractTemplate`] it was made from.
+    pub template_id: Option<String>,
+    /// Whether the billing system may invoice it now; the agreement-invoice sync clears it while
+    /// it updates the contract for a period, and sets it again after. Absent: billable.
+    #[serde(default = "yes")]
+    pub billable: bool,
+    /// The first day of the period the lines bill.
+    #[serde(default, with = "date::option")]
+    pub period_start: Option<Date>,
+    /// The last day of that period.
+    #[serde(default, with = "date::option")]
+    pub period_end: Option<Date>,
+    /// What the contract bills for the period.
+    #[serde(default)]
+    pub lines: Vec<ContractLine>,
+    /// The contract's custom fields by name (`CW Invoice Number`), among the names the billing
+    /// system defines for contracts.
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, String>,
+    /// Moves on every change; an update names the version it was planned on (`If-Match`).
+    /// Absent: 1.
+    #[serde(default = "first_version")]
+    pub version: u64,
     /// When the contract last changed.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+/// One line a contract bills: an item, how many, for how much, and what it was made of.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractLine {
+    /// The item billed.
+    pub item_id: String,
+    /// How many (more than 0).
+    #[serde(with = "amount")]
+    pub quantity: Decimal,
+    /// The line's whole amount (not per unit).
+    #[serde(with = "amount")]
+    pub amount: Decimal,
+    /// What the line stands for (the ConnectWise lines rolled up into it).
+    pub detail: Option<String>,
+}
+
+/// The body of `POST /v1/contracts`: a contract made for a ConnectWise agreement, idempotent on
+/// its reference (a second create is refused with 409 `Duplicate` naming the contract).
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewContract {
+    /// The ConnectWise agreement's reference (`cw:agreement:42`).
+    pub external_reference: String,
+    /// The account it covers.
+    pub account_id: String,
+    /// The template it is made from (an active one).
+    pub template_id: String,
+    /// A name for it.
+    pub name: Option<String>,
+    /// The first day it covers.
+    #[serde(default, with = "date::option")]
+    pub start_date: Option<Date>,
+    /// The last day it covers (not before the first).
+    #[serde(default, with = "date::option")]
+    pub end_date: Option<Date>,
+    /// Whether it may be invoiced at once (`false` while the sync fills it).
+    pub billable: bool,
+    /// The first day of the period the lines bill.
+    #[serde(default, with = "date::option")]
+    pub period_start: Option<Date>,
+    /// The last day of that period (not before the first).
+    #[serde(default, with = "date::option")]
+    pub period_end: Option<Date>,
+    /// The lines.
+    #[serde(default)]
+    pub lines: Vec<ContractLine>,
+    /// Custom fields to set, by name.
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, String>,
+}
+
+/// The body of `PUT /v1/contracts/{id}` (sent with `If-Match: "<version>"`): the billable flag,
+/// period and lines replace the old ones, and the custom fields given are set (others stay).
+/// The account, template and external reference never change.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractUpdate {
+    /// Whether it may be invoiced.
+    pub billable: bool,
+    /// The first day of the period the lines bill.
+    #[serde(default, with = "date::option")]
+    pub period_start: Option<Date>,
+    /// The last day of that period.
+    #[serde(default, with = "date::option")]
+    pub period_end: Option<Date>,
+    /// All lines.
+    #[serde(default)]
+    pub lines: Vec<ContractLine>,
+    /// Custom fields to set, by name.
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, String>,
+}
+
+fn first_version() -> u64 {
+    1
 }
 
 /// A sellable item (part, supply, service) of the billing system: a ConnectWise ticket product

@@ -141,6 +141,7 @@ pub(super) fn account() -> Account {
         contract_type: None,
         branch: None,
         sync_to_connect_wise: true,
+        on_hold: false,
         connect_wise_company_id: None,
         sites: Vec::new(),
         contacts: Vec::new(),

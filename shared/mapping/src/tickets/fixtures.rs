@@ -87,6 +87,14 @@ pub(crate) fn contract(
         status: status.to_owned(),
         start_date: None,
         end_date: None,
+        external_reference: None,
+        template_id: None,
+        billable: true,
+        period_start: None,
+        period_end: None,
+        lines: Vec::new(),
+        custom_fields: Default::default(),
+        version: 1,
         updated_at: OffsetDateTime::UNIX_EPOCH,
     }
 }

@@ -410,7 +410,7 @@ async fn other_routes_are_404_and_other_methods_405_with_allow() {
     let sim = sim_with(vec![account("A-1", at(0))]).await;
     let api = Api::new(&sim);
     for path in [
-        "/v1/invoices",
+        "/v1/credit-notes",
         "/v1/accounts/",
         "/v1/products/",
         "/v1/subscriptions/SUB-1/notes",

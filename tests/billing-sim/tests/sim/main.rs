@@ -7,6 +7,7 @@ mod batch;
 mod bin;
 mod common;
 mod contract;
+mod documents;
 mod export;
 mod fixture;
 mod knobs;
