@@ -111,14 +111,20 @@ struct CachedReference<R> {
 /// was just added in ConnectWise counts from the next run on. A run of one unit (a billing change,
 /// a console sync) may reuse the data of another run while it is younger than the TTL, so a stream
 /// of single changes doesn't read it once per change.
+///
+/// Jobs of one batch run concurrently: the first to miss reads, and the others of that tenant
+/// wait for its read and take what it cached (one read per tenant, not one per concurrent job).
 pub struct ReferenceCache<R> {
     entries: Mutex<HashMap<String, CachedReference<R>>>,
+    /// Per tenant, held while its data is being read.
+    reading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl<R> Default for ReferenceCache<R> {
     fn default() -> Self {
         ReferenceCache {
             entries: Mutex::new(HashMap::new()),
+            reading: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -141,7 +147,8 @@ impl<R: Send + Sync + 'static> ReferenceCache<R> {
 
     /// The tenant's reference data for `run_id`: the cached data when it was read for this run
     /// (or, for a `single` run, is younger than `ttl`), else what `load` reads, cached for the
-    /// run. A failed `load` caches nothing.
+    /// run; while one caller reads a tenant's data, the others wait and then take it. A failed
+    /// `load` caches nothing (the next waiter reads again).
     pub async fn get<F, Fut>(
         &self,
         tenant: &TenantId,
@@ -154,11 +161,20 @@ impl<R: Send + Sync + 'static> ReferenceCache<R> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<R, SyncError>>,
     {
-        if let Some(hit) = lock(&self.entries)
-            .get(tenant.as_str())
-            .filter(|c| c.run_id == run_id || (single && c.at.elapsed() < ttl))
-        {
-            return Ok(Arc::clone(&hit.reference));
+        let cached = || {
+            lock(&self.entries)
+                .get(tenant.as_str())
+                .filter(|c| c.run_id == run_id || (single && c.at.elapsed() < ttl))
+                .map(|hit| Arc::clone(&hit.reference))
+        };
+        if let Some(hit) = cached() {
+            return Ok(hit);
+        }
+        let reading = Arc::clone(lock(&self.reading).entry(tenant.to_string()).or_default());
+        let _reading = reading.lock().await;
+        // Read by the caller this one waited for.
+        if let Some(hit) = cached() {
+            return Ok(hit);
         }
         let reference = Arc::new(load().await?);
         lock(&self.entries).insert(
@@ -460,6 +476,35 @@ mod tests {
                 .await
                 .unwrap()
         }
+    }
+
+    #[tokio::test]
+    async fn concurrent_jobs_of_a_run_read_a_tenants_data_once() {
+        let loads = Loads::new();
+        let slow = |n: usize| async move {
+            // The read takes a while: every other job asks meanwhile.
+            for _ in 0..10 {
+                tokio::task::yield_now().await;
+            }
+            Ok(n)
+        };
+        let tenant = acme();
+        let get = || {
+            loads.cache.get(&tenant, "run-1", false, HOUR, || {
+                slow(loads.reads.fetch_add(1, Ordering::SeqCst) + 1)
+            })
+        };
+        let got = futures::future::join_all((0..4).map(|_| get())).await;
+        let got: Vec<usize> = got.into_iter().map(|r| *r.unwrap()).collect();
+        assert_eq!(got, [1, 1, 1, 1]);
+        assert_eq!(
+            loads.reads.load(Ordering::SeqCst),
+            1,
+            "one read for four jobs"
+        );
+        // Another tenant is not held up by, nor given, this one's data.
+        let other = TenantId::parse("other").unwrap();
+        assert_eq!(loads.get(&other, "run-1", false).await, 2);
     }
 
     #[tokio::test]
