@@ -527,8 +527,8 @@ async fn main() {
         calls as f64 / bound as f64
     );
     println!(
-        "  over the bound: the reference data (members {}, billing lists {}: once per worker \
-         that found no cached copy) and {} other ConnectWise reads",
+        "  over the bound: the reference data (members {}, billing lists {}: read once per \
+         run: the batch's concurrent jobs wait for the first one's read) and {} other ConnectWise reads",
         f.cw("GET /system/members"),
         f.billing_reads,
         f.cw("GET /login/"),
