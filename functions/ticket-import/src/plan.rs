@@ -52,7 +52,7 @@ use cwsync_mapping::settings::TicketImport as ImportSettings;
 use cwsync_mapping::tickets::{TicketKind, entity};
 use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::Queue;
-use cwsync_store::watermarks::{Seen, Watermark, read_from};
+use cwsync_store::watermarks::{Seen, Watermark, read_from, window_start};
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::SyncError;
 use cwsync_sync::jobs::send_jobs;
@@ -250,15 +250,18 @@ impl TicketImport {
                         .is_some_and(|at| at >= from)
             };
             let mut tail = Vec::new();
+            let mut keep = |ticket: &ListedTicket| {
+                if let (true, Some(at)) = (in_window(ticket), ticket.last_updated) {
+                    tail.push(Seen::new(ticket.id, at));
+                }
+            };
             let mut candidates = Vec::new();
             for ticket in tickets {
                 if import.is_excluded(ticket.id) {
                     planned.excluded += 1;
                 } else if resume.already_planned(&ticket) && !failing.contains(&ticket.id) {
                     planned.already_planned += 1;
-                    if let (true, Some(at)) = (in_window(&ticket), ticket.last_updated) {
-                        tail.push(Seen::new(ticket.id, at));
-                    }
+                    keep(&ticket);
                 } else {
                     candidates.push(ticket);
                 }
@@ -270,9 +273,7 @@ impl TicketImport {
             for ticket in candidates {
                 if with_time.contains(&ticket.id) {
                     to_import.push((kind, ticket.id));
-                    if let (true, Some(at)) = (in_window(&ticket), ticket.last_updated) {
-                        tail.push(Seen::new(ticket.id, at));
-                    }
+                    keep(&ticket);
                 } else {
                     planned.without_time += 1;
                 }
@@ -404,18 +405,6 @@ impl Resume {
             _ => false,
         }
     }
-}
-
-/// The start of the overlap window before `latest` (the next run's [`read_from`]).
-fn window_start(latest: OffsetDateTime, overlap: std::time::Duration) -> OffsetDateTime {
-    read_from(
-        &Watermark {
-            last_seen: latest,
-            updated_at: latest,
-            tail: Vec::new(),
-        },
-        overlap,
-    )
 }
 
 /// A ticket as listed: its id, `lastUpdated` and (of a closed project's) project.

@@ -141,16 +141,6 @@ impl TicketBatch {
     pub fn get(&self, kind: TicketKind, id: i64) -> Option<&TicketRecords> {
         self.records.get(&(kind, id))
     }
-
-    /// How many tickets were read.
-    pub fn len(&self) -> usize {
-        self.records.len()
-    }
-
-    /// Whether no ticket was read.
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
-    }
 }
 
 /// Reads service ticket `id` with its time entries, products and catalog items (four reads);

@@ -35,8 +35,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    MAX_RECEIVES, T0, TENANT, account_id, bench_options, bench_world, delta, median, median_count,
-    peak_rss_mib, print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
+    MAX_RECEIVES, T0, TENANT, account_id, assert_run_succeeded, bench_options, bench_world, delta,
+    median, median_count, peak_rss_mib, print_calls_by_endpoint, print_round_times, set_up_tenant,
+    spread,
 };
 use cwsync_billing_sim::fixture_export_settings;
 use cwsync_billing_sim::{BillingSim, generate};
@@ -203,18 +204,7 @@ async fn export(world: &World) -> Measured {
     let cw_writes = cw_after.writes() - cw_before.writes();
     let billing_writes = billing_after.writes() - billing_before.writes();
     assert_eq!(billing_writes, 0, "the export never writes to billing");
-    let failed: Vec<&Value> = report["records"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["outcome"] == "failed")
-        .take(3)
-        .collect();
-    assert_eq!(
-        report["run"]["status"], "succeeded",
-        "{}; first failed records: {failed:?}",
-        report["run"]
-    );
+    assert_run_succeeded(&report);
     Measured {
         time,
         jobs: delivery.deliveries,

@@ -35,8 +35,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    T0, TENANT, bench_options, bench_world, delta, median, median_count, peak_rss_mib,
-    print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
+    T0, TENANT, assert_run_succeeded, bench_options, bench_world, delta, median, median_count,
+    peak_rss_mib, print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
 };
 use cwsync_billing_sim::{BillingSim, fixture_items, fixture_product_types, fixture_technicians};
 use cwsync_connectwise_sim::Simulator;
@@ -305,18 +305,7 @@ async fn import(world: &World, since: Option<OffsetDateTime>) -> Measured {
     let billing_writes = billing_writes(&billing_by_route);
     let cw_writes = cw_after.writes() - cw_before.writes();
     assert_eq!(cw_writes, 0, "the import never writes to ConnectWise");
-    let failed: Vec<&Value> = report["records"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["outcome"] == "failed")
-        .take(3)
-        .collect();
-    assert_eq!(
-        report["run"]["status"], "succeeded",
-        "{}; first failed records: {failed:?}",
-        report["run"]
-    );
+    assert_run_succeeded(&report);
     Measured {
         time,
         jobs,

@@ -284,3 +284,20 @@ pub fn bench_options() -> ConnectOptions {
         gate_window: None,
     }
 }
+
+/// Asserts that the run a console `report` answered with succeeded, naming its first failed
+/// records when it did not.
+pub fn assert_run_succeeded(report: &serde_json::Value) {
+    let failed: Vec<&serde_json::Value> = report["records"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["outcome"] == "failed")
+        .take(3)
+        .collect();
+    assert_eq!(
+        report["run"]["status"], "succeeded",
+        "{}; first failed records: {failed:?}",
+        report["run"]
+    );
+}

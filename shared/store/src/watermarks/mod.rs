@@ -169,9 +169,16 @@ pub trait WatermarkStore: Send + Sync + Debug {
 /// The lower bound of the next incremental read: `last_seen - overlap` (saturating at the
 /// earliest representable time).
 pub fn read_from(watermark: &Watermark, overlap: std::time::Duration) -> OffsetDateTime {
+    window_start(watermark.last_seen, overlap)
+}
+
+/// Where the overlap window before `last_seen` starts: `last_seen - overlap` (saturating at the
+/// earliest representable time). A run that moves the watermark to `last_seen` keeps the records
+/// listed from here on in its tail: the next run reads from here ([`read_from`]).
+pub fn window_start(last_seen: OffsetDateTime, overlap: std::time::Duration) -> OffsetDateTime {
     time::Duration::try_from(overlap)
         .ok()
-        .and_then(|overlap| watermark.last_seen.checked_sub(overlap))
+        .and_then(|overlap| last_seen.checked_sub(overlap))
         .unwrap_or_else(|| time::PrimitiveDateTime::MIN.assume_utc())
 }
 
