@@ -205,7 +205,23 @@ async fn fixed_fee_calls_are_held_for_review_and_the_fee_item_is_billed_once_per
         .ok(json!({"action": "import-now", "tenant": TENANT, "since": rfc3339(T0)}))
         .await;
     assert_eq!(replanned["jobsSent"], 2, "{replanned}");
+    let project_reads = |world: &World| {
+        let calls = world.cw.calls();
+        [
+            calls.count("GET", "/project/tickets"),
+            calls.count("GET", "/project/projects/{id}"),
+            calls.count("GET", "/project/projects/{parentId}/phases/{id}"),
+        ]
+    };
+    let before = project_reads(&world);
     world.deliver().await;
+    let by_jobs: Vec<u64> = project_reads(&world)
+        .iter()
+        .zip(before)
+        .map(|(a, b)| a - b)
+        .collect();
+    // The two jobs come in one batch: their tickets in one read, their project and phase once.
+    assert_eq!(by_jobs, [1, 1, 1], "tickets, project, phase");
     let again = world.report(replanned["runId"].as_str().unwrap()).await;
     assert_eq!(again.count("ticket", "unchanged"), 2, "{}", again.0);
     assert_eq!(world.billing_call_writes(), writes);
