@@ -22,6 +22,21 @@ fn nth(since: OffsetDateTime, n: usize) -> OffsetDateTime {
     since + Duration::milliseconds(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
+/// `per_account` records of each account in account order, `make` given each record's index
+/// (across all accounts) and its account.
+fn per_account_of<T>(
+    account_ids: &[String],
+    per_account: usize,
+    mut make: impl FnMut(usize, &String) -> T,
+) -> Vec<T> {
+    account_ids
+        .iter()
+        .flat_map(|account_id| std::iter::repeat_n(account_id, per_account))
+        .enumerate()
+        .map(|(i, account_id)| make(i, account_id))
+        .collect()
+}
+
 fn cents(value: usize) -> Decimal {
     Decimal::new(i64::try_from(value).unwrap_or(i64::MAX), 2)
 }
@@ -81,29 +96,24 @@ pub fn subscriptions(
     if products.is_empty() {
         return Vec::new();
     }
-    let mut out = Vec::with_capacity(account_ids.len() * per_account);
-    for account_id in account_ids {
-        for _ in 0..per_account {
-            let i = out.len();
-            let product = &products[i % products.len()];
-            out.push(Subscription {
-                id: format!("SUB-{i:06}"),
-                account_id: account_id.clone(),
-                product_id: product.id.clone(),
-                quantity: Decimal::from(1 + i % 50),
-                unit_cost: product.cost,
-                unit_price: product.prices.first().map(|p| p.price),
-                unit: product.unit.clone(),
-                billing_frequency: Some(FREQUENCIES[i % FREQUENCIES.len()].to_owned()),
-                agreement_type: Some("Managed Services".to_owned()),
-                start_date: Some(time::macros::date!(2026 - 01 - 01)),
-                end_date: None,
-                cancelled_at: None,
-                updated_at: nth(since, i),
-            });
+    per_account_of(account_ids, per_account, |i, account_id| {
+        let product = &products[i % products.len()];
+        Subscription {
+            id: format!("SUB-{i:06}"),
+            account_id: account_id.clone(),
+            product_id: product.id.clone(),
+            quantity: Decimal::from(1 + i % 50),
+            unit_cost: product.cost,
+            unit_price: product.prices.first().map(|p| p.price),
+            unit: product.unit.clone(),
+            billing_frequency: Some(FREQUENCIES[i % FREQUENCIES.len()].to_owned()),
+            agreement_type: Some("Managed Services".to_owned()),
+            start_date: Some(time::macros::date!(2026 - 01 - 01)),
+            end_date: None,
+            cancelled_at: None,
+            updated_at: nth(since, i),
         }
-    }
-    out
+    })
 }
 
 /// `per_account` users of each account (`U-000000`, … in account order), with one to four
@@ -113,26 +123,21 @@ pub fn users(
     per_account: usize,
     since: OffsetDateTime,
 ) -> Vec<AccountUser> {
-    let mut out = Vec::with_capacity(account_ids.len() * per_account);
-    for account_id in account_ids {
-        for _ in 0..per_account {
-            let i = out.len();
-            let services = SERVICES[..1 + i % SERVICES.len()]
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect();
-            out.push(AccountUser {
-                id: format!("U-{i:06}"),
-                account_id: account_id.clone(),
-                name: format!("User {i}"),
-                email: Some(format!("user{i}@example.com")),
-                enabled: i % 5 != 4,
-                services,
-                updated_at: nth(since, i),
-            });
+    per_account_of(account_ids, per_account, |i, account_id| {
+        let services = SERVICES[..1 + i % SERVICES.len()]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        AccountUser {
+            id: format!("U-{i:06}"),
+            account_id: account_id.clone(),
+            name: format!("User {i}"),
+            email: Some(format!("user{i}@example.com")),
+            enabled: i % 5 != 4,
+            services,
+            updated_at: nth(since, i),
         }
-    }
-    out
+    })
 }
 
 /// The lines of the `i`th generated document: one to three of `products` in turn.
@@ -167,30 +172,25 @@ pub fn invoices(
     if products.is_empty() {
         return Vec::new();
     }
-    let mut out = Vec::with_capacity(account_ids.len() * per_account);
-    for account_id in account_ids {
-        for _ in 0..per_account {
-            let i = out.len();
-            let items = document_items(i, products);
-            let total: Decimal = items.iter().map(|l| l.quantity * l.price).sum();
-            out.push(Invoice {
-                id: format!("INV-{i:06}"),
-                number: format!("{}", 200_000 + i),
-                invoice_type: Some("Standard".to_owned()),
-                status: "Open".to_owned(),
-                account_id: account_id.clone(),
-                bill_to_account_id: None,
-                currency: Some("USD".to_owned()),
-                invoice_date: Some(time::macros::date!(2026 - 11 - 01)),
-                due_date: Some(time::macros::date!(2026 - 12 - 01)),
-                total,
-                balance: total,
-                items,
-                updated_at: nth(since, i),
-            });
+    per_account_of(account_ids, per_account, |i, account_id| {
+        let items = document_items(i, products);
+        let total: Decimal = items.iter().map(|l| l.quantity * l.price).sum();
+        Invoice {
+            id: format!("INV-{i:06}"),
+            number: format!("{}", 200_000 + i),
+            invoice_type: Some("Standard".to_owned()),
+            status: "Open".to_owned(),
+            account_id: account_id.clone(),
+            bill_to_account_id: None,
+            currency: Some("USD".to_owned()),
+            invoice_date: Some(time::macros::date!(2026 - 11 - 01)),
+            due_date: Some(time::macros::date!(2026 - 12 - 01)),
+            total,
+            balance: total,
+            items,
+            updated_at: nth(since, i),
         }
-    }
-    out
+    })
 }
 
 /// `per_invoice` payments of each invoice (`PAY-000000`, …), splitting its total evenly (the
@@ -238,29 +238,22 @@ pub fn orders(
     if products.is_empty() {
         return Vec::new();
     }
-    let mut out = Vec::with_capacity(account_ids.len() * per_account);
-    for account_id in account_ids {
-        for _ in 0..per_account {
-            let i = out.len();
-            out.push(Order {
-                id: format!("ORD-{i:06}"),
-                number: format!("SO-{i:06}"),
-                account_id: account_id.clone(),
-                contact_id: None,
-                bill_to_account_id: None,
-                customer_po: None,
-                stage: "Open".to_owned(),
-                order_date: time::macros::date!(2026 - 11 - 01),
-                due_date: None,
-                currency: Some("USD".to_owned()),
-                sales_rep: None,
-                items: document_items(i, products),
-                external_reference: None,
-                on_hold: false,
-                hold_reason: None,
-                updated_at: nth(since, i),
-            });
-        }
-    }
-    out
+    per_account_of(account_ids, per_account, |i, account_id| Order {
+        id: format!("ORD-{i:06}"),
+        number: format!("SO-{i:06}"),
+        account_id: account_id.clone(),
+        contact_id: None,
+        bill_to_account_id: None,
+        customer_po: None,
+        stage: "Open".to_owned(),
+        order_date: time::macros::date!(2026 - 11 - 01),
+        due_date: None,
+        currency: Some("USD".to_owned()),
+        sales_rep: None,
+        items: document_items(i, products),
+        external_reference: None,
+        on_hold: false,
+        hold_reason: None,
+        updated_at: nth(since, i),
+    })
 }
