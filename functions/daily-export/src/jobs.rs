@@ -34,6 +34,7 @@ use cwsync_sync::{Recorder, SyncError, UnitResult};
 use time::OffsetDateTime;
 
 use crate::account::{ACCOUNT, AccountInput, export_account};
+use crate::documents::{self, DocumentsPage, DocumentsRequest};
 use crate::plan::{
     AccountHint, AccountJob, BillingSide, CatalogJob, HINT_FIELD, PRODUCTS_FIELD, PlanRequest,
     account_stamp,
@@ -73,6 +74,7 @@ impl DailyExport {
         // found stale, which a second planner finding fewer does not make another page.
         let key = match job.kind() {
             JobKind::DailyExportCatalog => key_without(&job, PRODUCTS_FIELD),
+            JobKind::DocumentsPage => key_without(&job, documents::RECORDS_FIELD),
             _ => key_without(&job, HINT_FIELD),
         };
         let work = || async {
@@ -107,6 +109,31 @@ impl DailyExport {
                         .await
                         .map(|_| ())
                         .map_err(JobFailure::from)
+                }
+                JobKind::DocumentsPlan => {
+                    let request: DocumentsRequest =
+                        job.payload_as().map_err(JobFailure::permanent)?;
+                    let book = self.documents_book(request.document);
+                    let result =
+                        Box::pin(self.plan_documents(&tenant, &run_id, job.dry_run(), &request))
+                            .await;
+                    book.settle_unit(
+                        &tenant,
+                        &run_id,
+                        job.dry_run(),
+                        request.document.as_str(),
+                        result,
+                    )
+                    .await
+                }
+                JobKind::DocumentsPage => {
+                    let page: DocumentsPage = job.payload_as().map_err(JobFailure::permanent)?;
+                    let book = self.documents_book(page.document);
+                    let result =
+                        Box::pin(self.sync_documents_page(&tenant, &run_id, job.dry_run(), &page))
+                            .await;
+                    book.settle_unit(&tenant, &run_id, job.dry_run(), &page.unit_id(), result)
+                        .await
                 }
                 other => Err(JobFailure::permanent(format!(
                     "{other} is not a daily-export job; it was sent to the wrong queue"

@@ -13,6 +13,7 @@
 pub mod account;
 pub mod catalog;
 pub mod console;
+pub mod documents;
 pub mod jobs;
 pub mod plan;
 pub mod reference;
@@ -106,6 +107,8 @@ pub struct DailyExport {
     pub day_claims: Idempotency,
     /// Products per catalog page job ([`CATALOG_PAGE_SIZE`]; smaller in tests).
     pub catalog_page_size: usize,
+    /// Records per document page job ([`documents::PAGE_SIZE`]; smaller in tests).
+    pub document_page_size: usize,
 }
 
 impl std::ops::Deref for DailyExport {
@@ -123,6 +126,7 @@ impl DailyExport {
             day_claims: core.claims(DAY_CLAIM_TTL),
             core,
             catalog_page_size: CATALOG_PAGE_SIZE,
+            document_page_size: documents::PAGE_SIZE,
         }
     }
 

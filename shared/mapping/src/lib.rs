@@ -14,10 +14,14 @@
 //!   on the right agreement, user lists, and the mass-change guard.
 //! - [`tickets`]: the ticket import: a finished ConnectWise ticket, its time entries and
 //!   products → the billing service call that bills it, or the problems naming what to fix.
+//! - [`documents`]: billing documents both ways: invoices, payments, orders and projects →
+//!   ConnectWise invoices, payments, sales orders and opportunities; credit holds → a company
+//!   custom field; agreement invoices and sales orders → billing contracts and orders.
 //! - [`record`]: what every entity reports about a record (problems, notes); [`fingerprint()`]:
 //!   stable digests of synced values; [`KeyMatch`]: matching by a natural key.
 
 pub mod customers;
+pub mod documents;
 pub mod export;
 mod fields;
 mod fingerprint;

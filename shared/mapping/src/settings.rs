@@ -14,6 +14,7 @@
 //! Connection details (site, company id, API keys, client id) are NOT settings: they are secrets
 //! and live in Secrets Manager. Nothing here may ever hold one.
 
+use crate::documents::DocumentSettings;
 use rust_decimal::Decimal;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -102,6 +103,10 @@ pub struct TenantSettings {
         skip_serializing_if = "ConnectWiseUsage::is_default"
     )]
     pub connect_wise: ConnectWiseUsage,
+    /// Billing documents both ways: invoices, orders, credit holds, agreement invoices and sales
+    /// orders (see [`crate::documents`]). Left out of a document when it is the default.
+    #[serde(default, skip_serializing_if = "DocumentSettings::is_default")]
+    pub documents: DocumentSettings,
 }
 
 /// How hard cwsync may use a tenant's ConnectWise instance.
@@ -145,6 +150,7 @@ impl Default for TenantSettings {
             error_attempts: DEFAULT_ERROR_ATTEMPTS,
             schedules: Schedules::default(),
             connect_wise: ConnectWiseUsage::default(),
+            documents: DocumentSettings::default(),
         }
     }
 }
@@ -1123,6 +1129,8 @@ impl TenantSettings {
         let mut problems = Vec::new();
         let root = FieldPath::root();
         self.validate_export(&root.field("export"), &mut problems);
+        self.documents
+            .check(&root.field("documents"), &mut problems);
 
         let defaults = root.field("productDefaults");
         check_ref(

@@ -39,11 +39,16 @@ pub enum JobKind {
     TicketImportTicket,
     /// Move a tenant's billing calls flagged for ConnectWise to ConnectWise tickets.
     TicketMoveTenant,
+    /// Plan a tenant's run of one billing-document kind (invoices, payments, orders, projects,
+    /// credit holds, agreement invoices, sales orders): fans out into `DocumentsPage` jobs.
+    DocumentsPlan,
+    /// Sync one page of a document run's changed records.
+    DocumentsPage,
 }
 
 impl JobKind {
     /// Every kind, in declaration order (used to name the accepted values in errors).
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 10] = [
         JobKind::CustomerSyncAccount,
         JobKind::CustomerSyncTenant,
         JobKind::DailyExportPlan,
@@ -52,6 +57,8 @@ impl JobKind {
         JobKind::TicketImportTenant,
         JobKind::TicketImportTicket,
         JobKind::TicketMoveTenant,
+        JobKind::DocumentsPlan,
+        JobKind::DocumentsPage,
     ];
 
     /// The wire name, exactly as serde writes it.
@@ -65,6 +72,8 @@ impl JobKind {
             JobKind::TicketImportTenant => "ticket-import-tenant",
             JobKind::TicketImportTicket => "ticket-import-ticket",
             JobKind::TicketMoveTenant => "ticket-move-tenant",
+            JobKind::DocumentsPlan => "documents-plan",
+            JobKind::DocumentsPage => "documents-page",
         }
     }
 

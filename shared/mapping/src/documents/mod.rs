@@ -1,0 +1,126 @@
+//! Billing documents both ways (issue 11): invoices, payments, orders and projects exported to
+//! ConnectWise invoices, payments, sales orders and opportunities; a billing account's credit
+//! hold to a company custom field; and ConnectWise agreement invoices and sales orders pulled
+//! back as billing contracts and orders.
+//!
+//! [`DocumentSettings`] is the tenant's `documents` section: what each document kind needs beyond
+//! the export's toggles (`export.invoices`, `export.payments`, `export.orders`,
+//! `export.projects`). The kinds that have no export toggle (the credit hold and the two pulls)
+//! are on when their section is present. The pure mappings live in the submodules.
+
+pub mod invoices;
+pub mod lines;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::{FieldPath, SettingsError};
+
+/// The tenant's `documents` settings section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct DocumentSettings {
+    /// How billing invoices become ConnectWise invoices.
+    pub invoices: InvoiceSettings,
+    /// How billing orders become ConnectWise sales orders.
+    pub orders: OrderSettings,
+    /// An account's credit hold → a ConnectWise company custom field (off when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_hold: Option<CreditHold>,
+    /// ConnectWise agreement invoices → billing contracts (off when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_invoices: Option<AgreementInvoicePull>,
+    /// ConnectWise sales orders → billing orders (off when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales_orders: Option<SalesOrderPull>,
+}
+
+impl DocumentSettings {
+    /// Whether the section holds nothing but defaults (then a settings document leaves it out,
+    /// so documents written before it existed read, and fingerprint, as before).
+    pub fn is_default(&self) -> bool {
+        *self == DocumentSettings::default()
+    }
+
+    /// Checks what the types can't, each problem under `path`.
+    pub(crate) fn check(&self, path: &FieldPath, problems: &mut Vec<SettingsError>) {
+        let invoices = path.field("invoices");
+        if self.invoices.default_type.trim().is_empty() {
+            problems.push(SettingsError::at(
+                &invoices.field("defaultType"),
+                "must name a ConnectWise invoice type (Standard, CreditMemo, …)",
+            ));
+        }
+        if let Some(hold) = &self.credit_hold
+            && hold.custom_field.trim().is_empty()
+        {
+            problems.push(SettingsError::at(
+                &path.field("creditHold").field("customField"),
+                "must name the ConnectWise company custom field (its caption)",
+            ));
+        }
+    }
+}
+
+/// How billing invoices become ConnectWise invoices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct InvoiceSettings {
+    /// The ConnectWise invoice type of a billing invoice without one of [`InvoiceSettings::types`].
+    pub default_type: String,
+    /// Billing invoice type → ConnectWise invoice type (`Standard`, `CreditMemo`,
+    /// `Down Payment`, `Miscellaneous`, `Progress`).
+    pub types: BTreeMap<String, String>,
+}
+
+impl Default for InvoiceSettings {
+    fn default() -> Self {
+        InvoiceSettings {
+            default_type: "Standard".to_owned(),
+            types: BTreeMap::from([("credit-note".to_owned(), "CreditMemo".to_owned())]),
+        }
+    }
+}
+
+/// How billing orders become ConnectWise sales orders.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderSettings {
+    /// Billing order stage → ConnectWise order status name. A stage not here is the order's
+    /// failure, naming the stage.
+    pub statuses: BTreeMap<String, String>,
+}
+
+/// An account's credit hold → a ConnectWise company custom field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreditHold {
+    /// The custom field's caption, as ConnectWise shows it on the company.
+    pub custom_field: String,
+}
+
+/// ConnectWise agreement invoices → billing contracts (seeds 000, Agreement Sync).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgreementInvoicePull {
+    /// The invoice statuses pulled (all when empty).
+    pub statuses: Vec<String>,
+    /// The agreement types pulled (all when empty).
+    pub agreement_types: Vec<String>,
+    /// The contract template used when none is named exactly like the agreement type.
+    pub default_template: Option<String>,
+    /// The contract custom field the invoice number is written to.
+    pub invoice_number_field: Option<String>,
+}
+
+/// ConnectWise sales orders → billing orders (seeds 000, Sales Order Sync).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct SalesOrderPull {
+    /// The ConnectWise order statuses pulled (all when empty).
+    pub statuses: Vec<String>,
+    /// The billing item an order line gets when its product maps to none (the order is put on
+    /// hold with the reason).
+    pub error_item: Option<String>,
+}
