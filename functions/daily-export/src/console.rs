@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::account::is_unmapped;
+use crate::documents::{Document, DocumentsRequest};
 use crate::plan::PlanRequest;
 use crate::schedule::TenantSchedule;
 use crate::{DailyExport, FUNCTION, JOB_KIND};
@@ -53,6 +54,25 @@ pub enum Event {
         #[serde(default)]
         full: bool,
     },
+    /// Sync one kind of billing document now (see [`crate::documents`]): plans a run of its
+    /// own and fans out one job per page of changed records.
+    ExportDocuments {
+        /// The tenant.
+        tenant: String,
+        /// The kind: `invoices`, `payments`, `orders`, `projects`, `credit-hold`,
+        /// `agreement-invoices` or `sales-orders`.
+        document: Document,
+        /// Only these records (billing ids; ConnectWise ids for `agreement-invoices` and
+        /// `sales-orders`).
+        #[serde(default)]
+        record_ids: Option<Vec<String>>,
+        /// Plan and report only; write nothing.
+        #[serde(default)]
+        dry_run: bool,
+        /// Sync every record even when unchanged since its last sync.
+        #[serde(default)]
+        full: bool,
+    },
     /// Turn the tenant's export off: no scheduled or console export runs, queued jobs write
     /// nothing. Nothing is deleted in ConnectWise; every link is kept.
     Disable {
@@ -68,6 +88,20 @@ pub enum Event {
     /// the next scheduled run, and candidate companies for the accounts of the page it reported
     /// unmapped.
     Report(ReportEvent),
+    /// The log of a document run (the tenant's latest run of `document` without `runId`), a
+    /// page of records at a time.
+    DocumentsReport {
+        /// The tenant.
+        tenant: String,
+        /// The kind.
+        document: Document,
+        /// The run.
+        #[serde(default)]
+        run_id: Option<String>,
+        /// The next page of records, from the previous answer.
+        #[serde(default)]
+        page_token: Option<String>,
+    },
     /// The tenant's error report: records that keep failing, until fixed, and candidate
     /// companies for the accounts the latest export reported unmapped.
     Errors(ErrorsEvent),
@@ -113,6 +147,24 @@ impl DailyExport {
                 let planned = Box::pin(self.plan_run(&tenant, run_id, dry_run, &request)).await?;
                 to_json(&planned)
             }
+            Event::ExportDocuments {
+                tenant,
+                document,
+                record_ids,
+                dry_run,
+                full,
+            } => {
+                let tenant = tenant_id(&tenant)?;
+                let request = DocumentsRequest {
+                    document,
+                    record_ids,
+                    full,
+                };
+                let run_id = RunId::new(self.now());
+                let planned =
+                    Box::pin(self.plan_documents(&tenant, &run_id, dry_run, &request)).await?;
+                to_json(&planned)
+            }
             Event::Disable { tenant } => self.set_enabled(&tenant_id(&tenant)?, false).await,
             Event::Enable { tenant } => self.set_enabled(&tenant_id(&tenant)?, true).await,
             Event::Report(ReportEvent {
@@ -145,6 +197,26 @@ impl DailyExport {
                     object.insert("enabled".to_owned(), json!(settings.export.enabled));
                 }
                 Ok(value)
+            }
+            Event::DocumentsReport {
+                tenant,
+                document,
+                run_id,
+                page_token,
+            } => {
+                let tenant = tenant_id(&tenant)?;
+                let settings = cwsync_sync::tenant::settings(&self.deps, &tenant).await?;
+                let report = run_report(
+                    &self.deps,
+                    &tenant,
+                    document.job_kind(),
+                    run_id,
+                    page_token,
+                    settings.error_attempts,
+                    self.now(),
+                )
+                .await?;
+                to_json(&report)
             }
             Event::Errors(ErrorsEvent { tenant }) => {
                 let tenant = tenant_id(&tenant)?;
