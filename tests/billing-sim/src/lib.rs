@@ -413,6 +413,11 @@ impl BillingSim {
         state::seed(&mut self.state.lock(), orders);
     }
 
+    /// Every stored order, in id order.
+    pub fn orders(&self) -> Vec<Order> {
+        self.state.lock().orders.values().cloned().collect()
+    }
+
     /// Changes an order as a user would (its stage, its items) and stamps it. Returns whether
     /// it exists.
     pub fn modify_order(&self, id: &str, change: impl FnOnce(&mut Order)) -> bool {

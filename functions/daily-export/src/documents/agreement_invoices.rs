@@ -80,8 +80,12 @@ pub async fn candidates(
     let pull = settings(ctx);
     let entity = Document::AgreementInvoices.entity();
     let listed = pull::list_pulled::<Invoice>(ctx, STREAM, entity, filter(&pull), ids).await?;
-    let products =
-        pull::products_of(ctx, "invoice/id", listed.records.iter().filter_map(|i| i.id)).await?;
+    let products = pull::products_of(
+        ctx,
+        "invoice/id",
+        listed.records.iter().filter_map(|i| i.id),
+    )
+    .await?;
     Ok(Candidates {
         records: listed
             .records
@@ -258,7 +262,10 @@ fn describe(pull: &AgreementInvoicePull) -> String {
         parts.push(format!("statuses {}", pull.statuses.join(", ")));
     }
     if !pull.agreement_types.is_empty() {
-        parts.push(format!("agreement types {}", pull.agreement_types.join(", ")));
+        parts.push(format!(
+            "agreement types {}",
+            pull.agreement_types.join(", ")
+        ));
     }
     parts.join("; ")
 }
@@ -286,16 +293,17 @@ async fn apply(
         }
     }
     let Some(account) = account else {
-        return Ok(Err(format!("agreement {agreement} has no invoice to apply")));
+        return Ok(Err(format!(
+            "agreement {agreement} has no invoice to apply"
+        )));
     };
     let with_products: Vec<(&Invoice, &[ProductItem])> = group
         .iter()
         .map(|i| {
-            let products = i
-                .id
-                .and_then(|id| side.products.get(&id))
-                .map(Vec::as_slice)
-                .unwrap_or(&[]);
+            let products =
+                i.id.and_then(|id| side.products.get(&id))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
             (*i, products)
         })
         .collect();

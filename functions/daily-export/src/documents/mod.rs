@@ -28,6 +28,7 @@
 pub mod agreement_invoices;
 pub mod invoices;
 pub mod pull;
+pub mod sales_orders;
 
 use std::collections::HashMap;
 
@@ -172,7 +173,10 @@ impl Document {
 
     /// Whether this build syncs the kind.
     fn built(self) -> bool {
-        matches!(self, Document::Invoices | Document::AgreementInvoices)
+        matches!(
+            self,
+            Document::Invoices | Document::AgreementInvoices | Document::SalesOrders
+        )
     }
 
     /// The kind whose run follows this one's (the payments follow their invoices).
@@ -434,6 +438,7 @@ impl DailyExport {
             Document::AgreementInvoices => {
                 Box::pin(agreement_invoices::candidates(&ctx, ids)).await?
             }
+            Document::SalesOrders => Box::pin(sales_orders::candidates(&ctx, ids)).await?,
             other => {
                 return Err(SyncError::NotConfigured {
                     tenant: tenant.to_string(),
@@ -583,6 +588,7 @@ impl DailyExport {
                 Document::AgreementInvoices => {
                     Box::pin(agreement_invoices::sync_page(&ctx, ids)).await?
                 }
+                Document::SalesOrders => Box::pin(sales_orders::sync_page(&ctx, ids)).await?,
                 other => {
                     return Err(SyncError::NotConfigured {
                         tenant: tenant.to_string(),

@@ -18,8 +18,8 @@ use cwsync_connectwise::models::{CatalogItem, Info, ProductItem, Resource};
 use cwsync_connectwise::{Condition, Query};
 use cwsync_mapping::customers::entity as customer;
 use cwsync_store::links::LinkState;
-use cwsync_store::watermarks::read_from;
 use cwsync_store::runs::Outcome;
+use cwsync_store::watermarks::read_from;
 use cwsync_sync::{RecordResult, Recorder, SyncError};
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
@@ -110,9 +110,9 @@ pub async fn list_pulled<T: PulledRecord>(
             let deps = &ctx.function.deps;
             let watermark = deps.stores.watermarks.get(ctx.tenant, stream).await?;
             let changed = match &watermark {
-                Some(wm) => query.clone().and_filter(
-                    Condition::field("lastUpdated").ge(read_from(wm, OVERLAP)),
-                ),
+                Some(wm) => query
+                    .clone()
+                    .and_filter(Condition::field("lastUpdated").ge(read_from(wm, OVERLAP))),
                 None => query.clone(),
             };
             records = cw
@@ -136,7 +136,10 @@ pub async fn list_pulled<T: PulledRecord>(
         }
     };
     let listed: BTreeSet<i64> = records.iter().filter_map(PulledRecord::id).collect();
-    let more: Vec<i64> = wanted.into_iter().filter(|id| !listed.contains(id)).collect();
+    let more: Vec<i64> = wanted
+        .into_iter()
+        .filter(|id| !listed.contains(id))
+        .collect();
     if !more.is_empty() {
         records.extend(
             cw.list_by_ids::<T, i64>(T::PATH, "id", more, &query)
