@@ -43,7 +43,7 @@ use cwsync_sync::{RecordResult, Recorder, SyncError};
 use time::Date;
 
 use super::pull::{self, BillingItems, LISTING_PAGE};
-use super::{Candidate, Candidates, DocContext, Document};
+use super::{Candidates, DocContext, Document};
 
 /// The watermark stream of the pull.
 pub const STREAM: &str = "agreement-invoices";
@@ -79,29 +79,15 @@ pub async fn candidates(
 ) -> Result<Candidates, SyncError> {
     let pull = settings(ctx);
     let entity = Document::AgreementInvoices.entity();
-    let listed = pull::list_pulled::<Invoice>(ctx, STREAM, entity, filter(&pull), ids).await?;
-    let products = pull::products_of(
+    pull::stamped(
         ctx,
+        (STREAM, entity),
+        filter(&pull),
+        ids,
         "invoice/id",
-        listed.records.iter().filter_map(|i| i.id),
+        |invoice: &Invoice, products| Some(agreement_invoice_stamp(invoice, products, &pull)),
     )
-    .await?;
-    Ok(Candidates {
-        records: listed
-            .records
-            .iter()
-            .filter_map(|invoice| {
-                let id = invoice.id?;
-                let products = products.get(&id).map(Vec::as_slice).unwrap_or(&[]);
-                Some(Candidate {
-                    id: id.to_string(),
-                    stamp: agreement_invoice_stamp(invoice, products, &pull),
-                })
-            })
-            .collect(),
-        lines: listed.lines,
-        advance: listed.advance,
-    })
+    .await
 }
 
 /// What a page read, beyond its invoices.

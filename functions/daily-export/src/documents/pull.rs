@@ -24,7 +24,7 @@ use cwsync_sync::{RecordResult, Recorder, SyncError};
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
-use super::DocContext;
+use super::{Candidate, Candidates, DocContext};
 
 /// Records per ConnectWise listing page.
 pub const LISTING_PAGE: u32 = 1000;
@@ -153,6 +153,42 @@ pub async fn list_pulled<T: PulledRecord>(
         records,
         lines,
         advance,
+    })
+}
+
+/// A pull's candidates: the records [`list_pulled`] lists, with their products (by
+/// `product_field`, `invoice/id` or `salesOrder/id`), each stamped by `stamp` (`None`: not a
+/// candidate).
+pub async fn stamped<T: PulledRecord>(
+    ctx: &DocContext<'_>,
+    (stream, entity): (&str, &'static str),
+    filter: Condition,
+    ids: Option<&[String]>,
+    product_field: &'static str,
+    stamp: impl Fn(&T, &[ProductItem]) -> Option<String>,
+) -> Result<Candidates, SyncError> {
+    let listed = list_pulled::<T>(ctx, stream, entity, filter, ids).await?;
+    let products = products_of(
+        ctx,
+        product_field,
+        listed.records.iter().filter_map(PulledRecord::id),
+    )
+    .await?;
+    Ok(Candidates {
+        records: listed
+            .records
+            .iter()
+            .filter_map(|record| {
+                let id = record.id()?;
+                let products = products.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+                Some(Candidate {
+                    id: id.to_string(),
+                    stamp: stamp(record, products)?,
+                })
+            })
+            .collect(),
+        lines: listed.lines,
+        advance: listed.advance,
     })
 }
 

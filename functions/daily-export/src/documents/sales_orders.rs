@@ -29,7 +29,7 @@ use cwsync_sync::writes::billing_record_level;
 use cwsync_sync::{RecordResult, Recorder, SyncError};
 
 use super::pull::{self, LISTING_PAGE};
-use super::{Candidate, Candidates, DocContext, Document};
+use super::{Candidates, DocContext, Document};
 
 /// The watermark stream of the pull.
 pub const STREAM: &str = "sales-orders";
@@ -61,29 +61,17 @@ pub async fn candidates(
 ) -> Result<Candidates, SyncError> {
     let pull = settings(ctx);
     let entity = Document::SalesOrders.entity();
-    let listed = pull::list_pulled::<Order>(ctx, STREAM, entity, filter(&pull), ids).await?;
-    let products = pull::products_of(
+    pull::stamped(
         ctx,
+        (STREAM, entity),
+        filter(&pull),
+        ids,
         "salesOrder/id",
-        listed.records.iter().filter_map(|o| o.id),
+        |order: &Order, products| {
+            (!products.is_empty()).then(|| sales_order_stamp(order, products, &pull))
+        },
     )
-    .await?;
-    Ok(Candidates {
-        records: listed
-            .records
-            .iter()
-            .filter_map(|order| {
-                let id = order.id?;
-                let products = products.get(&id).filter(|p| !p.is_empty())?;
-                Some(Candidate {
-                    id: id.to_string(),
-                    stamp: sales_order_stamp(order, products, &pull),
-                })
-            })
-            .collect(),
-        lines: listed.lines,
-        advance: listed.advance,
-    })
+    .await
 }
 
 /// Syncs the orders `ids` (see the module docs).

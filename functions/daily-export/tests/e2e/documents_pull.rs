@@ -86,10 +86,32 @@ fn agreement_invoice(
     })
 }
 
+/// Seeds `records` at `path` in the ConnectWise simulator.
+fn seed(world: &World, path: &str, records: Vec<Value>) -> Vec<i64> {
+    world.cw.seed(path, records).unwrap()
+}
+
 /// A product of invoice `invoice`: `quantity` × catalog item `identifier` at `price`.
 fn invoice_product(id: i64, invoice: i64, identifier: &str, quantity: i64, price: i64) -> Value {
+    product(id, "invoice", invoice, identifier, quantity, price)
+}
+
+/// A product of sales order `order`.
+fn order_product(id: i64, order: i64, identifier: &str, quantity: i64, price: i64) -> Value {
+    product(id, "salesOrder", order, identifier, quantity, price)
+}
+
+/// A product of the document `parent` (its `field`).
+fn product(
+    id: i64,
+    field: &str,
+    parent: i64,
+    identifier: &str,
+    quantity: i64,
+    price: i64,
+) -> Value {
     json!({
-        "id": id, "invoice": {"id": invoice}, "sequenceNumber": id,
+        "id": id, field: {"id": parent}, "sequenceNumber": id,
         "catalogItem": {"id": 800 + id, "identifier": identifier},
         "description": format!("{identifier} ({id})"),
         "quantity": quantity, "price": price, "extPrice": quantity * price,
@@ -132,35 +154,31 @@ async fn agreement_invoices_make_their_contracts_both_of_one_date_and_an_unchang
  {
     let (world, company) = agreement_world().await;
     let at = "2026-11-20T08:00:00Z";
-    world
-        .cw
-        .seed(
-            "/finance/invoices",
-            vec![
-                agreement_invoice(5001, company, 77, "Managed Services", "2026-11-01", at),
-                // A second invoice of agreement 77 on the same date: both are applied.
-                agreement_invoice(5002, company, 77, "Managed Services", "2026-11-01", at),
-                // No template is named Co-Managed: the tenant's default (Licensing).
-                agreement_invoice(5003, company, 78, "Co-Managed", "2026-11-01", at),
-                // An agreement type the tenant does not pull.
-                agreement_invoice(5004, company, 79, "Block Time", "2026-11-01", at),
-            ],
-        )
-        .unwrap();
-    world
-        .cw
-        .seed(
-            "/procurement/products",
-            vec![
-                invoice_product(1, 5001, "M365-BP", 3, 20),
-                invoice_product(2, 5001, "m365-bp", 2, 20),
-                invoice_product(3, 5001, "LABOR-ONSITE", 1, 100),
-                invoice_product(4, 5002, "TONER-DXC5850-BK", 1, 50),
-                invoice_product(5, 5003, "M365-BP", 4, 20),
-                invoice_product(6, 5004, "M365-BP", 1, 20),
-            ],
-        )
-        .unwrap();
+    seed(
+        &world,
+        "/finance/invoices",
+        vec![
+            agreement_invoice(5001, company, 77, "Managed Services", "2026-11-01", at),
+            // A second invoice of agreement 77 on the same date: both are applied.
+            agreement_invoice(5002, company, 77, "Managed Services", "2026-11-01", at),
+            // No template is named Co-Managed: the tenant's default (Licensing).
+            agreement_invoice(5003, company, 78, "Co-Managed", "2026-11-01", at),
+            // An agreement type the tenant does not pull.
+            agreement_invoice(5004, company, 79, "Block Time", "2026-11-01", at),
+        ],
+    );
+    seed(
+        &world,
+        "/procurement/products",
+        vec![
+            invoice_product(1, 5001, "M365-BP", 3, 20),
+            invoice_product(2, 5001, "m365-bp", 2, 20),
+            invoice_product(3, 5001, "LABOR-ONSITE", 1, 100),
+            invoice_product(4, 5002, "TONER-DXC5850-BK", 1, 50),
+            invoice_product(5, 5003, "M365-BP", 4, 20),
+            invoice_product(6, 5004, "M365-BP", 1, 20),
+        ],
+    );
 
     let (planned, report) = pull(&world, "agreement-invoices", json!({}), false).await;
     assert_eq!(planned["listed"], 3, "{planned}");
@@ -256,27 +274,23 @@ async fn agreement_invoices_make_their_contracts_both_of_one_date_and_an_unchang
     // billable set again (two versions), delivered twice (the replay changes nothing).
     world.cw.advance_clock(std::time::Duration::from_secs(3600));
     let later = "2026-11-20T09:00:00Z";
-    world
-        .cw
-        .seed(
-            "/procurement/products",
-            vec![invoice_product(4, 5002, "TONER-DXC5850-BK", 2, 50)],
-        )
-        .unwrap();
-    world
-        .cw
-        .seed(
-            "/finance/invoices",
-            vec![agreement_invoice(
-                5002,
-                company,
-                77,
-                "Managed Services",
-                "2026-11-01",
-                later,
-            )],
-        )
-        .unwrap();
+    seed(
+        &world,
+        "/procurement/products",
+        vec![invoice_product(4, 5002, "TONER-DXC5850-BK", 2, 50)],
+    );
+    seed(
+        &world,
+        "/finance/invoices",
+        vec![agreement_invoice(
+            5002,
+            company,
+            77,
+            "Managed Services",
+            "2026-11-01",
+            later,
+        )],
+    );
     let version = contract_of(&world, 77).version;
 
     // A dry run says what it would do and writes nothing.
@@ -315,49 +329,43 @@ async fn agreement_invoices_make_their_contracts_both_of_one_date_and_an_unchang
 #[tokio::test]
 async fn an_agreement_invoice_of_an_unlinked_company_fails_naming_it_and_syncs_once_linked() {
     let (world, company) = agreement_world().await;
-    let seeded = world
-        .cw
-        .seed(
-            "/company/companies",
-            vec![json!({"identifier": "NEWCO", "name": "Newco Holdings", "city": "Boise"})],
-        )
-        .unwrap();
+    let seeded = seed(
+        &world,
+        "/company/companies",
+        vec![json!({"identifier": "NEWCO", "name": "Newco Holdings", "city": "Boise"})],
+    );
     let newco = seeded[0];
-    world
-        .cw
-        .seed(
-            "/finance/invoices",
-            vec![
-                agreement_invoice(
-                    6001,
-                    newco,
-                    90,
-                    "Managed Services",
-                    "2026-11-01",
-                    "2026-11-20T08:00:00Z",
-                ),
-                // A later one of a linked company: the watermark moves past the first.
-                agreement_invoice(
-                    6002,
-                    company,
-                    91,
-                    "Managed Services",
-                    "2026-11-01",
-                    "2026-11-20T10:00:00Z",
-                ),
-            ],
-        )
-        .unwrap();
-    world
-        .cw
-        .seed(
-            "/procurement/products",
-            vec![
-                invoice_product(11, 6001, "M365-BP", 1, 20),
-                invoice_product(12, 6002, "M365-BP", 1, 20),
-            ],
-        )
-        .unwrap();
+    seed(
+        &world,
+        "/finance/invoices",
+        vec![
+            agreement_invoice(
+                6001,
+                newco,
+                90,
+                "Managed Services",
+                "2026-11-01",
+                "2026-11-20T08:00:00Z",
+            ),
+            // A later one of a linked company: the watermark moves past the first.
+            agreement_invoice(
+                6002,
+                company,
+                91,
+                "Managed Services",
+                "2026-11-01",
+                "2026-11-20T10:00:00Z",
+            ),
+        ],
+    );
+    seed(
+        &world,
+        "/procurement/products",
+        vec![
+            invoice_product(11, 6001, "M365-BP", 1, 20),
+            invoice_product(12, 6002, "M365-BP", 1, 20),
+        ],
+    );
     let (_, report) = pull(&world, "agreement-invoices", json!({}), false).await;
     assert_eq!(report.status(), "partially_failed");
     assert_eq!(report.outcome(AGREEMENT_INVOICE, "6001"), "failed");
@@ -406,16 +414,6 @@ fn sales_order(id: i64, company: i64, status: &str, updated: &str) -> Value {
     })
 }
 
-/// A product of sales order `order`.
-fn order_product(id: i64, order: i64, identifier: &str, quantity: i64, price: i64) -> Value {
-    json!({
-        "id": id, "salesOrder": {"id": order}, "sequenceNumber": id,
-        "catalogItem": {"id": 800 + id, "identifier": identifier},
-        "description": format!("{identifier} ({id})"),
-        "quantity": quantity, "price": price, "billableOption": "Billable"
-    })
-}
-
 /// The billing order made from sales order `order`.
 fn order_of(world: &World, order: i64) -> Option<cwsync_billing::models::Order> {
     let reference = format!("cw:sales-order:{order}");
@@ -438,32 +436,28 @@ async fn sales_orders_become_billing_orders_once_an_unknown_product_holds_its_or
         .await;
     let company = company_of(&world, "A-1001").await;
     let at = "2026-11-20T08:00:00Z";
-    world
-        .cw
-        .seed(
-            "/sales/orders",
-            vec![
-                sales_order(7001, company, "Shipped", at),
-                sales_order(7002, company, "Shipped", at),
-                // No product: not pulled yet.
-                sales_order(7003, company, "Shipped", at),
-                // Not in the tenant's statuses.
-                sales_order(7004, company, "New", at),
-            ],
-        )
-        .unwrap();
-    world
-        .cw
-        .seed(
-            "/procurement/products",
-            vec![
-                order_product(21, 7001, "TONER-DXC5850-BK", 2, 80),
-                order_product(22, 7001, "drum-dxc5850", 1, 150),
-                order_product(23, 7002, "MYSTERY-X", 1, 10),
-                order_product(24, 7004, "TONER-DXC5850-BK", 1, 80),
-            ],
-        )
-        .unwrap();
+    seed(
+        &world,
+        "/sales/orders",
+        vec![
+            sales_order(7001, company, "Shipped", at),
+            sales_order(7002, company, "Shipped", at),
+            // No product: not pulled yet.
+            sales_order(7003, company, "Shipped", at),
+            // Not in the tenant's statuses.
+            sales_order(7004, company, "New", at),
+        ],
+    );
+    seed(
+        &world,
+        "/procurement/products",
+        vec![
+            order_product(21, 7001, "TONER-DXC5850-BK", 2, 80),
+            order_product(22, 7001, "drum-dxc5850", 1, 150),
+            order_product(23, 7002, "MYSTERY-X", 1, 10),
+            order_product(24, 7004, "TONER-DXC5850-BK", 1, 80),
+        ],
+    );
 
     // Delivered twice, as SQS may: one billing order each all the same.
     let (planned, report) = pull(&world, "sales-orders", json!({}), true).await;
@@ -512,25 +506,21 @@ async fn sales_orders_become_billing_orders_once_an_unknown_product_holds_its_or
 
     // A product arrives on 7003 (its order is touched): a dry run says so and makes nothing,
     // the run makes it.
-    world
-        .cw
-        .seed(
-            "/procurement/products",
-            vec![order_product(25, 7003, "M365-BP", 5, 20)],
-        )
-        .unwrap();
-    world
-        .cw
-        .seed(
-            "/sales/orders",
-            vec![sales_order(
-                7003,
-                company,
-                "Shipped",
-                "2026-11-20T09:00:00Z",
-            )],
-        )
-        .unwrap();
+    seed(
+        &world,
+        "/procurement/products",
+        vec![order_product(25, 7003, "M365-BP", 5, 20)],
+    );
+    seed(
+        &world,
+        "/sales/orders",
+        vec![sales_order(
+            7003,
+            company,
+            "Shipped",
+            "2026-11-20T09:00:00Z",
+        )],
+    );
     let (planned, report) = pull(&world, "sales-orders", json!({"dryRun": true}), false).await;
     assert_eq!(planned["dryRun"], true, "{planned}");
     assert!(

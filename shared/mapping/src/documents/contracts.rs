@@ -316,14 +316,9 @@ fn same_lines(a: &[ContractLine], b: &[ContractLine]) -> bool {
         })
 }
 
-/// The stamp of an agreement invoice: what its sync reads of it and its products, and the
-/// settings that shape the contract.
-pub fn agreement_invoice_stamp(
-    invoice: &Invoice,
-    products: &[ProductItem],
-    settings: &AgreementInvoicePull,
-) -> String {
-    let mut products: Vec<_> = products
+/// What a pull reads of `products` (for a stamp), in id order.
+pub fn products_digest(products: &[ProductItem]) -> Vec<serde_json::Value> {
+    let mut digest: Vec<_> = products
         .iter()
         .map(|p| {
             json!({
@@ -335,10 +330,22 @@ pub fn agreement_invoice_stamp(
                 "quantity": p.quantity,
                 "price": p.price,
                 "extPrice": p.ext_price,
+                "cost": p.cost,
+                "taxable": p.taxable_flag,
             })
         })
         .collect();
-    products.sort_by_key(|p| p["id"].as_i64());
+    digest.sort_by_key(|p| p["id"].as_i64());
+    digest
+}
+
+/// The stamp of an agreement invoice: what its sync reads of it and its products, and the
+/// settings that shape the contract.
+pub fn agreement_invoice_stamp(
+    invoice: &Invoice,
+    products: &[ProductItem],
+    settings: &AgreementInvoicePull,
+) -> String {
     fingerprint(&json!({
         "number": invoice.invoice_number,
         "date": invoice_date(invoice).map(|d| d.to_string()),
@@ -347,7 +354,7 @@ pub fn agreement_invoice_stamp(
         "billTo": invoice.bill_to_company.as_ref().and_then(|c| c.id),
         "agreement": invoice.agreement.as_ref().and_then(|a| a.id),
         "agreementType": invoice.agreement.as_ref().and_then(|a| a.kind.clone()),
-        "products": products,
+        "products": products_digest(products),
         "defaultTemplate": settings.default_template,
         "numberField": settings.invoice_number_field,
     }))

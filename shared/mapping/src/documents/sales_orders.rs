@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::SalesOrderPull;
-use super::contracts::product_sku;
+use super::contracts::{product_sku, products_digest};
 use crate::fingerprint;
 
 /// The external reference of a sales order's billing order (`cw:sales-order:42`).
@@ -173,23 +173,6 @@ pub fn sales_order_stamp(
     products: &[ProductItem],
     settings: &SalesOrderPull,
 ) -> String {
-    let mut products: Vec<_> = products
-        .iter()
-        .map(|p| {
-            json!({
-                "id": p.id,
-                "catalogItem": p.catalog_item.as_ref().and_then(|c| c.id),
-                "identifier": p.catalog_item.as_ref().and_then(|c| c.identifier.clone()),
-                "description": p.description,
-                "sequence": p.sequence_number,
-                "quantity": p.quantity,
-                "price": p.price,
-                "cost": p.cost,
-                "taxable": p.taxable_flag,
-            })
-        })
-        .collect();
-    products.sort_by_key(|p| p["id"].as_i64());
     fingerprint(&json!({
         "company": order.company.as_ref().and_then(|c| c.id),
         "billTo": order.bill_to_company.as_ref().and_then(|c| c.id),
@@ -198,7 +181,7 @@ pub fn sales_order_stamp(
         "dueDate": order.due_date.map(|d| d.date().to_string()),
         "po": order.po_number,
         "salesRep": order.sales_rep.as_ref().and_then(|r| r.identifier.clone()),
-        "products": products,
+        "products": products_digest(products),
         "errorItem": settings.error_item,
     }))
 }
