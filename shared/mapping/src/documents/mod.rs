@@ -69,8 +69,9 @@ impl DocumentSettings {
 pub struct InvoiceSettings {
     /// The ConnectWise invoice type of a billing invoice without one of [`InvoiceSettings::types`].
     pub default_type: String,
-    /// Billing invoice type → ConnectWise invoice type (`Standard`, `CreditMemo`,
-    /// `Down Payment`, `Miscellaneous`, `Progress`).
+    /// Billing invoice type → ConnectWise invoice type (`Standard`, `CreditMemo`, `DownPayment`,
+    /// `Miscellaneous`, `Progress`), compared without case, spaces or hyphens. A billing type
+    /// not here that names a ConnectWise type (`Credit Memo`) is that type.
     pub types: BTreeMap<String, String>,
 }
 

@@ -1,0 +1,295 @@
+//! Billing documents → ConnectWise, end to end: invoices with their items become ConnectWise
+//! invoices with products, once; an unchanged re-run sends no job and writes nothing; a change
+//! is one write; a posted invoice is never changed; replays and dry runs write nothing twice.
+
+use cwsync_billing_sim::{fixture_invoices, fixture_items};
+use serde_json::{Value, json};
+
+use crate::support::World;
+
+/// The SKUs of the fixture invoices' items, as ConnectWise catalog items.
+const SKUS: [&str; 4] = [
+    "TONER-DXC5850-BK",
+    "DRUM-DXC5850",
+    "LABOR-ONSITE",
+    "M365-BP",
+];
+
+/// A world with the fixture invoices and items in billing, their catalog items in ConnectWise
+/// and invoices exported.
+async fn invoices_world() -> World {
+    let world = World::start().await;
+    world.billing.seed_items(fixture_items());
+    world.billing.seed_invoices(fixture_invoices());
+    for sku in SKUS {
+        let existing = world
+            .records("/procurement/catalog")
+            .iter()
+            .any(|c| c["identifier"] == json!(sku));
+        if !existing {
+            world
+                .cw
+                .create(
+                    "/procurement/catalog",
+                    json!({"identifier": sku, "description": sku, "customerDescription": sku,
+                           "subcategory": {"id": 1}, "type": {"name": "Inventory"}, "price": 1}),
+                )
+                .unwrap();
+        }
+    }
+    world
+        .put_settings(json!({"export": {"invoices": true}}))
+        .await;
+    world
+}
+
+fn invoice_by_number(world: &World, number: &str) -> Value {
+    world
+        .records("/finance/invoices")
+        .into_iter()
+        .find(|i| i["invoiceNumber"] == json!(number))
+        .unwrap_or_else(|| panic!("no ConnectWise invoice {number}"))
+}
+
+fn products_of(world: &World, invoice: i64) -> Vec<Value> {
+    world
+        .records("/procurement/products")
+        .into_iter()
+        .filter(|p| p["invoice"]["id"] == json!(invoice))
+        .collect()
+}
+
+#[tokio::test]
+async fn invoices_become_connectwise_invoices_with_products_once() {
+    let world = invoices_world().await;
+    let (planned, report) = world.documents("invoices", json!({})).await;
+    assert_eq!(planned["listed"], 3, "{planned}");
+    assert_eq!(planned["toSync"], 3, "{planned}");
+    assert_eq!(report.status(), "succeeded", "{}", report.0);
+    assert_eq!(report.count("invoice", "created"), 3, "{}", report.0);
+
+    let first = invoice_by_number(&world, "100231");
+    assert_eq!(first["type"], "Standard");
+    let products = products_of(&world, first["id"].as_i64().unwrap());
+    assert_eq!(products.len(), 2, "{products:?}");
+    let mut quantities: Vec<f64> = products
+        .iter()
+        .map(|p| p["quantity"].as_f64().unwrap())
+        .collect();
+    quantities.sort_by(f64::total_cmp);
+    assert_eq!(quantities, [1.0, 2.0]);
+    // Ordinary names: the credit memo's type, an item found by its billing item's SKU.
+    let credit = invoice_by_number(&world, "100233");
+    assert_eq!(credit["type"], "CreditMemo");
+    let labor = invoice_by_number(&world, "100232");
+    assert_eq!(products_of(&world, labor["id"].as_i64().unwrap()).len(), 1);
+
+    // Unchanged: no job, no write.
+    let writes = world.cw_writes();
+    let (planned, report) = world.documents("invoices", json!({})).await;
+    assert_eq!(planned["toSync"], 0, "{planned}");
+    assert_eq!(planned["unchanged"], 3, "{planned}");
+    assert_eq!(report.status(), "succeeded");
+    assert_eq!(
+        world.cw_writes(),
+        writes,
+        "an unchanged re-run writes nothing"
+    );
+    assert_eq!(world.records("/finance/invoices").len(), 3);
+
+    // One item's quantity changes: one product write, nothing else.
+    world.billing.modify_invoice("INV-7001", |i| {
+        i.items[0].quantity = 3.into();
+    });
+    let (planned, report) = world.documents("invoices", json!({})).await;
+    assert_eq!(planned["toSync"], 1, "{planned}");
+    assert_eq!(
+        report.outcome("invoice", "INV-7001"),
+        "updated",
+        "{}",
+        report.0
+    );
+    assert!(
+        report.detail("invoice", "INV-7001").contains("1 changed"),
+        "{}",
+        report.0
+    );
+    assert_eq!(world.cw_writes(), writes + 1);
+    let products = products_of(&world, first["id"].as_i64().unwrap());
+    assert_eq!(products.len(), 2);
+    assert!(
+        products.iter().any(|p| p["quantity"].as_f64() == Some(3.0)),
+        "{products:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_posted_invoice_is_never_changed_and_the_difference_is_reported() {
+    let world = invoices_world().await;
+    world.documents("invoices", json!({})).await;
+    let invoice = invoice_by_number(&world, "100231");
+    let id = invoice["id"].as_i64().unwrap();
+    // Posted to accounting, as the accounting export does.
+    let posted = world.cw.seed(
+        "/finance/invoices",
+        vec![{
+            let mut posted = invoice.clone();
+            posted["glBatch"] = json!({"id": 5, "identifier": "GL-5"});
+            posted
+        }],
+    );
+    assert!(posted.is_ok(), "{posted:?}");
+    world.billing.modify_invoice("INV-7001", |i| {
+        i.due_date = Some(time::macros::date!(2027 - 01 - 31));
+    });
+    let writes = world.cw_writes();
+    let (_, report) = world.documents("invoices", json!({})).await;
+    assert_eq!(
+        report.outcome("invoice", "INV-7001"),
+        "failed",
+        "{}",
+        report.0
+    );
+    let detail = report.detail("invoice", "INV-7001");
+    assert!(
+        detail.contains("posted") && detail.contains("dueDate"),
+        "{detail}"
+    );
+    assert_eq!(
+        world.cw_writes(),
+        writes,
+        "a posted invoice is never written"
+    );
+    assert_eq!(
+        invoice_by_number(&world, "100231")["dueDate"],
+        invoice["dueDate"]
+    );
+    assert_eq!(report.status(), "partially_failed");
+    let errors = world
+        .ok(json!({"action": "errors", "tenant": crate::support::TENANT}))
+        .await;
+    assert!(errors.to_string().contains("INV-7001"), "{errors}");
+    let _ = id;
+}
+
+#[tokio::test]
+async fn an_existing_invoice_is_matched_by_number_and_a_replay_creates_nothing_twice() {
+    let world = invoices_world().await;
+    // Someone keyed invoice 100232 into ConnectWise by hand, for the same company.
+    let company = world
+        .export
+        .deps
+        .stores
+        .links
+        .get(
+            &cwsync_store::TenantId::parse(crate::support::TENANT).unwrap(),
+            cwsync_store::links::SourceRef::new("company", "A-1003"),
+        )
+        .await
+        .unwrap()
+        .and_then(|l| l.cw_id)
+        .expect("the customer sync linked A-1003");
+    world
+        .cw
+        .create(
+            "/finance/invoices",
+            json!({"type": "Standard", "company": {"id": company}, "invoiceNumber": "100232"}),
+        )
+        .unwrap();
+    let planned = world
+        .ok(
+            json!({"action": "export-documents", "tenant": crate::support::TENANT,
+                   "document": "invoices"}),
+        )
+        .await;
+    // Every page job delivered twice, as SQS may.
+    world.deliver_twice().await;
+    let report = world
+        .documents_report("invoices", planned["runId"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        report.outcome("invoice", "INV-7002"),
+        "updated",
+        "{}",
+        report.0
+    );
+    assert!(
+        report
+            .detail("invoice", "INV-7002")
+            .contains("matched by number"),
+        "{}",
+        report.0
+    );
+    assert_eq!(
+        world.records("/finance/invoices").len(),
+        3,
+        "never two invoices"
+    );
+    let labor = invoice_by_number(&world, "100232");
+    assert_eq!(
+        products_of(&world, labor["id"].as_i64().unwrap()).len(),
+        1,
+        "never two products"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_and_an_unlinked_account_waits_for_its_company() {
+    let world = invoices_world().await;
+    let writes = world.cw_writes();
+    let (planned, report) = world.documents("invoices", json!({"dryRun": true})).await;
+    assert_eq!(planned["dryRun"], true);
+    assert_eq!(report.count("invoice", "created"), 3, "{}", report.0);
+    assert!(
+        report
+            .detail("invoice", "INV-7001")
+            .contains("would create"),
+        "{}",
+        report.0
+    );
+    assert_eq!(world.cw_writes(), writes);
+    assert!(world.records("/finance/invoices").is_empty());
+
+    // An invoice of an account the customer sync has not linked fails naming the account, and
+    // the others go on.
+    world
+        .billing
+        .modify_invoice("INV-7003", |i| i.account_id = "A-9999".to_owned());
+    let (_, report) = world.documents("invoices", json!({})).await;
+    assert_eq!(
+        report.outcome("invoice", "INV-7003"),
+        "failed",
+        "{}",
+        report.0
+    );
+    assert!(
+        report.detail("invoice", "INV-7003").contains("A-9999"),
+        "{}",
+        report.0
+    );
+    assert_eq!(report.count("invoice", "created"), 2, "{}", report.0);
+}
+
+#[tokio::test]
+async fn invoices_off_is_a_skipped_run_that_writes_nothing() {
+    let world = invoices_world().await;
+    world
+        .put_settings(json!({"export": {"invoices": false, "payments": false}}))
+        .await;
+    let (planned, report) = world.documents("invoices", json!({})).await;
+    assert_eq!(planned["pages"], 0);
+    assert_eq!(
+        report.outcome("document-plan", "invoices"),
+        "skipped",
+        "{}",
+        report.0
+    );
+    assert!(
+        report
+            .detail("document-plan", "invoices")
+            .contains("export.invoices"),
+        "{}",
+        report.0
+    );
+    assert!(world.records("/finance/invoices").is_empty());
+}
