@@ -26,6 +26,7 @@
 //! error ledger until it syncs.
 
 pub mod invoices;
+pub mod payments;
 
 use std::collections::HashMap;
 
@@ -170,7 +171,7 @@ impl Document {
 
     /// Whether this build syncs the kind.
     fn built(self) -> bool {
-        matches!(self, Document::Invoices)
+        matches!(self, Document::Invoices | Document::Payments)
     }
 
     /// The kind whose run follows this one's (the payments follow their invoices).
@@ -429,6 +430,7 @@ impl DailyExport {
         let ids = request.record_ids.as_deref();
         let listed = match document {
             Document::Invoices => Box::pin(invoices::candidates(&ctx, ids)).await?,
+            Document::Payments => Box::pin(payments::candidates(&ctx, ids)).await?,
             other => {
                 return Err(SyncError::NotConfigured {
                     tenant: tenant.to_string(),
@@ -575,6 +577,7 @@ impl DailyExport {
             let ids = &page.record_ids;
             let records = match document {
                 Document::Invoices => Box::pin(invoices::sync_page(&ctx, ids)).await?,
+                Document::Payments => Box::pin(payments::sync_page(&ctx, ids)).await?,
                 other => {
                     return Err(SyncError::NotConfigured {
                         tenant: tenant.to_string(),

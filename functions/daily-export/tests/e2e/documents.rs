@@ -293,3 +293,93 @@ async fn invoices_off_is_a_skipped_run_that_writes_nothing() {
     );
     assert!(world.records("/finance/invoices").is_empty());
 }
+
+fn payment_of(world: &World, number: &str) -> Vec<Value> {
+    let invoice = invoice_by_number(world, number);
+    world.records(&format!("/finance/invoices/{}/payments", invoice["id"]))
+}
+
+#[tokio::test]
+async fn payments_follow_their_invoices_summed_into_one_payment_per_invoice() {
+    let world = invoices_world().await;
+    world
+        .billing
+        .seed_payments(cwsync_billing_sim::fixture_payments());
+    world
+        .put_settings(json!({"export": {"payments": true}}))
+        .await;
+    // The invoices run; its follow-up, the payments run, is delivered with it.
+    world.documents("invoices", json!({})).await;
+    let payments = world
+        .ok(
+            json!({"action": "documents-report", "tenant": crate::support::TENANT,
+                   "document": "payments"}),
+        )
+        .await;
+    assert_eq!(payments["run"]["status"], "succeeded", "{payments}");
+    // INV-7002: 200 + 110 − 20 refunded = one payment of 290.
+    let paid = payment_of(&world, "100232");
+    assert_eq!(paid.len(), 1, "{paid:?}");
+    assert_eq!(paid[0]["amount"].as_f64(), Some(290.0));
+    assert_eq!(
+        payment_of(&world, "100231")[0]["amount"].as_f64(),
+        Some(100.0)
+    );
+    assert!(
+        payment_of(&world, "100233").is_empty(),
+        "no payments, no payment"
+    );
+
+    // Unchanged: no job, no write.
+    let writes = world.cw_writes();
+    let (planned, _) = world.documents("payments", json!({})).await;
+    assert_eq!(planned["toSync"], 0, "{planned}");
+    assert_eq!(world.cw_writes(), writes);
+
+    // Another payment arrives: the one payment changes, none is added.
+    world
+        .billing
+        .seed_payments(vec![cwsync_billing::models::Payment {
+            id: "PAY-7105".to_owned(),
+            account_id: "A-1001".to_owned(),
+            invoice_id: "INV-7001".to_owned(),
+            payment_type: "ACH".to_owned(),
+            amount: 50.into(),
+            payment_date: time::macros::date!(2026 - 11 - 20),
+            reference: None,
+            updated_at: time::macros::datetime!(2026-11-20 10:00 UTC),
+        }]);
+    let (_, report) = world.documents("payments", json!({})).await;
+    assert_eq!(
+        report.outcome("invoice-payment", "INV-7001"),
+        "updated",
+        "{}",
+        report.0
+    );
+    let paid = payment_of(&world, "100231");
+    assert_eq!(paid.len(), 1, "never two payments: {paid:?}");
+    assert_eq!(paid[0]["amount"].as_f64(), Some(150.0));
+
+    // All of it refunded: the payment goes.
+    world
+        .billing
+        .seed_payments(vec![cwsync_billing::models::Payment {
+            id: "PAY-7106".to_owned(),
+            account_id: "A-1001".to_owned(),
+            invoice_id: "INV-7001".to_owned(),
+            payment_type: "ACH".to_owned(),
+            amount: (-150).into(),
+            payment_date: time::macros::date!(2026 - 11 - 21),
+            reference: Some("refund".to_owned()),
+            updated_at: time::macros::datetime!(2026-11-21 10:00 UTC),
+        }]);
+    let (_, report) = world.documents("payments", json!({})).await;
+    assert!(
+        report
+            .detail("invoice-payment", "INV-7001")
+            .contains("removed"),
+        "{}",
+        report.0
+    );
+    assert!(payment_of(&world, "100231").is_empty());
+}

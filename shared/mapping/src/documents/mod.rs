@@ -10,6 +10,7 @@
 
 pub mod invoices;
 pub mod lines;
+pub mod payments;
 
 use std::collections::BTreeMap;
 
