@@ -23,45 +23,29 @@
 
 use std::collections::HashMap;
 
+use cwsync_billing::DocumentQuery;
 use cwsync_billing::models::Invoice as BillingInvoice;
-use cwsync_billing::{DocumentQuery, ReferenceQuery};
-use cwsync_connectwise::models::{CatalogItem, Invoice, ProductItem, Reference, Resource};
+use cwsync_connectwise::models::{Invoice, ProductItem, Resource};
 use cwsync_connectwise::{Condition, Query};
-use cwsync_mapping::customers::entity as customer;
 use cwsync_mapping::documents::invoices::{
     desired_invoice, invoice_changes, invoice_stamp, is_posted,
 };
-use cwsync_mapping::documents::lines::{ProductPlan, product_lines, product_plan, sku_of};
+use cwsync_mapping::documents::lines::{product_lines, product_plan};
 use cwsync_store::links::{LinkState, SourceRef};
 use cwsync_store::runs::Outcome;
 use cwsync_sync::record::describe_change;
 use cwsync_sync::writes::{fields_of, record_level};
 use cwsync_sync::{Created, RecordResult, Recorder, SyncError, create_claimed};
 
-use super::{Candidate, Candidates, DocContext, Document};
+use super::products::{Catalog, Parent, read_catalog, read_products, write_products};
+use super::{
+    Candidate, Candidates, DocContext, Document, company_ids, listed_in_order, malformed_lines,
+};
 
 /// The ConnectWise kind an invoice is linked as.
 const CW_KIND: &str = "invoice";
 /// Billing invoices per listing page.
 const LISTING_PAGE: u32 = 500;
-
-/// The account → ConnectWise company links of `accounts`.
-pub async fn company_ids(
-    ctx: &DocContext<'_>,
-    accounts: impl IntoIterator<Item = String>,
-) -> Result<HashMap<String, i64>, SyncError> {
-    let mut accounts: Vec<String> = accounts.into_iter().collect();
-    accounts.sort();
-    accounts.dedup();
-    Ok(ctx
-        .links
-        .get_many(ctx.tenant, customer::COMPANY, &accounts)
-        .await?
-        .into_iter()
-        .filter(|(_, l)| l.state == LinkState::Linked)
-        .filter_map(|(id, l)| Some((id, l.cw_id?)))
-        .collect())
-}
 
 /// The stamp of `invoice` in `ctx` (its company from `companies`).
 fn stamp(
@@ -75,20 +59,6 @@ fn stamp(
         &ctx.settings.documents,
         &ctx.settings.never_overwrite.invoices,
     )
-}
-
-/// The failed line of each malformed record of a listing.
-pub fn malformed_lines(
-    entity: &'static str,
-    malformed: &[cwsync_billing::MalformedRecord],
-) -> Vec<RecordResult> {
-    malformed
-        .iter()
-        .map(|bad| {
-            let id = bad.id.as_deref().unwrap_or("(no id)");
-            Recorder::new(entity, id, String::new()).failed(bad.to_string())
-        })
-        .collect()
 }
 
 /// Every invoice (or those of `ids`) with its stamp.
@@ -130,8 +100,6 @@ struct CwSide {
     by_number: HashMap<String, Invoice>,
     /// Products by invoice id.
     products: HashMap<i64, Vec<ProductItem>>,
-    /// Catalog item ids by upper-cased identifier.
-    catalog: HashMap<String, i64>,
 }
 
 /// Syncs the invoices `ids` (see the module docs).
@@ -149,18 +117,7 @@ pub async fn sync_page(
         })
         .await
         .map_err(|e| SyncError::billing("reading the page's invoices", e))?;
-    let mut records = malformed_lines(entity, &listed.malformed);
-    let found: HashMap<String, &BillingInvoice> =
-        listed.records.iter().map(|i| (i.id.clone(), i)).collect();
-    let (invoices, missing) = super::in_order(ids, &found);
-    for id in missing {
-        if !listed.malformed.iter().any(|b| b.id.as_deref() == Some(id)) {
-            records.push(Recorder::new(entity, id, String::new()).with_detail(
-                Outcome::Skipped,
-                "no longer in the billing system: nothing exported".to_owned(),
-            ));
-        }
-    }
+    let (invoices, mut records) = listed_in_order(entity, ids, &listed, |i| &i.id);
     let companies = company_ids(ctx, invoices.iter().map(|i| i.account_id.clone())).await?;
     let links = ctx
         .links
@@ -177,33 +134,12 @@ pub async fn sync_page(
             .and_then(|l| l.cw_id)
     };
 
-    // The SKUs of items that came without one.
-    let no_sku: Vec<String> = invoices
-        .iter()
-        .flat_map(|i| &i.items)
-        .filter(|item| item.sku.as_deref().is_none_or(|s| s.trim().is_empty()))
-        .map(|item| item.item_id.clone())
-        .collect();
-    let skus: HashMap<String, String> = if no_sku.is_empty() {
-        HashMap::new()
-    } else {
-        billing
-            .list_items(&ReferenceQuery::by_ids(no_sku))
-            .await
-            .map_err(|e| SyncError::billing("reading the invoice items' SKUs", e))?
-            .records
-            .into_iter()
-            .map(|item| (item.id, item.sku))
-            .collect()
-    };
-
     // ConnectWise, in batched reads.
     let linked: Vec<i64> = invoices.iter().filter_map(|i| linked_id(i)).collect();
     let mut side = CwSide {
         by_id: HashMap::new(),
         by_number: HashMap::new(),
         products: HashMap::new(),
-        catalog: HashMap::new(),
     };
     for invoice in read_invoices(cw, "id", linked).await? {
         if let Some(id) = invoice.id {
@@ -227,44 +163,8 @@ pub async fn sync_page(
         .chain(side.by_number.values().filter_map(|i| i.id.as_ref()))
         .copied()
         .collect();
-    if !known.is_empty() {
-        let products: Vec<ProductItem> = cw
-            .list_by_ids(
-                ProductItem::PATH,
-                "invoice/id",
-                known,
-                &Query::new().page_size(1000),
-            )
-            .await
-            .map_err(|e| SyncError::connectwise("reading the invoices' products", e))?;
-        for product in products {
-            if let Some(invoice) = product.invoice.as_ref().and_then(|r| r.id) {
-                side.products.entry(invoice).or_default().push(product);
-            }
-        }
-    }
-    let wanted_skus: Vec<String> = invoices
-        .iter()
-        .flat_map(|i| &i.items)
-        .map(|item| sku_of(item, &skus).to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if !wanted_skus.is_empty() {
-        let items: Vec<CatalogItem> = cw
-            .list_by_ids(
-                CatalogItem::PATH,
-                "identifier",
-                wanted_skus,
-                &Query::new().page_size(1000).fields(["id", "identifier"]),
-            )
-            .await
-            .map_err(|e| SyncError::connectwise("reading the invoices' catalog items", e))?;
-        for item in items {
-            if let (Some(id), Some(identifier)) = (item.id, item.identifier) {
-                side.catalog.insert(identifier.trim().to_uppercase(), id);
-            }
-        }
-    }
+    side.products = read_products(ctx, Parent::Invoice, known).await?;
+    let catalog = read_catalog(ctx, invoices.iter().flat_map(|i| &i.items)).await?;
 
     for invoice in invoices {
         let stamp = stamp(ctx, invoice, &companies);
@@ -276,7 +176,7 @@ pub async fn sync_page(
             &stamp,
             companies.get(&invoice.account_id).copied(),
             linked_id(invoice),
-            &skus,
+            &catalog,
             &side,
         ))
         .await?;
@@ -308,7 +208,7 @@ async fn sync_invoice(
     stamp: &str,
     company: Option<i64>,
     linked: Option<i64>,
-    skus: &HashMap<String, String>,
+    catalog: &Catalog,
     side: &CwSide,
 ) -> Result<RecordResult, SyncError> {
     let Some(company) = company else {
@@ -318,7 +218,7 @@ async fn sync_invoice(
             invoice.account_id
         )));
     };
-    let lines = match product_lines(&invoice.items, skus, &side.catalog) {
+    let lines = match product_lines(&invoice.items, &catalog.skus, &catalog.items) {
         Ok(lines) => lines,
         Err(unmatched) => {
             let named: Vec<String> = unmatched.iter().map(ToString::to_string).collect();
@@ -378,7 +278,7 @@ async fn sync_invoice(
                 return refused(recorder, error, &format!("updating invoice {cw_id}"));
             }
         }
-        if let Err(reason) = write_products(ctx, cw_id, &plan).await? {
+        if let Err(reason) = write_products(ctx, Parent::Invoice, cw_id, &plan).await? {
             return Ok(recorder.failed(reason).with_id(cw_id));
         }
         ctx.record_synced(source, CW_KIND, cw_id, stamp).await?;
@@ -474,7 +374,7 @@ async fn sync_invoice(
         .await
         .map_err(|e| SyncError::connectwise(format!("reading invoice {cw_id}'s products"), e))?;
     let plan = product_plan(&existing, &lines, &[]);
-    if let Err(reason) = write_products(ctx, cw_id, &plan).await? {
+    if let Err(reason) = write_products(ctx, Parent::Invoice, cw_id, &plan).await? {
         return Ok(recorder.failed(reason).with_id(cw_id));
     }
     ctx.record_synced(source, CW_KIND, cw_id, stamp).await?;
@@ -498,69 +398,5 @@ fn refused(
     match record_level(error) {
         Ok(reason) => Ok(recorder.failed(reason)),
         Err(error) => Err(SyncError::connectwise(what.to_owned(), error)),
-    }
-}
-
-/// Writes `plan` to the products of document `parent` (nothing in a dry run). `Ok(Err(reason))`:
-/// ConnectWise refused one of them.
-pub async fn write_products(
-    ctx: &DocContext<'_>,
-    parent: i64,
-    plan: &ProductPlan,
-) -> Result<Result<(), String>, SyncError> {
-    write_products_of(ctx, "invoice", parent, plan).await
-}
-
-/// [`write_products`] for a document whose products point at it through `field` (`invoice`,
-/// `salesOrder`, `opportunity`).
-pub async fn write_products_of(
-    ctx: &DocContext<'_>,
-    field: &str,
-    parent: i64,
-    plan: &ProductPlan,
-) -> Result<Result<(), String>, SyncError> {
-    if ctx.dry_run {
-        return Ok(Ok(()));
-    }
-    let cw = &ctx.clients.cw;
-    for (id, ops) in &plan.updates {
-        let path = format!("{}/{id}", ProductItem::PATH);
-        if let Err(error) = cw.patch::<ProductItem>(&path, ops).await {
-            return settle(error, format!("updating product {id} of {field} {parent}"));
-        }
-    }
-    for create in &plan.creates {
-        let mut product = create.clone();
-        let parent_ref = Some(Reference {
-            id: Some(parent),
-            ..Reference::default()
-        });
-        match field {
-            "invoice" => product.invoice = parent_ref,
-            "salesOrder" => product.sales_order = parent_ref,
-            _ => product.opportunity = parent_ref,
-        }
-        if let Err(error) = cw
-            .create::<ProductItem, ProductItem>(ProductItem::PATH, &product)
-            .await
-        {
-            return settle(error, format!("adding a product to {field} {parent}"));
-        }
-    }
-    for id in &plan.deletes {
-        if let Err(error) = cw.delete(&format!("{}/{id}", ProductItem::PATH)).await {
-            return settle(error, format!("removing product {id} of {field} {parent}"));
-        }
-    }
-    Ok(Ok(()))
-}
-
-fn settle(
-    error: cwsync_connectwise::CwError,
-    what: String,
-) -> Result<Result<(), String>, SyncError> {
-    match record_level(error) {
-        Ok(reason) => Ok(Err(format!("{what}: {reason}"))),
-        Err(error) => Err(SyncError::connectwise(what, error)),
     }
 }

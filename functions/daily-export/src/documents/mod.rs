@@ -27,9 +27,11 @@
 
 pub mod invoices;
 pub mod payments;
+pub mod products;
 
 use std::collections::HashMap;
 
+use cwsync_mapping::customers::entity as customer;
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::Queue;
@@ -650,18 +652,58 @@ fn page_line(recorder: &Recorder, page: &DocumentsPage, records: &[RecordResult]
     recorder.with_detail(outcome, format!("{count} {} synced", page.document))
 }
 
-/// Records of `ids` found by `id` in `found`, in `ids`' order; the others' ids.
-pub fn in_order<'a, T>(
-    ids: &'a [String],
-    found: &'a HashMap<String, T>,
-) -> (Vec<&'a T>, Vec<&'a str>) {
+/// The account → ConnectWise company links of `accounts`.
+pub async fn company_ids(
+    ctx: &DocContext<'_>,
+    accounts: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, i64>, SyncError> {
+    let mut accounts: Vec<String> = accounts.into_iter().collect();
+    accounts.sort();
+    accounts.dedup();
+    Ok(ctx
+        .links
+        .get_many(ctx.tenant, customer::COMPANY, &accounts)
+        .await?
+        .into_iter()
+        .filter(|(_, l)| l.state == LinkState::Linked)
+        .filter_map(|(id, l)| Some((id, l.cw_id?)))
+        .collect())
+}
+
+/// The failed line of each malformed record of a listing.
+pub fn malformed_lines(
+    entity: &'static str,
+    malformed: &[cwsync_billing::MalformedRecord],
+) -> Vec<RecordResult> {
+    malformed
+        .iter()
+        .map(|bad| {
+            let id = bad.id.as_deref().unwrap_or("(no id)");
+            Recorder::new(entity, id, String::new()).failed(bad.to_string())
+        })
+        .collect()
+}
+
+/// The records of a page's listing in the page's order, and the lines of those it could not
+/// sync: malformed (failed, naming the field) or gone from the billing system (skipped).
+pub fn listed_in_order<'a, T>(
+    entity: &'static str,
+    ids: &[String],
+    listed: &'a cwsync_billing::Listing<T>,
+    id_of: impl Fn(&T) -> &String,
+) -> (Vec<&'a T>, Vec<RecordResult>) {
+    let mut lines = malformed_lines(entity, &listed.malformed);
+    let found: HashMap<&String, &T> = listed.records.iter().map(|r| (id_of(r), r)).collect();
     let mut present = Vec::new();
-    let mut missing = Vec::new();
     for id in ids {
         match found.get(id) {
-            Some(record) => present.push(record),
-            None => missing.push(id.as_str()),
+            Some(record) => present.push(*record),
+            None if listed.malformed.iter().any(|b| b.id.as_ref() == Some(id)) => {}
+            None => lines.push(Recorder::new(entity, id, String::new()).with_detail(
+                Outcome::Skipped,
+                "no longer in the billing system: nothing exported".to_owned(),
+            )),
         }
     }
-    (present, missing)
+    (present, lines)
 }

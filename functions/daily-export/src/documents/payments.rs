@@ -24,8 +24,7 @@ use cwsync_sync::writes::fields_of;
 use cwsync_sync::{RecordResult, Recorder, SyncError};
 use rust_decimal::Decimal;
 
-use super::invoices::malformed_lines;
-use super::{Candidate, Candidates, DocContext, Document};
+use super::{Candidate, Candidates, DocContext, Document, malformed_lines};
 
 /// The kind a payment link holds its ConnectWise invoice as (one invoice, one payment link; the
 /// invoice's own link is of kind `invoice`).

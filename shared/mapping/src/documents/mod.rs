@@ -10,6 +10,7 @@
 
 pub mod invoices;
 pub mod lines;
+pub mod orders;
 pub mod payments;
 
 use std::collections::BTreeMap;
@@ -89,9 +90,13 @@ impl Default for InvoiceSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderSettings {
-    /// Billing order stage → ConnectWise order status name. A stage not here is the order's
-    /// failure, naming the stage.
+    /// Billing order stage → ConnectWise order status name (any case). A stage not here is the
+    /// ConnectWise status of the same name; neither is the order's failure, naming the stage.
     pub statuses: BTreeMap<String, String>,
+    /// The sales rep (a ConnectWise member's identifier or e-mail) of orders whose own sales rep
+    /// matches no member (seed 003: the `SalesRepId` server variable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales_rep: Option<String>,
 }
 
 /// An account's credit hold → a ConnectWise company custom field.
