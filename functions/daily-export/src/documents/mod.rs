@@ -28,6 +28,7 @@
 pub mod invoices;
 pub mod payments;
 pub mod products;
+pub mod pushed;
 
 use std::collections::HashMap;
 

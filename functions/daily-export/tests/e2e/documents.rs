@@ -216,7 +216,7 @@ async fn an_existing_invoice_is_matched_by_number_and_a_replay_creates_nothing_t
     assert!(
         report
             .detail("invoice", "INV-7002")
-            .contains("matched by number"),
+            .contains("matched by invoiceNumber"),
         "{}",
         report.0
     );
