@@ -26,6 +26,7 @@
 //! error ledger until it syncs.
 
 pub mod invoices;
+pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod pushed;
@@ -174,7 +175,10 @@ impl Document {
 
     /// Whether this build syncs the kind.
     fn built(self) -> bool {
-        matches!(self, Document::Invoices | Document::Payments)
+        matches!(
+            self,
+            Document::Invoices | Document::Payments | Document::Orders
+        )
     }
 
     /// The kind whose run follows this one's (the payments follow their invoices).
@@ -434,6 +438,7 @@ impl DailyExport {
         let listed = match document {
             Document::Invoices => Box::pin(invoices::candidates(&ctx, ids)).await?,
             Document::Payments => Box::pin(payments::candidates(&ctx, ids)).await?,
+            Document::Orders => Box::pin(orders::candidates(&ctx, ids)).await?,
             other => {
                 return Err(SyncError::NotConfigured {
                     tenant: tenant.to_string(),
@@ -581,6 +586,7 @@ impl DailyExport {
             let records = match document {
                 Document::Invoices => Box::pin(invoices::sync_page(&ctx, ids)).await?,
                 Document::Payments => Box::pin(payments::sync_page(&ctx, ids)).await?,
+                Document::Orders => Box::pin(orders::sync_page(&ctx, ids)).await?,
                 other => {
                     return Err(SyncError::NotConfigured {
                         tenant: tenant.to_string(),

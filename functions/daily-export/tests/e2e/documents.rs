@@ -383,3 +383,160 @@ async fn payments_follow_their_invoices_summed_into_one_payment_per_invoice() {
     );
     assert!(payment_of(&world, "100231").is_empty());
 }
+
+/// The members orders name, as ConnectWise holds them.
+fn seed_members(world: &World) {
+    for (identifier, email) in [
+        ("jdoe", "jdoe@example.com"),
+        ("srivera", "srivera@example.com"),
+    ] {
+        let known = world.records("/system/members");
+        if known.iter().any(|m| m["identifier"] == json!(identifier)) {
+            continue;
+        }
+        world
+            .cw
+            .create(
+                "/system/members",
+                json!({"identifier": identifier, "firstName": identifier, "lastName": "Rep",
+                       "primaryEmail": email, "officeEmail": email, "defaultEmail": "Office",
+                       "defaultPhone": "Office", "hireDate": "2024-03-01T00:00:00Z",
+                       "licenseClass": "F", "securityRole": {"id": 2}, "inactiveFlag": false}),
+            )
+            .unwrap();
+    }
+}
+
+fn order_by_number(world: &World, number: &str) -> Value {
+    world
+        .records("/sales/orders")
+        .into_iter()
+        .find(|o| o["description"] == json!(number))
+        .unwrap_or_else(|| panic!("no ConnectWise sales order {number}"))
+}
+
+fn status_id(world: &World, name: &str) -> Value {
+    world
+        .records("/sales/orders/statuses")
+        .into_iter()
+        .find(|s| s["name"] == json!(name))
+        .map(|s| s["id"].clone())
+        .unwrap_or_else(|| panic!("no order status {name}"))
+}
+
+#[tokio::test]
+async fn orders_become_sales_orders_with_their_status_rep_contact_and_products() {
+    let world = invoices_world().await;
+    seed_members(&world);
+    world
+        .billing
+        .seed_orders(cwsync_billing_sim::fixture_orders());
+    for sku in ["CANON-DXC5850I-LSE"] {
+        world
+            .cw
+            .create(
+                "/procurement/catalog",
+                json!({"identifier": sku, "description": sku, "customerDescription": sku,
+                       "subcategory": {"id": 1}, "type": {"name": "Inventory"}, "price": 1}),
+            )
+            .unwrap();
+    }
+    world
+        .put_settings(json!({"export": {"orders": true}, "documents": {"orders": {
+            "statuses": {"Open": "New", "Closed": "Shipped"}, "salesRep": "jdoe"}}}))
+        .await;
+    let (planned, report) = world.documents("orders", json!({})).await;
+    assert_eq!(planned["toSync"], 3, "{planned}");
+    assert_eq!(report.status(), "succeeded", "{}", report.0);
+    assert_eq!(report.count("sales-order", "created"), 3, "{}", report.0);
+    let first = order_by_number(&world, "SO-5501");
+    assert_eq!(first["status"]["id"], status_id(&world, "New"));
+    assert_eq!(first["poNumber"], "PO-88123");
+    assert!(
+        first["contact"]["id"].is_i64(),
+        "the contact's link: {first}"
+    );
+    let reps: Vec<Value> = world.records("/system/members");
+    let rep_of = |id: &Value| {
+        reps.iter()
+            .find(|m| &m["id"] == id)
+            .map(|m| m["identifier"].clone())
+            .unwrap()
+    };
+    assert_eq!(rep_of(&first["salesRep"]["id"]), "jdoe");
+    let shipped = order_by_number(&world, "SO-5502");
+    assert_eq!(
+        shipped["status"]["id"],
+        status_id(&world, "Shipped"),
+        "same-named status"
+    );
+    assert_eq!(rep_of(&shipped["salesRep"]["id"]), "srivera");
+    // No rep on the order: the tenant's.
+    assert_eq!(
+        rep_of(&order_by_number(&world, "SO-5503")["salesRep"]["id"]),
+        "jdoe"
+    );
+    let products: Vec<Value> = world
+        .records("/procurement/products")
+        .into_iter()
+        .filter(|p| p["salesOrder"]["id"] == first["id"])
+        .collect();
+    assert_eq!(products.len(), 2, "{products:?}");
+
+    // Unchanged: nothing sent, nothing written.
+    let writes = world.cw_writes();
+    let (planned, _) = world.documents("orders", json!({})).await;
+    assert_eq!(planned["toSync"], 0, "{planned}");
+    assert_eq!(world.cw_writes(), writes);
+
+    // The stage moves: one write, the status.
+    world
+        .billing
+        .modify_order("ORD-7201", |o| o.stage = "Closed".to_owned());
+    let (_, report) = world.documents("orders", json!({})).await;
+    assert_eq!(
+        report.outcome("sales-order", "ORD-7201"),
+        "updated",
+        "{}",
+        report.0
+    );
+    assert_eq!(world.cw_writes(), writes + 1);
+    assert_eq!(
+        order_by_number(&world, "SO-5501")["status"]["id"],
+        status_id(&world, "Shipped")
+    );
+
+    // A stage nothing maps fails naming it; the order syncs once mapped.
+    world
+        .billing
+        .modify_order("ORD-7202", |o| o.stage = "Backordered".to_owned());
+    let (_, report) = world.documents("orders", json!({})).await;
+    assert_eq!(
+        report.outcome("sales-order", "ORD-7202"),
+        "failed",
+        "{}",
+        report.0
+    );
+    assert!(
+        report
+            .detail("sales-order", "ORD-7202")
+            .contains("Backordered"),
+        "{}",
+        report.0
+    );
+    world
+        .put_settings(json!({"documents": {"orders": {"statuses": {"Backordered": "New"}}}}))
+        .await;
+    let (_, report) = world.documents("orders", json!({})).await;
+    assert_eq!(
+        report.outcome("sales-order", "ORD-7202"),
+        "updated",
+        "{}",
+        report.0
+    );
+    assert_eq!(
+        world.records("/sales/orders").len(),
+        3,
+        "never a second order"
+    );
+}
