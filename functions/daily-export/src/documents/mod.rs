@@ -531,7 +531,7 @@ impl DailyExport {
         let Some(next) = document.then() else {
             return Ok(None);
         };
-        let next_run = RunId::derived(self.now(), &format!("{next}#{run_id}"));
+        let next_run = run_id.companion(next.as_str());
         let job =
             Self::documents_plan_job(tenant, &next_run, dry_run, &DocumentsRequest::all(next))?;
         Ok(Some(FollowUp {

@@ -540,3 +540,41 @@ async fn orders_become_sales_orders_with_their_status_rep_contact_and_products()
         "never a second order"
     );
 }
+
+#[tokio::test]
+async fn the_days_export_starts_the_document_runs_and_its_log_shows_them() {
+    let world = invoices_world().await;
+    world
+        .billing
+        .seed_payments(cwsync_billing_sim::fixture_payments());
+    world
+        .put_settings(json!({"export": {"payments": true}}))
+        .await;
+    let (planned, report) = world.export_now(json!({"documents": true})).await;
+    let runs = planned["documentRuns"].as_array().unwrap();
+    // Invoices start with the day; payments follow the invoices; orders are off.
+    assert_eq!(runs.len(), 1, "{planned}");
+    assert_eq!(runs[0]["document"], "invoices");
+    let documents = &report.0["documents"];
+    assert_eq!(
+        documents["invoices"]["latestRun"]["status"], "succeeded",
+        "{documents}"
+    );
+    assert_eq!(
+        documents["invoices"]["latestRun"]["runId"],
+        runs[0]["runId"]
+    );
+    assert_eq!(
+        documents["payments"]["latestRun"]["status"], "succeeded",
+        "{documents}"
+    );
+    assert!(
+        documents["orders"]["off"]
+            .as_str()
+            .unwrap()
+            .contains("export.orders"),
+        "{documents}"
+    );
+    assert_eq!(world.records("/finance/invoices").len(), 3);
+    assert_eq!(payment_of(&world, "100232").len(), 1);
+}
