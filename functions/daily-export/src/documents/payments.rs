@@ -159,7 +159,12 @@ async fn sync_payment(
     }
     let cw = &ctx.clients.cw;
     let path = InvoicePayment::path(cw_id);
-    let current = read_payment(ctx, cw_id).await?;
+    // An invoice showing no payments has none (a payment's amount is above 0): no read.
+    let current = if shown.is_zero() {
+        None
+    } else {
+        read_payment(ctx, cw_id).await?
+    };
     let action = payment_action(total, cw_id, current.as_ref());
     let described = match &action {
         PaymentAction::Keep => None,
