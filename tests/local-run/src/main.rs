@@ -27,6 +27,7 @@
 //! `--write`, with its links, error ledger and watermarks kept in `--state FILE` so the next run
 //! is incremental. Keys are never printed.
 
+mod documents;
 mod tickets;
 
 use std::num::NonZeroU32;
@@ -414,15 +415,25 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
             every,
         };
         let (imports, fixture) = tickets.run(args.json).await?;
-        (exports, Some((imports, fixture)))
+        let documents = documents::DocumentsWorld {
+            export: &export,
+            customers: &service,
+            queue: &export_queue,
+            cw: &cw,
+            billing: &billing,
+            every,
+        };
+        let documents = documents.run(args.json).await?;
+        (exports, Some((imports, fixture, documents)))
     } else {
         (Vec::new(), None)
     };
     if args.json {
         let mut output = json!({"customerSync": lines, "dailyExport": exports});
-        if let Some((imports, fixture)) = ticket_imports {
+        if let Some((imports, fixture, documents)) = ticket_imports {
             output["ticketImport"] = serde_json::to_value(imports)?;
             output["ticketFixture"] = serde_json::to_value(fixture)?;
+            output["documents"] = serde_json::to_value(documents)?;
         }
         println!("{}", serde_json::to_string_pretty(&output)?);
     }
@@ -520,6 +531,7 @@ impl ExportWorld<'_> {
                 dry_run: false,
                 confirm_mass_change,
                 full: false,
+                documents: false,
             },
         )
         .await?;
@@ -929,7 +941,7 @@ fn run_line(
 }
 
 /// The outcomes a report counts, in the tables' column order.
-const OUTCOMES: [&str; 6] = [
+pub(crate) const OUTCOMES: [&str; 6] = [
     "created",
     "linked",
     "updated",

@@ -27,11 +27,16 @@
 
 pub mod agreement_invoices;
 pub mod invoices;
+pub mod orders;
+pub mod payments;
+pub mod products;
 pub mod pull;
+pub mod pushed;
 pub mod sales_orders;
 
 use std::collections::HashMap;
 
+use cwsync_mapping::customers::entity as customer;
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::Queue;
@@ -175,7 +180,11 @@ impl Document {
     fn built(self) -> bool {
         matches!(
             self,
-            Document::Invoices | Document::AgreementInvoices | Document::SalesOrders
+            Document::Invoices
+                | Document::Payments
+                | Document::Orders
+                | Document::AgreementInvoices
+                | Document::SalesOrders
         )
     }
 
@@ -435,6 +444,8 @@ impl DailyExport {
         let ids = request.record_ids.as_deref();
         let listed = match document {
             Document::Invoices => Box::pin(invoices::candidates(&ctx, ids)).await?,
+            Document::Payments => Box::pin(payments::candidates(&ctx, ids)).await?,
+            Document::Orders => Box::pin(orders::candidates(&ctx, ids)).await?,
             Document::AgreementInvoices => {
                 Box::pin(agreement_invoices::candidates(&ctx, ids)).await?
             }
@@ -531,7 +542,7 @@ impl DailyExport {
         let Some(next) = document.then() else {
             return Ok(None);
         };
-        let next_run = RunId::derived(self.now(), &format!("{next}#{run_id}"));
+        let next_run = run_id.companion(next.as_str());
         let job =
             Self::documents_plan_job(tenant, &next_run, dry_run, &DocumentsRequest::all(next))?;
         Ok(Some(FollowUp {
@@ -585,6 +596,8 @@ impl DailyExport {
             let ids = &page.record_ids;
             let records = match document {
                 Document::Invoices => Box::pin(invoices::sync_page(&ctx, ids)).await?,
+                Document::Payments => Box::pin(payments::sync_page(&ctx, ids)).await?,
+                Document::Orders => Box::pin(orders::sync_page(&ctx, ids)).await?,
                 Document::AgreementInvoices => {
                     Box::pin(agreement_invoices::sync_page(&ctx, ids)).await?
                 }
@@ -661,18 +674,58 @@ fn page_line(recorder: &Recorder, page: &DocumentsPage, records: &[RecordResult]
     recorder.with_detail(outcome, format!("{count} {} synced", page.document))
 }
 
-/// Records of `ids` found by `id` in `found`, in `ids`' order; the others' ids.
-pub fn in_order<'a, T>(
-    ids: &'a [String],
-    found: &'a HashMap<String, T>,
-) -> (Vec<&'a T>, Vec<&'a str>) {
+/// The account → ConnectWise company links of `accounts`.
+pub async fn company_ids(
+    ctx: &DocContext<'_>,
+    accounts: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, i64>, SyncError> {
+    let mut accounts: Vec<String> = accounts.into_iter().collect();
+    accounts.sort();
+    accounts.dedup();
+    Ok(ctx
+        .links
+        .get_many(ctx.tenant, customer::COMPANY, &accounts)
+        .await?
+        .into_iter()
+        .filter(|(_, l)| l.state == LinkState::Linked)
+        .filter_map(|(id, l)| Some((id, l.cw_id?)))
+        .collect())
+}
+
+/// The failed line of each malformed record of a listing.
+pub fn malformed_lines(
+    entity: &'static str,
+    malformed: &[cwsync_billing::MalformedRecord],
+) -> Vec<RecordResult> {
+    malformed
+        .iter()
+        .map(|bad| {
+            let id = bad.id.as_deref().unwrap_or("(no id)");
+            Recorder::new(entity, id, String::new()).failed(bad.to_string())
+        })
+        .collect()
+}
+
+/// The records of a page's listing in the page's order, and the lines of those it could not
+/// sync: malformed (failed, naming the field) or gone from the billing system (skipped).
+pub fn listed_in_order<'a, T>(
+    entity: &'static str,
+    ids: &[String],
+    listed: &'a cwsync_billing::Listing<T>,
+    id_of: impl Fn(&T) -> &String,
+) -> (Vec<&'a T>, Vec<RecordResult>) {
+    let mut lines = malformed_lines(entity, &listed.malformed);
+    let found: HashMap<&String, &T> = listed.records.iter().map(|r| (id_of(r), r)).collect();
     let mut present = Vec::new();
-    let mut missing = Vec::new();
     for id in ids {
         match found.get(id) {
-            Some(record) => present.push(record),
-            None => missing.push(id.as_str()),
+            Some(record) => present.push(*record),
+            None if listed.malformed.iter().any(|b| b.id.as_ref() == Some(id)) => {}
+            None => lines.push(Recorder::new(entity, id, String::new()).with_detail(
+                Outcome::Skipped,
+                "no longer in the billing system: nothing exported".to_owned(),
+            )),
         }
     }
-    (present, missing)
+    (present, lines)
 }

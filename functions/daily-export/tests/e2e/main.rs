@@ -6,6 +6,7 @@
 mod support;
 
 mod controls;
+mod documents;
 mod documents_pull;
 mod export;
 mod resilience;
