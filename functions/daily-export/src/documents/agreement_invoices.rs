@@ -42,6 +42,7 @@ use cwsync_sync::writes::billing_record_level;
 use cwsync_sync::{RecordResult, Recorder, SyncError};
 use time::Date;
 
+use super::products::{Parent, read_products};
 use super::pull::{self, BillingItems, LISTING_PAGE};
 use super::{Candidates, DocContext, Document};
 
@@ -84,7 +85,7 @@ pub async fn candidates(
         (STREAM, entity),
         filter(&pull),
         ids,
-        "invoice/id",
+        Parent::Invoice,
         |invoice: &Invoice, products| Some(agreement_invoice_stamp(invoice, products, &pull)),
     )
     .await
@@ -171,7 +172,7 @@ pub async fn sync_page(
         }
         parents.sort_unstable();
         parents.dedup();
-        side.products = pull::products_of(ctx, "invoice/id", parents).await?;
+        side.products = read_products(ctx, Parent::Invoice, parents).await?;
         side.identifiers = pull::catalog_identifiers(ctx, side.products.values().flatten()).await?;
         side.items = pull::billing_items(ctx).await?;
         side.templates = ctx

@@ -4,11 +4,13 @@
 //! items by SKU, and the billing account of a ConnectWise company.
 //!
 //! **The listing.** A pull reads its collection with the tenant's filter and `lastUpdated >=
-//! [watermark - overlap]` (everything on the first run), 1,000 a page, and adds the records on the
-//! error ledger under its entity, read by `id in (...)` with the same filter (a failed record is
-//! retried every run until it syncs, whether or not it changed). The watermark moves to the latest
-//! `lastUpdated` listed once the pages are sent (the framework does it); an unchanged re-run lists
-//! the overlap again, and the stamps send none of it.
+//! [watermark - overlap]` (everything on the first run), 1,000 a page, and adds the documents of
+//! the products changed since (a product written to an invoice or an order does not move the
+//! document's own `lastUpdated`) and the records on the error ledger under its entity (a failed
+//! record is retried every run until it syncs, whether or not it changed), both read by
+//! `id in (...)` with the same filter. The watermark moves to the latest `lastUpdated` listed
+//! (documents and products) once the pages are sent (the framework does it); an unchanged re-run
+//! lists the overlap again, and the stamps send none of it.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -24,6 +26,7 @@ use cwsync_sync::{RecordResult, Recorder, SyncError};
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
+use super::products::{Parent, read_products};
 use super::{Candidate, Candidates, DocContext};
 
 /// Records per ConnectWise listing page.
@@ -85,14 +88,14 @@ pub fn parse_ids(entity: &'static str, ids: &[String]) -> (Vec<i64>, Vec<RecordR
 }
 
 /// The records of `T::PATH` matching `filter` that `ids` names (the console's `recordIds`), or
-/// else those changed since the watermark of `stream` plus those on the error ledger under
-/// `entity` (see the module docs).
+/// else those changed since the watermark of `stream`, those with a product (of `parent`'s kind)
+/// changed since, and those on the error ledger under `entity` (see the module docs).
 pub async fn list_pulled<T: PulledRecord>(
     ctx: &DocContext<'_>,
-    stream: &str,
-    entity: &'static str,
+    (stream, entity): (&str, &'static str),
     filter: Condition,
     ids: Option<&[String]>,
+    parent: Parent,
 ) -> Result<Pulled<T>, SyncError> {
     let cw = &ctx.clients.cw;
     let query = Query::new().filter(filter).page_size(LISTING_PAGE);
@@ -109,30 +112,58 @@ pub async fn list_pulled<T: PulledRecord>(
         None => {
             let deps = &ctx.function.deps;
             let watermark = deps.stores.watermarks.get(ctx.tenant, stream).await?;
-            let changed = match &watermark {
-                Some(wm) => query
+            let since = watermark.as_ref().map(|wm| read_from(wm, OVERLAP));
+            let changed = match since {
+                Some(since) => query
                     .clone()
-                    .and_filter(Condition::field("lastUpdated").ge(read_from(wm, OVERLAP))),
+                    .and_filter(Condition::field("lastUpdated").ge(since)),
                 None => query.clone(),
             };
             records = cw
                 .list_all(T::PATH, &changed)
                 .await
                 .map_err(|e| read(stream, e))?;
-            advance = records
+            let mut latest = records
                 .iter()
                 .filter_map(|r| r.info().and_then(|i| i.last_updated))
-                .max()
-                .map(|latest| (stream.to_owned(), latest));
+                .max();
+            // A product written to a document does not move the document's `lastUpdated`:
+            // the documents of products changed since are listed too.
+            let mut wanted = Vec::new();
+            if let Some(since) = since {
+                let path = parent_path(parent);
+                let products: Vec<ProductItem> = cw
+                    .list_all(
+                        ProductItem::PATH,
+                        &Query::new()
+                            .filter(
+                                Condition::field(path)
+                                    .is_not_null()
+                                    .and(Condition::field("lastUpdated").ge(since)),
+                            )
+                            .page_size(LISTING_PAGE),
+                    )
+                    .await
+                    .map_err(|e| read(&format!("the products changed of {stream}"), e))?;
+                for product in &products {
+                    latest = latest.max(product.info.as_ref().and_then(|i| i.last_updated));
+                    wanted.extend(parent_of(parent, product));
+                }
+            }
+            advance = latest.map(|latest| (stream.to_owned(), latest));
             let max_attempts = ctx.settings.error_attempts;
-            deps.stores
-                .ledger
-                .report(ctx.tenant, max_attempts, ctx.function.now())
-                .await?
-                .into_iter()
-                .filter(|e| e.kind == entity)
-                .filter_map(|e| e.record_id.parse().ok())
-                .collect()
+            wanted.extend(
+                deps.stores
+                    .ledger
+                    .report(ctx.tenant, max_attempts, ctx.function.now())
+                    .await?
+                    .into_iter()
+                    .filter(|e| e.kind == entity)
+                    .filter_map(|e| e.record_id.parse::<i64>().ok()),
+            );
+            wanted.sort_unstable();
+            wanted.dedup();
+            wanted
         }
     };
     let listed: BTreeSet<i64> = records.iter().filter_map(PulledRecord::id).collect();
@@ -157,23 +188,19 @@ pub async fn list_pulled<T: PulledRecord>(
 }
 
 /// A pull's candidates: the records [`list_pulled`] lists, with their products (by
-/// `product_field`, `invoice/id` or `salesOrder/id`), each stamped by `stamp` (`None`: not a
+/// `parent`), each stamped by `stamp` (`None`: not a
 /// candidate).
 pub async fn stamped<T: PulledRecord>(
     ctx: &DocContext<'_>,
     (stream, entity): (&str, &'static str),
     filter: Condition,
     ids: Option<&[String]>,
-    product_field: &'static str,
+    parent: Parent,
     stamp: impl Fn(&T, &[ProductItem]) -> Option<String>,
 ) -> Result<Candidates, SyncError> {
-    let listed = list_pulled::<T>(ctx, stream, entity, filter, ids).await?;
-    let products = products_of(
-        ctx,
-        product_field,
-        listed.records.iter().filter_map(PulledRecord::id),
-    )
-    .await?;
+    let listed = list_pulled::<T>(ctx, (stream, entity), filter, ids, parent).await?;
+    let ids = listed.records.iter().filter_map(PulledRecord::id).collect();
+    let products = read_products(ctx, parent, ids).await?;
     Ok(Candidates {
         records: listed
             .records
@@ -192,38 +219,23 @@ pub async fn stamped<T: PulledRecord>(
     })
 }
 
-/// The products whose `field` (`invoice/id`, `salesOrder/id`) is one of `parents`, by parent.
-pub async fn products_of(
-    ctx: &DocContext<'_>,
-    field: &'static str,
-    parents: impl IntoIterator<Item = i64>,
-) -> Result<HashMap<i64, Vec<ProductItem>>, SyncError> {
-    let parents: Vec<i64> = parents.into_iter().collect();
-    let mut by_parent: HashMap<i64, Vec<ProductItem>> = HashMap::new();
-    if parents.is_empty() {
-        return Ok(by_parent);
+/// The condition path of the documents of `parent`'s kind on a product.
+fn parent_path(parent: Parent) -> &'static str {
+    match parent {
+        Parent::Invoice => "invoice/id",
+        Parent::SalesOrder => "salesOrder/id",
+        Parent::Opportunity => "opportunity/id",
     }
-    let products: Vec<ProductItem> = ctx
-        .clients
-        .cw
-        .list_by_ids(
-            ProductItem::PATH,
-            field,
-            parents,
-            &Query::new().page_size(LISTING_PAGE),
-        )
-        .await
-        .map_err(|e| SyncError::connectwise(format!("reading the products by {field}"), e))?;
-    for product in products {
-        let parent = match field {
-            "invoice/id" => product.invoice.as_ref().and_then(|r| r.id),
-            _ => product.sales_order.as_ref().and_then(|r| r.id),
-        };
-        if let Some(parent) = parent {
-            by_parent.entry(parent).or_default().push(product);
-        }
+}
+
+/// The document of `parent`'s kind `product` belongs to.
+fn parent_of(parent: Parent, product: &ProductItem) -> Option<i64> {
+    match parent {
+        Parent::Invoice => product.invoice.as_ref(),
+        Parent::SalesOrder => product.sales_order.as_ref(),
+        Parent::Opportunity => product.opportunity.as_ref(),
     }
-    Ok(by_parent)
+    .and_then(|r| r.id)
 }
 
 /// The identifiers of the catalog items of `products` whose reference came without one, by

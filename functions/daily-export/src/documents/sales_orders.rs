@@ -28,6 +28,7 @@ use cwsync_store::runs::Outcome;
 use cwsync_sync::writes::billing_record_level;
 use cwsync_sync::{RecordResult, Recorder, SyncError};
 
+use super::products::{Parent, read_products};
 use super::pull::{self, LISTING_PAGE};
 use super::{Candidates, DocContext, Document};
 
@@ -66,7 +67,7 @@ pub async fn candidates(
         (STREAM, entity),
         filter(&pull),
         ids,
-        "salesOrder/id",
+        Parent::SalesOrder,
         |order: &Order, products| {
             (!products.is_empty()).then(|| sales_order_stamp(order, products, &pull))
         },
@@ -103,8 +104,12 @@ pub async fn sync_page(
     if orders.is_empty() {
         return Ok(records);
     }
-    let products =
-        pull::products_of(ctx, "salesOrder/id", orders.iter().filter_map(|o| o.id)).await?;
+    let products = read_products(
+        ctx,
+        Parent::SalesOrder,
+        orders.iter().filter_map(|o| o.id).collect(),
+    )
+    .await?;
     let identifiers = pull::catalog_identifiers(ctx, products.values().flatten()).await?;
     let items = pull::billing_items(ctx).await?;
     let error_item = match pull.error_item.as_deref() {

@@ -159,8 +159,16 @@ async fn agreement_invoices_make_their_contracts_both_of_one_date_and_an_unchang
         "/finance/invoices",
         vec![
             agreement_invoice(5001, company, 77, "Managed Services", "2026-11-01", at),
-            // A second invoice of agreement 77 on the same date: both are applied.
-            agreement_invoice(5002, company, 77, "Managed Services", "2026-11-01", at),
+            // A second invoice of agreement 77 on the same date: both are applied. Updated
+            // before the others: out of the next runs' window (its product change is not).
+            agreement_invoice(
+                5002,
+                company,
+                77,
+                "Managed Services",
+                "2026-11-01",
+                "2026-11-20T06:00:00Z",
+            ),
             // No template is named Co-Managed: the tenant's default (Licensing).
             agreement_invoice(5003, company, 78, "Co-Managed", "2026-11-01", at),
             // An agreement type the tenant does not pull.
@@ -270,26 +278,14 @@ async fn agreement_invoices_make_their_contracts_both_of_one_date_and_an_unchang
     assert_eq!(billing_writes(&world), billing_before);
     assert_eq!(world.cw_writes(), cw_before);
 
-    // A changed invoice updates the contract: billable cleared, then the new lines with
-    // billable set again (two versions), delivered twice (the replay changes nothing).
+    // A changed product of an invoice (which does not move the invoice's `lastUpdated`)
+    // updates the contract: billable cleared, then the new lines with billable set again (two
+    // versions), delivered twice (the replay changes nothing).
     world.cw.advance_clock(std::time::Duration::from_secs(3600));
-    let later = "2026-11-20T09:00:00Z";
     seed(
         &world,
         "/procurement/products",
         vec![invoice_product(4, 5002, "TONER-DXC5850-BK", 2, 50)],
-    );
-    seed(
-        &world,
-        "/finance/invoices",
-        vec![agreement_invoice(
-            5002,
-            company,
-            77,
-            "Managed Services",
-            "2026-11-01",
-            later,
-        )],
     );
     let version = contract_of(&world, 77).version;
 
@@ -442,8 +438,9 @@ async fn sales_orders_become_billing_orders_once_an_unknown_product_holds_its_or
         vec![
             sales_order(7001, company, "Shipped", at),
             sales_order(7002, company, "Shipped", at),
-            // No product: not pulled yet.
-            sales_order(7003, company, "Shipped", at),
+            // No product: not pulled yet. Updated before the others: out of the next runs'
+            // window (the product it gets is not).
+            sales_order(7003, company, "Shipped", "2026-11-20T06:00:00Z"),
             // Not in the tenant's statuses.
             sales_order(7004, company, "New", at),
         ],
@@ -504,22 +501,13 @@ async fn sales_orders_become_billing_orders_once_an_unknown_product_holds_its_or
     assert_eq!(planned["pages"], 0, "{planned}");
     assert_eq!(billing_writes(&world), billing_before);
 
-    // A product arrives on 7003 (its order is touched): a dry run says so and makes nothing,
-    // the run makes it.
+    // A product arrives on 7003 (the order's own `lastUpdated` does not move): a dry run says
+    // so and makes nothing, the run makes it.
+    world.cw.advance_clock(std::time::Duration::from_secs(3600));
     seed(
         &world,
         "/procurement/products",
         vec![order_product(25, 7003, "M365-BP", 5, 20)],
-    );
-    seed(
-        &world,
-        "/sales/orders",
-        vec![sales_order(
-            7003,
-            company,
-            "Shipped",
-            "2026-11-20T09:00:00Z",
-        )],
     );
     let (planned, report) = pull(&world, "sales-orders", json!({"dryRun": true}), false).await;
     assert_eq!(planned["dryRun"], true, "{planned}");
