@@ -320,6 +320,33 @@ async fn agreement_invoices_make_their_contracts_both_of_one_date_and_an_unchang
     );
     assert!(contract.billable);
     assert_eq!(contract.lines[2].amount.normalize().to_string(), "100");
+
+    // The update's answer is lost (the billing system applied it, the client heard a 503): the
+    // retry finds the contract updated, and nothing is written twice.
+    world.cw.advance_clock(std::time::Duration::from_secs(3600));
+    seed(
+        &world,
+        "/procurement/products",
+        vec![invoice_product(4, 5002, "TONER-DXC5850-BK", 3, 50)],
+    );
+    world.billing.inject(
+        cwsync_billing_sim::FaultRule::new(cwsync_billing_sim::FaultKind::Status(503))
+            .on("PUT", "/v1/contracts/{id}")
+            .nth(2)
+            .after_processing(),
+    );
+    let version = contract_of(&world, 77).version;
+    let puts = || world.billing.calls().count("PUT", "/v1/contracts/{id}");
+    let puts_before = puts();
+    let (_, report) = pull(&world, "agreement-invoices", json!({}), false).await;
+    assert_eq!(report.status(), "succeeded", "{}", report.0);
+    // Cleared, updated (answer lost), the client's retry refused as stale (412): read again,
+    // nothing left to write.
+    assert_eq!(puts() - puts_before, 3, "{}", report.0);
+    let contract = contract_of(&world, 77);
+    assert_eq!(contract.version, version + 2, "{:?}", report.0);
+    assert!(contract.billable);
+    assert_eq!(contract.lines[2].amount.normalize().to_string(), "150");
 }
 
 #[tokio::test]
