@@ -4,7 +4,8 @@
 //! **Planning** lists the sales orders in the tenant's statuses (`status/name`) from the
 //! `sales-orders` watermark plus those on the error ledger ([`super::pull`]), reads their
 //! products (`salesOrder/id in (...)`), and stamps each order that has at least one (an order
-//! without products is not pulled until it has one).
+//! without products is not pulled until it has one, and one the orders export made from a
+//! billing order never is).
 //!
 //! **A page** reads its orders again by id, their products, the catalog identifiers a product
 //! reference lacks and the billing items; per order: its company (and bill-to company) must be
@@ -35,7 +36,9 @@ use super::{Candidates, DocContext, Document};
 /// The watermark stream of the pull.
 pub const STREAM: &str = "sales-orders";
 /// The ConnectWise kind a pulled order is linked as (to itself: its link holds the stamp).
-const CW_KIND: &str = "sales-order";
+const CW_KIND: &str = "pulled-sales-order";
+/// The ConnectWise kind the orders export links the sales orders it makes as.
+const EXPORTED_KIND: &str = "sales-order";
 
 fn settings(ctx: &DocContext<'_>) -> SalesOrderPull {
     ctx.settings
@@ -62,7 +65,7 @@ pub async fn candidates(
 ) -> Result<Candidates, SyncError> {
     let pull = settings(ctx);
     let entity = Document::SalesOrders.entity();
-    pull::stamped(
+    let mut listed = pull::stamped(
         ctx,
         (STREAM, entity),
         filter(&pull),
@@ -72,7 +75,27 @@ pub async fn candidates(
             (!products.is_empty()).then(|| sales_order_stamp(order, products, &pull))
         },
     )
-    .await
+    .await?;
+    let mut records = Vec::with_capacity(listed.records.len());
+    for candidate in listed.records {
+        let id = candidate.id.parse().unwrap_or_default();
+        if exported_from(ctx, id).await?.is_none() {
+            records.push(candidate);
+        }
+    }
+    listed.records = records;
+    Ok(listed)
+}
+
+/// The billing order the orders export made sales order `id` from, when it did: such an order
+/// is never pulled back (it would be a second billing order of one sale).
+async fn exported_from(ctx: &DocContext<'_>, id: i64) -> Result<Option<String>, SyncError> {
+    Ok(ctx
+        .links
+        .get_by_cw(ctx.tenant, EXPORTED_KIND, id)
+        .await?
+        .filter(|l| l.kind == Document::Orders.entity())
+        .map(|l| l.source_id))
 }
 
 /// Syncs the orders `ids` (see the module docs).
@@ -129,7 +152,14 @@ pub async fn sync_page(
         let products = products.get(&id).map(Vec::as_slice).unwrap_or(&[]);
         let stamp = sales_order_stamp(order, products, &pull);
         let recorder = Recorder::new(entity, &id.to_string(), stamp.clone());
-        let line = if products.is_empty() {
+        let line = if let Some(billing) = exported_from(ctx, id).await? {
+            recorder.with_detail(
+                Outcome::Skipped,
+                format!(
+                    "made by the orders export from billing order {billing}: never pulled back"
+                ),
+            )
+        } else if products.is_empty() {
             recorder.with_detail(
                 Outcome::Skipped,
                 format!("sales order {id} has no product: pulled once it has one"),
