@@ -157,3 +157,36 @@ pub struct SalesOrderPull {
     /// order is put on hold with the reason); absent: such an order fails, naming the product.
     pub error_item: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::TenantSettings;
+
+    #[test]
+    fn the_pulls_refuse_blank_names_and_say_where() {
+        let mut settings = TenantSettings::default();
+        settings.documents.agreement_invoices = Some(super::AgreementInvoicePull {
+            default_template: Some(" ".to_owned()),
+            invoice_number_field: Some("CW Invoice Number".to_owned()),
+            ..super::AgreementInvoicePull::default()
+        });
+        settings.documents.sales_orders = Some(super::SalesOrderPull {
+            error_item: Some(String::new()),
+            ..super::SalesOrderPull::default()
+        });
+        let problems = settings.validate().unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(
+            text[0].contains("documents.agreementInvoices.defaultTemplate"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].contains("documents.salesOrders.errorItem"),
+            "{text:?}"
+        );
+        settings.documents.agreement_invoices = Some(super::AgreementInvoicePull::default());
+        settings.documents.sales_orders = None;
+        assert!(settings.validate().is_ok());
+    }
+}
