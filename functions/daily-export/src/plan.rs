@@ -177,7 +177,7 @@ fn is_staged(run: &cwsync_store::runs::Run) -> bool {
 }
 
 /// A job of run `run_id` (`what` names it in an error: `catalog page 2`).
-fn export_job(
+pub(crate) fn export_job(
     kind: JobKind,
     tenant: &TenantId,
     run_id: &RunId,

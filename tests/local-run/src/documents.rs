@@ -11,7 +11,6 @@ use anyhow::Context;
 use cwsync_billing_sim::BillingSim;
 use cwsync_connectwise_sim::Simulator;
 use cwsync_customer_sync::CustomerSync;
-use cwsync_customer_sync::console::Event;
 use cwsync_daily_export::DailyExport;
 use cwsync_daily_export::console::Event as ExportEvent;
 use cwsync_daily_export::documents::Document;
@@ -20,8 +19,8 @@ use cwsync_store::RunId;
 use serde_json::json;
 
 use crate::{
-    OUTCOMES, RunLine, TENANT, deliver, event, export_event, print_failures, print_header,
-    print_row, record_line, report_records, run_line, shown, totals,
+    RunLine, TENANT, deliver, export_event, print_failures, print_run_log, record_line,
+    report_records, run_line, update_settings,
 };
 
 /// What the documents of the local run work with.
@@ -75,32 +74,16 @@ impl DocumentsWorld<'_> {
     /// Adds the documents to the tenant's settings: invoices, payments and orders exported,
     /// the fixture's order stages mapped and a sales rep for orders that name none.
     async fn store_settings(&self) -> anyhow::Result<()> {
-        let stored = event(
-            self.customers,
-            Event::GetSettings {
-                tenant: TENANT.to_owned(),
-            },
-        )
-        .await?;
-        let mut settings = stored["settings"].clone();
-        for toggle in ["invoices", "payments", "orders"] {
-            settings["export"][toggle] = json!(true);
-        }
-        settings["documents"] = json!({"orders": {
-            "statuses": {"Open": "New", "Closed": "Shipped"},
-            "salesRep": "jdoe",
-        }});
-        event(
-            self.customers,
-            Event::PutSettings {
-                tenant: TENANT.to_owned(),
-                settings,
-                expected_version: stored["version"].as_u64(),
-            },
-        )
+        update_settings(self.customers, "document", |settings| {
+            for toggle in ["invoices", "payments", "orders"] {
+                settings["export"][toggle] = json!(true);
+            }
+            settings["documents"] = json!({"orders": {
+                "statuses": {"Open": "New", "Closed": "Shipped"},
+                "salesRep": "jdoe",
+            }});
+        })
         .await
-        .context("storing the document settings")?;
-        Ok(())
     }
 
     /// One `export-documents` run of `document`, delivered to the end (with its follow-up): its
@@ -159,29 +142,10 @@ impl DocumentsWorld<'_> {
 
 /// The documents' log: each run's totals and per-entity counts, what was written, the failures.
 fn print_documents_log(lines: &[RunLine]) {
-    println!("billing documents (invoices, then payments as their follow-up, then orders)");
-    print_header(["CW reads", "CW writes", "billing writes"]);
-    for line in lines {
-        print_row(
-            line.label,
-            totals(line),
-            [
-                shown(line.connectwise_reads),
-                shown(line.connectwise_writes),
-                shown(line.billing_writes),
-            ],
-        );
-        for (entity, counts) in line.counts.as_object().into_iter().flatten() {
-            print_row(
-                &format!("  {entity}"),
-                OUTCOMES.map(|outcome| counts[outcome].as_u64().unwrap_or(0).to_string()),
-                [String::new(), String::new(), String::new()],
-            );
-        }
-    }
-    println!();
-    println!(
-        "(calls: each round's, on its invoices line; records: invoices, invoice payments, sales orders, their pages and plans)"
+    print_run_log(
+        "billing documents (invoices, then payments as their follow-up, then orders)",
+        lines,
+        "(calls: each round's, on its invoices line; records: invoices, invoice payments, sales orders, their pages and plans)",
     );
     for line in lines {
         for record in &line.changed {

@@ -248,6 +248,35 @@ async fn deliver_customers(
     .await
 }
 
+/// Changes the tenant's stored settings with `change` (a read, then a write under its version);
+/// `what` names the change in an error.
+async fn update_settings(
+    service: &CustomerSync,
+    what: &str,
+    change: impl FnOnce(&mut Value),
+) -> anyhow::Result<()> {
+    let stored = event(
+        service,
+        Event::GetSettings {
+            tenant: TENANT.to_owned(),
+        },
+    )
+    .await?;
+    let mut settings = stored["settings"].clone();
+    change(&mut settings);
+    event(
+        service,
+        Event::PutSettings {
+            tenant: TENANT.to_owned(),
+            settings,
+            expected_version: stored["version"].as_u64(),
+        },
+    )
+    .await
+    .with_context(|| format!("storing the {what} settings"))?;
+    Ok(())
+}
+
 async fn event(service: &CustomerSync, event: Event) -> anyhow::Result<Value> {
     service
         .handle_event(event)
@@ -941,7 +970,7 @@ fn run_line(
 }
 
 /// The outcomes a report counts, in the tables' column order.
-pub(crate) const OUTCOMES: [&str; 6] = [
+const OUTCOMES: [&str; 6] = [
     "created",
     "linked",
     "updated",
@@ -1047,11 +1076,9 @@ fn print_table(lines: &[RunLine]) {
     print_failures(lines);
 }
 
-/// The daily export's log: each run's totals and its counts per entity, then what changed
-/// between runs, the records each run created or updated (with their changed fields), the
-/// mass-change guard's word and the failed records.
-fn print_export_log(lines: &[RunLine], changes: &[String]) {
-    println!("daily export");
+/// A log's table: `title`, each run's totals and calls, its counts per entity, then `note`.
+pub(crate) fn print_run_log(title: &str, lines: &[RunLine], note: &str) {
+    println!("{title}");
     print_header(["CW reads", "CW writes", "billing writes"]);
     for line in lines {
         print_row(
@@ -1072,8 +1099,17 @@ fn print_export_log(lines: &[RunLine], changes: &[String]) {
         }
     }
     println!();
-    println!(
-        "(records: catalog items, agreements, additions and accounts; the counts come from each run's stored export log)"
+    println!("{note}");
+}
+
+/// The daily export's log: each run's totals and its counts per entity, then what changed
+/// between runs, the records each run created or updated (with their changed fields), the
+/// mass-change guard's word and the failed records.
+fn print_export_log(lines: &[RunLine], changes: &[String]) {
+    print_run_log(
+        "daily export",
+        lines,
+        "(records: catalog items, agreements, additions and accounts; the counts come from each run's stored export log)",
     );
     for change in changes {
         println!("  before \"quantity + cancel\": {change}");

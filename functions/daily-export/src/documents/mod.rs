@@ -51,6 +51,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::DailyExport;
+use crate::plan::export_job;
 
 /// Records per page job, unless the function says otherwise: a page's batched reads fit one
 /// ConnectWise read (`id in (...)`) each, and its writes one invocation.
@@ -382,7 +383,7 @@ impl DailyExport {
         dry_run: bool,
         request: &DocumentsRequest,
     ) -> Result<Job, SyncError> {
-        document_job(
+        export_job(
             JobKind::DocumentsPlan,
             tenant,
             run_id,
@@ -485,7 +486,7 @@ impl DailyExport {
                     page,
                     record_ids: chunk.iter().map(|c| c.id.clone()).collect(),
                 };
-                document_job(
+                export_job(
                     JobKind::DocumentsPage,
                     tenant,
                     run_id,
@@ -611,9 +612,10 @@ impl DailyExport {
                 }
             };
             result.records = records;
-            result
-                .records
-                .push(page_line(&recorder, page, &result.records));
+            let count = page.record_ids.len();
+            let noun = page.document.as_str();
+            let line = page_line(&recorder, count, noun, "their lines", &result.records);
+            result.records.push(line);
         }
         book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
             .await?;
@@ -621,42 +623,25 @@ impl DailyExport {
     }
 }
 
-/// A job of a document run (`what` names it in an error).
-fn document_job(
-    kind: JobKind,
-    tenant: &TenantId,
-    run_id: &RunId,
-    dry_run: bool,
-    payload: &impl Serialize,
-    what: impl FnOnce() -> String,
-) -> Result<Job, SyncError> {
-    Job::new(
-        kind,
-        tenant.as_str(),
-        run_id.as_str(),
-        dry_run,
-        serde_json::to_value(payload).unwrap_or_default(),
-    )
-    .map_err(|e| SyncError::Unsettled {
-        record: format!("the job of {} in run {run_id}", what()),
-        detail: e.to_string(),
-    })
-}
-
 /// A page's own line: `failed` naming its failed records, `updated` when it wrote (or would
-/// write) something, else `unchanged`.
-fn page_line(recorder: &Recorder, page: &DocumentsPage, records: &[RecordResult]) -> RecordResult {
+/// write) something, else `unchanged`. `count` records of `noun` (`invoices`) were on it; `lines`
+/// names where their lines are (`their catalog-item lines`).
+pub(crate) fn page_line(
+    recorder: &Recorder,
+    count: usize,
+    noun: &str,
+    lines: &str,
+    records: &[RecordResult],
+) -> RecordResult {
     let failed: Vec<&str> = records
         .iter()
         .filter(|r| r.outcome == Outcome::Failed)
         .map(|r| r.record_id.as_str())
         .collect();
-    let count = page.record_ids.len();
     if !failed.is_empty() {
         return recorder.failed(format!(
-            "{} of its {count} {} failed (see their lines): {}",
+            "{} of its {count} {noun} failed (see {lines}): {}",
             failed.len(),
-            page.document,
             failed.join(", ")
         ));
     }
@@ -671,7 +656,7 @@ fn page_line(recorder: &Recorder, page: &DocumentsPage, records: &[RecordResult]
     } else {
         Outcome::Unchanged
     };
-    recorder.with_detail(outcome, format!("{count} {} synced", page.document))
+    recorder.with_detail(outcome, format!("{count} {noun} synced"))
 }
 
 /// The account → ConnectWise company links of `accounts`.
