@@ -207,6 +207,10 @@ pub async fn sync_page(
             .map(|v| v.iter().collect())
             .unwrap_or_default();
         let Some((latest, group)) = latest_period(&invoices) else {
+            records.push(recorder.failed(format!(
+                "agreement: ConnectWise listed no dated invoice of agreement {agreement} with \
+                 agreement invoice {label}"
+            )));
             continue;
         };
         let result = match applied.get(&agreement) {
