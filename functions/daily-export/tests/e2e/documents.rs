@@ -578,3 +578,72 @@ async fn the_days_export_starts_the_document_runs_and_its_log_shows_them() {
     assert_eq!(world.records("/finance/invoices").len(), 3);
     assert_eq!(payment_of(&world, "100232").len(), 1);
 }
+
+#[tokio::test]
+async fn lost_answers_and_a_worker_cut_off_mid_document_leave_no_duplicate() {
+    use cwsync_connectwise_sim::{FaultKind, FaultRule};
+    let world = invoices_world().await;
+    world
+        .billing
+        .seed_orders(cwsync_billing_sim::fixture_orders());
+    world
+        .billing
+        .seed_payments(cwsync_billing_sim::fixture_payments());
+    seed_members(&world);
+    world
+        .put_settings(json!({"export": {"orders": true, "payments": true},
+                             "documents": {"orders": {"statuses": {"Open": "New",
+                             "Closed": "Shipped"}, "salesRep": "jdoe"}}}))
+        .await;
+    // ConnectWise applies the first invoice, the second product and the first payment and
+    // order, then the connection drops before each answer: the job is retried.
+    for (path, nth) in [
+        ("/finance/invoices", 1),
+        ("/procurement/products", 2),
+        ("/finance/invoices/{parentId}/payments", 1),
+        ("/sales/orders", 1),
+    ] {
+        world.cw.inject(
+            FaultRule::new(FaultKind::Drop)
+                .on("POST", path)
+                .nth(nth)
+                .after_processing(),
+        );
+    }
+    let (_, invoices) = world.documents("invoices", json!({})).await;
+    let (_, orders) = world.documents("orders", json!({})).await;
+    assert_eq!(invoices.status(), "succeeded", "{}", invoices.0);
+    assert_ne!(orders.status(), "running", "{}", orders.0);
+    assert_eq!(
+        world.records("/finance/invoices").len(),
+        3,
+        "never two invoices"
+    );
+    let invoice_products = world
+        .records("/procurement/products")
+        .into_iter()
+        .filter(|p| p["invoice"].is_object())
+        .count();
+    assert_eq!(invoice_products, 4, "never two products for one item");
+    assert_eq!(payment_of(&world, "100232").len(), 1, "never two payments");
+    assert_eq!(
+        payment_of(&world, "100232")[0]["amount"].as_f64(),
+        Some(290.0)
+    );
+    let orders_made = world.records("/sales/orders");
+    let numbers: std::collections::BTreeSet<_> = orders_made
+        .iter()
+        .map(|o| o["description"].to_string())
+        .collect();
+    assert_eq!(
+        numbers.len(),
+        orders_made.len(),
+        "never two sales orders: {orders_made:?}"
+    );
+
+    // And the next runs find everything as it is.
+    let writes = world.cw_writes();
+    world.documents("invoices", json!({})).await;
+    world.documents("orders", json!({})).await;
+    assert_eq!(world.cw_writes(), writes);
+}
