@@ -22,25 +22,30 @@ async fn invoices_world() -> World {
     world.billing.seed_items(fixture_items());
     world.billing.seed_invoices(fixture_invoices());
     for sku in SKUS {
-        let existing = world
-            .records("/procurement/catalog")
-            .iter()
-            .any(|c| c["identifier"] == json!(sku));
-        if !existing {
-            world
-                .cw
-                .create(
-                    "/procurement/catalog",
-                    json!({"identifier": sku, "description": sku, "customerDescription": sku,
-                           "subcategory": {"id": 1}, "type": {"name": "Inventory"}, "price": 1}),
-                )
-                .unwrap();
-        }
+        catalog_item(&world, sku);
     }
     world
         .put_settings(json!({"export": {"invoices": true}}))
         .await;
     world
+}
+
+/// A ConnectWise catalog item for `sku`, unless there is one.
+fn catalog_item(world: &World, sku: &str) {
+    let existing = world
+        .records("/procurement/catalog")
+        .iter()
+        .any(|c| c["identifier"] == json!(sku));
+    if !existing {
+        world
+            .cw
+            .create(
+                "/procurement/catalog",
+                json!({"identifier": sku, "description": sku, "customerDescription": sku,
+                       "subcategory": {"id": 1}, "type": {"name": "Inventory"}, "price": 1}),
+            )
+            .unwrap();
+    }
 }
 
 fn invoice_by_number(world: &World, number: &str) -> Value {
@@ -431,16 +436,7 @@ async fn orders_become_sales_orders_with_their_status_rep_contact_and_products()
     world
         .billing
         .seed_orders(cwsync_billing_sim::fixture_orders());
-    for sku in ["CANON-DXC5850I-LSE"] {
-        world
-            .cw
-            .create(
-                "/procurement/catalog",
-                json!({"identifier": sku, "description": sku, "customerDescription": sku,
-                       "subcategory": {"id": 1}, "type": {"name": "Inventory"}, "price": 1}),
-            )
-            .unwrap();
-    }
+    catalog_item(&world, "CANON-DXC5850I-LSE");
     world
         .put_settings(json!({"export": {"orders": true}, "documents": {"orders": {
             "statuses": {"Open": "New", "Closed": "Shipped"}, "salesRep": "jdoe"}}}))
