@@ -643,3 +643,43 @@ async fn lost_answers_and_a_worker_cut_off_mid_document_leave_no_duplicate() {
     world.documents("orders", json!({})).await;
     assert_eq!(world.cw_writes(), writes);
 }
+
+#[tokio::test]
+async fn every_document_job_delivered_twice_writes_once() {
+    let world = invoices_world().await;
+    world
+        .billing
+        .seed_orders(cwsync_billing_sim::fixture_orders());
+    world
+        .billing
+        .seed_payments(cwsync_billing_sim::fixture_payments());
+    seed_members(&world);
+    catalog_item(&world, "CANON-DXC5850I-LSE");
+    world
+        .put_settings(json!({"export": {"orders": true, "payments": true},
+                             "documents": {"orders": {"statuses": {"Open": "New",
+                             "Closed": "Shipped"}, "salesRep": "jdoe"}}}))
+        .await;
+    for document in ["invoices", "orders"] {
+        world
+            .ok(
+                json!({"action": "export-documents", "tenant": crate::support::TENANT,
+                       "document": document}),
+            )
+            .await;
+        // Every job (pages, the payments' planning and its pages) delivered twice, as SQS may.
+        world.deliver_twice().await;
+    }
+    let writes = world.cw_writes();
+    assert_eq!(world.records("/finance/invoices").len(), 3);
+    assert_eq!(payment_of(&world, "100232").len(), 1);
+    assert_eq!(payment_of(&world, "100231").len(), 1);
+    assert_eq!(world.records("/sales/orders").len(), 3);
+    let products = world.records("/procurement/products").len();
+    // 4 invoice products and 4 order products, once each.
+    assert_eq!(products, 8);
+    // And a third delivery of the same day's work writes nothing.
+    world.documents("invoices", json!({})).await;
+    world.documents("orders", json!({})).await;
+    assert_eq!(world.cw_writes(), writes);
+}
