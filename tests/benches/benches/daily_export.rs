@@ -74,13 +74,19 @@ const UNCHANGED: &str = "unchanged re-run";
 const ONE_PERCENT: &str = "re-run, quantity changed on 50 subscriptions (1%)";
 const DOCUMENTS: &str = "documents: 1,000 invoices, 2,000 payments, 500 orders";
 const DOCUMENTS_UNCHANGED: &str = "documents: unchanged re-run";
-const SCENARIOS: [&str; 5] = [
+const PULL: &str = "pull: 1,000 agreement invoices -> contracts";
+const PULL_UNCHANGED: &str = "pull: unchanged re-run";
+const SCENARIOS: [&str; 7] = [
     FIRST,
     UNCHANGED,
     ONE_PERCENT,
     DOCUMENTS,
     DOCUMENTS_UNCHANGED,
+    PULL,
+    PULL_UNCHANGED,
 ];
+/// Products on each agreement invoice of the pull scenario.
+const PRODUCTS_PER_AGREEMENT_INVOICE: usize = 2;
 
 const CATALOG: &str = "/procurement/catalog";
 const AGREEMENTS: &str = "/finance/agreements";
@@ -105,8 +111,11 @@ async fn world() -> World {
     for toggle in ["invoices", "payments", "orders"] {
         settings["export"][toggle] = serde_json::json!(true);
     }
-    settings["documents"] = serde_json::json!({"orders": {
-        "statuses": {"Open": "New"}, "salesRep": "jdoe"}});
+    settings["documents"] = serde_json::json!({
+        "orders": {"statuses": {"Open": "New"}, "salesRep": "jdoe"},
+        "agreementInvoices": {"defaultTemplate": "Licensing",
+                              "invoiceNumberField": "CW Invoice Number"},
+    });
     let deps = set_up_tenant(base.deps, &base.customer_queue, TENANT, settings).await;
     let (cw, billing) = (base.cw, base.billing);
     let export = DailyExport::new(deps, bench_options());
@@ -135,6 +144,24 @@ async fn world() -> World {
         &enabled,
         since,
     ));
+    // The pull's billing side: an item per enabled product's SKU, the contract templates.
+    billing.seed_items(
+        enabled
+            .iter()
+            .map(|p| cwsync_billing::models::Item {
+                id: format!("I-{}", p.id),
+                sku: p.sku.clone(),
+                name: p.name.clone(),
+                product_type_id: None,
+                unit: None,
+                price: p.prices.first().map(|price| price.price),
+                active: true,
+                placeholder: false,
+                updated_at: T0,
+            })
+            .collect(),
+    );
+    billing.seed_contract_templates(cwsync_billing_sim::fixture_contract_templates());
     billing.seed_products(products);
     billing.seed_subscriptions(subscriptions);
     World {
@@ -335,6 +362,84 @@ async fn documents(world: &World) -> Measured {
     }
 }
 
+/// One agreement invoice per agreement the export made, each with
+/// [`PRODUCTS_PER_AGREEMENT_INVOICE`] products of the catalog, seeded in ConnectWise (not
+/// counted as API calls).
+fn seed_agreement_invoices(world: &World) -> usize {
+    let agreements = world.cw.records(AGREEMENTS);
+    let catalog = world.cw.records(CATALOG);
+    let active: Vec<&Value> = catalog
+        .iter()
+        .filter(|c| c["inactiveFlag"] != Value::Bool(true))
+        .collect();
+    let mut invoices = Vec::new();
+    let mut products = Vec::new();
+    for (n, agreement) in agreements.iter().enumerate() {
+        let id = 900_000 + n as i64;
+        invoices.push(serde_json::json!({
+            "id": id, "invoiceNumber": format!("AGR-{id}"), "type": "Agreement",
+            "status": {"id": 2, "name": "Sent"},
+            "company": agreement["company"], "billToCompany": agreement["company"],
+            "agreement": {"id": agreement["id"], "name": agreement["name"],
+                          "type": agreement["type"]["name"]},
+            "date": "2026-12-01T00:00:00Z",
+            "_info": {"lastUpdated": "2026-12-01T06:00:00Z"}
+        }));
+        for k in 0..PRODUCTS_PER_AGREEMENT_INVOICE {
+            let item = active[(n + k) % active.len()];
+            let product = 900_000 + (n * PRODUCTS_PER_AGREEMENT_INVOICE + k) as i64;
+            products.push(serde_json::json!({
+                "id": product, "invoice": {"id": id}, "sequenceNumber": k + 1,
+                "catalogItem": {"id": item["id"], "identifier": item["identifier"]},
+                "description": item["description"], "quantity": 1 + k, "price": 10,
+                "extPrice": 10 * (1 + k), "billableOption": "Billable"
+            }));
+        }
+    }
+    let count = invoices.len();
+    world.cw.seed("/finance/invoices", invoices).unwrap();
+    world.cw.seed("/procurement/products", products).unwrap();
+    count
+}
+
+/// A pull of the agreement invoices, delivered to the end; what it cost (its billing writes:
+/// every billing call but a GET). The run must succeed.
+async fn pull(world: &World) -> (Measured, u64) {
+    let cw_before = world.cw.calls();
+    let billing_before = world.billing.calls();
+    let started = Instant::now();
+    let (planned, jobs) = document_run(world, Document::AgreementInvoices).await;
+    let time = started.elapsed();
+    let cw_after = world.cw.calls();
+    let billing_after = world.billing.calls();
+    let report = document_report(
+        world,
+        Document::AgreementInvoices,
+        planned["runId"].as_str().unwrap(),
+    )
+    .await;
+    let cw_writes = cw_after.writes() - cw_before.writes();
+    let billing_by_route = delta(&billing_after.by_route, &billing_before.by_route);
+    let billing_writes: u64 = billing_by_route
+        .iter()
+        .filter(|(route, _)| !route.starts_with("GET "))
+        .map(|(_, n)| n)
+        .sum();
+    let billing_total = billing_after.total() - billing_before.total();
+    let measured = Measured {
+        time,
+        jobs,
+        unchanged_accounts: planned["unchanged"].as_u64().unwrap(),
+        cw_reads: cw_after.total() - cw_before.total() - cw_writes,
+        cw_writes,
+        billing_reads: billing_total - billing_writes,
+        cw_by_endpoint: delta(&cw_after.by_endpoint, &cw_before.by_endpoint),
+        billing_by_route,
+        report,
+    };
+    (measured, billing_writes)
+}
+
 /// The documents' records in ConnectWise, checked: each invoice, payment, order and product
 /// exactly once; the writes a first run can't do without.
 fn check_documents(world: &World) -> u64 {
@@ -459,8 +564,15 @@ fn check_one_percent(world: &World, run: &Measured, changed: &BTreeMap<String, D
     }
 }
 
+/// What a round's pull scenarios wrote to billing, and the agreement invoices they pulled.
+struct PullFigures {
+    agreement_invoices: usize,
+    first_billing_writes: u64,
+    unchanged_billing_writes: u64,
+}
+
 /// One round: a fresh world, the scenarios in order.
-async fn round() -> ([Measured; 5], u64) {
+async fn round() -> ([Measured; 7], u64, PullFigures) {
     let world = world().await;
 
     let first = export(&world).await;
@@ -491,6 +603,20 @@ async fn round() -> ([Measured; 5], u64) {
     let created = check_documents(&world);
     let documents_unchanged = documents(&world).await;
 
+    let agreement_invoices = seed_agreement_invoices(&world);
+    let (pull_first, first_billing_writes) = pull(&world).await;
+    let contracts = world
+        .billing
+        .contracts()
+        .iter()
+        .filter(|c| c.external_reference.is_some())
+        .count();
+    assert_eq!(
+        contracts, agreement_invoices,
+        "{PULL}: one contract per agreement"
+    );
+    let (pull_unchanged, unchanged_billing_writes) = pull(&world).await;
+
     world.cw.shutdown().await;
     world.billing.shutdown().await;
     (
@@ -500,8 +626,15 @@ async fn round() -> ([Measured; 5], u64) {
             one_percent,
             documents_first,
             documents_unchanged,
+            pull_first,
+            pull_unchanged,
         ],
         created,
+        PullFigures {
+            agreement_invoices,
+            first_billing_writes,
+            unchanged_billing_writes,
+        },
     )
 }
 
@@ -511,12 +644,14 @@ fn ms(time: Duration) -> String {
 
 #[tokio::main]
 async fn main() {
-    let mut rounds: Vec<[Measured; 5]> = Vec::with_capacity(ROUNDS);
+    let mut rounds: Vec<[Measured; 7]> = Vec::with_capacity(ROUNDS);
     let mut documents_created = 0;
+    let mut pulls = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
-        let (round, created) = round().await;
+        let (round, created, pulled) = round().await;
         rounds.push(round);
         documents_created = created;
+        pulls.push(pulled);
     }
 
     println!(
@@ -647,6 +782,40 @@ async fn main() {
             writes == 0 && reads == 0,
             "documents unchanged: 0 ConnectWise calls"
         ),
+    );
+    let pull_first: Vec<&Measured> = rounds.iter().map(|r| &r[5]).collect();
+    let pull_unchanged: Vec<&Measured> = rounds.iter().map(|r| &r[6]).collect();
+    let pulled = pulls[0].agreement_invoices;
+    let reads = median_count(pull_first.iter().map(|r| r.cw_reads).collect());
+    // Listing the agreement invoices, the products changed since the watermark, and the
+    // invoices' products: one read per 1,000 each.
+    let bound = 3 * pulled.div_ceil(PAGE) as u64;
+    let writes = median_count(pulls.iter().map(|p| p.first_billing_writes).collect());
+    println!(
+        "  pull: {reads} ConnectWise reads for {pulled} agreement invoices; lower bound {bound} \
+         (1 per 1,000 listed, changed products, products); ratio {:.2}; {writes} billing writes \
+         ({:.2} per contract); 0 ConnectWise writes: {}",
+        reads as f64 / bound as f64,
+        writes as f64 / pulled as f64,
+        verdict(
+            pull_first.iter().all(|r| r.cw_writes == 0),
+            "pull: no ConnectWise write"
+        ),
+    );
+    let unchanged_writes = pulls
+        .iter()
+        .map(|p| p.unchanged_billing_writes)
+        .max()
+        .unwrap_or_default();
+    let unchanged_reads = pull_unchanged
+        .iter()
+        .map(|r| r.cw_reads)
+        .max()
+        .unwrap_or_default();
+    println!(
+        "  pull unchanged: {unchanged_writes} billing writes (target 0): {}; {unchanged_reads} \
+         ConnectWise reads (the listings from the watermark)",
+        verdict(unchanged_writes == 0, "pull unchanged: 0 billing writes"),
     );
     print_round_times(rounds.iter().map(|r| r.iter().map(|m| m.time).collect()));
 
