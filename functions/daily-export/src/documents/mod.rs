@@ -25,7 +25,9 @@
 //! outcome is unknown), and a record that fails is its failed line naming it and its field, on the
 //! error ledger until it syncs.
 
+pub mod credit_hold;
 pub mod invoices;
+pub mod projects;
 
 use std::collections::HashMap;
 
@@ -170,7 +172,10 @@ impl Document {
 
     /// Whether this build syncs the kind.
     fn built(self) -> bool {
-        matches!(self, Document::Invoices)
+        matches!(
+            self,
+            Document::Invoices | Document::Projects | Document::CreditHold
+        )
     }
 
     /// The kind whose run follows this one's (the payments follow their invoices).
@@ -429,6 +434,8 @@ impl DailyExport {
         let ids = request.record_ids.as_deref();
         let listed = match document {
             Document::Invoices => Box::pin(invoices::candidates(&ctx, ids)).await?,
+            Document::Projects => Box::pin(projects::candidates(&ctx, ids)).await?,
+            Document::CreditHold => Box::pin(credit_hold::candidates(&ctx, ids)).await?,
             other => {
                 return Err(SyncError::NotConfigured {
                     tenant: tenant.to_string(),
@@ -575,6 +582,8 @@ impl DailyExport {
             let ids = &page.record_ids;
             let records = match document {
                 Document::Invoices => Box::pin(invoices::sync_page(&ctx, ids)).await?,
+                Document::Projects => Box::pin(projects::sync_page(&ctx, ids)).await?,
+                Document::CreditHold => Box::pin(credit_hold::sync_page(&ctx, ids)).await?,
                 other => {
                     return Err(SyncError::NotConfigured {
                         tenant: tenant.to_string(),

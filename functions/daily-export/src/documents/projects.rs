@@ -1,0 +1,964 @@
+//! Billing projects, options and change orders → ConnectWise opportunities with their items as
+//! products (seeds 002; `cwsync_mapping::documents::opportunities`).
+//!
+//! **Planning** lists the projects (500 a page) and the links their opportunities depend on
+//! (company, contact, site, the parent's opportunity), and stamps each; projects come before
+//! their options and change orders, so a page syncs a parent before its children.
+//!
+//! **A page** reads in batches: its projects and their parents from the billing system by id,
+//! the SKUs of items that came without one, the owners' members (`officeEmail`, `primaryEmail`
+//! or `identifier in (...)`), the linked opportunities by id, their products by
+//! `opportunity/id`, the catalog items by `identifier`, the statuses, and the tenant's
+//! opportunity type by name (created when missing). Catalog items no SKU finds are created in the
+//! tenant's category and subcategory (both created when missing) and product type. Then, per
+//! project:
+//! - no company for its account, no contact (its own primary contact, else for an option or
+//!   change order its project's), an office location without a site, an owner no member
+//!   matches, an option whose project is not in ConnectWise yet: failed, naming the record and
+//!   field (it syncs on a later run once that is fixed);
+//! - linked: the fields that differ patched (a won or lost project moves the status), the
+//!   products changed to show the items;
+//! - else created, claimed first (a create whose outcome is unknown is found by the natural key
+//!   in its notes, never made twice), then its products.
+//!
+//! **Products: changed in place, not removed and re-created.** Jetbuilt removes and re-creates
+//! every product when a project changes; the result ConnectWise shows is the same as matching
+//! the items to the products by position and patching, adding or removing only the difference
+//! ([`cwsync_mapping::documents::lines::product_plan`]), which writes far less (ConnectWise calls
+//! are scarce), never leaves an opportunity without products half way, and is replay-safe (a
+//! retry re-reads the products and writes only what is still missing).
+
+use std::collections::{HashMap, HashSet};
+
+use cwsync_billing::models::{DocumentItem, Project, ProjectKind};
+use cwsync_billing::{DocumentQuery, ReferenceQuery};
+use cwsync_connectwise::models::{
+    CatalogItem, Member, Opportunity, OpportunityStatus, ProductItem, Reference, Resource,
+};
+use cwsync_connectwise::{Condition, Query};
+use cwsync_mapping::customers::entity as customer;
+use cwsync_mapping::documents::lines::{product_lines, product_plan, sku_of};
+use cwsync_mapping::documents::opportunities::{
+    OpportunityRefs, ProjectLinks, desired_opportunity, find_member, natural_key,
+    opportunity_changes, project_stamp, status_name,
+};
+use cwsync_store::links::{Link, LinkState, SourceRef};
+use cwsync_store::runs::Outcome;
+use cwsync_sync::record::describe_change;
+use cwsync_sync::writes::{fields_of, record_level};
+use cwsync_sync::{Created, RecordResult, Recorder, SyncError, create_claimed};
+use serde_json::{Value, json};
+
+use super::invoices::{company_ids, malformed_lines, write_products_of};
+use super::{Candidate, Candidates, DocContext, Document};
+
+/// The ConnectWise kind a project is linked as.
+const CW_KIND: &str = "opportunity";
+/// Billing projects per listing page.
+const LISTING_PAGE: u32 = 500;
+/// Owners per member read (three `in (...)` lists of them in one URL).
+const OWNERS_PER_READ: usize = 20;
+const TYPES: &str = "/sales/opportunities/types";
+const CATEGORIES: &str = "/procurement/categories";
+const SUBCATEGORIES: &str = "/procurement/subcategories";
+const PRODUCT_TYPES: &str = "/procurement/types";
+
+/// The linked ConnectWise ids of `ids` under `entity`.
+async fn linked_ids(
+    ctx: &DocContext<'_>,
+    entity: &str,
+    ids: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, i64>, SyncError> {
+    let mut ids: Vec<String> = ids.into_iter().collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(ctx
+        .links
+        .get_many(ctx.tenant, entity, &ids)
+        .await?
+        .into_iter()
+        .filter(|(_, l): &(String, Link)| l.state == LinkState::Linked)
+        .filter_map(|(id, l)| Some((id, l.cw_id?)))
+        .collect())
+}
+
+/// What the projects' opportunities point at, as the links know it.
+struct PageLinks {
+    companies: HashMap<String, i64>,
+    contacts: HashMap<String, i64>,
+    sites: HashMap<String, i64>,
+    opportunities: HashMap<String, i64>,
+}
+
+impl PageLinks {
+    async fn read(ctx: &DocContext<'_>, projects: &[&Project]) -> Result<Self, SyncError> {
+        let companies = company_ids(ctx, projects.iter().map(|p| p.account_id.clone())).await?;
+        let contacts = linked_ids(
+            ctx,
+            customer::CONTACT,
+            projects.iter().filter_map(|p| p.primary_contact_id.clone()),
+        )
+        .await?;
+        let sites = linked_ids(
+            ctx,
+            customer::SITE,
+            projects.iter().filter_map(|p| p.site_id.clone()),
+        )
+        .await?;
+        let opportunities = linked_ids(
+            ctx,
+            Document::Projects.entity(),
+            projects
+                .iter()
+                .flat_map(|p| [Some(p.id.clone()), p.parent_project_id.clone()])
+                .flatten(),
+        )
+        .await?;
+        Ok(PageLinks {
+            companies,
+            contacts,
+            sites,
+            opportunities,
+        })
+    }
+
+    fn of(&self, project: &Project) -> ProjectLinks {
+        let get =
+            |map: &HashMap<String, i64>, id: Option<&String>| id.and_then(|i| map.get(i)).copied();
+        ProjectLinks {
+            company: self.companies.get(&project.account_id).copied(),
+            contact: get(&self.contacts, project.primary_contact_id.as_ref()),
+            site: get(&self.sites, project.site_id.as_ref()),
+            parent: get(&self.opportunities, project.parent_project_id.as_ref()),
+        }
+    }
+}
+
+/// The stamp of `project` with `links`.
+fn stamp(ctx: &DocContext<'_>, project: &Project, links: ProjectLinks) -> String {
+    project_stamp(
+        project,
+        links,
+        &ctx.settings.documents,
+        &ctx.settings.never_overwrite.opportunities,
+    )
+}
+
+/// Projects first, then options and change orders (each in the order given).
+fn parents_first(projects: &mut [&Project]) {
+    projects.sort_by_key(|p| p.kind != ProjectKind::Project);
+}
+
+/// Every project, option and change order (or those of `ids`) with its stamp.
+pub async fn candidates(
+    ctx: &DocContext<'_>,
+    ids: Option<&[String]>,
+) -> Result<Candidates, SyncError> {
+    let listed = ctx
+        .clients
+        .billing
+        .list_projects(&DocumentQuery {
+            ids: ids.map(<[String]>::to_vec),
+            page_size: Some(LISTING_PAGE),
+            ..DocumentQuery::default()
+        })
+        .await
+        .map_err(|e| SyncError::billing("listing the projects", e))?;
+    let mut projects: Vec<&Project> = listed.records.iter().collect();
+    parents_first(&mut projects);
+    let links = PageLinks::read(ctx, &projects).await?;
+    Ok(Candidates {
+        records: projects
+            .iter()
+            .map(|p| Candidate {
+                id: p.id.clone(),
+                stamp: stamp(ctx, p, links.of(p)),
+            })
+            .collect(),
+        lines: malformed_lines(Document::Projects.entity(), &listed.malformed),
+        advance: None,
+    })
+}
+
+/// What a page read of ConnectWise, and the records it resolved by name.
+struct CwSide {
+    members: Vec<Member>,
+    by_id: HashMap<i64, Opportunity>,
+    products: HashMap<i64, Vec<ProductItem>>,
+    /// Catalog item ids by upper-cased identifier (created ones too).
+    catalog: HashMap<String, i64>,
+    /// Why catalog items could not be created, by upper-cased SKU.
+    catalog_problems: HashMap<String, String>,
+    statuses: Vec<OpportunityStatus>,
+    /// The tenant's opportunity type (`Err`: why there is none).
+    kind: Result<i64, String>,
+}
+
+/// Syncs the projects `ids` (see the module docs).
+pub async fn sync_page(
+    ctx: &DocContext<'_>,
+    ids: &[String],
+) -> Result<Vec<RecordResult>, SyncError> {
+    let entity = Document::Projects.entity();
+    let billing = &ctx.clients.billing;
+    // The page's projects and their parents (an option without a contact takes its project's).
+    let first = billing
+        .list_projects(&DocumentQuery {
+            ids: Some(ids.to_vec()),
+            ..DocumentQuery::default()
+        })
+        .await
+        .map_err(|e| SyncError::billing("reading the page's projects", e))?;
+    let wanted: HashSet<&String> = ids.iter().collect();
+    let parent_ids: Vec<String> = first
+        .records
+        .iter()
+        .filter_map(|p| p.parent_project_id.clone())
+        .filter(|p| !wanted.contains(p))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let parents = if parent_ids.is_empty() {
+        Vec::new()
+    } else {
+        billing
+            .list_projects(&DocumentQuery {
+                ids: Some(parent_ids),
+                ..DocumentQuery::default()
+            })
+            .await
+            .map_err(|e| SyncError::billing("reading the page's parent projects", e))?
+            .records
+    };
+    let mut records = malformed_lines(entity, &first.malformed);
+    let found: HashMap<String, &Project> =
+        first.records.iter().map(|p| (p.id.clone(), p)).collect();
+    let all: HashMap<&str, &Project> = first
+        .records
+        .iter()
+        .chain(&parents)
+        .map(|p| (p.id.as_str(), p))
+        .collect();
+    let (projects, missing) = super::in_order(ids, &found);
+    let mut projects: Vec<&Project> = projects.into_iter().copied().collect();
+    for id in missing {
+        if !first.malformed.iter().any(|b| b.id.as_deref() == Some(id)) {
+            records.push(Recorder::new(entity, id, String::new()).with_detail(
+                Outcome::Skipped,
+                "no longer in the billing system: nothing exported".to_owned(),
+            ));
+        }
+    }
+    parents_first(&mut projects);
+    let with_parents: Vec<&Project> = all.values().copied().collect();
+    let mut links = PageLinks::read(ctx, &with_parents).await?;
+
+    // The SKUs of items that came without one.
+    let no_sku: Vec<String> = projects
+        .iter()
+        .flat_map(|p| &p.items)
+        .filter(|item| item.sku.as_deref().is_none_or(|s| s.trim().is_empty()))
+        .map(|item| item.item_id.clone())
+        .collect();
+    let skus: HashMap<String, String> = if no_sku.is_empty() {
+        HashMap::new()
+    } else {
+        billing
+            .list_items(&ReferenceQuery::by_ids(no_sku))
+            .await
+            .map_err(|e| SyncError::billing("reading the project items' SKUs", e))?
+            .records
+            .into_iter()
+            .map(|item| (item.id, item.sku))
+            .collect()
+    };
+
+    let side = Box::pin(read_cw(ctx, &projects, &links, &skus)).await?;
+
+    for project in projects {
+        let recorder_stamp = stamp(ctx, project, links.of(project));
+        let recorder = Recorder::new(entity, &project.id, recorder_stamp.clone());
+        let (line, cw_id) = Box::pin(sync_project(
+            ctx,
+            project,
+            &all,
+            &links,
+            &skus,
+            &side,
+            &recorder,
+            &recorder_stamp,
+        ))
+        .await?;
+        // An option later in the page finds its project's new opportunity.
+        if let Some(cw_id) = cw_id {
+            links.opportunities.insert(project.id.clone(), cw_id);
+        }
+        records.push(line);
+    }
+    Ok(records)
+}
+
+/// The page's batched ConnectWise reads, and the records it creates by name.
+async fn read_cw(
+    ctx: &DocContext<'_>,
+    projects: &[&Project],
+    links: &PageLinks,
+    skus: &HashMap<String, String>,
+) -> Result<CwSide, SyncError> {
+    let cw = &ctx.clients.cw;
+    let settings = &ctx.settings.documents.opportunities;
+    // The owners' members: by e-mail (office or primary) or identifier, a few owners a read.
+    let mut owners: Vec<(Option<String>, Option<String>)> = projects
+        .iter()
+        .map(|p| {
+            let clean = |v: &Option<String>| {
+                v.as_deref()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            (clean(&p.owner_email), clean(&p.owner_identifier))
+        })
+        .collect();
+    owners.sort();
+    owners.dedup();
+    let mut members: Vec<Member> = Vec::new();
+    for chunk in owners.chunks(OWNERS_PER_READ) {
+        let emails: Vec<String> = chunk.iter().filter_map(|(e, _)| e.clone()).collect();
+        let identifiers: Vec<String> = chunk.iter().filter_map(|(_, i)| i.clone()).collect();
+        let mut any = Vec::new();
+        if !emails.is_empty() {
+            any.push(Condition::field("officeEmail").in_(emails.clone()));
+            any.push(Condition::field("primaryEmail").in_(emails));
+        }
+        if !identifiers.is_empty() {
+            any.push(Condition::field("identifier").in_(identifiers));
+        }
+        if any.is_empty() {
+            continue;
+        }
+        let query = Query::new()
+            .filter(Condition::any(any))
+            .fields([
+                "id",
+                "identifier",
+                "officeEmail",
+                "primaryEmail",
+                "inactiveFlag",
+            ])
+            .page_size(1000);
+        let read: Vec<Member> = cw
+            .list_all(Member::PATH, &query)
+            .await
+            .map_err(|e| SyncError::connectwise("reading the owners' members", e))?;
+        for member in read {
+            if !members.iter().any(|m| m.id == member.id) {
+                members.push(member);
+            }
+        }
+    }
+
+    // The linked opportunities and their products.
+    let linked: Vec<i64> = projects
+        .iter()
+        .filter_map(|p| links.opportunities.get(&p.id).copied())
+        .collect();
+    let mut by_id = HashMap::new();
+    if !linked.is_empty() {
+        let read: Vec<Opportunity> = cw
+            .list_by_ids(
+                Opportunity::PATH,
+                "id",
+                linked,
+                &Query::new().page_size(1000),
+            )
+            .await
+            .map_err(|e| SyncError::connectwise("reading the projects' opportunities", e))?;
+        for opportunity in read {
+            if let Some(id) = opportunity.id {
+                by_id.insert(id, opportunity);
+            }
+        }
+    }
+    let mut products: HashMap<i64, Vec<ProductItem>> = HashMap::new();
+    if !by_id.is_empty() {
+        let read: Vec<ProductItem> = cw
+            .list_by_ids(
+                ProductItem::PATH,
+                "opportunity/id",
+                by_id.keys().copied().collect::<Vec<_>>(),
+                &Query::new().page_size(1000),
+            )
+            .await
+            .map_err(|e| SyncError::connectwise("reading the opportunities' products", e))?;
+        for product in read {
+            if let Some(parent) = product.opportunity.as_ref().and_then(|r| r.id) {
+                products.entry(parent).or_default().push(product);
+            }
+        }
+    }
+
+    // The catalog items of the items, those missing created.
+    let mut wanted: HashMap<String, &DocumentItem> = HashMap::new();
+    for item in projects.iter().flat_map(|p| &p.items) {
+        let sku = sku_of(item, skus);
+        if !sku.is_empty() {
+            wanted.entry(sku.to_uppercase()).or_insert(item);
+        }
+    }
+    let mut catalog = HashMap::new();
+    if !wanted.is_empty() {
+        let read: Vec<CatalogItem> = cw
+            .list_by_ids(
+                CatalogItem::PATH,
+                "identifier",
+                wanted
+                    .values()
+                    .map(|item| sku_of(item, skus).to_owned())
+                    .collect::<Vec<_>>(),
+                &Query::new().page_size(1000).fields(["id", "identifier"]),
+            )
+            .await
+            .map_err(|e| SyncError::connectwise("reading the projects' catalog items", e))?;
+        for item in read {
+            if let (Some(id), Some(identifier)) = (item.id, item.identifier) {
+                catalog.insert(identifier.trim().to_uppercase(), id);
+            }
+        }
+    }
+    let mut missing: Vec<(&String, &&DocumentItem)> = wanted
+        .iter()
+        .filter(|(sku, _)| !catalog.contains_key(*sku))
+        .collect();
+    missing.sort_by_key(|(sku, _)| sku.as_str());
+    let mut catalog_problems = HashMap::new();
+    if !missing.is_empty() {
+        match Box::pin(catalog_place(ctx)).await? {
+            Err(reason) => {
+                for (sku, _) in &missing {
+                    catalog_problems.insert((*sku).clone(), reason.clone());
+                }
+            }
+            // A dry run plans the products on the catalog items it would create.
+            Ok(None) => {
+                for (sku, _) in &missing {
+                    catalog.insert((*sku).clone(), 0);
+                }
+            }
+            Ok(Some(_)) if ctx.dry_run => {
+                for (sku, _) in &missing {
+                    catalog.insert((*sku).clone(), 0);
+                }
+            }
+            Ok(Some((subcategory, product_type))) => {
+                for (key, item) in missing {
+                    let sku = sku_of(item, skus).to_owned();
+                    let description = item
+                        .description
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|d| !d.is_empty())
+                        .unwrap_or(&sku)
+                        .to_owned();
+                    match Box::pin(create_catalog_item(
+                        ctx,
+                        &sku,
+                        &description,
+                        subcategory,
+                        product_type,
+                    ))
+                    .await?
+                    {
+                        Ok(id) => {
+                            catalog.insert(key.clone(), id);
+                        }
+                        Err(reason) => {
+                            catalog_problems.insert(key.clone(), reason);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    let statuses: Vec<OpportunityStatus> = cw
+        .list_all(OpportunityStatus::PATH, &Query::new().page_size(1000))
+        .await
+        .map_err(|e| SyncError::connectwise("reading the opportunity statuses", e))?;
+    let kind = match Box::pin(find_or_create(
+        ctx,
+        TYPES,
+        "description",
+        &settings.opportunity_type,
+        None,
+        json!({"description": settings.opportunity_type.trim()}),
+    ))
+    .await?
+    {
+        Ok(Some(id)) => Ok(id),
+        // A dry run does not create it: the opportunities are planned without it.
+        Ok(None) => Ok(0),
+        Err(reason) => Err(format!("documents.opportunities.opportunityType: {reason}")),
+    };
+    Ok(CwSide {
+        members,
+        by_id,
+        products,
+        catalog,
+        catalog_problems,
+        statuses,
+        kind,
+    })
+}
+
+/// The subcategory and product type of catalog items cwsync creates (`Ok(None)` in a dry run
+/// when the category or subcategory is still to be created); `Err` says why there are none.
+async fn catalog_place(
+    ctx: &DocContext<'_>,
+) -> Result<Result<Option<(i64, i64)>, String>, SyncError> {
+    let settings = &ctx.settings.documents.opportunities;
+    let product_type = {
+        let query = Query::new()
+            .filter(Condition::field("name").eq(settings.product_type.trim().to_owned()))
+            .fields(["id", "name"]);
+        let read: Vec<Value> = ctx
+            .clients
+            .cw
+            .list_all(PRODUCT_TYPES, &query)
+            .await
+            .map_err(|e| SyncError::connectwise("reading the product types", e))?;
+        match read.first().and_then(|t| t["id"].as_i64()) {
+            Some(id) => id,
+            None => {
+                return Ok(Err(format!(
+                    "documents.opportunities.productType: ConnectWise has no product type {:?} \
+                     for the catalog items of project items",
+                    settings.product_type.trim()
+                )));
+            }
+        }
+    };
+    let category = match find_or_create(
+        ctx,
+        CATEGORIES,
+        "name",
+        &settings.category,
+        None,
+        json!({"name": settings.category.trim()}),
+    )
+    .await?
+    {
+        Ok(Some(id)) => id,
+        Ok(None) => return Ok(Ok(None)),
+        Err(reason) => return Ok(Err(format!("documents.opportunities.category: {reason}"))),
+    };
+    let subcategory = match find_or_create(
+        ctx,
+        SUBCATEGORIES,
+        "name",
+        &settings.subcategory,
+        Some(Condition::field("category/id").eq(category)),
+        json!({"name": settings.subcategory.trim(), "category": {"id": category}}),
+    )
+    .await?
+    {
+        Ok(Some(id)) => id,
+        Ok(None) => return Ok(Ok(None)),
+        Err(reason) => {
+            return Ok(Err(format!(
+                "documents.opportunities.subcategory: {reason}"
+            )));
+        }
+    };
+    Ok(Ok(Some((subcategory, product_type))))
+}
+
+/// Creates the catalog item `sku` (its id), or why ConnectWise refused it. One that appeared
+/// meanwhile (another page made it) is found again by its identifier.
+async fn create_catalog_item(
+    ctx: &DocContext<'_>,
+    sku: &str,
+    description: &str,
+    subcategory: i64,
+    product_type: i64,
+) -> Result<Result<i64, String>, SyncError> {
+    let reference = |id| {
+        Some(Reference {
+            id: Some(id),
+            ..Reference::default()
+        })
+    };
+    let item = CatalogItem {
+        identifier: Some(sku.to_owned()),
+        description: Some(description.to_owned()),
+        customer_description: Some(description.to_owned()),
+        subcategory: reference(subcategory),
+        kind: reference(product_type),
+        ..CatalogItem::default()
+    };
+    let cw = &ctx.clients.cw;
+    match cw
+        .create::<CatalogItem, CatalogItem>(CatalogItem::PATH, &item)
+        .await
+    {
+        Ok(created) => Ok(created
+            .id
+            .ok_or_else(|| format!("ConnectWise answered catalog item {sku:?} without an id"))),
+        Err(error) => {
+            let reason = match record_level(error) {
+                Ok(reason) => reason,
+                Err(error) => {
+                    return Err(SyncError::connectwise(
+                        format!("creating the catalog item {sku:?}"),
+                        error,
+                    ));
+                }
+            };
+            let again: Vec<CatalogItem> = cw
+                .list_all(
+                    CatalogItem::PATH,
+                    &Query::new()
+                        .filter(Condition::field("identifier").eq(sku.to_owned()))
+                        .fields(["id", "identifier"]),
+                )
+                .await
+                .map_err(|e| SyncError::connectwise("finding a catalog item by identifier", e))?;
+            Ok(again
+                .first()
+                .and_then(|i| i.id)
+                .ok_or_else(|| format!("creating the catalog item {sku:?}: {reason}")))
+        }
+    }
+}
+
+/// The id of the record at `path` whose `field` is `name` (within `scope`), created from `body`
+/// when there is none; `Ok(None)` when it would be created (dry run); `Err` why ConnectWise
+/// refused it. A create refused because another worker just made it finds that one.
+async fn find_or_create(
+    ctx: &DocContext<'_>,
+    path: &str,
+    field: &'static str,
+    name: &str,
+    scope: Option<Condition>,
+    body: Value,
+) -> Result<Result<Option<i64>, String>, SyncError> {
+    let cw = &ctx.clients.cw;
+    let name = name.trim().to_owned();
+    let find = || {
+        let mut condition = Condition::field(field).eq(name.clone());
+        if let Some(scope) = scope.clone() {
+            condition = condition.and(scope);
+        }
+        let query = Query::new().filter(condition).fields(["id"]);
+        async move {
+            let read: Vec<Value> = cw
+                .list_all(path, &query)
+                .await
+                .map_err(|e| SyncError::connectwise(format!("reading {path} by {field}"), e))?;
+            Ok::<_, SyncError>(read.first().and_then(|r| r["id"].as_i64()))
+        }
+    };
+    if let Some(id) = find().await? {
+        return Ok(Ok(Some(id)));
+    }
+    if ctx.dry_run {
+        return Ok(Ok(None));
+    }
+    match cw.create::<Value, Value>(path, &body).await {
+        Ok(created) => Ok(created["id"]
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("ConnectWise answered {name:?} without an id"))),
+        Err(error) => {
+            let reason = match record_level(error) {
+                Ok(reason) => reason,
+                Err(error) => {
+                    return Err(SyncError::connectwise(
+                        format!("creating {name:?} at {path}"),
+                        error,
+                    ));
+                }
+            };
+            Ok(find()
+                .await?
+                .map(Some)
+                .ok_or_else(|| format!("ConnectWise refused to create {name:?}: {reason}")))
+        }
+    }
+}
+
+/// Exports one project; its line, and its opportunity's id when it has one now.
+#[allow(clippy::too_many_arguments)]
+async fn sync_project(
+    ctx: &DocContext<'_>,
+    project: &Project,
+    all: &HashMap<&str, &Project>,
+    links: &PageLinks,
+    skus: &HashMap<String, String>,
+    side: &CwSide,
+    recorder: &Recorder,
+    stamp: &str,
+) -> Result<(RecordResult, Option<i64>), SyncError> {
+    let failed = |reason: String| Ok((recorder.failed(reason), None));
+    let settings = &ctx.settings.documents.opportunities;
+    let Some(company) = links.companies.get(&project.account_id).copied() else {
+        return failed(format!(
+            "accountId: account {} has no ConnectWise company yet (the customer sync links it): \
+             the project waits for it",
+            project.account_id
+        ));
+    };
+    let parent = project
+        .parent_project_id
+        .as_deref()
+        .filter(|_| project.kind != ProjectKind::Project);
+    let parent_opportunity = match parent {
+        None => None,
+        Some(parent) => match links.opportunities.get(parent) {
+            Some(id) => Some(*id),
+            None => {
+                return failed(format!(
+                    "parentProjectId: project {parent} has no ConnectWise opportunity yet: this \
+                     {} follows once it has",
+                    kind_word(project.kind)
+                ));
+            }
+        },
+    };
+    let contact_id = project.primary_contact_id.as_deref().or_else(|| {
+        parent
+            .and_then(|p| all.get(p))
+            .and_then(|p| p.primary_contact_id.as_deref())
+    });
+    let Some(contact_id) = contact_id else {
+        return failed(
+            "primaryContactId: the project names no primary contact, and ConnectWise requires \
+             an opportunity's contact"
+                .to_owned(),
+        );
+    };
+    let Some(contact) = links.contacts.get(contact_id).copied() else {
+        return failed(format!(
+            "primaryContactId: contact {contact_id} has no ConnectWise contact yet (the customer \
+             sync links it)"
+        ));
+    };
+    let site = match project.site_id.as_deref() {
+        None => None,
+        Some(site_id) => match links.sites.get(site_id) {
+            Some(id) => Some(*id),
+            None => {
+                return failed(format!(
+                    "siteId: office location {site_id} has no ConnectWise site yet (the customer \
+                     sync links it)"
+                ));
+            }
+        },
+    };
+    let sales_rep = match find_member(&side.members, project) {
+        Ok(member) => member.id.unwrap_or_default(),
+        Err(reason) => return failed(reason),
+    };
+    let kind = match &side.kind {
+        Ok(kind) => *kind,
+        Err(reason) => return failed(reason.clone()),
+    };
+    let status_wanted = status_name(project.status, settings).trim();
+    let Some(status) = side
+        .statuses
+        .iter()
+        .find(|s| {
+            s.name
+                .as_deref()
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case(status_wanted))
+        })
+        .and_then(|s| s.id)
+    else {
+        return failed(format!(
+            "status: ConnectWise has no opportunity status {status_wanted:?} (documents.\
+             opportunities) for a project that is {:?}",
+            project.status
+        ));
+    };
+    let lines = match product_lines(&project.items, skus, &side.catalog) {
+        // ConnectWise requires a product's billable option: an item that names none is billed.
+        Ok(mut lines) => {
+            for line in &mut lines {
+                line.billable_option.get_or_insert("Billable");
+            }
+            lines
+        }
+        Err(unmatched) => {
+            let named: Vec<String> = unmatched
+                .iter()
+                .map(|u| {
+                    side.catalog_problems
+                        .get(&u.sku.to_uppercase())
+                        .map_or_else(
+                            || u.to_string(),
+                            |why| format!("items[{}] ({}): {why}", u.line, u.sku),
+                        )
+                })
+                .collect();
+            return failed(named.join("; "));
+        }
+    };
+    let refs = OpportunityRefs {
+        company,
+        contact,
+        site,
+        sales_rep,
+        kind,
+        status,
+        parent: parent_opportunity,
+    };
+    let desired = desired_opportunity(project, refs);
+    let never = &ctx.settings.never_overwrite.opportunities;
+    let source = SourceRef::new(Document::Projects.entity(), &project.id);
+    let linked = links.opportunities.get(&project.id).copied();
+    let cw = &ctx.clients.cw;
+
+    if let Some(current) = linked.and_then(|id| side.by_id.get(&id)) {
+        let Some(cw_id) = current.id else {
+            return failed("ConnectWise answered an opportunity without an id".to_owned());
+        };
+        let ops = opportunity_changes(current, &desired, never);
+        let products = side.products.get(&cw_id).map(Vec::as_slice).unwrap_or(&[]);
+        let plan = product_plan(products, &lines, never);
+        if !ctx.dry_run && !ops.is_empty() {
+            let path = format!("{}/{cw_id}", Opportunity::PATH);
+            if let Err(error) = cw.patch::<Opportunity>(&path, &ops).await {
+                return match record_level(error) {
+                    Ok(reason) => Ok((recorder.failed(reason).with_id(cw_id), Some(cw_id))),
+                    Err(error) => Err(SyncError::connectwise(
+                        format!("updating opportunity {cw_id}"),
+                        error,
+                    )),
+                };
+            }
+        }
+        if let Err(reason) = write_products_of(ctx, "opportunity", cw_id, &plan).await? {
+            return Ok((recorder.failed(reason).with_id(cw_id), Some(cw_id)));
+        }
+        ctx.record_synced(source, CW_KIND, cw_id, stamp).await?;
+        let mut changed = fields_of(&ops);
+        if !plan.is_empty() {
+            changed.push(plan.describe());
+        }
+        let outcome = if changed.is_empty() {
+            Outcome::Unchanged
+        } else {
+            Outcome::Updated
+        };
+        let detail = describe_change(&changed, ctx.dry_run);
+        return Ok((
+            recorder.with_detail(outcome, detail).with_id(cw_id),
+            Some(cw_id),
+        ));
+    }
+
+    // Not in ConnectWise: created, claimed first. A link to an opportunity deleted in
+    // ConnectWise is let go first.
+    if linked.is_some() && !ctx.dry_run {
+        ctx.links.unlink(ctx.tenant, source).await?;
+    }
+    let what = format!("project {}", project.id);
+    let key = natural_key(&project.id);
+    let natural = format!("notes containing {key:?}");
+    let creation = ctx.creation(source, CW_KIND, &what, &natural, stamp);
+    let mut lines_out = Vec::new();
+    let created = create_claimed(
+        &creation,
+        recorder,
+        &mut lines_out,
+        |o: &Opportunity| o.id,
+        || {
+            let key = key.clone();
+            async move {
+                let found: Vec<Opportunity> = cw
+                    .list_all(
+                        Opportunity::PATH,
+                        &Query::new().filter(
+                            Condition::field("notes")
+                                .contains(key)
+                                .and(Condition::field("company/id").eq(company)),
+                        ),
+                    )
+                    .await
+                    .map_err(|e| {
+                        SyncError::connectwise("finding an opportunity by its notes", e)
+                    })?;
+                Ok(found.into_iter().next())
+            }
+        },
+        || cw.create::<Opportunity, Opportunity>(Opportunity::PATH, &desired),
+    )
+    .await?;
+    let cw_id = match created {
+        Created::Linked { record, .. } => record.id,
+        Created::AlreadyLinked(link) => link.cw_id,
+        Created::LinkedToOther { cw_id, holder } => {
+            return failed(cwsync_sync::claim::linked_to_other(CW_KIND, cw_id, &holder));
+        }
+        Created::Planned => {
+            // Its options and change orders are planned on it (as opportunity 0).
+            let plan = product_plan(&[], &lines, &[]);
+            return Ok((
+                recorder.with_detail(
+                    Outcome::Created,
+                    format!(
+                        "would create the opportunity with {} products",
+                        plan.creates.len()
+                    ),
+                ),
+                Some(0),
+            ));
+        }
+        Created::Refused => {
+            return Ok((
+                lines_out
+                    .pop()
+                    .unwrap_or_else(|| recorder.failed("refused")),
+                None,
+            ));
+        }
+    };
+    let Some(cw_id) = cw_id else {
+        return failed("ConnectWise answered the created opportunity without an id".to_owned());
+    };
+    // Products of an opportunity created by an earlier attempt are read again (never two).
+    let existing: Vec<ProductItem> = cw
+        .list_all(
+            ProductItem::PATH,
+            &Query::new().filter(Condition::field("opportunity/id").eq(cw_id)),
+        )
+        .await
+        .map_err(|e| {
+            SyncError::connectwise(format!("reading opportunity {cw_id}'s products"), e)
+        })?;
+    let plan = product_plan(&existing, &lines, &[]);
+    if let Err(reason) = write_products_of(ctx, "opportunity", cw_id, &plan).await? {
+        return Ok((recorder.failed(reason).with_id(cw_id), Some(cw_id)));
+    }
+    ctx.record_synced(source, CW_KIND, cw_id, stamp).await?;
+    let mut line = lines_out
+        .pop()
+        .unwrap_or_else(|| recorder.with_detail(Outcome::Created, String::new()));
+    if !plan.is_empty() {
+        line.detail = format!("{}; {}", line.detail, plan.describe())
+            .trim_start_matches("; ")
+            .to_owned();
+    }
+    Ok((line.with_id(cw_id), Some(cw_id)))
+}
+
+fn kind_word(kind: ProjectKind) -> &'static str {
+    match kind {
+        ProjectKind::Project => "project",
+        ProjectKind::Option => "option",
+        ProjectKind::ChangeOrder => "change order",
+    }
+}
