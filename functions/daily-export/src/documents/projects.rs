@@ -31,9 +31,10 @@
 use std::collections::{HashMap, HashSet};
 
 use cwsync_billing::models::{DocumentItem, Project, ProjectKind};
-use cwsync_billing::{DocumentQuery, ReferenceQuery};
+use cwsync_billing::{AccountQuery, DocumentQuery, ReferenceQuery};
 use cwsync_connectwise::models::{
-    CatalogItem, Member, Opportunity, OpportunityStatus, ProductItem, Reference, Resource,
+    CatalogItem, CompanySite, Member, Opportunity, OpportunityStatus, ProductItem, Reference,
+    Resource,
 };
 use cwsync_connectwise::{Condition, Query};
 use cwsync_mapping::customers::entity as customer;
@@ -195,6 +196,9 @@ struct CwSide {
     statuses: Vec<OpportunityStatus>,
     /// The tenant's opportunity type (`Err`: why there is none).
     kind: Result<i64, String>,
+    /// Office locations without a site link, matched by name on their company: billing site
+    /// id → (its name, the matched site's id).
+    sites: HashMap<String, (String, Option<i64>)>,
 }
 
 /// Syncs the projects `ids` (see the module docs).
@@ -276,7 +280,8 @@ pub async fn sync_page(
             .collect()
     };
 
-    let side = Box::pin(read_cw(ctx, &projects, &links, &skus)).await?;
+    let mut side = Box::pin(read_cw(ctx, &projects, &links, &skus)).await?;
+    side.sites = Box::pin(match_sites(ctx, &projects, &links)).await?;
 
     for project in projects {
         let recorder_stamp = stamp(ctx, project, links.of(project));
@@ -511,7 +516,79 @@ async fn read_cw(
         catalog_problems,
         statuses,
         kind,
+        sites: HashMap::new(),
     })
+}
+
+/// The office locations of `projects` that have no site link, matched by name among their
+/// company's sites (one billing read of the accounts, one read per company, only when some
+/// location is unlinked). Not linked: the customer sync owns site links; a matched site is not
+/// part of the stamp, so it is found again (never re-sent) until the customer sync links it.
+async fn match_sites(
+    ctx: &DocContext<'_>,
+    projects: &[&Project],
+    links: &PageLinks,
+) -> Result<HashMap<String, (String, Option<i64>)>, SyncError> {
+    let unlinked: Vec<(&str, &str, i64)> = projects
+        .iter()
+        .filter_map(|p| {
+            let site = p.site_id.as_deref()?;
+            let company = links.companies.get(&p.account_id)?;
+            (!links.sites.contains_key(site)).then_some((site, p.account_id.as_str(), *company))
+        })
+        .collect();
+    let mut matched = HashMap::new();
+    if unlinked.is_empty() {
+        return Ok(matched);
+    }
+    let accounts = ctx
+        .clients
+        .billing
+        .list_accounts_checked(&AccountQuery::by_ids(
+            unlinked.iter().map(|(_, account, _)| (*account).to_owned()),
+        ))
+        .await
+        .map_err(|e| SyncError::billing("reading the office locations' accounts", e))?
+        .accounts;
+    let names: HashMap<&str, &str> = accounts
+        .iter()
+        .flat_map(|a| &a.sites)
+        .map(|s| (s.id.as_str(), s.name.trim()))
+        .collect();
+    let mut by_company: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
+    for (site, _, company) in &unlinked {
+        let name = names.get(site).copied().unwrap_or_default();
+        matched.insert((*site).to_owned(), (name.to_owned(), None));
+        if !name.is_empty() {
+            by_company.entry(*company).or_default().push((site, name));
+        }
+    }
+    for (company, sites) in by_company {
+        let wanted: Vec<String> = sites.iter().map(|(_, n)| (*n).to_owned()).collect();
+        let read: Vec<CompanySite> = ctx
+            .clients
+            .cw
+            .list_by_ids(
+                &CompanySite::path(company),
+                "name",
+                wanted,
+                &Query::new().fields(["id", "name"]).page_size(1000),
+            )
+            .await
+            .map_err(|e| SyncError::connectwise(format!("reading company {company}'s sites"), e))?;
+        for (site, name) in sites {
+            let found = read
+                .iter()
+                .find(|s| {
+                    s.name
+                        .as_deref()
+                        .is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
+                })
+                .and_then(|s| s.id);
+            matched.insert(site.to_owned(), (name.to_owned(), found));
+        }
+    }
+    Ok(matched)
 }
 
 /// The subcategory and product type of catalog items cwsync creates (`Ok(None)` in a dry run
@@ -750,12 +827,23 @@ async fn sync_project(
         None => None,
         Some(site_id) => match links.sites.get(site_id) {
             Some(id) => Some(*id),
-            None => {
-                return failed(format!(
-                    "siteId: office location {site_id} has no ConnectWise site yet (the customer \
-                     sync links it)"
-                ));
-            }
+            None => match side.sites.get(site_id) {
+                Some((_, Some(id))) => Some(*id),
+                Some((name, None)) if !name.is_empty() => {
+                    return failed(format!(
+                        "siteId: office location {site_id} ({name:?}) has no ConnectWise site: \
+                         the customer sync has not linked it and company {company} has no site \
+                         of that name"
+                    ));
+                }
+                _ => {
+                    return failed(format!(
+                        "siteId: office location {site_id} is not a site of account {} and has \
+                         no ConnectWise site",
+                        project.account_id
+                    ));
+                }
+            },
         },
     };
     let sales_rep = match find_member(&side.members, project) {

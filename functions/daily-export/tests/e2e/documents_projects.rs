@@ -380,3 +380,52 @@ async fn a_credit_hold_field_that_does_not_exist_fails_naming_its_caption() {
     );
     assert_eq!(world.cw_writes(), writes);
 }
+
+#[tokio::test]
+async fn an_office_location_without_a_site_link_is_matched_by_name_on_the_company() {
+    let world = projects_world(true).await;
+    // A location added in billing after the customer sync ran, and a site of that name made by
+    // hand in ConnectWise.
+    let mut client = account("A-1001");
+    let mut annex = client.sites[0].clone();
+    annex.id = "S-2099".to_owned();
+    annex.name = "Boardroom Annex".to_owned();
+    client.sites.push(annex);
+    world.billing.seed_accounts(vec![client]);
+    run(&world, "projects", json!({"recordIds": ["PRJ-7301"]})).await;
+    let company = opportunity_of(&world, "PRJ-7301")["company"]["id"]
+        .as_i64()
+        .unwrap();
+    let site = world
+        .cw
+        .create(
+            &format!("/company/companies/{company}/sites"),
+            json!({"name": "boardroom annex", "addressLine1": "1 Annex Way", "city": "Scottsdale"}),
+        )
+        .unwrap();
+    let mut moved = project("PRJ-7301");
+    moved.site_id = Some("S-2099".to_owned());
+    let mut lost = project("PRJ-7302");
+    lost.site_id = Some("S-2098".to_owned());
+    world.billing.seed_projects(vec![moved, lost]);
+
+    let (_, report) = run(&world, "projects", json!({})).await;
+    assert_eq!(
+        report.outcome(ENTITY, "PRJ-7301"),
+        "updated",
+        "{}",
+        report.0
+    );
+    assert_eq!(opportunity_of(&world, "PRJ-7301")["site"]["id"], site["id"]);
+    let detail = report.detail(ENTITY, "PRJ-7302");
+    assert!(
+        detail.starts_with("siteId: office location S-2098"),
+        "{detail}"
+    );
+
+    // Matched, not linked: the next run finds it unchanged and sends only the failed option.
+    let writes = world.cw_writes();
+    let (planned, _) = run(&world, "projects", json!({})).await;
+    assert_eq!(planned["toSync"], 1, "{planned}");
+    assert_eq!(world.cw_writes(), writes);
+}
