@@ -3,6 +3,7 @@
 
 use cwsync_billing::models::{Account, DocumentItem, Project, ProjectStatus};
 use cwsync_billing_sim::{fixture_accounts, fixture_items, fixture_projects};
+use cwsync_connectwise_sim::{FaultKind, FaultRule};
 use cwsync_test_support::{Report, merge};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -427,5 +428,42 @@ async fn an_office_location_without_a_site_link_is_matched_by_name_on_the_compan
     let writes = world.cw_writes();
     let (planned, _) = run(&world, "projects", json!({})).await;
     assert_eq!(planned["toSync"], 1, "{planned}");
+    assert_eq!(world.cw_writes(), writes);
+}
+
+#[tokio::test]
+async fn project_creates_whose_answers_were_lost_are_settled_not_made_twice() {
+    let world = projects_world(true).await;
+    // ConnectWise applies each first create, then the connection drops before the answer.
+    for (path, nth) in [
+        ("/sales/opportunities/types", 1),
+        ("/procurement/catalog", 2),
+        ("/sales/opportunities", 1),
+        ("/sales/opportunities", 3),
+        ("/procurement/products", 2),
+    ] {
+        world.cw.inject(
+            FaultRule::new(FaultKind::Drop)
+                .on("POST", path)
+                .nth(nth)
+                .after_processing(),
+        );
+    }
+    let (_, report) = run(&world, "projects", json!({})).await;
+    assert_eq!(report.status(), "succeeded", "{}", report.0);
+    assert_eq!(world.records("/sales/opportunities").len(), 3);
+    assert_eq!(world.records("/procurement/products").len(), 4);
+    assert_eq!(world.records("/procurement/catalog").len(), 3);
+    let types = world.records("/sales/opportunities/types");
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| t["description"] == "Project")
+            .count(),
+        1
+    );
+    let writes = world.cw_writes();
+    let (planned, _) = run(&world, "projects", json!({})).await;
+    assert_eq!(planned["pages"], 0, "{planned}");
     assert_eq!(world.cw_writes(), writes);
 }
