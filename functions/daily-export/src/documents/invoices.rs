@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use cwsync_billing::models::Invoice as BillingInvoice;
+use cwsync_billing::models::{DocumentItem, Invoice as BillingInvoice};
 use cwsync_billing::{DocumentQuery, ReferenceQuery};
 use cwsync_connectwise::models::{CatalogItem, Invoice, ProductItem, Reference, Resource};
 use cwsync_connectwise::{Condition, Query};
@@ -31,7 +31,9 @@ use cwsync_mapping::customers::entity as customer;
 use cwsync_mapping::documents::invoices::{
     desired_invoice, invoice_changes, invoice_stamp, is_posted,
 };
-use cwsync_mapping::documents::lines::{ProductPlan, product_lines, product_plan, sku_of};
+use cwsync_mapping::documents::lines::{
+    ProductLine, ProductPlan, product_lines, product_plan, sku_of,
+};
 use cwsync_store::links::{LinkState, SourceRef};
 use cwsync_store::runs::Outcome;
 use cwsync_sync::record::describe_change;
@@ -153,14 +155,7 @@ pub async fn sync_page(
     let found: HashMap<String, &BillingInvoice> =
         listed.records.iter().map(|i| (i.id.clone(), i)).collect();
     let (invoices, missing) = super::in_order(ids, &found);
-    for id in missing {
-        if !listed.malformed.iter().any(|b| b.id.as_deref() == Some(id)) {
-            records.push(Recorder::new(entity, id, String::new()).with_detail(
-                Outcome::Skipped,
-                "no longer in the billing system: nothing exported".to_owned(),
-            ));
-        }
-    }
+    records.extend(missing_lines(entity, missing, &listed.malformed));
     let companies = company_ids(ctx, invoices.iter().map(|i| i.account_id.clone())).await?;
     let links = ctx
         .links
@@ -177,25 +172,7 @@ pub async fn sync_page(
             .and_then(|l| l.cw_id)
     };
 
-    // The SKUs of items that came without one.
-    let no_sku: Vec<String> = invoices
-        .iter()
-        .flat_map(|i| &i.items)
-        .filter(|item| item.sku.as_deref().is_none_or(|s| s.trim().is_empty()))
-        .map(|item| item.item_id.clone())
-        .collect();
-    let skus: HashMap<String, String> = if no_sku.is_empty() {
-        HashMap::new()
-    } else {
-        billing
-            .list_items(&ReferenceQuery::by_ids(no_sku))
-            .await
-            .map_err(|e| SyncError::billing("reading the invoice items' SKUs", e))?
-            .records
-            .into_iter()
-            .map(|item| (item.id, item.sku))
-            .collect()
-    };
+    let skus = missing_skus(ctx, invoices.iter().flat_map(|i| &i.items), "invoice").await?;
 
     // ConnectWise, in batched reads.
     let linked: Vec<i64> = invoices.iter().filter_map(|i| linked_id(i)).collect();
@@ -227,44 +204,14 @@ pub async fn sync_page(
         .chain(side.by_number.values().filter_map(|i| i.id.as_ref()))
         .copied()
         .collect();
-    if !known.is_empty() {
-        let products: Vec<ProductItem> = cw
-            .list_by_ids(
-                ProductItem::PATH,
-                "invoice/id",
-                known,
-                &Query::new().page_size(1000),
-            )
-            .await
-            .map_err(|e| SyncError::connectwise("reading the invoices' products", e))?;
-        for product in products {
-            if let Some(invoice) = product.invoice.as_ref().and_then(|r| r.id) {
-                side.products.entry(invoice).or_default().push(product);
-            }
-        }
-    }
-    let wanted_skus: Vec<String> = invoices
-        .iter()
-        .flat_map(|i| &i.items)
-        .map(|item| sku_of(item, &skus).to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if !wanted_skus.is_empty() {
-        let items: Vec<CatalogItem> = cw
-            .list_by_ids(
-                CatalogItem::PATH,
-                "identifier",
-                wanted_skus,
-                &Query::new().page_size(1000).fields(["id", "identifier"]),
-            )
-            .await
-            .map_err(|e| SyncError::connectwise("reading the invoices' catalog items", e))?;
-        for item in items {
-            if let (Some(id), Some(identifier)) = (item.id, item.identifier) {
-                side.catalog.insert(identifier.trim().to_uppercase(), id);
-            }
-        }
-    }
+    side.products = products_of(ctx, "invoice", known).await?;
+    side.catalog = catalog_ids(
+        ctx,
+        invoices.iter().flat_map(|i| &i.items),
+        &skus,
+        "invoice",
+    )
+    .await?;
 
     for invoice in invoices {
         let stamp = stamp(ctx, invoice, &companies);
@@ -465,22 +412,167 @@ async fn sync_invoice(
     let Some(cw_id) = cw_id else {
         return Ok(recorder.failed("ConnectWise answered the created invoice without an id"));
     };
-    // Products of an invoice created by an earlier attempt are read again (never two).
-    let existing: Vec<ProductItem> = cw
-        .list_all(
-            ProductItem::PATH,
-            &Query::new().filter(Condition::field("invoice/id").eq(cw_id)),
+    let created = lines_out.pop();
+    finish_created(
+        ctx,
+        "invoice",
+        cw_id,
+        &lines,
+        (source, CW_KIND, stamp),
+        recorder,
+        created,
+    )
+    .await
+}
+
+/// The lines of the records of a page its read did not return (`missing`): skipped, no longer
+/// in the billing system, unless `malformed` (they have their failed line already).
+pub fn missing_lines(
+    entity: &'static str,
+    missing: Vec<&str>,
+    malformed: &[cwsync_billing::MalformedRecord],
+) -> Vec<RecordResult> {
+    missing
+        .into_iter()
+        .filter(|id| !malformed.iter().any(|b| b.id.as_deref() == Some(*id)))
+        .map(|id| {
+            Recorder::new(entity, id, String::new()).with_detail(
+                Outcome::Skipped,
+                "no longer in the billing system: nothing exported".to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The SKUs (by billing item id) of the `items` of `document`s that came without one, in one
+/// billing read (none when every item has its SKU).
+pub async fn missing_skus<'a>(
+    ctx: &DocContext<'_>,
+    items: impl IntoIterator<Item = &'a DocumentItem>,
+    document: &str,
+) -> Result<HashMap<String, String>, SyncError> {
+    let no_sku: Vec<String> = items
+        .into_iter()
+        .filter(|item| item.sku.as_deref().is_none_or(|s| s.trim().is_empty()))
+        .map(|item| item.item_id.clone())
+        .collect();
+    if no_sku.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(ctx
+        .clients
+        .billing
+        .list_items(&ReferenceQuery::by_ids(no_sku))
+        .await
+        .map_err(|e| SyncError::billing(format!("reading the {document} items' SKUs"), e))?
+        .records
+        .into_iter()
+        .map(|item| (item.id, item.sku))
+        .collect())
+}
+
+/// The catalog items of `items` (SKUs from `skus` for those without one): upper-cased
+/// identifier → id, in batched `identifier in (...)` reads.
+pub async fn catalog_ids<'a>(
+    ctx: &DocContext<'_>,
+    items: impl IntoIterator<Item = &'a DocumentItem>,
+    skus: &HashMap<String, String>,
+    document: &str,
+) -> Result<HashMap<String, i64>, SyncError> {
+    let wanted: Vec<String> = items
+        .into_iter()
+        .map(|item| sku_of(item, skus).to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut catalog = HashMap::new();
+    if wanted.is_empty() {
+        return Ok(catalog);
+    }
+    let items: Vec<CatalogItem> = ctx
+        .clients
+        .cw
+        .list_by_ids(
+            CatalogItem::PATH,
+            "identifier",
+            wanted,
+            &Query::new().page_size(1000).fields(["id", "identifier"]),
         )
         .await
-        .map_err(|e| SyncError::connectwise(format!("reading invoice {cw_id}'s products"), e))?;
-    let plan = product_plan(&existing, &lines, &[]);
-    if let Err(reason) = write_products(ctx, cw_id, &plan).await? {
+        .map_err(|e| {
+            SyncError::connectwise(format!("reading the {document}s' catalog items"), e)
+        })?;
+    for item in items {
+        if let (Some(id), Some(identifier)) = (item.id, item.identifier) {
+            catalog.insert(identifier.trim().to_uppercase(), id);
+        }
+    }
+    Ok(catalog)
+}
+
+/// The products of the ConnectWise documents `parents`, by document, for documents whose
+/// products point at them through `field` (`invoice`, `salesOrder`, `opportunity`); batched.
+pub async fn products_of(
+    ctx: &DocContext<'_>,
+    field: &'static str,
+    parents: Vec<i64>,
+) -> Result<HashMap<i64, Vec<ProductItem>>, SyncError> {
+    let mut by_parent: HashMap<i64, Vec<ProductItem>> = HashMap::new();
+    if parents.is_empty() {
+        return Ok(by_parent);
+    }
+    let path = match field {
+        "invoice" => "invoice/id",
+        "salesOrder" => "salesOrder/id",
+        _ => "opportunity/id",
+    };
+    let products: Vec<ProductItem> = ctx
+        .clients
+        .cw
+        .list_by_ids(
+            ProductItem::PATH,
+            path,
+            parents,
+            &Query::new().page_size(1000),
+        )
+        .await
+        .map_err(|e| SyncError::connectwise(format!("reading the {field}s' products"), e))?;
+    for product in products {
+        let parent = match field {
+            "invoice" => product.invoice.as_ref(),
+            "salesOrder" => product.sales_order.as_ref(),
+            _ => product.opportunity.as_ref(),
+        };
+        if let Some(parent) = parent.and_then(|r| r.id) {
+            by_parent.entry(parent).or_default().push(product);
+        }
+    }
+    Ok(by_parent)
+}
+
+/// After a claimed create of document `cw_id` (its products point at it through `field`): its
+/// products written — read again first, so those an earlier attempt made are not made twice —
+/// and then its stamp recorded on `link` (source, ConnectWise kind, stamp). The line: the
+/// create's (`created`) with what the products needed.
+pub async fn finish_created(
+    ctx: &DocContext<'_>,
+    field: &'static str,
+    cw_id: i64,
+    lines: &[ProductLine],
+    link: (SourceRef<'_>, &str, &str),
+    recorder: &Recorder,
+    created: Option<RecordResult>,
+) -> Result<RecordResult, SyncError> {
+    let (source, cw_kind, stamp) = link;
+    let existing = products_of(ctx, field, vec![cw_id])
+        .await?
+        .remove(&cw_id)
+        .unwrap_or_default();
+    let plan = product_plan(&existing, lines, &[]);
+    if let Err(reason) = write_products_of(ctx, field, cw_id, &plan).await? {
         return Ok(recorder.failed(reason).with_id(cw_id));
     }
-    ctx.record_synced(source, CW_KIND, cw_id, stamp).await?;
-    let mut line = lines_out
-        .pop()
-        .unwrap_or_else(|| recorder.with_detail(Outcome::Created, String::new()));
+    ctx.record_synced(source, cw_kind, cw_id, stamp).await?;
+    let mut line = created.unwrap_or_else(|| recorder.with_detail(Outcome::Created, String::new()));
     if !plan.is_empty() {
         line.detail = format!("{}; {}", line.detail, plan.describe())
             .trim_start_matches("; ")

@@ -31,7 +31,7 @@
 use std::collections::{HashMap, HashSet};
 
 use cwsync_billing::models::{DocumentItem, Project, ProjectKind};
-use cwsync_billing::{AccountQuery, DocumentQuery, ReferenceQuery};
+use cwsync_billing::{AccountQuery, DocumentQuery};
 use cwsync_connectwise::models::{
     CatalogItem, CompanySite, Member, Opportunity, OpportunityStatus, ProductItem, Reference,
     Resource,
@@ -50,7 +50,10 @@ use cwsync_sync::writes::{fields_of, record_level};
 use cwsync_sync::{Created, RecordResult, Recorder, SyncError, create_claimed};
 use serde_json::{Value, json};
 
-use super::invoices::{company_ids, malformed_lines, write_products_of};
+use super::invoices::{
+    catalog_ids, company_ids, finish_created, malformed_lines, missing_lines, missing_skus,
+    products_of, write_products_of,
+};
 use super::{Candidate, Candidates, DocContext, Document};
 
 /// The ConnectWise kind a project is linked as.
@@ -248,37 +251,12 @@ pub async fn sync_page(
         .collect();
     let (projects, missing) = super::in_order(ids, &found);
     let mut projects: Vec<&Project> = projects.into_iter().copied().collect();
-    for id in missing {
-        if !first.malformed.iter().any(|b| b.id.as_deref() == Some(id)) {
-            records.push(Recorder::new(entity, id, String::new()).with_detail(
-                Outcome::Skipped,
-                "no longer in the billing system: nothing exported".to_owned(),
-            ));
-        }
-    }
+    records.extend(missing_lines(entity, missing, &first.malformed));
     parents_first(&mut projects);
     let with_parents: Vec<&Project> = all.values().copied().collect();
     let mut links = PageLinks::read(ctx, &with_parents).await?;
 
-    // The SKUs of items that came without one.
-    let no_sku: Vec<String> = projects
-        .iter()
-        .flat_map(|p| &p.items)
-        .filter(|item| item.sku.as_deref().is_none_or(|s| s.trim().is_empty()))
-        .map(|item| item.item_id.clone())
-        .collect();
-    let skus: HashMap<String, String> = if no_sku.is_empty() {
-        HashMap::new()
-    } else {
-        billing
-            .list_items(&ReferenceQuery::by_ids(no_sku))
-            .await
-            .map_err(|e| SyncError::billing("reading the project items' SKUs", e))?
-            .records
-            .into_iter()
-            .map(|item| (item.id, item.sku))
-            .collect()
-    };
+    let skus = missing_skus(ctx, projects.iter().flat_map(|p| &p.items), "project").await?;
 
     let mut side = Box::pin(read_cw(ctx, &projects, &links, &skus)).await?;
     side.sites = Box::pin(match_sites(ctx, &projects, &links)).await?;
@@ -388,23 +366,7 @@ async fn read_cw(
             }
         }
     }
-    let mut products: HashMap<i64, Vec<ProductItem>> = HashMap::new();
-    if !by_id.is_empty() {
-        let read: Vec<ProductItem> = cw
-            .list_by_ids(
-                ProductItem::PATH,
-                "opportunity/id",
-                by_id.keys().copied().collect::<Vec<_>>(),
-                &Query::new().page_size(1000),
-            )
-            .await
-            .map_err(|e| SyncError::connectwise("reading the opportunities' products", e))?;
-        for product in read {
-            if let Some(parent) = product.opportunity.as_ref().and_then(|r| r.id) {
-                products.entry(parent).or_default().push(product);
-            }
-        }
-    }
+    let products = products_of(ctx, "opportunity", by_id.keys().copied().collect()).await?;
 
     // The catalog items of the items, those missing created.
     let mut wanted: HashMap<String, &DocumentItem> = HashMap::new();
@@ -414,26 +376,7 @@ async fn read_cw(
             wanted.entry(sku.to_uppercase()).or_insert(item);
         }
     }
-    let mut catalog = HashMap::new();
-    if !wanted.is_empty() {
-        let read: Vec<CatalogItem> = cw
-            .list_by_ids(
-                CatalogItem::PATH,
-                "identifier",
-                wanted
-                    .values()
-                    .map(|item| sku_of(item, skus).to_owned())
-                    .collect::<Vec<_>>(),
-                &Query::new().page_size(1000).fields(["id", "identifier"]),
-            )
-            .await
-            .map_err(|e| SyncError::connectwise("reading the projects' catalog items", e))?;
-        for item in read {
-            if let (Some(id), Some(identifier)) = (item.id, item.identifier) {
-                catalog.insert(identifier.trim().to_uppercase(), id);
-            }
-        }
-    }
+    let mut catalog = catalog_ids(ctx, wanted.values().copied(), skus, "project").await?;
     let mut missing: Vec<(&String, &&DocumentItem)> = wanted
         .iter()
         .filter(|(sku, _)| !catalog.contains_key(*sku))
@@ -1017,30 +960,18 @@ async fn sync_project(
     let Some(cw_id) = cw_id else {
         return failed("ConnectWise answered the created opportunity without an id".to_owned());
     };
-    // Products of an opportunity created by an earlier attempt are read again (never two).
-    let existing: Vec<ProductItem> = cw
-        .list_all(
-            ProductItem::PATH,
-            &Query::new().filter(Condition::field("opportunity/id").eq(cw_id)),
-        )
-        .await
-        .map_err(|e| {
-            SyncError::connectwise(format!("reading opportunity {cw_id}'s products"), e)
-        })?;
-    let plan = product_plan(&existing, &lines, &[]);
-    if let Err(reason) = write_products_of(ctx, "opportunity", cw_id, &plan).await? {
-        return Ok((recorder.failed(reason).with_id(cw_id), Some(cw_id)));
-    }
-    ctx.record_synced(source, CW_KIND, cw_id, stamp).await?;
-    let mut line = lines_out
-        .pop()
-        .unwrap_or_else(|| recorder.with_detail(Outcome::Created, String::new()));
-    if !plan.is_empty() {
-        line.detail = format!("{}; {}", line.detail, plan.describe())
-            .trim_start_matches("; ")
-            .to_owned();
-    }
-    Ok((line.with_id(cw_id), Some(cw_id)))
+    let created = lines_out.pop();
+    let line = finish_created(
+        ctx,
+        "opportunity",
+        cw_id,
+        &lines,
+        (source, CW_KIND, stamp),
+        recorder,
+        created,
+    )
+    .await?;
+    Ok((line, Some(cw_id)))
 }
 
 fn kind_word(kind: ProjectKind) -> &'static str {
