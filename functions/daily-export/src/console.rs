@@ -11,8 +11,8 @@ use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::{HealthReport, Queue};
 use cwsync_store::{RunId, TenantId};
 use cwsync_sync::report::{
-    ErrorsEvent, ReportEvent, diagnostic, run_report, tenant_errors_report, tenant_id,
-    tick_tenants, to_json,
+    ErrorsEvent, ReportEvent, diagnostic, latest_summary, run_report, tenant_errors_report,
+    tenant_id, tick_tenants, to_json,
 };
 use cwsync_sync::suggest::{self, latest_run_accounts_wanting, suggested_report};
 use cwsync_sync::{FollowUp, SyncError};
@@ -53,6 +53,10 @@ pub enum Event {
         /// changed by hand in ConnectWise).
         #[serde(default)]
         full: bool,
+        /// Start the tenant's document runs too (invoices, payments, orders, …: each kind its
+        /// settings sync), as the schedule does.
+        #[serde(default)]
+        documents: bool,
     },
     /// Sync one kind of billing document now (see [`crate::documents`]): plans a run of its
     /// own and fans out one job per page of changed records.
@@ -135,6 +139,7 @@ impl DailyExport {
                 dry_run,
                 confirm_mass_change,
                 full,
+                documents,
             } => {
                 let tenant = tenant_id(&tenant)?;
                 let request = PlanRequest {
@@ -142,6 +147,7 @@ impl DailyExport {
                     confirm_mass_change,
                     full,
                     continues_stage: None,
+                    documents,
                 };
                 let run_id = RunId::new(self.now());
                 let planned = Box::pin(self.plan_run(&tenant, run_id, dry_run, &request)).await?;
@@ -192,9 +198,11 @@ impl DailyExport {
                     suggested_report(&self.deps, &self.connections, &tenant, report, is_unmapped)
                         .await?;
                 let mut value = to_json(&report)?;
+                let documents = self.document_summaries(&tenant, &settings).await?;
                 if let Some(object) = value.as_object_mut() {
                     object.insert("nextScheduledRun".to_owned(), json!(next));
                     object.insert("enabled".to_owned(), json!(settings.export.enabled));
+                    object.insert("documents".to_owned(), documents);
                 }
                 Ok(value)
             }
@@ -236,6 +244,26 @@ impl DailyExport {
                 to_json(&json!({ "errors": errors, "suggestions": suggestions }))
             }
         }
+    }
+
+    /// The export log's document section: for each kind the tenant syncs, its latest run (its
+    /// status and counts; `documents-report` reads its records), or why it is off.
+    async fn document_summaries(
+        &self,
+        tenant: &TenantId,
+        settings: &TenantSettings,
+    ) -> Result<Value, Diagnostic> {
+        let mut section = serde_json::Map::new();
+        for document in Document::ALL {
+            let entry = match document.off(settings) {
+                Some(off) => json!({ "off": off }),
+                None => json!({
+                    "latestRun": latest_summary(&self.deps, tenant, document.job_kind()).await?
+                }),
+            };
+            section.insert(document.as_str().to_owned(), entry);
+        }
+        Ok(Value::Object(section))
     }
 
     /// Turns the tenant's export on or off (a settings change, conditional on the version read,
@@ -326,7 +354,11 @@ impl DailyExport {
             tenant.as_str(),
             run_id.as_str(),
             false,
-            serde_json::to_value(PlanRequest::default()).unwrap_or_default(),
+            serde_json::to_value(PlanRequest {
+                documents: true,
+                ..PlanRequest::default()
+            })
+            .unwrap_or_default(),
         );
         let then = plan.map(|plan| FollowUp {
             queue: Queue::Export,

@@ -34,7 +34,7 @@ use cwsync_sync::{Recorder, SyncError, UnitResult};
 use time::OffsetDateTime;
 
 use crate::account::{ACCOUNT, AccountInput, export_account};
-use crate::documents::{self, DocumentsPage, DocumentsRequest};
+use crate::documents::{self, DocumentsPage, DocumentsRequest, page_line};
 use crate::plan::{
     AccountHint, AccountJob, BillingSide, CatalogJob, HINT_FIELD, PRODUCTS_FIELD, PlanRequest,
     account_stamp,
@@ -226,9 +226,15 @@ impl DailyExport {
             let exported = Box::pin(catalog::export_products(&scope, &products)).await?;
             result.records.extend(exported.records);
         }
-        result
-            .records
-            .push(page_line(&recorder, page, &result.records));
+        let count = page.product_ids.len();
+        let line = page_line(
+            &recorder,
+            count,
+            "products",
+            "their catalog-item lines",
+            &result.records,
+        );
+        result.records.push(line);
         book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
             .await?;
         Ok(result)
@@ -437,38 +443,4 @@ impl DailyExport {
         }
         Ok(result)
     }
-}
-
-/// A catalog page's own line: `failed` when any of its products failed (their lines say why),
-/// `updated` when it wrote or would write something, else `unchanged`.
-fn page_line(
-    recorder: &Recorder,
-    page: &CatalogJob,
-    records: &[cwsync_sync::RecordResult],
-) -> cwsync_sync::RecordResult {
-    let failed: Vec<&str> = records
-        .iter()
-        .filter(|r| r.outcome == Outcome::Failed)
-        .map(|r| r.record_id.as_str())
-        .collect();
-    let products = page.product_ids.len();
-    if !failed.is_empty() {
-        return recorder.failed(format!(
-            "{} of its {products} products failed (see their catalog-item lines): {}",
-            failed.len(),
-            failed.join(", ")
-        ));
-    }
-    let wrote = records.iter().any(|r| {
-        matches!(
-            r.outcome,
-            Outcome::Created | Outcome::Updated | Outcome::Linked
-        )
-    });
-    let outcome = if wrote {
-        Outcome::Updated
-    } else {
-        Outcome::Unchanged
-    };
-    recorder.with_detail(outcome, format!("{products} products exported"))
 }

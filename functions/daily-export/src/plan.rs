@@ -47,6 +47,7 @@ use time::OffsetDateTime;
 use crate::DailyExport;
 use crate::account::{ACCOUNT, AdditionPlace};
 use crate::catalog;
+use crate::documents::{Document, DocumentsRequest};
 
 /// The payload of a [`JobKind::DailyExportPlan`] job and of the console's `export-now`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +67,10 @@ pub struct PlanRequest {
     /// console.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continues_stage: Option<u32>,
+    /// Start the tenant's document runs with this run (each kind the tenant syncs, see
+    /// [`crate::documents`]): set by the schedule and by `export-now` with `"documents": true`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub documents: bool,
 }
 
 /// The payload of a [`JobKind::DailyExportCatalog`] job: one page of the run's stale products.
@@ -137,6 +142,9 @@ pub struct PlannedExport {
     /// Why the mass-change guard stopped the run's writes, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mass_change_guard: Option<serde_json::Value>,
+    /// The document runs started with this run (`{document, runId}`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub document_runs: Vec<serde_json::Value>,
 }
 
 /// The entity of the mass-change guard's line in a run.
@@ -169,7 +177,7 @@ fn is_staged(run: &cwsync_store::runs::Run) -> bool {
 }
 
 /// A job of run `run_id` (`what` names it in an error: `catalog page 2`).
-fn export_job(
+pub(crate) fn export_job(
     kind: JobKind,
     tenant: &TenantId,
     run_id: &RunId,
@@ -225,6 +233,14 @@ impl DailyExport {
                     .to_owned(),
             });
         }
+        // The day's document runs go out first (each runs once by its job key: a redelivered
+        // planner sends them again to no effect).
+        let document_runs = if request.documents && request.continues_stage.is_none() {
+            self.start_document_runs(tenant, &run_id, dry_run, &settings)
+                .await?
+        } else {
+            Vec::new()
+        };
         // A run already started tells a redelivered planner what it planned: a staged run's
         // catalog pages were all sent before it was started, and its accounts are its
         // continuation's; a run of one stage had no stale catalog and resends its account jobs.
@@ -242,6 +258,7 @@ impl DailyExport {
                 unchanged: 0,
                 dry_run: run.dry_run,
                 mass_change_guard: None,
+                document_runs,
             });
         }
         let clients = self.clients(tenant).await?;
@@ -262,6 +279,7 @@ impl DailyExport {
             unchanged: 0,
             dry_run,
             mass_change_guard: None,
+            document_runs,
         };
         let inputs = AccountsInputs {
             tenant,
@@ -403,6 +421,41 @@ impl DailyExport {
         }
         book.finish_if_done(tenant, &run_id).await?;
         Ok(planned)
+    }
+
+    /// Sends the planning job of each document kind `settings` sync (a follow-up kind is sent
+    /// by its leader's run) as a run companion to `run_id`; what was started.
+    async fn start_document_runs(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        settings: &TenantSettings,
+    ) -> Result<Vec<serde_json::Value>, SyncError> {
+        let mut jobs = Vec::new();
+        let mut started = Vec::new();
+        for document in Document::ALL {
+            if document.is_follow_up() || document.off(settings).is_some() {
+                continue;
+            }
+            let companion = run_id.companion(document.as_str());
+            let request = DocumentsRequest::all(document);
+            jobs.push(Self::documents_plan_job(
+                tenant, &companion, dry_run, &request,
+            )?);
+            started.push(json!({"document": document, "runId": companion.as_str()}));
+        }
+        let what = format!("the {} document runs of run {run_id}", jobs.len());
+        send_jobs(
+            &self.deps,
+            Queue::Export,
+            tenant,
+            crate::FUNCTION,
+            &jobs,
+            &what,
+        )
+        .await?;
+        Ok(started)
     }
 
     /// The catalog page jobs of `products` (in id order), [`DailyExport::catalog_page_size`]

@@ -16,10 +16,12 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 /// Every action a user or the schedule can ask of daily-export.
-const ACTIONS: [&str; 7] = [
+const ACTIONS: [&str; 9] = [
     "health",
     "scheduled",
     "export-now",
+    "export-documents",
+    "documents-report",
     "disable",
     "enable",
     "report",
@@ -69,7 +71,21 @@ fn every_console_event_in_infra_parses_and_every_action_has_one() {
                 panic!("{name}: {e}");
             });
         let action = json["action"].as_str().unwrap_or_default().to_owned();
-        assert_eq!(name, format!("{action}-daily-export.json"));
+        // A document action has one file per kind: `export-documents-invoices-daily-export.json`.
+        match json["document"].as_str() {
+            Some(document) => assert_eq!(name, format!("{action}-{document}-daily-export.json")),
+            None => assert_eq!(name, format!("{action}-daily-export.json")),
+        }
+        if let Event::ExportDocuments {
+            tenant, dry_run, ..
+        } = &event
+        {
+            assert!(
+                *dry_run,
+                "{name}: the sample document run must be a dry run"
+            );
+            assert_eq!(tenant, "acme");
+        }
         if let Event::ExportNow {
             tenant, dry_run, ..
         } = &event

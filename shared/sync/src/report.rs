@@ -261,6 +261,18 @@ where
 
 /// The tenant's newest run of `job_kind`, read a page of runs at a time (the runs of other job
 /// kinds in between are skipped).
+/// The summary of `tenant`'s latest run of `job_kind` (`None` before its first).
+pub async fn latest_summary(
+    deps: &Deps,
+    tenant: &TenantId,
+    job_kind: &str,
+) -> Result<Option<RunSummary>, Diagnostic> {
+    let run = latest_run(&*deps.stores.runs, tenant, job_kind)
+        .await
+        .map_err(|e| Diagnostic::from(SyncError::from(e)))?;
+    Ok(run.as_ref().map(RunSummary::from))
+}
+
 pub(crate) async fn latest_run(
     runs: &dyn RunStore,
     tenant: &TenantId,

@@ -42,6 +42,7 @@ use cwsync_benches::{
 use cwsync_billing_sim::fixture_export_settings;
 use cwsync_billing_sim::{BillingSim, generate};
 use cwsync_connectwise_sim::Simulator;
+use cwsync_daily_export::documents::Document;
 use cwsync_daily_export::{DEFAULT_CONCURRENCY, DailyExport, Event, FUNCTION};
 use cwsync_queue::MemoryJobQueue;
 use cwsync_sync::deliver::deliver_all;
@@ -62,10 +63,24 @@ const AGREEMENTS_PER_ACCOUNT: usize = 2;
 const PAGE: usize = 1000;
 const ROUNDS: usize = 3;
 
+/// Invoices per account in the document scenarios (each with 1 to 3 items, 2 payments).
+const INVOICES_PER_ACCOUNT: usize = 2;
+const PAYMENTS_PER_INVOICE: usize = 2;
+/// Orders per account (each with 1 to 3 items).
+const ORDERS_PER_ACCOUNT: usize = 1;
+
 const FIRST: &str = "first export, 500 x 10 subscriptions, 200 products";
 const UNCHANGED: &str = "unchanged re-run";
 const ONE_PERCENT: &str = "re-run, quantity changed on 50 subscriptions (1%)";
-const SCENARIOS: [&str; 3] = [FIRST, UNCHANGED, ONE_PERCENT];
+const DOCUMENTS: &str = "documents: 1,000 invoices, 2,000 payments, 500 orders";
+const DOCUMENTS_UNCHANGED: &str = "documents: unchanged re-run";
+const SCENARIOS: [&str; 5] = [
+    FIRST,
+    UNCHANGED,
+    ONE_PERCENT,
+    DOCUMENTS,
+    DOCUMENTS_UNCHANGED,
+];
 
 const CATALOG: &str = "/procurement/catalog";
 const AGREEMENTS: &str = "/finance/agreements";
@@ -85,7 +100,13 @@ async fn world() -> World {
     let mut base = bench_world(FUNCTION, ACCOUNTS).await;
     let export_queue = Arc::new(MemoryJobQueue::new());
     base.deps.queues.export = Some(export_queue.clone());
-    let settings = fixture_export_settings();
+    let mut settings = fixture_export_settings();
+    // The document kinds too (run by their own console action, after the export's scenarios).
+    for toggle in ["invoices", "payments", "orders"] {
+        settings["export"][toggle] = serde_json::json!(true);
+    }
+    settings["documents"] = serde_json::json!({"orders": {
+        "statuses": {"Open": "New"}, "salesRep": "jdoe"}});
     let deps = set_up_tenant(base.deps, &base.customer_queue, TENANT, settings).await;
     let (cw, billing) = (base.cw, base.billing);
     let export = DailyExport::new(deps, bench_options());
@@ -104,6 +125,16 @@ async fn world() -> World {
         &enabled,
         T0 + time::Duration::seconds(1),
     );
+    let since = T0 + time::Duration::seconds(2);
+    let invoices = generate::invoices(&account_ids, INVOICES_PER_ACCOUNT, &enabled, since);
+    billing.seed_payments(generate::payments(&invoices, PAYMENTS_PER_INVOICE, since));
+    billing.seed_invoices(invoices);
+    billing.seed_orders(generate::orders(
+        &account_ids,
+        ORDERS_PER_ACCOUNT,
+        &enabled,
+        since,
+    ));
     billing.seed_products(products);
     billing.seed_subscriptions(subscriptions);
     World {
@@ -170,6 +201,7 @@ async fn export(world: &World) -> Measured {
             dry_run: false,
             confirm_mass_change: false,
             full: false,
+            documents: false,
         })
         .await
         .unwrap_or_else(|d| panic!("export-now: {}: {}", d.error_type, d.error_message));
@@ -216,6 +248,142 @@ async fn export(world: &World) -> Measured {
         billing_by_route: delta(&billing_after.by_route, &billing_before.by_route),
         report,
     }
+}
+
+/// One `export-documents` run of `document`, delivered to the end (its follow-up too); its
+/// planning's answer.
+async fn document_run(world: &World, document: Document) -> (Value, u64) {
+    let planned = world
+        .export
+        .handle_event(Event::ExportDocuments {
+            tenant: TENANT.to_owned(),
+            document,
+            record_ids: None,
+            dry_run: false,
+            full: false,
+        })
+        .await
+        .unwrap_or_else(|d| panic!("export-documents: {}: {}", d.error_type, d.error_message));
+    let delivery = deliver_all(
+        &world.export_queue,
+        MAX_RECEIVES,
+        |event, deadline| {
+            let export = Arc::clone(&world.export);
+            async move { export.handle_jobs(event, deadline).await }
+        },
+        |_| {},
+    )
+    .await;
+    assert!(
+        delivery.dead_letters.is_empty(),
+        "jobs that would be in the DLQ: {delivery:?}"
+    );
+    (planned, delivery.deliveries)
+}
+
+/// The report of document run `run_id`.
+async fn document_report(world: &World, document: Document, run_id: &str) -> Value {
+    let report = world
+        .export
+        .handle_event(Event::DocumentsReport {
+            tenant: TENANT.to_owned(),
+            document,
+            run_id: Some(run_id.to_owned()),
+            page_token: None,
+        })
+        .await
+        .unwrap_or_else(|d| panic!("documents-report: {}: {}", d.error_type, d.error_message));
+    assert_run_succeeded(&report);
+    report
+}
+
+/// The day's documents: invoices (their payments follow) and orders; what it cost. Every run
+/// must succeed.
+async fn documents(world: &World) -> Measured {
+    let cw_before = world.cw.calls();
+    let billing_before = world.billing.calls();
+    let started = Instant::now();
+    let (invoices, invoice_jobs) = document_run(world, Document::Invoices).await;
+    let (orders, order_jobs) = document_run(world, Document::Orders).await;
+    let time = started.elapsed();
+    let cw_after = world.cw.calls();
+    let billing_after = world.billing.calls();
+    let invoices_run = invoices["runId"].as_str().unwrap();
+    let report = document_report(world, Document::Invoices, invoices_run).await;
+    let payments_run = cwsync_store::RunId::parse(invoices_run)
+        .unwrap()
+        .companion(Document::Payments.as_str());
+    document_report(world, Document::Payments, payments_run.as_str()).await;
+    document_report(world, Document::Orders, orders["runId"].as_str().unwrap()).await;
+    let cw_writes = cw_after.writes() - cw_before.writes();
+    let billing_writes = billing_after.writes() - billing_before.writes();
+    assert_eq!(
+        billing_writes, 0,
+        "documents to ConnectWise never write to billing"
+    );
+    Measured {
+        time,
+        jobs: invoice_jobs + order_jobs,
+        unchanged_accounts: invoices["unchanged"].as_u64().unwrap()
+            + orders["unchanged"].as_u64().unwrap(),
+        cw_reads: cw_after.total() - cw_before.total() - cw_writes,
+        cw_writes,
+        billing_reads: billing_after.total() - billing_before.total() - billing_writes,
+        cw_by_endpoint: delta(&cw_after.by_endpoint, &cw_before.by_endpoint),
+        billing_by_route: delta(&billing_after.by_route, &billing_before.by_route),
+        report,
+    }
+}
+
+/// The documents' records in ConnectWise, checked: each invoice, payment, order and product
+/// exactly once; the writes a first run can't do without.
+fn check_documents(world: &World) -> u64 {
+    let invoices = world.cw.records("/finance/invoices");
+    assert_eq!(
+        invoices.len(),
+        ACCOUNTS * INVOICES_PER_ACCOUNT,
+        "{DOCUMENTS}: invoices"
+    );
+    let orders = world.cw.records("/sales/orders");
+    assert_eq!(
+        orders.len(),
+        ACCOUNTS * ORDERS_PER_ACCOUNT,
+        "{DOCUMENTS}: orders"
+    );
+    let payments: usize = invoices
+        .iter()
+        .map(|i| {
+            let paid = world
+                .cw
+                .records(&format!("/finance/invoices/{}/payments", i["id"]));
+            assert_eq!(paid.len(), 1, "{DOCUMENTS}: one payment per invoice: {i}");
+            paid.len()
+        })
+        .sum();
+    let billing_items: usize = world
+        .billing
+        .invoices()
+        .iter()
+        .map(|i| i.items.len())
+        .chain(world.billing.orders().iter().map(|o| o.items.len()))
+        .sum();
+    let products = world
+        .cw
+        .records("/procurement/products")
+        .iter()
+        .filter(|p| p["invoice"].is_object() || p["salesOrder"].is_object())
+        .count();
+    assert_eq!(products, billing_items, "{DOCUMENTS}: one product per item");
+    (invoices.len() + orders.len() + payments + products) as u64
+}
+
+/// The reads a first document run can't do without: one per 1,000 records for each look-up
+/// (invoices by number, their catalog items; the payments' invoices; orders by number, their
+/// catalog items, the order statuses and the members).
+fn document_reads() -> u64 {
+    let invoices = (ACCOUNTS * INVOICES_PER_ACCOUNT).div_ceil(PAGE) as u64;
+    let orders = (ACCOUNTS * ORDERS_PER_ACCOUNT).div_ceil(PAGE) as u64;
+    2 * invoices + invoices + 2 * orders + 2
 }
 
 /// Every addition of every agreement in the simulator.
@@ -291,8 +459,8 @@ fn check_one_percent(world: &World, run: &Measured, changed: &BTreeMap<String, D
     }
 }
 
-/// One round: a fresh world, the three scenarios in order.
-async fn round() -> [Measured; 3] {
+/// One round: a fresh world, the scenarios in order.
+async fn round() -> ([Measured; 5], u64) {
     let world = world().await;
 
     let first = export(&world).await;
@@ -319,9 +487,22 @@ async fn round() -> [Measured; 3] {
     let one_percent = export(&world).await;
     check_one_percent(&world, &one_percent, &changed);
 
+    let documents_first = documents(&world).await;
+    let created = check_documents(&world);
+    let documents_unchanged = documents(&world).await;
+
     world.cw.shutdown().await;
     world.billing.shutdown().await;
-    [first, unchanged, one_percent]
+    (
+        [
+            first,
+            unchanged,
+            one_percent,
+            documents_first,
+            documents_unchanged,
+        ],
+        created,
+    )
 }
 
 fn ms(time: Duration) -> String {
@@ -330,9 +511,12 @@ fn ms(time: Duration) -> String {
 
 #[tokio::main]
 async fn main() {
-    let mut rounds: Vec<[Measured; 3]> = Vec::with_capacity(ROUNDS);
+    let mut rounds: Vec<[Measured; 5]> = Vec::with_capacity(ROUNDS);
+    let mut documents_created = 0;
     for _ in 0..ROUNDS {
-        rounds.push(round().await);
+        let (round, created) = round().await;
+        rounds.push(round);
+        documents_created = created;
     }
 
     println!(
@@ -426,6 +610,43 @@ async fn main() {
             "1% changed: exactly the changed additions PATCHed"
         ),
         verdict(other == 0, "1% changed: no other write"),
+    );
+    let documents: Vec<&Measured> = rounds.iter().map(|r| &r[3]).collect();
+    let documents_unchanged: Vec<&Measured> = rounds.iter().map(|r| &r[4]).collect();
+    let calls = median_count(documents.iter().map(|r| r.cw_reads + r.cw_writes).collect());
+    let bound = documents_created + document_reads();
+    let ratio = calls as f64 / bound as f64;
+    println!(
+        "  documents: {calls} ConnectWise calls; lower bound {bound} = {documents_created} \
+         records created (invoices, payments, orders, their products) + {} reads (1 per 1,000 \
+         per look-up); ratio {ratio:.3} (target <= 1.15: pages of {} records read by id, key and \
+         SKU each): {}",
+        document_reads(),
+        cwsync_daily_export::documents::PAGE_SIZE,
+        verdict(ratio <= 1.15, "documents <= 1.15x the lower bound"),
+    );
+    let writes = documents_unchanged
+        .iter()
+        .map(|r| r.cw_writes)
+        .max()
+        .unwrap_or_default();
+    let reads = documents_unchanged
+        .iter()
+        .map(|r| r.cw_reads)
+        .max()
+        .unwrap_or_default();
+    let jobs = documents_unchanged
+        .iter()
+        .map(|r| r.jobs)
+        .max()
+        .unwrap_or_default();
+    println!(
+        "  documents unchanged: {writes} writes, {reads} reads (target 0 each): {}; {jobs} jobs \
+         delivered (the 4 plannings; 0 pages)",
+        verdict(
+            writes == 0 && reads == 0,
+            "documents unchanged: 0 ConnectWise calls"
+        ),
     );
     print_round_times(rounds.iter().map(|r| r.iter().map(|m| m.time).collect()));
 

@@ -398,6 +398,11 @@ impl BillingSim {
         state::modify(&mut self.state.lock(), id, change)
     }
 
+    /// Every stored invoice.
+    pub fn invoices(&self) -> Vec<Invoice> {
+        self.state.lock().invoices.values().cloned().collect()
+    }
+
     /// Stores payments and refunds as given, replacing any with the same id.
     pub fn seed_payments(&self, payments: Vec<Payment>) {
         state::seed(&mut self.state.lock(), payments);
@@ -417,6 +422,11 @@ impl BillingSim {
     /// it exists.
     pub fn modify_order(&self, id: &str, change: impl FnOnce(&mut Order)) -> bool {
         state::modify(&mut self.state.lock(), id, change)
+    }
+
+    /// Every stored order.
+    pub fn orders(&self) -> Vec<Order> {
+        self.state.lock().orders.values().cloned().collect()
     }
 
     /// Stores projects, options and change orders as given, replacing any with the same id.

@@ -27,6 +27,7 @@
 //! `--write`, with its links, error ledger and watermarks kept in `--state FILE` so the next run
 //! is incremental. Keys are never printed.
 
+mod documents;
 mod tickets;
 
 use std::num::NonZeroU32;
@@ -247,6 +248,35 @@ async fn deliver_customers(
     .await
 }
 
+/// Changes the tenant's stored settings with `change` (a read, then a write under its version);
+/// `what` names the change in an error.
+async fn update_settings(
+    service: &CustomerSync,
+    what: &str,
+    change: impl FnOnce(&mut Value),
+) -> anyhow::Result<()> {
+    let stored = event(
+        service,
+        Event::GetSettings {
+            tenant: TENANT.to_owned(),
+        },
+    )
+    .await?;
+    let mut settings = stored["settings"].clone();
+    change(&mut settings);
+    event(
+        service,
+        Event::PutSettings {
+            tenant: TENANT.to_owned(),
+            settings,
+            expected_version: stored["version"].as_u64(),
+        },
+    )
+    .await
+    .with_context(|| format!("storing the {what} settings"))?;
+    Ok(())
+}
+
 async fn event(service: &CustomerSync, event: Event) -> anyhow::Result<Value> {
     service
         .handle_event(event)
@@ -414,15 +444,25 @@ async fn against_simulators(args: &Args) -> anyhow::Result<()> {
             every,
         };
         let (imports, fixture) = tickets.run(args.json).await?;
-        (exports, Some((imports, fixture)))
+        let documents = documents::DocumentsWorld {
+            export: &export,
+            customers: &service,
+            queue: &export_queue,
+            cw: &cw,
+            billing: &billing,
+            every,
+        };
+        let documents = documents.run(args.json).await?;
+        (exports, Some((imports, fixture, documents)))
     } else {
         (Vec::new(), None)
     };
     if args.json {
         let mut output = json!({"customerSync": lines, "dailyExport": exports});
-        if let Some((imports, fixture)) = ticket_imports {
+        if let Some((imports, fixture, documents)) = ticket_imports {
             output["ticketImport"] = serde_json::to_value(imports)?;
             output["ticketFixture"] = serde_json::to_value(fixture)?;
+            output["documents"] = serde_json::to_value(documents)?;
         }
         println!("{}", serde_json::to_string_pretty(&output)?);
     }
@@ -520,6 +560,7 @@ impl ExportWorld<'_> {
                 dry_run: false,
                 confirm_mass_change,
                 full: false,
+                documents: false,
             },
         )
         .await?;
@@ -1035,11 +1076,9 @@ fn print_table(lines: &[RunLine]) {
     print_failures(lines);
 }
 
-/// The daily export's log: each run's totals and its counts per entity, then what changed
-/// between runs, the records each run created or updated (with their changed fields), the
-/// mass-change guard's word and the failed records.
-fn print_export_log(lines: &[RunLine], changes: &[String]) {
-    println!("daily export");
+/// A log's table: `title`, each run's totals and calls, its counts per entity, then `note`.
+pub(crate) fn print_run_log(title: &str, lines: &[RunLine], note: &str) {
+    println!("{title}");
     print_header(["CW reads", "CW writes", "billing writes"]);
     for line in lines {
         print_row(
@@ -1060,8 +1099,17 @@ fn print_export_log(lines: &[RunLine], changes: &[String]) {
         }
     }
     println!();
-    println!(
-        "(records: catalog items, agreements, additions and accounts; the counts come from each run's stored export log)"
+    println!("{note}");
+}
+
+/// The daily export's log: each run's totals and its counts per entity, then what changed
+/// between runs, the records each run created or updated (with their changed fields), the
+/// mass-change guard's word and the failed records.
+fn print_export_log(lines: &[RunLine], changes: &[String]) {
+    print_run_log(
+        "daily export",
+        lines,
+        "(records: catalog items, agreements, additions and accounts; the counts come from each run's stored export log)",
     );
     for change in changes {
         println!("  before \"quantity + cancel\": {change}");

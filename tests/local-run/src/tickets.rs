@@ -19,7 +19,6 @@ use cwsync_connectwise_sim::{
     FinishedTickets, Simulator, TicketFixtureLinks, seed_finished_tickets,
 };
 use cwsync_customer_sync::CustomerSync;
-use cwsync_customer_sync::console::Event;
 use cwsync_queue::MemoryJobQueue;
 use cwsync_ticket_import::TicketImport;
 use cwsync_ticket_import::console::Event as TicketEvent;
@@ -27,8 +26,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::{
-    RunLine, TENANT, deliver, event, print_failures, print_header, print_records, print_row,
-    record_line, report_records, run_line, shown, totals,
+    RunLine, TENANT, deliver, print_failures, print_header, print_records, print_row, record_line,
+    report_records, run_line, shown, totals, update_settings,
 };
 
 /// The billing contract the fixture's agreement is billed under: the first account's active
@@ -121,34 +120,18 @@ impl TicketWorld<'_> {
     /// product type of the catalog's `Inventory` items (whose placeholder stands in for an item
     /// the billing system lacks), and the contract of the export's agreement.
     async fn store_settings(&self, agreement: Option<i64>) -> anyhow::Result<()> {
-        let stored = event(
-            self.customers,
-            Event::GetSettings {
-                tenant: TENANT.to_owned(),
-            },
-        )
-        .await?;
-        let mut settings = stored["settings"].clone();
         let agreements: BTreeMap<String, &str> = agreement
             .map(|id| (id.to_string(), CONTRACT))
             .into_iter()
             .collect();
-        settings["ticketImport"] = json!({
-            "statuses": ["Completed", "Closed"],
-            "productTypes": {"Inventory": "Supplies"},
-            "agreements": agreements,
-        });
-        event(
-            self.customers,
-            Event::PutSettings {
-                tenant: TENANT.to_owned(),
-                settings,
-                expected_version: stored["version"].as_u64(),
-            },
-        )
+        update_settings(self.customers, "ticket-import", |settings| {
+            settings["ticketImport"] = json!({
+                "statuses": ["Completed", "Closed"],
+                "productTypes": {"Inventory": "Supplies"},
+                "agreements": agreements,
+            });
+        })
         .await
-        .context("storing the ticket-import settings")?;
-        Ok(())
     }
 
     /// One `import-now` of the tenant, delivered to the end: its line.

@@ -22,8 +22,7 @@ use cwsync_store::links::SourceRef;
 use cwsync_store::runs::Outcome;
 use cwsync_sync::{RecordResult, Recorder, SyncError};
 
-use super::invoices::company_ids;
-use super::{Candidate, Candidates, DocContext, Document};
+use super::{Candidate, Candidates, DocContext, Document, company_ids};
 
 /// The ConnectWise kind the credit hold is linked as: the company holding the field, under a
 /// kind of its own (the customer sync links the account to the same company as `company`).
@@ -99,16 +98,20 @@ pub async fn sync_page(
     let entity = Document::CreditHold.entity();
     let settings = settings(ctx)?;
     let (accounts, mut records) = accounts(ctx, Some(ids)).await?;
-    let found: HashMap<String, &Account> = accounts.iter().map(|a| (a.id.clone(), a)).collect();
-    let (accounts, missing) = super::in_order(ids, &found);
-    for id in missing {
-        if !records.iter().any(|r| r.record_id == id) {
-            records.push(Recorder::new(entity, id, String::new()).with_detail(
+    let found: HashMap<&str, &Account> = accounts.iter().map(|a| (a.id.as_str(), a)).collect();
+    let mut present = Vec::new();
+    for id in ids {
+        match found.get(id.as_str()) {
+            Some(account) => present.push(*account),
+            // A malformed account has its failed line already.
+            None if records.iter().any(|r| &r.record_id == id) => {}
+            None => records.push(Recorder::new(entity, id, String::new()).with_detail(
                 Outcome::Skipped,
                 "no longer in the billing system: nothing written".to_owned(),
-            ));
+            )),
         }
     }
+    let accounts = present;
     let companies = company_ids(ctx, accounts.iter().map(|a| a.id.clone())).await?;
     let company_ids: Vec<i64> = companies.values().copied().collect();
     let read: Vec<Company> = ctx

@@ -27,10 +27,15 @@
 
 pub mod credit_hold;
 pub mod invoices;
+pub mod orders;
+pub mod payments;
+pub mod products;
 pub mod projects;
+pub mod pushed;
 
 use std::collections::HashMap;
 
+use cwsync_mapping::customers::entity as customer;
 use cwsync_mapping::settings::TenantSettings;
 use cwsync_queue::{Job, JobKind};
 use cwsync_runtime::Queue;
@@ -45,6 +50,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::DailyExport;
+use crate::plan::export_job;
 
 /// Records per page job, unless the function says otherwise: a page's batched reads fit one
 /// ConnectWise read (`id in (...)`) each, and its writes one invocation.
@@ -174,7 +180,11 @@ impl Document {
     fn built(self) -> bool {
         matches!(
             self,
-            Document::Invoices | Document::Projects | Document::CreditHold
+            Document::Invoices
+                | Document::Payments
+                | Document::Orders
+                | Document::Projects
+                | Document::CreditHold
         )
     }
 
@@ -372,7 +382,7 @@ impl DailyExport {
         dry_run: bool,
         request: &DocumentsRequest,
     ) -> Result<Job, SyncError> {
-        document_job(
+        export_job(
             JobKind::DocumentsPlan,
             tenant,
             run_id,
@@ -434,6 +444,8 @@ impl DailyExport {
         let ids = request.record_ids.as_deref();
         let listed = match document {
             Document::Invoices => Box::pin(invoices::candidates(&ctx, ids)).await?,
+            Document::Payments => Box::pin(payments::candidates(&ctx, ids)).await?,
+            Document::Orders => Box::pin(orders::candidates(&ctx, ids)).await?,
             Document::Projects => Box::pin(projects::candidates(&ctx, ids)).await?,
             Document::CreditHold => Box::pin(credit_hold::candidates(&ctx, ids)).await?,
             other => {
@@ -471,7 +483,7 @@ impl DailyExport {
                     page,
                     record_ids: chunk.iter().map(|c| c.id.clone()).collect(),
                 };
-                document_job(
+                export_job(
                     JobKind::DocumentsPage,
                     tenant,
                     run_id,
@@ -528,7 +540,7 @@ impl DailyExport {
         let Some(next) = document.then() else {
             return Ok(None);
         };
-        let next_run = RunId::derived(self.now(), &format!("{next}#{run_id}"));
+        let next_run = run_id.companion(next.as_str());
         let job =
             Self::documents_plan_job(tenant, &next_run, dry_run, &DocumentsRequest::all(next))?;
         Ok(Some(FollowUp {
@@ -582,6 +594,8 @@ impl DailyExport {
             let ids = &page.record_ids;
             let records = match document {
                 Document::Invoices => Box::pin(invoices::sync_page(&ctx, ids)).await?,
+                Document::Payments => Box::pin(payments::sync_page(&ctx, ids)).await?,
+                Document::Orders => Box::pin(orders::sync_page(&ctx, ids)).await?,
                 Document::Projects => Box::pin(projects::sync_page(&ctx, ids)).await?,
                 Document::CreditHold => Box::pin(credit_hold::sync_page(&ctx, ids)).await?,
                 other => {
@@ -593,9 +607,10 @@ impl DailyExport {
                 }
             };
             result.records = records;
-            result
-                .records
-                .push(page_line(&recorder, page, &result.records));
+            let count = page.record_ids.len();
+            let noun = page.document.as_str();
+            let line = page_line(&recorder, count, noun, "their lines", &result.records);
+            result.records.push(line);
         }
         book.record_and_finish(tenant, run_id, dry_run, std::slice::from_ref(&result))
             .await?;
@@ -603,42 +618,25 @@ impl DailyExport {
     }
 }
 
-/// A job of a document run (`what` names it in an error).
-fn document_job(
-    kind: JobKind,
-    tenant: &TenantId,
-    run_id: &RunId,
-    dry_run: bool,
-    payload: &impl Serialize,
-    what: impl FnOnce() -> String,
-) -> Result<Job, SyncError> {
-    Job::new(
-        kind,
-        tenant.as_str(),
-        run_id.as_str(),
-        dry_run,
-        serde_json::to_value(payload).unwrap_or_default(),
-    )
-    .map_err(|e| SyncError::Unsettled {
-        record: format!("the job of {} in run {run_id}", what()),
-        detail: e.to_string(),
-    })
-}
-
 /// A page's own line: `failed` naming its failed records, `updated` when it wrote (or would
-/// write) something, else `unchanged`.
-fn page_line(recorder: &Recorder, page: &DocumentsPage, records: &[RecordResult]) -> RecordResult {
+/// write) something, else `unchanged`. `count` records of `noun` (`invoices`) were on it; `lines`
+/// names where their lines are (`their catalog-item lines`).
+pub(crate) fn page_line(
+    recorder: &Recorder,
+    count: usize,
+    noun: &str,
+    lines: &str,
+    records: &[RecordResult],
+) -> RecordResult {
     let failed: Vec<&str> = records
         .iter()
         .filter(|r| r.outcome == Outcome::Failed)
         .map(|r| r.record_id.as_str())
         .collect();
-    let count = page.record_ids.len();
     if !failed.is_empty() {
         return recorder.failed(format!(
-            "{} of its {count} {} failed (see their lines): {}",
+            "{} of its {count} {noun} failed (see {lines}): {}",
             failed.len(),
-            page.document,
             failed.join(", ")
         ));
     }
@@ -653,21 +651,61 @@ fn page_line(recorder: &Recorder, page: &DocumentsPage, records: &[RecordResult]
     } else {
         Outcome::Unchanged
     };
-    recorder.with_detail(outcome, format!("{count} {} synced", page.document))
+    recorder.with_detail(outcome, format!("{count} {noun} synced"))
 }
 
-/// Records of `ids` found by `id` in `found`, in `ids`' order; the others' ids.
-pub fn in_order<'a, T>(
-    ids: &'a [String],
-    found: &'a HashMap<String, T>,
-) -> (Vec<&'a T>, Vec<&'a str>) {
+/// The account → ConnectWise company links of `accounts`.
+pub async fn company_ids(
+    ctx: &DocContext<'_>,
+    accounts: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, i64>, SyncError> {
+    let mut accounts: Vec<String> = accounts.into_iter().collect();
+    accounts.sort();
+    accounts.dedup();
+    Ok(ctx
+        .links
+        .get_many(ctx.tenant, customer::COMPANY, &accounts)
+        .await?
+        .into_iter()
+        .filter(|(_, l)| l.state == LinkState::Linked)
+        .filter_map(|(id, l)| Some((id, l.cw_id?)))
+        .collect())
+}
+
+/// The failed line of each malformed record of a listing.
+pub fn malformed_lines(
+    entity: &'static str,
+    malformed: &[cwsync_billing::MalformedRecord],
+) -> Vec<RecordResult> {
+    malformed
+        .iter()
+        .map(|bad| {
+            let id = bad.id.as_deref().unwrap_or("(no id)");
+            Recorder::new(entity, id, String::new()).failed(bad.to_string())
+        })
+        .collect()
+}
+
+/// The records of a page's listing in the page's order, and the lines of those it could not
+/// sync: malformed (failed, naming the field) or gone from the billing system (skipped).
+pub fn listed_in_order<'a, T>(
+    entity: &'static str,
+    ids: &[String],
+    listed: &'a cwsync_billing::Listing<T>,
+    id_of: impl Fn(&T) -> &String,
+) -> (Vec<&'a T>, Vec<RecordResult>) {
+    let mut lines = malformed_lines(entity, &listed.malformed);
+    let found: HashMap<&String, &T> = listed.records.iter().map(|r| (id_of(r), r)).collect();
     let mut present = Vec::new();
-    let mut missing = Vec::new();
     for id in ids {
         match found.get(id) {
-            Some(record) => present.push(record),
-            None => missing.push(id.as_str()),
+            Some(record) => present.push(*record),
+            None if listed.malformed.iter().any(|b| b.id.as_ref() == Some(id)) => {}
+            None => lines.push(Recorder::new(entity, id, String::new()).with_detail(
+                Outcome::Skipped,
+                "no longer in the billing system: nothing exported".to_owned(),
+            )),
         }
     }
-    (present, missing)
+    (present, lines)
 }

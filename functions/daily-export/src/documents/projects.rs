@@ -33,31 +33,52 @@ use std::collections::{HashMap, HashSet};
 use cwsync_billing::models::{DocumentItem, Project, ProjectKind};
 use cwsync_billing::{AccountQuery, DocumentQuery};
 use cwsync_connectwise::models::{
-    CatalogItem, CompanySite, Member, Opportunity, OpportunityStatus, ProductItem, Reference,
-    Resource,
+    CatalogItem, CompanySite, Member, Opportunity, OpportunityStatus, Reference, Resource,
 };
 use cwsync_connectwise::{Condition, Query};
 use cwsync_mapping::customers::entity as customer;
-use cwsync_mapping::documents::lines::{product_lines, product_plan, sku_of};
+use cwsync_mapping::documents::lines::{product_lines, sku_of};
 use cwsync_mapping::documents::opportunities::{
     OpportunityRefs, ProjectLinks, desired_opportunity, find_member, natural_key,
     opportunity_changes, project_stamp, status_name,
 };
-use cwsync_store::links::{Link, LinkState, SourceRef};
+use cwsync_store::links::{Link, LinkState};
 use cwsync_store::runs::Outcome;
-use cwsync_sync::record::describe_change;
-use cwsync_sync::writes::{fields_of, record_level};
-use cwsync_sync::{Created, RecordResult, Recorder, SyncError, create_claimed};
+use cwsync_sync::writes::record_level;
+use cwsync_sync::{RecordResult, Recorder, SyncError};
 use serde_json::{Value, json};
 
-use super::invoices::{
-    catalog_ids, company_ids, finish_created, malformed_lines, missing_lines, missing_skus,
-    products_of, write_products_of,
+use super::products::{Catalog, Parent, read_catalog};
+use super::pushed::{CwDocument, Kind, Push, Side, push, read_side};
+use super::{
+    Candidate, Candidates, DocContext, Document, company_ids, listed_in_order, malformed_lines,
 };
-use super::{Candidate, Candidates, DocContext, Document};
 
-/// The ConnectWise kind a project is linked as.
-const CW_KIND: &str = "opportunity";
+/// How projects are pushed: found through their link; a create whose outcome is unknown is
+/// found by the natural key its notes begin with (no batched key read: a project without a link
+/// has no opportunity to match).
+const KIND: Kind = Kind {
+    parent: Parent::Opportunity,
+    cw_kind: "opportunity",
+    key_field: "notes",
+    noun: "opportunity",
+    entity: "opportunity",
+};
+
+impl CwDocument for Opportunity {
+    fn id(&self) -> Option<i64> {
+        self.id
+    }
+    fn company_id(&self) -> Option<i64> {
+        self.company.as_ref().and_then(|c| c.id)
+    }
+    fn key(&self) -> Option<&str> {
+        self.notes.as_deref()?.split('\n').next()
+    }
+    fn key_condition(field: &'static str, key: String) -> Condition {
+        Condition::field(field).contains(key)
+    }
+}
 /// Billing projects per listing page.
 const LISTING_PAGE: u32 = 500;
 /// Owners per member read (three `in (...)` lists of them in one URL).
@@ -190,10 +211,6 @@ pub async fn candidates(
 /// What a page read of ConnectWise, and the records it resolved by name.
 struct CwSide {
     members: Vec<Member>,
-    by_id: HashMap<i64, Opportunity>,
-    products: HashMap<i64, Vec<ProductItem>>,
-    /// Catalog item ids by upper-cased identifier (created ones too).
-    catalog: HashMap<String, i64>,
     /// Why catalog items could not be created, by upper-cased SKU.
     catalog_problems: HashMap<String, String>,
     statuses: Vec<OpportunityStatus>,
@@ -240,43 +257,43 @@ pub async fn sync_page(
             .map_err(|e| SyncError::billing("reading the page's parent projects", e))?
             .records
     };
-    let mut records = malformed_lines(entity, &first.malformed);
-    let found: HashMap<String, &Project> =
-        first.records.iter().map(|p| (p.id.clone(), p)).collect();
+    let (mut projects, mut records) = listed_in_order(entity, ids, &first, |p| &p.id);
     let all: HashMap<&str, &Project> = first
         .records
         .iter()
         .chain(&parents)
         .map(|p| (p.id.as_str(), p))
         .collect();
-    let (projects, missing) = super::in_order(ids, &found);
-    let mut projects: Vec<&Project> = projects.into_iter().copied().collect();
-    records.extend(missing_lines(entity, missing, &first.malformed));
     parents_first(&mut projects);
     let with_parents: Vec<&Project> = all.values().copied().collect();
     let mut links = PageLinks::read(ctx, &with_parents).await?;
 
-    let skus = missing_skus(ctx, projects.iter().flat_map(|p| &p.items), "project").await?;
-
-    let mut side = Box::pin(read_cw(ctx, &projects, &links, &skus)).await?;
+    let mut catalog = read_catalog(ctx, projects.iter().flat_map(|p| &p.items)).await?;
+    let wanted: Vec<(Option<i64>, String)> = projects
+        .iter()
+        .map(|p| (links.opportunities.get(&p.id).copied(), String::new()))
+        .collect();
+    let opportunities: Side<Opportunity> = read_side(ctx, &KIND, &wanted).await?;
+    let mut side = Box::pin(read_cw(ctx, &projects, &mut catalog)).await?;
     side.sites = Box::pin(match_sites(ctx, &projects, &links)).await?;
 
     for project in projects {
-        let recorder_stamp = stamp(ctx, project, links.of(project));
-        let recorder = Recorder::new(entity, &project.id, recorder_stamp.clone());
-        let (line, cw_id) = Box::pin(sync_project(
-            ctx,
-            project,
-            &all,
-            &links,
-            &skus,
-            &side,
-            &recorder,
-            &recorder_stamp,
-        ))
-        .await?;
-        // An option later in the page finds its project's new opportunity.
-        if let Some(cw_id) = cw_id {
+        let stamp = stamp(ctx, project, links.of(project));
+        let recorder = Recorder::new(entity, &project.id, stamp.clone());
+        let page = Page {
+            all: &all,
+            links: &links,
+            catalog: &catalog,
+            side: &side,
+            opportunities: &opportunities,
+        };
+        let line = Box::pin(sync_project(ctx, project, &page, &recorder, &stamp)).await?;
+        // An option later in the page finds its project's new opportunity (0: one a dry run
+        // would create).
+        let made = line
+            .connect_wise_id
+            .or_else(|| (ctx.dry_run && line.outcome == Outcome::Created).then_some(0));
+        if let Some(cw_id) = made {
             links.opportunities.insert(project.id.clone(), cw_id);
         }
         records.push(line);
@@ -288,8 +305,7 @@ pub async fn sync_page(
 async fn read_cw(
     ctx: &DocContext<'_>,
     projects: &[&Project],
-    links: &PageLinks,
-    skus: &HashMap<String, String>,
+    catalog: &mut Catalog,
 ) -> Result<CwSide, SyncError> {
     let cw = &ctx.clients.cw;
     let settings = &ctx.settings.documents.opportunities;
@@ -344,31 +360,8 @@ async fn read_cw(
         }
     }
 
-    // The linked opportunities and their products.
-    let linked: Vec<i64> = projects
-        .iter()
-        .filter_map(|p| links.opportunities.get(&p.id).copied())
-        .collect();
-    let mut by_id = HashMap::new();
-    if !linked.is_empty() {
-        let read: Vec<Opportunity> = cw
-            .list_by_ids(
-                Opportunity::PATH,
-                "id",
-                linked,
-                &Query::new().page_size(1000),
-            )
-            .await
-            .map_err(|e| SyncError::connectwise("reading the projects' opportunities", e))?;
-        for opportunity in read {
-            if let Some(id) = opportunity.id {
-                by_id.insert(id, opportunity);
-            }
-        }
-    }
-    let products = products_of(ctx, "opportunity", by_id.keys().copied().collect()).await?;
-
-    // The catalog items of the items, those missing created.
+    // The catalog items missing for the items, created.
+    let skus = &catalog.skus;
     let mut wanted: HashMap<String, &DocumentItem> = HashMap::new();
     for item in projects.iter().flat_map(|p| &p.items) {
         let sku = sku_of(item, skus);
@@ -376,13 +369,13 @@ async fn read_cw(
             wanted.entry(sku.to_uppercase()).or_insert(item);
         }
     }
-    let mut catalog = catalog_ids(ctx, wanted.values().copied(), skus, "project").await?;
     let mut missing: Vec<(&String, &&DocumentItem)> = wanted
         .iter()
-        .filter(|(sku, _)| !catalog.contains_key(*sku))
+        .filter(|(sku, _)| !catalog.items.contains_key(*sku))
         .collect();
     missing.sort_by_key(|(sku, _)| sku.as_str());
     let mut catalog_problems = HashMap::new();
+    let mut created: HashMap<String, i64> = HashMap::new();
     if !missing.is_empty() {
         match Box::pin(catalog_place(ctx)).await? {
             Err(reason) => {
@@ -393,12 +386,12 @@ async fn read_cw(
             // A dry run plans the products on the catalog items it would create.
             Ok(None) => {
                 for (sku, _) in &missing {
-                    catalog.insert((*sku).clone(), 0);
+                    created.insert((*sku).clone(), 0);
                 }
             }
             Ok(Some(_)) if ctx.dry_run => {
                 for (sku, _) in &missing {
-                    catalog.insert((*sku).clone(), 0);
+                    created.insert((*sku).clone(), 0);
                 }
             }
             Ok(Some((subcategory, product_type))) => {
@@ -421,7 +414,7 @@ async fn read_cw(
                     .await?
                     {
                         Ok(id) => {
-                            catalog.insert(key.clone(), id);
+                            created.insert(key.clone(), id);
                         }
                         Err(reason) => {
                             catalog_problems.insert(key.clone(), reason);
@@ -432,6 +425,7 @@ async fn read_cw(
         }
     }
 
+    catalog.items.extend(created);
     let statuses: Vec<OpportunityStatus> = cw
         .list_all(OpportunityStatus::PATH, &Query::new().page_size(1000))
         .await
@@ -453,9 +447,6 @@ async fn read_cw(
     };
     Ok(CwSide {
         members,
-        by_id,
-        products,
-        catalog,
         catalog_problems,
         statuses,
         kind,
@@ -710,19 +701,26 @@ async fn find_or_create(
     }
 }
 
-/// Exports one project; its line, and its opportunity's id when it has one now.
-#[allow(clippy::too_many_arguments)]
+/// What a page read, for each of its projects.
+struct Page<'a> {
+    /// The page's projects and their parents, by id.
+    all: &'a HashMap<&'a str, &'a Project>,
+    links: &'a PageLinks,
+    catalog: &'a Catalog,
+    side: &'a CwSide,
+    opportunities: &'a Side<Opportunity>,
+}
+
+/// Exports one project; its line (with its opportunity's id when it has one now).
 async fn sync_project(
     ctx: &DocContext<'_>,
     project: &Project,
-    all: &HashMap<&str, &Project>,
-    links: &PageLinks,
-    skus: &HashMap<String, String>,
-    side: &CwSide,
+    page: &Page<'_>,
     recorder: &Recorder,
     stamp: &str,
-) -> Result<(RecordResult, Option<i64>), SyncError> {
-    let failed = |reason: String| Ok((recorder.failed(reason), None));
+) -> Result<RecordResult, SyncError> {
+    let failed = |reason: String| Ok(recorder.failed(reason));
+    let (all, links, side) = (page.all, page.links, page.side);
     let settings = &ctx.settings.documents.opportunities;
     let Some(company) = links.companies.get(&project.account_id).copied() else {
         return failed(format!(
@@ -814,14 +812,9 @@ async fn sync_project(
             project.status
         ));
     };
-    let lines = match product_lines(&project.items, skus, &side.catalog) {
-        // ConnectWise requires a product's billable option: an item that names none is billed.
-        Ok(mut lines) => {
-            for line in &mut lines {
-                line.billable_option.get_or_insert("Billable");
-            }
-            lines
-        }
+    let catalog = page.catalog;
+    let lines = match product_lines(&project.items, &catalog.skus, &catalog.items) {
+        Ok(lines) => lines,
         Err(unmatched) => {
             let named: Vec<String> = unmatched
                 .iter()
@@ -846,132 +839,27 @@ async fn sync_project(
         status,
         parent: parent_opportunity,
     };
-    let desired = desired_opportunity(project, refs);
     let never = &ctx.settings.never_overwrite.opportunities;
-    let source = SourceRef::new(Document::Projects.entity(), &project.id);
-    let linked = links.opportunities.get(&project.id).copied();
-    let cw = &ctx.clients.cw;
-
-    if let Some(current) = linked.and_then(|id| side.by_id.get(&id)) {
-        let Some(cw_id) = current.id else {
-            return failed("ConnectWise answered an opportunity without an id".to_owned());
-        };
-        let ops = opportunity_changes(current, &desired, never);
-        let products = side.products.get(&cw_id).map(Vec::as_slice).unwrap_or(&[]);
-        let plan = product_plan(products, &lines, never);
-        if !ctx.dry_run && !ops.is_empty() {
-            let path = format!("{}/{cw_id}", Opportunity::PATH);
-            if let Err(error) = cw.patch::<Opportunity>(&path, &ops).await {
-                return match record_level(error) {
-                    Ok(reason) => Ok((recorder.failed(reason).with_id(cw_id), Some(cw_id))),
-                    Err(error) => Err(SyncError::connectwise(
-                        format!("updating opportunity {cw_id}"),
-                        error,
-                    )),
-                };
-            }
-        }
-        if let Err(reason) = write_products_of(ctx, "opportunity", cw_id, &plan).await? {
-            return Ok((recorder.failed(reason).with_id(cw_id), Some(cw_id)));
-        }
-        ctx.record_synced(source, CW_KIND, cw_id, stamp).await?;
-        let mut changed = fields_of(&ops);
-        if !plan.is_empty() {
-            changed.push(plan.describe());
-        }
-        let outcome = if changed.is_empty() {
-            Outcome::Unchanged
-        } else {
-            Outcome::Updated
-        };
-        let detail = describe_change(&changed, ctx.dry_run);
-        return Ok((
-            recorder.with_detail(outcome, detail).with_id(cw_id),
-            Some(cw_id),
-        ));
-    }
-
-    // Not in ConnectWise: created, claimed first. A link to an opportunity deleted in
-    // ConnectWise is let go first.
-    if linked.is_some() && !ctx.dry_run {
-        ctx.links.unlink(ctx.tenant, source).await?;
-    }
-    let what = format!("project {}", project.id);
     let key = natural_key(&project.id);
-    let natural = format!("notes containing {key:?}");
-    let creation = ctx.creation(source, CW_KIND, &what, &natural, stamp);
-    let mut lines_out = Vec::new();
-    let created = create_claimed(
-        &creation,
+    let doc = Push {
+        source_id: &project.id,
         recorder,
-        &mut lines_out,
-        |o: &Opportunity| o.id,
-        || {
-            let key = key.clone();
-            async move {
-                let found: Vec<Opportunity> = cw
-                    .list_all(
-                        Opportunity::PATH,
-                        &Query::new().filter(
-                            Condition::field("notes")
-                                .contains(key)
-                                .and(Condition::field("company/id").eq(company)),
-                        ),
-                    )
-                    .await
-                    .map_err(|e| {
-                        SyncError::connectwise("finding an opportunity by its notes", e)
-                    })?;
-                Ok(found.into_iter().next())
-            }
-        },
-        || cw.create::<Opportunity, Opportunity>(Opportunity::PATH, &desired),
-    )
-    .await?;
-    let cw_id = match created {
-        Created::Linked { record, .. } => record.id,
-        Created::AlreadyLinked(link) => link.cw_id,
-        Created::LinkedToOther { cw_id, holder } => {
-            return failed(cwsync_sync::claim::linked_to_other(CW_KIND, cw_id, &holder));
-        }
-        Created::Planned => {
-            // Its options and change orders are planned on it (as opportunity 0).
-            let plan = product_plan(&[], &lines, &[]);
-            return Ok((
-                recorder.with_detail(
-                    Outcome::Created,
-                    format!(
-                        "would create the opportunity with {} products",
-                        plan.creates.len()
-                    ),
-                ),
-                Some(0),
-            ));
-        }
-        Created::Refused => {
-            return Ok((
-                lines_out
-                    .pop()
-                    .unwrap_or_else(|| recorder.failed("refused")),
-                None,
-            ));
-        }
+        stamp,
+        company,
+        linked: links.opportunities.get(&project.id).copied(),
+        key: &key,
+        desired: desired_opportunity(project, refs),
+        lines,
+        never,
     };
-    let Some(cw_id) = cw_id else {
-        return failed("ConnectWise answered the created opportunity without an id".to_owned());
-    };
-    let created = lines_out.pop();
-    let line = finish_created(
+    Box::pin(push(
         ctx,
-        "opportunity",
-        cw_id,
-        &lines,
-        (source, CW_KIND, stamp),
-        recorder,
-        created,
-    )
-    .await?;
-    Ok((line, Some(cw_id)))
+        &KIND,
+        page.opportunities,
+        doc,
+        |current, desired| opportunity_changes(current, desired, never),
+    ))
+    .await
 }
 
 fn kind_word(kind: ProjectKind) -> &'static str {

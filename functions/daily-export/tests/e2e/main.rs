@@ -6,6 +6,7 @@
 mod support;
 
 mod controls;
+mod documents;
 mod documents_projects;
 mod export;
 mod resilience;

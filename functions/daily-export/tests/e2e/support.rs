@@ -217,3 +217,26 @@ impl World {
 fn deadline() -> OffsetDateTime {
     OffsetDateTime::now_utc() + time::Duration::minutes(5)
 }
+
+impl World {
+    /// A document run of `document` now (`extra` merged into the `export-documents` event),
+    /// delivered to the end: the planning's answer and the run's report.
+    pub async fn documents(&self, document: &str, extra: Value) -> (Value, Report) {
+        let mut event =
+            json!({"action": "export-documents", "tenant": TENANT, "document": document});
+        merge(&mut event, extra);
+        let planned = self.ok(event).await;
+        self.deliver().await;
+        let run_id = planned["runId"].as_str().unwrap().to_owned();
+        (planned, self.documents_report(document, &run_id).await)
+    }
+
+    /// The log of document run `run_id`.
+    pub async fn documents_report(&self, document: &str, run_id: &str) -> Report {
+        Report(
+            self.ok(json!({"action": "documents-report", "tenant": TENANT,
+                           "document": document, "runId": run_id}))
+                .await,
+        )
+    }
+}

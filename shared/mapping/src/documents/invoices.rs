@@ -17,19 +17,44 @@ use super::DocumentSettings;
 use crate::fields::plan_patch;
 use crate::fingerprint;
 
-/// The ConnectWise invoice type of `invoice`.
+/// ConnectWise's invoice types, as written.
+pub const INVOICE_TYPES: [&str; 7] = [
+    "Agreement",
+    "CreditMemo",
+    "DownPayment",
+    "Miscellaneous",
+    "Progress",
+    "Standard",
+    "Consolidated",
+];
+
+/// A type name compared without case, spaces, hyphens or underscores (`Credit Memo` is
+/// `credit-memo` is `CreditMemo`).
+fn type_key(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The ConnectWise invoice type of `invoice`: the tenant's mapping of its billing type, else the
+/// ConnectWise type it names (`Credit Memo` → `CreditMemo`), else the tenant's default.
 pub fn invoice_type(invoice: &BillingInvoice, settings: &DocumentSettings) -> String {
     let invoices = &settings.invoices;
-    invoice
-        .invoice_type
-        .as_deref()
-        .and_then(|t| {
-            invoices
-                .types
-                .iter()
-                .find(|(name, _)| name.trim().eq_ignore_ascii_case(t.trim()))
-        })
+    let Some(billing) = invoice.invoice_type.as_deref().map(type_key) else {
+        return invoices.default_type.clone();
+    };
+    invoices
+        .types
+        .iter()
+        .find(|(name, _)| type_key(name) == billing)
         .map(|(_, cw)| cw.clone())
+        .or_else(|| {
+            INVOICE_TYPES
+                .iter()
+                .find(|t| type_key(t) == billing)
+                .map(|t| (*t).to_owned())
+        })
         .unwrap_or_else(|| invoices.default_type.clone())
 }
 
@@ -125,6 +150,12 @@ mod tests {
         assert_eq!(desired.date, Some(datetime!(2026-12-01 0:00 UTC)));
         let mut plain = invoice();
         plain.invoice_type = None;
+        assert_eq!(invoice_type(&plain, &settings), "Standard");
+        plain.invoice_type = Some("Credit Memo".to_owned());
+        assert_eq!(invoice_type(&plain, &settings), "CreditMemo");
+        plain.invoice_type = Some("down_payment".to_owned());
+        assert_eq!(invoice_type(&plain, &settings), "DownPayment");
+        plain.invoice_type = Some("Rental".to_owned());
         assert_eq!(invoice_type(&plain, &settings), "Standard");
     }
 

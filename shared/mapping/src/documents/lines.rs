@@ -33,8 +33,9 @@ pub struct ProductLine {
     pub cost: Option<Decimal>,
     /// Whether it is taxed.
     pub taxable: bool,
-    /// `Billable`, `DoNotBill` or `NoCharge`, when the item says.
-    pub billable_option: Option<&'static str>,
+    /// `Billable`, `DoNotBill` or `NoCharge` (ConnectWise requires one: `Billable` unless the
+    /// item says otherwise).
+    pub billable_option: &'static str,
 }
 
 /// Why an item has no line: its SKU names no catalog item.
@@ -66,13 +67,13 @@ impl std::fmt::Display for UnmatchedItem {
     }
 }
 
-/// The ConnectWise word for a billing item's billable option.
-pub fn billable_option(option: Option<BillableOption>) -> Option<&'static str> {
-    match option? {
-        BillableOption::Billable => Some("Billable"),
-        BillableOption::DoNotBill => Some("DoNotBill"),
-        BillableOption::NoCharge => Some("NoCharge"),
-        BillableOption::NoDefault => None,
+/// The ConnectWise word for a billing item's billable option (`Billable` when it has none:
+/// ConnectWise requires one on every product).
+pub fn billable_option(option: Option<BillableOption>) -> &'static str {
+    match option {
+        Some(BillableOption::DoNotBill) => "DoNotBill",
+        Some(BillableOption::NoCharge) => "NoCharge",
+        Some(BillableOption::Billable | BillableOption::NoDefault) | None => "Billable",
     }
 }
 
@@ -167,7 +168,7 @@ pub fn new_product(line: &ProductLine, sequence: usize) -> ProductItem {
         price: Some(line.price),
         cost: line.cost,
         taxable_flag: Some(line.taxable),
-        billable_option: line.billable_option.map(str::to_owned),
+        billable_option: Some(line.billable_option.to_owned()),
         ..ProductItem::default()
     }
 }

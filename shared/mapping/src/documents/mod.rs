@@ -12,6 +12,8 @@ pub mod credit_hold;
 pub mod invoices;
 pub mod lines;
 pub mod opportunities;
+pub mod orders;
+pub mod payments;
 
 use std::collections::BTreeMap;
 
@@ -82,8 +84,9 @@ impl DocumentSettings {
 pub struct InvoiceSettings {
     /// The ConnectWise invoice type of a billing invoice without one of [`InvoiceSettings::types`].
     pub default_type: String,
-    /// Billing invoice type → ConnectWise invoice type (`Standard`, `CreditMemo`,
-    /// `Down Payment`, `Miscellaneous`, `Progress`).
+    /// Billing invoice type → ConnectWise invoice type (`Standard`, `CreditMemo`, `DownPayment`,
+    /// `Miscellaneous`, `Progress`), compared without case, spaces or hyphens. A billing type
+    /// not here that names a ConnectWise type (`Credit Memo`) is that type.
     pub types: BTreeMap<String, String>,
 }
 
@@ -100,9 +103,13 @@ impl Default for InvoiceSettings {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderSettings {
-    /// Billing order stage → ConnectWise order status name. A stage not here is the order's
-    /// failure, naming the stage.
+    /// Billing order stage → ConnectWise order status name (any case). A stage not here is the
+    /// ConnectWise status of the same name; neither is the order's failure, naming the stage.
     pub statuses: BTreeMap<String, String>,
+    /// The sales rep (a ConnectWise member's identifier or e-mail) of orders whose own sales rep
+    /// matches no member (seed 003: the `SalesRepId` server variable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sales_rep: Option<String>,
 }
 
 /// How billing projects become ConnectWise opportunities (seeds 002): the names of the records

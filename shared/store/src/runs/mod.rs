@@ -117,6 +117,22 @@ impl RunId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The second the run started (its id's timestamp).
+    pub fn started_at(&self) -> OffsetDateTime {
+        time::PrimitiveDateTime::parse(
+            self.0.get(..15).unwrap_or_default(),
+            time::macros::format_description!("[year][month][day]T[hour][minute][second]"),
+        )
+        .map(time::PrimitiveDateTime::assume_utc)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// The id of the run of `key` that starts with this one (a run this run sends, named the
+    /// same by whoever sends it).
+    pub fn companion(&self, key: &str) -> Self {
+        Self::derived(self.started_at(), &format!("{key}#{}", self.0))
+    }
 }
 
 impl TryFrom<String> for RunId {
@@ -738,6 +754,16 @@ mod tests {
         assert_ne!(day, RunId::derived(at, "scheduled-daily-export#2026-12-07"));
         assert!(day.as_str().starts_with("20261206T070000Z-"), "{day}");
         assert_eq!(RunId::parse(day.as_str()).unwrap(), day);
+    }
+
+    #[test]
+    fn a_companion_run_starts_with_its_run_and_is_named_alike_by_everyone() {
+        let run = RunId::new(datetime!(2026-12-06 07:00:05 UTC));
+        assert_eq!(run.started_at(), datetime!(2026-12-06 07:00:05 UTC));
+        let invoices = run.companion("invoices");
+        assert_eq!(invoices, run.companion("invoices"));
+        assert_ne!(invoices, run.companion("orders"));
+        assert_eq!(invoices.started_at(), run.started_at());
     }
 
     #[test]

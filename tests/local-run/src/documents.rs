@@ -1,0 +1,156 @@
+//! The local run's billing documents, after the ticket import: the billing fixture's invoices,
+//! payments and orders go to ConnectWise as invoices (with their products), the one payment per
+//! invoice, and sales orders, through the real `daily-export` function's document runs, and then
+//! again unchanged (nothing written). Each run's counts and the records it failed, with why, are
+//! printed: one invoice and one order have an item (`LABOR-ONSITE`) no ConnectWise catalog item
+//! matches, so they fail naming it (and that invoice's payment waits for its invoice).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use cwsync_billing_sim::BillingSim;
+use cwsync_connectwise_sim::Simulator;
+use cwsync_customer_sync::CustomerSync;
+use cwsync_daily_export::DailyExport;
+use cwsync_daily_export::console::Event as ExportEvent;
+use cwsync_daily_export::documents::Document;
+use cwsync_queue::MemoryJobQueue;
+use cwsync_store::RunId;
+use serde_json::json;
+
+use crate::{
+    RunLine, TENANT, deliver, export_event, print_failures, print_run_log, record_line,
+    report_records, run_line, update_settings,
+};
+
+/// What the documents of the local run work with.
+pub(crate) struct DocumentsWorld<'a> {
+    pub export: &'a DailyExport,
+    pub customers: &'a CustomerSync,
+    pub queue: &'a MemoryJobQueue,
+    pub cw: &'a Simulator,
+    pub billing: &'a BillingSim,
+    pub every: Duration,
+}
+
+impl DocumentsWorld<'_> {
+    /// Turns the documents on, runs invoices (payments follow) and orders, twice. Prints the
+    /// table (unless `json`); returns the lines.
+    pub(crate) async fn run(&self, json: bool) -> anyhow::Result<Vec<RunLine>> {
+        self.store_settings().await?;
+        let mut lines = Vec::new();
+        for label in ["", " re-run"] {
+            let cw_before = self.cw.calls();
+            let billing_before = self.billing.calls().writes();
+            let invoices = self.export_documents(Document::Invoices).await?;
+            let orders = self.export_documents(Document::Orders).await?;
+            let cw_after = self.cw.calls();
+            // The payments run is the invoices run's follow-up, named after it.
+            let payments = invoices.companion(Document::Payments.as_str());
+            let runs = [
+                (Document::Invoices, invoices),
+                (Document::Payments, payments),
+                (Document::Orders, orders),
+            ];
+            for (document, run_id) in runs {
+                let mut line = self.line(document, &run_id, label).await?;
+                if document == Document::Invoices {
+                    // The calls of the whole round, on its first line.
+                    let writes = cw_after.writes() - cw_before.writes();
+                    line.connectwise_reads = Some(cw_after.total() - cw_before.total() - writes);
+                    line.connectwise_writes = Some(writes);
+                    line.billing_writes = Some(self.billing.calls().writes() - billing_before);
+                }
+                lines.push(line);
+            }
+        }
+        if !json {
+            println!();
+            print_documents_log(&lines);
+        }
+        Ok(lines)
+    }
+
+    /// Adds the documents to the tenant's settings: invoices, payments and orders exported,
+    /// the fixture's order stages mapped and a sales rep for orders that name none.
+    async fn store_settings(&self) -> anyhow::Result<()> {
+        update_settings(self.customers, "document", |settings| {
+            for toggle in ["invoices", "payments", "orders"] {
+                settings["export"][toggle] = json!(true);
+            }
+            settings["documents"] = json!({"orders": {
+                "statuses": {"Open": "New", "Closed": "Shipped"},
+                "salesRep": "jdoe",
+            }});
+        })
+        .await
+    }
+
+    /// One `export-documents` run of `document`, delivered to the end (with its follow-up): its
+    /// run id.
+    async fn export_documents(&self, document: Document) -> anyhow::Result<RunId> {
+        let planned = export_event(
+            self.export,
+            ExportEvent::ExportDocuments {
+                tenant: TENANT.to_owned(),
+                document,
+                record_ids: None,
+                dry_run: false,
+                full: false,
+            },
+        )
+        .await?;
+        let export = self.export;
+        deliver(
+            self.queue,
+            self.every,
+            ("synced", "document pages"),
+            |event, deadline| export.handle_jobs(event, deadline),
+        )
+        .await;
+        let run_id = planned["runId"].as_str().unwrap_or_default();
+        RunId::parse(run_id).with_context(|| format!("the {document} run's id {run_id:?}"))
+    }
+
+    /// The line of `document`'s run `run_id`.
+    async fn line(
+        &self,
+        document: Document,
+        run_id: &RunId,
+        suffix: &str,
+    ) -> anyhow::Result<RunLine> {
+        let report = export_event(
+            self.export,
+            ExportEvent::DocumentsReport {
+                tenant: TENANT.to_owned(),
+                document,
+                run_id: Some(run_id.to_string()),
+                page_token: None,
+            },
+        )
+        .await?;
+        let run_id = run_id.to_string();
+        let label: &'static str = Box::leak(format!("{document}{suffix}").into_boxed_str());
+        let mut line = run_line(label, run_id, &report, Vec::new());
+        line.changed = report_records(&report)
+            .filter(|r| r["outcome"] == "created" || r["outcome"] == "updated")
+            .map(record_line)
+            .collect();
+        Ok(line)
+    }
+}
+
+/// The documents' log: each run's totals and per-entity counts, what was written, the failures.
+fn print_documents_log(lines: &[RunLine]) {
+    print_run_log(
+        "billing documents (invoices, then payments as their follow-up, then orders)",
+        lines,
+        "(calls: each round's, on its invoices line; records: invoices, invoice payments, sales orders, their pages and plans)",
+    );
+    for line in lines {
+        for record in &line.changed {
+            println!("  {}: {record}", line.label);
+        }
+    }
+    print_failures(lines);
+}
