@@ -312,3 +312,39 @@ fn the_local_ticket_import_creates_the_calls_the_fixture_allows_then_writes_noth
         assert!(run["dead_letters"].as_array().unwrap().is_empty(), "{run}");
     }
 }
+
+#[test]
+fn the_local_projects_become_opportunities_and_the_credit_hold_fails_naming_its_account() {
+    let runs = local_runs("documents");
+    let by_label = |label: &str| {
+        runs.iter()
+            .find(|r| r["label"] == label)
+            .unwrap_or_else(|| panic!("no {label} in {runs:?}"))
+            .clone()
+    };
+    let projects = by_label("projects");
+    assert_eq!(
+        projects["counts"]["opportunity"]["created"], 3,
+        "{projects}"
+    );
+    assert!(projects["connectwise_writes"].as_u64().unwrap() > 0);
+    let rerun = by_label("projects re-run");
+    assert_eq!(
+        rerun["connectwise_writes"], 0,
+        "an unchanged re-run writes nothing: {rerun}"
+    );
+    assert_eq!(
+        total(&rerun, "created") + total(&rerun, "updated"),
+        0,
+        "{rerun}"
+    );
+    // A-1005 is on hold, but the customer sync refused its company (an unknown state).
+    let holds = by_label("credit-hold");
+    assert_eq!(holds["counts"]["credit-hold"]["failed"], 1, "{holds}");
+    assert!(
+        texts(&holds, "failures")
+            .iter()
+            .any(|f| f.contains("A-1005") && f.contains("no ConnectWise company")),
+        "{holds}"
+    );
+}
