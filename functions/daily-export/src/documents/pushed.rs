@@ -24,7 +24,7 @@ use cwsync_store::links::SourceRef;
 use cwsync_store::runs::Outcome;
 use cwsync_sync::record::describe_change;
 use cwsync_sync::writes::{fields_of, record_level};
-use cwsync_sync::{Created, RecordResult, Recorder, SyncError, create_claimed};
+use cwsync_sync::{Created, Origin, RecordResult, Recorder, SyncError, create_claimed};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -266,9 +266,11 @@ where
         || cw.create::<T, T>(T::PATH, &doc.desired),
     )
     .await?;
-    let cw_id = match created {
-        Created::Linked { record, .. } => record.id(),
-        Created::AlreadyLinked(link) => link.cw_id,
+    // A document this attempt's create made has no products yet; one found by its key (an
+    // earlier attempt's) may have some.
+    let (cw_id, fresh) = match created {
+        Created::Linked { record, origin, .. } => (record.id(), origin == Origin::Answered),
+        Created::AlreadyLinked(link) => (link.cw_id, false),
         Created::LinkedToOther { cw_id, holder } => {
             let why = cwsync_sync::claim::linked_to_other(kind.cw_kind, cw_id, &holder);
             return Ok(recorder.failed(why));
@@ -291,10 +293,14 @@ where
         )));
     };
     // Products of a document created by an earlier attempt are read again (never two).
-    let existing = read_products(ctx, kind.parent, vec![cw_id])
-        .await?
-        .remove(&cw_id)
-        .unwrap_or_default();
+    let existing = if fresh {
+        Vec::new()
+    } else {
+        read_products(ctx, kind.parent, vec![cw_id])
+            .await?
+            .remove(&cw_id)
+            .unwrap_or_default()
+    };
     let plan = product_plan(&existing, &doc.lines, doc.never);
     if let Err(reason) = write_products(ctx, kind.parent, cw_id, &plan).await? {
         return Ok(recorder.failed(reason).with_id(cw_id));
