@@ -700,7 +700,7 @@ async fn main() {
         .unwrap_or_default();
     println!(
         "  documents unchanged: {writes} writes, {reads} reads (target 0 each): {}; {jobs} jobs \
-         delivered (the 6 plannings; 0 pages)",
+         delivered (the payments planning, the invoices run's follow-up; 0 pages)",
         verdict(
             writes == 0 && reads == 0,
             "documents unchanged: 0 ConnectWise calls"

@@ -314,6 +314,53 @@ fn the_local_ticket_import_creates_the_calls_the_fixture_allows_then_writes_noth
 }
 
 #[test]
+fn the_local_documents_create_invoices_payments_and_orders_then_write_nothing() {
+    let runs = local_runs("documents");
+    let labels: Vec<&str> = runs.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(
+        labels,
+        [
+            "invoices",
+            "payments",
+            "orders",
+            "invoices re-run",
+            "payments re-run",
+            "orders re-run",
+            "projects",
+            "credit-hold",
+            "projects re-run",
+            "credit-hold re-run"
+        ]
+    );
+    let count = |run: &serde_json::Value, entity: &str, outcome: &str| {
+        run["counts"][entity][outcome].as_u64().unwrap_or(0)
+    };
+    // Two of the fixture's three invoices and orders have catalog items for all their items;
+    // the third of each fails naming its item, and that invoice's payment waits for it.
+    assert_eq!(count(&runs[0], "invoice", "created"), 2, "{}", runs[0]);
+    assert_eq!(count(&runs[0], "invoice", "failed"), 1, "{}", runs[0]);
+    assert_eq!(
+        count(&runs[1], "invoice-payment", "created"),
+        1,
+        "{}",
+        runs[1]
+    );
+    assert_eq!(count(&runs[2], "sales-order", "created"), 2, "{}", runs[2]);
+    let failures = texts(&runs[0], "failures").join("\n");
+    assert!(failures.contains("LABOR-ONSITE"), "{failures}");
+    // The re-run sends only the failing records again and writes nothing.
+    assert!(
+        runs[0]["connectwise_writes"].as_u64().unwrap() > 0,
+        "{}",
+        runs[0]
+    );
+    assert_eq!(runs[3]["connectwise_writes"], 0, "{}", runs[3]);
+    for run in &runs[3..6] {
+        assert_eq!(total(run, "created") + total(run, "updated"), 0, "{run}");
+    }
+}
+
+#[test]
 fn the_local_projects_become_opportunities_and_the_credit_hold_fails_naming_its_account() {
     let runs = local_runs("documents");
     let by_label = |label: &str| {

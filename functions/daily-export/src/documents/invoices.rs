@@ -75,9 +75,25 @@ fn stamp(
     invoice_stamp(
         invoice,
         companies.get(&invoice.account_id).copied(),
+        bill_to(invoice, companies),
         &ctx.settings.documents,
         &ctx.settings.never_overwrite.invoices,
     )
+}
+
+/// The company of `invoice`'s bill-to account, when it names one with a company.
+fn bill_to(invoice: &BillingInvoice, companies: &HashMap<String, i64>) -> Option<i64> {
+    invoice
+        .bill_to_account_id
+        .as_ref()
+        .and_then(|account| companies.get(account).copied())
+}
+
+/// The accounts `invoices` refer to: their own and their bill-to accounts.
+fn accounts<'a>(invoices: impl Iterator<Item = &'a BillingInvoice>) -> Vec<String> {
+    invoices
+        .flat_map(|i| std::iter::once(i.account_id.clone()).chain(i.bill_to_account_id.clone()))
+        .collect()
 }
 
 /// Every invoice (or those of `ids`) with its stamp.
@@ -96,7 +112,7 @@ pub async fn candidates(
         .list_invoices(&query)
         .await
         .map_err(|e| SyncError::billing("listing the invoices", e))?;
-    let companies = company_ids(ctx, listed.records.iter().map(|i| i.account_id.clone())).await?;
+    let companies = company_ids(ctx, accounts(listed.records.iter())).await?;
     Ok(Candidates {
         records: listed
             .records
@@ -127,7 +143,7 @@ pub async fn sync_page(
         .await
         .map_err(|e| SyncError::billing("reading the page's invoices", e))?;
     let (invoices, mut records) = listed_in_order(entity, ids, &listed, |i| &i.id);
-    let companies = company_ids(ctx, invoices.iter().map(|i| i.account_id.clone())).await?;
+    let companies = company_ids(ctx, accounts(invoices.iter().copied())).await?;
     let invoice_ids: Vec<String> = invoices.iter().map(|i| i.id.clone()).collect();
     let links = ctx.links.get_many(ctx.tenant, entity, &invoice_ids).await?;
     let linked_id = |invoice: &BillingInvoice| {
@@ -169,7 +185,12 @@ pub async fn sync_page(
             company,
             linked: linked_id(invoice),
             key: &invoice.number,
-            desired: desired_invoice(invoice, company, &ctx.settings.documents),
+            desired: desired_invoice(
+                invoice,
+                company,
+                bill_to(invoice, &companies),
+                &ctx.settings.documents,
+            ),
             lines,
             never,
         };

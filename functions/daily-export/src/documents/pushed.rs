@@ -266,8 +266,8 @@ where
         || cw.create::<T, T>(T::PATH, &doc.desired),
     )
     .await?;
-    // A document this attempt's create made has no products yet; one found by its key (an
-    // earlier attempt's) may have some.
+    // A create ConnectWise answered made a new document, with no products yet; one found by its
+    // key or linked by another worker may have some (an earlier attempt's): those are read.
     let (cw_id, fresh) = match created {
         Created::Linked { record, origin, .. } => (record.id(), origin == Origin::Answered),
         Created::AlreadyLinked(link) => (link.cw_id, false),

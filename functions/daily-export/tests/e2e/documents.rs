@@ -22,25 +22,30 @@ async fn invoices_world() -> World {
     world.billing.seed_items(fixture_items());
     world.billing.seed_invoices(fixture_invoices());
     for sku in SKUS {
-        let existing = world
-            .records("/procurement/catalog")
-            .iter()
-            .any(|c| c["identifier"] == json!(sku));
-        if !existing {
-            world
-                .cw
-                .create(
-                    "/procurement/catalog",
-                    json!({"identifier": sku, "description": sku, "customerDescription": sku,
-                           "subcategory": {"id": 1}, "type": {"name": "Inventory"}, "price": 1}),
-                )
-                .unwrap();
-        }
+        catalog_item(&world, sku);
     }
     world
         .put_settings(json!({"export": {"invoices": true}}))
         .await;
     world
+}
+
+/// A ConnectWise catalog item for `sku`, unless there is one.
+fn catalog_item(world: &World, sku: &str) {
+    let existing = world
+        .records("/procurement/catalog")
+        .iter()
+        .any(|c| c["identifier"] == json!(sku));
+    if !existing {
+        world
+            .cw
+            .create(
+                "/procurement/catalog",
+                json!({"identifier": sku, "description": sku, "customerDescription": sku,
+                       "subcategory": {"id": 1}, "type": {"name": "Inventory"}, "price": 1}),
+            )
+            .unwrap();
+    }
 }
 
 fn invoice_by_number(world: &World, number: &str) -> Value {
@@ -431,16 +436,7 @@ async fn orders_become_sales_orders_with_their_status_rep_contact_and_products()
     world
         .billing
         .seed_orders(cwsync_billing_sim::fixture_orders());
-    for sku in ["CANON-DXC5850I-LSE"] {
-        world
-            .cw
-            .create(
-                "/procurement/catalog",
-                json!({"identifier": sku, "description": sku, "customerDescription": sku,
-                       "subcategory": {"id": 1}, "type": {"name": "Inventory"}, "price": 1}),
-            )
-            .unwrap();
-    }
+    catalog_item(&world, "CANON-DXC5850I-LSE");
     world
         .put_settings(json!({"export": {"orders": true}, "documents": {"orders": {
             "statuses": {"Open": "New", "Closed": "Shipped"}, "salesRep": "jdoe"}}}))
@@ -577,4 +573,113 @@ async fn the_days_export_starts_the_document_runs_and_its_log_shows_them() {
     );
     assert_eq!(world.records("/finance/invoices").len(), 3);
     assert_eq!(payment_of(&world, "100232").len(), 1);
+}
+
+#[tokio::test]
+async fn lost_answers_and_a_worker_cut_off_mid_document_leave_no_duplicate() {
+    use cwsync_connectwise_sim::{FaultKind, FaultRule};
+    let world = invoices_world().await;
+    world
+        .billing
+        .seed_orders(cwsync_billing_sim::fixture_orders());
+    world
+        .billing
+        .seed_payments(cwsync_billing_sim::fixture_payments());
+    seed_members(&world);
+    world
+        .put_settings(json!({"export": {"orders": true, "payments": true},
+                             "documents": {"orders": {"statuses": {"Open": "New",
+                             "Closed": "Shipped"}, "salesRep": "jdoe"}}}))
+        .await;
+    // ConnectWise applies the first invoice, the second product and the first payment and
+    // order, then the connection drops before each answer: the job is retried.
+    for (path, nth) in [
+        ("/finance/invoices", 1),
+        ("/procurement/products", 2),
+        ("/finance/invoices/{parentId}/payments", 1),
+        ("/sales/orders", 1),
+    ] {
+        world.cw.inject(
+            FaultRule::new(FaultKind::Drop)
+                .on("POST", path)
+                .nth(nth)
+                .after_processing(),
+        );
+    }
+    let (_, invoices) = world.documents("invoices", json!({})).await;
+    let (_, orders) = world.documents("orders", json!({})).await;
+    assert_eq!(invoices.status(), "succeeded", "{}", invoices.0);
+    assert_ne!(orders.status(), "running", "{}", orders.0);
+    assert_eq!(
+        world.records("/finance/invoices").len(),
+        3,
+        "never two invoices"
+    );
+    let invoice_products = world
+        .records("/procurement/products")
+        .into_iter()
+        .filter(|p| p["invoice"].is_object())
+        .count();
+    assert_eq!(invoice_products, 4, "never two products for one item");
+    assert_eq!(payment_of(&world, "100232").len(), 1, "never two payments");
+    assert_eq!(
+        payment_of(&world, "100232")[0]["amount"].as_f64(),
+        Some(290.0)
+    );
+    let orders_made = world.records("/sales/orders");
+    let numbers: std::collections::BTreeSet<_> = orders_made
+        .iter()
+        .map(|o| o["description"].to_string())
+        .collect();
+    assert_eq!(
+        numbers.len(),
+        orders_made.len(),
+        "never two sales orders: {orders_made:?}"
+    );
+
+    // And the next runs find everything as it is.
+    let writes = world.cw_writes();
+    world.documents("invoices", json!({})).await;
+    world.documents("orders", json!({})).await;
+    assert_eq!(world.cw_writes(), writes);
+}
+
+#[tokio::test]
+async fn every_document_job_delivered_twice_writes_once() {
+    let world = invoices_world().await;
+    world
+        .billing
+        .seed_orders(cwsync_billing_sim::fixture_orders());
+    world
+        .billing
+        .seed_payments(cwsync_billing_sim::fixture_payments());
+    seed_members(&world);
+    catalog_item(&world, "CANON-DXC5850I-LSE");
+    world
+        .put_settings(json!({"export": {"orders": true, "payments": true},
+                             "documents": {"orders": {"statuses": {"Open": "New",
+                             "Closed": "Shipped"}, "salesRep": "jdoe"}}}))
+        .await;
+    for document in ["invoices", "orders"] {
+        world
+            .ok(
+                json!({"action": "export-documents", "tenant": crate::support::TENANT,
+                       "document": document}),
+            )
+            .await;
+        // Every job (pages, the payments' planning and its pages) delivered twice, as SQS may.
+        world.deliver_twice().await;
+    }
+    let writes = world.cw_writes();
+    assert_eq!(world.records("/finance/invoices").len(), 3);
+    assert_eq!(payment_of(&world, "100232").len(), 1);
+    assert_eq!(payment_of(&world, "100231").len(), 1);
+    assert_eq!(world.records("/sales/orders").len(), 3);
+    let products = world.records("/procurement/products").len();
+    // 4 invoice products and 4 order products, once each.
+    assert_eq!(products, 8);
+    // And a third delivery of the same day's work writes nothing.
+    world.documents("invoices", json!({})).await;
+    world.documents("orders", json!({})).await;
+    assert_eq!(world.cw_writes(), writes);
 }

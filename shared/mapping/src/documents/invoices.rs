@@ -62,13 +62,20 @@ fn midnight(date: Option<time::Date>) -> Option<OffsetDateTime> {
     date.map(|d| d.with_time(Time::MIDNIGHT).assume_utc())
 }
 
-/// The ConnectWise invoice `invoice` should be, for the company `company_id`.
+/// The ConnectWise invoice `invoice` should be, for the company `company_id` (billed to
+/// `bill_to`, the bill-to account's company, when that is another one: seed 003's
+/// `BillingAccount` → Bill To Company).
 pub fn desired_invoice(
     invoice: &BillingInvoice,
     company_id: i64,
+    bill_to: Option<i64>,
     settings: &DocumentSettings,
 ) -> Invoice {
     Invoice {
+        bill_to_company: bill_to.filter(|&b| b != company_id).map(|id| Reference {
+            id: Some(id),
+            ..Reference::default()
+        }),
         invoice_number: Some(invoice.number.trim().to_owned()),
         kind: Some(invoice_type(invoice, settings)),
         company: Some(Reference {
@@ -94,6 +101,7 @@ pub fn invoice_changes(current: &Invoice, desired: &Invoice, never: &[String]) -
 pub fn invoice_stamp(
     invoice: &BillingInvoice,
     company_id: Option<i64>,
+    bill_to: Option<i64>,
     settings: &DocumentSettings,
     never: &[String],
 ) -> String {
@@ -105,6 +113,7 @@ pub fn invoice_stamp(
         "due": invoice.due_date.map(|d| d.to_string()),
         "items": invoice.items,
         "company": company_id,
+        "billTo": bill_to.filter(|&b| Some(b) != company_id),
         "never": never,
     }))
 }
@@ -144,7 +153,7 @@ mod tests {
     #[test]
     fn an_invoice_takes_its_type_from_the_settings_and_its_dates_at_midnight() {
         let settings = DocumentSettings::default();
-        let desired = desired_invoice(&invoice(), 7, &settings);
+        let desired = desired_invoice(&invoice(), 7, None, &settings);
         assert_eq!(desired.kind.as_deref(), Some("CreditMemo"));
         assert_eq!(desired.invoice_number.as_deref(), Some("10042"));
         assert_eq!(desired.date, Some(datetime!(2026-12-01 0:00 UTC)));
@@ -162,22 +171,36 @@ mod tests {
     #[test]
     fn the_stamp_ignores_the_balance_but_follows_the_items_and_the_company() {
         let settings = DocumentSettings::default();
-        let base = invoice_stamp(&invoice(), Some(7), &settings, &[]);
+        let base = invoice_stamp(&invoice(), Some(7), None, &settings, &[]);
         let mut paid = invoice();
         paid.balance = Decimal::ZERO;
         paid.status = "Paid".to_owned();
         paid.updated_at = datetime!(2026-12-02 10:00 UTC);
-        assert_eq!(invoice_stamp(&paid, Some(7), &settings, &[]), base);
-        assert_ne!(invoice_stamp(&invoice(), Some(8), &settings, &[]), base);
+        assert_eq!(invoice_stamp(&paid, Some(7), None, &settings, &[]), base);
+        assert_ne!(
+            invoice_stamp(&invoice(), Some(8), None, &settings, &[]),
+            base
+        );
+        assert_ne!(
+            invoice_stamp(&invoice(), Some(7), Some(9), &settings, &[]),
+            base
+        );
+        let billed = desired_invoice(&invoice(), 7, Some(9), &settings);
+        assert_eq!(billed.bill_to_company.and_then(|c| c.id), Some(9));
+        assert!(
+            desired_invoice(&invoice(), 7, Some(7), &settings)
+                .bill_to_company
+                .is_none()
+        );
         let mut changed = invoice();
         changed.due_date = Some(date!(2027 - 01 - 15));
-        assert_ne!(invoice_stamp(&changed, Some(7), &settings, &[]), base);
+        assert_ne!(invoice_stamp(&changed, Some(7), None, &settings, &[]), base);
     }
 
     #[test]
     fn only_changed_fields_are_patched_and_the_company_never() {
         let settings = DocumentSettings::default();
-        let desired = desired_invoice(&invoice(), 7, &settings);
+        let desired = desired_invoice(&invoice(), 7, None, &settings);
         let mut current = desired.clone();
         current.id = Some(5);
         current.company = Some(Reference {

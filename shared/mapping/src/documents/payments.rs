@@ -81,7 +81,7 @@ pub enum PaymentAction {
     /// It is as it should be.
     Keep,
     /// Create it.
-    Create(InvoicePayment),
+    Create(Box<InvoicePayment>),
     /// Change it: its id and the fields that differ.
     Update(i64, Vec<PatchOp>),
     /// Remove it (the payments were refunded).
@@ -103,7 +103,7 @@ pub fn payment_action(
         (None, Some(current)) => current
             .id
             .map_or(PaymentAction::Keep, PaymentAction::Delete),
-        (Some(desired), None) => PaymentAction::Create(desired),
+        (Some(desired), None) => PaymentAction::Create(Box::new(desired)),
         (Some(desired), Some(current)) => {
             let mut ops = Vec::new();
             if current.amount.map(|a| a.normalize()) != desired.amount.map(|a| a.normalize()) {
