@@ -8,6 +8,7 @@ use cwsync_test_support::{Report, merge};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
+use crate::documents::seed_members;
 use crate::support::{TENANT, World};
 
 const ENTITY: &str = "opportunity";
@@ -29,19 +30,6 @@ async fn run(world: &World, document: &str, extra: Value) -> (Value, Report) {
     (planned, Report(report))
 }
 
-fn member(world: &World, identifier: &str, email: &str) {
-    world
-        .cw
-        .create(
-            "/system/members",
-            json!({"identifier": identifier, "firstName": identifier, "lastName": "Member",
-                   "primaryEmail": email, "officeEmail": email, "defaultEmail": "Office",
-                   "defaultPhone": "Office", "hireDate": "2024-03-01T00:00:00Z",
-                   "licenseClass": "F", "securityRole": {"id": 2}, "inactiveFlag": false}),
-        )
-        .unwrap();
-}
-
 /// The fixture's projects and items in billing, projects exported; ConnectWise has member jdoe
 /// (reference data) and, with `srivera`, srivera.
 async fn projects_world(srivera: bool) -> World {
@@ -49,7 +37,7 @@ async fn projects_world(srivera: bool) -> World {
     world.billing.seed_items(fixture_items());
     world.billing.seed_projects(fixture_projects());
     if srivera {
-        member(&world, "srivera", "srivera@example.com");
+        seed_members(&world);
     }
     world
         .put_settings(json!({"export": {"projects": true}}))
@@ -256,7 +244,7 @@ async fn an_unmapped_owner_fails_naming_the_owner_and_the_project_syncs_once_fix
     assert_eq!(report.status(), "partially_failed");
     assert_eq!(world.records("/sales/opportunities").len(), 2);
 
-    member(&world, "srivera", "srivera@example.com");
+    seed_members(&world);
     let (planned, report) = run(&world, "projects", json!({})).await;
     assert_eq!(planned["toSync"], 1, "{planned}");
     assert_eq!(
