@@ -29,6 +29,17 @@ pub fn billing_job_level(error: &BillingError) -> bool {
     error.is_transient() || matches!(error, BillingError::Unauthorized { .. })
 }
 
+/// A billing-system error while `doing` something to one record: `Ok(reason)` when it concerns
+/// that record only (refused, conflicting, not found), naming what was done; `Err` when the job
+/// must stop and be retried ([`billing_job_level`]).
+pub fn billing_record_level(doing: &str, error: BillingError) -> Result<String, SyncError> {
+    if billing_job_level(&error) {
+        Err(SyncError::billing(doing.to_owned(), error))
+    } else {
+        Ok(format!("{doing}: {error}"))
+    }
+}
+
 /// The fields `ops` change, without the leading `/`.
 pub fn fields_of(ops: &[PatchOp]) -> Vec<String> {
     ops.iter()

@@ -4,9 +4,12 @@
 //! again unchanged (nothing written). Each run's counts and the records it failed, with why, are
 //! printed: one invoice and one order have an item (`LABOR-ONSITE`) no ConnectWise catalog item
 //! matches, so they fail naming it (and that invoice's payment waits for its invoice). Then the
-//! fixture's project, option and change order become opportunities (the catalog items they need
-//! created), and the credit holds go to the companies' "Credit Hold" field: the account on hold
-//! has no company (the customer sync refused its state), so it fails naming the account.
+//! pulls back: two ConnectWise agreement invoices of one agreement and date become one billing
+//! contract, and a sales order made in ConnectWise a billing order (on hold: one product has no
+//! billing item); the sales orders the export made are not pulled back.
+//! Then the fixture's project, option and change order become opportunities (the catalog items
+//! they need created), and the credit holds go to the companies' "Credit Hold" field: the
+//! account on hold has no company (the customer sync refused its state), so it fails naming it.
 
 use std::time::Duration;
 
@@ -18,7 +21,8 @@ use cwsync_daily_export::DailyExport;
 use cwsync_daily_export::console::Event as ExportEvent;
 use cwsync_daily_export::documents::Document;
 use cwsync_queue::MemoryJobQueue;
-use cwsync_store::RunId;
+use cwsync_store::links::SourceRef;
+use cwsync_store::{RunId, TenantId};
 use serde_json::json;
 
 use crate::{
@@ -41,12 +45,16 @@ impl DocumentsWorld<'_> {
     /// and credit holds, twice. Prints the table (unless `json`); returns the lines.
     pub(crate) async fn run(&self, json: bool) -> anyhow::Result<Vec<RunLine>> {
         self.store_settings().await?;
+        self.seed_pulled().await?;
         let mut lines = Vec::new();
         for label in ["", " re-run"] {
             let cw_before = self.cw.calls();
             let billing_before = self.billing.calls().writes();
             let invoices = self.export_documents(Document::Invoices).await?;
             let orders = self.export_documents(Document::Orders).await?;
+            // The pulls back: ConnectWise agreement invoices and sales orders made there.
+            let agreement_invoices = self.export_documents(Document::AgreementInvoices).await?;
+            let sales_orders = self.export_documents(Document::SalesOrders).await?;
             let cw_after = self.cw.calls();
             // The payments run is the invoices run's follow-up, named after it.
             let payments = invoices.companion(Document::Payments.as_str());
@@ -54,6 +62,8 @@ impl DocumentsWorld<'_> {
                 (Document::Invoices, invoices),
                 (Document::Payments, payments),
                 (Document::Orders, orders),
+                (Document::AgreementInvoices, agreement_invoices),
+                (Document::SalesOrders, sales_orders),
             ];
             for (document, run_id) in runs {
                 let mut line = self.line(document, &run_id, label).await?;
@@ -102,12 +112,89 @@ impl DocumentsWorld<'_> {
             for toggle in ["invoices", "payments", "orders", "projects"] {
                 settings["export"][toggle] = json!(true);
             }
-            settings["documents"] = json!({"orders": {
-                "statuses": {"Open": "New", "Closed": "Shipped"},
-                "salesRep": "jdoe",
-            }, "creditHold": {"customField": "Credit Hold"}});
+            settings["documents"] = json!({
+                "orders": {
+                    "statuses": {"Open": "New", "Closed": "Shipped"},
+                    "salesRep": "jdoe",
+                },
+                "agreementInvoices": {
+                    "statuses": ["Sent"],
+                    "invoiceNumberField": "CW Invoice Number",
+                },
+                "salesOrders": {"statuses": ["Shipped"], "errorItem": "TPL-HARDWARE"},
+                "creditHold": {"customField": "Credit Hold"},
+            });
         })
         .await
+    }
+
+    /// What the pulls find in ConnectWise: two agreement invoices of one agreement on one date
+    /// (both applied to its contract, the same item on both rolled up into one line) and a sales
+    /// order made in ConnectWise with a product the billing system has and one it lacks (the
+    /// error item, the order on hold). The sales orders the orders export made are in the pulled
+    /// status too, and are never pulled back.
+    async fn seed_pulled(&self) -> anyhow::Result<()> {
+        let tenant = TenantId::parse(TENANT).context("the tenant id")?;
+        let company = self
+            .export
+            .deps
+            .stores
+            .links
+            .get(&tenant, SourceRef::new("company", "A-1001"))
+            .await?
+            .and_then(|l| l.cw_id)
+            .context("account A-1001 has no company")?;
+        let seed = |path: &str, records: Vec<serde_json::Value>| {
+            self.cw
+                .seed(path, records)
+                .with_context(|| format!("seeding {path}"))
+        };
+        let invoice = |number: &str| {
+            json!({
+                "invoiceNumber": number, "type": "Agreement", "status": {"id": 2, "name": "Sent"},
+                "company": {"id": company}, "billToCompany": {"id": company},
+                "agreement": {"id": 9001, "name": "Acme managed print", "type": "Managed Services"},
+                "date": "2026-11-01T00:00:00Z"
+            })
+        };
+        let invoices = seed(
+            "/finance/invoices",
+            vec![invoice("AGR-1101"), invoice("AGR-1102")],
+        )?;
+        let order = seed(
+            "/sales/orders",
+            vec![json!({
+                "company": {"id": company}, "billToCompany": {"id": company},
+                "status": {"id": 2, "name": "Shipped"}, "orderDate": "2026-11-10T00:00:00Z",
+                "poNumber": "PO-CW-1", "salesRep": {"id": 1, "identifier": "jdoe"}
+            })],
+        )?;
+        // Catalog items by an id of their own (the reference carries the identifier).
+        let product =
+            |parent: (&str, i64), (catalog, identifier): (i64, &str), quantity: i64, price: i64| {
+                json!({
+                    parent.0: {"id": parent.1},
+                    "catalogItem": {"id": catalog, "identifier": identifier},
+                    "description": identifier, "quantity": quantity, "price": price,
+                    "extPrice": quantity * price, "billableOption": "Billable"
+                })
+            };
+        seed(
+            "/procurement/products",
+            vec![
+                product(("invoice", invoices[0]), (90_001, "M365-BP"), 10, 22),
+                product(("invoice", invoices[0]), (90_002, "LABOR-ONSITE"), 2, 95),
+                product(("invoice", invoices[1]), (90_001, "M365-BP"), 1, 22),
+                product(
+                    ("salesOrder", order[0]),
+                    (90_003, "TONER-DXC5850-BK"),
+                    2,
+                    89,
+                ),
+                product(("salesOrder", order[0]), (90_004, "SCANNER-KIT"), 1, 240),
+            ],
+        )?;
+        Ok(())
     }
 
     /// One `export-documents` run of `document`, delivered to the end (with its follow-up): its
@@ -167,9 +254,9 @@ impl DocumentsWorld<'_> {
 /// The documents' log: each run's totals and per-entity counts, what was written, the failures.
 fn print_documents_log(lines: &[RunLine]) {
     print_run_log(
-        "billing documents (invoices, then payments as their follow-up, then orders; then projects and credit holds)",
+        "billing documents (invoices, then payments as their follow-up, then orders; then the pulls back: agreement invoices, sales orders; then projects and credit holds)",
         lines,
-        "(calls: each round's, on its invoices or projects line; records: invoices, invoice payments, sales orders, opportunities, credit holds, their pages and plans)",
+        "(calls: each round's, on its invoices or projects line; records: invoices, invoice payments, sales orders, agreement invoices, billing orders, opportunities, credit holds, their pages and plans)",
     );
     for line in lines {
         for record in &line.changed {

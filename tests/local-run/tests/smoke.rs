@@ -323,9 +323,13 @@ fn the_local_documents_create_invoices_payments_and_orders_then_write_nothing() 
             "invoices",
             "payments",
             "orders",
+            "agreement-invoices",
+            "sales-orders",
             "invoices re-run",
             "payments re-run",
             "orders re-run",
+            "agreement-invoices re-run",
+            "sales-orders re-run",
             "projects",
             "credit-hold",
             "projects re-run",
@@ -354,8 +358,23 @@ fn the_local_documents_create_invoices_payments_and_orders_then_write_nothing() 
         "{}",
         runs[0]
     );
-    assert_eq!(runs[3]["connectwise_writes"], 0, "{}", runs[3]);
-    for run in &runs[3..6] {
+    // The pulls back: two agreement invoices of one agreement and date applied to one contract,
+    // the ConnectWise-made sales order made a billing order (the export's are not pulled back).
+    assert_eq!(
+        count(&runs[3], "agreement-invoice", "created"),
+        2,
+        "{}",
+        runs[3]
+    );
+    assert_eq!(
+        count(&runs[4], "billing-order", "created"),
+        1,
+        "{}",
+        runs[4]
+    );
+    assert_eq!(total(&runs[4], "failed"), 0, "{}", runs[4]);
+    assert_eq!(runs[5]["connectwise_writes"], 0, "{}", runs[5]);
+    for run in &runs[5..10] {
         assert_eq!(total(run, "created") + total(run, "updated"), 0, "{run}");
     }
 }

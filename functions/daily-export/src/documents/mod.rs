@@ -25,13 +25,16 @@
 //! outcome is unknown), and a record that fails is its failed line naming it and its field, on the
 //! error ledger until it syncs.
 
+pub mod agreement_invoices;
 pub mod credit_hold;
 pub mod invoices;
 pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod projects;
+pub mod pull;
 pub mod pushed;
+pub mod sales_orders;
 
 use std::collections::HashMap;
 
@@ -185,6 +188,8 @@ impl Document {
                 | Document::Orders
                 | Document::Projects
                 | Document::CreditHold
+                | Document::AgreementInvoices
+                | Document::SalesOrders
         )
     }
 
@@ -448,13 +453,10 @@ impl DailyExport {
             Document::Orders => Box::pin(orders::candidates(&ctx, ids)).await?,
             Document::Projects => Box::pin(projects::candidates(&ctx, ids)).await?,
             Document::CreditHold => Box::pin(credit_hold::candidates(&ctx, ids)).await?,
-            other => {
-                return Err(SyncError::NotConfigured {
-                    tenant: tenant.to_string(),
-                    job: crate::FUNCTION,
-                    reason: format!("the {other} sync is not built yet"),
-                });
+            Document::AgreementInvoices => {
+                Box::pin(agreement_invoices::candidates(&ctx, ids)).await?
             }
+            Document::SalesOrders => Box::pin(sales_orders::candidates(&ctx, ids)).await?,
         };
         planned.listed = listed.records.len() as u64;
         let source_ids: Vec<String> = listed.records.iter().map(|c| c.id.clone()).collect();
@@ -598,13 +600,10 @@ impl DailyExport {
                 Document::Orders => Box::pin(orders::sync_page(&ctx, ids)).await?,
                 Document::Projects => Box::pin(projects::sync_page(&ctx, ids)).await?,
                 Document::CreditHold => Box::pin(credit_hold::sync_page(&ctx, ids)).await?,
-                other => {
-                    return Err(SyncError::NotConfigured {
-                        tenant: tenant.to_string(),
-                        job: crate::FUNCTION,
-                        reason: format!("the {other} sync is not built yet"),
-                    });
+                Document::AgreementInvoices => {
+                    Box::pin(agreement_invoices::sync_page(&ctx, ids)).await?
                 }
+                Document::SalesOrders => Box::pin(sales_orders::sync_page(&ctx, ids)).await?,
             };
             result.records = records;
             let count = page.record_ids.len();

@@ -123,7 +123,12 @@ pub async fn candidates(
         })
         .await
         .map_err(|e| SyncError::billing("listing the orders", e))?;
-    let orders: Vec<&BillingOrder> = listed.records.iter().collect();
+    // An order made from a ConnectWise sales order (the sales-orders pull) is never sent back.
+    let orders: Vec<&BillingOrder> = listed
+        .records
+        .iter()
+        .filter(|o| o.external_reference.is_none())
+        .collect();
     let links = OrderLinks::read(ctx, &orders).await?;
     Ok(Candidates {
         records: orders

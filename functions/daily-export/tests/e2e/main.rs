@@ -8,6 +8,7 @@ mod support;
 mod controls;
 mod documents;
 mod documents_projects;
+mod documents_pull;
 mod export;
 mod resilience;
 mod stages;

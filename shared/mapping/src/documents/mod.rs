@@ -8,12 +8,14 @@
 //! `export.projects`). The kinds that have no export toggle (the credit hold and the two pulls)
 //! are on when their section is present. The pure mappings live in the submodules.
 
+pub mod contracts;
 pub mod credit_hold;
 pub mod invoices;
 pub mod lines;
 pub mod opportunities;
 pub mod orders;
 pub mod payments;
+pub mod sales_orders;
 
 use std::collections::BTreeMap;
 
@@ -74,6 +76,29 @@ impl DocumentSettings {
                     "must name a ConnectWise record (it is created when missing, statuses excepted)",
                 ));
             }
+        }
+        let blank = |value: &Option<String>| value.as_deref().is_some_and(|v| v.trim().is_empty());
+        if let Some(pull) = &self.agreement_invoices {
+            let at = path.field("agreementInvoices");
+            for (name, value) in [
+                ("defaultTemplate", &pull.default_template),
+                ("invoiceNumberField", &pull.invoice_number_field),
+            ] {
+                if blank(value) {
+                    problems.push(SettingsError::at(
+                        &at.field(name),
+                        "must not be empty (leave it out instead)",
+                    ));
+                }
+            }
+        }
+        if let Some(pull) = &self.sales_orders
+            && blank(&pull.error_item)
+        {
+            problems.push(SettingsError::at(
+                &path.field("salesOrders").field("errorItem"),
+                "must name a billing item (its id or SKU), or be left out",
+            ));
         }
     }
 }
@@ -192,7 +217,8 @@ pub struct AgreementInvoicePull {
     pub statuses: Vec<String>,
     /// The agreement types pulled (all when empty).
     pub agreement_types: Vec<String>,
-    /// The contract template used when none is named exactly like the agreement type.
+    /// The contract template (its name or id) used when none is named exactly like the agreement
+    /// type; absent: the billing system's default template.
     pub default_template: Option<String>,
     /// The contract custom field the invoice number is written to.
     pub invoice_number_field: Option<String>,
@@ -204,7 +230,40 @@ pub struct AgreementInvoicePull {
 pub struct SalesOrderPull {
     /// The ConnectWise order statuses pulled (all when empty).
     pub statuses: Vec<String>,
-    /// The billing item an order line gets when its product maps to none (the order is put on
-    /// hold with the reason).
+    /// The billing item (its id or SKU) an order line gets when its product maps to none (the
+    /// order is put on hold with the reason); absent: such an order fails, naming the product.
     pub error_item: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::settings::TenantSettings;
+
+    #[test]
+    fn the_pulls_refuse_blank_names_and_say_where() {
+        let mut settings = TenantSettings::default();
+        settings.documents.agreement_invoices = Some(super::AgreementInvoicePull {
+            default_template: Some(" ".to_owned()),
+            invoice_number_field: Some("CW Invoice Number".to_owned()),
+            ..super::AgreementInvoicePull::default()
+        });
+        settings.documents.sales_orders = Some(super::SalesOrderPull {
+            error_item: Some(String::new()),
+            ..super::SalesOrderPull::default()
+        });
+        let problems = settings.validate().unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(
+            text[0].contains("documents.agreementInvoices.defaultTemplate"),
+            "{text:?}"
+        );
+        assert!(
+            text[1].contains("documents.salesOrders.errorItem"),
+            "{text:?}"
+        );
+        settings.documents.agreement_invoices = Some(super::AgreementInvoicePull::default());
+        settings.documents.sales_orders = None;
+        assert!(settings.validate().is_ok());
+    }
 }
