@@ -72,7 +72,10 @@ const ORDERS_PER_ACCOUNT: usize = 1;
 const FIRST: &str = "first export, 500 x 10 subscriptions, 200 products";
 const UNCHANGED: &str = "unchanged re-run";
 const ONE_PERCENT: &str = "re-run, quantity changed on 50 subscriptions (1%)";
-const DOCUMENTS: &str = "documents: 1,000 invoices, 2,000 payments, 500 orders";
+const DOCUMENTS: &str =
+    "documents: 1,000 invoices, 2,000 payments, 500 orders, 750 projects, 500 credit holds";
+/// Every `HELD`-th account is put on credit hold before the document scenarios.
+const HELD: usize = 10;
 const DOCUMENTS_UNCHANGED: &str = "documents: unchanged re-run";
 const PULL: &str = "pull: 1,000 agreement invoices -> contracts";
 const PULL_UNCHANGED: &str = "pull: unchanged re-run";
@@ -108,11 +111,12 @@ async fn world() -> World {
     base.deps.queues.export = Some(export_queue.clone());
     let mut settings = fixture_export_settings();
     // The document kinds too (run by their own console action, after the export's scenarios).
-    for toggle in ["invoices", "payments", "orders"] {
+    for toggle in ["invoices", "payments", "orders", "projects"] {
         settings["export"][toggle] = serde_json::json!(true);
     }
     settings["documents"] = serde_json::json!({
         "orders": {"statuses": {"Open": "New"}, "salesRep": "jdoe"},
+        "creditHold": {"customField": "Credit Hold"},
         "agreementInvoices": {"defaultTemplate": "Licensing",
                               "invoiceNumberField": "CW Invoice Number"},
     });
@@ -162,6 +166,13 @@ async fn world() -> World {
             .collect(),
     );
     billing.seed_contract_templates(cwsync_billing_sim::fixture_contract_templates());
+    // The projects' owner is the reference data's member jdoe (by e-mail).
+    billing.seed_projects(generate::projects(
+        &billing.accounts(),
+        &enabled,
+        "jdoe@example.com",
+        since,
+    ));
     billing.seed_products(products);
     billing.seed_subscriptions(subscriptions);
     World {
@@ -324,14 +335,16 @@ async fn document_report(world: &World, document: Document, run_id: &str) -> Val
     report
 }
 
-/// The day's documents: invoices (their payments follow) and orders; what it cost. Every run
-/// must succeed.
+/// The day's documents: invoices (their payments follow), orders, projects and credit holds;
+/// what it cost. Every run must succeed.
 async fn documents(world: &World) -> Measured {
     let cw_before = world.cw.calls();
     let billing_before = world.billing.calls();
     let started = Instant::now();
     let (invoices, invoice_jobs) = document_run(world, Document::Invoices).await;
     let (orders, order_jobs) = document_run(world, Document::Orders).await;
+    let (projects, project_jobs) = document_run(world, Document::Projects).await;
+    let (holds, hold_jobs) = document_run(world, Document::CreditHold).await;
     let time = started.elapsed();
     let cw_after = world.cw.calls();
     let billing_after = world.billing.calls();
@@ -342,6 +355,18 @@ async fn documents(world: &World) -> Measured {
         .companion(Document::Payments.as_str());
     document_report(world, Document::Payments, payments_run.as_str()).await;
     document_report(world, Document::Orders, orders["runId"].as_str().unwrap()).await;
+    document_report(
+        world,
+        Document::Projects,
+        projects["runId"].as_str().unwrap(),
+    )
+    .await;
+    document_report(
+        world,
+        Document::CreditHold,
+        holds["runId"].as_str().unwrap(),
+    )
+    .await;
     let cw_writes = cw_after.writes() - cw_before.writes();
     let billing_writes = billing_after.writes() - billing_before.writes();
     assert_eq!(
@@ -350,9 +375,11 @@ async fn documents(world: &World) -> Measured {
     );
     Measured {
         time,
-        jobs: invoice_jobs + order_jobs,
-        unchanged_accounts: invoices["unchanged"].as_u64().unwrap()
-            + orders["unchanged"].as_u64().unwrap(),
+        jobs: invoice_jobs + order_jobs + project_jobs + hold_jobs,
+        unchanged_accounts: [&invoices, &orders, &projects, &holds]
+            .iter()
+            .map(|planned| planned["unchanged"].as_u64().unwrap())
+            .sum(),
         cw_reads: cw_after.total() - cw_before.total() - cw_writes,
         cw_writes,
         billing_reads: billing_after.total() - billing_before.total() - billing_writes,
@@ -471,24 +498,50 @@ fn check_documents(world: &World) -> u64 {
         .iter()
         .map(|i| i.items.len())
         .chain(world.billing.orders().iter().map(|o| o.items.len()))
+        .chain(world.billing.projects().iter().map(|p| p.items.len()))
         .sum();
     let products = world
         .cw
         .records("/procurement/products")
         .iter()
-        .filter(|p| p["invoice"].is_object() || p["salesOrder"].is_object())
+        .filter(|p| {
+            p["invoice"].is_object() || p["salesOrder"].is_object() || p["opportunity"].is_object()
+        })
         .count();
     assert_eq!(products, billing_items, "{DOCUMENTS}: one product per item");
-    (invoices.len() + orders.len() + payments + products) as u64
+    let opportunities = world.cw.records("/sales/opportunities");
+    assert_eq!(
+        opportunities.len(),
+        world.billing.projects().len(),
+        "{DOCUMENTS}: one opportunity per project"
+    );
+    // The held accounts' companies say so (one PATCH each); the others were never written.
+    let held = world
+        .cw
+        .records("/company/companies")
+        .iter()
+        .filter(|c| {
+            c["customFields"].as_array().is_some_and(|fields| {
+                fields
+                    .iter()
+                    .any(|f| f["caption"] == "Credit Hold" && f["value"] == true)
+            })
+        })
+        .count();
+    assert_eq!(held, ACCOUNTS.div_ceil(HELD), "{DOCUMENTS}: held companies");
+    (invoices.len() + orders.len() + payments + products + opportunities.len() + held) as u64
 }
 
 /// The reads a first document run can't do without: one per 1,000 records for each look-up
 /// (invoices by number, their catalog items; the payments' invoices; orders by number, their
-/// catalog items, the order statuses and the members).
+/// catalog items, the order statuses and the members; the projects' catalog items, members,
+/// opportunity statuses and type; the accounts' companies for their credit hold).
 fn document_reads() -> u64 {
     let invoices = (ACCOUNTS * INVOICES_PER_ACCOUNT).div_ceil(PAGE) as u64;
     let orders = (ACCOUNTS * ORDERS_PER_ACCOUNT).div_ceil(PAGE) as u64;
-    2 * invoices + invoices + 2 * orders + 2
+    let projects = (ACCOUNTS * 3 / 2).div_ceil(PAGE) as u64;
+    let holds = ACCOUNTS.div_ceil(PAGE) as u64;
+    2 * invoices + invoices + 2 * orders + 2 + 2 * projects + 2 + holds
 }
 
 /// Every addition of every agreement in the simulator.
@@ -599,6 +652,10 @@ async fn round() -> ([Measured; 7], u64, PullFigures) {
     let one_percent = export(&world).await;
     check_one_percent(&world, &one_percent, &changed);
 
+    for mut account in world.billing.accounts().into_iter().step_by(HELD) {
+        account.on_hold = true;
+        world.billing.seed_accounts(vec![account]);
+    }
     let documents_first = documents(&world).await;
     let created = check_documents(&world);
     let documents_unchanged = documents(&world).await;
@@ -753,7 +810,8 @@ async fn main() {
     let ratio = calls as f64 / bound as f64;
     println!(
         "  documents: {calls} ConnectWise calls; lower bound {bound} = {documents_created} \
-         records created (invoices, payments, orders, their products) + {} reads (1 per 1,000 \
+         records written (invoices, payments, orders, opportunities, their products, credit \
+         holds) + {} reads (1 per 1,000 \
          per look-up); ratio {ratio:.3} (target <= 1.15: pages of {} records read by id, key and \
          SKU each): {}",
         document_reads(),

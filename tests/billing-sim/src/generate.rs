@@ -1,11 +1,12 @@
 //! Generated data at any scale, for tests and benches that need more than the fixtures: products
 //! with prices on two price lists, subscriptions of given accounts to them, users of given
 //! accounts, and billing documents of given accounts (invoices with items, their payments,
-//! orders with items). Deterministic (the same arguments give the same records), and every record's
+//! orders with items, projects with items and options). Deterministic (the same arguments give the same records), and every record's
 //! `updatedAt` is distinct, one millisecond apart from `since` on, in the order returned.
 
 use cwsync_billing::models::{
-    AccountUser, DocumentItem, Invoice, Order, Payment, Price, Product, Subscription,
+    Account, AccountUser, DocumentItem, Invoice, Order, Payment, Price, Product, Project,
+    ProjectKind, ProjectStatus, Subscription,
 };
 use rust_decimal::Decimal;
 use time::{Duration, OffsetDateTime};
@@ -256,4 +257,57 @@ pub fn orders(
         hold_reason: None,
         updated_at: nth(since, i),
     })
+}
+
+/// One project of each of `accounts` (`PRJ-000000`, …), and an option of it for every other
+/// account (`PRJ-000001`, …, after its project), each with one to three items of `products` in
+/// turn, owned by `owner_email`, with the account's first contact and first site. Every third
+/// project is won. Empty when there are no products.
+pub fn projects(
+    accounts: &[Account],
+    products: &[Product],
+    owner_email: &str,
+    since: OffsetDateTime,
+) -> Vec<Project> {
+    if products.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::with_capacity(accounts.len() * 3 / 2);
+    for (n, account) in accounts.iter().enumerate() {
+        let parent = format!("PRJ-{:06}", out.len());
+        let kinds: &[ProjectKind] = if n % 2 == 0 {
+            &[ProjectKind::Project, ProjectKind::Option]
+        } else {
+            &[ProjectKind::Project]
+        };
+        for &kind in kinds {
+            let i = out.len();
+            let option = kind == ProjectKind::Option;
+            out.push(Project {
+                id: format!("PRJ-{i:06}"),
+                number: (!option).then(|| format!("J-{i:06}")),
+                name: if option {
+                    format!("Generated project {n} - option")
+                } else {
+                    format!("Generated project {n}")
+                },
+                kind,
+                parent_project_id: option.then(|| parent.clone()),
+                status: if n % 3 == 2 && !option {
+                    ProjectStatus::Won
+                } else {
+                    ProjectStatus::Open
+                },
+                owner_email: Some(owner_email.to_owned()),
+                owner_identifier: None,
+                account_id: account.id.clone(),
+                primary_contact_id: account.contacts.first().map(|c| c.id.clone()),
+                site_id: account.sites.first().map(|s| s.id.clone()),
+                close_date: Some(time::macros::date!(2026 - 12 - 15)),
+                items: document_items(i, products),
+                updated_at: nth(since, i),
+            });
+        }
+    }
+    out
 }

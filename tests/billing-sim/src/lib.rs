@@ -440,6 +440,11 @@ impl BillingSim {
         state::modify(&mut self.state.lock(), id, change)
     }
 
+    /// Every stored project, option and change order.
+    pub fn projects(&self) -> Vec<Project> {
+        self.state.lock().projects.values().cloned().collect()
+    }
+
     /// Stores contract templates as given, replacing any with the same id.
     pub fn seed_contract_templates(&self, templates: Vec<ContractTemplate>) {
         state::seed(&mut self.state.lock(), templates);

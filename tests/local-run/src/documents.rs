@@ -7,6 +7,9 @@
 //! pulls back: two ConnectWise agreement invoices of one agreement and date become one billing
 //! contract, and a sales order made in ConnectWise a billing order (on hold: one product has no
 //! billing item); the sales orders the export made are not pulled back.
+//! Then the fixture's project, option and change order become opportunities (the catalog items
+//! they need created), and the credit holds go to the companies' "Credit Hold" field: the
+//! account on hold has no company (the customer sync refused its state), so it fails naming it.
 
 use std::time::Duration;
 
@@ -38,8 +41,8 @@ pub(crate) struct DocumentsWorld<'a> {
 }
 
 impl DocumentsWorld<'_> {
-    /// Turns the documents on, runs invoices (payments follow) and orders, twice. Prints the
-    /// table (unless `json`); returns the lines.
+    /// Turns the documents on, runs invoices (payments follow) and orders, twice, then projects
+    /// and credit holds, twice. Prints the table (unless `json`); returns the lines.
     pub(crate) async fn run(&self, json: bool) -> anyhow::Result<Vec<RunLine>> {
         self.store_settings().await?;
         self.seed_pulled().await?;
@@ -74,6 +77,26 @@ impl DocumentsWorld<'_> {
                 lines.push(line);
             }
         }
+        // Then projects (→ opportunities) and credit holds (→ the company custom field), twice:
+        // after the invoices' re-run, as the catalog items projects create would change it.
+        for label in ["", " re-run"] {
+            let cw_before = self.cw.calls();
+            let projects = self.export_documents(Document::Projects).await?;
+            let holds = self.export_documents(Document::CreditHold).await?;
+            let cw_after = self.cw.calls();
+            for (document, run_id) in [
+                (Document::Projects, projects),
+                (Document::CreditHold, holds),
+            ] {
+                let mut line = self.line(document, &run_id, label).await?;
+                if document == Document::Projects {
+                    let writes = cw_after.writes() - cw_before.writes();
+                    line.connectwise_reads = Some(cw_after.total() - cw_before.total() - writes);
+                    line.connectwise_writes = Some(writes);
+                }
+                lines.push(line);
+            }
+        }
         if !json {
             println!();
             print_documents_log(&lines);
@@ -81,11 +104,12 @@ impl DocumentsWorld<'_> {
         Ok(lines)
     }
 
-    /// Adds the documents to the tenant's settings: invoices, payments and orders exported,
-    /// the fixture's order stages mapped and a sales rep for orders that name none.
+    /// Adds the documents to the tenant's settings: invoices, payments, orders and projects
+    /// exported, the fixture's order stages mapped, a sales rep for orders that name none, and
+    /// credit holds to the company custom field "Credit Hold".
     async fn store_settings(&self) -> anyhow::Result<()> {
         update_settings(self.customers, "document", |settings| {
-            for toggle in ["invoices", "payments", "orders"] {
+            for toggle in ["invoices", "payments", "orders", "projects"] {
                 settings["export"][toggle] = json!(true);
             }
             settings["documents"] = json!({
@@ -98,6 +122,7 @@ impl DocumentsWorld<'_> {
                     "invoiceNumberField": "CW Invoice Number",
                 },
                 "salesOrders": {"statuses": ["Shipped"], "errorItem": "TPL-HARDWARE"},
+                "creditHold": {"customField": "Credit Hold"},
             });
         })
         .await
@@ -229,9 +254,9 @@ impl DocumentsWorld<'_> {
 /// The documents' log: each run's totals and per-entity counts, what was written, the failures.
 fn print_documents_log(lines: &[RunLine]) {
     print_run_log(
-        "billing documents (invoices, then payments as their follow-up, then orders; then the pulls back: agreement invoices, sales orders)",
+        "billing documents (invoices, then payments as their follow-up, then orders; then the pulls back: agreement invoices, sales orders; then projects and credit holds)",
         lines,
-        "(calls: each round's, on its invoices line; records: invoices, invoice payments, sales orders, agreement invoices, billing orders, their pages and plans)",
+        "(calls: each round's, on its invoices or projects line; records: invoices, invoice payments, sales orders, agreement invoices, billing orders, opportunities, credit holds, their pages and plans)",
     );
     for line in lines {
         for record in &line.changed {

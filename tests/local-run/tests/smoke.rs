@@ -329,7 +329,11 @@ fn the_local_documents_create_invoices_payments_and_orders_then_write_nothing() 
             "payments re-run",
             "orders re-run",
             "agreement-invoices re-run",
-            "sales-orders re-run"
+            "sales-orders re-run",
+            "projects",
+            "credit-hold",
+            "projects re-run",
+            "credit-hold re-run"
         ]
     );
     let count = |run: &serde_json::Value, entity: &str, outcome: &str| {
@@ -370,7 +374,43 @@ fn the_local_documents_create_invoices_payments_and_orders_then_write_nothing() 
     );
     assert_eq!(total(&runs[4], "failed"), 0, "{}", runs[4]);
     assert_eq!(runs[5]["connectwise_writes"], 0, "{}", runs[5]);
-    for run in &runs[5..] {
+    for run in &runs[5..10] {
         assert_eq!(total(run, "created") + total(run, "updated"), 0, "{run}");
     }
+}
+
+#[test]
+fn the_local_projects_become_opportunities_and_the_credit_hold_fails_naming_its_account() {
+    let runs = local_runs("documents");
+    let by_label = |label: &str| {
+        runs.iter()
+            .find(|r| r["label"] == label)
+            .unwrap_or_else(|| panic!("no {label} in {runs:?}"))
+            .clone()
+    };
+    let projects = by_label("projects");
+    assert_eq!(
+        projects["counts"]["opportunity"]["created"], 3,
+        "{projects}"
+    );
+    assert!(projects["connectwise_writes"].as_u64().unwrap() > 0);
+    let rerun = by_label("projects re-run");
+    assert_eq!(
+        rerun["connectwise_writes"], 0,
+        "an unchanged re-run writes nothing: {rerun}"
+    );
+    assert_eq!(
+        total(&rerun, "created") + total(&rerun, "updated"),
+        0,
+        "{rerun}"
+    );
+    // A-1005 is on hold, but the customer sync refused its company (an unknown state).
+    let holds = by_label("credit-hold");
+    assert_eq!(holds["counts"]["credit-hold"]["failed"], 1, "{holds}");
+    assert!(
+        texts(&holds, "failures")
+            .iter()
+            .any(|f| f.contains("A-1005") && f.contains("no ConnectWise company")),
+        "{holds}"
+    );
 }

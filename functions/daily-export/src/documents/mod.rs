@@ -26,10 +26,12 @@
 //! error ledger until it syncs.
 
 pub mod agreement_invoices;
+pub mod credit_hold;
 pub mod invoices;
 pub mod orders;
 pub mod payments;
 pub mod products;
+pub mod projects;
 pub mod pull;
 pub mod pushed;
 pub mod sales_orders;
@@ -184,6 +186,8 @@ impl Document {
             Document::Invoices
                 | Document::Payments
                 | Document::Orders
+                | Document::Projects
+                | Document::CreditHold
                 | Document::AgreementInvoices
                 | Document::SalesOrders
         )
@@ -447,17 +451,12 @@ impl DailyExport {
             Document::Invoices => Box::pin(invoices::candidates(&ctx, ids)).await?,
             Document::Payments => Box::pin(payments::candidates(&ctx, ids)).await?,
             Document::Orders => Box::pin(orders::candidates(&ctx, ids)).await?,
+            Document::Projects => Box::pin(projects::candidates(&ctx, ids)).await?,
+            Document::CreditHold => Box::pin(credit_hold::candidates(&ctx, ids)).await?,
             Document::AgreementInvoices => {
                 Box::pin(agreement_invoices::candidates(&ctx, ids)).await?
             }
             Document::SalesOrders => Box::pin(sales_orders::candidates(&ctx, ids)).await?,
-            other => {
-                return Err(SyncError::NotConfigured {
-                    tenant: tenant.to_string(),
-                    job: crate::FUNCTION,
-                    reason: format!("the {other} sync is not built yet"),
-                });
-            }
         };
         planned.listed = listed.records.len() as u64;
         let source_ids: Vec<String> = listed.records.iter().map(|c| c.id.clone()).collect();
@@ -599,17 +598,12 @@ impl DailyExport {
                 Document::Invoices => Box::pin(invoices::sync_page(&ctx, ids)).await?,
                 Document::Payments => Box::pin(payments::sync_page(&ctx, ids)).await?,
                 Document::Orders => Box::pin(orders::sync_page(&ctx, ids)).await?,
+                Document::Projects => Box::pin(projects::sync_page(&ctx, ids)).await?,
+                Document::CreditHold => Box::pin(credit_hold::sync_page(&ctx, ids)).await?,
                 Document::AgreementInvoices => {
                     Box::pin(agreement_invoices::sync_page(&ctx, ids)).await?
                 }
                 Document::SalesOrders => Box::pin(sales_orders::sync_page(&ctx, ids)).await?,
-                other => {
-                    return Err(SyncError::NotConfigured {
-                        tenant: tenant.to_string(),
-                        job: crate::FUNCTION,
-                        reason: format!("the {other} sync is not built yet"),
-                    });
-                }
             };
             result.records = records;
             let count = page.record_ids.len();

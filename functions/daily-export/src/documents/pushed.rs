@@ -43,6 +43,11 @@ pub trait CwDocument: Resource + Serialize + DeserializeOwned + Clone + Send + S
     fn locked(&self) -> Option<String> {
         None
     }
+    /// The condition a create whose outcome is unknown is looked up by: the key `field` equals
+    /// `key` (an opportunity's notes *begin* with its key: `contains`).
+    fn key_condition(field: &'static str, key: String) -> Condition {
+        Condition::field(field).eq(key)
+    }
 }
 
 /// How a kind pushes its documents.
@@ -326,10 +331,7 @@ fn find_by_key<T: CwDocument>(
     let noun = kind.noun;
     async move {
         let found: Vec<T> = cw
-            .list_all(
-                T::PATH,
-                &Query::new().filter(Condition::field(field).eq(key)),
-            )
+            .list_all(T::PATH, &Query::new().filter(T::key_condition(field, key)))
             .await
             .map_err(|e| SyncError::connectwise(format!("finding a {noun} by {field}"), e))?;
         Ok(found.into_iter().find(|d| d.company_id() == Some(company)))

@@ -390,7 +390,7 @@ async fn payments_follow_their_invoices_summed_into_one_payment_per_invoice() {
 }
 
 /// The members orders name, as ConnectWise holds them.
-fn seed_members(world: &World) {
+pub(crate) fn seed_members(world: &World) {
     for (identifier, email) in [
         ("jdoe", "jdoe@example.com"),
         ("srivera", "srivera@example.com"),

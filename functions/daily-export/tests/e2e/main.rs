@@ -7,6 +7,7 @@ mod support;
 
 mod controls;
 mod documents;
+mod documents_projects;
 mod documents_pull;
 mod export;
 mod resilience;

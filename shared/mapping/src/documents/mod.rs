@@ -9,8 +9,10 @@
 //! are on when their section is present. The pure mappings live in the submodules.
 
 pub mod contracts;
+pub mod credit_hold;
 pub mod invoices;
 pub mod lines;
+pub mod opportunities;
 pub mod orders;
 pub mod payments;
 pub mod sales_orders;
@@ -29,6 +31,8 @@ pub struct DocumentSettings {
     pub invoices: InvoiceSettings,
     /// How billing orders become ConnectWise sales orders.
     pub orders: OrderSettings,
+    /// How billing projects become ConnectWise opportunities.
+    pub opportunities: OpportunitySettings,
     /// An account's credit hold → a ConnectWise company custom field (off when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credit_hold: Option<CreditHold>,
@@ -63,6 +67,15 @@ impl DocumentSettings {
                 &path.field("creditHold").field("customField"),
                 "must name the ConnectWise company custom field (its caption)",
             ));
+        }
+        let opportunities = path.field("opportunities");
+        for (field, value) in self.opportunities.named() {
+            if value.trim().is_empty() {
+                problems.push(SettingsError::at(
+                    &opportunities.field(field),
+                    "must name a ConnectWise record (it is created when missing, statuses excepted)",
+                ));
+            }
         }
         let blank = |value: &Option<String>| value.as_deref().is_some_and(|v| v.trim().is_empty());
         if let Some(pull) = &self.agreement_invoices {
@@ -124,12 +137,76 @@ pub struct OrderSettings {
     pub sales_rep: Option<String>,
 }
 
+/// How billing projects become ConnectWise opportunities (seeds 002): the names of the records
+/// an opportunity and its products need. The type, category and subcategory are created when
+/// ConnectWise has none of that name (as Jetbuilt does); the product type and the statuses must
+/// exist (a missing one is the project's failure naming it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpportunitySettings {
+    /// The opportunity type of every exported project (`/sales/opportunities/types`).
+    pub opportunity_type: String,
+    /// The product category of the catalog items cwsync creates for project items.
+    pub category: String,
+    /// The subcategory (of [`OpportunitySettings::category`]) of those catalog items.
+    pub subcategory: String,
+    /// The product type of those catalog items.
+    pub product_type: String,
+    /// The status of an open project's opportunity.
+    pub open_status: String,
+    /// The status of a won project's opportunity (a status with `wonFlag`).
+    pub won_status: String,
+    /// The status of a lost project's opportunity (a status with `lostFlag`).
+    pub lost_status: String,
+}
+
+impl OpportunitySettings {
+    /// Each name with its settings field.
+    fn named(&self) -> [(&'static str, &str); 7] {
+        [
+            ("opportunityType", &self.opportunity_type),
+            ("category", &self.category),
+            ("subcategory", &self.subcategory),
+            ("productType", &self.product_type),
+            ("openStatus", &self.open_status),
+            ("wonStatus", &self.won_status),
+            ("lostStatus", &self.lost_status),
+        ]
+    }
+}
+
+impl Default for OpportunitySettings {
+    fn default() -> Self {
+        OpportunitySettings {
+            opportunity_type: "Project".to_owned(),
+            category: "Projects".to_owned(),
+            subcategory: "Project Items".to_owned(),
+            product_type: "Non-Inventory".to_owned(),
+            open_status: "Open".to_owned(),
+            won_status: "Won".to_owned(),
+            lost_status: "Lost".to_owned(),
+        }
+    }
+}
+
 /// An account's credit hold → a ConnectWise company custom field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreditHold {
     /// The custom field's caption, as ConnectWise shows it on the company.
     pub custom_field: String,
+    /// The value of a field that is not a checkbox while the account is on hold (a checkbox is
+    /// `true`).
+    #[serde(default = "on_hold_text")]
+    pub on_value: String,
+    /// The value of such a field while the account is not on hold (empty: cleared; a checkbox is
+    /// `false`).
+    #[serde(default)]
+    pub off_value: String,
+}
+
+fn on_hold_text() -> String {
+    "On Hold".to_owned()
 }
 
 /// ConnectWise agreement invoices → billing contracts (seeds 000, Agreement Sync).

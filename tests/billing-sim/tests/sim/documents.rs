@@ -385,3 +385,44 @@ async fn an_invalid_contract_write_is_refused_naming_every_field() {
     assert_eq!(refused["error"]["fields"][0]["field"], "accountId");
     assert_eq!(sim.contracts().len(), 4, "nothing made");
 }
+
+#[tokio::test]
+async fn generated_projects_have_options_of_earlier_projects_and_page_through_once() {
+    let sim = BillingSim::start(BillingSimOptions::default())
+        .await
+        .unwrap();
+    let accounts = cwsync_billing_sim::fixture_accounts();
+    let products = generate::products(4, at(0));
+    let projects = generate::projects(&accounts, &products, "jdoe@example.com", at(10));
+    // One project per account, an option for every other one, each option after its project.
+    assert_eq!(projects.len(), accounts.len() + accounts.len().div_ceil(2));
+    for (i, project) in projects.iter().enumerate() {
+        assert!(!project.items.is_empty(), "{}", project.id);
+        if let Some(parent) = &project.parent_project_id {
+            let at = projects.iter().position(|p| &p.id == parent).unwrap();
+            assert!(at < i, "{} before its option {}", parent, project.id);
+            assert_eq!(projects[at].account_id, project.account_id);
+        }
+    }
+    assert_eq!(
+        generate::projects(&accounts, &products, "jdoe@example.com", at(10)),
+        projects
+    );
+    sim.seed_projects(projects.clone());
+    let api = Api::new(&sim);
+    let mut seen = Vec::new();
+    let mut path = "/v1/projects?limit=3".to_owned();
+    loop {
+        let (status, page) = api.get(&path).await;
+        assert_eq!(status, 200, "{page}");
+        seen.extend(item_ids(&page));
+        match page["nextCursor"].as_str() {
+            Some(cursor) => path = format!("/v1/projects?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    seen.sort();
+    let mut expected: Vec<String> = projects.iter().map(|p| p.id.clone()).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+}
