@@ -58,6 +58,8 @@ use crate::plan::export_job;
 /// Records per page job, unless the function says otherwise: a page's batched reads fit one
 /// ConnectWise read (`id in (...)`) each, and its writes one invocation.
 pub const PAGE_SIZE: usize = 50;
+/// How many times larger a pull's pages are than a push's (see [`Document::page_size`]).
+pub const PULL_PAGES: usize = 4;
 /// The unit entity of a document page.
 pub const PAGE: &str = "document-page";
 /// The unit entity of a document run's planning line.
@@ -176,21 +178,23 @@ impl Document {
             }
             Document::SalesOrders => section(documents.sales_orders.is_some(), "salesOrders"),
         }
-        .or_else(|| (!self.built()).then(|| format!("the {} sync is not built yet", self.as_str())))
     }
 
-    /// Whether this build syncs the kind.
-    fn built(self) -> bool {
-        matches!(
-            self,
-            Document::Invoices
-                | Document::Payments
-                | Document::Orders
-                | Document::Projects
-                | Document::CreditHold
-                | Document::AgreementInvoices
-                | Document::SalesOrders
-        )
+    /// Whether the kind pulls from ConnectWise to the billing system (its pages' reads are
+    /// ConnectWise's, its writes the billing system's).
+    pub fn is_pull(self) -> bool {
+        matches!(self, Document::AgreementInvoices | Document::SalesOrders)
+    }
+
+    /// Records per page job, of `base` (the function's [`crate::DailyExport::document_page_size`]):
+    /// a pull's pages are [`PULL_PAGES`] times larger, since each of their batched reads is a
+    /// ConnectWise call and their writes go to the billing system.
+    pub fn page_size(self, base: usize) -> usize {
+        if self.is_pull() {
+            base.saturating_mul(PULL_PAGES).max(1)
+        } else {
+            base.max(1)
+        }
     }
 
     /// The kind whose run follows this one's (the payments follow their invoices).
@@ -477,7 +481,7 @@ impl DailyExport {
         planned.unchanged = planned.listed - to_sync.len() as u64;
         planned.to_sync = to_sync.len() as u64;
         let pages: Vec<Job> = to_sync
-            .chunks(self.document_page_size.max(1))
+            .chunks(document.page_size(self.document_page_size))
             .zip(1u32..)
             .map(|(chunk, page)| {
                 let payload = DocumentsPage {
