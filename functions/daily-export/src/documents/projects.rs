@@ -13,9 +13,13 @@
 //! tenant's category and subcategory (both created when missing) and product type. Then, per
 //! project:
 //! - no company for its account, no contact (its own primary contact, else for an option or
-//!   change order its project's), an office location without a site, an owner no member
+//!   change order its project's), an office location that is not a site of its account, an
+//!   owner no member
 //!   matches, an option whose project is not in ConnectWise yet: failed, naming the record and
 //!   field (it syncs on a later run once that is fixed);
+//! - an office location without a site link is the company's site of its name, else created as
+//!   the customer sync makes sites (`desired_site`), claimed under the customer sync's own site
+//!   link, so neither ever makes a second;
 //! - linked: the fields that differ patched (a won or lost project moves the status), the
 //!   products changed to show the items;
 //! - else created, claimed first (a create whose outcome is unknown is found by the natural key
@@ -30,22 +34,24 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cwsync_billing::models::{DocumentItem, Project, ProjectKind};
+use cwsync_billing::models::{DocumentItem, Project, ProjectKind, Site};
 use cwsync_billing::{AccountQuery, DocumentQuery};
 use cwsync_connectwise::models::{
-    CatalogItem, CompanySite, Member, Opportunity, OpportunityStatus, Reference, Resource,
+    CatalogItem, CompanySite, Country, Member, Opportunity, OpportunityStatus, Reference, Resource,
+    State,
 };
 use cwsync_connectwise::{Condition, Query};
 use cwsync_mapping::customers::entity as customer;
+use cwsync_mapping::customers::{CustomerReference, desired_site, match_site};
 use cwsync_mapping::documents::lines::{product_lines, sku_of};
 use cwsync_mapping::documents::opportunities::{
     OpportunityRefs, ProjectLinks, desired_opportunity, find_member, natural_key,
     opportunity_changes, project_stamp, status_name,
 };
-use cwsync_store::links::{Link, LinkState};
+use cwsync_store::links::{Link, LinkState, SourceRef};
 use cwsync_store::runs::Outcome;
 use cwsync_sync::writes::record_level;
-use cwsync_sync::{RecordResult, Recorder, SyncError};
+use cwsync_sync::{Created, RecordResult, Recorder, SyncError, create_claimed};
 use serde_json::{Value, json};
 
 use super::products::{Catalog, Parent, read_catalog};
@@ -219,6 +225,8 @@ struct CwSide {
     /// Office locations without a site link, matched by name on their company: billing site
     /// id → (its name, the matched site's id).
     sites: HashMap<String, (String, Option<i64>)>,
+    /// The billing sites of those office locations (what an unmatched one is created from).
+    site_records: HashMap<String, Site>,
 }
 
 /// Syncs the projects `ids` (see the module docs).
@@ -275,7 +283,7 @@ pub async fn sync_page(
         .collect();
     let opportunities: Side<Opportunity> = read_side(ctx, &KIND, &wanted).await?;
     let mut side = Box::pin(read_cw(ctx, &projects, &mut catalog)).await?;
-    side.sites = Box::pin(match_sites(ctx, &projects, &links)).await?;
+    (side.sites, side.site_records) = Box::pin(match_sites(ctx, &projects, &links)).await?;
 
     for project in projects {
         let stamp = stamp(ctx, project, links.of(project));
@@ -451,6 +459,7 @@ async fn read_cw(
         statuses,
         kind,
         sites: HashMap::new(),
+        site_records: HashMap::new(),
     })
 }
 
@@ -462,7 +471,7 @@ async fn match_sites(
     ctx: &DocContext<'_>,
     projects: &[&Project],
     links: &PageLinks,
-) -> Result<HashMap<String, (String, Option<i64>)>, SyncError> {
+) -> Result<UnlinkedSites, SyncError> {
     let unlinked: Vec<(&str, &str, i64)> = projects
         .iter()
         .filter_map(|p| {
@@ -473,7 +482,7 @@ async fn match_sites(
         .collect();
     let mut matched = HashMap::new();
     if unlinked.is_empty() {
-        return Ok(matched);
+        return Ok((matched, HashMap::new()));
     }
     let accounts = ctx
         .clients
@@ -488,6 +497,12 @@ async fn match_sites(
         .iter()
         .flat_map(|a| &a.sites)
         .map(|s| (s.id.as_str(), s.name.trim()))
+        .collect();
+    let records: HashMap<String, Site> = accounts
+        .iter()
+        .flat_map(|a| &a.sites)
+        .filter(|s| unlinked.iter().any(|(site, _, _)| *site == s.id))
+        .map(|s| (s.id.clone(), s.clone()))
         .collect();
     let mut by_company: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
     for (site, _, company) in &unlinked {
@@ -522,7 +537,107 @@ async fn match_sites(
             matched.insert(site.to_owned(), (name.to_owned(), found));
         }
     }
-    Ok(matched)
+    Ok((matched, records))
+}
+
+/// Office locations without a site link: matched by name (billing site id → its name and the
+/// matched site), and their billing sites.
+type UnlinkedSites = (
+    HashMap<String, (String, Option<i64>)>,
+    HashMap<String, Site>,
+);
+
+/// Creates the ConnectWise site of billing site `site` (an office location no site of its
+/// company matched) on `company`, as the customer sync would make it (`desired_site`), claimed
+/// under the customer sync's own site link so it never makes a second one; a lost answer is
+/// settled by the company's site of that name and address. `Ok(Err(line))`: the site can't be
+/// made (its values, or ConnectWise refused them), the project's failed line.
+async fn create_site(
+    ctx: &DocContext<'_>,
+    recorder: &Recorder,
+    site: &Site,
+    company: i64,
+) -> Result<Result<Option<i64>, RecordResult>, SyncError> {
+    let cw = &ctx.clients.cw;
+    // What an address resolves against: ConnectWise's states and countries (the rest of the
+    // customer sync's reference data is for companies and contacts).
+    let wrap = |e| SyncError::connectwise("reading the states and countries", e);
+    let (states, countries) = tokio::try_join!(
+        async {
+            cw.list_all::<State>(State::PATH, &Query::new())
+                .await
+                .map_err(wrap)
+        },
+        async {
+            cw.list_all::<Country>(Country::PATH, &Query::new())
+                .await
+                .map_err(wrap)
+        },
+    )?;
+    let reference = CustomerReference {
+        states,
+        countries,
+        company_types: Vec::new(),
+        company_statuses: Vec::new(),
+        currencies: Vec::new(),
+        communication_types: Vec::new(),
+    };
+    let desired = match desired_site(site, &reference) {
+        Ok(desired) => desired,
+        Err(problems) => {
+            let named: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Ok(Err(recorder.failed(format!(
+                "siteId: office location {} can't be created as a ConnectWise site: {}",
+                site.id,
+                named.join("; ")
+            ))));
+        }
+    };
+    let source = SourceRef::new(customer::SITE, &site.id);
+    let what = format!("site {}", site.id);
+    let fingerprint = cwsync_mapping::fingerprint(&desired);
+    let creation = ctx.creation(
+        source,
+        customer::SITE,
+        &what,
+        "name and address",
+        &fingerprint,
+    );
+    let collection = CompanySite::path(company);
+    let mut lines = Vec::new();
+    let site_recorder = Recorder::new(customer::SITE, &site.id, String::new());
+    let created = create_claimed(
+        &creation,
+        &site_recorder,
+        &mut lines,
+        |s: &CompanySite| s.id,
+        || async {
+            let found: Vec<CompanySite> = cw
+                .list_all(&collection, &Query::new().page_size(1000))
+                .await
+                .map_err(|e| {
+                    SyncError::connectwise(format!("reading company {company}'s sites"), e)
+                })?;
+            Ok(match_site(&desired, &found)
+                .and_then(|id| found.into_iter().find(|s| s.id == Some(id))))
+        },
+        || cw.create::<CompanySite, CompanySite>(&collection, &desired),
+    )
+    .await?;
+    Ok(match created {
+        Created::Linked { record, .. } => Ok(record.id),
+        Created::AlreadyLinked(link) => Ok(link.cw_id),
+        Created::Planned => Ok(None),
+        Created::LinkedToOther { cw_id, holder } => Err(recorder.failed(format!(
+            "siteId: {}",
+            cwsync_sync::claim::linked_to_other(customer::SITE, cw_id, &holder)
+        ))),
+        Created::Refused => Err(recorder.failed(format!(
+            "siteId: ConnectWise refused office location {} as a site: {}",
+            site.id,
+            lines.pop().map(|l| l.detail).unwrap_or_default()
+        ))),
+    })
 }
 
 /// The subcategory and product type of catalog items cwsync creates (`Ok(None)` in a dry run
@@ -771,11 +886,16 @@ async fn sync_project(
             None => match side.sites.get(site_id) {
                 Some((_, Some(id))) => Some(*id),
                 Some((name, None)) if !name.is_empty() => {
-                    return failed(format!(
-                        "siteId: office location {site_id} ({name:?}) has no ConnectWise site: \
-                         the customer sync has not linked it and company {company} has no site \
-                         of that name"
-                    ));
+                    let Some(billing_site) = side.site_records.get(site_id) else {
+                        return failed(format!(
+                            "siteId: office location {site_id} ({name:?}) has no ConnectWise site"
+                        ));
+                    };
+                    // No site of that name: created, as the customer sync would make it.
+                    match Box::pin(create_site(ctx, recorder, billing_site, company)).await? {
+                        Ok(id) => id,
+                        Err(line) => return Ok(line),
+                    }
                 }
                 _ => {
                     return failed(format!(

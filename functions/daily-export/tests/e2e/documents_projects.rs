@@ -455,3 +455,48 @@ async fn project_creates_whose_answers_were_lost_are_settled_not_made_twice() {
     assert_eq!(planned["pages"], 0, "{planned}");
     assert_eq!(world.cw_writes(), writes);
 }
+
+#[tokio::test]
+async fn an_office_location_no_site_matches_is_created_once_as_the_customer_sync_would() {
+    let world = projects_world(true).await;
+    run(&world, "projects", json!({"recordIds": ["PRJ-7301"]})).await;
+    let company = opportunity_of(&world, "PRJ-7301")["company"]["id"]
+        .as_i64()
+        .unwrap();
+    // A location added in billing after the customer sync ran; ConnectWise has no site of
+    // that name.
+    let mut client = account("A-1001");
+    let mut annex = client.sites[0].clone();
+    annex.id = "S-2099".to_owned();
+    annex.name = "Harbor Annex".to_owned();
+    client.sites.push(annex);
+    world.billing.seed_accounts(vec![client]);
+    let mut moved = project("PRJ-7301");
+    moved.site_id = Some("S-2099".to_owned());
+    world.billing.seed_projects(vec![moved]);
+    let sites_before = world
+        .records(&format!("/company/companies/{company}/sites"))
+        .len();
+
+    let (_, report) = run(&world, "projects", json!({"recordIds": ["PRJ-7301"]})).await;
+    assert_eq!(
+        report.outcome(ENTITY, "PRJ-7301"),
+        "updated",
+        "{}",
+        report.0
+    );
+    let sites = world.records(&format!("/company/companies/{company}/sites"));
+    assert_eq!(sites.len(), sites_before + 1, "one site made: {sites:?}");
+    let made = sites.iter().find(|s| s["name"] == "Harbor Annex").unwrap();
+    assert_eq!(opportunity_of(&world, "PRJ-7301")["site"]["id"], made["id"]);
+
+    // It is the customer sync's site now: its next run links nothing new and makes no second.
+    world.sync_customers().await;
+    run(&world, "projects", json!({"full": true})).await;
+    let after = world.records(&format!("/company/companies/{company}/sites"));
+    assert_eq!(
+        after.len(),
+        sites_before + 1,
+        "never a second site: {after:?}"
+    );
+}
