@@ -6,10 +6,10 @@
 //! needs it fails naming the member or SKU it could not find.
 
 use cwsync_billing::{BillingClient, ReferenceQuery};
-use cwsync_connectwise::models::{Member, Resource};
-use cwsync_connectwise::{Client, Query};
+use cwsync_connectwise::Client;
 use cwsync_mapping::tickets::TicketReference;
 use cwsync_sync::SyncError;
+use cwsync_sync::members::read_members;
 
 /// Reads the import's reference data.
 pub async fn read_reference(
@@ -17,22 +17,7 @@ pub async fn read_reference(
     billing: &BillingClient,
 ) -> Result<TicketReference, SyncError> {
     let all = ReferenceQuery::default();
-    let members = async {
-        cw.list_all::<Member>(
-            Member::PATH,
-            &Query::new()
-                .fields([
-                    "id",
-                    "identifier",
-                    "officeEmail",
-                    "primaryEmail",
-                    "inactiveFlag",
-                ])
-                .page_size(1000),
-        )
-        .await
-        .map_err(|e| SyncError::connectwise("reading the ConnectWise members", e))
-    };
+    let members = read_members(cw, None, "the ConnectWise members");
     let technicians = async {
         billing
             .list_technicians(&all)

@@ -21,6 +21,7 @@
 //!   nothing, partial batch failures, reads shared by the jobs of one group.
 //! - [`suggest`]: candidate companies for billing accounts without one (the one module that knows
 //!   companies: every job that meets such an account offers the same suggestions).
+//! - [`members`]: the ConnectWise members jobs match people against, read alike.
 //! - [`deliver`]: SQS-like delivery from an in-memory queue, for local runs and tests.
 //!
 //! Never a duplicate, never a loss: a problem of one record is that record's `failed` line naming
@@ -32,6 +33,7 @@ pub mod deliver;
 mod error;
 pub mod function;
 pub mod jobs;
+pub mod members;
 pub mod record;
 pub mod report;
 pub mod runs;

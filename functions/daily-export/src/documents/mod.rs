@@ -384,6 +384,27 @@ impl DailyExport {
         RunBook::new(std::sync::Arc::clone(&self.deps), document.job_kind(), PAGE).with_units(UNITS)
     }
 
+    /// What a document run of `tenant` works with.
+    fn doc_context<'a>(
+        &'a self,
+        tenant: &'a TenantId,
+        run_id: &'a RunId,
+        dry_run: bool,
+        settings: &'a TenantSettings,
+        clients: &'a TenantClients,
+    ) -> DocContext<'a> {
+        DocContext {
+            tenant,
+            run_id,
+            dry_run,
+            settings,
+            clients,
+            links: self.deps.stores.links.as_ref(),
+            now: self.now(),
+            function: self,
+        }
+    }
+
     /// The job of a document run's planning: run `run_id` of `tenant`.
     pub fn documents_plan_job(
         tenant: &TenantId,
@@ -440,16 +461,7 @@ impl DailyExport {
             return Ok(planned);
         }
         let clients = self.clients(tenant).await?;
-        let ctx = DocContext {
-            tenant,
-            run_id,
-            dry_run,
-            settings: &settings,
-            clients: &clients,
-            links: deps.stores.links.as_ref(),
-            now: self.now(),
-            function: self,
-        };
+        let ctx = self.doc_context(tenant, run_id, dry_run, &settings, &clients);
         let ids = request.record_ids.as_deref();
         let listed = match document {
             Document::Invoices => Box::pin(invoices::candidates(&ctx, ids)).await?,
@@ -587,16 +599,7 @@ impl DailyExport {
                 .push(recorder.with_detail(Outcome::Skipped, format!("{reason}: nothing written")));
         } else {
             let clients = self.clients(tenant).await?;
-            let ctx = DocContext {
-                tenant,
-                run_id,
-                dry_run,
-                settings: &settings,
-                clients: &clients,
-                links: deps.stores.links.as_ref(),
-                now: self.now(),
-                function: self,
-            };
+            let ctx = self.doc_context(tenant, run_id, dry_run, &settings, &clients);
             let ids = &page.record_ids;
             let records = match document {
                 Document::Invoices => Box::pin(invoices::sync_page(&ctx, ids)).await?,

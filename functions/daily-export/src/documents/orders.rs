@@ -19,6 +19,7 @@ use cwsync_mapping::customers::entity as customer;
 use cwsync_mapping::documents::lines::product_lines;
 use cwsync_mapping::documents::orders::{OrderRefs, desired_order, order_changes, order_stamp};
 use cwsync_store::links::LinkState;
+use cwsync_sync::members::read_members;
 use cwsync_sync::{RecordResult, Recorder, SyncError};
 
 use super::products::{Parent, read_catalog};
@@ -240,21 +241,6 @@ async fn read_reference(
         .await
         .map_err(|e| SyncError::connectwise("reading the order statuses", e))
     };
-    let members = async {
-        cw.list_all::<Member>(
-            Member::PATH,
-            &Query::new()
-                .fields([
-                    "id",
-                    "identifier",
-                    "officeEmail",
-                    "primaryEmail",
-                    "inactiveFlag",
-                ])
-                .page_size(1000),
-        )
-        .await
-        .map_err(|e| SyncError::connectwise("reading the members", e))
-    };
+    let members = read_members(cw, None, "the members");
     tokio::try_join!(statuses, members)
 }

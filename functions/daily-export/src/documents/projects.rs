@@ -50,6 +50,7 @@ use cwsync_mapping::documents::opportunities::{
 };
 use cwsync_store::links::{Link, LinkState, SourceRef};
 use cwsync_store::runs::Outcome;
+use cwsync_sync::members::read_members;
 use cwsync_sync::writes::record_level;
 use cwsync_sync::{Created, RecordResult, Recorder, SyncError, create_claimed};
 use serde_json::{Value, json};
@@ -347,20 +348,7 @@ async fn read_cw(
         if any.is_empty() {
             continue;
         }
-        let query = Query::new()
-            .filter(Condition::any(any))
-            .fields([
-                "id",
-                "identifier",
-                "officeEmail",
-                "primaryEmail",
-                "inactiveFlag",
-            ])
-            .page_size(1000);
-        let read: Vec<Member> = cw
-            .list_all(Member::PATH, &query)
-            .await
-            .map_err(|e| SyncError::connectwise("reading the owners' members", e))?;
+        let read = read_members(cw, Some(Condition::any(any)), "the owners' members").await?;
         for member in read {
             if !members.iter().any(|m| m.id == member.id) {
                 members.push(member);
