@@ -7,6 +7,10 @@
 - The functions' environment sets only variables the functions read (the names in
   shared/runtime/src/config.rs `VARIABLES`, plus RUST_LOG), and every one of those without a
   default (the table and the queue URLs): a misspelt name would stop a function at start.
+- IAM (issue 12 §3): no statement of a role grants a data action (DynamoDB, SQS, Secrets
+  Manager, S3) on `Resource: "*"` or on a wildcard that spans services, and Secrets Manager is
+  read only under the `TenantSecretPrefix` parameter, whose default is `cwsync/tenants/` (a
+  non-empty prefix ending in `/`).
 - infra/events/: every file parses, every file is listed in events/README.md, and a row marked
   `exists` has its file while a row marked `planned` has none (no stubs passed off as done).
 
@@ -183,16 +187,75 @@ def check_events(folder: Path) -> list[str]:
     return problems
 
 
+# Services whose actions touch tenant data: never granted on every resource.
+DATA_SERVICES = ("dynamodb", "sqs", "secretsmanager", "s3")
+TENANT_SECRETS = "cwsync/tenants/"
+
+
+def _as_list(value: object) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _resource_text(resource: object) -> str:
+    """A statement's resource as text: a literal, or the template of its `!Sub`."""
+    if isinstance(resource, str):
+        return resource
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        sub = resource["Fn::Sub"]
+        return sub if isinstance(sub, str) else str(sub[0])
+    return json.dumps(resource, sort_keys=True)
+
+
+def check_iam(path: Path) -> list[str]:
+    template, matches = decode(str(path))
+    if matches or template is None:
+        return [f"{path}: cannot be read"]
+    problems: list[str] = []
+    prefix = template.get("Parameters", {}).get("TenantSecretPrefix", {}).get("Default")
+    if prefix != TENANT_SECRETS:
+        problems.append(
+            f"Parameters.TenantSecretPrefix: the default must be {TENANT_SECRETS!r}, got {prefix!r}"
+        )
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::IAM::Role":
+            continue
+        for policy in resource.get("Properties", {}).get("Policies", []):
+            statements = policy.get("PolicyDocument", {}).get("Statement", [])
+            for index, statement in enumerate(_as_list(statements)):
+                where = f"{name}.{policy.get('PolicyName')}.Statement[{index}]"
+                actions = [str(a) for a in _as_list(statement.get("Action", []))]
+                data = [a for a in actions if a.split(":", 1)[0].lower() in DATA_SERVICES or a == "*"]
+                if not data or statement.get("Effect") != "Allow":
+                    continue
+                for res in _as_list(statement.get("Resource", [])):
+                    text = _resource_text(res)
+                    if text == "*" or text.endswith(":*:*") or re.search(r":(dynamodb|sqs|secretsmanager):\*", text):
+                        problems.append(f"{where}: {', '.join(data)} granted on {text!r}: name the resources")
+                    if any(a.lower().startswith("secretsmanager:") for a in data) and not text.endswith(
+                        ":secret:${TenantSecretPrefix}*"
+                    ):
+                        problems.append(
+                            f"{where}: Secrets Manager granted on {text!r}: only the tenants' secrets "
+                            "(arn:...:secret:${TenantSecretPrefix}*) may be read"
+                        )
+    return problems
+
+
 def main() -> int:
     # Optional arguments (template, events folder) let the checks be tried on broken copies.
     template = Path(sys.argv[1]) if len(sys.argv) > 1 else INFRA / "template.yaml"
     events = Path(sys.argv[2]) if len(sys.argv) > 2 else INFRA / "events"
     config_rs = Path(sys.argv[3]) if len(sys.argv) > 3 else CONFIG_RS
-    problems = check_template(template) + check_environment(template, config_rs) + check_events(events)
+    problems = (
+        check_template(template)
+        + check_iam(template)
+        + check_environment(template, config_rs)
+        + check_events(events)
+    )
     for problem in problems:
         print(problem)
     if not problems:
-        print("infra checks: queue sizing, schedules, environment and events/ are consistent")
+        print("infra checks: queue sizing, schedules, IAM, environment and events/ are consistent")
     return 1 if problems else 0
 
 
