@@ -40,6 +40,12 @@ pub fn billing_record_level(doing: &str, error: BillingError) -> Result<String, 
     }
 }
 
+/// [`record_level`] for a ConnectWise write `doing` something: `Ok(reason)` when ConnectWise
+/// refused this record (its failed line says why), else the job's error naming what it was doing.
+pub fn cw_record_level(doing: impl Into<String>, error: CwError) -> Result<String, SyncError> {
+    record_level(error).map_err(|e| SyncError::connectwise(doing, e))
+}
+
 /// The fields `ops` change, without the leading `/`.
 pub fn fields_of(ops: &[PatchOp]) -> Vec<String> {
     ops.iter()
@@ -61,10 +67,7 @@ pub async fn patch<T: serde::de::DeserializeOwned>(
     }
     match cw.patch::<T>(path, ops).await {
         Ok(updated) => Ok((changed, Some(updated))),
-        Err(error) => {
-            Err(record_level(error)
-                .map_err(|e| SyncError::connectwise(format!("updating {path}"), e)))
-        }
+        Err(error) => Err(cw_record_level(format!("updating {path}"), error)),
     }
 }
 

@@ -20,6 +20,7 @@ use cwsync_mapping::documents::CreditHold;
 use cwsync_mapping::documents::credit_hold::{credit_hold_stamp, hold_change};
 use cwsync_store::links::SourceRef;
 use cwsync_store::runs::Outcome;
+use cwsync_sync::writes::cw_record_level;
 use cwsync_sync::{RecordResult, Recorder, SyncError};
 
 use super::{Candidate, Candidates, DocContext, Document, company_ids};
@@ -181,15 +182,11 @@ async fn write_hold(
             if !ctx.dry_run {
                 let path = format!("{}/{company_id}", Company::PATH);
                 if let Err(error) = ctx.clients.cw.patch::<Company>(&path, &[op]).await {
-                    return match cwsync_sync::writes::record_level(error) {
-                        Ok(reason) => Ok(recorder
-                            .failed(format!("customFields ({field:?}): {reason}"))
-                            .with_id(company_id)),
-                        Err(error) => Err(SyncError::connectwise(
-                            format!("writing the credit hold of company {company_id}"),
-                            error,
-                        )),
-                    };
+                    let doing = format!("writing the credit hold of company {company_id}");
+                    let reason = cw_record_level(doing, error)?;
+                    return Ok(recorder
+                        .failed(format!("customFields ({field:?}): {reason}"))
+                        .with_id(company_id));
                 }
             }
             Outcome::Updated

@@ -20,6 +20,7 @@ use cwsync_connectwise::models::{Invoice, InvoicePayment, Resource};
 use cwsync_mapping::documents::payments::{PaymentAction, PaymentTotal, payment_action, totals};
 use cwsync_store::links::{LinkState, SourceRef};
 use cwsync_store::runs::Outcome;
+use cwsync_sync::writes::cw_record_level;
 use cwsync_sync::writes::fields_of;
 use cwsync_sync::{RecordResult, Recorder, SyncError};
 use rust_decimal::Decimal;
@@ -226,13 +227,8 @@ async fn sync_payment(
         PaymentAction::Delete(id) => cw.delete(&format!("{path}/{id}")).await,
     };
     if let Err(error) = written {
-        return match cwsync_sync::writes::record_level(error) {
-            Ok(reason) => Ok(recorder.failed(reason).with_id(cw_id)),
-            Err(error) => Err(SyncError::connectwise(
-                format!("writing the payment of invoice {cw_id}"),
-                error,
-            )),
-        };
+        let reason = cw_record_level(format!("writing the payment of invoice {cw_id}"), error)?;
+        return Ok(recorder.failed(reason).with_id(cw_id));
     }
     ctx.record_synced(source, CW_KIND, cw_id, stamp).await?;
     Ok(recorder

@@ -11,7 +11,7 @@ use cwsync_connectwise::Query;
 use cwsync_connectwise::models::{CatalogItem, ProductItem, Reference, Resource};
 use cwsync_mapping::documents::lines::{ProductPlan, sku_of};
 use cwsync_sync::SyncError;
-use cwsync_sync::writes::record_level;
+use cwsync_sync::writes::cw_record_level;
 
 use super::DocContext;
 
@@ -170,7 +170,7 @@ pub async fn write_products(
     for (product, ops) in &plan.updates {
         let path = format!("{}/{product}", ProductItem::PATH);
         if let Err(error) = cw.patch::<ProductItem>(&path, ops).await {
-            return settle(error, format!("updating product {product} of {field} {id}"));
+            return refusal(format!("updating product {product} of {field} {id}"), error);
         }
     }
     for create in &plan.creates {
@@ -180,23 +180,23 @@ pub async fn write_products(
             .create::<ProductItem, ProductItem>(ProductItem::PATH, &product)
             .await
         {
-            return settle(error, format!("adding a product to {field} {id}"));
+            return refusal(format!("adding a product to {field} {id}"), error);
         }
     }
     for product in &plan.deletes {
         if let Err(error) = cw.delete(&format!("{}/{product}", ProductItem::PATH)).await {
-            return settle(error, format!("removing product {product} of {field} {id}"));
+            return refusal(format!("removing product {product} of {field} {id}"), error);
         }
     }
     Ok(Ok(()))
 }
 
-fn settle(
-    error: cwsync_connectwise::CwError,
+/// ConnectWise refusing a product write `what`: the document's failed reason naming the write;
+/// anything else stops the job.
+fn refusal(
     what: String,
+    error: cwsync_connectwise::CwError,
 ) -> Result<Result<(), String>, SyncError> {
-    match record_level(error) {
-        Ok(reason) => Ok(Err(format!("{what}: {reason}"))),
-        Err(error) => Err(SyncError::connectwise(what, error)),
-    }
+    let reason = cw_record_level(what.clone(), error)?;
+    Ok(Err(format!("{what}: {reason}")))
 }

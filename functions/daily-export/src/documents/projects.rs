@@ -51,7 +51,7 @@ use cwsync_mapping::documents::opportunities::{
 use cwsync_store::links::{Link, LinkState, SourceRef};
 use cwsync_store::runs::Outcome;
 use cwsync_sync::members::read_members;
-use cwsync_sync::writes::record_level;
+use cwsync_sync::writes::cw_record_level;
 use cwsync_sync::{Created, RecordResult, Recorder, SyncError, create_claimed};
 use serde_json::{Value, json};
 
@@ -228,6 +228,8 @@ struct CwSide {
     sites: HashMap<String, (String, Option<i64>)>,
     /// The billing sites of those office locations (what an unmatched one is created from).
     site_records: HashMap<String, Site>,
+    /// ConnectWise's states and countries, read once a site is to be made.
+    addresses: tokio::sync::OnceCell<CustomerReference>,
 }
 
 /// Syncs the projects `ids` (see the module docs).
@@ -448,6 +450,7 @@ async fn read_cw(
         kind,
         sites: HashMap::new(),
         site_records: HashMap::new(),
+        addresses: tokio::sync::OnceCell::new(),
     })
 }
 
@@ -545,32 +548,38 @@ async fn create_site(
     recorder: &Recorder,
     site: &Site,
     company: i64,
+    addresses: &tokio::sync::OnceCell<CustomerReference>,
 ) -> Result<Result<Option<i64>, RecordResult>, SyncError> {
     let cw = &ctx.clients.cw;
     // What an address resolves against: ConnectWise's states and countries (the rest of the
-    // customer sync's reference data is for companies and contacts).
-    let wrap = |e| SyncError::connectwise("reading the states and countries", e);
-    let (states, countries) = tokio::try_join!(
-        async {
-            cw.list_all::<State>(State::PATH, &Query::new())
-                .await
-                .map_err(wrap)
-        },
-        async {
-            cw.list_all::<Country>(Country::PATH, &Query::new())
-                .await
-                .map_err(wrap)
-        },
-    )?;
-    let reference = CustomerReference {
-        states,
-        countries,
-        company_types: Vec::new(),
-        company_statuses: Vec::new(),
-        currencies: Vec::new(),
-        communication_types: Vec::new(),
-    };
-    let desired = match desired_site(site, &reference) {
+    // customer sync's reference data is for companies and contacts), read once per page and only
+    // when a site is to be made.
+    let reference = addresses
+        .get_or_try_init(|| async {
+            let wrap = |e| SyncError::connectwise("reading the states and countries", e);
+            let (states, countries) = tokio::try_join!(
+                async {
+                    cw.list_all::<State>(State::PATH, &Query::new())
+                        .await
+                        .map_err(wrap)
+                },
+                async {
+                    cw.list_all::<Country>(Country::PATH, &Query::new())
+                        .await
+                        .map_err(wrap)
+                },
+            )?;
+            Ok::<_, SyncError>(CustomerReference {
+                states,
+                countries,
+                company_types: Vec::new(),
+                company_statuses: Vec::new(),
+                currencies: Vec::new(),
+                communication_types: Vec::new(),
+            })
+        })
+        .await?;
+    let desired = match desired_site(site, reference) {
         Ok(desired) => desired,
         Err(problems) => {
             let named: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -722,15 +731,7 @@ async fn create_catalog_item(
             .id
             .ok_or_else(|| format!("ConnectWise answered catalog item {sku:?} without an id"))),
         Err(error) => {
-            let reason = match record_level(error) {
-                Ok(reason) => reason,
-                Err(error) => {
-                    return Err(SyncError::connectwise(
-                        format!("creating the catalog item {sku:?}"),
-                        error,
-                    ));
-                }
-            };
+            let reason = cw_record_level(format!("creating the catalog item {sku:?}"), error)?;
             let again: Vec<CatalogItem> = cw
                 .list_all(
                     CatalogItem::PATH,
@@ -787,15 +788,7 @@ async fn find_or_create(
             .map(Some)
             .ok_or_else(|| format!("ConnectWise answered {name:?} without an id"))),
         Err(error) => {
-            let reason = match record_level(error) {
-                Ok(reason) => reason,
-                Err(error) => {
-                    return Err(SyncError::connectwise(
-                        format!("creating {name:?} at {path}"),
-                        error,
-                    ));
-                }
-            };
+            let reason = cw_record_level(format!("creating {name:?} at {path}"), error)?;
             Ok(find()
                 .await?
                 .map(Some)
@@ -880,7 +873,15 @@ async fn sync_project(
                         ));
                     };
                     // No site of that name: created, as the customer sync would make it.
-                    match Box::pin(create_site(ctx, recorder, billing_site, company)).await? {
+                    match Box::pin(create_site(
+                        ctx,
+                        recorder,
+                        billing_site,
+                        company,
+                        &side.addresses,
+                    ))
+                    .await?
+                    {
                         Ok(id) => id,
                         Err(line) => return Ok(line),
                     }

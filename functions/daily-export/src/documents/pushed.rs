@@ -23,7 +23,7 @@ use cwsync_mapping::documents::lines::{ProductLine, product_plan};
 use cwsync_store::links::SourceRef;
 use cwsync_store::runs::Outcome;
 use cwsync_sync::record::describe_change;
-use cwsync_sync::writes::{fields_of, record_level};
+use cwsync_sync::writes::{cw_record_level, fields_of};
 use cwsync_sync::{Created, Origin, RecordResult, Recorder, SyncError, create_claimed};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -148,18 +148,6 @@ pub struct Push<'a, T> {
     pub never: &'a [String],
 }
 
-/// A ConnectWise refusal of this record as its failed line; anything else stops the job.
-pub fn refused(
-    recorder: &Recorder,
-    error: cwsync_connectwise::CwError,
-    what: &str,
-) -> Result<RecordResult, SyncError> {
-    match record_level(error) {
-        Ok(reason) => Ok(recorder.failed(reason)),
-        Err(error) => Err(SyncError::connectwise(what.to_owned(), error)),
-    }
-}
-
 /// Pushes one document (see the module docs); `changes` are the kind's changed fields of a
 /// current document against the desired one. Its line.
 pub async fn push<T, F>(
@@ -223,7 +211,8 @@ where
         if !ctx.dry_run && !ops.is_empty() {
             let path = format!("{}/{cw_id}", T::PATH);
             if let Err(error) = ctx.clients.cw.patch::<T>(&path, &ops).await {
-                return refused(recorder, error, &format!("updating {noun} {cw_id}"));
+                let reason = cw_record_level(format!("updating {noun} {cw_id}"), error)?;
+                return Ok(recorder.failed(reason));
             }
         }
         if let Err(reason) = write_products(ctx, kind.parent, cw_id, &plan).await? {
