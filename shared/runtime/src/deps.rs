@@ -73,8 +73,14 @@ pub struct Stores {
 impl Stores {
     /// Every store in the DynamoDB `table`, with the store's default policies. Makes no call.
     pub fn dynamo(table: Table) -> Self {
+        Self::dynamo_with_stale_after(table, DEFAULT_STALE_AFTER)
+    }
+
+    /// [`Stores::dynamo`] whose pending link claims go stale after `stale_after` instead of the
+    /// default (tests that kill workers let their claims expire in seconds, not minutes).
+    pub fn dynamo_with_stale_after(table: Table, stale_after: time::Duration) -> Self {
         Self {
-            links: Arc::new(DynamoLinkStore::new(table.clone(), DEFAULT_STALE_AFTER)),
+            links: Arc::new(DynamoLinkStore::new(table.clone(), stale_after)),
             runs: Arc::new(DynamoRunStore::new(table.clone())),
             ledger: Arc::new(DynamoErrorLedger::new(table.clone())),
             watermarks: Arc::new(DynamoWatermarkStore::new(table.clone())),

@@ -26,6 +26,10 @@ pub enum FaultKind {
     /// Handle the request (a write lands), then send its status with a body cut in half, which
     /// is not JSON.
     MalformedJson,
+    /// Never answer: the request is held open (after it was handled, with `after_processing`)
+    /// and [`crate::BillingSim::frozen`] is notified, so a test can kill the worker waiting on
+    /// it at exactly that point.
+    Freeze,
 }
 
 /// When a fault fires, counted over the calls that match the rule.
@@ -225,6 +229,8 @@ pub(crate) struct Knobs {
     /// Serve only the single-record write-backs: `POST /v1/write-backs` is an unknown route
     /// (404), as on a billing system that implements the contract without the batch form.
     pub(crate) single_write_backs_only: bool,
+    /// Notified once per request a [`FaultKind::Freeze`] holds.
+    pub(crate) frozen: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Knobs {
@@ -263,6 +269,14 @@ impl Knobs {
             fired: 0,
             rng,
         });
+    }
+
+    /// Each rule with the number of times it fired.
+    pub(crate) fn fault_counts(&self) -> Vec<(FaultRule, u64)> {
+        self.faults
+            .iter()
+            .map(|f| (f.rule.clone(), f.fired))
+            .collect()
     }
 
     pub(crate) fn clear_faults(&mut self) {

@@ -509,6 +509,17 @@ impl BillingSim {
         self.state.lock().knobs.add_fault(rule);
     }
 
+    /// Each injected rule with the number of times it fired (since it was injected).
+    pub fn fault_counts(&self) -> Vec<(FaultRule, u64)> {
+        self.state.lock().knobs.fault_counts()
+    }
+
+    /// Notified (one permit per request) each time a [`FaultKind::Freeze`] holds a request: a
+    /// test waits on it to kill the worker that is waiting for the answer.
+    pub fn frozen(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.state.lock().knobs.frozen.clone()
+    }
+
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
         self.state.lock().knobs.clear_faults();

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -224,6 +224,8 @@ async fn handle(State(state): State<Arc<SimState>>, req: Request) -> Response {
             after = Some(rule.kind);
         } else if let FaultKind::Delay(delay) = rule.kind {
             tokio::time::sleep(delay).await;
+        } else if rule.kind == FaultKind::Freeze {
+            return freeze(&state).await;
         } else {
             return fault_response(&rule.kind);
         }
@@ -239,9 +241,22 @@ async fn handle(State(state): State<Arc<SimState>>, req: Request) -> Response {
             resp
         }
         Some(FaultKind::MalformedJson) => malformed(resp).await,
+        Some(FaultKind::Freeze) => freeze(&state).await,
         Some(kind) => fault_response(&kind),
     }
 }
+
+/// Holds a request without answering (for as long as a test could wait on it), telling the
+/// test it froze.
+async fn freeze(state: &SimState) -> Response {
+    let frozen = state.lock().knobs.frozen.clone();
+    frozen.notify_one();
+    tokio::time::sleep(FREEZE).await;
+    ApiError::status(504).into_response()
+}
+
+/// How long a frozen request is held: far beyond any client timeout a test sets.
+const FREEZE: Duration = Duration::from_secs(600);
 
 fn fault_response(kind: &FaultKind) -> Response {
     match kind {
@@ -255,7 +270,9 @@ fn fault_response(kind: &FaultKind) -> Response {
             resp
         }
         // Handled where they apply; never answered on their own.
-        FaultKind::Delay(_) | FaultKind::MalformedJson => ApiError::status(500).into_response(),
+        FaultKind::Delay(_) | FaultKind::MalformedJson | FaultKind::Freeze => {
+            ApiError::status(500).into_response()
+        }
     }
 }
 

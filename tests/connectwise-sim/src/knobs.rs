@@ -47,6 +47,13 @@ pub enum FaultKind {
     Hang { millis: u64 },
     /// Close the TCP connection without sending any response.
     Drop,
+    /// Answer 429 with `Retry-After: <retry_after_secs>` (the rate limit's answer, one call at a
+    /// time; `Status(429)` is a 429 without the header).
+    Throttle { retry_after_secs: u64 },
+    /// Never answer: the request is held open (after it was handled, with `after_processing`)
+    /// and [`crate::Simulator::frozen`] is notified, so a test can kill the worker waiting on it
+    /// at exactly that point: a crash between a write landing and its caller recording it.
+    Freeze,
 }
 
 /// When a fault fires, counted over the calls that match the rule.
@@ -219,6 +226,8 @@ pub struct Knobs {
     faults: Vec<FaultState>,
     /// Fixed simulated time; None = real UTC now.
     pub clock: Option<OffsetDateTime>,
+    /// Notified once per request a [`FaultKind::Freeze`] holds.
+    pub frozen: std::sync::Arc<tokio::sync::Notify>,
     pub callbacks_disabled: bool,
     /// The next this many callback deliveries are lost (logged as dropped, never sent).
     pub callbacks_to_drop: usize,
@@ -275,6 +284,14 @@ impl Knobs {
             fired: 0,
             rng,
         });
+    }
+
+    /// Each rule with the number of times it fired.
+    pub fn fault_counts(&self) -> Vec<(FaultRule, u64)> {
+        self.faults
+            .iter()
+            .map(|f| (f.rule.clone(), f.fired))
+            .collect()
     }
 
     pub fn clear_faults(&mut self) {

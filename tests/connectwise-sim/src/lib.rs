@@ -316,6 +316,17 @@ impl Simulator {
         self.state.lock().knobs.clear_faults();
     }
 
+    /// Each injected rule with the number of times it fired (since it was injected).
+    pub fn fault_counts(&self) -> Vec<(FaultRule, u64)> {
+        self.state.lock().knobs.fault_counts()
+    }
+
+    /// Notified (one permit per request) each time a [`FaultKind::Freeze`] holds a request: a
+    /// test waits on it to kill the worker that is waiting for the answer.
+    pub fn frozen(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.state.lock().knobs.frozen.clone()
+    }
+
     /// Fixes the simulated clock (used for `_info.lastUpdated`).
     pub fn set_clock(&self, now: OffsetDateTime) {
         self.state.lock().knobs.clock = Some(now);

@@ -223,6 +223,8 @@ async fn handle(state: &Arc<SimState>, req: Request) -> Response {
             after = Some(rule);
         } else if let FaultKind::Hang { millis } = rule.kind {
             tokio::time::sleep(Duration::from_millis(millis)).await;
+        } else if rule.kind == FaultKind::Freeze {
+            return freeze(state).await;
         } else {
             return fault_response(&rule.kind);
         }
@@ -290,10 +292,23 @@ async fn handle(state: &Arc<SimState>, req: Request) -> Response {
                 tokio::time::sleep(Duration::from_millis(millis)).await;
                 resp
             }
+            FaultKind::Freeze => freeze(state).await,
             other => fault_response(&other),
         },
     }
 }
+
+/// Holds a request without answering (for as long as a test could wait on it), telling the
+/// test it froze.
+async fn freeze(state: &SimState) -> Response {
+    let frozen = state.lock().knobs.frozen.clone();
+    frozen.notify_one();
+    tokio::time::sleep(FREEZE).await;
+    StatusCode::GATEWAY_TIMEOUT.into_response()
+}
+
+/// How long a frozen request is held: far beyond any client timeout a test sets.
+const FREEZE: Duration = Duration::from_secs(600);
 
 fn fault_response(kind: &FaultKind) -> Response {
     match kind {
@@ -308,7 +323,18 @@ fn fault_response(kind: &FaultKind) -> Response {
             "Execution Timeout Expired. The timeout period elapsed prior to completion of the operation or the server is not responding.",
         )
         .into_response(),
-        FaultKind::Hang { .. } => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        FaultKind::Hang { .. } | FaultKind::Freeze => {
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        FaultKind::Throttle { retry_after_secs } => {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                format!("Rate limit exceeded. Retry after {retry_after_secs} seconds."),
+            );
+            e.retry_after = Some(*retry_after_secs);
+            e.into_response()
+        }
         FaultKind::Status(code) => {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let (c, m) = match status.as_u16() {

@@ -1,0 +1,245 @@
+//! Chaos convergence (issue 12 §1 and the secrets half of §3): seeded tenants full of awkward
+//! data are synced through a storm of injected faults — ConnectWise and billing errors, timeouts,
+//! dropped connections and lost answers, DynamoDB throttling and conditional-check races, SQS
+//! messages twice, late and out of order, two workers on one job, workers killed between a
+//! create and its link and between a link and its write-back — and then a clean run must
+//! converge: no duplicate, no record without its link, every value as mapped, every run
+//! finished, and a second clean run writes nothing. Everything the functions said meanwhile (logs,
+//! errors, reports, metrics, Debug output) is searched for the tenants' secrets.
+//!
+//! [`run`] does all of it and returns the [`Outcome`]; the `chaos` binary prints it, the test
+//! (`tests/chaos.rs`) asserts it. The parts: [`world`] (the generator), [`faults`],
+//! [`dynamo_proxy`], [`storm`] (delivery and kills), [`check`] (the invariants), [`capture`]
+//! (the leak scan).
+#![allow(clippy::print_stdout)]
+
+pub mod capture;
+pub mod check;
+pub mod dynamo_proxy;
+pub mod faults;
+pub mod storm;
+pub mod world;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::faults::Tally;
+use crate::storm::{Chaos, Delivered, Tenant};
+use crate::world::Shape;
+
+/// A ConnectWise client of `tenant`'s member (for the checks' reference data).
+pub async fn cw_client(tenant: &Tenant) -> anyhow::Result<cwsync_connectwise::Client> {
+    let config = cwsync_connectwise::ClientConfig::new(
+        cwsync_connectwise::Site::parse(&tenant.cw.base_url())?,
+        cwsync_connectwise_sim::TEST_COMPANY_ID,
+        secrecy::SecretString::from(tenant.keys.0.clone()),
+        secrecy::SecretString::from(tenant.keys.1.clone()),
+        cwsync_connectwise_sim::TEST_CLIENT_ID,
+    );
+    Ok(cwsync_connectwise::Client::connect(config).await?)
+}
+
+/// What a chaos run came to.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Its shape.
+    pub shape: Option<Shape>,
+    /// Faults injected, by kind.
+    pub faults: Tally,
+    /// DynamoDB conditional-check failures moto answered (races the stores settled).
+    pub conditional_races: u64,
+    /// The storm's deliveries.
+    pub storm: Delivered,
+    /// The clean run's deliveries and dead letters.
+    pub clean_deliveries: u64,
+    /// Jobs the clean run dead-lettered (must be none).
+    pub clean_dead_letters: Vec<String>,
+    /// Tenants whose clean run could not be planned.
+    pub unplanned: Vec<String>,
+    /// Runs the clean run started that did not finish (must be none).
+    pub unfinished: Vec<String>,
+    /// Storm runs left running (their jobs dead-lettered in the storm and were finished by the
+    /// clean run's jobs instead).
+    pub storm_runs_running: u64,
+    /// Storm runs in all.
+    pub storm_runs: u64,
+    /// ConnectWise and billing writes of the second clean run (must be 0 and 0).
+    pub rerun_writes: (u64, u64),
+    /// What the invariants found wrong (must be nothing).
+    pub findings: Vec<String>,
+    /// Records the invariants verified.
+    pub verified: u64,
+    /// Records generated (accounts, sites and contacts at the end).
+    pub records: u64,
+    /// Secrets found in what the run said (must be none): (secret, form, context).
+    pub leaks: Vec<(String, String, String)>,
+    /// Bytes of logs, errors, reports and metrics scanned.
+    pub scanned_bytes: usize,
+    /// Wall time of the storm and of the clean run.
+    pub storm_time: Duration,
+    /// Wall time of the clean run (after the leases expired).
+    pub clean_time: Duration,
+}
+
+impl Outcome {
+    /// Whether every invariant holds.
+    pub fn converged(&self) -> bool {
+        self.findings.is_empty()
+            && self.clean_dead_letters.is_empty()
+            && self.unfinished.is_empty()
+            && self.unplanned.is_empty()
+            && self.rerun_writes == (0, 0)
+            && self.leaks.is_empty()
+    }
+
+    /// The figures as JSON (the binary prints it).
+    pub fn figures(&self) -> Value {
+        json!({
+            "shape": self.shape.map(|s| json!({
+                "seed": s.seed, "tenants": s.tenants, "accountsPerTenant": s.accounts,
+                "rounds": s.rounds, "changeRate": s.change_rate,
+            })),
+            "faultsInjected": self.faults.total(),
+            "faultsByKind": self.faults.0,
+            "dynamoConditionalRaces": self.conditional_races,
+            "storm": {
+                "invocations": self.storm.invocations,
+                "messages": self.storm.messages,
+                "invocationsKilled": self.storm.killed,
+                "deadLetters": self.storm.dead_letters.len(),
+                "runs": self.storm_runs,
+                "runsLeftRunning": self.storm_runs_running,
+                "millis": self.storm_time.as_millis() as u64,
+            },
+            "clean": {
+                "deliveries": self.clean_deliveries,
+                "deadLetters": self.clean_dead_letters,
+                "unplanned": self.unplanned,
+                "unfinishedRuns": self.unfinished,
+                "millis": self.clean_time.as_millis() as u64,
+            },
+            "rerunWrites": {"connectwise": self.rerun_writes.0, "billing": self.rerun_writes.1},
+            "recordsVerified": self.verified,
+            "records": self.records,
+            "findings": self.findings,
+            "secretsScanned": {"bytes": self.scanned_bytes, "leaks": self.leaks.len()},
+            "converged": self.converged(),
+        })
+    }
+}
+
+fn status(report: &Value) -> &str {
+    report["run"]["status"].as_str().unwrap_or_default()
+}
+
+/// Runs the whole chaos suite for `shape`: `None` when moto is not available outside CI.
+pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
+    let Some(mut chaos) = Chaos::start(shape).await? else {
+        return Ok(None);
+    };
+    let mut outcome = Outcome {
+        shape: Some(shape),
+        ..Outcome::default()
+    };
+    let started = Instant::now();
+    outcome.storm = chaos.storm().await;
+    outcome.storm_time = started.elapsed();
+    outcome.faults = chaos.tally.clone();
+
+    // The leases of killed workers expire, as in production; then a clean run.
+    chaos.let_leases_expire().await;
+    let started = Instant::now();
+    let (runs, delivery) = chaos.clean_run().await;
+    outcome.clean_time = started.elapsed();
+    outcome.clean_deliveries = delivery.deliveries;
+    outcome.clean_dead_letters = delivery.dead_letters;
+
+    for (tenant, run) in chaos
+        .tenants
+        .iter()
+        .map(|t| t.data.tenant.clone())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .zip(runs)
+    {
+        let Some(run) = run else {
+            outcome.unplanned.push(tenant);
+            continue;
+        };
+        let report = chaos
+            .ask(json!({"action": "report", "tenant": tenant, "runId": run}))
+            .await;
+        match report {
+            Ok(report) if status(&report) != "running" => {}
+            Ok(report) => outcome
+                .unfinished
+                .push(format!("{tenant} {run}: {}", status(&report))),
+            Err(e) => outcome.unfinished.push(format!("{tenant} {run}: {e}")),
+        }
+    }
+    let storm_runs: Vec<(String, String)> = chaos
+        .runs
+        .iter()
+        .flat_map(|(t, runs)| runs.iter().map(|r| (t.clone(), r.clone())))
+        .collect();
+    for (tenant, run) in storm_runs {
+        outcome.storm_runs += 1;
+        if let Ok(report) = chaos
+            .ask(json!({"action": "report", "tenant": tenant, "runId": run}))
+            .await
+            && status(&report) == "running"
+        {
+            outcome.storm_runs_running += 1;
+        }
+    }
+    // The clean run's own runs were counted above too.
+    outcome.storm_runs -= chaos.tenants.len() as u64 - outcome.unplanned.len() as u64;
+
+    // The invariants.
+    for index in 0..chaos.tenants.len() {
+        let tenant = chaos.tenants[index].data.tenant.clone();
+        // The console's error report (scanned for secrets); the checks read the ledger itself,
+        // which holds records before they reach the report's attempt threshold too.
+        let _ = chaos
+            .ask(json!({"action": "errors", "tenant": tenant}))
+            .await;
+        let t = &chaos.tenants[index];
+        let stores = &chaos.deps.stores;
+        let (findings, verified) =
+            check::tenant(t, stores.links.as_ref(), stores.ledger.as_ref()).await?;
+        outcome.findings.extend(findings);
+        outcome.verified += verified;
+        outcome.records += t
+            .billing
+            .accounts()
+            .iter()
+            .map(|a| 1 + a.sites.len() as u64 + a.contacts.len() as u64)
+            .sum::<u64>();
+    }
+
+    // Converged means a second clean run finds nothing to write.
+    let before: Vec<(u64, u64)> = chaos
+        .tenants
+        .iter()
+        .map(|t| (t.cw.calls().writes(), t.billing.calls().writes()))
+        .collect();
+    let (_, rerun) = chaos.clean_run().await;
+    outcome.clean_dead_letters.extend(rerun.dead_letters);
+    for (t, (cw, billing)) in chaos.tenants.iter().zip(before) {
+        outcome.rerun_writes.0 += t.cw.calls().writes() - cw;
+        outcome.rerun_writes.1 += t.billing.calls().writes() - billing;
+    }
+    outcome.conditional_races = chaos.proxy.conditional_failures();
+
+    // Everything said, searched for every tenant's secrets.
+    let mut said = String::new();
+    said.push_str(&capture::logs().text());
+    said.push_str(&chaos.errors.text());
+    said.push_str(&chaos.reports.text());
+    said.push_str(&chaos.metrics.text());
+    said.push_str(&format!("{:?}\n{:?}\n", chaos.deps, chaos.service));
+    outcome.scanned_bytes = said.len();
+    outcome.leaks = capture::leaks(&said, &chaos.secrets());
+    Ok(Some(outcome))
+}

@@ -1,0 +1,560 @@
+//! The chaos world and its storm: tenants with their own simulators and keys, the real
+//! `customer-sync` function on DynamoDB (moto, behind the throttling proxy), its jobs delivered
+//! from an in-memory queue the way SQS misbehaves, and workers killed mid-flight.
+//!
+//! **Delivery.** Jobs are taken in waves of two concurrent invocations (two Lambda instances) of
+//! up to ten messages each. Each wave's ready messages are shuffled (out of order); a message is
+//! sometimes queued twice, sometimes held back (late), and sometimes also put in the other
+//! invocation of the same wave (two workers on one job at once). A message the batch answer
+//! names as failed comes back after a visibility delay with its receive count raised, and is
+//! dead-lettered after [`MAX_RECEIVES`].
+//!
+//! **Kills.** When a simulator holds a request ([`FaultKind::Freeze`]), the invocations in flight
+//! are dropped at their await points, as a crashed instance stops. What they had written is what
+//! the simulators and DynamoDB hold; their messages come back after the invocation's deadline
+//! (SQS's visibility timeout outlives the function's timeout), their idempotency locks expire at
+//! that deadline and their pending link claims go stale after [`STALE_AFTER`] — the production
+//! rules, with the durations shortened. A killed instance's memory dies with it: the function is
+//! built anew (a cold start) after every kill.
+//!
+//! [`FaultKind::Freeze`]: cwsync_connectwise_sim::FaultKind::Freeze
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use cwsync_billing_sim::{BillingSim, BillingSimOptions};
+use cwsync_connectwise::RetryPolicy;
+use cwsync_connectwise_sim::{ApiMember, SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID};
+use cwsync_customer_sync::{CustomerSync, FUNCTION};
+use cwsync_queue::{Job, MemoryJobQueue};
+use cwsync_runtime::{Config, Deps, StaticTenantSecrets, Stores};
+use cwsync_store::dynamo::Table;
+use cwsync_sync::tenant::ConnectOptions;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::capture::{self, Sink};
+use crate::dynamo_proxy::DynamoProxy;
+use crate::faults::{self, CLIENT_TIMEOUT, Tally, kind};
+use crate::world::{self, Shape, TenantData};
+
+/// Receives before a message goes to the dead-letter queue.
+pub const MAX_RECEIVES: u32 = 12;
+/// How long an invocation's idempotency locks last (its "deadline").
+pub const INVOCATION: Duration = Duration::from_secs(1);
+/// When a failed message is delivered again.
+pub const VISIBILITY: Duration = Duration::from_millis(200);
+/// When a killed worker's pending claim may be taken over.
+pub const STALE_AFTER: Duration = Duration::from_millis(2_500);
+/// How late a late message is.
+const LATE: Duration = Duration::from_millis(150);
+/// The share of DynamoDB requests throttled in the storm.
+const DYNAMO_THROTTLE_RATE: f64 = 0.05;
+
+/// One tenant: its data, simulators and keys.
+#[derive(Debug)]
+pub struct Tenant {
+    /// What was generated for it.
+    pub data: TenantData,
+    /// Its ConnectWise.
+    pub cw: Simulator,
+    /// Its billing system.
+    pub billing: BillingSim,
+    /// Its secret values by name (for the leak scan).
+    pub secrets: Vec<(String, String)>,
+    /// Its ConnectWise member's public and private keys.
+    pub keys: (String, String),
+}
+
+/// How one storm or clean delivery went.
+#[derive(Debug, Default, Clone)]
+pub struct Delivered {
+    /// Invocations made (each up to ten messages).
+    pub invocations: u64,
+    /// Messages delivered (a redelivery counts again).
+    pub messages: u64,
+    /// Invocations killed.
+    pub killed: u64,
+    /// Job keys dead-lettered.
+    pub dead_letters: Vec<String>,
+}
+
+/// The world.
+#[derive(Debug)]
+pub struct Chaos {
+    /// Its shape.
+    pub shape: Shape,
+    /// The tenants.
+    pub tenants: Vec<Tenant>,
+    /// The deps every instance of the function shares (stores, secrets, the queue).
+    pub deps: Arc<Deps>,
+    /// The function's current instance (built anew after a kill).
+    pub service: Arc<CustomerSync>,
+    /// The customer-sync queue.
+    pub queue: Arc<MemoryJobQueue>,
+    /// The DynamoDB proxy.
+    pub proxy: DynamoProxy,
+    /// Faults injected so far, by kind.
+    pub tally: Tally,
+    /// Every error the function answered (console refusals), for the leak scan.
+    pub errors: Sink,
+    /// Every run report and error ledger read, for the leak scan.
+    pub reports: Sink,
+    /// Every metric line written, for the leak scan.
+    pub metrics: Sink,
+    /// The runs started, by tenant.
+    pub runs: BTreeMap<String, Vec<String>>,
+    kill: watch::Sender<u64>,
+    rng: StdRng,
+}
+
+fn options() -> ConnectOptions {
+    let retry = RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(5),
+    };
+    ConnectOptions {
+        cw_retry: Some(retry),
+        billing_retry: Some(retry),
+        timeout: Some(CLIENT_TIMEOUT),
+        cache_ttl: None,
+        cw_rate: None,
+        gate_window: None,
+    }
+}
+
+fn key(rng: &mut StdRng, prefix: &str) -> String {
+    let digits: String = (0..24)
+        .map(|_| char::from(b"abcdefghijkmnpqrstuvwxyz23456789"[rng.random_range(0..32)]))
+        .collect();
+    format!("{prefix}{digits}")
+}
+
+impl Chaos {
+    /// The world for `shape`: `None` when moto is not available outside CI (the harness says
+    /// so loudly; under `CI=true` it panics instead).
+    pub async fn start(shape: Shape) -> anyhow::Result<Option<Chaos>> {
+        let Some(moto) = cwsync_aws_harness::moto() else {
+            return Ok(None);
+        };
+        let errors = Sink::default();
+        // Install the log capture before anything logs.
+        let _ = capture::logs();
+        let proxy = DynamoProxy::start(moto.endpoint(), DYNAMO_THROTTLE_RATE, shape.seed).await?;
+        let sdk = moto.sdk_config().await;
+        let retry = aws_sdk_dynamodb::config::retry::RetryConfig::standard()
+            .with_max_attempts(5)
+            .with_initial_backoff(Duration::from_millis(5))
+            .with_max_backoff(Duration::from_millis(40));
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk)
+                .endpoint_url(proxy.endpoint())
+                .retry_config(retry)
+                .build(),
+        );
+        let table_name = cwsync_aws_harness::unique_name("chaos");
+        cwsync_store::dynamo::create_table(&client, &table_name).await?;
+        let table = Table::new(client, table_name);
+
+        let mut rng = StdRng::seed_from_u64(shape.seed);
+        let mut tenants = Vec::new();
+        let mut secrets = StaticTenantSecrets::new();
+        for index in 0..shape.tenants {
+            let data = world::tenant(&shape, index);
+            let public = key(&mut rng, "pub");
+            let private = key(&mut rng, "priv");
+            let billing_key = key(&mut rng, "bill");
+            let member = ApiMember {
+                public_key: public.clone(),
+                private_key: private.clone(),
+                ..ApiMember::test_member()
+            };
+            let cw = Simulator::start(SimOptions {
+                members: vec![member],
+                ..SimOptions::default()
+            })
+            .await?;
+            let billing = BillingSim::start(BillingSimOptions {
+                api_key: billing_key.clone(),
+                ..BillingSimOptions::default()
+            })
+            .await?;
+            billing.set_clock(world::T0);
+            billing.seed_accounts(data.accounts.clone());
+            cw.seed("/company/companies", data.existing_companies.clone())?;
+            let secret = json!({
+                "site": cw.base_url(),
+                "companyId": TEST_COMPANY_ID,
+                "publicKey": public,
+                "privateKey": private,
+                "clientId": TEST_CLIENT_ID,
+                "billingUrl": billing.base_url().to_string(),
+                "billingApiKey": billing_key,
+            });
+            secrets = secrets.with_secret_json(&data.tenant, &secret.to_string())?;
+            let secret_values = vec![
+                (
+                    format!("{} ConnectWise private key", data.tenant),
+                    private.clone(),
+                ),
+                (
+                    format!("{} ConnectWise public key", data.tenant),
+                    public.clone(),
+                ),
+                (format!("{} billing API key", data.tenant), billing_key),
+                (
+                    format!("{} ConnectWise Basic authorization", data.tenant),
+                    capture::basic_auth(TEST_COMPANY_ID, &public, &private),
+                ),
+            ];
+            tenants.push(Tenant {
+                data,
+                cw,
+                billing,
+                secrets: secret_values,
+                keys: (public, private),
+            });
+        }
+        let queue = Arc::new(MemoryJobQueue::new());
+        let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
+        deps.stores =
+            Stores::dynamo_with_stale_after(table, time::Duration::try_from(STALE_AFTER)?);
+        deps.queues.customer = Some(queue.clone());
+        let deps = Arc::new(deps);
+
+        // One killer: any held request drops every invocation in flight.
+        let (kill, _) = watch::channel(0u64);
+        for tenant in &tenants {
+            for frozen in [tenant.cw.frozen(), tenant.billing.frozen()] {
+                let kill = kill.clone();
+                tokio::spawn(async move {
+                    loop {
+                        frozen.notified().await;
+                        kill.send_modify(|generation| *generation += 1);
+                    }
+                });
+            }
+        }
+        Ok(Some(Chaos {
+            shape,
+            service: Arc::new(CustomerSync::new(deps.clone(), options())),
+            deps,
+            tenants,
+            queue,
+            proxy,
+            tally: Tally::default(),
+            errors,
+            reports: Sink::default(),
+            metrics: Sink::default(),
+            runs: BTreeMap::new(),
+            kill,
+            rng: StdRng::seed_from_u64(shape.seed.rotate_left(17)),
+        }))
+    }
+
+    /// A fresh instance of the function (a cold start after a crash).
+    fn restart(&mut self) {
+        self.service = Arc::new(CustomerSync::new(self.deps.clone(), options()));
+    }
+
+    /// Every secret value of every tenant, by name.
+    pub fn secrets(&self) -> Vec<(String, String)> {
+        self.tenants
+            .iter()
+            .flat_map(|t| t.secrets.iter().cloned())
+            .collect()
+    }
+
+    /// The storm: `shape.rounds` rounds of changes, tenant-wide syncs and chaotic delivery
+    /// under every fault; what it delivered.
+    pub async fn storm(&mut self) -> Delivered {
+        let mut total = Delivered::default();
+        self.proxy.storm(true);
+        let throttled_before = self.proxy.throttled();
+        for round in 0..self.shape.rounds {
+            if round > 0 {
+                self.change(round);
+            }
+            let injected: Vec<faults::Injected> = self
+                .tenants
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    faults::inject(
+                        &t.cw,
+                        &t.billing,
+                        self.shape.seed ^ ((round as u64) << 40) ^ ((i as u64) << 20),
+                    )
+                })
+                .collect();
+            for index in 0..self.tenants.len() {
+                self.plan(index, 8).await;
+            }
+            let delivered = self.deliver_chaotically().await;
+            total.invocations += delivered.invocations;
+            total.messages += delivered.messages;
+            total.killed += delivered.killed;
+            total.dead_letters.extend(delivered.dead_letters);
+            for (tenant, injected) in self.tenants.iter().zip(&injected) {
+                let fired = faults::collect(injected, &tenant.cw, &tenant.billing);
+                self.tally.merge(&fired);
+            }
+        }
+        self.proxy.storm(false);
+        self.tally.add(
+            kind::DYNAMO_THROTTLE,
+            self.proxy.throttled() - throttled_before,
+        );
+        total
+    }
+
+    /// The billing users' changes before `round`.
+    fn change(&mut self, round: usize) {
+        for (index, tenant) in self.tenants.iter().enumerate() {
+            let ids: Vec<String> = tenant.data.accounts.iter().map(|a| a.id.clone()).collect();
+            for (id, change) in world::changes(&self.shape, index, round, &ids) {
+                tenant
+                    .billing
+                    .modify_account(&id, |a| world::apply(a, change, round, index));
+            }
+        }
+    }
+
+    /// Runs a console event as one invocation that may be killed; its answer, or why not.
+    async fn console(&mut self, event: Value) -> Result<Value, String> {
+        let mut killed = self.kill.subscribe();
+        let service = self.service.clone();
+        let deadline = OffsetDateTime::now_utc() + INVOCATION;
+        let answer = tokio::select! {
+            biased;
+            _ = killed.changed() => None,
+            answer = Box::pin(service.handle(event, deadline)) => Some(answer),
+        };
+        self.flush_metrics();
+        match answer {
+            None => {
+                self.restart();
+                Err("killed".to_owned())
+            }
+            Some(Ok(answer)) => Ok(answer),
+            Some(Err(d)) => {
+                let text = format!("{}: {}", d.error_type, d.error_message);
+                self.errors.push(&text);
+                Err(text)
+            }
+        }
+    }
+
+    /// Plans a tenant-wide sync of tenant `index`, retried as EventBridge and a user would
+    /// (`attempts` times); the run id when it was planned.
+    pub async fn plan(&mut self, index: usize, attempts: usize) -> Option<String> {
+        let tenant = self.tenants[index].data.tenant.clone();
+        for _ in 0..attempts {
+            let event = json!({"action": "sync-tenant", "tenant": tenant});
+            if let Ok(answer) = self.console(event).await
+                && let Some(run) = answer["runId"].as_str()
+            {
+                self.runs
+                    .entry(tenant.clone())
+                    .or_default()
+                    .push(run.to_owned());
+                return Some(run.to_owned());
+            }
+        }
+        None
+    }
+
+    fn flush_metrics(&self) {
+        let mut sink = self.metrics.clone();
+        // A metrics failure is no finding of the chaos suite; the scan covers what was written.
+        let _ = self
+            .deps
+            .metrics
+            .flush_to(&mut sink, Some("chaos"), SystemTime::now());
+    }
+
+    /// Delivers the queue as SQS misbehaves, killing invocations whose requests are held,
+    /// until no message is left (done or dead-lettered).
+    async fn deliver_chaotically(&mut self) -> Delivered {
+        struct Pending {
+            job: Job,
+            receives: u32,
+            ready: Instant,
+        }
+        let mut delivered = Delivered::default();
+        let mut pending: Vec<Pending> = Vec::new();
+        loop {
+            let now = Instant::now();
+            for job in self.queue.drain() {
+                let late = self.rng.random_bool(0.1);
+                if late {
+                    self.tally.add(kind::SQS_LATE, 1);
+                }
+                let ready = if late { now + LATE } else { now };
+                if self.rng.random_bool(0.1) {
+                    self.tally.add(kind::SQS_TWICE, 1);
+                    pending.push(Pending {
+                        job: job.clone(),
+                        receives: 1,
+                        ready: now + LATE / 2,
+                    });
+                }
+                pending.push(Pending {
+                    job,
+                    receives: 1,
+                    ready,
+                });
+            }
+            if pending.is_empty() {
+                return delivered;
+            }
+            let (mut ready, waiting): (Vec<Pending>, Vec<Pending>) =
+                pending.into_iter().partition(|p| p.ready <= now);
+            pending = waiting;
+            if ready.is_empty() {
+                let next = pending.iter().map(|p| p.ready).min().unwrap_or(now);
+                tokio::time::sleep_until(next.into()).await;
+                continue;
+            }
+            if ready.len() > 1 {
+                ready.shuffle(&mut self.rng);
+                self.tally.add(kind::SQS_REORDERED, 1);
+            }
+            let rest = ready.split_off(ready.len().min(20));
+            pending.extend(rest);
+            let second = ready.split_off(ready.len().min(10));
+            let mut batches: Vec<Vec<(Job, u32)>> = vec![
+                ready.into_iter().map(|p| (p.job, p.receives)).collect(),
+                second.into_iter().map(|p| (p.job, p.receives)).collect(),
+            ];
+            // Two workers on one job: a message of the first invocation also in the second.
+            let twins: Vec<(Job, u32)> = batches[0]
+                .iter()
+                .filter(|_| self.rng.random_bool(0.08))
+                .cloned()
+                .collect();
+            for twin in twins {
+                if batches[1].len() < 10 {
+                    self.tally.add(kind::TWO_WORKERS, 1);
+                    batches[1].push(twin);
+                }
+            }
+            batches.retain(|b| !b.is_empty());
+            let deadline = OffsetDateTime::now_utc() + INVOCATION;
+            let mut killed = self.kill.subscribe();
+            let service = self.service.clone();
+            let invocations = batches.iter().map(|batch| {
+                let service = service.clone();
+                let event = sqs_event(batch);
+                async move { Box::pin(service.handle_jobs(event, deadline)).await }
+            });
+            let answers: Option<Vec<SqsBatchResponse>> = tokio::select! {
+                biased;
+                _ = killed.changed() => None,
+                answers = futures::future::join_all(invocations) => Some(answers),
+            };
+            self.flush_metrics();
+            if answers.is_none() {
+                delivered.killed += 1;
+            }
+            delivered.invocations += batches.len() as u64;
+            delivered.messages += batches.iter().map(|b| b.len() as u64).sum::<u64>();
+            let after = Instant::now();
+            let mut again =
+                |job: Job, receives: u32, ready: Instant, pending: &mut Vec<Pending>| {
+                    if receives >= MAX_RECEIVES {
+                        delivered.dead_letters.push(job.key().as_str().to_owned());
+                    } else {
+                        pending.push(Pending {
+                            job,
+                            receives: receives + 1,
+                            ready,
+                        });
+                    }
+                };
+            match answers {
+                None => {
+                    // Every message comes back once the invocation's deadline (and its locks)
+                    // has passed, as SQS's visibility timeout outlives the function's.
+                    let back = after + INVOCATION + Duration::from_millis(10);
+                    for batch in batches {
+                        for (job, receives) in batch {
+                            again(job, receives, back, &mut pending);
+                        }
+                    }
+                    self.restart();
+                }
+                Some(answers) => {
+                    for (batch, answer) in batches.into_iter().zip(answers) {
+                        for failure in answer.batch_item_failures {
+                            let index = failure
+                                .item_identifier
+                                .strip_prefix("m-")
+                                .and_then(|i| i.parse::<usize>().ok());
+                            if let Some((job, receives)) = index.and_then(|i| batch.get(i)) {
+                                again(job.clone(), *receives, after + VISIBILITY, &mut pending);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Plans every tenant and delivers plainly (no fault, no disorder), as after the storm.
+    pub async fn clean_run(&mut self) -> (Vec<Option<String>>, cwsync_sync::deliver::Delivery) {
+        let mut runs = Vec::new();
+        for index in 0..self.tenants.len() {
+            runs.push(self.plan(index, 1).await);
+        }
+        let service = self.service.clone();
+        let delivery = cwsync_sync::deliver::deliver_all(
+            &self.queue,
+            5,
+            |event, deadline| {
+                let service = service.clone();
+                async move { Box::pin(service.handle_jobs(event, deadline)).await }
+            },
+            |_| {},
+        )
+        .await;
+        self.flush_metrics();
+        (runs, delivery)
+    }
+
+    /// Waits until every claim a killed worker left has gone stale.
+    pub async fn let_leases_expire(&self) {
+        tokio::time::sleep(STALE_AFTER + Duration::from_millis(100)).await;
+    }
+
+    /// A console action's answer (outside the storm), recorded for the leak scan.
+    pub async fn ask(&mut self, event: Value) -> Result<Value, String> {
+        let answer = self.console(event).await;
+        if let Ok(answer) = &answer {
+            self.reports.push(&answer.to_string());
+        }
+        answer
+    }
+}
+
+fn sqs_event(batch: &[(Job, u32)]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for (index, (job, receives)) in batch.iter().enumerate() {
+        let mut message = SqsMessage::default();
+        message.message_id = Some(format!("m-{index}"));
+        message.body = job.to_body().ok();
+        message
+            .attributes
+            .insert("ApproximateReceiveCount".to_owned(), receives.to_string());
+        event.records.push(message);
+    }
+    event
+}
