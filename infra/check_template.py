@@ -56,6 +56,9 @@ def check_template(path: Path) -> list[str]:
     problems: list[str] = []
     resources = template.get("Resources", {})
     global_timeout = template.get("Globals", {}).get("Function", {}).get("Timeout", DEFAULT_LAMBDA_TIMEOUT)
+    global_receive_count = (
+        template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}).get("MAX_RECEIVE_COUNT")
+    )
 
     for name, resource in resources.items():
         if resource.get("Type") != "AWS::Serverless::Function":
@@ -92,6 +95,13 @@ def check_template(path: Path) -> list[str]:
                     problems.append(
                         f"{queue_id}: RedrivePolicy.maxReceiveCount must be 1..{MAX_RECEIVE_COUNT_LIMIT} "
                         f"(found {count!r}) so a poison message reaches the DLQ"
+                    )
+                # The function must know which delivery is the last, to record why a job gave up.
+                told = props.get("Environment", {}).get("Variables", {}).get("MAX_RECEIVE_COUNT", global_receive_count)
+                if str(told) != str(count):
+                    problems.append(
+                        f"{name}: MAX_RECEIVE_COUNT {told!r} is not {queue_id}'s maxReceiveCount {count!r}: "
+                        "a job failing on its last delivery would not record why"
                     )
             elif kind == "ScheduleV2":
                 raw = eprops.get("Input")

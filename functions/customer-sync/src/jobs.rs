@@ -60,7 +60,7 @@ pub struct AccountJob {
 const NO_CANDIDATE_FIELD: &str = "noCandidateAtPlan";
 
 /// The idempotency key of `job`, without the planner's hint (see [`NO_CANDIDATE_FIELD`]).
-fn idempotency_key(job: &Job) -> cwsync_queue::JobKey {
+pub fn idempotency_key(job: &Job) -> cwsync_queue::JobKey {
     key_without(job, NO_CANDIDATE_FIELD)
 }
 
@@ -412,6 +412,7 @@ impl CustomerSync {
             JOB_KIND,
             event,
             self.concurrency,
+            self.deps.config.max_receive_count,
             &groups,
             |job, context, group| {
                 let wait = context.receive_count <= RELATED_WAITS;

@@ -509,12 +509,14 @@ async fn export_additions(
 ) -> Result<(), SyncError> {
     // The agreement's additions are read only when one of its subscriptions has an addition
     // there already (to compare), or to settle a create: a first export reads nothing.
+    // A link without its place (the worker stopped between linking a new addition and
+    // recording where it is) may be here: its addition is looked for on this agreement before
+    // anything is made again.
     let here = |s: &Subscription| {
         links
             .get(&s.id)
             .filter(|l| l.state == LinkState::Linked)
-            .and_then(AdditionPlace::of)
-            .is_some_and(|place| place.agreement == agreement)
+            .is_some_and(|l| AdditionPlace::of(l).is_none_or(|place| place.agreement == agreement))
     };
     let current: Vec<Addition> = if subscriptions.iter().any(|(s, _)| here(s)) {
         read_additions(scope, agreement).await?
@@ -533,12 +535,13 @@ async fn export_additions(
         let place = link.and_then(AdditionPlace::of);
         let existing = link
             .and_then(|l| l.cw_id)
-            .filter(|_| place.is_some_and(|p| p.agreement == agreement))
+            .filter(|_| place.is_none_or(|p| p.agreement == agreement))
             .and_then(|id| current.iter().find(|a| a.id == Some(id)));
         let mut desired = desired.addition.clone();
         desired.agreement_id = None;
         match (link, place, existing) {
-            (Some(_), Some(_), Some(existing)) if !needs_new_addition(&desired, existing) => {
+            // (Without a place, the update records it.)
+            (Some(_), _, Some(existing)) if !needs_new_addition(&desired, existing) => {
                 update_addition(scope, &recorder, agreement, &desired, existing, records).await?;
             }
             (Some(link), place, existing) => {

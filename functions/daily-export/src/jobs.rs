@@ -45,6 +45,17 @@ use crate::{DailyExport, JOB_KIND, catalog};
 /// own so it never meets the customer sync's company link).
 const STAMP_KIND: &str = "export-company";
 
+/// The idempotency key of an export job. A page is its run's page by its number: the products
+/// or records it carries are what its planner found stale, which a second planner finding fewer
+/// does not make another page; an account job's hint is not part of its work either.
+pub fn idempotency_key(job: &Job) -> cwsync_queue::JobKey {
+    match job.kind() {
+        JobKind::DailyExportCatalog => key_without(job, PRODUCTS_FIELD),
+        JobKind::DocumentsPage => key_without(job, documents::RECORDS_FIELD),
+        _ => key_without(job, HINT_FIELD),
+    }
+}
+
 impl DailyExport {
     /// Handles a batch from the export queue; the answer names the messages to deliver again.
     pub async fn handle_jobs(&self, event: SqsEvent, deadline: OffsetDateTime) -> SqsBatchResponse {
@@ -53,6 +64,7 @@ impl DailyExport {
             JOB_KIND,
             event,
             self.concurrency,
+            self.deps.config.max_receive_count,
             &groups,
             |job, context, _| self.run_job(job, deadline, context.receive_count <= 1),
         )
@@ -70,13 +82,7 @@ impl DailyExport {
     ) -> Result<(), JobFailure> {
         let tenant = TenantId::parse(job.tenant()).map_err(JobFailure::permanent)?;
         let run_id = RunId::parse(job.run_id()).map_err(JobFailure::permanent)?;
-        // A page is its run's page by its number: the products it carries are what its planner
-        // found stale, which a second planner finding fewer does not make another page.
-        let key = match job.kind() {
-            JobKind::DailyExportCatalog => key_without(&job, PRODUCTS_FIELD),
-            JobKind::DocumentsPage => key_without(&job, documents::RECORDS_FIELD),
-            _ => key_without(&job, HINT_FIELD),
-        };
+        let key = idempotency_key(&job);
         let work = || async {
             match job.kind() {
                 JobKind::DailyExportCatalog => {

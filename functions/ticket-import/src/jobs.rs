@@ -39,6 +39,7 @@ impl TicketImport {
             JOB_KIND,
             event,
             self.concurrency,
+            self.deps.config.max_receive_count,
             &groups,
             |job, _, group| self.run_job(job, deadline, group),
         )

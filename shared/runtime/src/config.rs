@@ -25,6 +25,10 @@ pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
 /// The public URL ConnectWise callbacks are registered at (the ticket import's Function URL, or a
 /// domain in front of it); optional: only `register-callbacks` needs it.
 pub const CALLBACK_URL: &str = "CALLBACK_URL";
+/// How many times SQS delivers a job before moving it to its dead-letter queue (the queues'
+/// `maxReceiveCount`): a job failing on its last delivery records why in its run instead of
+/// leaving the run waiting on the dead-letter queue.
+pub const MAX_RECEIVE_COUNT: &str = "MAX_RECEIVE_COUNT";
 
 /// Default of [`TENANT_SECRET_PREFIX`].
 pub const DEFAULT_TENANT_SECRET_PREFIX: &str = "cwsync/tenants/";
@@ -33,9 +37,11 @@ pub const DEFAULT_TENANT_SECRET_PREFIX: &str = "cwsync/tenants/";
 pub const DEFAULT_SECRET_CACHE_TTL: Duration = Duration::from_secs(300);
 /// Default of [`METRICS_NAMESPACE`].
 pub const DEFAULT_METRICS_NAMESPACE: &str = "cwsync";
+/// Default of [`MAX_RECEIVE_COUNT`]: the template's `maxReceiveCount`.
+pub const DEFAULT_MAX_RECEIVE_COUNT: u32 = 5;
 
 /// Every variable [`Config`] reads.
-pub const VARIABLES: [&str; 8] = [
+pub const VARIABLES: [&str; 9] = [
     TABLE_NAME,
     EXPORT_QUEUE_URL,
     CUSTOMER_QUEUE_URL,
@@ -44,6 +50,7 @@ pub const VARIABLES: [&str; 8] = [
     SECRET_CACHE_TTL_SECONDS,
     METRICS_NAMESPACE,
     CALLBACK_URL,
+    MAX_RECEIVE_COUNT,
 ];
 
 /// The longest TTL accepted: a day. Longer would keep a revoked key in use for too long.
@@ -111,6 +118,8 @@ pub struct Config {
     pub metrics_namespace: String,
     /// [`CALLBACK_URL`], when set (an http(s) URL with a host and no query).
     pub callback_url: Option<String>,
+    /// [`MAX_RECEIVE_COUNT`]; default [`DEFAULT_MAX_RECEIVE_COUNT`].
+    pub max_receive_count: u32,
 }
 
 impl Config {
@@ -166,6 +175,17 @@ impl Config {
         let callback_url = get(CALLBACK_URL)
             .map(|url| check_callback_url(&url).map(|()| url))
             .transpose()?;
+        let max_receive_count = match get(MAX_RECEIVE_COUNT) {
+            // SQS accepts a maxReceiveCount of 1 to 1000.
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    malformed(MAX_RECEIVE_COUNT, "expected a whole number from 1 to 1000")
+                })?,
+            None => DEFAULT_MAX_RECEIVE_COUNT,
+        };
         Ok(Self {
             table_name,
             export_queue_url,
@@ -175,6 +195,7 @@ impl Config {
             secret_cache_ttl,
             metrics_namespace,
             callback_url,
+            max_receive_count,
         })
     }
 
@@ -211,6 +232,7 @@ impl Config {
             secret_cache_ttl: DEFAULT_SECRET_CACHE_TTL,
             metrics_namespace: DEFAULT_METRICS_NAMESPACE.to_owned(),
             callback_url: None,
+            max_receive_count: DEFAULT_MAX_RECEIVE_COUNT,
         }
     }
 }
@@ -358,6 +380,7 @@ mod tests {
         assert_eq!(config.tenant_secret_prefix, "cwsync/tenants/");
         assert_eq!(config.secret_cache_ttl, Duration::from_secs(300));
         assert_eq!(config.metrics_namespace, "cwsync");
+        assert_eq!(config.max_receive_count, 5);
     }
 
     #[test]
@@ -377,8 +400,10 @@ mod tests {
             (SECRET_CACHE_TTL_SECONDS, "60"),
             (METRICS_NAMESPACE, "cwsync/prod"),
             (CALLBACK_URL, "https://abc.lambda-url.us-east-1.on.aws/"),
+            (MAX_RECEIVE_COUNT, "8"),
         ]))
         .unwrap();
+        assert_eq!(config.max_receive_count, 8);
         assert_eq!(
             config.callback_url.as_deref(),
             Some("https://abc.lambda-url.us-east-1.on.aws/")
@@ -418,6 +443,8 @@ mod tests {
                 "five-minutes",
                 SECRET_CACHE_TTL_SECONDS,
             ),
+            (MAX_RECEIVE_COUNT, "0", MAX_RECEIVE_COUNT),
+            (MAX_RECEIVE_COUNT, "1001", MAX_RECEIVE_COUNT),
             (SECRET_CACHE_TTL_SECONDS, "999999", SECRET_CACHE_TTL_SECONDS),
             (
                 TENANT_SECRET_PREFIX,

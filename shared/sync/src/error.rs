@@ -70,6 +70,17 @@ pub enum SyncError {
         /// What happened.
         detail: String,
     },
+    /// A transient failure on the job's last delivery: SQS would move it to the dead-letter
+    /// queue next, so it is final for this run (the next run tries again).
+    #[error(
+        "gave up after {deliveries} deliveries (the last before the dead-letter queue; the next run tries again): {source}"
+    )]
+    GaveUp {
+        /// Deliveries made.
+        deliveries: u32,
+        /// The last delivery's failure.
+        source: Box<SyncError>,
+    },
 }
 
 impl SyncError {
@@ -101,6 +112,7 @@ impl SyncError {
             SyncError::Secrets(error) => error.is_transient(),
             SyncError::NotConfigured { .. } => false,
             SyncError::Busy { .. } | SyncError::Unsettled { .. } => true,
+            SyncError::GaveUp { .. } => false,
         }
     }
 

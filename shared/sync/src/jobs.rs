@@ -164,13 +164,45 @@ where
     prefetched
 }
 
+/// Which delivery of its message a job is running in, and how many SQS makes before the
+/// dead-letter queue (the queue's `maxReceiveCount`, the functions' `MAX_RECEIVE_COUNT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// SQS's `ApproximateReceiveCount` (1 on the first delivery).
+    pub receive_count: u32,
+    /// The queue's `maxReceiveCount`.
+    pub max_receives: u32,
+}
+
+impl Delivery {
+    /// Whether this is the message's last delivery: failing now sends it to the dead-letter
+    /// queue, so a known failure is recorded in its run instead (see
+    /// [`crate::runs::RunBook::settle_unit`]).
+    pub fn is_last(&self) -> bool {
+        self.receive_count >= self.max_receives
+    }
+}
+
+tokio::task_local! {
+    static DELIVERY: Delivery;
+}
+
+/// The delivery the current job runs in ([`handle_batch`] sets it for each job); `None`
+/// outside a batch (a console action runs a job's work directly).
+pub fn current_delivery() -> Option<Delivery> {
+    DELIVERY.try_with(|delivery| *delivery).ok()
+}
+
 /// Handles an SQS batch of `job_kind` jobs, at most `concurrency` at once: `run` gets each job
 /// with its delivery context and its group's shared reads (when `groups` holds them), and the
-/// answer's `batchItemFailures` name the messages to deliver again.
+/// answer's `batchItemFailures` name the messages to deliver again. Each job runs knowing its
+/// [`Delivery`] (`max_receives`: the queue's `maxReceiveCount`), so its last one can record why it
+/// gives up.
 pub async fn handle_batch<'g, G, F, Fut>(
     job_kind: &str,
     event: SqsEvent,
     concurrency: usize,
+    max_receives: u32,
     groups: &'g HashMap<GroupKey, Option<G>>,
     run: F,
 ) -> ProcessedBatch
@@ -182,7 +214,11 @@ where
         let group = GroupKey::of(&job)
             .and_then(|key| groups.get(&key))
             .and_then(Option::as_ref);
-        run(job, context, group)
+        let delivery = Delivery {
+            receive_count: context.receive_count,
+            max_receives,
+        };
+        DELIVERY.scope(delivery, run(job, context, group))
     })
     .await;
     tracing::info!(

@@ -362,9 +362,11 @@ impl RunBook {
     }
 
     /// What a unit's job comes to: `Ok` when it ran; a transient error to be retried (SQS
-    /// delivers it again); any other error recorded as the unit's failure
-    /// ([`RunBook::record_job_failure`], off the ledger: nothing about a record names it), so
-    /// the run finishes.
+    /// delivers it again), unless this is the message's last delivery
+    /// ([`crate::jobs::current_delivery`]): then, as for any other error, the failure is recorded
+    /// as the unit's ([`RunBook::record_job_failure`], off the ledger: nothing about a record
+    /// names it; the next run tries the unit again), so the run finishes rather than wait on the
+    /// dead-letter queue.
     pub async fn settle_unit<T>(
         &self,
         tenant: &TenantId,
@@ -373,9 +375,21 @@ impl RunBook {
         unit_id: &str,
         result: Result<T, SyncError>,
     ) -> Result<(), cwsync_queue::JobFailure> {
+        let last = crate::jobs::current_delivery().filter(crate::jobs::Delivery::is_last);
         match result {
             Ok(_) => Ok(()),
-            Err(error) if error.is_transient() => Err(error.into()),
+            Err(error) if error.is_transient() && last.is_none() => Err(error.into()),
+            Err(error) if error.is_transient() => {
+                let deliveries = last.map_or(0, |d| d.receive_count);
+                let error = SyncError::GaveUp {
+                    deliveries,
+                    source: Box::new(error),
+                };
+                self.record_job_failure(tenant, run_id, dry_run, unit_id, String::new(), &error)
+                    .await
+                    .map(|_| ())
+                    .map_err(Into::into)
+            }
             Err(error) => self
                 .record_job_failure(tenant, run_id, dry_run, unit_id, String::new(), &error)
                 .await

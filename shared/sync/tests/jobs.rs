@@ -137,13 +137,20 @@ async fn groups_of_a_batch_are_read_once_without_the_jobs_already_done() {
     assert_eq!(prefetched[&r1], Some(2));
     assert_eq!(prefetched[&r2], None);
     // Each job gets its group's reads; exactly the failed message is delivered again.
-    let response = handle_batch("toy", event, 2, &prefetched, |job, _, group| async move {
-        match (job.run_id(), group) {
-            ("r1", Some(2)) => Ok(()),
-            ("r2", None) => Err(JobFailure::transient("throttled")),
-            other => Err(JobFailure::permanent(format!("unexpected {other:?}"))),
-        }
-    })
+    let response = handle_batch(
+        "toy",
+        event,
+        2,
+        5,
+        &prefetched,
+        |job, _, group| async move {
+            match (job.run_id(), group) {
+                ("r1", Some(2)) => Ok(()),
+                ("r2", None) => Err(JobFailure::transient("throttled")),
+                other => Err(JobFailure::permanent(format!("unexpected {other:?}"))),
+            }
+        },
+    )
     .await;
     let failed: Vec<&str> = response
         .response

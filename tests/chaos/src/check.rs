@@ -326,3 +326,88 @@ async fn unlinked_below(
     }
     checked
 }
+
+/// What the checks found wrong in `tenant`'s daily export (empty when everything holds), and
+/// how many records they verified: one catalog item per product (by identifier), one agreement
+/// per company and name, one addition per agreement and product, an addition for every
+/// subscription and the quantities summing to the billing system's.
+pub fn export(tenant: &Tenant) -> (Vec<String>, u64) {
+    let name = &tenant.data.tenant;
+    let mut findings = Vec::new();
+    let items = tenant.cw.records("/procurement/catalog");
+    for dup in duplicates(&items, |i| i["identifier"].as_str().map(str::to_lowercase)) {
+        findings.push(format!("{name}: duplicate catalog item {dup}"));
+    }
+    let products = crate::world::products();
+    for product in &products {
+        let found = items
+            .iter()
+            .filter(|i| {
+                i["identifier"]
+                    .as_str()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(&product.sku))
+            })
+            .count();
+        if found != 1 {
+            findings.push(format!(
+                "{name}: product {} has {found} catalog items",
+                product.id
+            ));
+        }
+    }
+    let agreements = tenant.cw.records("/finance/agreements");
+    for dup in duplicates(&agreements, |a| {
+        Some(format!(
+            "company {} {}",
+            a["company"]["id"],
+            a["name"].as_str()?
+        ))
+    }) {
+        findings.push(format!("{name}: duplicate agreement {dup}"));
+    }
+    let additions: Vec<Value> = agreements
+        .iter()
+        .filter_map(|a| a["id"].as_i64())
+        .flat_map(|id| {
+            tenant
+                .cw
+                .records(&format!("/finance/agreements/{id}/additions"))
+                .into_iter()
+                .map(move |mut addition| {
+                    addition["agreementId"] = serde_json::json!(id);
+                    addition
+                })
+        })
+        .collect();
+    for dup in duplicates(&additions, |a| {
+        Some(format!(
+            "agreement {} product {}",
+            a["agreementId"], a["product"]["id"]
+        ))
+    }) {
+        findings.push(format!("{name}: duplicate addition {dup}"));
+    }
+    let subscriptions = tenant.billing.subscriptions();
+    if additions.len() != subscriptions.len() {
+        findings.push(format!(
+            "{name}: {} additions for {} subscriptions",
+            additions.len(),
+            subscriptions.len()
+        ));
+    }
+    let billed: f64 = subscriptions
+        .iter()
+        .map(|s| s.quantity.to_string().parse::<f64>().unwrap_or(f64::NAN))
+        .sum();
+    let added: f64 = additions
+        .iter()
+        .filter_map(|a| a["quantity"].as_f64())
+        .sum();
+    if (billed - added).abs() > 1e-6 {
+        findings.push(format!(
+            "{name}: the additions' quantities sum to {added}, the subscriptions' to {billed}"
+        ));
+    }
+    let verified = (products.len() + subscriptions.len()) as u64;
+    (findings, verified)
+}

@@ -100,13 +100,13 @@ pub fn inject(cw: &Simulator, billing: &BillingSim, seed: u64) -> Injected {
             CwRule::new(CwFault::Freeze)
                 .on("POST", "*")
                 .after_processing()
-                .rate(0.03, next()),
+                .rate(0.02, next()),
         ),
         (
             kind::KILL_MID_BATCH,
             CwRule::new(CwFault::Freeze)
                 .on("GET", "*")
-                .rate(0.009, next()),
+                .rate(0.003, next()),
         ),
         (
             kind::CW_LOST_ANSWER,
@@ -172,13 +172,13 @@ pub fn inject(cw: &Simulator, billing: &BillingSim, seed: u64) -> Injected {
             kind::KILL_BEFORE_WRITE_BACK,
             BillingRule::new(BillingFault::Freeze)
                 .on("POST", "/v1/write-backs")
-                .rate(0.075, next()),
+                .rate(0.04, next()),
         ),
         (
             kind::KILL_MID_BATCH,
             BillingRule::new(BillingFault::Freeze)
                 .on("GET", "*")
-                .rate(0.009, next()),
+                .rate(0.003, next()),
         ),
         (
             kind::BILLING_LOST_ANSWER,

@@ -4,8 +4,9 @@
 //! messages twice, late and out of order, two workers on one job, workers killed between a
 //! create and its link and between a link and its write-back — and then a clean run must
 //! converge: no duplicate, no record without its link, every value as mapped, every run
-//! finished, and a second clean run writes nothing. Everything the functions said meanwhile (logs,
-//! errors, reports, metrics, Debug output) is searched for the tenants' secrets.
+//! finished, and a last clean run writes nothing — for the customer sync and the daily export.
+//! Everything the functions said meanwhile (logs, errors, reports, metrics, Debug output) is
+//! searched for the tenants' secrets.
 //!
 //! [`run`] does all of it and returns the [`Outcome`]; the `chaos` binary prints it, the test
 //! (`tests/chaos.rs`) asserts it. The parts: [`world`] (the generator), [`faults`],
@@ -20,12 +21,13 @@ pub mod faults;
 pub mod storm;
 pub mod world;
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::faults::Tally;
-use crate::storm::{Chaos, Delivered, Tenant};
+use crate::storm::{Chaos, Delivered, Tenant, Which};
 use crate::world::Shape;
 
 /// A ConnectWise client of `tenant`'s member (for the checks' reference data).
@@ -39,6 +41,9 @@ pub async fn cw_client(tenant: &Tenant) -> anyhow::Result<cwsync_connectwise::Cl
     );
     Ok(cwsync_connectwise::Client::connect(config).await?)
 }
+
+/// The only write a second clean run may make: a child's company getting its parent.
+pub const CHILD_GETS_PARENT: &str = "PATCH /company/companies/{id}";
 
 /// What a chaos run came to.
 #[derive(Debug, Default)]
@@ -59,13 +64,30 @@ pub struct Outcome {
     pub unplanned: Vec<String>,
     /// Runs the clean run started that did not finish (must be none).
     pub unfinished: Vec<String>,
+    /// Storm dead letters that answered failed on their last delivery although their job was
+    /// completed by another delivery (a duplicate meeting the other's lock).
+    pub dead_letters_done_elsewhere: u64,
+    /// Storm runs left running that no dead letter killed on its last delivery explains (must be
+    /// none).
+    pub runs_left_unexplained: Vec<String>,
     /// Storm runs left running (their jobs dead-lettered in the storm and were finished by the
     /// clean run's jobs instead).
     pub storm_runs_running: u64,
     /// Storm runs in all.
     pub storm_runs: u64,
-    /// ConnectWise and billing writes of the second clean run (must be 0 and 0).
+    /// ConnectWise writes of the second clean run, by endpoint: only a child account's company
+    /// getting the parent company its parent's job created in the first clean run (the child's
+    /// job ran first and does not wait for a parent no claim announces; see the customer sync's
+    /// `RELATED_WAITS`).
+    pub second_run_writes: BTreeMap<String, u64>,
+    /// Accounts with a parent or bill-to account (the most the second clean run may patch).
+    pub children: u64,
+    /// Billing writes of the second clean run (must be 0).
+    pub second_run_billing_writes: u64,
+    /// ConnectWise and billing writes of the third clean run (must be 0 and 0).
     pub rerun_writes: (u64, u64),
+    /// ConnectWise and billing writes of the second clean export (must be 0 and 0).
+    pub export_rerun_writes: (u64, u64),
     /// What the invariants found wrong (must be nothing).
     pub findings: Vec<String>,
     /// Records the invariants verified.
@@ -90,7 +112,25 @@ impl Outcome {
             && self.unfinished.is_empty()
             && self.unplanned.is_empty()
             && self.rerun_writes == (0, 0)
+            && self.export_rerun_writes == (0, 0)
+            && self.second_run_billing_writes == 0
+            && self
+                .second_run_writes
+                .keys()
+                .all(|endpoint| endpoint == CHILD_GETS_PARENT)
+            && self.second_run_writes.values().sum::<u64>() <= self.children
             && self.leaks.is_empty()
+            && self.runs_left_unexplained.is_empty()
+            && self.dead_letters_done_elsewhere == self.failed_on_last()
+    }
+
+    /// Storm dead letters that answered failed on their last delivery.
+    pub fn failed_on_last(&self) -> u64 {
+        self.storm
+            .dead_letters
+            .iter()
+            .filter(|(_, why)| *why == storm::FAILED_ON_LAST)
+            .count() as u64
     }
 
     /// The figures as JSON (the binary prints it).
@@ -107,9 +147,16 @@ impl Outcome {
                 "invocations": self.storm.invocations,
                 "messages": self.storm.messages,
                 "invocationsKilled": self.storm.killed,
+                "invocationsTimedOut": self.storm.timed_out,
                 "deadLetters": self.storm.dead_letters.len(),
+                "deadLettersKilledOnLastDelivery": self.storm.dead_letters.iter()
+                    .filter(|(_, why)| *why == storm::KILLED_ON_LAST).count(),
+                "deadLettersFailedOnLastDelivery": self.storm.dead_letters.iter()
+                    .filter(|(_, why)| *why == storm::FAILED_ON_LAST).count(),
                 "runs": self.storm_runs,
                 "runsLeftRunning": self.storm_runs_running,
+                "runsLeftRunningUnexplained": self.runs_left_unexplained,
+                "deadLettersDoneElsewhere": self.dead_letters_done_elsewhere,
                 "millis": self.storm_time.as_millis() as u64,
             },
             "clean": {
@@ -119,7 +166,9 @@ impl Outcome {
                 "unfinishedRuns": self.unfinished,
                 "millis": self.clean_time.as_millis() as u64,
             },
-            "rerunWrites": {"connectwise": self.rerun_writes.0, "billing": self.rerun_writes.1},
+            "secondCleanRunWrites": {"connectwise": self.second_run_writes, "billing": self.second_run_billing_writes},
+            "thirdCleanRunWrites": {"connectwise": self.rerun_writes.0, "billing": self.rerun_writes.1},
+            "secondCleanExportWrites": {"connectwise": self.export_rerun_writes.0, "billing": self.export_rerun_writes.1},
             "recordsVerified": self.verified,
             "records": self.records,
             "findings": self.findings,
@@ -146,6 +195,7 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
     outcome.storm = chaos.storm().await;
     outcome.storm_time = started.elapsed();
     outcome.faults = chaos.tally.clone();
+    let storm_runs = chaos.runs.clone();
 
     // The leases of killed workers expire, as in production; then a clean run.
     chaos.let_leases_expire().await;
@@ -168,7 +218,10 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
             continue;
         };
         let report = chaos
-            .ask(json!({"action": "report", "tenant": tenant, "runId": run}))
+            .ask(
+                Which::Customers,
+                json!({"action": "report", "tenant": tenant, "runId": run}),
+            )
             .await;
         match report {
             Ok(report) if status(&report) != "running" => {}
@@ -178,23 +231,100 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
             Err(e) => outcome.unfinished.push(format!("{tenant} {run}: {e}")),
         }
     }
-    let storm_runs: Vec<(String, String)> = chaos
-        .runs
-        .iter()
-        .flat_map(|(t, runs)| runs.iter().map(|r| (t.clone(), r.clone())))
-        .collect();
-    for (tenant, run) in storm_runs {
+    // A dead letter's job done by another delivery is no loss.
+    for (job, why) in &outcome.storm.dead_letters {
+        if *why != storm::FAILED_ON_LAST {
+            continue;
+        }
+        let key = match job.kind() {
+            cwsync_queue::JobKind::CustomerSyncAccount
+            | cwsync_queue::JobKind::CustomerSyncTenant => {
+                cwsync_customer_sync::jobs::idempotency_key(job)
+            }
+            _ => cwsync_daily_export::jobs::idempotency_key(job),
+        };
+        let tenant = cwsync_store::TenantId::parse(job.tenant())?;
+        let hash = cwsync_store::idempotency::key_hash(&tenant, key.as_str());
+        if let Ok(Some(record)) = chaos.deps.stores.idempotency.get(&hash).await
+            && record.status == cwsync_store::idempotency::IdempotencyStatus::Completed
+        {
+            outcome.dead_letters_done_elsewhere += 1;
+        }
+    }
+    for (which, tenant, run) in storm_runs {
         outcome.storm_runs += 1;
         if let Ok(report) = chaos
-            .ask(json!({"action": "report", "tenant": tenant, "runId": run}))
+            .ask(
+                which,
+                json!({"action": "report", "tenant": tenant, "runId": run}),
+            )
             .await
             && status(&report) == "running"
         {
             outcome.storm_runs_running += 1;
+            let explained = outcome.storm.dead_letters.iter().any(|(job, why)| {
+                *why == storm::KILLED_ON_LAST && job.tenant() == tenant && job.run_id() == run
+            });
+            if !explained {
+                outcome
+                    .runs_left_unexplained
+                    .push(format!("{tenant} {run}"));
+            }
         }
     }
-    // The clean run's own runs were counted above too.
-    outcome.storm_runs -= chaos.tenants.len() as u64 - outcome.unplanned.len() as u64;
+
+    // The second clean run may still give a child its parent's company (see
+    // `second_run_writes`); the third must find nothing to write on either side.
+    let writes = |chaos: &Chaos| -> (Vec<BTreeMap<String, u64>>, Vec<u64>) {
+        let cw = chaos
+            .tenants
+            .iter()
+            .map(|t| {
+                t.cw.calls()
+                    .by_endpoint
+                    .into_iter()
+                    .filter(|(k, _)| !k.starts_with("GET "))
+                    .collect()
+            })
+            .collect();
+        let billing = chaos
+            .tenants
+            .iter()
+            .map(|t| t.billing.calls().writes())
+            .collect();
+        (cw, billing)
+    };
+    let (cw_before, billing_before) = writes(&chaos);
+    let (_, second) = chaos.clean_run().await;
+    outcome.clean_dead_letters.extend(second.dead_letters);
+    let (cw_after, billing_after) = writes(&chaos);
+    for (before, after) in cw_before.iter().zip(&cw_after) {
+        for (endpoint, n) in after {
+            let grew = n - before.get(endpoint).copied().unwrap_or(0);
+            if grew > 0 {
+                *outcome
+                    .second_run_writes
+                    .entry(endpoint.clone())
+                    .or_insert(0) += grew;
+            }
+        }
+    }
+    outcome.second_run_billing_writes = billing_after
+        .iter()
+        .zip(&billing_before)
+        .map(|(a, b)| a - b)
+        .sum();
+    let before: Vec<(u64, u64)> = chaos
+        .tenants
+        .iter()
+        .map(|t| (t.cw.calls().writes(), t.billing.calls().writes()))
+        .collect();
+    let (_, third) = chaos.clean_run().await;
+    outcome.clean_dead_letters.extend(third.dead_letters);
+    for (t, (cw, billing)) in chaos.tenants.iter().zip(before) {
+        outcome.rerun_writes.0 += t.cw.calls().writes() - cw;
+        outcome.rerun_writes.1 += t.billing.calls().writes() - billing;
+    }
 
     // The invariants.
     for index in 0..chaos.tenants.len() {
@@ -202,7 +332,10 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
         // The console's error report (scanned for secrets); the checks read the ledger itself,
         // which holds records before they reach the report's attempt threshold too.
         let _ = chaos
-            .ask(json!({"action": "errors", "tenant": tenant}))
+            .ask(
+                Which::Customers,
+                json!({"action": "errors", "tenant": tenant}),
+            )
             .await;
         let t = &chaos.tenants[index];
         let stores = &chaos.deps.stores;
@@ -210,6 +343,12 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
             check::tenant(t, stores.links.as_ref(), stores.ledger.as_ref()).await?;
         outcome.findings.extend(findings);
         outcome.verified += verified;
+        outcome.children += t
+            .billing
+            .accounts()
+            .iter()
+            .filter(|a| a.parent_account_id.is_some() || a.bill_to_account_id.is_some())
+            .count() as u64;
         outcome.records += t
             .billing
             .accounts()
@@ -218,18 +357,54 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
             .sum::<u64>();
     }
 
-    // Converged means a second clean run finds nothing to write.
+    // The daily export after the storm: one clean export, then one that must write nothing.
+    let (runs, delivery) = chaos.clean_run_of(Which::Export).await;
+    outcome.clean_deliveries += delivery.deliveries;
+    outcome.clean_dead_letters.extend(delivery.dead_letters);
+    let tenants: Vec<String> = chaos
+        .tenants
+        .iter()
+        .map(|t| t.data.tenant.clone())
+        .collect();
+    for (tenant, run) in tenants.iter().zip(runs) {
+        let Some(run) = run else {
+            outcome.unplanned.push(format!("{tenant} (export)"));
+            continue;
+        };
+        match chaos
+            .ask(
+                Which::Export,
+                json!({"action": "report", "tenant": tenant, "runId": run}),
+            )
+            .await
+        {
+            Ok(report) if status(&report) != "running" => {}
+            Ok(report) => outcome
+                .unfinished
+                .push(format!("{tenant} export {run}: {}", status(&report))),
+            Err(e) => outcome
+                .unfinished
+                .push(format!("{tenant} export {run}: {e}")),
+        }
+    }
     let before: Vec<(u64, u64)> = chaos
         .tenants
         .iter()
         .map(|t| (t.cw.calls().writes(), t.billing.calls().writes()))
         .collect();
-    let (_, rerun) = chaos.clean_run().await;
-    outcome.clean_dead_letters.extend(rerun.dead_letters);
+    let (_, again) = chaos.clean_run_of(Which::Export).await;
+    outcome.clean_dead_letters.extend(again.dead_letters);
     for (t, (cw, billing)) in chaos.tenants.iter().zip(before) {
-        outcome.rerun_writes.0 += t.cw.calls().writes() - cw;
-        outcome.rerun_writes.1 += t.billing.calls().writes() - billing;
+        outcome.export_rerun_writes.0 += t.cw.calls().writes() - cw;
+        outcome.export_rerun_writes.1 += t.billing.calls().writes() - billing;
     }
+    for t in &chaos.tenants {
+        let (findings, verified) = check::export(t);
+        outcome.findings.extend(findings);
+        outcome.verified += verified;
+        outcome.records += (world::PRODUCTS + t.billing.subscriptions().len()) as u64;
+    }
+
     outcome.conditional_races = chaos.proxy.conditional_failures();
 
     // Everything said, searched for every tenant's secrets.
@@ -240,6 +415,10 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
     said.push_str(&chaos.metrics.text());
     said.push_str(&format!("{:?}\n{:?}\n", chaos.deps, chaos.service));
     outcome.scanned_bytes = said.len();
+    // `CHAOS_LOG_FILE=path`: everything said, for reading why jobs failed in the storm.
+    if let Ok(path) = std::env::var("CHAOS_LOG_FILE") {
+        std::fs::write(&path, &said)?;
+    }
     outcome.leaks = capture::leaks(&said, &chaos.secrets());
     Ok(Some(outcome))
 }

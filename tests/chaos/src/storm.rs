@@ -19,7 +19,6 @@
 //!
 //! [`FaultKind::Freeze`]: cwsync_connectwise_sim::FaultKind::Freeze
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -28,6 +27,7 @@ use cwsync_billing_sim::{BillingSim, BillingSimOptions};
 use cwsync_connectwise::RetryPolicy;
 use cwsync_connectwise_sim::{ApiMember, SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID};
 use cwsync_customer_sync::{CustomerSync, FUNCTION};
+use cwsync_daily_export::DailyExport;
 use cwsync_queue::{Job, MemoryJobQueue};
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets, Stores};
 use cwsync_store::dynamo::Table;
@@ -44,14 +44,19 @@ use crate::dynamo_proxy::DynamoProxy;
 use crate::faults::{self, CLIENT_TIMEOUT, Tally, kind};
 use crate::world::{self, Shape, TenantData};
 
-/// Receives before a message goes to the dead-letter queue.
-pub const MAX_RECEIVES: u32 = 12;
+/// Receives before a message goes to the dead-letter queue: production's `maxReceiveCount` (the
+/// function's `MAX_RECEIVE_COUNT`, whose last delivery records why a job gives up).
+pub const MAX_RECEIVES: u32 = cwsync_runtime::config::DEFAULT_MAX_RECEIVE_COUNT;
 /// How long an invocation's idempotency locks last (its "deadline").
-pub const INVOCATION: Duration = Duration::from_secs(1);
-/// When a failed message is delivered again.
-pub const VISIBILITY: Duration = Duration::from_millis(200);
-/// When a killed worker's pending claim may be taken over.
-pub const STALE_AFTER: Duration = Duration::from_millis(2_500);
+pub const INVOCATION: Duration = Duration::from_secs(4);
+/// When a failed message is delivered again: never before the invocation's deadline, as in
+/// production (the template keeps each queue's visibility timeout at six times its function's
+/// timeout), so a retry never meets the lock of the delivery it retries.
+pub const VISIBILITY: Duration = INVOCATION;
+/// When a killed worker's pending claim may be taken over: after any invocation's deadline, as in
+/// production (claims go stale after five minutes, no function runs longer), so a live worker's
+/// claim is never taken over.
+pub const STALE_AFTER: Duration = Duration::from_millis(4_500);
 /// How late a late message is.
 const LATE: Duration = Duration::from_millis(150);
 /// The share of DynamoDB requests throttled in the storm.
@@ -81,8 +86,26 @@ pub struct Delivered {
     pub messages: u64,
     /// Invocations killed.
     pub killed: u64,
-    /// Job keys dead-lettered.
-    pub dead_letters: Vec<String>,
+    /// Invocations stopped at their deadline (counted in `killed` too).
+    pub timed_out: u64,
+    /// Job keys dead-lettered, each with why: killed on its last delivery (its failure unknown:
+    /// the worker died), or answered as failed on it (another worker held the job's lock, or
+    /// its failure could not be recorded).
+    pub dead_letters: Vec<(Job, &'static str)>,
+}
+
+/// A dead letter whose last delivery was killed.
+pub const KILLED_ON_LAST: &str = "killed on its last delivery";
+/// A dead letter whose last delivery answered failed.
+pub const FAILED_ON_LAST: &str = "failed on its last delivery";
+
+/// Which function an invocation is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// `customer-sync`.
+    Customers,
+    /// `daily-export`.
+    Export,
 }
 
 /// The world.
@@ -94,10 +117,14 @@ pub struct Chaos {
     pub tenants: Vec<Tenant>,
     /// The deps every instance of the function shares (stores, secrets, the queue).
     pub deps: Arc<Deps>,
-    /// The function's current instance (built anew after a kill).
+    /// The customer sync's current instance (built anew after a kill).
     pub service: Arc<CustomerSync>,
+    /// The daily export's current instance (built anew after a kill).
+    pub export: Arc<DailyExport>,
     /// The customer-sync queue.
     pub queue: Arc<MemoryJobQueue>,
+    /// The export queue.
+    pub export_queue: Arc<MemoryJobQueue>,
     /// The DynamoDB proxy.
     pub proxy: DynamoProxy,
     /// Faults injected so far, by kind.
@@ -108,8 +135,8 @@ pub struct Chaos {
     pub reports: Sink,
     /// Every metric line written, for the leak scan.
     pub metrics: Sink,
-    /// The runs started, by tenant.
-    pub runs: BTreeMap<String, Vec<String>>,
+    /// The runs started: (function, tenant, run id).
+    pub runs: Vec<(Which, String, String)>,
     kill: watch::Sender<u64>,
     rng: StdRng,
 }
@@ -228,6 +255,8 @@ impl Chaos {
         deps.stores =
             Stores::dynamo_with_stale_after(table, time::Duration::try_from(STALE_AFTER)?);
         deps.queues.customer = Some(queue.clone());
+        let export_queue = Arc::new(MemoryJobQueue::new());
+        deps.queues.export = Some(export_queue.clone());
         let deps = Arc::new(deps);
 
         // One killer: any held request drops every invocation in flight.
@@ -243,26 +272,78 @@ impl Chaos {
                 });
             }
         }
-        Ok(Some(Chaos {
+        let mut chaos = Chaos {
             shape,
             service: Arc::new(CustomerSync::new(deps.clone(), options())),
+            export: Arc::new(DailyExport::new(deps.clone(), options())),
             deps,
             tenants,
             queue,
+            export_queue,
             proxy,
             tally: Tally::default(),
             errors,
             reports: Sink::default(),
             metrics: Sink::default(),
-            runs: BTreeMap::new(),
+            runs: Vec::new(),
             kill,
             rng: StdRng::seed_from_u64(shape.seed.rotate_left(17)),
-        }))
+        };
+        chaos.set_up_exports().await?;
+        Ok(Some(chaos))
+    }
+
+    /// Each tenant's products, subscriptions and export settings (before any fault).
+    async fn set_up_exports(&mut self) -> anyhow::Result<()> {
+        let mut settings =
+            serde_json::to_value(cwsync_mapping::settings::TenantSettings::default())?;
+        cwsync_test_support::merge(&mut settings, cwsync_billing_sim::fixture_export_settings());
+        for index in 0..self.tenants.len() {
+            let tenant = &self.tenants[index];
+            tenant.billing.seed_products(world::products());
+            tenant
+                .billing
+                .seed_subscriptions(world::subscriptions(&tenant.data));
+            let event = json!({
+                "action": "put-settings", "tenant": tenant.data.tenant, "settings": settings,
+            });
+            self.console(Which::Customers, event)
+                .await
+                .map_err(|e| anyhow::anyhow!("storing the export settings: {e}"))?;
+        }
+        Ok(())
     }
 
     /// A fresh instance of the function (a cold start after a crash).
     fn restart(&mut self) {
         self.service = Arc::new(CustomerSync::new(self.deps.clone(), options()));
+        self.export = Arc::new(DailyExport::new(self.deps.clone(), options()));
+    }
+
+    /// The queue of `which`.
+    fn queue_of(&self, which: Which) -> Arc<MemoryJobQueue> {
+        match which {
+            Which::Customers => self.queue.clone(),
+            Which::Export => self.export_queue.clone(),
+        }
+    }
+
+    /// One invocation of `which` with `payload` (an SQS batch or a console event).
+    fn invoke(
+        &self,
+        which: Which,
+        payload: Value,
+        deadline: OffsetDateTime,
+    ) -> impl std::future::Future<Output = Result<Value, lambda_runtime::Diagnostic>> + 'static
+    {
+        let customers = self.service.clone();
+        let export = self.export.clone();
+        async move {
+            match which {
+                Which::Customers => Box::pin(customers.handle(payload, deadline)).await,
+                Which::Export => Box::pin(export.handle(payload, deadline)).await,
+            }
+        }
     }
 
     /// Every secret value of every tenant, by name.
@@ -279,9 +360,16 @@ impl Chaos {
         let mut total = Delivered::default();
         self.proxy.storm(true);
         let throttled_before = self.proxy.throttled();
-        for round in 0..self.shape.rounds {
+        // The customer sync's rounds, then the daily export's (on the companies the storm made).
+        let rounds = (0..self.shape.rounds)
+            .map(|r| (Which::Customers, r))
+            .chain((0..self.shape.rounds).map(|r| (Which::Export, r)));
+        for (which, round) in rounds {
             if round > 0 {
-                self.change(round);
+                match which {
+                    Which::Customers => self.change(round),
+                    Which::Export => self.change_quantities(round),
+                }
             }
             let injected: Vec<faults::Injected> = self
                 .tenants
@@ -291,17 +379,21 @@ impl Chaos {
                     faults::inject(
                         &t.cw,
                         &t.billing,
-                        self.shape.seed ^ ((round as u64) << 40) ^ ((i as u64) << 20),
+                        self.shape.seed
+                            ^ ((round as u64) << 40)
+                            ^ ((i as u64) << 20)
+                            ^ ((which == Which::Export) as u64) << 50,
                     )
                 })
                 .collect();
             for index in 0..self.tenants.len() {
-                self.plan(index, 8).await;
+                self.plan_of(which, index, 8).await;
             }
-            let delivered = self.deliver_chaotically().await;
+            let delivered = self.deliver_chaotically(which).await;
             total.invocations += delivered.invocations;
             total.messages += delivered.messages;
             total.killed += delivered.killed;
+            total.timed_out += delivered.timed_out;
             total.dead_letters.extend(delivered.dead_letters);
             for (tenant, injected) in self.tenants.iter().zip(&injected) {
                 let fired = faults::collect(injected, &tenant.cw, &tenant.billing);
@@ -314,6 +406,21 @@ impl Chaos {
             self.proxy.throttled() - throttled_before,
         );
         total
+    }
+
+    /// The subscription quantities the billing users change before export `round`.
+    fn change_quantities(&mut self, round: usize) {
+        for (index, tenant) in self.tenants.iter().enumerate() {
+            let ids: Vec<String> = world::subscriptions(&tenant.data)
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            for (id, quantity) in world::quantity_changes(&self.shape, index, round, &ids) {
+                tenant.billing.modify_subscription(&id, |s| {
+                    s.quantity = rust_decimal::Decimal::from(quantity);
+                });
+            }
+        }
     }
 
     /// The billing users' changes before `round`.
@@ -329,14 +436,16 @@ impl Chaos {
     }
 
     /// Runs a console event as one invocation that may be killed; its answer, or why not.
-    async fn console(&mut self, event: Value) -> Result<Value, String> {
+    async fn console(&mut self, which: Which, event: Value) -> Result<Value, String> {
         let mut killed = self.kill.subscribe();
-        let service = self.service.clone();
         let deadline = OffsetDateTime::now_utc() + INVOCATION;
+        let invocation = self.invoke(which, event, deadline);
+        let timeout = tokio::time::Instant::now() + INVOCATION;
         let answer = tokio::select! {
             biased;
             _ = killed.changed() => None,
-            answer = Box::pin(service.handle(event, deadline)) => Some(answer),
+            () = tokio::time::sleep_until(timeout) => None,
+            answer = invocation => Some(answer),
         };
         self.flush_metrics();
         match answer {
@@ -356,16 +465,23 @@ impl Chaos {
     /// Plans a tenant-wide sync of tenant `index`, retried as EventBridge and a user would
     /// (`attempts` times); the run id when it was planned.
     pub async fn plan(&mut self, index: usize, attempts: usize) -> Option<String> {
+        self.plan_of(Which::Customers, index, attempts).await
+    }
+
+    /// Plans a run of `which` for tenant `index` (a tenant-wide sync, or an export now), retried
+    /// `attempts` times; the run id when it was planned.
+    pub async fn plan_of(&mut self, which: Which, index: usize, attempts: usize) -> Option<String> {
         let tenant = self.tenants[index].data.tenant.clone();
+        let action = match which {
+            Which::Customers => "sync-tenant",
+            Which::Export => "export-now",
+        };
         for _ in 0..attempts {
-            let event = json!({"action": "sync-tenant", "tenant": tenant});
-            if let Ok(answer) = self.console(event).await
+            let event = json!({"action": action, "tenant": tenant});
+            if let Ok(answer) = self.console(which, event).await
                 && let Some(run) = answer["runId"].as_str()
             {
-                self.runs
-                    .entry(tenant.clone())
-                    .or_default()
-                    .push(run.to_owned());
+                self.runs.push((which, tenant.clone(), run.to_owned()));
                 return Some(run.to_owned());
             }
         }
@@ -383,7 +499,8 @@ impl Chaos {
 
     /// Delivers the queue as SQS misbehaves, killing invocations whose requests are held,
     /// until no message is left (done or dead-lettered).
-    async fn deliver_chaotically(&mut self) -> Delivered {
+    async fn deliver_chaotically(&mut self, which: Which) -> Delivered {
+        let queue = self.queue_of(which);
         struct Pending {
             job: Job,
             receives: u32,
@@ -393,7 +510,7 @@ impl Chaos {
         let mut pending: Vec<Pending> = Vec::new();
         loop {
             let now = Instant::now();
-            for job in self.queue.drain() {
+            for job in queue.drain() {
                 let late = self.rng.random_bool(0.1);
                 if late {
                     self.tally.add(kind::SQS_LATE, 1);
@@ -428,7 +545,9 @@ impl Chaos {
                 ready.shuffle(&mut self.rng);
                 self.tally.add(kind::SQS_REORDERED, 1);
             }
-            let rest = ready.split_off(ready.len().min(20));
+            // Mostly one instance at a time; sometimes two at once (a kill drops both).
+            let width = if self.rng.random_bool(0.35) { 20 } else { 10 };
+            let rest = ready.split_off(ready.len().min(width));
             pending.extend(rest);
             let second = ready.split_off(ready.len().min(10));
             let mut batches: Vec<Vec<(Job, u32)>> = vec![
@@ -438,7 +557,7 @@ impl Chaos {
             // Two workers on one job: a message of the first invocation also in the second.
             let twins: Vec<(Job, u32)> = batches[0]
                 .iter()
-                .filter(|_| self.rng.random_bool(0.08))
+                .filter(|_| self.rng.random_bool(0.05))
                 .cloned()
                 .collect();
             for twin in twins {
@@ -450,15 +569,25 @@ impl Chaos {
             batches.retain(|b| !b.is_empty());
             let deadline = OffsetDateTime::now_utc() + INVOCATION;
             let mut killed = self.kill.subscribe();
-            let service = self.service.clone();
-            let invocations = batches.iter().map(|batch| {
-                let service = service.clone();
-                let event = sqs_event(batch);
-                async move { Box::pin(service.handle_jobs(event, deadline)).await }
-            });
+            let invocations: Vec<_> = batches
+                .iter()
+                .map(|batch| {
+                    let event = sqs_event(batch);
+                    let ids = message_ids(&event);
+                    let payload = serde_json::to_value(event).unwrap_or_default();
+                    let invocation = self.invoke(which, payload, deadline);
+                    async move { batch_response(invocation.await, ids) }
+                })
+                .collect();
+            // Lambda stops an invocation at its deadline: a timed-out invocation is a killed one.
+            let timeout = tokio::time::Instant::now() + INVOCATION;
             let answers: Option<Vec<SqsBatchResponse>> = tokio::select! {
                 biased;
                 _ = killed.changed() => None,
+                () = tokio::time::sleep_until(timeout) => {
+                    delivered.timed_out += 1;
+                    None
+                }
                 answers = futures::future::join_all(invocations) => Some(answers),
             };
             self.flush_metrics();
@@ -469,9 +598,9 @@ impl Chaos {
             delivered.messages += batches.iter().map(|b| b.len() as u64).sum::<u64>();
             let after = Instant::now();
             let mut again =
-                |job: Job, receives: u32, ready: Instant, pending: &mut Vec<Pending>| {
+                |job: Job, receives: u32, ready: Instant, why, pending: &mut Vec<Pending>| {
                     if receives >= MAX_RECEIVES {
-                        delivered.dead_letters.push(job.key().as_str().to_owned());
+                        delivered.dead_letters.push((job, why));
                     } else {
                         pending.push(Pending {
                             job,
@@ -487,7 +616,7 @@ impl Chaos {
                     let back = after + INVOCATION + Duration::from_millis(10);
                     for batch in batches {
                         for (job, receives) in batch {
-                            again(job, receives, back, &mut pending);
+                            again(job, receives, back, KILLED_ON_LAST, &mut pending);
                         }
                     }
                     self.restart();
@@ -500,7 +629,13 @@ impl Chaos {
                                 .strip_prefix("m-")
                                 .and_then(|i| i.parse::<usize>().ok());
                             if let Some((job, receives)) = index.and_then(|i| batch.get(i)) {
-                                again(job.clone(), *receives, after + VISIBILITY, &mut pending);
+                                again(
+                                    job.clone(),
+                                    *receives,
+                                    after + VISIBILITY,
+                                    FAILED_ON_LAST,
+                                    &mut pending,
+                                );
                             }
                         }
                     }
@@ -511,17 +646,27 @@ impl Chaos {
 
     /// Plans every tenant and delivers plainly (no fault, no disorder), as after the storm.
     pub async fn clean_run(&mut self) -> (Vec<Option<String>>, cwsync_sync::deliver::Delivery) {
+        self.clean_run_of(Which::Customers).await
+    }
+
+    /// [`Chaos::clean_run`] of `which`.
+    pub async fn clean_run_of(
+        &mut self,
+        which: Which,
+    ) -> (Vec<Option<String>>, cwsync_sync::deliver::Delivery) {
         let mut runs = Vec::new();
         for index in 0..self.tenants.len() {
-            runs.push(self.plan(index, 1).await);
+            runs.push(self.plan_of(which, index, 1).await);
         }
-        let service = self.service.clone();
+        let queue = self.queue_of(which);
         let delivery = cwsync_sync::deliver::deliver_all(
-            &self.queue,
-            5,
+            &queue,
+            MAX_RECEIVES,
             |event, deadline| {
-                let service = service.clone();
-                async move { Box::pin(service.handle_jobs(event, deadline)).await }
+                let ids = message_ids(&event);
+                let payload = serde_json::to_value(event).unwrap_or_default();
+                let invocation = self.invoke(which, payload, deadline);
+                async move { batch_response(invocation.await, ids) }
             },
             |_| {},
         )
@@ -536,13 +681,40 @@ impl Chaos {
     }
 
     /// A console action's answer (outside the storm), recorded for the leak scan.
-    pub async fn ask(&mut self, event: Value) -> Result<Value, String> {
-        let answer = self.console(event).await;
+    pub async fn ask(&mut self, which: Which, event: Value) -> Result<Value, String> {
+        let answer = self.console(which, event).await;
         if let Ok(answer) = &answer {
             self.reports.push(&answer.to_string());
         }
         answer
     }
+}
+
+/// The batch answer of an SQS invocation (`batchItemFailures`); an error answer fails the whole
+/// batch, as Lambda treats a failed invocation.
+fn batch_response(
+    answer: Result<Value, lambda_runtime::Diagnostic>,
+    ids: Vec<String>,
+) -> SqsBatchResponse {
+    answer
+        .ok()
+        .and_then(|value| serde_json::from_value(value).ok())
+        .unwrap_or_else(|| {
+            let mut all = SqsBatchResponse::default();
+            for id in ids {
+                all.add_failure(id);
+            }
+            all
+        })
+}
+
+/// The message ids of `event`.
+fn message_ids(event: &SqsEvent) -> Vec<String> {
+    event
+        .records
+        .iter()
+        .filter_map(|r| r.message_id.clone())
+        .collect()
 }
 
 fn sqs_event(batch: &[(Job, u32)]) -> SqsEvent {

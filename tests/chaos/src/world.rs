@@ -38,8 +38,8 @@ impl Default for Shape {
         Shape {
             seed: 12,
             tenants: 3,
-            accounts: 40,
-            rounds: 5,
+            accounts: 30,
+            rounds: 3,
             change_rate: 0.3,
         }
     }
@@ -133,7 +133,8 @@ fn site(account: usize, k: usize) -> Site {
 
 fn plain(tenant: usize, i: usize, rng: &mut StdRng) -> Account {
     let sites = rng.random_range(0..=2);
-    let contacts = rng.random_range(0..=3);
+    // At least one contact: an agreement needs one (the daily export fails an account without).
+    let contacts = rng.random_range(1..=3);
     Account {
         id: account_id(i),
         code: code(tenant, i),
@@ -298,4 +299,45 @@ pub fn apply(account: &mut Account, change: Change, round: usize, tenant: usize)
             account.billing_address = Some(address(&format!("{round} New St"), "arizona"));
         }
     }
+}
+
+/// Products every tenant's billing system sells (every tenth disabled: an inactive catalog item).
+pub const PRODUCTS: usize = 12;
+/// Subscriptions per ordinary account.
+pub const SUBSCRIPTIONS_PER_ACCOUNT: usize = 3;
+
+/// The billing products of every tenant.
+pub fn products() -> Vec<cwsync_billing::models::Product> {
+    cwsync_billing_sim::generate::products(PRODUCTS, T0)
+}
+
+/// The subscriptions of `data`'s ordinary accounts (the awkward ones have none: some never get
+/// a company), to enabled products, monthly and annual.
+pub fn subscriptions(data: &TenantData) -> Vec<cwsync_billing::models::Subscription> {
+    let enabled: Vec<_> = products().into_iter().filter(|p| p.enabled).collect();
+    let ids: Vec<String> = data
+        .accounts
+        .iter()
+        .skip(AWKWARD)
+        .map(|a| a.id.clone())
+        .collect();
+    cwsync_billing_sim::generate::subscriptions(&ids, SUBSCRIPTIONS_PER_ACCOUNT, &enabled, T0)
+}
+
+/// The quantity changes of export `round` for `tenant` (subscription id and new quantity), the
+/// same for the same seed: `change_rate` of the subscriptions.
+pub fn quantity_changes(
+    shape: &Shape,
+    tenant: usize,
+    round: usize,
+    ids: &[String],
+) -> Vec<(String, u32)> {
+    let mut rng = StdRng::seed_from_u64(shape.seed ^ ((tenant as u64) << 24) ^ (round as u64) << 8);
+    let mut changes = Vec::new();
+    for id in ids {
+        if rng.random_bool(shape.change_rate.clamp(0.0, 1.0)) {
+            changes.push((id.clone(), rng.random_range(1..=60)));
+        }
+    }
+    changes
 }

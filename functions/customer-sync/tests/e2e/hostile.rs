@@ -331,3 +331,43 @@ async fn a_job_failing_permanently_reports_its_account_and_the_run_finishes_with
     assert_eq!(fixed.count("company", "created"), 2);
     assert!(errors(&world).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_failing_transiently_on_every_delivery_records_why_on_its_last_and_the_run_finishes()
+{
+    let world = World::start().await;
+    world.billing.seed_accounts(vec![
+        account("H-50", "DOWNA", "Down One"),
+        account("H-51", "DOWNB", "Down Two"),
+    ]);
+    // Looking companies up and creating them always meets a 503: transient on each delivery,
+    // for good on the last one SQS makes before the dead-letter queue (5, `MAX_RECEIVE_COUNT`'s
+    // default).
+    world
+        .cw
+        .inject(FaultRule::new(FaultKind::Status(503)).on("POST", "/company/companies"));
+    world
+        .cw
+        .inject(FaultRule::new(FaultKind::Status(503)).on("GET", "/company/companies"));
+
+    // `sync` delivers each job up to 5 times and checks that none reached the dead-letter queue.
+    let report = world.sync(false).await;
+
+    assert_eq!(report.status(), "partially_failed", "{}", report.0);
+    for id in ["H-50", "H-51"] {
+        assert_eq!(report.outcome("company", id), "failed", "{}", report.0);
+        let detail = report.detail("company", id);
+        assert!(
+            detail.starts_with("gave up after 5 deliveries") && detail.contains("503"),
+            "{detail}"
+        );
+        assert_eq!(records_of(&report, "company", id), 1, "{}", report.0);
+    }
+
+    // ConnectWise back: the next run syncs both.
+    world.cw.clear_faults();
+    let fixed = world.sync(false).await;
+    assert_eq!(fixed.status(), "succeeded", "{}", fixed.0);
+    assert_eq!(fixed.count("company", "created"), 2, "{}", fixed.0);
+    assert_eq!(world.companies().len(), 2);
+}

@@ -63,6 +63,57 @@ async fn a_run_cut_off_half_way_is_finished_by_the_next_without_duplicates() {
     assert_eq!(world.cw_writes(), writes, "then nothing is left to write");
 }
 
+#[tokio::test]
+async fn a_worker_stopped_between_linking_an_addition_and_recording_its_place_makes_no_duplicate() {
+    let world = fixture_world().await;
+    world.export_now(json!({})).await;
+    let additions = world.additions().len();
+    assert!(additions > 0);
+    // What a worker stopped right after linking its new addition leaves: the link, without the
+    // place (agreement, quantity) recorded next.
+    let tenant = cwsync_store::TenantId::parse(crate::support::TENANT).unwrap();
+    let links = &world.export.deps.stores.links;
+    let mut stripped = Vec::new();
+    for subscription in world.billing.subscriptions() {
+        let source = cwsync_store::links::SourceRef::new("addition", &subscription.id);
+        let Some(link) = links.get(&tenant, source).await.unwrap() else {
+            continue;
+        };
+        let cw_id = link.cw_id.unwrap();
+        links.unlink(&tenant, source).await.unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        links
+            .link_existing(&tenant, source, &link.cw_kind, cw_id, "stale", now)
+            .await
+            .unwrap();
+        stripped.push((subscription.id.clone(), cw_id));
+    }
+    assert!(!stripped.is_empty());
+    // And the billing system changes their quantities, so the next export works on them.
+    for (subscription, _) in &stripped {
+        world.billing.modify_subscription(subscription, |s| {
+            s.quantity += rust_decimal::Decimal::ONE;
+        });
+    }
+
+    let (_, report) = world.export_now(json!({})).await;
+
+    assert_ne!(report.status(), "running", "{}", report.0);
+    assert_eq!(world.additions().len(), additions, "no addition made again");
+    for (subscription, cw_id) in stripped {
+        let source = cwsync_store::links::SourceRef::new("addition", &subscription);
+        let link = links.get(&tenant, source).await.unwrap().unwrap();
+        assert_eq!(link.cw_id, Some(cw_id), "{subscription} keeps its addition");
+        assert!(
+            cwsync_daily_export::account::AdditionPlace::of(&link).is_some(),
+            "{subscription}: its place is recorded again"
+        );
+    }
+    let writes = world.cw_writes();
+    world.export_now(json!({})).await;
+    assert_eq!(world.cw_writes(), writes, "then nothing is left to write");
+}
+
 fn documents(world: &World) -> Vec<Value> {
     world.records("/system/documents")
 }

@@ -248,6 +248,19 @@ pub enum IdempotencyError<E> {
         /// When the other invocation's lock expires.
         until: OffsetDateTime,
     },
+    /// The invocation's deadline had passed before the job could start (a long batch ran out of
+    /// time); transient: delivered again, it runs in an invocation with time left. Never run.
+    #[error(
+        "{job} was not started: its invocation's deadline {deadline} had passed (now {now}); deliver it again"
+    )]
+    OutOfTime {
+        /// Which job.
+        job: String,
+        /// The invocation's deadline.
+        deadline: OffsetDateTime,
+        /// When the job was to start.
+        now: OffsetDateTime,
+    },
     /// The job key was used before with another payload; permanent: the caller built a job key
     /// that does not name one job.
     #[error("{job} was already run with a different payload; a job key must name one payload")]
@@ -281,7 +294,7 @@ impl<E> IdempotencyError<E> {
     /// [`IdempotencyError::Work`] and ask their error.
     pub fn is_transient(&self) -> bool {
         match self {
-            IdempotencyError::AlreadyInProgress { .. } => true,
+            IdempotencyError::AlreadyInProgress { .. } | IdempotencyError::OutOfTime { .. } => true,
             IdempotencyError::Store { source, .. } => source.is_transient(),
             IdempotencyError::PayloadMismatch { .. } | IdempotencyError::Work { .. } => false,
         }
@@ -380,10 +393,7 @@ impl Idempotency {
         };
         let now = self.clock.now();
         if deadline <= now {
-            return Err(store_error(StoreError::Invalid {
-                field: "deadline".to_owned(),
-                reason: format!("{deadline} has already passed (now {now})"),
-            }));
+            return Err(IdempotencyError::OutOfTime { job, deadline, now });
         }
         let lock = IdempotencyRecord {
             key_hash: key_hash(tenant, job_key),

@@ -289,6 +289,47 @@ against_both_stores!(
     dynamo: DynamoIdempotencyStore::new
 );
 
+async fn a_job_whose_invocation_ran_out_of_time_is_not_started_and_is_retried(
+    store: Arc<dyn IdempotencyStore>,
+) {
+    let (idempotency, _clock) = setup(store);
+    let ran = AtomicUsize::new(0);
+    let late = idempotency
+        .run(&tenant("acme"), "export/A-1", T0, || async {
+            ran.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, Boom>(Summary { created: 1 })
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(late, IdempotencyError::OutOfTime { .. }), "{late}");
+    assert!(
+        late.is_transient(),
+        "an innocent job must not reach the DLQ: {late}"
+    );
+    assert!(late.to_string().contains("deliver it again"), "{late}");
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+    // Delivered again with time left, it runs.
+    let again = idempotency
+        .run(
+            &tenant("acme"),
+            "export/A-1",
+            T0 + Duration::minutes(5),
+            || async {
+                ran.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, Boom>(Summary { created: 1 })
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, Outcome::Executed(Summary { created: 1 }));
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+}
+against_both_stores!(
+    a_job_whose_invocation_ran_out_of_time_is_not_started_and_is_retried,
+    memory: MemoryIdempotencyStore::new(),
+    dynamo: DynamoIdempotencyStore::new
+);
+
 async fn a_replay_with_another_payload_is_refused(store: Arc<dyn IdempotencyStore>) {
     let (idempotency, _clock) = setup(store);
     let acme = tenant("acme");
