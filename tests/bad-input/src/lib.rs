@@ -397,6 +397,18 @@ impl World {
         (run_id, self.queue(function).drain())
     }
 
+    /// A run of `function` planned and delivered to the end; its report, or the keys of the jobs
+    /// left for the DLQ.
+    pub async fn run_to_end(&self, function: &str) -> Result<Report, String> {
+        let (run_id, jobs) = self.plan(function).await;
+        self.requeue(function, &jobs).await;
+        let dead = self.deliver(function).await;
+        if !dead.is_empty() {
+            return Err(format!("jobs left for the DLQ: {dead:?}"));
+        }
+        Ok(self.report(function, &run_id).await)
+    }
+
     /// Puts `jobs` back on `function`'s queue.
     pub async fn requeue(&self, function: &str, jobs: &[cwsync_queue::Job]) {
         self.queue(function).send_batch(jobs).await.unwrap();

@@ -47,17 +47,6 @@ fn record_kind(name: &str) -> RecordKind {
     }
 }
 
-/// Runs `function` for the tenant to the end; the run's report.
-async fn run(world: &World, function: &str) -> Result<cwsync_test_support::Report, String> {
-    let (run_id, jobs) = world.plan(function).await;
-    world.requeue(function, &jobs).await;
-    let dead = world.deliver(function).await;
-    if !dead.is_empty() {
-        return Err(format!("jobs left for the DLQ: {dead:?}"));
-    }
-    Ok(world.report(function, &run_id).await)
-}
-
 fn lines(report: &cwsync_test_support::Report) -> Vec<Value> {
     report.0["records"].as_array().cloned().unwrap_or_default()
 }
@@ -69,7 +58,7 @@ async fn a_bad_billing_record_fails_alone_naming_its_field() {
     // What fails before any corruption (the fixture's account in "Narnia" does, on purpose).
     let mut baseline = std::collections::BTreeMap::new();
     for function in ["customer-sync"] {
-        let failing: Vec<String> = lines(&run(&world, function).await.unwrap())
+        let failing: Vec<String> = lines(&world.run_to_end(function).await.unwrap())
             .iter()
             .filter(|l| l["outcome"] == "failed")
             .map(|l| format!("{}/{}", l["entity"], l["recordId"]))
@@ -88,7 +77,7 @@ async fn a_bad_billing_record_fails_alone_naming_its_field() {
         world
             .billing
             .corrupt(record_kind(&spec.kind), &spec.id, &spec.field, value);
-        let report = match no_panic(Box::pin(run(&world, &spec.function))).await {
+        let report = match no_panic(Box::pin(world.run_to_end(&spec.function))).await {
             Err(panic) => {
                 failed.push(format!("{}: PANIC {panic}", case.name));
                 world.billing.clear_corruptions();
@@ -175,7 +164,7 @@ async fn a_bad_billing_record_fails_alone_naming_its_field() {
     }
     // Served as stored again, every record syncs.
     for (function, failing) in &baseline {
-        let report = run(&world, function).await.unwrap();
+        let report = world.run_to_end(function).await.unwrap();
         for line in lines(&report) {
             let known = failing.contains(&format!("{}/{}", line["entity"], line["recordId"]));
             if line["outcome"] == "failed" && !known {

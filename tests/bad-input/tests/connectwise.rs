@@ -49,16 +49,6 @@ fn company() -> String {
 /// Another account, changed in every run, that must sync whatever the bad answer.
 const BYSTANDER: &str = "A-1001";
 
-async fn run(world: &World) -> Result<cwsync_test_support::Report, String> {
-    let (run_id, jobs) = world.plan("customer-sync").await;
-    world.requeue("customer-sync", &jobs).await;
-    let dead = world.deliver("customer-sync").await;
-    if !dead.is_empty() {
-        return Err(format!("jobs left for the DLQ: {dead:?}"));
-    }
-    Ok(world.report("customer-sync", &run_id).await)
-}
-
 fn line(report: &cwsync_test_support::Report, id: &str) -> Option<Value> {
     report.0["records"]
         .as_array()?
@@ -102,7 +92,7 @@ async fn a_bad_connectwise_answer_fails_its_record_alone_naming_the_call() {
         )
         .unwrap_or_else(|e| panic!("{}: fault: {e}", case.name));
         world.cw.inject(fault);
-        let result = no_panic(Box::pin(run(&world))).await;
+        let result = no_panic(Box::pin(world.run_to_end("customer-sync"))).await;
         world.cw.clear_faults();
         let report = match result {
             Err(panic) => {
@@ -185,7 +175,7 @@ async fn a_bad_connectwise_answer_fails_its_record_alone_naming_the_call() {
     }
     // ConnectWise answers well again: every record syncs (but the fixture's own failure), each
     // account has one company, holding the billing phone number.
-    match run(&world).await {
+    match world.run_to_end("customer-sync").await {
         Ok(report) => {
             for l in report.0["records"].as_array().into_iter().flatten() {
                 if l["outcome"] == "failed" && l["recordId"] != "A-1005" {

@@ -104,22 +104,38 @@ async fn finished_tickets(world: &World, count: usize) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_bad_body_is_reported_alone_and_its_batchs_good_job_is_done() {
+async fn a_bad_body_for_the_customer_sync_is_reported_alone_and_the_good_job_done() {
+    every_bad_body_is_reported_alone_and_its_batchs_good_job_is_done("customer-sync").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_body_for_the_daily_export_is_reported_alone_and_the_good_job_done() {
+    every_bad_body_is_reported_alone_and_its_batchs_good_job_is_done("daily-export").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_body_for_the_ticket_import_is_reported_alone_and_the_good_job_done() {
+    every_bad_body_is_reported_alone_and_its_batchs_good_job_is_done("ticket-import").await;
+}
+
+/// The cases of `corpus/sqs/<function>/`, in a world of their own (the three run side by side).
+async fn every_bad_body_is_reported_alone_and_its_batchs_good_job_is_done(function: &str) {
     let world = World::start().await;
     world.sync_customers().await;
-    // One import run (a second would overlap the first, still running) with a job per case.
-    finished_tickets(&world, 45).await;
-    let all = cases("sqs");
+    let all = cases(&format!("sqs/{function}"));
     assert!(!all.is_empty());
+    if function == "ticket-import" {
+        // One import run (a second would overlap the first, still running) with a job per case.
+        finished_tickets(&world, all.len() + 2).await;
+    }
     let mut failed = Vec::new();
     let mut runs: Vec<(String, String)> = Vec::new();
     let mut good: Vec<(String, Vec<Job>)> = Vec::new();
     for (n, case) in all.iter().enumerate() {
         let spec: SqsCase = case.parse();
-        let function = spec.function.as_str();
-        assert!(
-            case.name.starts_with(&format!("sqs/{function}/")),
-            "{}: filed under another function than {function}",
+        assert_eq!(
+            spec.function, function,
+            "{}: filed under another function",
             case.name
         );
         let body = spec.body(case);
@@ -189,8 +205,8 @@ async fn every_bad_body_is_reported_alone_and_its_batchs_good_job_is_done() {
     }
     // The good jobs left over go back on their queues; every run then finishes: no good job's
     // work was lost.
-    for (function, jobs) in &good {
-        world.requeue(function, jobs).await;
+    for (of, jobs) in &good {
+        world.requeue(of, jobs).await;
     }
     for function in cwsync_bad_input::FUNCTIONS {
         let dead = world.deliver(function).await;
@@ -199,8 +215,8 @@ async fn every_bad_body_is_reported_alone_and_its_batchs_good_job_is_done() {
             "{function}: jobs left for the DLQ: {dead:?}"
         );
     }
-    for (function, run_id) in &runs {
-        let report = world.report(function, run_id).await;
+    for (of, run_id) in &runs {
+        let report = world.report(of, run_id).await;
         if report.status() == "running" || report.status().is_empty() {
             failed.push(format!(
                 "{function} run {run_id} did not finish: {}",
