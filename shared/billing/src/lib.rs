@@ -67,5 +67,5 @@ pub use error::{BillingError, FieldProblem};
 pub use listing::{
     AccountListing, AccountQuery, AccountRecordQuery, ContractQuery, DocumentQuery, Listed,
     Listing, MalformedAccount, MalformedRecord, PaymentQuery, ProductQuery, RecordKind,
-    RecordQuery, ReferenceQuery, ServiceCallQuery, SubscriptionQuery, UserQuery,
+    RecordQuery, ReferenceQuery, ServiceCallQuery, SubscriptionQuery, UserQuery, decode_one,
 };

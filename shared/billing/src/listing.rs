@@ -719,8 +719,10 @@ impl fmt::Display for MalformedAccount {
     }
 }
 
-/// Reads one listed record as a `T`, or names what is wrong with it.
-pub(crate) fn decode_one<T: Listed>(item: &serde_json::Value) -> Result<T, MalformedRecord> {
+/// Reads one listed record as a `T`, or names what is wrong with it (its id when it has a string
+/// one, the field as a dotted path, what was expected; never the value). Every listing reads its
+/// records with it; public for the property tests of the bad-input suite.
+pub fn decode_one<T: Listed>(item: &serde_json::Value) -> Result<T, MalformedRecord> {
     serde_path_to_error::deserialize::<_, T>(item).map_err(|error| {
         let id = item
             .get("id")

@@ -376,13 +376,15 @@ fn validate_tenant(tenant: &str) -> Result<(), JobError> {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
         Some("only letters, digits, '.', '_' and '-' are allowed")
+    } else if tenant.chars().all(|c| c == '.') {
+        Some("it is only dots")
     } else {
         None
     };
     match reason {
         Some(reason) => Err(JobError::InvalidField {
             field: "tenant",
-            reason: format!("{tenant:?}: {reason}"),
+            reason: format!("{:?}: {reason}", cut(tenant)),
         }),
         None => Ok(()),
     }
@@ -404,9 +406,18 @@ fn validate_run_id(run_id: &str) -> Result<(), JobError> {
     match reason {
         Some(reason) => Err(JobError::InvalidField {
             field: "runId",
-            reason: format!("{run_id:?}: {reason}"),
+            reason: format!("{:?}: {reason}", cut(run_id)),
         }),
         None => Ok(()),
+    }
+}
+
+/// The first 64 characters of a refused value (an error names what it refuses, but a body may
+/// carry a megabyte where an id belongs).
+fn cut(value: &str) -> String {
+    match value.char_indices().nth(64) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_owned(),
     }
 }
 
@@ -526,6 +537,36 @@ mod tests {
         );
         assert_eq!(Job::parse(&body).unwrap(), job);
         assert_eq!(serde_json::from_str::<Job>(&body).unwrap(), job);
+    }
+
+    #[test]
+    fn a_huge_or_dotted_tenant_or_run_id_is_refused_without_echoing_it_whole() {
+        let huge = "a".repeat(1 << 20);
+        for (tenant, run_id) in [(huge.as_str(), "r1"), ("acme", huge.as_str())] {
+            let err = Job::new(
+                JobKind::CustomerSyncTenant,
+                tenant,
+                run_id,
+                false,
+                json!({}),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.len() < 300, "{} bytes", err.len());
+        }
+        for tenant in [".", ".."] {
+            let err = Job::new(JobKind::CustomerSyncTenant, tenant, "r1", false, json!({}));
+            assert!(
+                matches!(
+                    err,
+                    Err(JobError::InvalidField {
+                        field: "tenant",
+                        ..
+                    })
+                ),
+                "{tenant}: {err:?}"
+            );
+        }
     }
 
     #[test]

@@ -57,3 +57,48 @@ impl StoreError {
         )
     }
 }
+
+/// At most the first 80 characters of a refused value, with the count of the rest: errors name
+/// what they refuse, and what they refuse (a tenant id, a run id from an event) may be a
+/// megabyte long.
+pub fn cut(value: &str) -> String {
+    const KEEP: usize = 80;
+    let count = value.chars().count();
+    if count <= KEEP {
+        value.to_owned()
+    } else {
+        format!(
+            "{}… ({count} characters)",
+            value.chars().take(KEEP).collect::<String>()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_refused_value_is_cut_and_counted_a_short_one_kept() {
+        assert_eq!(cut("acme"), "acme");
+        let long = "é".repeat(1 << 20);
+        let text = cut(&long);
+        assert!(text.starts_with(&"é".repeat(80)));
+        assert!(
+            text.ends_with("… (1048576 characters)"),
+            "{}",
+            &text[text.len() - 40..]
+        );
+    }
+
+    #[test]
+    fn refused_tenant_and_run_ids_never_come_back_whole() {
+        let huge = "a".repeat(1 << 20);
+        let tenant = crate::TenantId::parse(huge.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(tenant.len() < 300, "{} bytes", tenant.len());
+        let run = crate::RunId::parse(huge).unwrap_err().to_string();
+        assert!(run.len() < 300, "{} bytes", run.len());
+    }
+}

@@ -12,7 +12,8 @@ pub struct TenantId(String);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid tenant id {value:?}: {reason}")]
 pub struct InvalidTenantId {
-    /// The refused value (tenant ids are not secret).
+    /// The refused value (tenant ids are not secret), cut to 80 characters: a refused id may be
+    /// a megabyte long, and this error goes into logs and console answers.
     pub value: String,
     /// Why it was refused.
     pub reason: &'static str,
@@ -31,11 +32,18 @@ impl TenantId {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         {
             Some("only letters, digits, '.', '_' and '-' are allowed")
+        } else if value.chars().all(|c| c == '.') {
+            // `.` and `..` break no key, but name no real tenant and are how a path is climbed:
+            // refused here as the secrets' names refuse them, so no store ever holds one.
+            Some("it is only dots")
         } else {
             None
         };
         match reason {
-            Some(reason) => Err(InvalidTenantId { value, reason }),
+            Some(reason) => Err(InvalidTenantId {
+                value: crate::error::cut(&value),
+                reason,
+            }),
             None => Ok(TenantId(value)),
         }
     }

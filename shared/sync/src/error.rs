@@ -154,7 +154,8 @@ impl From<SyncError> for JobFailure {
 }
 
 /// A console action that stopped on `error`: `SyncRetryLater` when retrying may help, else
-/// `SyncFailed`; the message is the error's text.
+/// `SyncFailed`; the message is the error's text (long quoted values cut, see
+/// [`crate::report::diagnostic`]).
 impl From<SyncError> for Diagnostic {
     fn from(error: SyncError) -> Self {
         let error_type = if error.is_transient() {
@@ -162,9 +163,6 @@ impl From<SyncError> for Diagnostic {
         } else {
             "SyncFailed"
         };
-        Diagnostic {
-            error_type: error_type.to_owned(),
-            error_message: error.to_string(),
-        }
+        crate::report::diagnostic(error_type, error)
     }
 }

@@ -33,7 +33,9 @@ const RUNS_PAGE: usize = 100;
 pub fn diagnostic(error_type: &str, message: impl std::fmt::Display) -> Diagnostic {
     Diagnostic {
         error_type: error_type.to_owned(),
-        error_message: message.to_string(),
+        // What an error quotes came from the event, which may hold a megabyte where an id
+        // belongs: cut, as the console and the log have no use for it whole.
+        error_message: cwsync_runtime::events::shorten(&message.to_string()),
     }
 }
 

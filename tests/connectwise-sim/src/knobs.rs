@@ -54,6 +54,15 @@ pub enum FaultKind {
     /// and [`crate::Simulator::frozen`] is notified, so a test can kill the worker waiting on it
     /// at exactly that point: a crash between a write landing and its caller recording it.
     Freeze,
+    /// Answer exactly this status, `Content-Type` and body, whatever the request (an HTML error
+    /// page from a proxy, a truncated or mistyped JSON body, an empty 200, `[]` where an object
+    /// is expected): what a client must survive from a real server or whatever sits in front
+    /// of it. Bad input for clients; the simulator's own answers stay well-formed.
+    Raw {
+        status: u16,
+        content_type: String,
+        body: String,
+    },
 }
 
 /// When a fault fires, counted over the calls that match the rule.

@@ -335,6 +335,18 @@ fn fault_response(kind: &FaultKind) -> Response {
             e.retry_after = Some(*retry_after_secs);
             e.into_response()
         }
+        FaultKind::Raw {
+            status,
+            content_type,
+            body,
+        } => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut resp = (status, body.clone()).into_response();
+            if let Ok(value) = HeaderValue::from_str(content_type) {
+                resp.headers_mut().insert(header::CONTENT_TYPE, value);
+            }
+            resp
+        }
         FaultKind::Status(code) => {
             let status = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let (c, m) = match status.as_u16() {

@@ -60,6 +60,16 @@ pub fn desired_company_noted(
             "code",
             format!("{code:?} contains spaces, which a ConnectWise company identifier can't hold"),
         );
+    } else if let Some(code) = &identifier
+        && code.chars().any(char::is_control)
+    {
+        // Unlike a name, an identifier is not cleaned up: it is the company's natural key (what
+        // matching and conditions look for), so a changed one would be another company.
+        problems.push(
+            "code",
+            "contains control characters, which a ConnectWise company identifier can't hold"
+                .to_owned(),
+        );
     }
     let identifier = problems.limited("code", identifier, MAX_IDENTIFIER_CHARS);
     let name = problems.required_line(
@@ -429,6 +439,20 @@ mod tests {
             [(
                 "code".to_owned(),
                 "is required: it becomes the ConnectWise company identifier".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn an_identifier_with_control_characters_is_reported_not_sent() {
+        let mut account = account();
+        account.code = "OB\u{0}\u{7}\u{1b}RIEN".into();
+        assert_eq!(
+            problems(&account),
+            [(
+                "code".to_owned(),
+                "contains control characters, which a ConnectWise company identifier can't hold"
+                    .to_owned()
             )]
         );
     }

@@ -29,6 +29,12 @@ use crate::settings::{TenantSettings, same_name};
 /// `New-CWMContactCommunication`).
 pub const MAX_COMMUNICATION_VALUE_CHARS: usize = 250;
 
+/// Longest contact first and last name. The OpenAPI subset gives `Contact.firstName` and
+/// `lastName` no `maxLength`; its `Member` names say "Max length: 30", which ConnectWise's
+/// contact screen enforces too. The stricter reading: a longer name is the record's problem,
+/// reported, rather than sent (a megabyte once was).
+pub const MAX_CONTACT_NAME_CHARS: usize = 30;
+
 /// `communicationType` of phone and mobile items.
 const PHONE: &str = "Phone";
 /// `communicationType` of e-mail items.
@@ -321,6 +327,7 @@ pub fn desired_contact_noted(
         contact.first_name.as_deref(),
         "ConnectWise refuses a contact without a first name",
     );
+    let first_name = problems.limited("firstName", first_name, MAX_CONTACT_NAME_CHARS);
 
     let mut wanted = Vec::new();
     for (field, kind, value) in [
@@ -390,7 +397,10 @@ pub fn desired_contact_noted(
 
     let desired = Contact {
         first_name,
-        last_name: problems.clean_line("lastName", contact.last_name.as_deref()),
+        last_name: {
+            let last = problems.clean_line("lastName", contact.last_name.as_deref());
+            problems.limited("lastName", last, MAX_CONTACT_NAME_CHARS)
+        },
         title: problems.clean_line("title", contact.title.as_deref()),
         company: Some(Reference::id(company_id)),
         communication_items: (!items.is_empty()).then_some(items),
@@ -722,6 +732,23 @@ mod tests {
         };
         let desired = desired_contact(&contact, 250, None, &communication_types()).unwrap();
         assert_eq!(desired.communication_items, None);
+    }
+
+    #[test]
+    fn a_contact_name_longer_than_connectwise_takes_is_a_problem_not_sent() {
+        let contact = BillingContact {
+            first_name: Some("F".repeat(1 << 20)),
+            last_name: Some("L".repeat(MAX_CONTACT_NAME_CHARS + 1)),
+            ..contact()
+        };
+        let problems =
+            desired_contact_noted(&contact, 1, None, &communication_types()).unwrap_err();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["firstName", "lastName"]);
+        assert!(
+            problems.iter().all(|p| p.to_string().len() < 300),
+            "{problems:?}"
+        );
     }
 
     #[test]

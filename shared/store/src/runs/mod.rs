@@ -107,7 +107,8 @@ impl RunId {
             Err(StoreError::Invalid {
                 field: "run_id".to_owned(),
                 reason: format!(
-                    "{value:?} is not a run id (YYYYMMDDTHHMMSSZ-xxxxxx, UTC, lowercase hex)"
+                    "{:?} is not a run id (YYYYMMDDTHHMMSSZ-xxxxxx, UTC, lowercase hex)",
+                    crate::error::cut(&value)
                 ),
             })
         }
