@@ -276,7 +276,9 @@ async fn run(scenario: &Scenario, latency_ms: u64, instances: usize, pacing: Pac
     let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
     // On moto (DynamoDB over HTTP, in its own process) when `MOTO_ENDPOINT` is set, so the peak
     // RSS holds none of the stored data; else in memory.
-    deps.stores = cwsync_test_support::stores("cwsync-scale").await;
+    if std::env::var_os("MOTO_ENDPOINT").is_some() {
+        deps.stores = cwsync_test_support::stores("cwsync-scale").await;
+    }
     let queue = Arc::new(MemoryJobQueue::new());
     deps.queues.customer = Some(queue.clone());
     let rate =
