@@ -7,6 +7,7 @@ use std::future::Future;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cwsync_queue::{Job, MemoryJobQueue};
+use futures::StreamExt;
 use time::OffsetDateTime;
 
 /// SQS's largest batch for a Lambda event source.
@@ -32,11 +33,29 @@ pub struct Delivery {
 }
 
 /// Delivers every job in `queue` (and any job the deliveries send) to `handle` (a function's SQS
-/// batch handler, given the event and the invocation's deadline) until the queue is empty,
-/// telling `progress` how far it has come after each batch.
+/// batch handler, given the event and the invocation's deadline) until the queue is empty, one
+/// batch after another (one warm instance), telling `progress` how far it has come after each
+/// batch.
 pub async fn deliver_all<H, Fut>(
     queue: &MemoryJobQueue,
     max_receives: u32,
+    handle: H,
+    progress: impl FnMut(Progress),
+) -> Delivery
+where
+    H: Fn(SqsEvent, OffsetDateTime) -> Fut,
+    Fut: Future<Output = SqsBatchResponse>,
+{
+    deliver_all_concurrently(queue, max_receives, 1, handle, progress).await
+}
+
+/// [`deliver_all`] with up to `instances` batches handled at once, as an SQS event source with
+/// `MaximumConcurrency: instances` drives that many function instances (at least 1; 1 is
+/// [`deliver_all`]). The batches run on the caller's task; `progress` hears of each as it ends.
+pub async fn deliver_all_concurrently<H, Fut>(
+    queue: &MemoryJobQueue,
+    max_receives: u32,
+    instances: usize,
     handle: H,
     mut progress: impl FnMut(Progress),
 ) -> Delivery
@@ -55,20 +74,25 @@ where
         if pending.is_empty() {
             return delivery;
         }
-        for chunk in pending.chunks(BATCH) {
-            let mut event = SqsEvent::default();
-            for (index, (job, receives)) in chunk.iter().enumerate() {
-                let mut message = SqsMessage::default();
-                message.message_id = Some(format!("local-{index}"));
-                message.body = job.to_body().ok();
-                message
-                    .attributes
-                    .insert("ApproximateReceiveCount".to_owned(), receives.to_string());
-                event.records.push(message);
-            }
+        let handle = &handle;
+        let mut batches = futures::stream::iter(pending.chunks(BATCH))
+            .map(|chunk| async move {
+                let mut event = SqsEvent::default();
+                for (index, (job, receives)) in chunk.iter().enumerate() {
+                    let mut message = SqsMessage::default();
+                    message.message_id = Some(format!("local-{index}"));
+                    message.body = job.to_body().ok();
+                    message
+                        .attributes
+                        .insert("ApproximateReceiveCount".to_owned(), receives.to_string());
+                    event.records.push(message);
+                }
+                let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
+                (chunk, handle(event, deadline).await)
+            })
+            .buffered(instances.max(1));
+        while let Some((chunk, response)) = batches.next().await {
             delivery.deliveries += chunk.len() as u64;
-            let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
-            let response = handle(event, deadline).await;
             let retried_before = retry.len();
             for failure in response.batch_item_failures {
                 let index = failure

@@ -11,7 +11,7 @@ use cwsync_queue::{Job, JobFailure, JobKind, JobQueue, MemoryJobQueue};
 use cwsync_store::TenantId;
 use cwsync_store::idempotency::{Idempotency, MemoryIdempotencyStore};
 use cwsync_sync::GroupKey;
-use cwsync_sync::deliver::deliver_all;
+use cwsync_sync::deliver::{deliver_all, deliver_all_concurrently};
 use cwsync_sync::jobs::{
     first_delivery, handle_batch, key_without, pending_groups, prefetch_groups, run_once,
 };
@@ -209,4 +209,57 @@ async fn delivery_redelivers_a_failed_job_with_its_count_raised_and_dead_letters
         delivery.dead_letters,
         [job("acme", "r1", "A-2").key().as_str()]
     );
+}
+
+#[tokio::test]
+async fn concurrent_delivery_handles_that_many_batches_at_once_and_delivers_every_job_once() {
+    let queue = MemoryJobQueue::new();
+    let jobs: Vec<Job> = (0..50)
+        .map(|n| job("acme", "r1", &format!("A-{n}")))
+        .collect();
+    queue.send_batch(&jobs).await.unwrap();
+    // Each of the first three batches waits for the two others: with fewer than three batches in
+    // flight they never finish (the timeout below is a bound, not a race).
+    let barrier = tokio::sync::Barrier::new(3);
+    let started = AtomicUsize::new(0);
+    let in_flight = AtomicUsize::new(0);
+    let most = AtomicUsize::new(0);
+    let seen: std::sync::Mutex<Vec<String>> = Default::default();
+    let delivery = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        deliver_all_concurrently(
+            &queue,
+            3,
+            3,
+            |event: SqsEvent, _deadline| {
+                let (barrier, started, in_flight, most, seen) =
+                    (&barrier, &started, &in_flight, &most, &seen);
+                async move {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    if started.fetch_add(1, Ordering::SeqCst) < 3 {
+                        barrier.wait().await;
+                    }
+                    for record in event.records {
+                        let job = Job::parse(record.body.as_deref().unwrap()).unwrap();
+                        let account = job.payload()["accountId"].as_str().unwrap().to_owned();
+                        seen.lock().unwrap().push(account);
+                    }
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    aws_lambda_events::event::sqs::SqsBatchResponse::default()
+                }
+            },
+            |_| {},
+        ),
+    )
+    .await
+    .expect("three batches in flight at once");
+    assert_eq!(most.load(Ordering::SeqCst), 3);
+    assert_eq!(delivery.deliveries, 50);
+    assert!(delivery.dead_letters.is_empty());
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort();
+    let mut expected: Vec<String> = (0..50).map(|n| format!("A-{n}")).collect();
+    expected.sort();
+    assert_eq!(seen, expected);
 }

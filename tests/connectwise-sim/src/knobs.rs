@@ -191,6 +191,8 @@ pub struct CallStats {
     pub total: u64,
     pub writes: u64,
     pub by_endpoint: BTreeMap<String, u64>,
+    /// Calls refused by the rate limit (429); they are counted in the other fields too.
+    pub throttled: u64,
 }
 
 impl CallStats {

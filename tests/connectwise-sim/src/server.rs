@@ -208,6 +208,7 @@ async fn handle(state: &Arc<SimState>, req: Request) -> Response {
     };
     let retry = state.lock().knobs.check_rate_limit(Instant::now());
     if let Some(secs) = retry {
+        state.lock().calls.throttled += 1;
         let mut e = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "TooManyRequests",

@@ -1,6 +1,7 @@
 //! A stand-in for the Lambda Runtime API (`/2018-06-01/runtime/...`), so tests can start a real
 //! function binary exactly as Lambda does (it polls `invocation/next`, then posts a response or an
-//! error) and read what it answered. One event per call; the binary is killed afterwards.
+//! error) and read what it answered. One event per call; the binary is killed afterwards. It also
+//! times a binary's cold start ([`time_to_first_poll`]) for the benches.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -8,8 +9,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use serde_json::Value;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, mpsc};
 
 /// How an invocation ended.
@@ -43,6 +45,8 @@ pub enum HarnessError {
     },
     #[error("{binary} gave no answer within {waited:?}")]
     NoAnswer { binary: String, waited: Duration },
+    #[error("{binary} exited (code {code:?}) before it asked for an event")]
+    ExitedBeforePolling { binary: String, code: Option<i32> },
 }
 
 const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
@@ -126,19 +130,7 @@ pub async fn invoke_binary_with_env(
     let addr = listener.local_addr().map_err(HarnessError::Bind)?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let mut command = tokio::process::Command::new(binary);
-    for variable in CONFIG_VARIABLES {
-        command.env_remove(variable);
-    }
-    let mut child = command
-        .envs(env.iter().copied())
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test-group")
-        .env("AWS_REGION", "us-east-1")
+    let mut child = lambda_command(binary, function_name, addr, env)
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -179,6 +171,93 @@ pub async fn invoke_binary_with_env(
     match outcome {
         Ok(Some(outcome)) => Ok(outcome),
         _ => Err(HarnessError::NoAnswer {
+            binary: binary.to_owned(),
+            waited: wait,
+        }),
+    }
+}
+
+/// The command that starts `binary` as Lambda does: the runtime API at `runtime_api`, the
+/// function's name and the `AWS_LAMBDA_*` variables, `env` and none of the other
+/// [`CONFIG_VARIABLES`].
+fn lambda_command(
+    binary: &str,
+    function_name: &str,
+    runtime_api: SocketAddr,
+    env: &[(&str, &str)],
+) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(binary);
+    for variable in CONFIG_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
+        .envs(env.iter().copied())
+        .env("AWS_LAMBDA_RUNTIME_API", runtime_api.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", function_name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test-stream")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test-group")
+        .env("AWS_REGION", "us-east-1");
+    command
+}
+
+/// How long `binary` takes from its spawn to its first `GET /2018-06-01/runtime/invocation/next`
+/// (its cold start: process start, configuration, dependencies, then the runtime's first poll),
+/// started as [`invoke_binary_with_env`] starts it. The time is taken by the stand-in when the
+/// request arrives; the poll is never answered, and the binary is killed. `wait` bounds the wait.
+pub async fn time_to_first_poll(
+    binary: &str,
+    function_name: &str,
+    env: &[(&str, &str)],
+    wait: Duration,
+) -> Result<Duration, HarnessError> {
+    let (tx, mut rx) = mpsc::channel::<Instant>(1);
+    let app = Router::new().route(
+        "/2018-06-01/runtime/invocation/next",
+        get(move || {
+            let arrived = Instant::now();
+            let tx = tx.clone();
+            async move {
+                let _ = tx.try_send(arrived);
+                // Lambda's `next` long-polls: no event is ever handed out.
+                std::future::pending::<()>().await;
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(HarnessError::Bind)?;
+    let addr = listener.local_addr().map_err(HarnessError::Bind)?;
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut command = lambda_command(binary, function_name, addr, env);
+    command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let spawned = Instant::now();
+    let mut child = command.spawn().map_err(|source| HarnessError::Spawn {
+        binary: binary.to_owned(),
+        source,
+    })?;
+    let arrived = tokio::time::timeout(wait, async {
+        tokio::select! {
+            biased;
+            arrived = rx.recv() => arrived.ok_or(None),
+            status = child.wait() => Err(status.ok().and_then(|s| s.code())),
+        }
+    })
+    .await;
+    let _ = child.kill().await;
+    server.abort();
+    match arrived {
+        Ok(Ok(arrived)) => Ok(arrived.saturating_duration_since(spawned)),
+        Ok(Err(code)) => Err(HarnessError::ExitedBeforePolling {
+            binary: binary.to_owned(),
+            code,
+        }),
+        Err(_) => Err(HarnessError::NoAnswer {
             binary: binary.to_owned(),
             waited: wait,
         }),

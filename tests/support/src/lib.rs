@@ -90,13 +90,19 @@ pub fn sim_deps(
 
 /// A tenant secret pointing at these simulators with their test keys.
 pub fn secret(cw: &Simulator, billing: &BillingSim) -> Value {
+    secret_at(&cw.base_url(), billing.base_url().as_str())
+}
+
+/// A tenant secret pointing at simulators at these base URLs (e.g. in another process) with
+/// their test keys.
+pub fn secret_at(cw_url: &str, billing_url: &str) -> Value {
     json!({
-        "site": cw.base_url(),
+        "site": cw_url,
         "companyId": TEST_COMPANY_ID,
         "publicKey": TEST_PUBLIC_KEY,
         "privateKey": TEST_PRIVATE_KEY,
         "clientId": TEST_CLIENT_ID,
-        "billingUrl": billing.base_url().to_string(),
+        "billingUrl": billing_url,
         "billingApiKey": TEST_BILLING_API_KEY,
     })
 }

@@ -21,6 +21,12 @@ async fn beyond_the_rate_limit_calls_get_429_with_retry_after_until_the_window_e
     assert_eq!(resp.headers()["retry-after"], "1");
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["code"], "TooManyRequests");
+    assert_eq!(
+        sim.calls().throttled,
+        1,
+        "the refused call is counted as throttled"
+    );
+    assert_eq!(sim.calls().total, 3, "and as a call");
     tokio::time::sleep(Duration::from_millis(1050)).await;
     assert_eq!(api.get("/company/companies").await.status(), 200);
     sim.set_rate_limit(None);
