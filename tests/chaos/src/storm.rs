@@ -24,7 +24,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use cwsync_billing_sim::{BillingSim, BillingSimOptions};
-use cwsync_connectwise::RetryPolicy;
 use cwsync_connectwise_sim::{ApiMember, SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID};
 use cwsync_customer_sync::{CustomerSync, FUNCTION};
 use cwsync_daily_export::DailyExport;
@@ -141,20 +140,11 @@ pub struct Chaos {
     rng: StdRng,
 }
 
+/// The tests' short retries, with the storm's client timeout (a held request times out fast).
 fn options() -> ConnectOptions {
-    let retry = RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        max_elapsed: Duration::from_secs(5),
-    };
     ConnectOptions {
-        cw_retry: Some(retry),
-        billing_retry: Some(retry),
         timeout: Some(CLIENT_TIMEOUT),
-        cache_ttl: None,
-        cw_rate: None,
-        gate_window: None,
+        ..cwsync_test_support::fast_options()
     }
 }
 
