@@ -443,7 +443,7 @@ mod tests {
                 "five-minutes",
                 SECRET_CACHE_TTL_SECONDS,
             ),
-            (MAX_RECEIVE_COUNT, "0", MAX_RECEIVE_COUNT),
+            (MAX_RECEIVE_COUNT, "-3", MAX_RECEIVE_COUNT),
             (MAX_RECEIVE_COUNT, "1001", MAX_RECEIVE_COUNT),
             (SECRET_CACHE_TTL_SECONDS, "999999", SECRET_CACHE_TTL_SECONDS),
             (
