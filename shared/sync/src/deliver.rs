@@ -77,16 +77,7 @@ where
         let handle = &handle;
         let mut batches = futures::stream::iter(pending.chunks(BATCH))
             .map(|chunk| async move {
-                let mut event = SqsEvent::default();
-                for (index, (job, receives)) in chunk.iter().enumerate() {
-                    let mut message = SqsMessage::default();
-                    message.message_id = Some(format!("local-{index}"));
-                    message.body = job.to_body().ok();
-                    message
-                        .attributes
-                        .insert("ApproximateReceiveCount".to_owned(), receives.to_string());
-                    event.records.push(message);
-                }
+                let event = sqs_event(chunk);
                 let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
                 (chunk, handle(event, deadline).await)
             })
@@ -95,10 +86,7 @@ where
             delivery.deliveries += chunk.len() as u64;
             let retried_before = retry.len();
             for failure in response.batch_item_failures {
-                let index = failure
-                    .item_identifier
-                    .strip_prefix("local-")
-                    .and_then(|i| i.parse::<usize>().ok());
+                let index = message_index(&failure.item_identifier);
                 let Some((job, receives)) = index.and_then(|i| chunk.get(i)) else {
                     continue;
                 };
@@ -113,4 +101,25 @@ where
             progress(counts);
         }
     }
+}
+
+/// The SQS event delivering `batch` (each job with its receive count, as
+/// `ApproximateReceiveCount`); message `i` is named `local-i` ([`message_index`] reads it back).
+pub fn sqs_event(batch: &[(Job, u32)]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for (index, (job, receives)) in batch.iter().enumerate() {
+        let mut message = SqsMessage::default();
+        message.message_id = Some(format!("local-{index}"));
+        message.body = job.to_body().ok();
+        message
+            .attributes
+            .insert("ApproximateReceiveCount".to_owned(), receives.to_string());
+        event.records.push(message);
+    }
+    event
+}
+
+/// The position in its batch of the message [`sqs_event`] named `message_id`.
+pub fn message_index(message_id: &str) -> Option<usize> {
+    message_id.strip_prefix("local-")?.parse().ok()
 }

@@ -375,27 +375,19 @@ impl RunBook {
         unit_id: &str,
         result: Result<T, SyncError>,
     ) -> Result<(), cwsync_queue::JobFailure> {
-        let last = crate::jobs::current_delivery().filter(crate::jobs::Delivery::is_last);
-        match result {
-            Ok(_) => Ok(()),
-            Err(error) if error.is_transient() && last.is_none() => Err(error.into()),
-            Err(error) if error.is_transient() => {
-                let deliveries = last.map_or(0, |d| d.receive_count);
-                let error = SyncError::GaveUp {
-                    deliveries,
-                    source: Box::new(error),
-                };
-                self.record_job_failure(tenant, run_id, dry_run, unit_id, String::new(), &error)
-                    .await
-                    .map(|_| ())
-                    .map_err(Into::into)
-            }
-            Err(error) => self
-                .record_job_failure(tenant, run_id, dry_run, unit_id, String::new(), &error)
-                .await
-                .map(|_| ())
-                .map_err(cwsync_queue::JobFailure::from),
-        }
+        let Err(error) = result else { return Ok(()) };
+        let error = match crate::jobs::current_delivery().filter(crate::jobs::Delivery::is_last) {
+            _ if !error.is_transient() => error,
+            None => return Err(error.into()),
+            Some(last) => SyncError::GaveUp {
+                deliveries: last.receive_count,
+                source: Box::new(error),
+            },
+        };
+        self.record_job_failure(tenant, run_id, dry_run, unit_id, String::new(), &error)
+            .await
+            .map(|_| ())
+            .map_err(cwsync_queue::JobFailure::from)
     }
 
     /// Records units found unchanged without a job: their lines in the run, many at once (a

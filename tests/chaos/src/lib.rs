@@ -204,7 +204,7 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
     // The leases of killed workers expire, as in production; then a clean run.
     chaos.let_leases_expire().await;
     let started = Instant::now();
-    let (runs, delivery) = chaos.clean_run().await;
+    let (runs, delivery) = chaos.clean_run(Which::Customers).await;
     outcome.clean_time = started.elapsed();
     outcome.clean_deliveries = delivery.deliveries;
     outcome.clean_dead_letters = delivery.dead_letters;
@@ -299,7 +299,7 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
         (cw, billing)
     };
     let (cw_before, billing_before) = writes(&chaos);
-    let (_, second) = chaos.clean_run().await;
+    let (_, second) = chaos.clean_run(Which::Customers).await;
     outcome.clean_dead_letters.extend(second.dead_letters);
     let (cw_after, billing_after) = writes(&chaos);
     for (before, after) in cw_before.iter().zip(&cw_after) {
@@ -323,7 +323,7 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
         .iter()
         .map(|t| (t.cw.calls().writes(), t.billing.calls().writes()))
         .collect();
-    let (_, third) = chaos.clean_run().await;
+    let (_, third) = chaos.clean_run(Which::Customers).await;
     outcome.clean_dead_letters.extend(third.dead_letters);
     for (t, (cw, billing)) in chaos.tenants.iter().zip(before) {
         outcome.rerun_writes.0 += t.cw.calls().writes() - cw;
@@ -362,7 +362,7 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
     }
 
     // The daily export after the storm: one clean export, then one that must write nothing.
-    let (runs, delivery) = chaos.clean_run_of(Which::Export).await;
+    let (runs, delivery) = chaos.clean_run(Which::Export).await;
     outcome.clean_deliveries += delivery.deliveries;
     outcome.clean_dead_letters.extend(delivery.dead_letters);
     let tenants: Vec<String> = chaos
@@ -396,7 +396,7 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
         .iter()
         .map(|t| (t.cw.calls().writes(), t.billing.calls().writes()))
         .collect();
-    let (_, again) = chaos.clean_run_of(Which::Export).await;
+    let (_, again) = chaos.clean_run(Which::Export).await;
     outcome.clean_dead_letters.extend(again.dead_letters);
     for (t, (cw, billing)) in chaos.tenants.iter().zip(before) {
         outcome.export_rerun_writes.0 += t.cw.calls().writes() - cw;

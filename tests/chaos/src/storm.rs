@@ -22,7 +22,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cwsync_billing_sim::{BillingSim, BillingSimOptions};
 use cwsync_connectwise_sim::{ApiMember, SimOptions, Simulator, TEST_CLIENT_ID, TEST_COMPANY_ID};
 use cwsync_customer_sync::{CustomerSync, FUNCTION};
@@ -30,6 +30,7 @@ use cwsync_daily_export::DailyExport;
 use cwsync_queue::{Job, MemoryJobQueue};
 use cwsync_runtime::{Config, Deps, StaticTenantSecrets, Stores};
 use cwsync_store::dynamo::Table;
+use cwsync_sync::deliver::{message_index, sqs_event};
 use cwsync_sync::tenant::ConnectOptions;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -377,7 +378,7 @@ impl Chaos {
                 })
                 .collect();
             for index in 0..self.tenants.len() {
-                self.plan_of(which, index, 8).await;
+                self.plan(which, index, 8).await;
             }
             let delivered = self.deliver_chaotically(which).await;
             total.invocations += delivered.invocations;
@@ -452,15 +453,9 @@ impl Chaos {
         }
     }
 
-    /// Plans a tenant-wide sync of tenant `index`, retried as EventBridge and a user would
-    /// (`attempts` times); the run id when it was planned.
-    pub async fn plan(&mut self, index: usize, attempts: usize) -> Option<String> {
-        self.plan_of(Which::Customers, index, attempts).await
-    }
-
     /// Plans a run of `which` for tenant `index` (a tenant-wide sync, or an export now), retried
-    /// `attempts` times; the run id when it was planned.
-    pub async fn plan_of(&mut self, which: Which, index: usize, attempts: usize) -> Option<String> {
+    /// as EventBridge and a user would (`attempts` times); the run id when it was planned.
+    pub async fn plan(&mut self, which: Which, index: usize, attempts: usize) -> Option<String> {
         let tenant = self.tenants[index].data.tenant.clone();
         let action = match which {
             Which::Customers => "sync-tenant",
@@ -614,10 +609,7 @@ impl Chaos {
                 Some(answers) => {
                     for (batch, answer) in batches.into_iter().zip(answers) {
                         for failure in answer.batch_item_failures {
-                            let index = failure
-                                .item_identifier
-                                .strip_prefix("m-")
-                                .and_then(|i| i.parse::<usize>().ok());
+                            let index = message_index(&failure.item_identifier);
                             if let Some((job, receives)) = index.and_then(|i| batch.get(i)) {
                                 again(
                                     job.clone(),
@@ -634,19 +626,15 @@ impl Chaos {
         }
     }
 
-    /// Plans every tenant and delivers plainly (no fault, no disorder), as after the storm.
-    pub async fn clean_run(&mut self) -> (Vec<Option<String>>, cwsync_sync::deliver::Delivery) {
-        self.clean_run_of(Which::Customers).await
-    }
-
-    /// [`Chaos::clean_run`] of `which`.
-    pub async fn clean_run_of(
+    /// Plans every tenant's run of `which` and delivers it plainly (no fault, no disorder), as
+    /// after the storm.
+    pub async fn clean_run(
         &mut self,
         which: Which,
     ) -> (Vec<Option<String>>, cwsync_sync::deliver::Delivery) {
         let mut runs = Vec::new();
         for index in 0..self.tenants.len() {
-            runs.push(self.plan_of(which, index, 1).await);
+            runs.push(self.plan(which, index, 1).await);
         }
         let queue = self.queue_of(which);
         let delivery = cwsync_sync::deliver::deliver_all(
@@ -705,18 +693,4 @@ fn message_ids(event: &SqsEvent) -> Vec<String> {
         .iter()
         .filter_map(|r| r.message_id.clone())
         .collect()
-}
-
-fn sqs_event(batch: &[(Job, u32)]) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    for (index, (job, receives)) in batch.iter().enumerate() {
-        let mut message = SqsMessage::default();
-        message.message_id = Some(format!("m-{index}"));
-        message.body = job.to_body().ok();
-        message
-            .attributes
-            .insert("ApproximateReceiveCount".to_owned(), receives.to_string());
-        event.records.push(message);
-    }
-    event
 }
