@@ -735,7 +735,26 @@ async fn create_addition(
     ))
     .await?;
     match created {
-        Created::Linked { record, .. } => {
+        Created::Linked { record, origin, .. } => {
+            let record = if origin.found() {
+                let id = record.id.unwrap_or_default();
+                let ops = addition_changes(desired, &record, scope.settings);
+                let path = format!("{path}/{id}");
+                let found = cwsync_sync::writes::patch_found(
+                    scope.cw,
+                    &path,
+                    &ops,
+                    scope.dry_run,
+                    record,
+                    records,
+                );
+                match found.await? {
+                    Some(record) => record,
+                    None => return Ok(()),
+                }
+            } else {
+                record
+            };
             AdditionPlace::new(agreement, &record, scope.now)
                 .record(scope, source)
                 .await?;

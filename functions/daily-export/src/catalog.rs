@@ -291,10 +291,29 @@ async fn create(
     ))
     .await?;
     match created {
-        Created::Linked { record, .. } => {
+        Created::Linked { record, origin, .. } => {
+            let id = record.id.unwrap_or_default();
             if let Some(id) = record.id {
                 outcome.items.insert(product.id.clone(), id);
             }
+            let record = if origin.found() {
+                let ops = catalog_item_changes(desired, &record, scope.settings);
+                let path = format!("{}/{id}", CatalogItem::PATH);
+                let found = cwsync_sync::writes::patch_found(
+                    scope.cw,
+                    &path,
+                    &ops,
+                    scope.dry_run,
+                    record,
+                    &mut outcome.records,
+                );
+                match found.await? {
+                    Some(record) => record,
+                    None => return Ok(()),
+                }
+            } else {
+                record
+            };
             record_stamp(scope, product, &record).await?;
         }
         Created::AlreadyLinked(link) => {

@@ -76,6 +76,15 @@ pub enum Origin {
     Healed,
 }
 
+impl Origin {
+    /// Whether the record was found rather than made by this create: it holds the values of
+    /// whichever attempt made it (maybe an earlier run's, from billing data that has changed
+    /// since), so the caller brings it to the values it wanted ([`crate::writes::patch_found`]).
+    pub fn found(self) -> bool {
+        self != Origin::Answered
+    }
+}
+
 /// What [`create_claimed`] came to. Every variant but [`Created::LinkedToOther`] has pushed its
 /// line.
 #[derive(Debug, Clone, PartialEq, Eq)]

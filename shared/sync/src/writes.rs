@@ -6,7 +6,10 @@
 use cwsync_billing::BillingError;
 use cwsync_connectwise::{Client, CwError, PatchOp};
 
+use cwsync_store::runs::Outcome;
+
 use crate::SyncError;
+use crate::record::{RecordResult, join_details};
 
 /// A ConnectWise error that concerns this record only (ConnectWise refused its values or the
 /// API member may not do this to it): `Ok(reason)`. Anything else stops the job: `Err`.
@@ -68,6 +71,37 @@ pub async fn patch<T: serde::de::DeserializeOwned>(
     match cw.patch::<T>(path, ops).await {
         Ok(updated) => Ok((changed, Some(updated))),
         Err(error) => Err(cw_record_level(format!("updating {path}"), error)),
+    }
+}
+
+/// Sends `ops` to `path`, the record `found` by a create's natural key instead of made by it
+/// ([`crate::Origin::found`]), whose line is the last of `records`: that line then also says what
+/// changed, or, when ConnectWise refuses the change, fails with the reason (and `None` is
+/// returned). The record as it now is, else.
+pub async fn patch_found<T: serde::de::DeserializeOwned>(
+    cw: &Client,
+    path: &str,
+    ops: &[PatchOp],
+    dry_run: bool,
+    found: T,
+    records: &mut [RecordResult],
+) -> Result<Option<T>, SyncError> {
+    let line = records.last_mut();
+    match patch::<T>(cw, path, ops, dry_run).await {
+        Ok((changed, updated)) => {
+            if let Some(line) = line {
+                line.detail = join_details(std::mem::take(&mut line.detail), &changed, dry_run);
+            }
+            Ok(Some(updated.unwrap_or(found)))
+        }
+        Err(Ok(reason)) => {
+            if let Some(line) = line {
+                line.outcome = Outcome::Failed;
+                line.detail = format!("{}; bringing it up to date failed: {reason}", line.detail);
+            }
+            Ok(None)
+        }
+        Err(Err(error)) => Err(error),
     }
 }
 

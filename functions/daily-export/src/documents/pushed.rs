@@ -256,9 +256,30 @@ where
     )
     .await?;
     // A create ConnectWise answered made a new document, with no products yet; one found by its
-    // key or linked by another worker may have some (an earlier attempt's): those are read.
+    // key or linked by another worker may have some (an earlier attempt's): those are read. One
+    // found holds the fields of the attempt that made it: they are brought to today's.
     let (cw_id, fresh) = match created {
-        Created::Linked { record, origin, .. } => (record.id(), origin == Origin::Answered),
+        Created::Linked { record, origin, .. } => {
+            let id = record.id();
+            if origin.found() {
+                let ops = changes(&record, &doc.desired);
+                let path = format!("{}/{}", T::PATH, id.unwrap_or_default());
+                let patched = cwsync_sync::writes::patch_found(
+                    cw,
+                    &path,
+                    &ops,
+                    ctx.dry_run,
+                    record,
+                    &mut lines_out,
+                );
+                if patched.await?.is_none() {
+                    return Ok(lines_out
+                        .pop()
+                        .unwrap_or_else(|| recorder.failed("refused")));
+                }
+            }
+            (id, origin == Origin::Answered)
+        }
         Created::AlreadyLinked(link) => (link.cw_id, false),
         Created::LinkedToOther { cw_id, holder } => {
             let why = cwsync_sync::claim::linked_to_other(kind.cw_kind, cw_id, &holder);

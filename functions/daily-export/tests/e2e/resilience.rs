@@ -114,6 +114,67 @@ async fn a_worker_stopped_between_linking_an_addition_and_recording_its_place_ma
     assert_eq!(world.cw_writes(), writes, "then nothing is left to write");
 }
 
+#[tokio::test]
+async fn an_addition_an_interrupted_create_left_is_found_and_given_the_quantity_of_now() {
+    let world = fixture_world().await;
+    world.export_now(json!({})).await;
+    let additions = world.additions().len();
+    // What a worker killed right after its create landed leaves, an export ago: the addition in
+    // ConnectWise with the quantity of then, and a pending claim on the subscription's link that
+    // has gone stale since.
+    let tenant = cwsync_store::TenantId::parse(crate::support::TENANT).unwrap();
+    let links = &world.export.deps.stores.links;
+    let mut found = None;
+    for subscription in world.billing.subscriptions() {
+        let source = cwsync_store::links::SourceRef::new("addition", &subscription.id);
+        if let Some(link) = links.get(&tenant, source).await.unwrap() {
+            found = Some((subscription.id.clone(), link.cw_id.unwrap()));
+            break;
+        }
+    }
+    let (subscription, cw_id) = found.expect("an exported subscription");
+    let source = cwsync_store::links::SourceRef::new("addition", &subscription);
+    links.unlink(&tenant, source).await.unwrap();
+    let then = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    links
+        .claim(&tenant, source, "addition", then)
+        .await
+        .unwrap();
+    // Meanwhile the billing user changes its quantity.
+    world.billing.modify_subscription(&subscription, |s| {
+        s.quantity += rust_decimal::Decimal::from(3);
+    });
+    let quantity = world.billing.subscription(&subscription).unwrap().quantity;
+
+    let (_, report) = world.export_now(json!({})).await;
+
+    assert_eq!(world.additions().len(), additions, "no addition made again");
+    let link = links.get(&tenant, source).await.unwrap().unwrap();
+    assert_eq!(
+        link.cw_id,
+        Some(cw_id),
+        "the addition found is linked again"
+    );
+    let addition = world
+        .additions()
+        .into_iter()
+        .find(|a| a["id"] == cw_id)
+        .unwrap();
+    assert_eq!(
+        addition["quantity"].to_string(),
+        quantity.normalize().to_string(),
+        "the addition found holds the quantity of now, not of the attempt that made it"
+    );
+    let detail = report.detail("addition", &subscription);
+    assert!(
+        detail.contains("interrupted earlier attempt") && detail.contains("quantity"),
+        "{detail}"
+    );
+    let writes = world.cw_writes();
+    world.export_now(json!({})).await;
+    assert_eq!(world.cw_writes(), writes, "then nothing is left to write");
+}
+
 fn documents(world: &World) -> Vec<Value> {
     world.records("/system/documents")
 }
