@@ -9,7 +9,8 @@
 //! - kills ([`FaultKind::Freeze`](cwsync_connectwise_sim::FaultKind::Freeze)): the request is
 //!   held and the invocation waiting on it is dropped — right after a ConnectWise create landed
 //!   (before its link is written), right before the billing write-back (after the links were
-//!   written), or at a read in the middle of a batch.
+//!   written), right after a billing service call was written (before the ticket job is done),
+//!   or at a read in the middle of a batch.
 //!
 //! DynamoDB throttling is the proxy's ([`crate::dynamo_proxy`]); the delivery's disorder
 //! (twice, late, out of order, two workers at once) the storm's ([`crate::storm`]).
@@ -37,10 +38,11 @@ pub mod kind {
     pub const BILLING_5XX: &str = "billing 500/502/503";
     pub const BILLING_TIMEOUT: &str = "billing timeout";
     pub const BILLING_DROPPED: &str = "billing connection dropped";
-    pub const BILLING_LOST_ANSWER: &str = "billing write-back applied, answer lost";
+    pub const BILLING_LOST_ANSWER: &str = "billing write applied, answer lost";
     pub const KILL_AFTER_CREATE: &str = "worker killed after a ConnectWise create landed";
     pub const KILL_BEFORE_WRITE_BACK: &str = "worker killed between link write and write-back";
     pub const KILL_MID_BATCH: &str = "worker killed mid-batch";
+    pub const KILL_AFTER_BILLING_WRITE: &str = "worker killed after a billing call write landed";
     pub const DYNAMO_THROTTLE: &str = "DynamoDB throttled";
     pub const SQS_TWICE: &str = "SQS message delivered twice";
     pub const SQS_LATE: &str = "SQS message delivered late";
@@ -175,6 +177,20 @@ pub fn inject(cw: &Simulator, billing: &BillingSim, seed: u64) -> Injected {
                 .rate(0.04, next()),
         ),
         (
+            kind::KILL_AFTER_BILLING_WRITE,
+            BillingRule::new(BillingFault::Freeze)
+                .on("POST", "/v1/service-calls*")
+                .after_processing()
+                .rate(0.03, next()),
+        ),
+        (
+            kind::KILL_AFTER_BILLING_WRITE,
+            BillingRule::new(BillingFault::Freeze)
+                .on("PUT", "/v1/service-calls*")
+                .after_processing()
+                .rate(0.03, next()),
+        ),
+        (
             kind::KILL_MID_BATCH,
             BillingRule::new(BillingFault::Freeze)
                 .on("GET", "*")
@@ -186,6 +202,20 @@ pub fn inject(cw: &Simulator, billing: &BillingSim, seed: u64) -> Injected {
                 .on("POST", "/v1/write-backs")
                 .after_processing()
                 .rate(0.12, next()),
+        ),
+        (
+            kind::BILLING_LOST_ANSWER,
+            BillingRule::new(BillingFault::Drop)
+                .on("POST", "/v1/service-calls*")
+                .after_processing()
+                .rate(0.08, next()),
+        ),
+        (
+            kind::BILLING_LOST_ANSWER,
+            BillingRule::new(BillingFault::Drop)
+                .on("PUT", "/v1/service-calls*")
+                .after_processing()
+                .rate(0.08, next()),
         ),
         (
             kind::BILLING_TIMEOUT,

@@ -32,6 +32,7 @@ use cwsync_runtime::{Config, Deps, StaticTenantSecrets, Stores};
 use cwsync_store::dynamo::Table;
 use cwsync_sync::deliver::{message_index, sqs_event};
 use cwsync_sync::tenant::ConnectOptions;
+use cwsync_ticket_import::TicketImport;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -42,6 +43,7 @@ use tokio::sync::watch;
 use crate::capture::{self, Sink};
 use crate::dynamo_proxy::DynamoProxy;
 use crate::faults::{self, CLIENT_TIMEOUT, Tally, kind};
+use crate::tickets;
 use crate::world::{self, Shape, TenantData};
 
 /// Receives before a message goes to the dead-letter queue: production's `maxReceiveCount` (the
@@ -106,6 +108,8 @@ pub enum Which {
     Customers,
     /// `daily-export`.
     Export,
+    /// `ticket-import`.
+    Tickets,
 }
 
 /// The world.
@@ -121,10 +125,14 @@ pub struct Chaos {
     pub service: Arc<CustomerSync>,
     /// The daily export's current instance (built anew after a kill).
     pub export: Arc<DailyExport>,
+    /// The ticket import's current instance (built anew after a kill).
+    pub import: Arc<TicketImport>,
     /// The customer-sync queue.
     pub queue: Arc<MemoryJobQueue>,
     /// The export queue.
     pub export_queue: Arc<MemoryJobQueue>,
+    /// The ticket queue.
+    pub ticket_queue: Arc<MemoryJobQueue>,
     /// The DynamoDB proxy.
     pub proxy: DynamoProxy,
     /// Faults injected so far, by kind.
@@ -248,6 +256,8 @@ impl Chaos {
         deps.queues.customer = Some(queue.clone());
         let export_queue = Arc::new(MemoryJobQueue::new());
         deps.queues.export = Some(export_queue.clone());
+        let ticket_queue = Arc::new(MemoryJobQueue::new());
+        deps.queues.ticket = Some(ticket_queue.clone());
         let deps = Arc::new(deps);
 
         // One killer: any held request drops every invocation in flight.
@@ -267,10 +277,12 @@ impl Chaos {
             shape,
             service: Arc::new(CustomerSync::new(deps.clone(), options())),
             export: Arc::new(DailyExport::new(deps.clone(), options())),
+            import: Arc::new(TicketImport::new(deps.clone(), options())),
             deps,
             tenants,
             queue,
             export_queue,
+            ticket_queue,
             proxy,
             tally: Tally::default(),
             errors,
@@ -280,17 +292,20 @@ impl Chaos {
             kill,
             rng: StdRng::seed_from_u64(shape.seed.rotate_left(17)),
         };
-        chaos.set_up_exports().await?;
+        chaos.set_up_jobs().await?;
         Ok(Some(chaos))
     }
 
-    /// Each tenant's products, subscriptions and export settings (before any fault).
-    async fn set_up_exports(&mut self) -> anyhow::Result<()> {
+    /// Each tenant's products, subscriptions, billing reference data for tickets, and its export
+    /// and ticket-import settings (before any fault).
+    async fn set_up_jobs(&mut self) -> anyhow::Result<()> {
         let mut settings =
             serde_json::to_value(cwsync_mapping::settings::TenantSettings::default())?;
         cwsync_test_support::merge(&mut settings, cwsync_billing_sim::fixture_export_settings());
+        cwsync_test_support::merge(&mut settings, tickets::settings());
         for index in 0..self.tenants.len() {
             let tenant = &self.tenants[index];
+            tickets::seed_billing(&tenant.billing);
             tenant.billing.seed_products(world::products());
             tenant
                 .billing
@@ -309,6 +324,7 @@ impl Chaos {
     fn restart(&mut self) {
         self.service = Arc::new(CustomerSync::new(self.deps.clone(), options()));
         self.export = Arc::new(DailyExport::new(self.deps.clone(), options()));
+        self.import = Arc::new(TicketImport::new(self.deps.clone(), options()));
     }
 
     /// The queue of `which`.
@@ -316,6 +332,7 @@ impl Chaos {
         match which {
             Which::Customers => self.queue.clone(),
             Which::Export => self.export_queue.clone(),
+            Which::Tickets => self.ticket_queue.clone(),
         }
     }
 
@@ -329,10 +346,12 @@ impl Chaos {
     {
         let customers = self.service.clone();
         let export = self.export.clone();
+        let import = self.import.clone();
         async move {
             match which {
                 Which::Customers => Box::pin(customers.handle(payload, deadline)).await,
                 Which::Export => Box::pin(export.handle(payload, deadline)).await,
+                Which::Tickets => Box::pin(import.handle(payload, deadline)).await,
             }
         }
     }
@@ -346,21 +365,24 @@ impl Chaos {
     }
 
     /// The storm: `shape.rounds` rounds of changes, tenant-wide syncs and chaotic delivery
-    /// under every fault; what it delivered.
-    pub async fn storm(&mut self) -> Delivered {
+    /// under every fault, for the customer sync, then the daily export, then the ticket import;
+    /// what it delivered.
+    pub async fn storm(&mut self) -> anyhow::Result<Delivered> {
         let mut total = Delivered::default();
         self.proxy.storm(true);
         let throttled_before = self.proxy.throttled();
-        // The customer sync's rounds, then the daily export's (on the companies the storm made).
-        let rounds = (0..self.shape.rounds)
-            .map(|r| (Which::Customers, r))
-            .chain((0..self.shape.rounds).map(|r| (Which::Export, r)));
+        // The customer sync's rounds, then the daily export's and the ticket import's (on the
+        // companies the storm made).
+        let per_job = self.shape.rounds;
+        let rounds = [Which::Customers, Which::Export, Which::Tickets]
+            .into_iter()
+            .flat_map(|which| (0..per_job).map(move |r| (which, r)));
         for (which, round) in rounds {
-            if round > 0 {
-                match which {
-                    Which::Customers => self.change(round),
-                    Which::Export => self.change_quantities(round),
-                }
+            match which {
+                Which::Customers if round > 0 => self.change(round),
+                Which::Export if round > 0 => self.change_quantities(round),
+                Which::Tickets => self.work_on_tickets(round).await?,
+                _ => {}
             }
             let injected: Vec<faults::Injected> = self
                 .tenants
@@ -373,7 +395,7 @@ impl Chaos {
                         self.shape.seed
                             ^ ((round as u64) << 40)
                             ^ ((i as u64) << 20)
-                            ^ ((which == Which::Export) as u64) << 50,
+                            ^ (which as u64) << 50,
                     )
                 })
                 .collect();
@@ -396,7 +418,20 @@ impl Chaos {
             kind::DYNAMO_THROTTLE,
             self.proxy.throttled() - throttled_before,
         );
-        total
+        Ok(total)
+    }
+
+    /// What ConnectWise users do to the tickets before ticket `round` (round 0 opens them).
+    async fn work_on_tickets(&mut self, round: usize) -> anyhow::Result<()> {
+        for (index, tenant) in self.tenants.iter().enumerate() {
+            let desk = tickets::Desk::open(tenant).await?;
+            if round == 0 {
+                desk.open_tickets(&self.shape, index).await?;
+            } else {
+                desk.work(&self.shape, index, round).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The subscription quantities the billing users change before export `round`.
@@ -460,6 +495,7 @@ impl Chaos {
         let action = match which {
             Which::Customers => "sync-tenant",
             Which::Export => "export-now",
+            Which::Tickets => "import-now",
         };
         for _ in 0..attempts {
             let event = json!({"action": action, "tenant": tenant});
@@ -651,6 +687,16 @@ impl Chaos {
         .await;
         self.flush_metrics();
         (runs, delivery)
+    }
+
+    /// Whether `job` is the ticket import's.
+    pub fn is_ticket_job(&self, job: &Job) -> bool {
+        matches!(
+            job.kind(),
+            cwsync_queue::JobKind::TicketImportTicket
+                | cwsync_queue::JobKind::TicketImportTenant
+                | cwsync_queue::JobKind::TicketMoveTenant
+        )
     }
 
     /// Waits until every claim a killed worker left has gone stale.

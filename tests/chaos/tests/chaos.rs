@@ -1,6 +1,8 @@
 //! The chaos suite in CI: one seeded run of the default shape (3 tenants × 30 accounts, 3 storm
-//! rounds of the customer sync and 3 of the daily export), at least 1,000 faults injected, and then every invariant of [`cwsync_chaos::check`]
-//! true, the second clean run writing nothing and no secret in anything the run said.
+//! rounds each of the customer sync, the daily export and the ticket import), at least 1,000
+//! faults injected, and then every invariant of [`cwsync_chaos::check`] and
+//! [`cwsync_chaos::tickets::check`] true, the last clean run of each job writing nothing and no
+//! secret in anything the run said.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use cwsync_chaos::faults::kind;
@@ -34,6 +36,7 @@ async fn after_a_storm_of_faults_and_kills_a_clean_run_converges_without_duplica
         kind::KILL_AFTER_CREATE,
         kind::KILL_BEFORE_WRITE_BACK,
         kind::KILL_MID_BATCH,
+        kind::KILL_AFTER_BILLING_WRITE,
         kind::DYNAMO_THROTTLE,
         kind::SQS_TWICE,
         kind::SQS_LATE,
@@ -62,6 +65,9 @@ async fn after_a_storm_of_faults_and_kills_a_clean_run_converges_without_duplica
     );
     assert_eq!(outcome.second_run_billing_writes, 0, "{figures}");
     assert_eq!(outcome.rerun_writes, (0, 0), "{figures}");
+    assert_eq!(outcome.export_rerun_writes, (0, 0), "{figures}");
+    assert_eq!(outcome.ticket_rerun_writes, (0, 0), "{figures}");
+    assert!(outcome.ticket_calls > 0, "{figures}");
     // No job whose failure is known sits in the DLQ: a job that could answer on its last
     // delivery recorded why it gave up (its run finished), unless another delivery of it had
     // done it; a storm run still running is explained by a job killed on its last delivery.
@@ -71,7 +77,7 @@ async fn after_a_storm_of_faults_and_kills_a_clean_run_converges_without_duplica
         "{figures}"
     );
     assert!(outcome.runs_left_unexplained.is_empty(), "{figures}");
-    // Every account, site and contact was checked.
+    // Every account, site, contact, product, subscription and ticket was checked.
     assert_eq!(outcome.verified, outcome.records, "{figures}");
     assert!(outcome.scanned_bytes > 100_000, "{figures}");
     assert!(
