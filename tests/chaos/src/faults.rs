@@ -13,7 +13,8 @@
 //!   or at a read in the middle of a batch.
 //!
 //! DynamoDB throttling is the proxy's ([`crate::dynamo_proxy`]); the delivery's disorder
-//! (twice, late, out of order, two workers at once) the storm's ([`crate::storm`]).
+//! (twice, late, out of order, two workers at once) and ConnectWise callbacks lost or sent twice
+//! the storm's ([`crate::storm`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -48,6 +49,8 @@ pub mod kind {
     pub const SQS_LATE: &str = "SQS message delivered late";
     pub const SQS_REORDERED: &str = "SQS batch out of order";
     pub const TWO_WORKERS: &str = "two workers on one job at once";
+    pub const CALLBACK_LOST: &str = "ConnectWise callback lost";
+    pub const CALLBACK_TWICE: &str = "ConnectWise callback delivered twice";
 }
 
 /// Injected faults by kind, summed over tenants and rounds.

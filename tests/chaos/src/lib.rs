@@ -2,7 +2,8 @@
 //! data are synced through a storm of injected faults — ConnectWise and billing errors, timeouts,
 //! dropped connections and lost answers, DynamoDB throttling and conditional-check races, SQS
 //! messages twice, late and out of order, two workers on one job, workers killed between a
-//! create and its link and between a link and its write-back — and then a clean run must
+//! create and its link and between a link and its write-back or after a billing write landed,
+//! ConnectWise callbacks lost and sent twice — and then a clean run must
 //! converge: no duplicate, no record without its link, every value as mapped, every run
 //! finished, and a last clean run writes nothing — for the customer sync, the daily export and
 //! the ticket import.
@@ -98,6 +99,8 @@ pub struct Outcome {
     pub tickets: u64,
     /// Billing calls imported from them.
     pub ticket_calls: u64,
+    /// The callbacks ConnectWise sent the ticket import (real time), at the end.
+    pub callbacks: storm::Callbacks,
     /// What the invariants found wrong (must be nothing).
     pub findings: Vec<String>,
     /// Records the invariants verified.
@@ -184,6 +187,11 @@ impl Outcome {
             "secondCleanImportWrites": {"connectwise": self.ticket_rerun_writes.0, "billing": self.ticket_rerun_writes.1},
             "tickets": self.tickets,
             "ticketCallsImported": self.ticket_calls,
+            "callbacks": {
+                "sent": self.callbacks.sent, "taken": self.callbacks.taken,
+                "posts": self.callbacks.posts, "lost": self.callbacks.lost,
+                "sentTwice": self.callbacks.twice,
+            },
             "recordsVerified": self.verified,
             "records": self.records,
             "findings": self.findings,
@@ -447,6 +455,7 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
         outcome.ticket_calls += calls;
     }
 
+    outcome.callbacks = chaos.callbacks();
     outcome.conditional_races = chaos.proxy.conditional_failures();
 
     // Everything said, searched for every tenant's secrets.

@@ -32,6 +32,7 @@ use cwsync_runtime::{Config, Deps, StaticTenantSecrets, Stores};
 use cwsync_store::dynamo::Table;
 use cwsync_sync::deliver::{message_index, sqs_event};
 use cwsync_sync::tenant::ConnectOptions;
+use cwsync_test_support::function_url::FunctionUrl;
 use cwsync_ticket_import::TicketImport;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -63,6 +64,11 @@ pub const STALE_AFTER: Duration = Duration::from_millis(4_500);
 const LATE: Duration = Duration::from_millis(150);
 /// The share of DynamoDB requests throttled in the storm.
 const DYNAMO_THROTTLE_RATE: f64 = 0.05;
+/// Of the callbacks the users' work triggers before each ticket round, the first this many are
+/// lost (the schedule must catch them) …
+const CALLBACKS_LOST: usize = 3;
+/// … and the next this many sent twice.
+const CALLBACKS_TWICE: usize = 5;
 
 /// One tenant: its data, simulators and keys.
 #[derive(Debug)]
@@ -101,6 +107,27 @@ pub const KILLED_ON_LAST: &str = "killed on its last delivery";
 /// A dead letter whose last delivery answered failed.
 pub const FAILED_ON_LAST: &str = "failed on its last delivery";
 
+/// The callbacks the tenants' ConnectWise sent to the ticket import's Function URL.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Callbacks {
+    /// Deliveries sent (a callback sent twice counts twice).
+    pub sent: u64,
+    /// Of them, the receiver took (2xx, after ConnectWise's own retries).
+    pub taken: u64,
+    /// POSTs made for them (ConnectWise retries a non-2xx answer).
+    pub posts: u64,
+    /// Callbacks lost on purpose (never sent: the schedule must catch their tickets).
+    pub lost: u64,
+    /// Deliveries that repeated an earlier one, byte for byte.
+    pub twice: u64,
+}
+
+/// The ticket import as deployed (with its callback receiver).
+fn realtime_import(deps: &Arc<Deps>) -> anyhow::Result<TicketImport> {
+    TicketImport::with_realtime(deps.clone(), options())
+        .map_err(|e| anyhow::anyhow!("the ticket import's callback part: {e}"))
+}
+
 /// Which function an invocation is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
@@ -125,8 +152,12 @@ pub struct Chaos {
     pub service: Arc<CustomerSync>,
     /// The daily export's current instance (built anew after a kill).
     pub export: Arc<DailyExport>,
-    /// The ticket import's current instance (built anew after a kill).
+    /// The ticket import's current instance (built anew after a kill), as deployed: it answers
+    /// the ConnectWise callbacks its Function URL receives too.
     pub import: Arc<TicketImport>,
+    /// The instance the Function URL hands callbacks to (the current one). Callback invocations
+    /// are not killed: they verify a request and send one job.
+    front: Arc<std::sync::Mutex<Arc<TicketImport>>>,
     /// The customer-sync queue.
     pub queue: Arc<MemoryJobQueue>,
     /// The export queue.
@@ -191,6 +222,7 @@ impl Chaos {
         let table = Table::new(client, table_name);
 
         let mut rng = StdRng::seed_from_u64(shape.seed);
+        let front = FunctionUrl::bind().await;
         let mut tenants = Vec::new();
         let mut secrets = StaticTenantSecrets::new();
         for index in 0..shape.tenants {
@@ -198,6 +230,7 @@ impl Chaos {
             let public = key(&mut rng, "pub");
             let private = key(&mut rng, "priv");
             let billing_key = key(&mut rng, "bill");
+            let callback_secret = key(&mut rng, "cb");
             let member = ApiMember {
                 public_key: public.clone(),
                 private_key: private.clone(),
@@ -224,6 +257,7 @@ impl Chaos {
                 "clientId": TEST_CLIENT_ID,
                 "billingUrl": billing.base_url().to_string(),
                 "billingApiKey": billing_key,
+                "callbackSecret": callback_secret,
             });
             secrets = secrets.with_secret_json(&data.tenant, &secret.to_string())?;
             let secret_values = vec![
@@ -236,6 +270,7 @@ impl Chaos {
                     public.clone(),
                 ),
                 (format!("{} billing API key", data.tenant), billing_key),
+                (format!("{} callback secret", data.tenant), callback_secret),
                 (
                     format!("{} ConnectWise Basic authorization", data.tenant),
                     capture::basic_auth(TEST_COMPANY_ID, &public, &private),
@@ -250,7 +285,9 @@ impl Chaos {
             });
         }
         let queue = Arc::new(MemoryJobQueue::new());
-        let mut deps = Deps::local(FUNCTION, Config::local(), secrets);
+        let mut config = Config::local();
+        config.callback_url = Some(front.url().to_owned());
+        let mut deps = Deps::local(FUNCTION, config, secrets);
         deps.stores =
             Stores::dynamo_with_stale_after(table, time::Duration::try_from(STALE_AFTER)?);
         deps.queues.customer = Some(queue.clone());
@@ -273,11 +310,34 @@ impl Chaos {
                 });
             }
         }
+        let import = Arc::new(realtime_import(&deps)?);
+        let target = Arc::new(std::sync::Mutex::new(import.clone()));
+        let said = errors.clone();
+        front.serve({
+            let target = target.clone();
+            move |payload| {
+                let import = target
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
+                let said = said.clone();
+                async move {
+                    let deadline = OffsetDateTime::now_utc() + INVOCATION;
+                    let answer = match import.handle(payload, deadline).await {
+                        Ok(answer) => answer,
+                        Err(d) => json!({"statusCode": 500, "body": d.error_message}),
+                    };
+                    said.push(&answer.to_string());
+                    answer
+                }
+            }
+        });
         let mut chaos = Chaos {
             shape,
             service: Arc::new(CustomerSync::new(deps.clone(), options())),
             export: Arc::new(DailyExport::new(deps.clone(), options())),
-            import: Arc::new(TicketImport::new(deps.clone(), options())),
+            import,
+            front: target,
             deps,
             tenants,
             queue,
@@ -310,12 +370,27 @@ impl Chaos {
             tenant
                 .billing
                 .seed_subscriptions(world::subscriptions(&tenant.data));
-            let event = json!({
-                "action": "put-settings", "tenant": tenant.data.tenant, "settings": settings,
-            });
+            let name = tenant.data.tenant.clone();
+            let event = json!({"action": "put-settings", "tenant": name, "settings": settings});
             self.console(Which::Customers, event)
                 .await
                 .map_err(|e| anyhow::anyhow!("storing the export settings: {e}"))?;
+            self.console(
+                Which::Tickets,
+                json!({"action": "register-callbacks", "tenant": name}),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("registering the callbacks: {e}"))?;
+            // ConnectWise's keys for signing them are secrets too.
+            let tenant = &mut self.tenants[index];
+            for callback in tenant.cw.records("/system/callbacks") {
+                if let Some(id) = callback["id"].as_i64() {
+                    tenant.secrets.push((
+                        format!("{} callback signing key {id}", tenant.data.tenant),
+                        tenant.cw.callback_signing_key(id),
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -324,7 +399,15 @@ impl Chaos {
     fn restart(&mut self) {
         self.service = Arc::new(CustomerSync::new(self.deps.clone(), options()));
         self.export = Arc::new(DailyExport::new(self.deps.clone(), options()));
-        self.import = Arc::new(TicketImport::new(self.deps.clone(), options()));
+        // The same build succeeded at the start; it fails only when the HTTP client's TLS can't
+        // be set up, which does not change between cold starts.
+        if let Ok(import) = realtime_import(&self.deps) {
+            self.import = Arc::new(import);
+            *self
+                .front
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = self.import.clone();
+        }
     }
 
     /// The queue of `which`.
@@ -418,20 +501,53 @@ impl Chaos {
             kind::DYNAMO_THROTTLE,
             self.proxy.throttled() - throttled_before,
         );
+        let callbacks = self.callbacks();
+        self.tally.add(kind::CALLBACK_LOST, callbacks.lost);
+        self.tally.add(kind::CALLBACK_TWICE, callbacks.twice);
         Ok(total)
     }
 
     /// What ConnectWise users do to the tickets before ticket `round` (round 0 opens them).
+    /// Of the callbacks that work triggers, the first [`CALLBACKS_LOST`] are lost and the next
+    /// [`CALLBACKS_TWICE`] sent twice.
     async fn work_on_tickets(&mut self, round: usize) -> anyhow::Result<()> {
         for (index, tenant) in self.tenants.iter().enumerate() {
+            tenant.cw.drop_next_callbacks(CALLBACKS_LOST);
+            tenant.cw.duplicate_next_callbacks(CALLBACKS_TWICE);
             let desk = tickets::Desk::open(tenant).await?;
             if round == 0 {
                 desk.open_tickets(&self.shape, index).await?;
             } else {
                 desk.work(&self.shape, index, round).await?;
             }
+            tenant.cw.drop_next_callbacks(0);
+            tenant.cw.duplicate_next_callbacks(0);
         }
         Ok(())
+    }
+
+    /// The callbacks the tenants' ConnectWise sent (see [`Callbacks`]).
+    pub fn callbacks(&self) -> Callbacks {
+        let mut callbacks = Callbacks::default();
+        for tenant in &self.tenants {
+            let log = tenant.cw.callback_deliveries();
+            let mut bodies = std::collections::HashSet::new();
+            for delivery in &log {
+                if delivery.dropped {
+                    callbacks.lost += 1;
+                    continue;
+                }
+                callbacks.sent += 1;
+                if !bodies.insert(delivery.body.clone()) {
+                    callbacks.twice += 1;
+                }
+                if delivery.delivered() {
+                    callbacks.taken += 1;
+                }
+                callbacks.posts += u64::from(delivery.attempts);
+            }
+        }
+        callbacks
     }
 
     /// The subscription quantities the billing users change before export `round`.

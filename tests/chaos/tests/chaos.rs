@@ -42,6 +42,8 @@ async fn after_a_storm_of_faults_and_kills_a_clean_run_converges_without_duplica
         kind::SQS_LATE,
         kind::SQS_REORDERED,
         kind::TWO_WORKERS,
+        kind::CALLBACK_LOST,
+        kind::CALLBACK_TWICE,
     ] {
         assert!(outcome.faults.get(k) > 0, "no {k}: {figures}");
     }
@@ -68,6 +70,8 @@ async fn after_a_storm_of_faults_and_kills_a_clean_run_converges_without_duplica
     assert_eq!(outcome.export_rerun_writes, (0, 0), "{figures}");
     assert_eq!(outcome.ticket_rerun_writes, (0, 0), "{figures}");
     assert!(outcome.ticket_calls > 0, "{figures}");
+    // The real-time path ran: ConnectWise's callbacks were taken (verified and queued).
+    assert!(outcome.callbacks.taken > 0, "{figures}");
     // No job whose failure is known sits in the DLQ: a job that could answer on its last
     // delivery recorded why it gave up (its run finished), unless another delivery of it had
     // done it; a storm run still running is explained by a job killed on its last delivery.
