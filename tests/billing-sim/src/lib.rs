@@ -413,6 +413,11 @@ impl BillingSim {
         state::modify(&mut self.state.lock(), id, change)
     }
 
+    /// Every stored payment and refund.
+    pub fn payments(&self) -> Vec<Payment> {
+        self.state.lock().payments.values().cloned().collect()
+    }
+
     /// Stores orders as given, replacing any with the same id.
     pub fn seed_orders(&self, orders: Vec<Order>) {
         state::seed(&mut self.state.lock(), orders);

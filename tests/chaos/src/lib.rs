@@ -5,8 +5,8 @@
 //! create and its link and between a link and its write-back or after a billing write landed,
 //! ConnectWise callbacks lost and sent twice — and then a clean run must
 //! converge: no duplicate, no record without its link, every value as mapped, every run
-//! finished, and a last clean run writes nothing — for the customer sync, the daily export and
-//! the ticket import.
+//! finished, and a last clean run writes nothing — for the customer sync, the daily export, its
+//! billing documents and the ticket import.
 //! Everything the functions said meanwhile (logs, errors, reports, metrics, Debug output) is
 //! searched for the tenants' secrets.
 //!
@@ -18,6 +18,7 @@
 
 pub mod capture;
 pub mod check;
+pub mod documents;
 pub mod dynamo_proxy;
 pub mod faults;
 pub mod storm;
@@ -70,6 +71,13 @@ pub struct Outcome {
     /// Storm dead letters that answered failed on their last delivery although their job was
     /// completed by another delivery (a duplicate meeting the other's lock).
     pub dead_letters_done_elsewhere: u64,
+    /// Storm dead letters that answered failed on their last delivery (another delivery held
+    /// their lock) whose job is dead-lettered too, killed on its last delivery: the worker
+    /// holding the lock died, so the failure is unknown.
+    pub dead_letters_holder_killed: u64,
+    /// Storm dead letters that answered failed on their last delivery that neither explains
+    /// (must be none): kind and key.
+    pub dead_letters_unexplained: Vec<String>,
     /// Storm runs left running that no dead letter killed on its last delivery explains (must be
     /// none).
     pub runs_left_unexplained: Vec<String>,
@@ -91,6 +99,8 @@ pub struct Outcome {
     pub rerun_writes: (u64, u64),
     /// ConnectWise and billing writes of the second clean export (must be 0 and 0).
     pub export_rerun_writes: (u64, u64),
+    /// ConnectWise and billing writes of the second clean documents run (must be 0 and 0).
+    pub documents_rerun_writes: (u64, u64),
     /// Ticket jobs redriven from the dead-letter queue before the clean import.
     pub redriven: u64,
     /// ConnectWise and billing writes of the second clean import (must be 0 and 0).
@@ -127,6 +137,7 @@ impl Outcome {
             && self.rerun_writes == (0, 0)
             && self.export_rerun_writes == (0, 0)
             && self.ticket_rerun_writes == (0, 0)
+            && self.documents_rerun_writes == (0, 0)
             && self.second_run_billing_writes == 0
             && self
                 .second_run_writes
@@ -135,7 +146,7 @@ impl Outcome {
             && self.second_run_writes.values().sum::<u64>() <= self.children
             && self.leaks.is_empty()
             && self.runs_left_unexplained.is_empty()
-            && self.dead_letters_done_elsewhere == self.failed_on_last()
+            && self.dead_letters_unexplained.is_empty()
     }
 
     /// Storm dead letters that answered failed on their last delivery.
@@ -171,6 +182,8 @@ impl Outcome {
                 "runsLeftRunning": self.storm_runs_running,
                 "runsLeftRunningUnexplained": self.runs_left_unexplained,
                 "deadLettersDoneElsewhere": self.dead_letters_done_elsewhere,
+                "deadLettersLockHolderKilled": self.dead_letters_holder_killed,
+                "deadLettersUnexplained": self.dead_letters_unexplained,
                 "millis": self.storm_time.as_millis() as u64,
             },
             "clean": {
@@ -183,6 +196,7 @@ impl Outcome {
             "secondCleanRunWrites": {"connectwise": self.second_run_writes, "billing": self.second_run_billing_writes},
             "thirdCleanRunWrites": {"connectwise": self.rerun_writes.0, "billing": self.rerun_writes.1},
             "secondCleanExportWrites": {"connectwise": self.export_rerun_writes.0, "billing": self.export_rerun_writes.1},
+            "secondCleanDocumentsWrites": {"connectwise": self.documents_rerun_writes.0, "billing": self.documents_rerun_writes.1},
             "ticketJobsRedriven": self.redriven,
             "secondCleanImportWrites": {"connectwise": self.ticket_rerun_writes.0, "billing": self.ticket_rerun_writes.1},
             "tickets": self.tickets,
@@ -223,12 +237,7 @@ async fn expect_finished(
             outcome.unplanned.push(format!("{tenant} ({which:?})"));
             continue;
         };
-        let report = chaos
-            .ask(
-                which,
-                json!({"action": "report", "tenant": tenant, "runId": run}),
-            )
-            .await;
+        let report = chaos.ask(which, which.report(&tenant, &run)).await;
         match report {
             Ok(report) if status(&report) != "running" => {}
             Ok(report) => outcome
@@ -265,7 +274,15 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
     outcome.clean_dead_letters = delivery.dead_letters;
 
     expect_finished(&mut chaos, Which::Customers, runs, &mut outcome).await;
-    // A dead letter's job done by another delivery is no loss.
+    // A dead letter's job done by another delivery is no loss; one whose lock another delivery
+    // held that was killed on its last delivery (dead-lettered too) has an unknown failure.
+    let killed_on_last: std::collections::HashSet<String> = outcome
+        .storm
+        .dead_letters
+        .iter()
+        .filter(|(_, why)| *why == storm::KILLED_ON_LAST)
+        .map(|(job, _)| job.key().as_str().to_owned())
+        .collect();
     for (job, why) in &outcome.storm.dead_letters {
         if *why != storm::FAILED_ON_LAST {
             continue;
@@ -286,16 +303,17 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
             && record.status == cwsync_store::idempotency::IdempotencyStatus::Completed
         {
             outcome.dead_letters_done_elsewhere += 1;
+        } else if killed_on_last.contains(job.key().as_str()) {
+            outcome.dead_letters_holder_killed += 1;
+        } else {
+            outcome
+                .dead_letters_unexplained
+                .push(format!("{} {}", job.kind(), job.key().as_str()));
         }
     }
     for (which, tenant, run) in storm_runs {
         outcome.storm_runs += 1;
-        if let Ok(report) = chaos
-            .ask(
-                which,
-                json!({"action": "report", "tenant": tenant, "runId": run}),
-            )
-            .await
+        if let Ok(report) = chaos.ask(which, which.report(&tenant, &run)).await
             && status(&report) == "running"
         {
             outcome.storm_runs_running += 1;
@@ -415,6 +433,30 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
         outcome.findings.extend(findings);
         outcome.verified += verified;
         outcome.records += (world::PRODUCTS + t.billing.subscriptions().len()) as u64;
+    }
+
+    // The billing documents after the storm: one clean invoices run (its payments run follows),
+    // then one that must write nothing.
+    let (runs, delivery) = chaos.clean_run(Which::Documents).await;
+    outcome.clean_deliveries += delivery.deliveries;
+    outcome.clean_dead_letters.extend(delivery.dead_letters);
+    expect_finished(&mut chaos, Which::Documents, runs, &mut outcome).await;
+    let before: Vec<(u64, u64)> = chaos
+        .tenants
+        .iter()
+        .map(|t| (t.cw.calls().writes(), t.billing.calls().writes()))
+        .collect();
+    let (_, again) = chaos.clean_run(Which::Documents).await;
+    outcome.clean_dead_letters.extend(again.dead_letters);
+    for (t, (cw, billing)) in chaos.tenants.iter().zip(before) {
+        outcome.documents_rerun_writes.0 += t.cw.calls().writes() - cw;
+        outcome.documents_rerun_writes.1 += t.billing.calls().writes() - billing;
+    }
+    for t in &chaos.tenants {
+        let (findings, verified) = documents::check(t, chaos.deps.stores.links.as_ref()).await?;
+        outcome.findings.extend(findings);
+        outcome.verified += verified;
+        outcome.records += t.billing.invoices().len() as u64;
     }
 
     // The ticket import after the storm: the jobs killed on their last delivery are redriven

@@ -44,8 +44,8 @@ use tokio::sync::watch;
 use crate::capture::{self, Sink};
 use crate::dynamo_proxy::DynamoProxy;
 use crate::faults::{self, CLIENT_TIMEOUT, Tally, kind};
-use crate::tickets;
 use crate::world::{self, Shape, TenantData};
+use crate::{documents, tickets};
 
 /// Receives before a message goes to the dead-letter queue: production's `maxReceiveCount` (the
 /// function's `MAX_RECEIVE_COUNT`, whose last delivery records why a job gives up).
@@ -137,6 +137,19 @@ pub enum Which {
     Export,
     /// `ticket-import`.
     Tickets,
+    /// `daily-export`'s billing documents (`export-documents`: invoices, then their payments).
+    Documents,
+}
+
+impl Which {
+    /// The console event asking for the report of run `run` of `tenant`.
+    pub fn report(self, tenant: &str, run: &str) -> Value {
+        match self {
+            Which::Documents => json!({"action": "documents-report", "tenant": tenant,
+                                       "document": documents::INVOICES, "runId": run}),
+            _ => json!({"action": "report", "tenant": tenant, "runId": run}),
+        }
+    }
 }
 
 /// The world.
@@ -363,9 +376,11 @@ impl Chaos {
             serde_json::to_value(cwsync_mapping::settings::TenantSettings::default())?;
         cwsync_test_support::merge(&mut settings, cwsync_billing_sim::fixture_export_settings());
         cwsync_test_support::merge(&mut settings, tickets::settings());
+        cwsync_test_support::merge(&mut settings, documents::settings());
         for index in 0..self.tenants.len() {
             let tenant = &self.tenants[index];
             tickets::seed_billing(&tenant.billing);
+            documents::seed(&tenant.billing, &tenant.data);
             tenant.billing.seed_products(world::products());
             tenant
                 .billing
@@ -414,7 +429,7 @@ impl Chaos {
     fn queue_of(&self, which: Which) -> Arc<MemoryJobQueue> {
         match which {
             Which::Customers => self.queue.clone(),
-            Which::Export => self.export_queue.clone(),
+            Which::Export | Which::Documents => self.export_queue.clone(),
             Which::Tickets => self.ticket_queue.clone(),
         }
     }
@@ -433,7 +448,9 @@ impl Chaos {
         async move {
             match which {
                 Which::Customers => Box::pin(customers.handle(payload, deadline)).await,
-                Which::Export => Box::pin(export.handle(payload, deadline)).await,
+                Which::Export | Which::Documents => {
+                    Box::pin(export.handle(payload, deadline)).await
+                }
                 Which::Tickets => Box::pin(import.handle(payload, deadline)).await,
             }
         }
@@ -457,13 +474,23 @@ impl Chaos {
         // The customer sync's rounds, then the daily export's and the ticket import's (on the
         // companies the storm made).
         let per_job = self.shape.rounds;
-        let rounds = [Which::Customers, Which::Export, Which::Tickets]
-            .into_iter()
-            .flat_map(|which| (0..per_job).map(move |r| (which, r)));
+        let rounds = [
+            Which::Customers,
+            Which::Export,
+            Which::Documents,
+            Which::Tickets,
+        ]
+        .into_iter()
+        .flat_map(|which| (0..per_job).map(move |r| (which, r)));
         for (which, round) in rounds {
             match which {
                 Which::Customers if round > 0 => self.change(round),
                 Which::Export if round > 0 => self.change_quantities(round),
+                Which::Documents if round > 0 => {
+                    for (index, tenant) in self.tenants.iter().enumerate() {
+                        documents::change(&tenant.billing, &self.shape, index, round);
+                    }
+                }
                 Which::Tickets => self.work_on_tickets(round).await?,
                 _ => {}
             }
@@ -608,13 +635,15 @@ impl Chaos {
     /// as EventBridge and a user would (`attempts` times); the run id when it was planned.
     pub async fn plan(&mut self, which: Which, index: usize, attempts: usize) -> Option<String> {
         let tenant = self.tenants[index].data.tenant.clone();
-        let action = match which {
-            Which::Customers => "sync-tenant",
-            Which::Export => "export-now",
-            Which::Tickets => "import-now",
+        let event = match which {
+            Which::Customers => json!({"action": "sync-tenant", "tenant": tenant}),
+            Which::Export => json!({"action": "export-now", "tenant": tenant}),
+            Which::Tickets => json!({"action": "import-now", "tenant": tenant}),
+            Which::Documents => json!({"action": "export-documents", "tenant": tenant,
+                                       "document": documents::INVOICES}),
         };
         for _ in 0..attempts {
-            let event = json!({"action": action, "tenant": tenant});
+            let event = event.clone();
             if let Ok(answer) = self.console(which, event).await
                 && let Some(run) = answer["runId"].as_str()
             {
