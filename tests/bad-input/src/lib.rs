@@ -320,7 +320,8 @@ impl World {
     /// Gets the world ready for runs of `function` over the corpus: the export also exports the
     /// user lists; the import gets the simulator's finished-tickets fixture on the companies of
     /// [`TICKET_ACCOUNTS`], its statuses and product types, and one import (so the tickets' calls
-    /// exist). What the case files' `{name}` placeholders stand for (`{ready}`: a ticket id).
+    /// exist). What the case files' `{name}` placeholders stand for (`{ready}`: a ticket id,
+    /// `{projectId}` and `{phaseId}`: the fixed-fee project's).
     pub async fn prepare(&self, function: &str) -> BTreeMap<String, String> {
         let mut names = BTreeMap::new();
         match function {
@@ -336,6 +337,8 @@ impl World {
                     ("project", tickets.project_ticket),
                     ("unmappedTechnician", tickets.ticket_unmapped_technician),
                     ("unmappedCompany", tickets.ticket_unmapped_company),
+                    ("projectId", tickets.project),
+                    ("phaseId", tickets.phase),
                 ] {
                     names.insert(format!("{{{name}}}"), id.to_string());
                 }
