@@ -321,7 +321,8 @@ impl World {
     /// user lists; the import gets the simulator's finished-tickets fixture on the companies of
     /// [`TICKET_ACCOUNTS`], its statuses and product types, and one import (so the tickets' calls
     /// exist). What the case files' `{name}` placeholders stand for (`{ready}`: a ticket id,
-    /// `{projectId}` and `{phaseId}`: the fixed-fee project's).
+    /// `{readyCall}`: its service call's, `{projectId}` and `{phaseId}`: the fixed-fee
+    /// project's).
     pub async fn prepare(&self, function: &str) -> BTreeMap<String, String> {
         let mut names = BTreeMap::new();
         match function {
@@ -343,10 +344,41 @@ impl World {
                     names.insert(format!("{{{name}}}"), id.to_string());
                 }
                 self.run_to_end(function).await.unwrap();
+                // The calls the import made for them (`{readyCall}`).
+                for (name, id) in [
+                    ("ready", tickets.ticket_ready),
+                    ("second", tickets.ticket_second_company),
+                ] {
+                    let reference = cwsync_mapping::tickets::ticket_reference(id);
+                    if let Some(call) = self
+                        .billing
+                        .service_calls()
+                        .into_iter()
+                        .find(|c| c.external_reference.as_deref() == Some(reference.as_str()))
+                    {
+                        names.insert(format!("{{{name}Call}}"), call.id);
+                    }
+                }
             }
             _ => {}
         }
         names
+    }
+
+    /// Changes service ticket `id`'s summary as a ConnectWise user does (`n` makes it new), so
+    /// its next import maps it anew and reads its call.
+    pub async fn touch_ticket(&self, id: &str, n: usize) {
+        let user = cwsync_test_support::cw_client(&self.cw).await;
+        let _: Value = user
+            .patch(
+                &format!("/service/tickets/{id}"),
+                &[cwsync_connectwise::PatchOp::replace(
+                    "summary",
+                    json!(format!("Changed after its import ({n})")),
+                )],
+            )
+            .await
+            .unwrap();
     }
 
     /// The simulator's finished-tickets fixture on the companies of [`TICKET_ACCOUNTS`], with
