@@ -252,18 +252,7 @@ struct ErrorBody {
     errors: Option<Vec<FieldError>>,
 }
 
-/// The most of a body an error message quotes, in characters.
-pub(crate) const EXCERPT_CHARS: usize = 200;
-
-/// At most [`EXCERPT_CHARS`] characters of `body`, for error messages, saying so when it was cut.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut quoted: String = text.chars().take(EXCERPT_CHARS).collect();
-    if quoted.len() < text.len() {
-        quoted.push_str(&format!("… (cut: {} bytes in all)", body.len()));
-    }
-    quoted
-}
+pub(crate) use cwsync_http::excerpt;
 
 /// ConnectWise's error object (`{"code": …, "message": …}`, no `id`) where a success's record
 /// should be: `code: message` (cut like an [`excerpt`]), else `None`. Only an object is looked
