@@ -113,6 +113,8 @@ pub struct AccountInput<'a> {
     pub subscriptions: Vec<&'a Subscription>,
     /// The products, by id.
     pub products: &'a HashMap<String, Product>,
+    /// Why each product the billing system lists but that is not valid was left out, by id.
+    pub malformed_products: &'a HashMap<String, String>,
     /// Product id → catalog item id.
     pub catalog: &'a HashMap<String, i64>,
     /// The account's users, when the user list is exported.
@@ -187,6 +189,13 @@ pub async fn export_account(
                 fingerprint(subscription),
             );
             let Some(product) = input.products.get(&subscription.product_id) else {
+                if let Some(why) = input.malformed_products.get(&subscription.product_id) {
+                    records.push(recorder.failed(format!(
+                        "addition {}: productId: {why}; nothing exported until it is corrected",
+                        subscription.id
+                    )));
+                    continue;
+                }
                 records.push(recorder.failed(format!(
                     "addition {}: productId: product {:?} is not in the billing system's \
                      product list",

@@ -329,6 +329,11 @@ impl DailyExport {
         } else {
             None
         };
+        let malformed_products: HashMap<String, String> = products
+            .malformed
+            .iter()
+            .filter_map(|bad| Some((bad.id.clone()?, bad.to_string())))
+            .collect();
         let mut side = BillingSide {
             products: products
                 .records
@@ -407,6 +412,7 @@ impl DailyExport {
                 .map(|subs| subs.iter().collect())
                 .unwrap_or_default(),
             products: &side.products,
+            malformed_products: &malformed_products,
             catalog: &catalog_ids,
             users: side
                 .users

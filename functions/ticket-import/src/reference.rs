@@ -3,7 +3,8 @@
 //! per tenant and run (one listing each, paged), and only when a ticket is to be mapped.
 //!
 //! A malformed billing record is left out and logged: it can't be matched, and the ticket that
-//! needs it fails naming the member or SKU it could not find.
+//! may need it fails naming the member or SKU it could not find and the record (its id and
+//! field), see [`crate::ticket::import_records`].
 
 use cwsync_billing::{BillingClient, ReferenceQuery};
 use cwsync_connectwise::Client;
@@ -47,6 +48,17 @@ pub async fn read_reference(
         tracing::warn!(record = %bad, "malformed billing record left out of the ticket import");
     }
     Ok(TicketReference {
+        malformed_technicians: technicians
+            .malformed
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        malformed_parts: items
+            .malformed
+            .iter()
+            .chain(&product_types.malformed)
+            .map(ToString::to_string)
+            .collect(),
         technicians: technicians.records,
         members,
         items: items.records,

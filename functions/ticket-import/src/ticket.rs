@@ -505,16 +505,38 @@ pub async fn import_records(
     }
 
     let resolved = resolve(scope, records, company).await?;
+    let unreadable = |problems: &[cwsync_mapping::tickets::TicketProblem]| {
+        let reasons: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let malformed = [
+            &scope.reference.malformed_technicians,
+            &scope.reference.malformed_parts,
+        ];
+        recorder.failed(format!(
+            "{}{}",
+            reasons.join("; "),
+            unreadable_records(malformed.into_iter().flatten())
+        ))
+    };
     let mut mapped = match map_ticket(&side, &resolved, scope.reference, scope.settings) {
         Ok(mapped) => mapped,
-        Err(problems) => return Ok(recorder.problems(&problems)),
+        Err(problems) => return Ok(unreadable(&problems)),
     };
     if let Some(project) = &project {
         let fee = fee_holder(scope, project, ticket_id).await?;
         mapped = match apply_project(mapped, project, fee, scope.reference, scope.settings) {
             Ok(mapped) => mapped,
-            Err(problems) => return Ok(recorder.problems(&problems)),
+            Err(problems) => return Ok(unreadable(&problems)),
         };
+    }
+    // A placeholder stands in for a part whose SKU has no item: not while an item or product
+    // type the billing system lists can't be read, as it may be that part's.
+    if mapped.hold_reason.is_some() && !scope.reference.malformed_parts.is_empty() {
+        return Ok(recorder.failed(format!(
+            "catalogItem: a placeholder would stand in for a part whose SKU has no billing item, \
+             but the billing system lists items or product types the import could not read, \
+             and one may be that part's; nothing imported until they are corrected{}",
+            unreadable_records(&scope.reference.malformed_parts)
+        )));
     }
     let fingerprint = mapped.fingerprint();
     let recorder = recorder.with_notes(mapped.notes.clone());
@@ -936,6 +958,33 @@ async fn link_call(
         .record_stamp(scope.tenant, source, &stamp, scope.now)
         .await?;
     Ok(())
+}
+
+/// How many unreadable billing records a ticket's line names at most.
+const UNREADABLE_NAMED: usize = 3;
+
+/// `; the billing system lists records the import could not read: …` naming `malformed` (each
+/// with its id and field, at most [`UNREADABLE_NAMED`]), or nothing when there are none.
+fn unreadable_records<'a>(malformed: impl IntoIterator<Item = &'a String>) -> String {
+    let all: Vec<&String> = malformed.into_iter().collect();
+    if all.is_empty() {
+        return String::new();
+    }
+    let named: Vec<&str> = all
+        .iter()
+        .take(UNREADABLE_NAMED)
+        .map(|m| m.as_str())
+        .collect();
+    let more = all.len().saturating_sub(UNREADABLE_NAMED);
+    format!(
+        "; the billing system lists records the import could not read: {}{}",
+        named.join("; "),
+        if more > 0 {
+            format!(" (and {more} more)")
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// A billing error while `doing`: the job's when it fails every call alike (retried), else the

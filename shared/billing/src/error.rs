@@ -209,10 +209,7 @@ struct ErrorDetail {
     current_version: Option<u64>,
 }
 
-/// At most 200 characters of `body`, for error messages.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(200).collect()
-}
+pub(crate) use cwsync_http::excerpt;
 
 /// The error body's message, or an excerpt of the body when it is not the contract's JSON.
 pub(crate) fn server_message(body: &[u8]) -> String {
@@ -379,7 +376,8 @@ mod tests {
         let BillingError::Unexpected { excerpt, .. } = &e else {
             panic!("expected Unexpected, got {e:?}");
         };
-        assert_eq!(excerpt.chars().count(), 200);
+        assert!(excerpt.starts_with(&long[..200]), "{excerpt}");
+        assert!(excerpt.ends_with("… (cut: 600 bytes in all)"), "{excerpt}");
         assert!(from_status("x", "y", 500, b"oops").is_transient());
         // Not Implemented will not pass on a later try; callers fall back on it.
         let e = from_status("x", "y", 501, b"");

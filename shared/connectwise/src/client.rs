@@ -547,8 +547,18 @@ fn gate_failure(call: &Call<'_>, error: GateError) -> Failure {
 }
 
 /// Decodes a JSON body into `T`: malformed JSON is [`CwError::Unexpected`], JSON of the wrong
-/// shape is [`CwError::Decode`].
+/// shape is [`CwError::Decode`], and so is ConnectWise's error object (`code`, `message`, no
+/// `id`) in a success, which a record of all-optional fields would otherwise read as an empty
+/// record: [`CwError::Unexpected`] quoting its code and message.
 pub(crate) fn decode<T: DeserializeOwned>(call: &Call<'_>, response: &Response) -> CwResult<T> {
+    if let Some(error) = crate::error::error_in_success(&response.body) {
+        return Err(CwError::Unexpected {
+            method: call.method.clone(),
+            path: call.path.to_owned(),
+            status: response.status.as_u16(),
+            excerpt: error,
+        });
+    }
     serde_json::from_slice(&response.body).map_err(|e| match e.classify() {
         serde_json::error::Category::Data => CwError::Decode {
             path: call.path.to_owned(),

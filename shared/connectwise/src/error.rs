@@ -252,9 +252,32 @@ struct ErrorBody {
     errors: Option<Vec<FieldError>>,
 }
 
-/// At most 200 characters of `body`, for error messages.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(200).collect()
+pub(crate) use cwsync_http::excerpt;
+
+/// ConnectWise's error object (`{"code": …, "message": …}`, no `id`) where a success's record
+/// should be: `code: message` (cut like an [`excerpt`]), else `None`. Only an object is looked
+/// at (a list page never is one).
+pub(crate) fn error_in_success(body: &[u8]) -> Option<String> {
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let object = value.as_object()?;
+    let text = |key: &str| {
+        object
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .filter(|t| !t.is_empty())
+    };
+    if object.contains_key("id") {
+        return None;
+    }
+    let said = format!(
+        "an error instead of the record: {}: {}",
+        text("code")?,
+        text("message")?
+    );
+    Some(excerpt(said.as_bytes()))
 }
 
 /// Drops the query string (and fragment) of a path or URL.
@@ -402,7 +425,31 @@ mod tests {
         let CwError::Unexpected { excerpt, .. } = &e else {
             panic!("expected Unexpected, got {e:?}");
         };
-        assert_eq!(excerpt.chars().count(), 200);
+        assert!(excerpt.starts_with(&long[..200]), "{excerpt}");
+        assert!(excerpt.ends_with("… (cut: 600 bytes in all)"), "{excerpt}");
+    }
+
+    #[test]
+    fn an_error_object_in_a_success_is_named_and_a_record_is_not() {
+        let said = error_in_success(
+            br#"{"code": "InvalidObject", "message": "agreementAddition object is invalid"}"#,
+        );
+        assert_eq!(
+            said.as_deref(),
+            Some(
+                "an error instead of the record: InvalidObject: agreementAddition object is invalid"
+            )
+        );
+        assert_eq!(
+            error_in_success(br#"{"id": 5, "code": "X", "message": "y"}"#),
+            None
+        );
+        assert_eq!(
+            error_in_success(br#"[{"code": "X", "message": "y"}]"#),
+            None
+        );
+        assert_eq!(error_in_success(b"<html></html>"), None);
+        assert_eq!(error_in_success(br#"{"name": "a record"}"#), None);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! with jitter), [`parse_retry_after`], and [`transport_detail`], a description of a failed
 //! connection that never holds the URL (which may carry credentials or record ids); and
 //! [`amount`], how both read and write decimal amounts (a JSON number or a numeric string in,
-//! a JSON number out, never through a binary float on the way in).
+//! a JSON number out, never through a binary float on the way in); and [`excerpt`], what of a
+//! response body an error message quotes.
 //!
 //! Which statuses and errors are retried is each client's decision (a ConnectWise POST is never
 //! retried blindly; a billing merge patch may be): this crate holds no such rule, performs no I/O
@@ -47,6 +48,20 @@ impl RetryPolicy {
     }
 }
 
+/// The most of a response body an error message quotes, in characters.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// At most [`EXCERPT_CHARS`] characters of a response `body`, for error messages (a gateway's
+/// HTML page can be megabytes), saying so when it was cut.
+pub fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut quoted: String = text.chars().take(EXCERPT_CHARS).collect();
+    if quoted.len() < text.len() {
+        quoted.push_str(&format!("… (cut: {} bytes in all)", body.len()));
+    }
+    quoted
+}
+
 /// Parses `Retry-After`: delay-seconds or an HTTP date (a date in the past means no wait).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
@@ -86,6 +101,17 @@ pub fn transport_detail(error: &reqwest::Error, timeout: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_excerpt_is_cut_and_says_so_and_a_short_body_is_whole() {
+        let page = "é".repeat(300);
+        let quoted = super::excerpt(page.as_bytes());
+        assert_eq!(
+            quoted,
+            format!("{}… (cut: 600 bytes in all)", "é".repeat(200))
+        );
+        assert_eq!(super::excerpt(b"short"), "short");
+    }
+
     use super::*;
 
     #[test]

@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use cwsync_billing_sim::{BillingSim, BillingSimOptions, fixture_export_settings};
-use cwsync_connectwise_sim::{SimOptions, Simulator};
+use cwsync_connectwise_sim::{
+    FinishedTickets, SimOptions, Simulator, TicketFixtureLinks, seed_finished_tickets,
+};
 use cwsync_customer_sync::CustomerSync;
 use cwsync_daily_export::DailyExport;
 use cwsync_queue::{JobQueue, MemoryJobQueue};
@@ -250,6 +252,11 @@ pub struct World {
 
 /// The ticket status the world's import takes as finished.
 pub const FINISHED: &str = "Closed";
+/// Where every import run of the corpus reads from (before anything the simulators hold), so a
+/// run re-plans every finished ticket, as an export run (`full`) exports every account.
+pub const SINCE: &str = "2026-01-01T00:00:00Z";
+/// The accounts whose companies hold the finished-tickets fixture ([`World::seed_tickets`]).
+pub const TICKET_ACCOUNTS: [&str; 2] = ["A-1001", "A-1003"];
 
 impl World {
     /// A world as described on [`World`].
@@ -308,6 +315,93 @@ impl World {
             .unwrap();
         let event = put_settings_event(TENANT, &stored, settings);
         self.customers.handle(event, deadline()).await.unwrap();
+    }
+
+    /// Gets the world ready for runs of `function` over the corpus: the export also exports the
+    /// user lists; the import gets the simulator's finished-tickets fixture on the companies of
+    /// [`TICKET_ACCOUNTS`], its statuses and product types, and one import (so the tickets' calls
+    /// exist). What the case files' `{name}` placeholders stand for (`{ready}`: a ticket id,
+    /// `{readyCall}`: its service call's, `{projectId}` and `{phaseId}`: the fixed-fee
+    /// project's).
+    pub async fn prepare(&self, function: &str) -> BTreeMap<String, String> {
+        let mut names = BTreeMap::new();
+        match function {
+            "daily-export" => {
+                self.put_settings(json!({"export": {"userList": true}}))
+                    .await;
+            }
+            "ticket-import" => {
+                let tickets = self.seed_tickets().await;
+                for (name, id) in [
+                    ("ready", tickets.ticket_ready),
+                    ("second", tickets.ticket_second_company),
+                    ("project", tickets.project_ticket),
+                    ("unmappedTechnician", tickets.ticket_unmapped_technician),
+                    ("unmappedCompany", tickets.ticket_unmapped_company),
+                    ("projectId", tickets.project),
+                    ("phaseId", tickets.phase),
+                ] {
+                    names.insert(format!("{{{name}}}"), id.to_string());
+                }
+                self.run_to_end(function).await.unwrap();
+                // The calls the import made for them (`{readyCall}`).
+                for (name, id) in [
+                    ("ready", tickets.ticket_ready),
+                    ("second", tickets.ticket_second_company),
+                ] {
+                    let reference = cwsync_mapping::tickets::ticket_reference(id);
+                    if let Some(call) = self
+                        .billing
+                        .service_calls()
+                        .into_iter()
+                        .find(|c| c.external_reference.as_deref() == Some(reference.as_str()))
+                    {
+                        names.insert(format!("{{{name}Call}}"), call.id);
+                    }
+                }
+            }
+            _ => {}
+        }
+        names
+    }
+
+    /// Changes service ticket `id`'s summary as a ConnectWise user does (`n` makes it new), so
+    /// its next import maps it anew and reads its call.
+    pub async fn touch_ticket(&self, id: &str, n: usize) {
+        let user = cwsync_test_support::cw_client(&self.cw).await;
+        let _: Value = user
+            .patch(
+                &format!("/service/tickets/{id}"),
+                &[cwsync_connectwise::PatchOp::replace(
+                    "summary",
+                    json!(format!("Changed after its import ({n})")),
+                )],
+            )
+            .await
+            .unwrap();
+    }
+
+    /// The simulator's finished-tickets fixture on the companies of [`TICKET_ACCOUNTS`], with
+    /// the import's settings for it (its statuses; `Inventory` items are billing `Supplies`).
+    pub async fn seed_tickets(&self) -> FinishedTickets {
+        let [first, second] = TICKET_ACCOUNTS.map(|account| self.company_of(account));
+        let links = TicketFixtureLinks {
+            company: first,
+            second_company: second,
+            agreement: None,
+        };
+        let tickets = seed_finished_tickets(&self.cw, &links).unwrap();
+        self.put_settings(json!({"ticketImport": {
+            "statuses": ["Completed", FINISHED],
+            "productTypes": {"Non-Inventory": "Hardware", "Inventory": "Supplies"},
+        }}))
+        .await;
+        tickets
+    }
+
+    /// The ConnectWise company the customer sync made for billing account `account_id`.
+    pub fn company_of(&self, account_id: &str) -> i64 {
+        cwsync_test_support::company_of(&self.cw, &self.billing, account_id)
     }
 
     /// Runs the customer sync of the tenant to the end.
@@ -387,7 +481,8 @@ impl World {
         let event = match function {
             "customer-sync" => json!({"action": "sync-tenant", "tenant": TENANT}),
             "daily-export" => json!({"action": "export-now", "tenant": TENANT, "full": true}),
-            _ => json!({"action": "import-now", "tenant": TENANT}),
+            // Every ticket changed since the simulators' fixtures were made, watermark or not.
+            _ => json!({"action": "import-now", "tenant": TENANT, "since": SINCE}),
         };
         let planned = cwsync_test_support::answer(&event, self.call(function, event.clone()).await);
         let run_id = planned["runId"]
@@ -413,6 +508,36 @@ impl World {
     pub async fn requeue(&self, function: &str, jobs: &[cwsync_queue::Job]) {
         self.queue(function).send_batch(jobs).await.unwrap();
     }
+}
+
+/// `text` with each of `names`' placeholders (`{ready}`) replaced by what it stands for.
+pub fn resolve(text: &str, names: &BTreeMap<String, String>) -> String {
+    names.iter().fold(text.to_owned(), |text, (name, value)| {
+        text.replace(name, value)
+    })
+}
+
+/// The lines of a run's report.
+pub fn lines(report: &Report) -> Vec<Value> {
+    report.0["records"].as_array().cloned().unwrap_or_default()
+}
+
+/// The `entity/recordId` of the failed lines of a run's report.
+pub fn failing(report: &Report) -> Vec<String> {
+    lines(report)
+        .iter()
+        .filter(|l| l["outcome"] == "failed")
+        .map(line_name)
+        .collect()
+}
+
+/// A report line's `entity/recordId`.
+pub fn line_name(line: &Value) -> String {
+    format!(
+        "{}/{}",
+        line["entity"].as_str().unwrap_or_default(),
+        line["recordId"].as_str().unwrap_or_default()
+    )
 }
 
 /// An SQS record with `body` and message id `id`, first delivery.

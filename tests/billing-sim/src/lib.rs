@@ -242,9 +242,22 @@ impl BillingSim {
             .insert(field.to_owned(), value);
     }
 
+    /// Serves the record of `kind` with id `id` without its top-level `field` (in listings and
+    /// reads), as a billing system that lost a field would; `clear_corruptions` undoes it.
+    pub fn omit(&self, kind: RecordKind, id: &str, field: &str) {
+        self.state
+            .lock()
+            .omissions
+            .entry((kind, id.to_owned()))
+            .or_default()
+            .insert(field.to_owned());
+    }
+
     /// Serves every record as stored again.
     pub fn clear_corruptions(&self) {
-        self.state.lock().corruptions.clear();
+        let mut state = self.state.lock();
+        state.corruptions.clear();
+        state.omissions.clear();
     }
 
     /// Stores products as given (their `updatedAt` included), replacing any with the same id.

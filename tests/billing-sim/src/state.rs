@@ -62,6 +62,8 @@ pub(crate) struct Inner {
     /// Fields served in place of a record's own (`BillingSim::corrupt_record`), by kind and id.
     pub(crate) corruptions:
         BTreeMap<(RecordKind, String), serde_json::Map<String, serde_json::Value>>,
+    /// Fields left out of a record as served (`BillingSim::omit`), by kind and id.
+    pub(crate) omissions: BTreeMap<(RecordKind, String), std::collections::BTreeSet<String>>,
 }
 
 impl Inner {
@@ -74,6 +76,14 @@ impl Inner {
         ) {
             for (field, bad) in fields {
                 object.insert(field.clone(), bad.clone());
+            }
+        }
+        if let (Some(fields), Some(object)) = (
+            self.omissions.get(&(T::KIND, record.id().to_owned())),
+            value.as_object_mut(),
+        ) {
+            for field in fields {
+                object.remove(field);
             }
         }
         value

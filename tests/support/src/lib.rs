@@ -88,6 +88,20 @@ pub fn sim_deps(
     (deps, customer_queue)
 }
 
+/// The ConnectWise company the customer sync made for billing account `account_id` (the
+/// company whose identifier is the account's code).
+pub fn company_of(cw: &Simulator, billing: &BillingSim, account_id: &str) -> i64 {
+    let code = billing
+        .account(account_id)
+        .unwrap_or_else(|| panic!("no account {account_id}"))
+        .code;
+    cw.records("/company/companies")
+        .iter()
+        .find(|c| c["identifier"] == code.as_str())
+        .and_then(|c| c["id"].as_i64())
+        .unwrap_or_else(|| panic!("no company for {account_id}"))
+}
+
 /// A tenant secret pointing at these simulators with their test keys.
 pub fn secret(cw: &Simulator, billing: &BillingSim) -> Value {
     secret_at(&cw.base_url(), billing.base_url().as_str())

@@ -172,17 +172,7 @@ impl World {
 
     /// The ConnectWise company the customer sync made for billing account `account_id`.
     pub fn company_of(&self, account_id: &str) -> i64 {
-        let code = self
-            .billing
-            .account(account_id)
-            .unwrap_or_else(|| panic!("no account {account_id}"))
-            .code;
-        self.cw
-            .records("/company/companies")
-            .iter()
-            .find(|c| c["identifier"] == code.as_str())
-            .and_then(|c| c["id"].as_i64())
-            .unwrap_or_else(|| panic!("no company for {account_id}"))
+        cwsync_test_support::company_of(&self.cw, &self.billing, account_id)
     }
 
     /// A ConnectWise member `identifier` with office e-mail `email`.

@@ -180,6 +180,7 @@ impl World {
                 active: true,
                 updated_at: OffsetDateTime::UNIX_EPOCH,
             }],
+            ..TicketReference::default()
         };
         let mut settings = TenantSettings::default();
         settings

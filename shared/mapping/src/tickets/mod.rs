@@ -167,6 +167,12 @@ pub struct TicketReference {
     pub items: Vec<Item>,
     /// Billing product types (their placeholder items).
     pub product_types: Vec<ProductType>,
+    /// The billing technicians listed but not valid, each said with its id and field (left
+    /// out: a ticket whose member matches no technician names them).
+    pub malformed_technicians: Vec<String>,
+    /// The billing items and product types listed but not valid, the same way (a ticket whose
+    /// part would take a placeholder names them instead).
+    pub malformed_parts: Vec<String>,
 }
 
 /// What the job resolved through the links before mapping.
