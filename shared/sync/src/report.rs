@@ -136,7 +136,7 @@ pub async fn run_report(
     let store = |e: StoreError| Diagnostic::from(SyncError::from(e));
     let run = match run_id {
         Some(id) => {
-            let id = RunId::parse(id).map_err(|e| diagnostic("InvalidEvent", e))?;
+            let id = RunId::parse(id).map_err(|e| refused("runId", e))?;
             let run = runs.get(tenant, &id).await.map_err(store)?.ok_or_else(|| {
                 diagnostic("NotFound", format!("tenant {tenant} has no run {id}"))
             })?;
@@ -164,7 +164,7 @@ pub async fn run_report(
     let page = runs
         .log_page(tenant, &run.run_id, page_token.as_deref(), REPORT_PAGE)
         .await
-        .map_err(store)?;
+        .map_err(|e| refused("pageToken", e))?;
     let errors = errors_report(deps, tenant, error_attempts, now).await?;
     Ok(RunReport {
         run: RunSummary::from(&run),
@@ -172,6 +172,17 @@ pub async fn run_report(
         next_page_token: page.next_page_token,
         errors,
     })
+}
+
+/// A store's error over a field of a console event: its refusal names the field as the event
+/// does (`runId`, not the store's `run_id`); anything else is the store's error.
+fn refused(event_field: &str, error: StoreError) -> Diagnostic {
+    match error {
+        StoreError::Invalid { reason, .. } => {
+            diagnostic("InvalidEvent", format!("{event_field}: {reason}"))
+        }
+        other => Diagnostic::from(SyncError::from(other)),
+    }
 }
 
 /// [`run_report`] with the tenant's own `errorAttempts`: what a console's `report` action
