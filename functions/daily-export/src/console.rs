@@ -172,7 +172,17 @@ impl DailyExport {
                 to_json(&planned)
             }
             Event::Disable { tenant } => self.set_enabled(&tenant_id(&tenant)?, false).await,
-            Event::Enable { tenant } => self.set_enabled(&tenant_id(&tenant)?, true).await,
+            Event::Enable { tenant } => {
+                let tenant = tenant_id(&tenant)?;
+                // A tenant without its connection would fail every scheduled export: refused
+                // now, naming the secret that is missing or wrong.
+                self.deps
+                    .secrets
+                    .credentials(tenant.as_str())
+                    .await
+                    .map_err(SyncError::from)?;
+                self.set_enabled(&tenant, true).await
+            }
             Event::Report(ReportEvent {
                 tenant,
                 run_id,
