@@ -131,9 +131,37 @@ async fn the_sqs_sample_is_consumed_and_not_left_for_redelivery() {
     assert_eq!(answer, json!({"batchItemFailures": []}));
 }
 
+/// [`service`] whose tenant `acme` (the sample events' tenant) has its secret.
+fn service_with_acme() -> DailyExport {
+    let secret = json!({
+        "site": "https://api-na.myconnectwise.net", "companyId": "acme", "publicKey": "pub",
+        "privateKey": "priv", "clientId": "client", "billingUrl": "https://billing.invalid/",
+        "billingApiKey": "key",
+    });
+    let secrets = cwsync_runtime::StaticTenantSecrets::new()
+        .with_secret_json("acme", &secret.to_string())
+        .unwrap();
+    let deps = Deps::local(FUNCTION, cwsync_runtime::Config::local(), secrets);
+    DailyExport::new(Arc::new(deps), ConnectOptions::default())
+}
+
 #[tokio::test]
 async fn the_scheduled_event_ticks_and_disable_enable_turn_the_tenants_export_off_and_on() {
-    let service = service();
+    // Without its secret, the tenant's export is not enabled (every run would fail).
+    let refused = service()
+        .handle(
+            read_json(&events_folder().join("enable-daily-export.json")),
+            OffsetDateTime::now_utc() + time::Duration::minutes(5),
+        )
+        .await
+        .expect_err("no secret, no export");
+    assert!(
+        refused.error_message.contains("cwsync/tenants/acme"),
+        "{}",
+        refused.error_message
+    );
+
+    let service = service_with_acme();
     let folder = events_folder();
     let now = || OffsetDateTime::now_utc() + time::Duration::minutes(5);
 
