@@ -36,8 +36,8 @@ use std::time::{Duration, Instant};
 
 use cwsync_benches::{
     MAX_RECEIVES, T0, TENANT, account_id, assert_run_succeeded, bench_options, bench_world, delta,
-    median, median_count, peak_rss_mib, print_calls_by_endpoint, print_round_times, set_up_tenant,
-    spread,
+    enabled_products, export_now, export_products_and_subscriptions, median, median_count,
+    peak_rss_mib, print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
 };
 use cwsync_billing_sim::fixture_export_settings;
 use cwsync_billing_sim::{BillingSim, generate};
@@ -128,16 +128,9 @@ async fn world() -> World {
     assert_eq!(cw.records("/company/companies").len(), ACCOUNTS);
 
     let account_ids: Vec<String> = (0..ACCOUNTS).map(account_id).collect();
-    let products = generate::products(PRODUCTS, T0);
-    // Every tenth product is disabled (an inactive catalog item): ConnectWise refuses an
-    // addition of an inactive product, so the subscriptions are of the enabled ones.
-    let enabled: Vec<_> = products.iter().filter(|p| p.enabled).cloned().collect();
-    let subscriptions = generate::subscriptions(
-        &account_ids,
-        PER_ACCOUNT,
-        &enabled,
-        T0 + time::Duration::seconds(1),
-    );
+    let (products, subscriptions) =
+        export_products_and_subscriptions(&account_ids, PRODUCTS, PER_ACCOUNT);
+    let enabled = enabled_products(&products);
     let since = T0 + time::Duration::seconds(2);
     let invoices = generate::invoices(&account_ids, INVOICES_PER_ACCOUNT, &enabled, since);
     billing.seed_payments(generate::payments(&invoices, PAYMENTS_PER_INVOICE, since));
@@ -233,14 +226,7 @@ async fn export(world: &World) -> Measured {
     let started = Instant::now();
     let planned = world
         .export
-        .handle_event(Event::ExportNow {
-            tenant: TENANT.to_owned(),
-            account_ids: None,
-            dry_run: false,
-            confirm_mass_change: false,
-            full: false,
-            documents: false,
-        })
+        .handle_event(export_now(TENANT))
         .await
         .unwrap_or_else(|d| panic!("export-now: {}: {}", d.error_type, d.error_message));
     let delivery = deliver_all(

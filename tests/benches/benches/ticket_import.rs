@@ -35,8 +35,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    T0, TENANT, assert_run_succeeded, bench_options, bench_world, delta, median, median_count,
-    peak_rss_mib, print_calls_by_endpoint, print_round_times, set_up_tenant, spread,
+    T0, TENANT, TICKET_FINISHED, TICKET_MEMBERS, assert_run_succeeded, bench_options, bench_world,
+    delta, median, median_count, peak_rss_mib, print_calls_by_endpoint, print_round_times,
+    seed_finished_ticket, seed_ticket_members, set_up_tenant, spread,
 };
 use cwsync_billing_sim::{BillingSim, fixture_items, fixture_product_types, fixture_technicians};
 use cwsync_connectwise_sim::Simulator;
@@ -54,16 +55,8 @@ const PRODUCTS_PER_TICKET: usize = 1;
 /// Records one ConnectWise read lists (`pageSize=1000`).
 const PAGE: usize = 1000;
 const ROUNDS: usize = 3;
-/// The import status (a status of the simulator's reference board 1).
-const FINISHED: &str = "Closed";
 /// A SKU the billing items have (`I-TONER-BK`).
 const SKU: &str = "TONER-DXC5850-BK";
-/// Members and the billing technicians they match by e-mail.
-const MEMBERS: [(&str, &str, &str); 2] = [
-    ("jdoe", "jdoe@example.com", "T-100"),
-    ("srivera", "srivera@example.com", "T-101"),
-];
-
 const FIRST: &str = "first import, 2,000 tickets x (3 time entries, 1 product)";
 const UNCHANGED: &str = "unchanged re-run (from the watermark)";
 const FULL: &str = "unchanged full re-run (since before the first)";
@@ -82,11 +75,6 @@ struct World {
     tickets: Vec<i64>,
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
-}
-
 /// A fresh world: the accounts synced to companies, the tenant's ticket-import settings stored,
 /// the members, the catalog item and the finished tickets seeded (none of it measured).
 async fn world() -> World {
@@ -97,7 +85,7 @@ async fn world() -> World {
     base.billing.seed_product_types(fixture_product_types());
     let ticket_queue = Arc::new(MemoryJobQueue::new());
     base.deps.queues.ticket = Some(ticket_queue.clone());
-    let settings = json!({"ticketImport": {"statuses": [FINISHED]}});
+    let settings = json!({"ticketImport": {"statuses": [TICKET_FINISHED]}});
     let deps = set_up_tenant(base.deps, &base.customer_queue, TENANT, settings).await;
     let (cw, billing) = (base.cw, base.billing);
     let import = TicketImport::new(deps, bench_options());
@@ -131,30 +119,7 @@ async fn world() -> World {
 /// each with its time entries and product; through the simulator's write path, as a ConnectWise
 /// user's POSTs (not counted as API calls). Returns the tickets' ids.
 fn seed_tickets(cw: &Simulator, companies: &[i64]) -> Vec<i64> {
-    // The reference data has `jdoe` already; the others are made as a ConnectWise admin would.
-    let members: Vec<i64> = MEMBERS
-        .iter()
-        .map(|(identifier, email, _)| {
-            let existing = cw
-                .records("/system/members")
-                .iter()
-                .find(|m| m["identifier"] == *identifier)
-                .and_then(|m| m["id"].as_i64());
-            existing.unwrap_or_else(|| {
-                cw.create(
-                    "/system/members",
-                    json!({"identifier": identifier, "firstName": identifier,
-                           "lastName": "Bench", "primaryEmail": email, "officeEmail": email,
-                           "defaultEmail": "Office", "defaultPhone": "Office",
-                           "hireDate": "2024-03-01T00:00:00Z", "licenseClass": "F",
-                           "securityRole": {"id": 2}, "inactiveFlag": false}),
-                )
-                .unwrap()["id"]
-                    .as_i64()
-                    .unwrap()
-            })
-        })
-        .collect();
+    let members = seed_ticket_members(cw);
     let item = cw
         .create(
             "/procurement/catalog",
@@ -168,28 +133,13 @@ fn seed_tickets(cw: &Simulator, companies: &[i64]) -> Vec<i64> {
     let calls_before = cw.calls().total();
     let mut tickets = Vec::with_capacity(TICKETS);
     for n in 0..TICKETS {
-        let ticket = cw
-            .create(
-                "/service/tickets",
-                json!({"summary": format!("Bench ticket {n}"),
-                       "company": {"id": companies[n % companies.len()]},
-                       "board": {"id": 1}, "status": {"name": FINISHED}}),
-            )
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap();
-        for e in 0..ENTRIES_PER_TICKET {
-            let start = T0 - time::Duration::hours(8) + time::Duration::hours(e as i64);
-            cw.create(
-                "/time/entries",
-                json!({"chargeToType": "ServiceTicket", "chargeToId": ticket,
-                       "member": {"id": members[(n + e) % members.len()]},
-                       "timeStart": rfc3339(start),
-                       "timeEnd": rfc3339(start + time::Duration::minutes(45)),
-                       "notes": format!("work {e} on ticket {n}")}),
-            )
-            .unwrap();
-        }
+        let ticket = seed_finished_ticket(
+            cw,
+            n,
+            companies[n % companies.len()],
+            &members,
+            ENTRIES_PER_TICKET,
+        );
         for _ in 0..PRODUCTS_PER_TICKET {
             cw.create(
                 "/procurement/products",
@@ -369,7 +319,7 @@ fn check_first(world: &World, first: &Measured) {
         assert!(
             technicians
                 .iter()
-                .all(|t| MEMBERS.iter().any(|(_, _, tech)| tech == t)),
+                .all(|t| TICKET_MEMBERS.iter().any(|(_, _, tech)| tech == t)),
             "{FIRST}: call {}: {technicians:?}",
             call.id
         );

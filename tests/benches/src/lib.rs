@@ -9,7 +9,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cwsync_billing::models::{Account, Address, Contact, Site};
+use cwsync_billing::models::{Account, Address, Contact, Product, Site, Subscription};
 use cwsync_billing_sim::{BillingSim, BillingSimOptions};
 use cwsync_connectwise::{RateLimit, RetryPolicy};
 use cwsync_connectwise_sim::{SimOptions, Simulator};
@@ -182,6 +182,128 @@ pub async fn set_up_tenant(
         fail("sync-tenant", d);
     }
     deps
+}
+
+/// A bench's products for the export (`cwsync_billing_sim::generate::products`: every tenth
+/// disabled, an inactive catalog item) and `per_account` subscriptions of each of `account_ids`
+/// to the enabled ones (ConnectWise refuses an addition of an inactive product), updated just
+/// after [`T0`]. Deterministic: the same arguments give the same records.
+pub fn export_products_and_subscriptions(
+    account_ids: &[String],
+    products: usize,
+    per_account: usize,
+) -> (Vec<Product>, Vec<Subscription>) {
+    let products = cwsync_billing_sim::generate::products(products, T0);
+    let subscriptions = cwsync_billing_sim::generate::subscriptions(
+        account_ids,
+        per_account,
+        &enabled_products(&products),
+        T0 + time::Duration::seconds(1),
+    );
+    (products, subscriptions)
+}
+
+/// The enabled ones of `products`.
+pub fn enabled_products(products: &[Product]) -> Vec<Product> {
+    products.iter().filter(|p| p.enabled).cloned().collect()
+}
+
+/// The console's `export-now` of every account of `tenant` that changed since its last export,
+/// as the schedule asks for it (no dry run, no document).
+pub fn export_now(tenant: &str) -> cwsync_daily_export::Event {
+    cwsync_daily_export::Event::ExportNow {
+        tenant: tenant.to_owned(),
+        account_ids: None,
+        dry_run: false,
+        confirm_mass_change: false,
+        full: false,
+        documents: false,
+    }
+}
+
+/// The ticket import's status of finished tickets (a status of the ConnectWise simulator's
+/// reference board 1); a bench tenant's `ticketImport.statuses`.
+pub const TICKET_FINISHED: &str = "Closed";
+
+/// The ConnectWise members who log time on bench tickets: identifier, e-mail, and the billing
+/// technician (`cwsync_billing_sim::fixture_technicians`) they match by e-mail.
+pub const TICKET_MEMBERS: [(&str, &str, &str); 2] = [
+    ("jdoe", "jdoe@example.com", "T-100"),
+    ("srivera", "srivera@example.com", "T-101"),
+];
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The ids of [`TICKET_MEMBERS`] in `cw`: the reference data has `jdoe` already; the others are
+/// made as a ConnectWise admin would (the simulator's write path, not an API call). Panics (the
+/// bench fails) when the simulator refuses one.
+#[allow(clippy::panic, reason = "a benchmark's set-up fails the benchmark")]
+pub fn seed_ticket_members(cw: &Simulator) -> Vec<i64> {
+    TICKET_MEMBERS
+        .iter()
+        .map(|(identifier, email, _)| {
+            let existing = cw
+                .records("/system/members")
+                .iter()
+                .find(|m| m["identifier"] == *identifier)
+                .and_then(|m| m["id"].as_i64());
+            existing.unwrap_or_else(|| {
+                let member = cw.create(
+                    "/system/members",
+                    json!({"identifier": identifier, "firstName": identifier,
+                           "lastName": "Bench", "primaryEmail": email, "officeEmail": email,
+                           "defaultEmail": "Office", "defaultPhone": "Office",
+                           "hireDate": "2024-03-01T00:00:00Z", "licenseClass": "F",
+                           "securityRole": {"id": 2}, "inactiveFlag": false}),
+                );
+                member
+                    .ok()
+                    .and_then(|m| m["id"].as_i64())
+                    .unwrap_or_else(|| panic!("member {identifier}: not created"))
+            })
+        })
+        .collect()
+}
+
+/// Finished service ticket `n` on `company`, with `entries` time entries of 45 minutes (the
+/// day before [`T0`]) by `members` in turn, through the simulator's write path (as a ConnectWise
+/// user's POSTs; not counted as API calls). Answers its id. Panics (the bench fails) when the
+/// simulator refuses a record.
+#[allow(clippy::panic, reason = "a benchmark's set-up fails the benchmark")]
+pub fn seed_finished_ticket(
+    cw: &Simulator,
+    n: usize,
+    company: i64,
+    members: &[i64],
+    entries: usize,
+) -> i64 {
+    let ticket = cw
+        .create(
+            "/service/tickets",
+            json!({"summary": format!("Bench ticket {n}"), "company": {"id": company},
+                   "board": {"id": 1}, "status": {"name": TICKET_FINISHED}}),
+        )
+        .ok()
+        .and_then(|t| t["id"].as_i64())
+        .unwrap_or_else(|| panic!("ticket {n}: not created"));
+    for e in 0..entries {
+        let start = T0 - time::Duration::hours(8) + time::Duration::hours(e as i64);
+        let entry = cw.create(
+            "/time/entries",
+            json!({"chargeToType": "ServiceTicket", "chargeToId": ticket,
+                   "member": {"id": members[(n + e) % members.len()]},
+                   "timeStart": rfc3339(start),
+                   "timeEnd": rfc3339(start + time::Duration::minutes(45)),
+                   "notes": format!("work {e} on ticket {n}")}),
+        );
+        if let Err(error) = entry {
+            panic!("ticket {n}: time entry {e}: {error}");
+        }
+    }
+    ticket
 }
 
 /// The process's peak resident set size so far (`VmHWM` in `/proc/self/status`), in MiB; NaN
