@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::storm::Tenant;
-use crate::world::{self, AWKWARD, Shape, TenantData};
+use crate::world::{self, Shape, TenantData};
 
 /// The kind the storm plans (payments follow it).
 pub const INVOICES: &str = "invoices";
@@ -32,17 +32,12 @@ pub fn settings() -> Value {
 
 /// An invoice of each ordinary account, paid in two parts.
 pub fn seed(billing: &BillingSim, data: &TenantData) {
-    let enabled: Vec<_> = world::products()
-        .into_iter()
-        .filter(|p| p.enabled)
-        .collect();
-    let ids: Vec<String> = data
-        .accounts
-        .iter()
-        .skip(AWKWARD)
-        .map(|a| a.id.clone())
-        .collect();
-    let invoices = cwsync_billing_sim::generate::invoices(&ids, 1, &enabled, world::T0);
+    let invoices = cwsync_billing_sim::generate::invoices(
+        &world::ordinary_accounts(data),
+        1,
+        &world::enabled_products(),
+        world::T0,
+    );
     billing.seed_payments(cwsync_billing_sim::generate::payments(
         &invoices,
         2,

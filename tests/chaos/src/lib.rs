@@ -219,6 +219,28 @@ fn status(report: &Value) -> &str {
     report["run"]["status"].as_str().unwrap_or_default()
 }
 
+/// A clean run of `which` for every tenant, whose runs must finish ([`expect_finished`]), then a
+/// second one; the second's ConnectWise and billing writes (it must make none).
+async fn clean_twice(chaos: &mut Chaos, which: Which, outcome: &mut Outcome) -> (u64, u64) {
+    let (runs, delivery) = chaos.clean_run(which).await;
+    outcome.clean_deliveries += delivery.deliveries;
+    outcome.clean_dead_letters.extend(delivery.dead_letters);
+    expect_finished(chaos, which, runs, outcome).await;
+    let before: Vec<(u64, u64)> = chaos
+        .tenants
+        .iter()
+        .map(|t| (t.cw.calls().writes(), t.billing.calls().writes()))
+        .collect();
+    let (_, again) = chaos.clean_run(which).await;
+    outcome.clean_dead_letters.extend(again.dead_letters);
+    let mut writes = (0, 0);
+    for (t, (cw, billing)) in chaos.tenants.iter().zip(before) {
+        writes.0 += t.cw.calls().writes() - cw;
+        writes.1 += t.billing.calls().writes() - billing;
+    }
+    writes
+}
+
 /// Puts each tenant whose clean run of `which` could not be planned in `outcome.unplanned`, and
 /// each of `runs` (one per tenant, in order) that has not finished in `outcome.unfinished`.
 async fn expect_finished(
@@ -413,21 +435,7 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
     }
 
     // The daily export after the storm: one clean export, then one that must write nothing.
-    let (runs, delivery) = chaos.clean_run(Which::Export).await;
-    outcome.clean_deliveries += delivery.deliveries;
-    outcome.clean_dead_letters.extend(delivery.dead_letters);
-    expect_finished(&mut chaos, Which::Export, runs, &mut outcome).await;
-    let before: Vec<(u64, u64)> = chaos
-        .tenants
-        .iter()
-        .map(|t| (t.cw.calls().writes(), t.billing.calls().writes()))
-        .collect();
-    let (_, again) = chaos.clean_run(Which::Export).await;
-    outcome.clean_dead_letters.extend(again.dead_letters);
-    for (t, (cw, billing)) in chaos.tenants.iter().zip(before) {
-        outcome.export_rerun_writes.0 += t.cw.calls().writes() - cw;
-        outcome.export_rerun_writes.1 += t.billing.calls().writes() - billing;
-    }
+    outcome.export_rerun_writes = clean_twice(&mut chaos, Which::Export, &mut outcome).await;
     for t in &chaos.tenants {
         let (findings, verified) = check::export(t);
         outcome.findings.extend(findings);
@@ -437,21 +445,7 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
 
     // The billing documents after the storm: one clean invoices run (its payments run follows),
     // then one that must write nothing.
-    let (runs, delivery) = chaos.clean_run(Which::Documents).await;
-    outcome.clean_deliveries += delivery.deliveries;
-    outcome.clean_dead_letters.extend(delivery.dead_letters);
-    expect_finished(&mut chaos, Which::Documents, runs, &mut outcome).await;
-    let before: Vec<(u64, u64)> = chaos
-        .tenants
-        .iter()
-        .map(|t| (t.cw.calls().writes(), t.billing.calls().writes()))
-        .collect();
-    let (_, again) = chaos.clean_run(Which::Documents).await;
-    outcome.clean_dead_letters.extend(again.dead_letters);
-    for (t, (cw, billing)) in chaos.tenants.iter().zip(before) {
-        outcome.documents_rerun_writes.0 += t.cw.calls().writes() - cw;
-        outcome.documents_rerun_writes.1 += t.billing.calls().writes() - billing;
-    }
+    outcome.documents_rerun_writes = clean_twice(&mut chaos, Which::Documents, &mut outcome).await;
     for t in &chaos.tenants {
         let (findings, verified) = documents::check(t, chaos.deps.stores.links.as_ref()).await?;
         outcome.findings.extend(findings);
@@ -472,21 +466,7 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
         .collect();
     outcome.redriven = redrive.len() as u64;
     cwsync_queue::JobQueue::send_batch(chaos.ticket_queue.as_ref(), &redrive).await?;
-    let (runs, delivery) = chaos.clean_run(Which::Tickets).await;
-    outcome.clean_deliveries += delivery.deliveries;
-    outcome.clean_dead_letters.extend(delivery.dead_letters);
-    expect_finished(&mut chaos, Which::Tickets, runs, &mut outcome).await;
-    let before: Vec<(u64, u64)> = chaos
-        .tenants
-        .iter()
-        .map(|t| (t.cw.calls().writes(), t.billing.calls().writes()))
-        .collect();
-    let (_, again) = chaos.clean_run(Which::Tickets).await;
-    outcome.clean_dead_letters.extend(again.dead_letters);
-    for (t, (cw, billing)) in chaos.tenants.iter().zip(before) {
-        outcome.ticket_rerun_writes.0 += t.cw.calls().writes() - cw;
-        outcome.ticket_rerun_writes.1 += t.billing.calls().writes() - billing;
-    }
+    outcome.ticket_rerun_writes = clean_twice(&mut chaos, Which::Tickets, &mut outcome).await;
     for t in &chaos.tenants {
         let (findings, verified, calls) =
             tickets::check(t, chaos.deps.stores.links.as_ref()).await?;

@@ -311,17 +311,29 @@ pub fn products() -> Vec<cwsync_billing::models::Product> {
     cwsync_billing_sim::generate::products(PRODUCTS, T0)
 }
 
-/// The subscriptions of `data`'s ordinary accounts (the awkward ones have none: some never get
-/// a company), to enabled products, monthly and annual.
-pub fn subscriptions(data: &TenantData) -> Vec<cwsync_billing::models::Subscription> {
-    let enabled: Vec<_> = products().into_iter().filter(|p| p.enabled).collect();
-    let ids: Vec<String> = data
-        .accounts
+/// The enabled products.
+pub fn enabled_products() -> Vec<cwsync_billing::models::Product> {
+    products().into_iter().filter(|p| p.enabled).collect()
+}
+
+/// The ids of `data`'s ordinary accounts (the awkward ones have no subscriptions or documents:
+/// some never get a company).
+pub fn ordinary_accounts(data: &TenantData) -> Vec<String> {
+    data.accounts
         .iter()
         .skip(AWKWARD)
         .map(|a| a.id.clone())
-        .collect();
-    cwsync_billing_sim::generate::subscriptions(&ids, SUBSCRIPTIONS_PER_ACCOUNT, &enabled, T0)
+        .collect()
+}
+
+/// The subscriptions of `data`'s ordinary accounts to enabled products, monthly and annual.
+pub fn subscriptions(data: &TenantData) -> Vec<cwsync_billing::models::Subscription> {
+    cwsync_billing_sim::generate::subscriptions(
+        &ordinary_accounts(data),
+        SUBSCRIPTIONS_PER_ACCOUNT,
+        &enabled_products(),
+        T0,
+    )
 }
 
 /// The quantity changes of export `round` for `tenant` (subscription id and new quantity), the
