@@ -494,11 +494,16 @@ async fn an_html_page_instead_of_json_is_unexpected_with_a_short_excerpt() {
             excerpt.starts_with("<html><head><title>Maintenance"),
             "{excerpt}"
         );
+        // At most 200 characters of the page, and a note that it was cut, with its size.
+        let (quoted, note) = excerpt
+            .split_once("… (cut: ")
+            .unwrap_or_else(|| panic!("the excerpt says it was cut: {excerpt}"));
         assert!(
-            excerpt.chars().count() <= 200,
+            quoted.chars().count() <= 200,
             "{} characters",
-            excerpt.len()
+            quoted.chars().count()
         );
+        assert!(note.ends_with(" bytes in all)"), "{excerpt}");
     }
 }
 
