@@ -11,7 +11,7 @@ use cwsync_queue::{Job, JobFailure, JobKind, JobQueue, MemoryJobQueue};
 use cwsync_store::TenantId;
 use cwsync_store::idempotency::{Idempotency, MemoryIdempotencyStore};
 use cwsync_sync::GroupKey;
-use cwsync_sync::deliver::{deliver_all, deliver_all_concurrently};
+use cwsync_sync::deliver::{deliver_all, deliver_all_concurrently, sqs_event};
 use cwsync_sync::jobs::{
     first_delivery, handle_batch, key_without, pending_groups, prefetch_groups, run_once,
 };
@@ -28,14 +28,9 @@ fn job(tenant: &str, run: &str, account: &str) -> Job {
     .unwrap()
 }
 
-fn message(n: usize, job: &Job, receives: u32) -> SqsMessage {
-    let mut message = SqsMessage::default();
-    message.message_id = Some(format!("m-{n}"));
-    message.body = job.to_body().ok();
-    message
-        .attributes
-        .insert("ApproximateReceiveCount".to_owned(), receives.to_string());
-    message
+/// The one message delivering `job` for the `receives`th time.
+fn message(job: &Job, receives: u32) -> SqsMessage {
+    sqs_event(&[(job.clone(), receives)]).records.remove(0)
 }
 
 fn deadline() -> OffsetDateTime {
@@ -87,8 +82,8 @@ fn a_hint_is_not_part_of_the_key_and_a_first_delivery_is_told_by_its_receive_cou
     assert_ne!(hinted.key(), bare.key());
     assert_eq!(key_without(&hinted, "hint"), bare.key());
     assert_eq!(key_without(&bare, "hint"), bare.key());
-    assert!(first_delivery(&message(0, &bare, 1)));
-    assert!(!first_delivery(&message(0, &bare, 2)));
+    assert!(first_delivery(&message(&bare, 1)));
+    assert!(!first_delivery(&message(&bare, 2)));
     assert!(!first_delivery(&SqsMessage::default()));
 }
 
@@ -109,12 +104,8 @@ async fn groups_of_a_batch_are_read_once_without_the_jobs_already_done() {
         done,
         job("acme", "r2", "A-9"),
     ];
-    let mut event = SqsEvent::default();
-    event.records = jobs
-        .iter()
-        .enumerate()
-        .map(|(n, j)| message(n, j, 1))
-        .collect();
+    let batch: Vec<(Job, u32)> = jobs.iter().map(|j| (j.clone(), 1)).collect();
+    let event = sqs_event(&batch);
     let groups = pending_groups(&event, store.as_ref(), Job::key, |job, _| {
         job.payload()["accountId"].as_str().map(str::to_owned)
     })
@@ -158,7 +149,7 @@ async fn groups_of_a_batch_are_read_once_without_the_jobs_already_done() {
         .iter()
         .map(|f| f.item_identifier.as_str())
         .collect();
-    assert_eq!(failed, ["m-3"]);
+    assert_eq!(failed, ["local-3"]);
 }
 
 #[tokio::test]
