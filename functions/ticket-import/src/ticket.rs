@@ -521,15 +521,10 @@ pub async fn import_records(
         Ok(mapped) => mapped,
         Err(problems) => return Ok(unreadable(&problems)),
     };
-    if let Some(project) = &project {
-        let fee = fee_holder(scope, project, ticket_id).await?;
-        mapped = match apply_project(mapped, project, fee, scope.reference, scope.settings) {
-            Ok(mapped) => mapped,
-            Err(problems) => return Ok(unreadable(&problems)),
-        };
-    }
     // A placeholder stands in for a part whose SKU has no item: not while an item or product
-    // type the billing system lists can't be read, as it may be that part's.
+    // type the billing system lists can't be read, as it may be that part's. Checked before the
+    // project's terms: `map_ticket`'s only holds are its placeholders (a fixed fee's hold, added
+    // below, needs no item).
     if mapped.hold_reason.is_some() && !scope.reference.malformed_parts.is_empty() {
         return Ok(recorder.failed(format!(
             "catalogItem: a placeholder would stand in for a part whose SKU has no billing item, \
@@ -537,6 +532,13 @@ pub async fn import_records(
              and one may be that part's; nothing imported until they are corrected{}",
             unreadable_records(&scope.reference.malformed_parts)
         )));
+    }
+    if let Some(project) = &project {
+        let fee = fee_holder(scope, project, ticket_id).await?;
+        mapped = match apply_project(mapped, project, fee, scope.reference, scope.settings) {
+            Ok(mapped) => mapped,
+            Err(problems) => return Ok(unreadable(&problems)),
+        };
     }
     let fingerprint = mapped.fingerprint();
     let recorder = recorder.with_notes(mapped.notes.clone());
