@@ -745,24 +745,18 @@ async fn create_addition(
     .await?;
     match created {
         Created::Linked { record, origin, .. } => {
-            let record = if origin.found() {
-                let id = record.id.unwrap_or_default();
-                let ops = addition_changes(desired, &record, scope.settings);
-                let path = format!("{path}/{id}");
-                let found = cwsync_sync::writes::patch_found(
-                    scope.cw,
-                    &path,
-                    &ops,
-                    scope.dry_run,
-                    record,
-                    records,
-                );
-                match found.await? {
-                    Some(record) => record,
-                    None => return Ok(()),
-                }
-            } else {
-                record
+            let path = format!("{path}/{}", record.id.unwrap_or_default());
+            let found = cwsync_sync::writes::update_found(
+                scope.cw,
+                &path,
+                origin,
+                record,
+                |found| addition_changes(desired, found, scope.settings),
+                scope.dry_run,
+                records,
+            );
+            let Some(record) = found.await? else {
+                return Ok(());
             };
             AdditionPlace::new(agreement, &record, scope.now)
                 .record(scope, source)

@@ -296,23 +296,18 @@ async fn create(
             if let Some(id) = record.id {
                 outcome.items.insert(product.id.clone(), id);
             }
-            let record = if origin.found() {
-                let ops = catalog_item_changes(desired, &record, scope.settings);
-                let path = format!("{}/{id}", CatalogItem::PATH);
-                let found = cwsync_sync::writes::patch_found(
-                    scope.cw,
-                    &path,
-                    &ops,
-                    scope.dry_run,
-                    record,
-                    &mut outcome.records,
-                );
-                match found.await? {
-                    Some(record) => record,
-                    None => return Ok(()),
-                }
-            } else {
-                record
+            let path = format!("{}/{id}", CatalogItem::PATH);
+            let found = cwsync_sync::writes::update_found(
+                scope.cw,
+                &path,
+                origin,
+                record,
+                |found| catalog_item_changes(desired, found, scope.settings),
+                scope.dry_run,
+                &mut outcome.records,
+            );
+            let Some(record) = found.await? else {
+                return Ok(());
             };
             record_stamp(scope, product, &record).await?;
         }

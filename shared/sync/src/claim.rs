@@ -79,7 +79,7 @@ pub enum Origin {
 impl Origin {
     /// Whether the record was found rather than made by this create: it holds the values of
     /// whichever attempt made it (maybe an earlier run's, from billing data that has changed
-    /// since), so the caller brings it to the values it wanted ([`crate::writes::patch_found`]).
+    /// since), so the caller brings it to the values it wanted ([`crate::writes::update_found`]).
     pub fn found(self) -> bool {
         self != Origin::Answered
     }

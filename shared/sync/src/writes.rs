@@ -74,25 +74,31 @@ pub async fn patch<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// Sends `ops` to `path`, the record `found` by a create's natural key instead of made by it
-/// ([`crate::Origin::found`]), whose line is the last of `records`: that line then also says what
-/// changed, or, when ConnectWise refuses the change, fails with the reason (and `None` is
-/// returned). The record as it now is, else.
-pub async fn patch_found<T: serde::de::DeserializeOwned>(
+/// The record a claimed create came to (`record`, its line the last of `records`): when it was
+/// found rather than made by the create ([`crate::Origin::found`]) it holds the values of the
+/// attempt that made it, so `changes` (from it to the values wanted) are sent to `path` and its
+/// line also says what changed — or, when ConnectWise refuses them, fails with the reason, and
+/// `None` is returned. The record as it now is, else.
+pub async fn update_found<T: serde::de::DeserializeOwned>(
     cw: &Client,
     path: &str,
-    ops: &[PatchOp],
+    origin: crate::Origin,
+    record: T,
+    changes: impl FnOnce(&T) -> Vec<PatchOp>,
     dry_run: bool,
-    found: T,
     records: &mut [RecordResult],
 ) -> Result<Option<T>, SyncError> {
+    if !origin.found() {
+        return Ok(Some(record));
+    }
+    let ops = changes(&record);
     let line = records.last_mut();
-    match patch::<T>(cw, path, ops, dry_run).await {
+    match patch::<T>(cw, path, &ops, dry_run).await {
         Ok((changed, updated)) => {
             if let Some(line) = line {
                 line.detail = join_details(std::mem::take(&mut line.detail), &changed, dry_run);
             }
-            Ok(Some(updated.unwrap_or(found)))
+            Ok(Some(updated.unwrap_or(record)))
         }
         Err(Ok(reason)) => {
             if let Some(line) = line {

@@ -261,22 +261,20 @@ where
     let (cw_id, fresh) = match created {
         Created::Linked { record, origin, .. } => {
             let id = record.id();
-            if origin.found() {
-                let ops = changes(&record, &doc.desired);
-                let path = format!("{}/{}", T::PATH, id.unwrap_or_default());
-                let patched = cwsync_sync::writes::patch_found(
-                    cw,
-                    &path,
-                    &ops,
-                    ctx.dry_run,
-                    record,
-                    &mut lines_out,
-                );
-                if patched.await?.is_none() {
-                    return Ok(lines_out
-                        .pop()
-                        .unwrap_or_else(|| recorder.failed("refused")));
-                }
+            let path = format!("{}/{}", T::PATH, id.unwrap_or_default());
+            let found = cwsync_sync::writes::update_found(
+                cw,
+                &path,
+                origin,
+                record,
+                |found| changes(found, &doc.desired),
+                ctx.dry_run,
+                &mut lines_out,
+            );
+            if found.await?.is_none() {
+                return Ok(lines_out
+                    .pop()
+                    .unwrap_or_else(|| recorder.failed("refused")));
             }
             (id, origin == Origin::Answered)
         }
