@@ -143,15 +143,13 @@ pub struct SigningKeys {
 impl SigningKeys {
     /// Keys fetched with `timeout` per fetch, kept [`DEFAULT_KEY_TTL`] on the system clock.
     pub fn new(timeout: Duration) -> Result<Self, KeyError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            // A redirect could lead off the tenant's host: never follow one.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| KeyError::Unavailable {
+        // A redirect could lead off the tenant's host: never follow one.
+        let http = cwsync_http::http_client(cwsync_http::Redirects::Never).map_err(|reason| {
+            KeyError::Unavailable {
                 host: "-".to_owned(),
-                reason: format!("the HTTP client could not be built: {e}"),
-            })?;
+                reason,
+            }
+        })?;
         Ok(SigningKeys {
             http,
             timeout,
@@ -244,6 +242,7 @@ impl SigningKeys {
         let mut response = self
             .http
             .get(url.clone())
+            .timeout(self.timeout)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, IF_MATCH};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, IF_MATCH, USER_AGENT,
+};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -167,15 +169,12 @@ impl BillingClient {
             .map_err(|_| config_error("the API key contains characters a header cannot hold"))?;
         // Keeps the value out of reqwest/hyper debug output.
         authorization.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .user_agent(concat!("cwsync-billing/", env!("CARGO_PKG_VERSION")))
-            // A redirect would carry the key to another place; the contract has none.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| BillingError::Config {
-                message: format!("cannot build the HTTP client: {e}"),
-            })?;
+        // A redirect would carry the key to another place; the contract has none.
+        let http = match config.http {
+            Some(http) => http,
+            None => cwsync_http::http_client(cwsync_http::Redirects::Never)
+                .map_err(|message| BillingError::Config { message })?,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -1373,6 +1372,11 @@ impl BillingClient {
         let mut request = inner
             .http
             .request(call.method.clone(), call.url.clone())
+            .timeout(inner.timeout)
+            .header(
+                USER_AGENT,
+                HeaderValue::from_static(concat!("cwsync-billing/", env!("CARGO_PKG_VERSION"))),
+            )
             .header(AUTHORIZATION, inner.authorization.clone())
             .header(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(version) = call.if_match {

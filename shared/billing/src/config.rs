@@ -42,6 +42,11 @@ pub struct BillingConfig {
     pub retry: RetryPolicy,
     /// Longest request URL the client sends; listings by id are split to stay under it.
     pub max_url_len: usize,
+    /// The HTTP client to send through, shared with other tenants' clients (one connection pool
+    /// and TLS configuration); it must not follow redirects (`cwsync_http::http_client` with
+    /// `Redirects::Never`: a redirect would carry the key to another place). `None` builds one
+    /// for this client. Timeout, user agent and credentials are this client's, per request.
+    pub http: Option<reqwest::Client>,
 }
 
 impl BillingConfig {
@@ -54,6 +59,7 @@ impl BillingConfig {
             timeout: Duration::from_secs(30),
             retry: DEFAULT_RETRY,
             max_url_len: DEFAULT_MAX_URL_LEN,
+            http: None,
         }
     }
 }

@@ -15,7 +15,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -373,6 +375,8 @@ impl Client {
         let mut request = inner
             .http
             .request(call.method.clone(), call.url.clone())
+            .timeout(inner.timeout)
+            .header(USER_AGENT, HeaderValue::from_static(AGENT))
             .header(AUTHORIZATION, inner.authorization.clone())
             .header(CLIENT_ID, inner.client_id.clone())
             .header(ACCEPT, inner.accept.clone());
@@ -573,14 +577,16 @@ pub(crate) fn decode<T: DeserializeOwned>(call: &Call<'_>, response: &Response) 
     })
 }
 
+/// The `User-Agent` of every request.
+const AGENT: &str = concat!("cwsync-connectwise/", env!("CARGO_PKG_VERSION"));
+
+/// The configuration's shared HTTP client, else one of this client's own.
 fn build_http(config: &ClientConfig) -> CwResult<reqwest::Client> {
-    reqwest::Client::builder()
-        .timeout(config.timeout)
-        .user_agent(concat!("cwsync-connectwise/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| CwError::Config {
-            message: format!("cannot build the HTTP client: {e}"),
-        })
+    match &config.http {
+        Some(http) => Ok(http.clone()),
+        None => cwsync_http::http_client(cwsync_http::Redirects::Follow)
+            .map_err(|message| CwError::Config { message }),
+    }
 }
 
 /// `v2025_1` / `/v2025_1/` → `v2025_1/`; `None` when it could not be a codebase.
@@ -632,6 +638,8 @@ async fn fetch_codebase(http: &reqwest::Client, config: &ClientConfig) -> Result
         .push(&config.company_id);
     let response = http
         .get(url)
+        .timeout(config.timeout)
+        .header(USER_AGENT, HeaderValue::from_static(AGENT))
         .header(ACCEPT, "application/json")
         .send()
         .await

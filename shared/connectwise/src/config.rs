@@ -173,6 +173,11 @@ pub struct ClientConfig {
     /// A limit shared with the tenant's other clients, asked before every attempt after `rate`
     /// (see [`crate::RequestGate`]); none by default.
     pub gate: Option<Arc<dyn RequestGate>>,
+    /// The HTTP client to send through, shared with other tenants' clients (one connection pool
+    /// and TLS configuration: `cwsync_http::http_client` with `Redirects::Follow`); `None`
+    /// builds one for this client. Timeout, user agent and credentials are this client's, per
+    /// request.
+    pub http: Option<reqwest::Client>,
 }
 
 impl ClientConfig {
@@ -198,6 +203,7 @@ impl ClientConfig {
             retry: DEFAULT_RETRY,
             rate: RateLimit::default(),
             gate: None,
+            http: None,
         }
     }
 }

@@ -4,11 +4,12 @@
 //! connection that never holds the URL (which may carry credentials or record ids); and
 //! [`amount`], how both read and write decimal amounts (a JSON number or a numeric string in,
 //! a JSON number out, never through a binary float on the way in); and [`excerpt`], what of a
-//! response body an error message quotes.
+//! response body an error message quotes, and [`http_client`], the HTTP client the
+//! clients send through.
 //!
 //! Which statuses and errors are retried is each client's decision (a ConnectWise POST is never
 //! retried blindly; a billing merge patch may be): this crate holds no such rule, performs no I/O
-//! and reads no clock.
+//! (building an HTTP client loads the TLS configuration) and reads no clock.
 
 pub mod amount;
 
@@ -70,6 +71,34 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Whether an [`http_client`] follows redirects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redirects {
+    /// reqwest's default policy (up to 10; credentials are dropped on a move to another host).
+    Follow,
+    /// Never: a redirect is answered as it came (it could carry a key to another place).
+    Never,
+}
+
+/// An HTTP client without timeout, user agent or credentials: each request carries its own
+/// (reqwest's per-request `timeout` bounds the connection, the request and the whole body, as a
+/// client-wide one would). So one such client can serve every tenant of a function: one
+/// connection pool and one TLS configuration with its root certificates, instead of one per
+/// tenant, which a warm instance serving many tenants would hold for each (about 0.14 MiB a
+/// client, docs/BENCHMARKS.md "Memory"). A pooled connection is reused only for the same scheme,
+/// host and port, and every request carries its own tenant's `Authorization`, so sharing the
+/// pool shares no credentials.
+pub fn http_client(redirects: Redirects) -> Result<reqwest::Client, String> {
+    let policy = match redirects {
+        Redirects::Follow => reqwest::redirect::Policy::default(),
+        Redirects::Never => reqwest::redirect::Policy::none(),
+    };
+    reqwest::Client::builder()
+        .redirect(policy)
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
 /// A short description of a transport error and its causes. reqwest's own message names the URL,

@@ -18,12 +18,13 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use cwsync_billing::{BillingClient, BillingConfig};
 use cwsync_connectwise::{
-    Admission, Client, ClientConfig, ClientStats, GateError, RateLimit, RequestGate, RetryPolicy,
+    Admission, Client, ClientConfig, ClientStats, CwError, GateError, RateLimit, RequestGate,
+    RetryPolicy,
 };
 use cwsync_runtime::{Counter, Deps};
 use cwsync_store::TenantId;
@@ -202,6 +203,27 @@ pub struct Connections<R> {
     options: ConnectOptions,
     clients: Mutex<HashMap<String, Cached<TenantClients>>>,
     references: ReferenceCache<R>,
+    http: OnceLock<Result<SharedHttp, String>>,
+}
+
+/// The HTTP clients every tenant's clients send through, built on first use: one connection
+/// pool and one TLS configuration for all tenants of the function instead of two per tenant
+/// (`cwsync_http::http_client`). ConnectWise's follows redirects as it always did; the billing
+/// system's never does.
+#[derive(Debug, Clone)]
+struct SharedHttp {
+    connectwise: reqwest::Client,
+    billing: reqwest::Client,
+}
+
+impl SharedHttp {
+    fn build() -> Result<Self, String> {
+        use cwsync_http::{Redirects, http_client};
+        Ok(SharedHttp {
+            connectwise: http_client(Redirects::Follow)?,
+            billing: http_client(Redirects::Never)?,
+        })
+    }
 }
 
 impl<R: Send + Sync + 'static> Connections<R> {
@@ -213,6 +235,7 @@ impl<R: Send + Sync + 'static> Connections<R> {
             options,
             clients: Mutex::new(HashMap::new()),
             references: ReferenceCache::new(),
+            http: OnceLock::new(),
         }
     }
 
@@ -255,7 +278,15 @@ impl<R: Send + Sync + 'static> Connections<R> {
                         self.job
                     ),
                 })?;
+        let http = self
+            .http
+            .get_or_init(SharedHttp::build)
+            .clone()
+            .map_err(|message| {
+                SyncError::connectwise("connecting to ConnectWise", CwError::Config { message })
+            })?;
         let mut cw_config: ClientConfig = credentials.client_config();
+        cw_config.http = Some(http.connectwise);
         if let Some(retry) = self.options.cw_retry {
             cw_config.retry = retry;
         }
@@ -293,6 +324,7 @@ impl<R: Send + Sync + 'static> Connections<R> {
             .map_err(|error| SyncError::connectwise("connecting to ConnectWise", error))?;
         let mut billing_config =
             BillingConfig::new(billing_credentials.url, billing_credentials.api_key);
+        billing_config.http = Some(http.billing);
         if let Some(retry) = self.options.billing_retry {
             billing_config.retry = retry;
         }
@@ -640,6 +672,68 @@ mod tests {
         connections.evict(&deps, &acme()).await;
         connections.clients(&deps, &acme()).await.unwrap();
         assert_eq!(codebase_lookups(&sim), 2);
+    }
+
+    /// Every tenant's clients send through the function's one HTTP client: two tenants on one
+    /// host (ConnectWise's cloud serves many) reuse one pooled connection instead of holding a
+    /// pool and a TLS configuration each. A proxy in front of the simulator counts connections.
+    #[tokio::test]
+    async fn the_tenants_of_a_function_share_one_http_client_and_its_connections() {
+        let (sim, mut deps) = world(true).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let proxy = format!("http://{}", listener.local_addr().unwrap());
+        let upstream = sim
+            .base_url()
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let mut outbound = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                });
+            }
+        });
+        let mut secrets = StaticTenantSecrets::new();
+        for tenant in ["acme", "globex"] {
+            let secret = serde_json::json!({
+                "site": proxy,
+                "companyId": TEST_COMPANY_ID,
+                "publicKey": TEST_PUBLIC_KEY,
+                "privateKey": TEST_PRIVATE_KEY,
+                "clientId": TEST_CLIENT_ID,
+                "billingUrl": "http://127.0.0.1:9/",
+                "billingApiKey": "billing-key-never-shown",
+            });
+            secrets = secrets
+                .with_secret_json(tenant, &secret.to_string())
+                .unwrap();
+        }
+        deps.secrets = Arc::new(secrets);
+        let connections = connections(HOUR);
+        for tenant in [acme(), TenantId::parse("globex").unwrap()] {
+            let clients = connections.clients(&deps, &tenant).await.unwrap();
+            let _: Vec<State> = clients
+                .cw
+                .list_all(State::PATH, &Query::new())
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            codebase_lookups(&sim),
+            2,
+            "each tenant looked its codebase up"
+        );
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "two tenants' four requests, one after another, went over one connection"
+        );
     }
 
     #[tokio::test]
