@@ -59,7 +59,9 @@
 //! client paces itself (production's defaults in brackets): `SCALE_CLIENT_RATE_PERCENT` [100] the
 //! tenant's `requestsPerSecond` as a share of the limit, `SCALE_BURST_PERCENT` [100] the client
 //! limiter's burst as a share of that rate, `SCALE_GATE_WINDOW_MS` [1000] the shared gate's
-//! window. A CI-sized smoke: `SCALE_LARGE_ACCOUNTS=200 SCALE_TENANTS=5 SCALE_TENANT_ACCOUNTS=20
+//! window. `SCALE_INTERLEAVE` [0]: 1 sends the planned jobs back to the queue in turns, one of
+//! each tenant, before the delivery (each planner sends its tenant's jobs together, so batches
+//! hold one tenant's jobs; this shows what a queue mixing tenants would do). A CI-sized smoke: `SCALE_LARGE_ACCOUNTS=200 SCALE_TENANTS=5 SCALE_TENANT_ACCOUNTS=20
 //! SCALE_LATENCY_MS=5`.
 #![allow(
     clippy::unwrap_used,
@@ -77,7 +79,8 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cwsync_benches::{
     MAX_RECEIVES, T0, TICKET_FINISHED, account, account_id, bench_options, delta, export_now,
-    export_products_and_subscriptions, peak_rss_mib, seed_finished_ticket, seed_ticket_members,
+    export_products_and_subscriptions, peak_rss_mib, rss_mib, seed_finished_ticket,
+    seed_ticket_members,
 };
 use cwsync_billing::models::{Product, Subscription};
 use cwsync_billing_sim::{BillingSim, BillingSimOptions};
@@ -578,19 +581,37 @@ struct Window {
     delivery: Delivery,
     /// Records created, by entity, over every tenant's report.
     created: BTreeMap<String, u64>,
+    /// The process's RSS when the window opened, and its peak while the runs were planned and
+    /// while their jobs were delivered, in MiB.
+    rss: Rss,
 }
 
-/// Plans every tenant's run at once, delivers `queue` `instances` batches at once, then (not
+struct Rss {
+    start: f64,
+    planning: f64,
+    delivery: f64,
+}
+
+/// Plans every tenant's run at once, delivers `queue` `instances` batches at once (its jobs in
+/// turns, one of each tenant, when `interleave`), then (not
 /// timed) reads every run's report (each must have succeeded) and counts what they created.
 async fn run_all(
     function: &Function,
     queue: &MemoryJobQueue,
     tenants: usize,
     instances: usize,
+    interleave: bool,
 ) -> Window {
+    let start = rss_mib();
+    reset_peak_rss();
     let started = Instant::now();
     let plans = futures::future::join_all((0..tenants).map(|t| function.plan(tenant(t)))).await;
     let planned = started.elapsed();
+    let planning = peak_rss_mib();
+    reset_peak_rss();
+    if interleave {
+        interleave_tenants(queue).await;
+    }
     let delivery = deliver_all_concurrently(
         queue,
         MAX_RECEIVES,
@@ -600,6 +621,11 @@ async fn run_all(
     )
     .await;
     let wall = started.elapsed();
+    let rss = Rss {
+        start,
+        planning,
+        delivery: peak_rss_mib(),
+    };
     assert!(
         delivery.dead_letters.is_empty(),
         "jobs that would be in the DLQ: {:?}",
@@ -619,6 +645,32 @@ async fn run_all(
         wall,
         delivery,
         created,
+        rss,
+    }
+}
+
+/// Takes the queue's jobs and sends them back in turns, one job of each tenant, in the order
+/// each tenant's were planned.
+async fn interleave_tenants(queue: &MemoryJobQueue) {
+    use cwsync_queue::JobQueue as _;
+    let mut by_tenant: BTreeMap<String, std::collections::VecDeque<cwsync_queue::Job>> =
+        BTreeMap::new();
+    for job in queue.drain() {
+        by_tenant
+            .entry(job.tenant().to_owned())
+            .or_default()
+            .push_back(job);
+    }
+    let mut turns = Vec::new();
+    while by_tenant.values().any(|jobs| !jobs.is_empty()) {
+        turns.extend(
+            by_tenant
+                .values_mut()
+                .filter_map(std::collections::VecDeque::pop_front),
+        );
+    }
+    for chunk in turns.chunks(SQS_BATCH) {
+        queue.send_batch(chunk).await.unwrap();
     }
 }
 
@@ -713,7 +765,7 @@ async fn set_up(scenario: &Scenario, sims: &mut Sims, deps: &Arc<Deps>, queue: &
         }
     }
     let customers = Function::Customers(customers);
-    let window = run_all(&customers, queue, scenario.tenants, 5).await;
+    let window = run_all(&customers, queue, scenario.tenants, 5, false).await;
     let companies = window.created.get("company").copied().unwrap_or(0);
     assert_eq!(companies, (scenario.tenants * scenario.accounts) as u64);
     let tickets = if scenario.job == Job::Tickets {
@@ -787,11 +839,22 @@ async fn run(scenario: &Scenario, latency_ms: u64, instances: usize, pacing: Pac
     let concurrency = function.concurrency();
 
     let before = sims.calls().await;
-    reset_peak_rss();
     let cpu_before = cpu_time();
-    let window = run_all(&function, &job_queue, scenario.tenants, instances).await;
+    // What a queue that mixes tenants would deliver (the planners send a tenant's jobs together).
+    let interleave = env_or::<u8>("SCALE_INTERLEAVE", 0) == 1;
+    if interleave {
+        println!("  the planned jobs are sent back to the queue in turns, one of each tenant");
+    }
+    let window = run_all(
+        &function,
+        &job_queue,
+        scenario.tenants,
+        instances,
+        interleave,
+    )
+    .await;
     let cpu = cpu_time().saturating_sub(cpu_before);
-    let rss = peak_rss_mib();
+    let rss = window.rss.planning.max(window.rss.delivery);
     let wall = window.wall;
 
     let per_tenant = bound(scenario.job, scenario.accounts);
@@ -860,10 +923,14 @@ async fn run(scenario: &Scenario, latency_ms: u64, instances: usize, pacing: Pac
     );
     println!(
         "  {:.0} records written/s, {:.0} accounts/s; {} deliveries; peak RSS of the function's \
-         process {rss:.1} MiB",
+         process {rss:.1} MiB (at the start {:.1} MiB; the planning's peak {:.1}, the \
+         delivery's {:.1})",
         written as f64 / wall.as_secs_f64(),
         (scenario.tenants * scenario.accounts) as f64 / wall.as_secs_f64(),
         window.delivery.deliveries,
+        window.rss.start,
+        window.rss.planning,
+        window.rss.delivery,
     );
     println!(
         "  CPU: the function's process {:.1} s ({:.2} ms per ConnectWise call), the simulators' \
