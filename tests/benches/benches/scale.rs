@@ -61,7 +61,9 @@
 //! limiter's burst as a share of that rate, `SCALE_GATE_WINDOW_MS` [1000] the shared gate's
 //! window. `SCALE_INTERLEAVE` [0]: 1 sends the planned jobs back to the queue in turns, one of
 //! each tenant, before the delivery (each planner sends its tenant's jobs together, so batches
-//! hold one tenant's jobs; this shows what a queue mixing tenants would do). A CI-sized smoke: `SCALE_LARGE_ACCOUNTS=200 SCALE_TENANTS=5 SCALE_TENANT_ACCOUNTS=20
+//! hold one tenant's jobs; this shows what a queue mixing tenants would do). Only the jobs the
+//! planning sent are interleaved: a staged run's later jobs (the first export's account jobs,
+//! sent by its catalog stage's continuation) come during the delivery, as sent. A CI-sized smoke: `SCALE_LARGE_ACCOUNTS=200 SCALE_TENANTS=5 SCALE_TENANT_ACCOUNTS=20
 //! SCALE_LATENCY_MS=5`.
 #![allow(
     clippy::unwrap_used,
