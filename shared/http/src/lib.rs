@@ -86,8 +86,8 @@ pub enum Redirects {
 /// (reqwest's per-request `timeout` bounds the connection, the request and the whole body, as a
 /// client-wide one would). So one such client can serve every tenant of a function: one
 /// connection pool and one TLS configuration with its root certificates, instead of one per
-/// tenant, which a warm instance serving many tenants would hold for each (about 0.14 MiB a
-/// client, docs/BENCHMARKS.md "Memory"). A pooled connection is reused only for the same scheme,
+/// tenant, which a warm instance serving many tenants would hold for each (docs/BENCHMARKS.md
+/// "Memory"). A pooled connection is reused only for the same scheme,
 /// host and port, and every request carries its own tenant's `Authorization`, so sharing the
 /// pool shares no credentials.
 pub fn http_client(redirects: Redirects) -> Result<reqwest::Client, String> {
