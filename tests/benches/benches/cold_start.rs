@@ -20,10 +20,9 @@
 //! [`environment`] for the CA certificates (`COLD_START_SYSTEM_CERTS`).
 #![allow(clippy::panic, clippy::print_stdout)]
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use cwsync_benches::median;
+use cwsync_benches::{CA_BUNDLE, lambda_certificates, median, release_dir};
 
 /// Starts per function.
 const STARTS: usize = 20;
@@ -35,9 +34,6 @@ const START_TARGET: Duration = Duration::from_millis(10);
 const SIZE_TARGET: u64 = 10_000_000;
 /// A bound on one start, not a race: a healthy binary polls within milliseconds.
 const WAIT: Duration = Duration::from_secs(30);
-
-/// The machine's CA bundle (Debian's), the one file Lambda's image has as well.
-const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// What Lambda gives every function at init besides the `AWS_LAMBDA_*` variables (the harness
 /// sets those): the configuration the stack sets (`cwsync_lambda_harness::FUNCTION_ENV`) and the
@@ -65,20 +61,9 @@ fn environment(empty_dir: &str) -> Vec<(&'static str, String)> {
         ("METRICS_NAMESPACE", "cwsync".to_owned()),
     ]);
     if std::env::var_os("COLD_START_SYSTEM_CERTS").is_none() {
-        env.push(("SSL_CERT_FILE", CA_BUNDLE.to_owned()));
-        env.push(("SSL_CERT_DIR", empty_dir.to_owned()));
+        env.extend(lambda_certificates(empty_dir));
     }
     env
-}
-
-fn release_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CWSYNC_RELEASE_DIR") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir).join("release");
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release")
 }
 
 #[tokio::main]

@@ -432,3 +432,31 @@ pub fn assert_run_succeeded(report: &serde_json::Value) {
         report["run"]
     );
 }
+
+/// Where the benches that run the functions' **release** binaries find them (they don't build
+/// them: the release profile's LTO build takes minutes): `$CWSYNC_RELEASE_DIR`, else
+/// `$CARGO_TARGET_DIR/release`, else the workspace's `target/release`.
+pub fn release_dir() -> std::path::PathBuf {
+    if let Some(dir) = std::env::var_os("CWSYNC_RELEASE_DIR") {
+        return std::path::PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return std::path::PathBuf::from(dir).join("release");
+    }
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release")
+}
+
+/// The machine's CA bundle (Debian's), the one file Lambda's image has as well.
+pub const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// The CA certificates as Lambda's image holds them, for a release binary started by a bench:
+/// at init the AWS SDK loads the system's CA certificates; Lambda's image (Amazon Linux 2023)
+/// holds them as one bundle file, this Debian machine also as a file each in `/etc/ssl/certs`
+/// (read too, and held). So `SSL_CERT_FILE` names the bundle and `SSL_CERT_DIR` an empty folder
+/// (`empty_dir`, the caller's).
+pub fn lambda_certificates(empty_dir: &str) -> [(&'static str, String); 2] {
+    [
+        ("SSL_CERT_FILE", CA_BUNDLE.to_owned()),
+        ("SSL_CERT_DIR", empty_dir.to_owned()),
+    ]
+}

@@ -1,7 +1,8 @@
 //! A stand-in for the Lambda Runtime API (`/2018-06-01/runtime/...`), so tests can start a real
 //! function binary exactly as Lambda does (it polls `invocation/next`, then posts a response or an
-//! error) and read what it answered. One event per call; the binary is killed afterwards. It also
-//! times a binary's cold start ([`time_to_first_poll`]) for the benches.
+//! error) and read what it answered: one event per call, the binary killed afterwards
+//! ([`invoke_binary`]), or one warm instance answering events in turn, whose memory can be read
+//! ([`Instance`]). It also times a binary's cold start ([`time_to_first_poll`]) for the benches.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -11,6 +12,7 @@ use axum::routing::{get, post};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, mpsc};
 
@@ -53,8 +55,37 @@ const REQUEST_ID: &str = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
 
 #[derive(Debug)]
 struct Shared {
-    event: Mutex<Option<Value>>,
+    /// The events still to hand out, in order; `next` waits for one (Lambda's long poll).
+    events: Mutex<mpsc::Receiver<Value>>,
     outcomes: mpsc::Sender<Outcome>,
+    /// Invocations handed out so far (each gets its own request id).
+    handed_out: AtomicU64,
+}
+
+/// The runtime API stand-in, serving `shared` on a loopback port of its own.
+async fn serve_runtime_api(
+    shared: Arc<Shared>,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), HarnessError> {
+    let app = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next_invocation))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(invocation_response),
+        )
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/error",
+            post(invocation_error),
+        )
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(shared);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(HarnessError::Bind)?;
+    let addr = listener.local_addr().map_err(HarnessError::Bind)?;
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((addr, server))
 }
 
 /// The configuration variables cwsync functions read (see `cwsync_runtime::config`). The harness
@@ -108,27 +139,15 @@ pub async fn invoke_binary_with_env(
     env: &[(&str, &str)],
 ) -> Result<Outcome, HarnessError> {
     let (tx, mut rx) = mpsc::channel(4);
+    let (events, queued) = mpsc::channel(1);
+    // The one event; the sender goes, so `next` then waits for ever, as Lambda's does.
+    let _ = events.try_send(event);
     let shared = Arc::new(Shared {
-        event: Mutex::new(Some(event)),
+        events: Mutex::new(queued),
         outcomes: tx,
+        handed_out: AtomicU64::new(0),
     });
-    let app = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next_invocation))
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/response",
-            post(invocation_response),
-        )
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/error",
-            post(invocation_error),
-        )
-        .route("/2018-06-01/runtime/init/error", post(init_error))
-        .with_state(shared);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(HarnessError::Bind)?;
-    let addr = listener.local_addr().map_err(HarnessError::Bind)?;
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, server) = serve_runtime_api(shared).await?;
 
     let mut child = lambda_command(binary, function_name, addr, env)
         .stderr(std::process::Stdio::piped())
@@ -174,6 +193,132 @@ pub async fn invoke_binary_with_env(
             binary: binary.to_owned(),
             waited: wait,
         }),
+    }
+}
+
+/// One warm instance of a function binary under the stand-in, as Lambda keeps one between
+/// invocations: started once ([`Instance::start`]), it answers events one at a time
+/// ([`Instance::invoke`]), and its memory can be read between them ([`Instance::memory`]). Its
+/// output (the function's log lines) goes to `log` or nowhere; the process is killed when the
+/// instance is dropped.
+#[derive(Debug)]
+pub struct Instance {
+    binary: String,
+    child: tokio::process::Child,
+    events: mpsc::Sender<Value>,
+    outcomes: mpsc::Receiver<Outcome>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// What an [`Instance`]'s process holds in memory (`/proc/<pid>/status`), in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Memory {
+    /// Resident now (`VmRSS`).
+    pub rss_kib: u64,
+    /// The peak resident set since the process started (`VmHWM`).
+    pub peak_kib: u64,
+}
+
+impl Instance {
+    /// Starts `binary` as Lambda does (see [`invoke_binary_with_env`]: exactly the configuration
+    /// variables in `env`), its stdout and stderr appended to `log` when given.
+    pub async fn start(
+        binary: &str,
+        function_name: &str,
+        env: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> Result<Self, HarnessError> {
+        let (outcomes_tx, outcomes) = mpsc::channel(4);
+        let (events, queued) = mpsc::channel(1);
+        let shared = Arc::new(Shared {
+            events: Mutex::new(queued),
+            outcomes: outcomes_tx,
+            handed_out: AtomicU64::new(0),
+        });
+        let (addr, server) = serve_runtime_api(shared).await?;
+        let spawn_error = |source| HarnessError::Spawn {
+            binary: binary.to_owned(),
+            source,
+        };
+        let (stdout, stderr) = match log {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(spawn_error)?;
+                let copy = file.try_clone().map_err(spawn_error)?;
+                (
+                    std::process::Stdio::from(file),
+                    std::process::Stdio::from(copy),
+                )
+            }
+            None => (std::process::Stdio::null(), std::process::Stdio::null()),
+        };
+        let child = lambda_command(binary, function_name, addr, env)
+            .stdout(stdout)
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(spawn_error)?;
+        Ok(Self {
+            binary: binary.to_owned(),
+            child,
+            events,
+            outcomes,
+            server,
+        })
+    }
+
+    /// Hands `event` to the instance and waits up to `wait` for its answer; the process exiting
+    /// first gives [`Outcome::Exited`] (its stderr is in the log, not in the outcome).
+    pub async fn invoke(&mut self, event: Value, wait: Duration) -> Result<Outcome, HarnessError> {
+        let no_answer = || HarnessError::NoAnswer {
+            binary: self.binary.clone(),
+            waited: wait,
+        };
+        if self.events.send(event).await.is_err() {
+            return Err(no_answer());
+        }
+        let outcome = tokio::time::timeout(wait, async {
+            tokio::select! {
+                biased;
+                outcome = self.outcomes.recv() => outcome,
+                status = self.child.wait() => Some(Outcome::Exited {
+                    code: status.ok().and_then(|s| s.code()),
+                    stderr: String::new(),
+                }),
+            }
+        })
+        .await;
+        match outcome {
+            Ok(Some(outcome)) => Ok(outcome),
+            _ => Err(no_answer()),
+        }
+    }
+
+    /// The process's memory now, from `/proc/<pid>/status`; `None` once it has exited or where
+    /// there is no `/proc`.
+    pub fn memory(&self) -> Option<Memory> {
+        let pid = self.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kib = |field: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        };
+        Some(Memory {
+            rss_kib: kib("VmRSS:")?,
+            peak_kib: kib("VmHWM:")?,
+        })
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        self.server.abort();
     }
 }
 
@@ -265,16 +410,23 @@ pub async fn time_to_first_poll(
 }
 
 async fn next_invocation(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    let event = shared.event.lock().await.take();
+    let event = shared.events.lock().await.recv().await;
     let Some(event) = event else {
-        // Lambda's `next` long-polls; after the one event there is nothing more to hand out.
+        // Lambda's `next` long-polls; when no event will come there is nothing to hand out.
         std::future::pending::<()>().await;
         return (StatusCode::NO_CONTENT, HeaderMap::new(), String::new());
+    };
+    let n = shared.handed_out.fetch_add(1, Ordering::Relaxed);
+    // The first invocation has the fixed id; later ones a distinct id of the same shape.
+    let id = if n == 0 {
+        REQUEST_ID.to_owned()
+    } else {
+        format!("{}{n:012x}", &REQUEST_ID[..24])
     };
     let mut headers = HeaderMap::new();
     headers.insert(
         "lambda-runtime-aws-request-id",
-        HeaderValue::from_static(REQUEST_ID),
+        HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static(REQUEST_ID)),
     );
     headers.insert(
         "lambda-runtime-deadline-ms",

@@ -5,6 +5,7 @@
 //! handler ([`function_url`]).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod binary_stack;
 pub mod function_url;
 
 use std::time::Duration;

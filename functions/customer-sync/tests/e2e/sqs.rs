@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use crate::support::*;
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use cwsync_billing_sim::{BillingSim, BillingSimOptions};
 use cwsync_connectwise_sim::{FaultKind, FaultRule, SimOptions, Simulator};
@@ -35,17 +34,7 @@ async fn deliver(client: &aws_sdk_sqs::Client, url: &str, service: &CustomerSync
         if messages.is_empty() {
             return (deliveries, reported);
         }
-        let mut event = SqsEvent::default();
-        for message in &messages {
-            let mut record = SqsMessage::default();
-            record.message_id = message.message_id.clone();
-            record.body = message.body.clone();
-            record.receipt_handle = message.receipt_handle.clone();
-            for (name, value) in message.attributes.clone().unwrap_or_default() {
-                record.attributes.insert(name.as_str().to_owned(), value);
-            }
-            event.records.push(record);
-        }
+        let event = cwsync_test_support::binary_stack::sqs_event(&messages);
         deliveries += messages.len() as u64;
         let deadline = OffsetDateTime::now_utc() + time::Duration::minutes(5);
         let response = service.handle_jobs(event, deadline).await;
