@@ -81,8 +81,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cwsync_benches::{
     MAX_RECEIVES, T0, TICKET_FINISHED, account, account_id, bench_options, delta, export_now,
-    export_products_and_subscriptions, peak_rss_mib, rss_mib, seed_finished_ticket,
-    seed_ticket_members,
+    export_products_and_subscriptions, peak_rss_mib, rss_mib, seed_tickets,
 };
 use cwsync_billing::models::{Product, Subscription};
 use cwsync_billing_sim::{BillingSim, BillingSimOptions};
@@ -142,11 +141,6 @@ impl Job {
                 .into(),
         }
     }
-}
-
-/// Bench account `n`'s ticket's time entries: one and two in turn.
-fn entries_of_ticket(n: usize) -> usize {
-    1 + n % 2
 }
 
 /// One tenant's products and subscriptions for the export (the same in both processes).
@@ -218,24 +212,6 @@ async fn start_tenant_sims(spec: &SimsSpec) -> (Simulator, BillingSim) {
         }
     }
     (cw, billing)
-}
-
-/// One finished ticket on each of `cw`'s companies (after the set-up's customer sync), through
-/// the simulator's write path; answers the tickets seeded.
-fn seed_tickets(cw: &Simulator) -> usize {
-    let members = seed_ticket_members(cw);
-    let companies: Vec<i64> = cw
-        .records("/company/companies")
-        .iter()
-        .filter_map(|c| c["id"].as_i64())
-        .collect();
-    let calls_before = cw.calls().total;
-    for (n, company) in companies.iter().enumerate() {
-        seed_finished_ticket(cw, n, *company, &members, entries_of_ticket(n));
-        cw.advance_clock(Duration::from_secs(1));
-    }
-    assert_eq!(cw.calls().total, calls_before, "seeding is not API traffic");
-    companies.len()
 }
 
 /// The child: starts the simulators, prints `READY` and their URLs, then answers commands, one

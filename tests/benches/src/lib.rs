@@ -460,3 +460,30 @@ pub fn lambda_certificates(empty_dir: &str) -> [(&'static str, String); 2] {
         ("SSL_CERT_DIR", empty_dir.to_owned()),
     ]
 }
+
+/// Bench account `n`'s ticket's time entries: one and two in turn.
+pub fn entries_of_ticket(n: usize) -> usize {
+    1 + n % 2
+}
+
+/// One finished ticket on each of `cw`'s companies (after a customer sync), with
+/// [`entries_of_ticket`] time entries by the [`TICKET_MEMBERS`], through the simulator's write
+/// path (not API traffic); answers the tickets seeded.
+#[allow(clippy::panic, reason = "a benchmark's set-up fails the benchmark")]
+pub fn seed_tickets(cw: &Simulator) -> usize {
+    let calls_before = cw.calls().total;
+    let members = seed_ticket_members(cw);
+    let companies: Vec<i64> = cw
+        .records("/company/companies")
+        .iter()
+        .filter_map(|c| c["id"].as_i64())
+        .collect();
+    for (n, company) in companies.iter().enumerate() {
+        seed_finished_ticket(cw, n, *company, &members, entries_of_ticket(n));
+        cw.advance_clock(Duration::from_secs(1));
+    }
+    if cw.calls().total != calls_before {
+        panic!("seeding the tickets made API calls: it must not count as traffic");
+    }
+    companies.len()
+}
