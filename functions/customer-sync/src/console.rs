@@ -33,7 +33,7 @@ cwsync_sync::console_event! {
 /// What a console test event, a schedule or the billing system can ask of this function.
 pub enum Event {
     /// Answer that the function is deployed and starts.
-    Health,
+    Health {},
     /// Sync every account of a tenant: plans a run and fans out one job per account.
     SyncTenant {
         /// The tenant.
@@ -121,7 +121,7 @@ impl CustomerSync {
     /// Handles one console event.
     pub async fn handle_event(&self, event: Event) -> Result<Value, Diagnostic> {
         match event {
-            Event::Health => to_json(&HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
+            Event::Health {} => to_json(&HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
             Event::SyncTenant {
                 tenant,
                 dry_run,

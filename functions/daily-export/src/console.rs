@@ -32,10 +32,10 @@ cwsync_sync::console_event! {
 #[derive(Eq)]
 pub enum Event {
     /// Answer that the function is deployed and starts.
-    Health,
+    Health {},
     /// The schedule's tick: every tenant whose daily time has come (each once per local day)
     /// gets its customer sync, and then its export.
-    Scheduled,
+    Scheduled {},
     /// Export a tenant now: plans a run and fans out one job per account.
     ExportNow {
         /// The tenant.
@@ -131,8 +131,8 @@ impl DailyExport {
     /// Handles one console event.
     pub async fn handle_event(&self, event: Event) -> Result<Value, Diagnostic> {
         match event {
-            Event::Health => to_json(&HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
-            Event::Scheduled => to_json(&self.tick(Timestamp::now()).await),
+            Event::Health {} => to_json(&HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
+            Event::Scheduled {} => to_json(&self.tick(Timestamp::now()).await),
             Event::ExportNow {
                 tenant,
                 account_ids,

@@ -30,10 +30,10 @@ cwsync_sync::console_event! {
 #[derive(Eq)]
 pub enum Event {
     /// Answer that the function is deployed and starts.
-    Health,
+    Health {},
     /// The schedule's tick: every tenant whose `schedules.ticketImport` interval has come gets
     /// its planning job (once per interval).
-    Scheduled,
+    Scheduled {},
     /// Import a tenant's finished tickets now: plans a run (from the watermark, or `since`) and
     /// fans out one job per ticket.
     ImportNow {
@@ -123,8 +123,8 @@ impl TicketImport {
     /// Handles one console event.
     pub async fn handle_event(&self, event: Event) -> Result<Value, Diagnostic> {
         match event {
-            Event::Health => to_json(&HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
-            Event::Scheduled => to_json(&self.tick(self.now()).await),
+            Event::Health {} => to_json(&HealthReport::ok(FUNCTION, env!("CARGO_PKG_VERSION"))),
+            Event::Scheduled {} => to_json(&self.tick(self.now()).await),
             Event::ImportNow {
                 tenant,
                 since,

@@ -299,11 +299,7 @@ impl<R: Send + Sync + 'static> Connections<R> {
                     .requests_per_second;
                 // Validated to be at least 1 when the settings were read.
                 let per_second = NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN);
-                RateLimit {
-                    per_second,
-                    burst: per_second,
-                    ..RateLimit::default()
-                }
+                RateLimit::paced(per_second)
             }
         };
         let gate = Arc::new(RateGate::new(

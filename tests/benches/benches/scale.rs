@@ -57,7 +57,7 @@
 //! `SCALE_TENANT_RATE` [10] (the client's default `requestsPerSecond`) for the many small ones;
 //! `SCALE_SCENARIOS` [`large,many,export-large,export-many,tickets-large,tickets-many`]. How the
 //! client paces itself (production's defaults in brackets): `SCALE_CLIENT_RATE_PERCENT` [100] the
-//! tenant's `requestsPerSecond` as a share of the limit, `SCALE_BURST_PERCENT` [100] the client
+//! tenant's `requestsPerSecond` as a share of the limit, `SCALE_BURST_PERCENT` [production's: a tenth, `RateLimit::paced`] the client
 //! limiter's burst as a share of that rate, `SCALE_GATE_WINDOW_MS` [1000] the shared gate's
 //! window. `SCALE_INTERLEAVE` [0]: 1 sends the planned jobs back to the queue in turns, one of
 //! each tenant, before the delivery (each planner sends its tenant's jobs together, so batches
@@ -435,8 +435,9 @@ struct Scenario {
 struct Pacing {
     /// The tenant's `requestsPerSecond` as a percentage of ConnectWise's limit.
     rate_percent: u32,
-    /// The client limiter's burst as a percentage of that rate (production: 100).
-    burst_percent: u32,
+    /// The client limiter's burst as a percentage of that rate; `None`: production's
+    /// (`RateLimit::paced`, a tenth).
+    burst_percent: Option<u32>,
     /// The shared gate's window (production: 1 s).
     gate_window: Duration,
 }
@@ -446,14 +447,12 @@ impl Pacing {
     /// retries as deployed (a 429 waits for the server's Retry-After).
     fn options(&self, limit: u32) -> ConnectOptions {
         let rate = NonZeroU32::new(limit * self.rate_percent / 100).unwrap_or(NonZeroU32::MIN);
-        let burst =
-            NonZeroU32::new(rate.get() * self.burst_percent / 100).unwrap_or(NonZeroU32::MIN);
+        let paced = RateLimit::paced(rate);
+        let burst = self.burst_percent.map_or(paced.burst, |percent| {
+            NonZeroU32::new(rate.get() * percent / 100).unwrap_or(NonZeroU32::MIN)
+        });
         ConnectOptions {
-            cw_rate: Some(RateLimit {
-                per_second: rate,
-                burst,
-                ..RateLimit::default()
-            }),
+            cw_rate: Some(RateLimit { burst, ..paced }),
             gate_window: Some(self.gate_window),
             cw_retry: None,
             billing_retry: None,
@@ -969,7 +968,10 @@ async fn main() {
     );
     let pacing = Pacing {
         rate_percent: env_or("SCALE_CLIENT_RATE_PERCENT", 100u32).clamp(1, 100),
-        burst_percent: env_or("SCALE_BURST_PERCENT", 100u32).clamp(1, 100),
+        burst_percent: std::env::var("SCALE_BURST_PERCENT")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .map(|p| p.clamp(1, 100)),
         gate_window: Duration::from_millis(env_or("SCALE_GATE_WINDOW_MS", 1000u64).max(1)),
     };
     println!(

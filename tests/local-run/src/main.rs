@@ -170,11 +170,7 @@ struct RunLine {
 fn cw_rate(args: &Args, against_simulator: bool) -> (Option<RateLimit>, String) {
     let deployed = RateLimit::default().per_second;
     let how = "set it with --cw-rate N or CWSYNC_CW_RATE=N";
-    let with = |per_second: NonZeroU32| RateLimit {
-        per_second,
-        burst: per_second,
-        ..RateLimit::default()
-    };
+    let with = RateLimit::paced;
     match (args.cw_rate, against_simulator) {
         (Some(n), _) => (
             Some(with(n)),
