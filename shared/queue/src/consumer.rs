@@ -24,9 +24,11 @@
 //!
 //! Records run concurrently up to `concurrency` at a time, on the caller's task (so handlers may
 //! borrow the function's `Deps`). A panic is caught per record (`catch_unwind`), so it fails that
-//! record only. Records of a FIFO queue (they carry a `MessageGroupId`) run in order within their
-//! group; after a failure the group's later records are reported without being handled, as AWS
-//! requires to keep the group's order.
+//! record only. Records of a FIFO queue (its ARN ends in `.fifo`; its records carry a
+//! `SequenceNumber`) run in order within their `MessageGroupId`; after a failure the group's later
+//! records are reported without being handled, as AWS requires to keep the group's order. On a
+//! standard queue the `MessageGroupId` only names the tenant for fair queuing: those records run
+//! concurrently, each on its own.
 //!
 //! This module never logs message bodies: they hold customer data.
 
@@ -164,13 +166,26 @@ where
 
 type Lane = Vec<(usize, SqsMessage)>;
 
+/// The message group `record` must keep its order in: its `MessageGroupId` on a FIFO queue
+/// (whose ARN ends in `.fifo`, and whose records carry a `SequenceNumber`); `None` on a standard
+/// queue, where a group id only tells fair queuing the tenant.
+fn fifo_group(record: &SqsMessage) -> Option<String> {
+    let fifo = record
+        .event_source_arn
+        .as_deref()
+        .is_some_and(|arn| arn.ends_with(".fifo"))
+        || record.attributes.contains_key("SequenceNumber");
+    fifo.then(|| record.attributes.get("MessageGroupId").cloned())
+        .flatten()
+}
+
 /// Records that must run in order share a lane (one per FIFO message group); every other record
 /// has a lane of its own.
 fn lanes(event: SqsEvent) -> Vec<Lane> {
     let mut lanes: Vec<Lane> = Vec::new();
     let mut by_group: HashMap<String, usize> = HashMap::new();
     for (index, record) in event.records.into_iter().enumerate() {
-        match record.attributes.get("MessageGroupId").cloned() {
+        match fifo_group(&record) {
             Some(group) => match by_group.get(&group) {
                 Some(&lane) => lanes[lane].push((index, record)),
                 None => {
@@ -477,6 +492,8 @@ mod tests {
         let grouped = |id: &str, action: &str, group: &str| {
             let mut r = record(id, Some(body(action)));
             r.attributes.insert("MessageGroupId".into(), group.into());
+            r.attributes
+                .insert("SequenceNumber".into(), format!("1800{id}"));
             r
         };
         let handled = Mutex::new(Vec::new());
@@ -506,6 +523,57 @@ mod tests {
         assert!(!handled.contains(&"a3".to_owned()));
         let order: Vec<_> = handled.iter().filter(|id| id.starts_with('a')).collect();
         assert_eq!(order, ["a1", "a2"], "a group's records run in order");
+    }
+
+    #[tokio::test]
+    async fn on_a_standard_queue_a_tenant_group_neither_orders_nor_skips_its_records() {
+        // A fair queue's records: the tenant as `MessageGroupId`, no `SequenceNumber`, a queue
+        // ARN without `.fifo`.
+        let fair = |id: &str, action: &str| {
+            let mut r = record(id, Some(body(action)));
+            r.attributes
+                .insert("MessageGroupId".into(), "tenant-a".into());
+            r.event_source_arn = Some("arn:aws:sqs:us-east-1:123456789012:cwsync-jobs".into());
+            r
+        };
+        let running = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let records = vec![
+            fair("a1", "ok"),
+            fair("a2", "transient"),
+            fair("a3", "ok"),
+            fair("a4", "ok"),
+        ];
+        let processed = process_batch(event(records), 4, |job, context: JobContext| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            let running = &running;
+            async move {
+                tokio::task::yield_now().await;
+                let result = act(job, context).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                result
+            }
+        })
+        .await;
+        assert_eq!(failure_ids(&processed), ["a2"]);
+        assert_eq!(
+            processed.summary,
+            BatchSummary {
+                ok: 3,
+                transient: 1,
+                permanent: 0,
+                skipped: 0
+            }
+        );
+        assert!(
+            most.load(Ordering::SeqCst) > 1,
+            "a tenant's records run concurrently"
+        );
+        let mut fifo = fair("f1", "ok");
+        fifo.event_source_arn = Some("arn:aws:sqs:us-east-1:123456789012:jobs.fifo".into());
+        assert_eq!(fifo_group(&fifo).as_deref(), Some("tenant-a"));
+        assert_eq!(fifo_group(&fair("s1", "ok")), None);
     }
 
     #[tokio::test]

@@ -104,7 +104,10 @@ impl SqsJobQueue {
         BatchEntry {
             id: job.key.digest().to_owned(),
             body: job.body.clone(),
-            group_id: self.fifo.then(|| job.tenant.clone()),
+            // On a standard queue the tenant as group makes it a fair queue (AWS, "Amazon SQS fair
+            // queues"): a tenant holding more than its share of the in-flight messages (over 10%
+            // and at least 30) yields to the quiet ones. On a FIFO queue it orders per tenant.
+            group_id: Some(job.tenant.clone()),
             deduplication_id: self.fifo.then(|| job.key.digest().to_owned()),
         }
     }
@@ -627,7 +630,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn fifo_entries_are_grouped_by_tenant_and_deduplicated_by_key() {
+    async fn entries_are_grouped_by_tenant_and_fifo_ones_deduplicated_by_key() {
         let sqs = ScriptedSqs::new(|_, entries| Ok(answer(entries, |_| false, false)));
         let job = &jobs(1)[0];
         queue(
@@ -652,7 +655,7 @@ mod tests {
                 standard.group_id.as_deref(),
                 standard.deduplication_id.as_deref()
             ),
-            (None, None)
+            (Some("acme"), None)
         );
     }
 

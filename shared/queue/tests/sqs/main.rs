@@ -188,6 +188,13 @@ async fn twenty_five_jobs_sent_in_one_call_arrive_as_twenty_five_messages() {
         Job::parse(messages[0].body().unwrap()).unwrap().tenant(),
         "acme"
     );
+    // The standard queue is a fair queue: every message names its tenant as its group.
+    for message in &messages {
+        assert_eq!(
+            message.attributes().unwrap()[&MessageSystemAttributeName::MessageGroupId],
+            "acme"
+        );
+    }
 }
 
 #[tokio::test]
