@@ -50,11 +50,9 @@
 use std::time::{Duration, Instant};
 
 use cwsync_benches::{
-    T0, TICKET_FINISHED, account, account_id, export_products_and_subscriptions,
-    lambda_certificates, release_dir, seed_tickets,
+    TICKET_FINISHED, account_id, export_products_and_subscriptions, lambda_certificates,
+    release_dir, seed_ticket_reference, seed_tickets, start_simulators,
 };
-use cwsync_billing_sim::{BillingSim, BillingSimOptions};
-use cwsync_connectwise_sim::{SimOptions, Simulator};
 use cwsync_lambda_harness::{Instance, Memory, Outcome};
 use cwsync_test_support::Report;
 use cwsync_test_support::binary_stack::{BinaryStack, Delivered};
@@ -214,17 +212,7 @@ async fn main() {
         release_dir().display()
     );
 
-    let cw = Simulator::start(SimOptions {
-        validate_responses: false,
-        ..SimOptions::default()
-    })
-    .await
-    .unwrap_or_else(|e| panic!("the ConnectWise simulator: {e}"));
-    let billing = BillingSim::start(BillingSimOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("the billing simulator: {e}"));
-    billing.set_clock(T0);
-    billing.seed_accounts((0..accounts).map(|n| account(n, T0)).collect());
+    let (cw, billing) = start_simulators(accounts).await;
     match job {
         Job::Customers => {}
         Job::Export => {
@@ -233,12 +221,7 @@ async fn main() {
             billing.seed_products(products);
             billing.seed_subscriptions(subscriptions);
         }
-        Job::Tickets => {
-            cw.set_clock(T0);
-            billing.seed_technicians(cwsync_billing_sim::fixture_technicians());
-            billing.seed_items(cwsync_billing_sim::fixture_items());
-            billing.seed_product_types(cwsync_billing_sim::fixture_product_types());
-        }
+        Job::Tickets => seed_ticket_reference(&cw, &billing),
     }
 
     let stack = BinaryStack::create(moto, "memory").await;

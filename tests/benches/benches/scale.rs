@@ -81,7 +81,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use cwsync_benches::{
     MAX_RECEIVES, T0, TICKET_FINISHED, account, account_id, bench_options, delta, export_now,
-    export_products_and_subscriptions, peak_rss_mib, rss_mib, seed_tickets,
+    export_products_and_subscriptions, peak_rss_mib, rss_mib, seed_ticket_reference, seed_tickets,
 };
 use cwsync_billing::models::{Product, Subscription};
 use cwsync_billing_sim::{BillingSim, BillingSimOptions};
@@ -204,12 +204,7 @@ async fn start_tenant_sims(spec: &SimsSpec) -> (Simulator, BillingSim) {
             billing.seed_products(products);
             billing.seed_subscriptions(subscriptions);
         }
-        Job::Tickets => {
-            cw.set_clock(T0);
-            billing.seed_technicians(cwsync_billing_sim::fixture_technicians());
-            billing.seed_items(cwsync_billing_sim::fixture_items());
-            billing.seed_product_types(cwsync_billing_sim::fixture_product_types());
-        }
+        Job::Tickets => seed_ticket_reference(&cw, &billing),
     }
     (cw, billing)
 }

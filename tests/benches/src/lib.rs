@@ -129,10 +129,12 @@ pub struct BenchWorld {
     pub customer_queue: Arc<MemoryJobQueue>,
 }
 
-/// Starts a bench's world for `function` (see [`BenchWorld`]). Panics (the bench fails) when a
-/// simulator does not start.
+/// The two simulators of a bench, without latency or limit: ConnectWise not checking its
+/// responses against the schema (the simulator's cost, not the function's), billing with
+/// `accounts` bench accounts ([`account`]) at [`T0`]. Panics (the bench fails) when one does not
+/// start.
 #[allow(clippy::panic, reason = "a benchmark's set-up fails the benchmark")]
-pub async fn bench_world(function: &'static str, accounts: usize) -> BenchWorld {
+pub async fn start_simulators(accounts: usize) -> (Simulator, BillingSim) {
     let cw = Simulator::start(SimOptions {
         validate_responses: false,
         ..SimOptions::default()
@@ -144,6 +146,23 @@ pub async fn bench_world(function: &'static str, accounts: usize) -> BenchWorld 
         .unwrap_or_else(|e| panic!("the billing simulator: {e}"));
     billing.set_clock(T0);
     billing.seed_accounts((0..accounts).map(|n| account(n, T0)).collect());
+    (cw, billing)
+}
+
+/// What the ticket import needs besides the accounts: ConnectWise's clock at [`T0`], billing's
+/// technicians, items and product types (the billing simulator's fixtures).
+pub fn seed_ticket_reference(cw: &Simulator, billing: &BillingSim) {
+    cw.set_clock(T0);
+    billing.seed_technicians(cwsync_billing_sim::fixture_technicians());
+    billing.seed_items(cwsync_billing_sim::fixture_items());
+    billing.seed_product_types(cwsync_billing_sim::fixture_product_types());
+}
+
+/// Starts a bench's world for `function` (see [`BenchWorld`]). Panics (the bench fails) when a
+/// simulator does not start.
+#[allow(clippy::panic, reason = "a benchmark's set-up fails the benchmark")]
+pub async fn bench_world(function: &'static str, accounts: usize) -> BenchWorld {
+    let (cw, billing) = start_simulators(accounts).await;
     let (deps, customer_queue) =
         cwsync_test_support::sim_deps(function, Config::local(), TENANT, &cw, &billing);
     BenchWorld {

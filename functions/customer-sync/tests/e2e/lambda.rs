@@ -37,9 +37,6 @@ async fn the_binary_asks_the_runtime_api_for_an_event_once_started_and_exits_fir
 /// accounts from the SQS batches it is handed, and reports the run, as in production.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_warm_instance_of_the_binary_syncs_a_tenant_through_sqs_on_the_stacks_aws_parts() {
-    use crate::support::account;
-    use cwsync_billing_sim::{BillingSim, BillingSimOptions};
-    use cwsync_connectwise_sim::{SimOptions, Simulator};
     use cwsync_lambda_harness::{DEFAULT_WAIT, Instance, Outcome};
     use cwsync_test_support::binary_stack::BinaryStack;
     use serde_json::json;
@@ -47,21 +44,7 @@ async fn one_warm_instance_of_the_binary_syncs_a_tenant_through_sqs_on_the_stack
     let Some(moto) = cwsync_aws_harness::moto() else {
         return;
     };
-    let cw = Simulator::start(SimOptions::default()).await.unwrap();
-    let billing = BillingSim::start(BillingSimOptions::default())
-        .await
-        .unwrap();
-    billing.seed_accounts(
-        (1..=12)
-            .map(|i| {
-                account(
-                    &format!("A-{i}"),
-                    &format!("CO{i}"),
-                    &format!("Company {i}"),
-                )
-            })
-            .collect(),
-    );
+    let (cw, billing) = crate::support::simulators_with_accounts(12).await;
     let stack = BinaryStack::create(moto, "binary").await;
     let tenant = cwsync_aws_harness::unique_name("binary");
     stack

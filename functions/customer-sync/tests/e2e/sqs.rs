@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use crate::support::*;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
-use cwsync_billing_sim::{BillingSim, BillingSimOptions};
-use cwsync_connectwise_sim::{FaultKind, FaultRule, SimOptions, Simulator};
+use cwsync_connectwise_sim::{FaultKind, FaultRule};
 use cwsync_customer_sync::{CustomerSync, FUNCTION};
 use cwsync_queue::SqsJobQueue;
 use cwsync_runtime::Config;
@@ -85,21 +84,7 @@ async fn a_tenant_run_fans_out_through_sqs_and_a_throttled_job_is_delivered_agai
         .unwrap()
         .queue_url
         .unwrap();
-    let cw = Simulator::start(SimOptions::default()).await.unwrap();
-    let billing = BillingSim::start(BillingSimOptions::default())
-        .await
-        .unwrap();
-    billing.seed_accounts(
-        (1..=12)
-            .map(|i| {
-                account(
-                    &format!("A-{i}"),
-                    &format!("CO{i}"),
-                    &format!("Company {i}"),
-                )
-            })
-            .collect(),
-    );
+    let (cw, billing) = crate::support::simulators_with_accounts(12).await;
     // The customer queue is SQS here (the in-memory one is not used).
     let (mut deps, _) = sim_deps(FUNCTION, Config::local(), TENANT, &cw, &billing);
     deps.stores = stores("customer-sync").await;

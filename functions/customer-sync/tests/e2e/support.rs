@@ -142,6 +142,27 @@ pub fn address(line1: &str, city: &str, state: &str, zip: &str, country: &str) -
     }
 }
 
+/// Both simulators on ephemeral ports, billing with `n` accounts `A-1`… (codes `CO1`…, names
+/// `Company 1`…).
+pub async fn simulators_with_accounts(n: usize) -> (Simulator, BillingSim) {
+    let cw = Simulator::start(SimOptions::default()).await.unwrap();
+    let billing = BillingSim::start(BillingSimOptions::default())
+        .await
+        .unwrap();
+    billing.seed_accounts(
+        (1..=n)
+            .map(|i| {
+                account(
+                    &format!("A-{i}"),
+                    &format!("CO{i}"),
+                    &format!("Company {i}"),
+                )
+            })
+            .collect(),
+    );
+    (cw, billing)
+}
+
 /// A plain account in Arizona, with no sites or contacts.
 pub fn account(id: &str, code: &str, name: &str) -> Account {
     Account {
