@@ -52,6 +52,8 @@ use crate::{documents, tickets};
 pub const MAX_RECEIVES: u32 = cwsync_runtime::config::DEFAULT_MAX_RECEIVE_COUNT;
 /// How long an invocation's idempotency locks last (its "deadline").
 pub const INVOCATION: Duration = Duration::from_secs(4);
+/// The tenants' `connectWise.requestsPerSecond` (see `set_up_jobs`).
+const CHAOS_REQUESTS_PER_SECOND: u32 = 50;
 /// When a failed message is delivered again: never before the invocation's deadline, as in
 /// production (the template keeps each queue's visibility timeout at six times its function's
 /// timeout), so a retry never meets the lock of the delivery it retries.
@@ -377,6 +379,13 @@ impl Chaos {
         cwsync_test_support::merge(&mut settings, cwsync_billing_sim::fixture_export_settings());
         cwsync_test_support::merge(&mut settings, tickets::settings());
         cwsync_test_support::merge(&mut settings, documents::settings());
+        // The storm is about convergence, not politeness: at the default 10 requests/s, paced
+        // (`RateLimit::paced`: a burst of one), the clean customer runs failed to be planned
+        // within `INVOCATION` in a CI run. The tenants' clients are paced as in production, at 50/s.
+        cwsync_test_support::merge(
+            &mut settings,
+            json!({"connectWise": {"requestsPerSecond": CHAOS_REQUESTS_PER_SECOND}}),
+        );
         for index in 0..self.tenants.len() {
             let tenant = &self.tenants[index];
             tickets::seed_billing(&tenant.billing);
