@@ -37,9 +37,10 @@
 //! ```
 //!
 //! The binaries are looked for as [`cwsync_benches::release_dir`] says. `MEMORY_ACCOUNTS`
-//! [5000] sets the accounts. The tenant's `requestsPerSecond` is 1,000 (the most it may be) and
-//! the simulators answer at once: the run is bound by moto (serialized Python), and its wall time
-//! says nothing about the function. The functions' log lines go to a file named at the start.
+//! [5000] sets the accounts; `MEMORY_TRACE=N` prints the instance's memory after every N
+//! batches. The tenant's `requestsPerSecond` is 1,000 (the most it may be) and the simulators
+//! answer at once: the run is bound by moto (serialized Python), and its wall time says nothing
+//! about the function. The functions' log lines go to a file named at the start.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -163,7 +164,8 @@ async fn instance(binary: &str, env: &[(&str, &str)], log: &std::path::Path) -> 
         .unwrap_or_else(|e| panic!("{binary}: {e}"))
 }
 
-/// Hands `queue`'s messages to `instance` until it is empty.
+/// Hands `queue`'s messages to `instance` until it is empty; with `MEMORY_TRACE=N`, prints the
+/// instance's memory after every N batches.
 async fn deliver(
     stack: &BinaryStack,
     queue: &str,
@@ -172,10 +174,26 @@ async fn deliver(
 ) -> Delivered {
     // Each job is delivered at most a few times; the bound only stops a delivery that never ends.
     let most = (accounts as u64).div_ceil(SQS_BATCH as u64) * 5 + 100;
-    stack
-        .deliver(queue, instance, SQS_BATCH, most, WAIT)
-        .await
-        .unwrap_or_else(|e| panic!("the delivery: {e}"))
+    let every: u64 = std::env::var("MEMORY_TRACE")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(most);
+    let mut total = Delivered::default();
+    while total.batches < most {
+        let (delivered, drained) = stack
+            .deliver_some(queue, instance, SQS_BATCH, every, WAIT)
+            .await
+            .unwrap_or_else(|e| panic!("the delivery: {e}"));
+        total.batches += delivered.batches;
+        total.deliveries += delivered.deliveries;
+        total.reported += delivered.reported;
+        if drained {
+            return total;
+        }
+        memory(instance, &format!("after {} batches", total.batches));
+    }
+    panic!("the delivery: {queue} still held messages after {most} batches")
 }
 
 /// The records the run of `planned` created, by entity; panics unless it succeeded.

@@ -136,8 +136,30 @@ impl BinaryStack {
         max_batches: u64,
         wait: Duration,
     ) -> Result<Delivered, String> {
+        let (delivered, drained) = self
+            .deliver_some(queue_url, instance, batch_size, max_batches, wait)
+            .await?;
+        if drained {
+            Ok(delivered)
+        } else {
+            Err(format!(
+                "{queue_url} still held messages after {max_batches} batches"
+            ))
+        }
+    }
+
+    /// [`BinaryStack::deliver`] for at most `batches` batches; also whether the queue was found
+    /// empty (else messages may be left, for the next call).
+    pub async fn deliver_some(
+        &self,
+        queue_url: &str,
+        instance: &mut Instance,
+        batch_size: i32,
+        batches: u64,
+        wait: Duration,
+    ) -> Result<(Delivered, bool), String> {
         let mut delivered = Delivered::default();
-        while delivered.batches < max_batches {
+        while delivered.batches < batches {
             let messages = self
                 .sqs
                 .receive_message()
@@ -152,7 +174,7 @@ impl BinaryStack {
                 .messages
                 .unwrap_or_default();
             if messages.is_empty() {
-                return Ok(delivered);
+                return Ok((delivered, true));
             }
             delivered.batches += 1;
             delivered.deliveries += messages.len() as u64;
@@ -206,9 +228,7 @@ impl BinaryStack {
                     .map_err(|e| format!("deleting from {queue_url}: {e}"))?;
             }
         }
-        Err(format!(
-            "{queue_url} still held messages after {max_batches} batches"
-        ))
+        Ok((delivered, false))
     }
 }
 
