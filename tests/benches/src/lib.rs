@@ -328,21 +328,17 @@ pub fn seed_finished_ticket(
 /// The process's peak resident set size so far (`VmHWM` in `/proc/self/status`), in MiB; NaN
 /// where there is no `/proc`.
 pub fn peak_rss_mib() -> f64 {
-    status_mib("VmHWM:")
+    status_mib("VmHWM")
 }
 
 /// The process's resident set size now (`VmRSS`), in MiB; NaN where there is no `/proc`.
 pub fn rss_mib() -> f64 {
-    status_mib("VmRSS:")
+    status_mib("VmRSS")
 }
 
 fn status_mib(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    cwsync_lambda_harness::proc_status_kib("self", field)
+        .map_or(f64::NAN, |kib| kib as f64 / 1024.0)
 }
 
 fn address(line1: &str, city: &str, zip: &str) -> Address {

@@ -62,10 +62,23 @@ struct Shared {
     handed_out: AtomicU64,
 }
 
-/// The runtime API stand-in, serving `shared` on a loopback port of its own.
-async fn serve_runtime_api(
-    shared: Arc<Shared>,
-) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), HarnessError> {
+/// The runtime API stand-in on a loopback port of its own: where it listens, its server task, the
+/// events it will hand out in order, and the outcomes the binary posts.
+struct RuntimeApi {
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+    events: mpsc::Sender<Value>,
+    outcomes: mpsc::Receiver<Outcome>,
+}
+
+async fn serve_runtime_api() -> Result<RuntimeApi, HarnessError> {
+    let (outcomes_tx, outcomes) = mpsc::channel(4);
+    let (events, queued) = mpsc::channel(1);
+    let shared = Arc::new(Shared {
+        events: Mutex::new(queued),
+        outcomes: outcomes_tx,
+        handed_out: AtomicU64::new(0),
+    });
     let app = Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next_invocation))
         .route(
@@ -85,7 +98,12 @@ async fn serve_runtime_api(
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    Ok((addr, server))
+    Ok(RuntimeApi {
+        addr,
+        server,
+        events,
+        outcomes,
+    })
 }
 
 /// The configuration variables cwsync functions read (see `cwsync_runtime::config`). The harness
@@ -138,16 +156,15 @@ pub async fn invoke_binary_with_env(
     wait: Duration,
     env: &[(&str, &str)],
 ) -> Result<Outcome, HarnessError> {
-    let (tx, mut rx) = mpsc::channel(4);
-    let (events, queued) = mpsc::channel(1);
+    let RuntimeApi {
+        addr,
+        server,
+        events,
+        outcomes: mut rx,
+    } = serve_runtime_api().await?;
     // The one event; the sender goes, so `next` then waits for ever, as Lambda's does.
     let _ = events.try_send(event);
-    let shared = Arc::new(Shared {
-        events: Mutex::new(queued),
-        outcomes: tx,
-        handed_out: AtomicU64::new(0),
-    });
-    let (addr, server) = serve_runtime_api(shared).await?;
+    drop(events);
 
     let mut child = lambda_command(binary, function_name, addr, env)
         .stderr(std::process::Stdio::piped())
@@ -228,14 +245,12 @@ impl Instance {
         env: &[(&str, &str)],
         log: Option<&std::path::Path>,
     ) -> Result<Self, HarnessError> {
-        let (outcomes_tx, outcomes) = mpsc::channel(4);
-        let (events, queued) = mpsc::channel(1);
-        let shared = Arc::new(Shared {
-            events: Mutex::new(queued),
-            outcomes: outcomes_tx,
-            handed_out: AtomicU64::new(0),
-        });
-        let (addr, server) = serve_runtime_api(shared).await?;
+        let RuntimeApi {
+            addr,
+            server,
+            events,
+            outcomes,
+        } = serve_runtime_api().await?;
         let spawn_error = |source| HarnessError::Spawn {
             binary: binary.to_owned(),
             source,
@@ -300,19 +315,22 @@ impl Instance {
     /// The process's memory now, from `/proc/<pid>/status`; `None` once it has exited or where
     /// there is no `/proc`.
     pub fn memory(&self) -> Option<Memory> {
-        let pid = self.child.id()?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let kib = |field: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(field))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        };
+        let pid = self.child.id()?.to_string();
         Some(Memory {
-            rss_kib: kib("VmRSS:")?,
-            peak_kib: kib("VmHWM:")?,
+            rss_kib: proc_status_kib(&pid, "VmRSS")?,
+            peak_kib: proc_status_kib(&pid, "VmHWM")?,
         })
     }
+}
+
+/// A size field (`VmRSS`, `VmHWM`, …) of `/proc/<process>/status` in KiB; `process` is a pid
+/// or `self`. `None` when the process or the field is not there (or there is no `/proc`).
+pub fn proc_status_kib(process: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
 }
 
 impl Drop for Instance {
