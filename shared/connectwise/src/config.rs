@@ -141,8 +141,8 @@ impl RateLimit {
     /// within one second that straddles two of the server's windows, and a server counting its
     /// own windows refuses the excess (each refusal then waits for `Retry-After`). In the scale
     /// bench's first sync of 5,000 accounts at exactly the server's limit, a burst of the rate
-    /// drew 1,058 refusals (ratio to the rate-limit floor 1.40), a tenth of it 107 (1.08):
-    /// docs/BENCHMARKS.md, "Scale".
+    /// drew 1,058 refusals (ratio to the rate-limit floor 1.40), a tenth of it 107 (1.08), in
+    /// two single runs of different commits: docs/BENCHMARKS.md, "Scale".
     pub fn paced(per_second: NonZeroU32) -> Self {
         Self {
             per_second,

@@ -467,24 +467,44 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn no_more_than_the_concurrency_limit_of_handlers_run_at_once() {
-        let running = AtomicUsize::new(0);
-        let most = AtomicUsize::new(0);
+        let gauge = Gauge::default();
         let records = (0..10)
             .map(|i| record(&format!("m{i}"), Some(body("ok"))))
             .collect();
         let processed = process_batch(event(records), 3, |_job, _context| {
-            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-            most.fetch_max(now, Ordering::SeqCst);
-            let running = &running;
+            gauge.enter();
+            let gauge = &gauge;
             async move {
                 tokio::time::sleep(Duration::from_millis(10)).await;
-                running.fetch_sub(1, Ordering::SeqCst);
+                gauge.leave();
                 Ok(())
             }
         })
         .await;
         assert_eq!(processed.summary.ok, 10);
-        assert_eq!(most.load(Ordering::SeqCst), 3);
+        assert_eq!(gauge.most(), 3);
+    }
+
+    /// Counts the handlers running at once, and the most there were.
+    #[derive(Default)]
+    struct Gauge {
+        running: AtomicUsize,
+        most: AtomicUsize,
+    }
+
+    impl Gauge {
+        fn enter(&self) {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+        }
+
+        fn leave(&self) {
+            self.running.fetch_sub(1, Ordering::SeqCst);
+        }
+
+        fn most(&self) -> usize {
+            self.most.load(Ordering::SeqCst)
+        }
     }
 
     #[tokio::test]
@@ -536,8 +556,7 @@ mod tests {
             r.event_source_arn = Some("arn:aws:sqs:us-east-1:123456789012:cwsync-jobs".into());
             r
         };
-        let running = AtomicUsize::new(0);
-        let most = AtomicUsize::new(0);
+        let gauge = Gauge::default();
         let records = vec![
             fair("a1", "ok"),
             fair("a2", "transient"),
@@ -545,13 +564,12 @@ mod tests {
             fair("a4", "ok"),
         ];
         let processed = process_batch(event(records), 4, |job, context: JobContext| {
-            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-            most.fetch_max(now, Ordering::SeqCst);
-            let running = &running;
+            gauge.enter();
+            let gauge = &gauge;
             async move {
                 tokio::task::yield_now().await;
                 let result = act(job, context).await;
-                running.fetch_sub(1, Ordering::SeqCst);
+                gauge.leave();
                 result
             }
         })
@@ -566,10 +584,7 @@ mod tests {
                 skipped: 0
             }
         );
-        assert!(
-            most.load(Ordering::SeqCst) > 1,
-            "a tenant's records run concurrently"
-        );
+        assert!(gauge.most() > 1, "a tenant's records run concurrently");
         let mut fifo = fair("f1", "ok");
         fifo.event_source_arn = Some("arn:aws:sqs:us-east-1:123456789012:jobs.fifo".into());
         assert_eq!(fifo_group(&fifo).as_deref(), Some("tenant-a"));
