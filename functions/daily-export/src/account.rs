@@ -461,10 +461,22 @@ async fn resolve_agreement(
     })
 }
 
+/// What matching an agreement reads of a company's agreements (see `match_agreement`): only
+/// these are asked for, by the planner's hints and by a job reading its own.
+pub const AGREEMENT_FIELDS: [&str; 6] = [
+    "id",
+    "name",
+    "type/id",
+    "company/id",
+    "cancelledFlag",
+    "agreementStatus",
+];
+
 /// The company's agreements (every agreement of it: matching compares type, name and status).
 async fn read_agreements(scope: &Scope<'_>, company: i64) -> Result<Vec<Agreement>, SyncError> {
     let query = Query::new()
         .filter(Condition::field("company/id").eq(company))
+        .fields(AGREEMENT_FIELDS)
         .page_size(1000);
     scope
         .cw

@@ -49,6 +49,10 @@ pub use cwsync_sync::function::DEFAULT_CONCURRENCY;
 /// Products per catalog page job: a page's identifier lookups fit one ConnectWise read, and its
 /// creates fit one invocation.
 pub const CATALOG_PAGE_SIZE: usize = 100;
+/// Accounts a planner handles at once: their companies and agreements are read (1,000 ids a
+/// read either way), their jobs built and sent a page at a time, so planning a tenant of any
+/// size holds one page's hints, not every account's.
+pub const ACCOUNT_PAGE_SIZE: usize = 1000;
 /// The unit entities of an export run: its catalog pages (stage 1, when the catalog changed),
 /// then its accounts.
 pub const UNITS: &[&str] = &[catalog::PAGE, account::ACCOUNT];
@@ -107,6 +111,9 @@ pub struct DailyExport {
     pub day_claims: Idempotency,
     /// Products per catalog page job ([`CATALOG_PAGE_SIZE`]; smaller in tests).
     pub catalog_page_size: usize,
+    /// Accounts a planner reads hints for and sends jobs of at once ([`ACCOUNT_PAGE_SIZE`];
+    /// smaller in tests).
+    pub account_page_size: usize,
     /// Records per document page job ([`documents::PAGE_SIZE`]; smaller in tests).
     pub document_page_size: usize,
 }
@@ -126,6 +133,7 @@ impl DailyExport {
             day_claims: core.claims(DAY_CLAIM_TTL),
             core,
             catalog_page_size: CATALOG_PAGE_SIZE,
+            account_page_size: ACCOUNT_PAGE_SIZE,
             document_page_size: documents::PAGE_SIZE,
         }
     }

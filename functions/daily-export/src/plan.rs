@@ -108,7 +108,7 @@ pub struct AccountJob {
 pub struct AccountHint {
     /// The company (id, name, default contact).
     pub company: serde_json::Value,
-    /// The company's agreements (id, name, type, cancelled flag).
+    /// The company's agreements ([`crate::account::AGREEMENT_FIELDS`]: what matching reads).
     pub agreements: Vec<serde_json::Value>,
     /// The company's first contact, when it has no default contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,6 +145,17 @@ pub struct PlannedExport {
     /// The document runs started with this run (`{document, runId}`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub document_runs: Vec<serde_json::Value>,
+}
+
+/// The largest hint an account job carries, serialized: far under SQS's 256 KiB a message, so
+/// a company with hundreds of agreements still makes a job (one whose hint is left out reads
+/// its company and agreements itself).
+pub const MAX_HINT_BYTES: usize = 64 * 1024;
+
+/// `hint`, unless it is larger than [`MAX_HINT_BYTES`].
+fn bounded_hint(hint: AccountHint) -> Option<AccountHint> {
+    let size = serde_json::to_vec(&hint).map_or(usize::MAX, |bytes| bytes.len());
+    (size <= MAX_HINT_BYTES).then_some(hint)
 }
 
 /// The entity of the mass-change guard's line in a run.
@@ -499,9 +510,9 @@ impl DailyExport {
             run_id,
             request,
             settings,
-            cw,
             billing,
             accounts,
+            ..
         } = *inputs;
         let deps = &*self.deps;
         let book = self.run_book();
@@ -535,22 +546,15 @@ impl DailyExport {
             }
         }
         planned.unchanged = unchanged.len() as u64;
-        let hints = self.hints(cw, &to_send).await;
-        let jobs: Vec<Job> = to_send
-            .iter()
-            .map(|(account, company)| {
-                let hint = company.and_then(|id| hints.as_ref().and_then(|h| h.get(&id).cloned()));
-                let payload = AccountJob {
-                    account_id: (*account).clone(),
-                    hint,
-                };
-                let kind = JobKind::DailyExportAccount;
-                export_job(kind, tenant, run_id, dry_run, &payload, || {
-                    format!("account {account}")
-                })
-            })
-            .collect::<Result<_, _>>()?;
 
+        // The jobs a page of accounts at a time (their hints read together): the first page is
+        // built before the run is started or extended, so a job that can't be made starts
+        // nothing, as before paging.
+        let mut pages = to_send.chunks(self.account_page_size.max(1));
+        let first = match pages.next() {
+            Some(page) => self.account_jobs(inputs, dry_run, page).await?,
+            None => Vec::new(),
+        };
         let units = accounts.len() as u64;
         let (fresh, opening) = match stage {
             AccountsStage::Only(opening) => {
@@ -561,9 +565,32 @@ impl DailyExport {
                 Vec::new(),
             ),
         };
-        let what = format!("the {} export jobs of run {run_id}", jobs.len());
-        send_jobs(deps, Queue::Export, tenant, crate::FUNCTION, &jobs, &what).await?;
-        planned.jobs_sent = jobs.len() as u64;
+        let what = |n: usize| format!("{n} of the {} export jobs of run {run_id}", to_send.len());
+        send_jobs(
+            deps,
+            Queue::Export,
+            tenant,
+            crate::FUNCTION,
+            &first,
+            &what(first.len()),
+        )
+        .await?;
+        let mut sent = first.len() as u64;
+        drop(first);
+        for page in pages {
+            let jobs = self.account_jobs(inputs, dry_run, page).await?;
+            send_jobs(
+                deps,
+                Queue::Export,
+                tenant,
+                crate::FUNCTION,
+                &jobs,
+                &what(jobs.len()),
+            )
+            .await?;
+            sent += jobs.len() as u64;
+        }
+        planned.jobs_sent = sent;
         if fresh {
             if !opening.is_empty() {
                 let catalog = UnitResult {
@@ -576,6 +603,36 @@ impl DailyExport {
         }
         book.finish_if_done(tenant, run_id).await
     }
+    /// The jobs of a page of accounts (each with its company, when linked), with the hints
+    /// read for the page at once; a hint too large for a message is left out (its job reads
+    /// its own).
+    async fn account_jobs(
+        &self,
+        inputs: &AccountsInputs<'_>,
+        dry_run: bool,
+        page: &[(&String, Option<i64>)],
+    ) -> Result<Vec<Job>, SyncError> {
+        let AccountsInputs {
+            tenant, run_id, cw, ..
+        } = *inputs;
+        let mut hints = self.hints(cw, page).await;
+        page.iter()
+            .map(|(account, company)| {
+                let hint = company
+                    .and_then(|id| hints.as_mut().and_then(|h| h.remove(&id)))
+                    .and_then(bounded_hint);
+                let payload = AccountJob {
+                    account_id: (*account).clone(),
+                    hint,
+                };
+                let kind = JobKind::DailyExportAccount;
+                export_job(kind, tenant, run_id, dry_run, &payload, || {
+                    format!("account {account}")
+                })
+            })
+            .collect()
+    }
+
     /// The products whose catalog item needs an export, and the unchanged ones' lines.
     async fn stale_products<'p>(
         &self,
@@ -689,7 +746,9 @@ impl DailyExport {
                 Agreement::PATH,
                 "company/id",
                 ids,
-                &Query::new().page_size(1000),
+                &Query::new()
+                    .fields(crate::account::AGREEMENT_FIELDS)
+                    .page_size(1000),
             )
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "reading the agreements for hints"))
@@ -900,4 +959,35 @@ fn guard(
         .map(|(current, desired)| PlannedAddition { current, desired })
         .collect();
     mass_change(&planned, &current, settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hint(agreements: usize) -> AccountHint {
+        AccountHint {
+            company: json!({"id": 7, "name": "Contoso", "defaultContact": {"id": 3}}),
+            agreements: (0..agreements)
+                .map(|id| {
+                    json!({"id": id, "name": format!("Managed services {id}"), "type": {"id": 2},
+                           "company": {"id": 7}, "cancelledFlag": false,
+                           "agreementStatus": "Active"})
+                })
+                .collect(),
+            first_contact: None,
+        }
+    }
+
+    #[test]
+    fn a_hint_too_large_for_its_message_is_left_out_and_the_others_are_kept_whole() {
+        let small = hint(20);
+        assert_eq!(bounded_hint(small.clone()), Some(small));
+        // About 140 bytes an agreement: a company with 1,000 of them is over the bound (and
+        // one with 2,000 would make a message over SQS's 256 KiB).
+        let large = hint(1000);
+        let size = serde_json::to_vec(&large).unwrap().len();
+        assert!(size > MAX_HINT_BYTES, "{size}");
+        assert_eq!(bounded_hint(large), None);
+    }
 }

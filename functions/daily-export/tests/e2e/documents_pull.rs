@@ -25,21 +25,6 @@ fn billing_writes(world: &World) -> u64 {
         .sum()
 }
 
-/// The ConnectWise company the customer sync made for `account`.
-async fn company_of(world: &World, account: &str) -> i64 {
-    let tenant = TenantId::parse(TENANT).unwrap();
-    world
-        .export
-        .deps
-        .stores
-        .links
-        .get(&tenant, SourceRef::new("company", account))
-        .await
-        .unwrap()
-        .and_then(|l| l.cw_id)
-        .unwrap()
-}
-
 /// Plans a run of `document` (`extra` merged into the event), delivers its jobs (twice each when
 /// `twice`); the planning's answer and the run's report.
 async fn pull(world: &World, document: &str, extra: Value, twice: bool) -> (Value, Report) {
@@ -145,7 +130,7 @@ async fn agreement_world() -> (World, i64) {
             "invoiceNumberField": "CW Invoice Number"
         }}}))
         .await;
-    let company = company_of(&world, "A-1001").await;
+    let company = world.company_of("A-1001").await;
     (world, company)
 }
 
@@ -457,7 +442,7 @@ async fn sales_orders_become_billing_orders_once_an_unknown_product_holds_its_or
             "statuses": ["Shipped"], "errorItem": "TPL-HARDWARE"
         }}}))
         .await;
-    let company = company_of(&world, "A-1001").await;
+    let company = world.company_of("A-1001").await;
     let at = "2026-11-20T08:00:00Z";
     seed(
         &world,

@@ -199,3 +199,33 @@ async fn a_subscription_moved_to_another_account_moves_its_addition() {
     assert_eq!(live.len(), 1);
     assert_ne!(report.outcome("addition", "SUB-5002"), "failed");
 }
+
+#[tokio::test]
+async fn a_company_with_thousands_of_agreements_still_gets_its_account_job() {
+    let world = fixture_world().await;
+    let company = world.company_of("A-1001").await;
+    // 3,000 old cancelled agreements: even trimmed to what matching reads, their hint would make
+    // a message over SQS's 256 KiB. The job goes without it and reads them itself.
+    let old: Vec<Value> = (0..3000)
+        .map(|n| {
+            json!({"name": format!("Retired agreement {n}"), "type": {"id": 1},
+                   "company": {"id": company}, "contact": {"id": 1}, "cancelledFlag": true,
+                   "agreementStatus": "Cancelled"})
+        })
+        .collect();
+    world.cw.seed("/finance/agreements", old).unwrap();
+    let (_, report) = world.export_now(json!({})).await;
+    assert_eq!(
+        report.outcome("export-account", "A-1001"),
+        "updated",
+        "{}",
+        report.0
+    );
+    let made: Vec<Value> = world
+        .records("/finance/agreements")
+        .into_iter()
+        .filter(|a| a["cancelledFlag"] != true)
+        .collect();
+    assert_eq!(made.len(), 2, "{made:?}");
+    assert_eq!(world.additions().len(), 3);
+}

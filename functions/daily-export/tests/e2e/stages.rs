@@ -4,7 +4,8 @@
 
 use cwsync_billing_sim::{fixture_products, fixture_subscriptions, fixture_users};
 use cwsync_connectwise_sim::{FaultKind, FaultRule};
-use cwsync_daily_export::plan::{CatalogJob, PlanRequest};
+use cwsync_daily_export::account::AGREEMENT_FIELDS;
+use cwsync_daily_export::plan::{AccountJob, CatalogJob, PlanRequest};
 use cwsync_queue::{JobKind, JobQueue};
 use cwsync_store::{RunId, TenantId};
 use serde_json::{Value, json};
@@ -299,4 +300,72 @@ async fn an_unchanged_rerun_sends_no_catalog_job() {
     assert_eq!(total(&report, "catalog-page"), 0);
     assert_eq!(report.outcome("catalog-item", "P-M365-BP"), "unchanged");
     assert_ne!(report.status(), "running");
+}
+
+#[tokio::test]
+async fn the_accounts_are_planned_a_page_at_a_time_each_job_with_its_trimmed_hint() {
+    let world = World::start_configured(|export| {
+        export.catalog_page_size = PAGE_SIZE;
+        export.account_page_size = 1;
+    })
+    .await;
+    world.seed(fixture_products(), fixture_subscriptions(), fixture_users());
+    // A first export makes the agreements; a full one plans every account again (in stages:
+    // the full run re-exports the catalog first) with the companies' agreements to hint.
+    world.export_now(json!({})).await;
+    let planned = world
+        .ok(json!({"action": "export-now", "tenant": TENANT, "full": true}))
+        .await;
+    assert_eq!(planned["catalogPages"], PAGES, "{planned}");
+    let pages = cwsync_queue::MemoryJobQueue::new();
+    pages.send_batch(&world.export_queue.drain()).await.unwrap();
+    world.deliver_from(&pages).await;
+    let continuation = cwsync_queue::MemoryJobQueue::new();
+    continuation
+        .send_batch(&world.export_queue.drain())
+        .await
+        .unwrap();
+    let calls = world.cw.calls();
+    world.deliver_from(&continuation).await;
+    let after = world.cw.calls();
+
+    let jobs = world.export_queue.drain();
+    assert_eq!(jobs.len() as u64, ACCOUNTS, "{jobs:?}");
+    let hinted: Vec<AccountJob> = jobs
+        .iter()
+        .map(|job| job.payload_as::<AccountJob>().unwrap())
+        .filter(|payload| payload.hint.is_some())
+        .collect();
+    // Every account with a company (A-1005 has none: the customer sync can't map it) has its
+    // hint, read a page (one account) at a time.
+    let with_company = ACCOUNTS - 1;
+    assert_eq!(hinted.len() as u64, with_company, "{jobs:?}");
+    let delta = |path: &str| after.count("GET", path) - calls.count("GET", path);
+    assert_eq!(delta("/company/companies"), with_company);
+    assert_eq!(delta("/finance/agreements"), with_company);
+    // The agreements hinted carry what matching reads, nothing more.
+    let agreements: Vec<&Value> = hinted
+        .iter()
+        .flat_map(|payload| &payload.hint.as_ref().unwrap().agreements)
+        .collect();
+    assert_eq!(agreements.len(), 2, "{agreements:?}");
+    for agreement in agreements {
+        let top: Vec<&str> = AGREEMENT_FIELDS
+            .iter()
+            .map(|field| field.split('/').next().unwrap())
+            .collect();
+        let keys: Vec<&String> = agreement.as_object().unwrap().keys().collect();
+        assert!(
+            keys.iter().all(|key| top.contains(&key.as_str())),
+            "{agreement}"
+        );
+        assert!(agreement["type"]["id"].is_i64(), "{agreement}");
+    }
+
+    world.export_queue.send_batch(&jobs).await.unwrap();
+    world.deliver().await;
+    let report = world.report(planned["runId"].as_str().unwrap()).await;
+    assert_eq!(total(&report, "export-account"), ACCOUNTS);
+    assert_eq!(world.records("/finance/agreements").len(), 2);
+    assert_eq!(world.additions().len(), 3, "no addition made twice");
 }

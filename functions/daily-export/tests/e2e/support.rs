@@ -41,6 +41,11 @@ impl World {
 
     /// [`World::start`] with catalog page jobs of `page_size` products.
     pub async fn start_paged(page_size: usize) -> World {
+        World::start_configured(|export| export.catalog_page_size = page_size).await
+    }
+
+    /// [`World::start`] with the export's page sizes set by `configure`.
+    pub async fn start_configured(configure: impl FnOnce(&mut DailyExport)) -> World {
         let cw = Simulator::start(SimOptions::default()).await.unwrap();
         let billing = BillingSim::start(BillingSimOptions::default())
             .await
@@ -53,7 +58,7 @@ impl World {
         deps.queues.export = Some(export_queue.clone());
         let deps = Arc::new(deps);
         let mut export = DailyExport::new(Arc::clone(&deps), fast_options());
-        export.catalog_page_size = page_size;
+        configure(&mut export);
         let world = World {
             cw,
             billing,
@@ -159,6 +164,14 @@ impl World {
             )
             .await
             .unwrap()
+    }
+
+    /// The ConnectWise company the customer sync made for `account`.
+    pub async fn company_of(&self, account: &str) -> i64 {
+        let tenant = cwsync_store::TenantId::parse(TENANT).unwrap();
+        let source = cwsync_store::links::SourceRef::new("company", account);
+        let link = self.export.deps.stores.links.get(&tenant, source).await;
+        link.unwrap().and_then(|l| l.cw_id).unwrap()
     }
 
     /// Merges `settings` into the tenant's stored settings (the defaults at first).
