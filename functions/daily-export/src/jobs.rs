@@ -370,12 +370,9 @@ impl DailyExport {
         let (company, agreements) = match (company_id, hint) {
             (None, _) => (None, None),
             (Some(_), Some(hint)) => {
-                let company: Option<Company> = serde_json::from_value(hint.company).ok();
-                let agreements: Vec<Agreement> = hint
-                    .agreements
-                    .into_iter()
-                    .filter_map(|a| serde_json::from_value(a).ok())
-                    .collect();
+                let company = Some(Company::from(hint.company));
+                let agreements: Vec<Agreement> =
+                    hint.agreements.into_iter().map(Agreement::from).collect();
                 (company, Some(agreements))
             }
             (Some(id), None) => {

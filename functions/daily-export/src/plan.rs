@@ -27,7 +27,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use cwsync_billing::models::{AccountUser, Product, Subscription};
 use cwsync_billing::{ProductQuery, SubscriptionQuery, UserQuery};
 use cwsync_connectwise::Query;
-use cwsync_connectwise::models::{Addition, Agreement, CatalogItem, Company, Resource};
+use cwsync_connectwise::models::{Addition, Agreement, CatalogItem, Company, Reference, Resource};
 use cwsync_mapping::customers::entity as customer;
 use cwsync_mapping::export::{PlannedAddition, entity, mass_change, user_list_csv};
 use cwsync_mapping::fingerprint;
@@ -102,17 +102,105 @@ pub struct AccountJob {
     pub hint: Option<AccountHint>,
 }
 
-/// What the planner read for an account job.
+/// What the planner read for an account job: only what the job uses, typed, so a page of them
+/// is small in the planner and in the messages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AccountHint {
-    /// The company (id, name, default contact).
-    pub company: serde_json::Value,
-    /// The company's agreements ([`crate::account::AGREEMENT_FIELDS`]: what matching reads).
-    pub agreements: Vec<serde_json::Value>,
+    /// The company.
+    pub company: HintCompany,
+    /// The company's agreements.
+    pub agreements: Vec<HintAgreement>,
     /// The company's first contact, when it has no default contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_contact: Option<i64>,
+}
+
+/// A reference as a hint keeps it: its id (ConnectWise's other reference fields are ignored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdRef {
+    /// The referenced record's id.
+    #[serde(default)]
+    pub id: Option<i64>,
+}
+
+/// A company as an account job reads it (`fields=id,name,defaultContact`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HintCompany {
+    /// The company's id.
+    pub id: i64,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its default contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_contact: Option<IdRef>,
+}
+
+impl From<HintCompany> for Company {
+    fn from(hint: HintCompany) -> Company {
+        Company {
+            id: Some(hint.id),
+            name: hint.name,
+            default_contact: hint.default_contact.map(|c| Reference {
+                id: c.id,
+                ..Reference::default()
+            }),
+            ..Company::default()
+        }
+    }
+}
+
+/// An agreement as matching reads it ([`crate::account::AGREEMENT_FIELDS`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HintAgreement {
+    /// The agreement's id.
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its agreement type.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<IdRef>,
+    /// Its company.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<IdRef>,
+    /// Whether it is cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_flag: Option<bool>,
+    /// Its status (`Active`, `Cancelled`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement_status: Option<String>,
+}
+
+impl From<HintAgreement> for Agreement {
+    fn from(hint: HintAgreement) -> Agreement {
+        let reference = |r: Option<IdRef>| {
+            r.map(|r| Reference {
+                id: r.id,
+                ..Reference::default()
+            })
+        };
+        Agreement {
+            id: hint.id,
+            name: hint.name,
+            kind: reference(hint.kind),
+            company: reference(hint.company),
+            cancelled_flag: hint.cancelled_flag,
+            agreement_status: hint.agreement_status,
+            ..Agreement::default()
+        }
+    }
+}
+
+/// A contact as the hints read it (`fields=id,company/id`).
+#[derive(Debug, Deserialize)]
+struct HintContact {
+    id: i64,
+    company: Option<IdRef>,
 }
 
 /// The payload field of [`AccountJob::hint`], left out of the idempotency key.
@@ -730,7 +818,7 @@ impl DailyExport {
             return None;
         }
         let companies = cw
-            .list_by_ids::<serde_json::Value, i64>(
+            .list_by_ids::<HintCompany, i64>(
                 Company::PATH,
                 "id",
                 ids.clone(),
@@ -742,7 +830,7 @@ impl DailyExport {
             .inspect_err(|e| tracing::warn!(error = %e, "reading the companies for hints"))
             .ok()?;
         let agreements = cw
-            .list_by_ids::<serde_json::Value, i64>(
+            .list_by_ids::<HintAgreement, i64>(
                 Agreement::PATH,
                 "company/id",
                 ids,
@@ -755,32 +843,25 @@ impl DailyExport {
             .ok()?;
         let mut by_company: HashMap<i64, AccountHint> = companies
             .into_iter()
-            .filter_map(|company| {
-                let id = company.get("id")?.as_i64()?;
-                Some((
-                    id,
-                    AccountHint {
-                        company,
-                        agreements: Vec::new(),
-                        first_contact: None,
-                    },
-                ))
+            .map(|company| {
+                let hint = AccountHint {
+                    company,
+                    agreements: Vec::new(),
+                    first_contact: None,
+                };
+                (hint.company.id, hint)
             })
             .collect();
         // A company without a default contact: its first contact, for an agreement to create
         // (ConnectWise requires one), read for all of them at once.
         let without: Vec<i64> = by_company
             .iter()
-            .filter(|(_, h)| {
-                h.company
-                    .get("defaultContact")
-                    .is_none_or(serde_json::Value::is_null)
-            })
+            .filter(|(_, h)| h.company.default_contact.and_then(|c| c.id).is_none())
             .map(|(id, _)| *id)
             .collect();
         if !without.is_empty() {
             let contacts = cw
-                .list_by_ids::<serde_json::Value, i64>(
+                .list_by_ids::<HintContact, i64>(
                     cwsync_connectwise::models::Contact::PATH,
                     "company/id",
                     without,
@@ -793,20 +874,16 @@ impl DailyExport {
                 .inspect_err(|e| tracing::warn!(error = %e, "reading the companies' contacts"))
                 .ok()?;
             for contact in contacts {
-                let company = contact["company"]["id"].as_i64();
-                let hint = company.and_then(|c| by_company.get_mut(&c));
-                if let (Some(hint), Some(id)) = (hint, contact["id"].as_i64())
-                    && hint.first_contact.is_none_or(|first| id < first)
+                let company = contact.company.and_then(|c| c.id);
+                if let Some(hint) = company.and_then(|c| by_company.get_mut(&c))
+                    && hint.first_contact.is_none_or(|first| contact.id < first)
                 {
-                    hint.first_contact = Some(id);
+                    hint.first_contact = Some(contact.id);
                 }
             }
         }
         for agreement in agreements {
-            let company = agreement
-                .get("company")
-                .and_then(|c| c.get("id"))
-                .and_then(serde_json::Value::as_i64);
+            let company = agreement.company.and_then(|c| c.id);
             if let Some(hint) = company.and_then(|c| by_company.get_mut(&c)) {
                 hint.agreements.push(agreement);
             }
@@ -966,17 +1043,54 @@ mod tests {
     use super::*;
 
     fn hint(agreements: usize) -> AccountHint {
+        let id = |id| Some(IdRef { id: Some(id) });
         AccountHint {
-            company: json!({"id": 7, "name": "Contoso", "defaultContact": {"id": 3}}),
-            agreements: (0..agreements)
-                .map(|id| {
-                    json!({"id": id, "name": format!("Managed services {id}"), "type": {"id": 2},
-                           "company": {"id": 7}, "cancelledFlag": false,
-                           "agreementStatus": "Active"})
+            company: HintCompany {
+                id: 7,
+                name: Some("Contoso".to_owned()),
+                default_contact: id(3),
+            },
+            agreements: (0..agreements as i64)
+                .map(|n| HintAgreement {
+                    id: Some(n),
+                    name: Some(format!("Managed services {n}")),
+                    kind: id(2),
+                    company: id(7),
+                    cancelled_flag: Some(false),
+                    agreement_status: Some("Active".to_owned()),
                 })
                 .collect(),
             first_contact: None,
         }
+    }
+
+    #[test]
+    fn a_hint_reads_connectwise_records_keeps_only_ids_of_references_and_converts_back() {
+        let company: HintCompany = serde_json::from_value(json!({
+            "id": 7, "name": "Contoso",
+            "defaultContact": {"id": 3, "name": "Ann", "_info": {"contact_href": "https://x/3"}}
+        }))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&company).unwrap(),
+            json!({"id": 7, "name": "Contoso", "defaultContact": {"id": 3}})
+        );
+        let company = Company::from(company);
+        assert_eq!(company.id, Some(7));
+        assert_eq!(company.default_contact.and_then(|c| c.id), Some(3));
+
+        let agreement: HintAgreement = serde_json::from_value(json!({
+            "id": 11, "name": "MSP", "type": {"id": 2, "name": "Managed"},
+            "company": {"id": 7, "identifier": "Contoso"}, "cancelledFlag": true,
+            "agreementStatus": "Cancelled"
+        }))
+        .unwrap();
+        let agreement = Agreement::from(agreement);
+        assert_eq!(agreement.id, Some(11));
+        assert_eq!(agreement.kind.and_then(|k| k.id), Some(2));
+        assert_eq!(agreement.company.and_then(|c| c.id), Some(7));
+        assert_eq!(agreement.cancelled_flag, Some(true));
+        assert_eq!(agreement.agreement_status.as_deref(), Some("Cancelled"));
     }
 
     #[test]
