@@ -15,8 +15,9 @@
 //! 4. **Accounts**: an account whose stamp (its subscriptions, their products and catalog items,
 //!    its users and company, the settings) is what its last export recorded is reported
 //!    unchanged without a job. The others get one job each, with the company and the company's
-//!    agreements read for all of them at once (`id in (...)`, `company/id in (...)`, 1,000 a
-//!    page) and passed as hints the job uses on its first delivery.
+//!    agreements read for a page of 1,000 accounts at once (`id in (...)`, `company/id in
+//!    (...)`) and passed, typed and trimmed to what the job reads, as hints it uses on its first
+//!    delivery; the jobs go out a page at a time, so the planner holds one page's hints.
 //!
 //! What the stamps can't see: an addition changed by hand in ConnectWise (ConnectWise lists
 //! additions only per agreement, so checking each would cost a read per agreement every day) is
