@@ -640,7 +640,7 @@ impl DailyExport {
         // built before the run is started or extended, so a job that can't be made starts
         // nothing, as before paging.
         let mut pages = to_send.chunks(self.account_page_size.max(1));
-        let first = match pages.next() {
+        let mut jobs = match pages.next() {
             Some(page) => self.account_jobs(inputs, dry_run, page).await?,
             None => Vec::new(),
         };
@@ -655,29 +655,23 @@ impl DailyExport {
             ),
         };
         let what = |n: usize| format!("{n} of the {} export jobs of run {run_id}", to_send.len());
-        send_jobs(
-            deps,
-            Queue::Export,
-            tenant,
-            crate::FUNCTION,
-            &first,
-            &what(first.len()),
-        )
-        .await?;
-        let mut sent = first.len() as u64;
-        drop(first);
-        for page in pages {
-            let jobs = self.account_jobs(inputs, dry_run, page).await?;
+        let mut sent = 0;
+        loop {
+            let function = crate::FUNCTION;
             send_jobs(
                 deps,
                 Queue::Export,
                 tenant,
-                crate::FUNCTION,
+                function,
                 &jobs,
                 &what(jobs.len()),
             )
             .await?;
             sent += jobs.len() as u64;
+            match pages.next() {
+                Some(page) => jobs = self.account_jobs(inputs, dry_run, page).await?,
+                None => break,
+            }
         }
         planned.jobs_sent = sent;
         if fresh {
@@ -1092,6 +1086,27 @@ mod tests {
         assert_eq!(agreement.company.and_then(|c| c.id), Some(7));
         assert_eq!(agreement.cancelled_flag, Some(true));
         assert_eq!(agreement.agreement_status.as_deref(), Some("Cancelled"));
+    }
+
+    #[test]
+    fn an_account_job_queued_with_the_untyped_hint_of_before_still_parses() {
+        // The shape the planner sent before the hints were typed: whole ConnectWise records.
+        let payload = json!({"accountId": "A-1", "hint": {
+            "company": {"id": 7, "name": "Contoso",
+                        "defaultContact": {"id": 3, "name": "Ann", "_info": {}}},
+            "agreements": [{"id": 11, "name": "MSP", "type": {"id": 2, "name": "Managed"},
+                            "company": {"id": 7}, "contact": {"id": 3}, "startDate": null,
+                            "billingCycle": {"id": 1}, "cancelledFlag": false,
+                            "agreementStatus": "Active", "_info": {"lastUpdated": "x"}}]
+        }});
+        let job: AccountJob = serde_json::from_value(payload).unwrap();
+        let hint = job.hint.unwrap();
+        assert_eq!(hint.company.default_contact.and_then(|c| c.id), Some(3));
+        assert_eq!(hint.agreements[0].kind.and_then(|k| k.id), Some(2));
+        assert_eq!(
+            hint.agreements[0].agreement_status.as_deref(),
+            Some("Active")
+        );
     }
 
     #[test]
