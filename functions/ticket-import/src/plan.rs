@@ -26,8 +26,11 @@
 //! late commit), is planned as before. A ticket without time or excluded is never in the tail
 //! (its time is read again while it is in the window, as before). A ticket on the error report
 //! (failing, reported fewer than `errorAttempts` times) is planned again although in the tail,
-//! so one fixed by a setting imports on the next run, as before; past its attempts it waits,
-//! like a ticket past the window, until it changes (or `import-ticket`). The tail holds at most
+//! and, when the listing no longer holds it (behind the window), read again by id (still in an
+//! import status): one fixed by a setting or a link imports on the next run, whenever it is
+//! fixed, and so does one whose job failed as a whole (the billing system down through every
+//! delivery: [`crate::JOB_FAILURE_FINGERPRINT`]). Past its attempts it waits, like a ticket past
+//! the window, until it changes (or `import-ticket`). The tail holds at most
 //! [`cwsync_store::watermarks::TAIL_LIMIT`] tickets per stream (the latest kept): in a window with
 //! more, the others are simply planned again, never missed. `import-now` with `since` and
 //! `import-ticket` ignore the tail (they re-plan on purpose); a dry run reads it to say what it
@@ -118,6 +121,9 @@ pub struct PlannedRun {
     pub project_since: Option<OffsetDateTime>,
     /// Projects closed since then, whose finished tickets were read again.
     pub closed_projects: u64,
+    /// Of the tickets, those on the error report that were not listed (behind the window) and
+    /// were read again by id, still finished.
+    pub failing_read_again: u64,
     /// Of those, tickets without time entries (not imported).
     pub without_time: u64,
     /// Of those, tickets excluded from the import.
@@ -166,10 +172,16 @@ impl TicketImport {
         let clients = self.clients(tenant).await?;
         let cw = &clients.cw;
 
-        let (service, service_latest) =
-            list_finished(cw, TicketKind::Service, import, planned.since, None).await?;
-        let (mut project, mut project_latest) =
-            list_finished(cw, TicketKind::Project, import, planned.project_since, None).await?;
+        let (mut service, service_latest) =
+            list_finished(cw, TicketKind::Service, import, planned.since, Among::All).await?;
+        let (mut project, mut project_latest) = list_finished(
+            cw,
+            TicketKind::Project,
+            import,
+            planned.project_since,
+            Among::All,
+        )
+        .await?;
         // Projects closed since the watermark, with their `lastUpdated`.
         let mut closed_at: HashMap<i64, Option<OffsetDateTime>> = HashMap::new();
         if let Some(since) = planned.project_since {
@@ -204,24 +216,51 @@ impl TicketImport {
             );
             let ids: Vec<i64> = closed.iter().filter_map(|p| p.id).collect();
             if !ids.is_empty() {
-                let (of_closed, _) =
-                    list_finished(cw, TicketKind::Project, import, None, Some(&ids)).await?;
+                let (of_closed, _) = list_finished(
+                    cw,
+                    TicketKind::Project,
+                    import,
+                    None,
+                    Among::OfProjects(&ids),
+                )
+                .await?;
                 // Listed twice: keep the copy that names its closed project.
                 project.extend(of_closed);
                 project.sort_unstable_by_key(|t| (t.id, t.project.is_none()));
                 project.dedup_by_key(|t| t.id);
             }
         }
+        // Tickets failing and still on the error report are planned again: fixed in the
+        // meantime (a setting added, a company linked, the billing system back), they import on
+        // this run. Listed, even when in a tail; not listed (behind the window: failed, or their
+        // job gave up, after the watermark moved on), read again by id if still finished.
+        let failing = self
+            .failing_tickets(tenant, settings.error_attempts)
+            .await?;
+        let listed: BTreeSet<i64> = service.iter().chain(&project).map(|t| t.id).collect();
+        let mut unlisted: Vec<i64> = failing
+            .iter()
+            .copied()
+            .filter(|id| !listed.contains(id) && !import.is_excluded(*id))
+            .collect();
+        // The kinds share one id space: a ticket found as a project ticket is not asked for
+        // again as a service ticket.
+        for (kind, tickets) in [
+            (TicketKind::Project, &mut project),
+            (TicketKind::Service, &mut service),
+        ] {
+            if unlisted.is_empty() {
+                break;
+            }
+            let (again, _) =
+                list_finished(cw, kind, import, None, Among::Tickets(&unlisted)).await?;
+            let found: BTreeSet<i64> = again.iter().map(|t| t.id).collect();
+            unlisted.retain(|id| !found.contains(id));
+            planned.failing_read_again += again.len() as u64;
+            tickets.extend(again);
+        }
         planned.tickets = (service.len() + project.len()) as u64;
         planned.project_tickets = project.len() as u64;
-        // Tickets failing and still on the error report are planned again even when in a
-        // tail: fixed in the meantime (a setting added), they import on this run.
-        let failing = if service_resume.has_tail() || project_resume.has_tail() {
-            self.failing_tickets(tenant, settings.error_attempts)
-                .await?
-        } else {
-            BTreeSet::new()
-        };
 
         let mut to_import = Vec::new();
         let mut tails = Vec::new();
@@ -391,13 +430,6 @@ struct Resume {
 }
 
 impl Resume {
-    /// Whether the watermark has a tail to skip.
-    fn has_tail(&self) -> bool {
-        self.watermark
-            .as_ref()
-            .is_some_and(|wm| !wm.tail.is_empty())
-    }
-
     /// Whether `ticket` was planned at the version listed already (in the watermark's tail).
     fn already_planned(&self, ticket: &ListedTicket) -> bool {
         match (&self.watermark, ticket.last_updated) {
@@ -424,33 +456,47 @@ struct ListedTicket {
     project: Option<i64>,
 }
 
-/// The tickets of `kind` in an import status changed since `since` (or of projects `projects`,
-/// then with their project), in pages of 1,000 ordered by id, and the latest `lastUpdated`
-/// listed.
+/// Which tickets [`list_finished`] reads.
+#[derive(Debug, Clone, Copy)]
+enum Among<'a> {
+    /// Every ticket.
+    All,
+    /// The tickets of these projects (listed with their project).
+    OfProjects(&'a [i64]),
+    /// These tickets.
+    Tickets(&'a [i64]),
+}
+
+/// The tickets of `kind` in an import status changed since `since`, among `among`, in pages of
+/// 1,000 ordered by id, and the latest `lastUpdated` listed.
 async fn list_finished(
     cw: &Client,
     kind: TicketKind,
     import: &ImportSettings,
     since: Option<OffsetDateTime>,
-    projects: Option<&[i64]>,
+    among: Among<'_>,
 ) -> Result<(Vec<ListedTicket>, Option<OffsetDateTime>), SyncError> {
     let mut condition = Condition::field("status/name").in_(import.statuses.iter());
     if let Some(since) = since {
         condition = condition.and(Condition::field("lastUpdated").ge(since));
     }
-    let fields: &[&str] = match projects {
-        None => &["id", "_info/lastUpdated"],
-        Some(_) => &["id", "_info/lastUpdated", "project/id"],
+    let fields: &[&str] = match among {
+        Among::OfProjects(_) => &["id", "_info/lastUpdated", "project/id"],
+        Among::All | Among::Tickets(_) => &["id", "_info/lastUpdated"],
     };
     let query = Query::new()
         .filter(condition)
         .fields(fields.iter().copied())
         .order_by("id", Direction::Asc)
         .page_size(1000);
-    let listed: Vec<Listed> = match projects {
-        None => cw.list_all(kind.path(), &query).await,
-        Some(ids) => {
+    let listed: Vec<Listed> = match among {
+        Among::All => cw.list_all(kind.path(), &query).await,
+        Among::OfProjects(ids) => {
             cw.list_by_ids(kind.path(), "project/id", ids.iter().copied(), &query)
+                .await
+        }
+        Among::Tickets(ids) => {
+            cw.list_by_ids(kind.path(), "id", ids.iter().copied(), &query)
                 .await
         }
     }

@@ -92,6 +92,7 @@ pub struct RunBook {
     job_kind: &'static str,
     unit_entity: &'static str,
     units: &'static [&'static str],
+    job_failure_fingerprint: Option<&'static str>,
 }
 
 impl RunBook {
@@ -103,7 +104,18 @@ impl RunBook {
             job_kind,
             unit_entity,
             units: &[],
+            job_failure_fingerprint: None,
         }
+    }
+
+    /// The same book for a job whose next run plans a failed unit again only from the error
+    /// ledger (the ticket import: a ticket planned is behind the watermark, and the next run
+    /// does not list it). A unit's own job failure ([`RunBook::settle_unit`]: permanent, or
+    /// given up on the message's last delivery) goes on the ledger under `fingerprint`, not off
+    /// it, so the next runs plan the unit again while it is on the report (`errorAttempts`).
+    pub fn with_job_failures_on_ledger(mut self, fingerprint: &'static str) -> Self {
+        self.job_failure_fingerprint = Some(fingerprint);
+        self
     }
 
     /// The same book for runs whose stages have units of other entities too: a unit is done when
@@ -289,7 +301,8 @@ impl RunBook {
     }
 
     /// Records a failed line on the error ledger (with its fingerprint: without one nothing names
-    /// the record from one run to the next) or clears the record's entry.
+    /// the record from one run to the next, and an entry it has stays as it is: a failure is not
+    /// a success) or clears the entry of a record that did not fail.
     async fn update_ledger(
         &self,
         tenant: &TenantId,
@@ -297,7 +310,10 @@ impl RunBook {
         now: OffsetDateTime,
     ) -> Result<(), SyncError> {
         let ledger = &self.deps.stores.ledger;
-        if record.outcome == Outcome::Failed && !record.source_fingerprint.is_empty() {
+        if record.outcome == Outcome::Failed {
+            if record.source_fingerprint.is_empty() {
+                return Ok(());
+            }
             ledger
                 .record_failure(
                     tenant,
@@ -364,9 +380,10 @@ impl RunBook {
     /// What a unit's job comes to: `Ok` when it ran; a transient error to be retried (SQS
     /// delivers it again), unless this is the message's last delivery
     /// ([`crate::jobs::current_delivery`]): then, as for any other error, the failure is recorded
-    /// as the unit's ([`RunBook::record_job_failure`], off the ledger: nothing about a record
-    /// names it; the next run tries the unit again), so the run finishes rather than wait on the
-    /// dead-letter queue.
+    /// as the unit's ([`RunBook::record_job_failure`]), so the run finishes rather than wait on
+    /// the dead-letter queue. It is off the ledger (nothing about a record names it; the next
+    /// run plans every unit and tries this one again), unless the book keeps job failures on
+    /// the ledger ([`RunBook::with_job_failures_on_ledger`]).
     pub async fn settle_unit<T>(
         &self,
         tenant: &TenantId,
@@ -384,7 +401,8 @@ impl RunBook {
                 source: Box::new(error),
             },
         };
-        self.record_job_failure(tenant, run_id, dry_run, unit_id, String::new(), &error)
+        let fingerprint = self.job_failure_fingerprint.unwrap_or_default().to_owned();
+        self.record_job_failure(tenant, run_id, dry_run, unit_id, fingerprint, &error)
             .await
             .map(|_| ())
             .map_err(cwsync_queue::JobFailure::from)

@@ -561,6 +561,64 @@ async fn a_permanent_job_failure_is_its_units_failure_on_the_ledger_until_the_un
 }
 
 #[tokio::test]
+async fn a_job_failure_nothing_names_leaves_the_units_entry_and_a_ledger_book_records_it() {
+    let ((book, deps), tenant) = (book(), tenant());
+    let ledger = &deps.stores.ledger;
+    let error = SyncError::NotConfigured {
+        tenant: "acme".to_owned(),
+        job: "ticket-import",
+        reason: "no billing key".to_owned(),
+    };
+    let first = RunId::new(t0());
+    assert!(book.ensure_single(&tenant, &first, false).await.unwrap());
+    book.record_job_failure(&tenant, &first, false, "A-1", "fp-A-1".to_owned(), &error)
+        .await
+        .unwrap();
+    // A later job failure without a fingerprint (nothing names the record) is not a success:
+    // the unit stays on the ledger as it was.
+    let second = RunId::new(t0() + Duration::days(1));
+    assert!(book.ensure_single(&tenant, &second, false).await.unwrap());
+    book.record_job_failure(&tenant, &second, false, "A-1", String::new(), &error)
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let entry = ledger.get(&tenant, UNIT, "A-1", now).await.unwrap();
+    let entry = entry.expect("the entry stays");
+    assert_eq!(
+        (entry.attempts, entry.record_fingerprint.as_str()),
+        (1, "fp-A-1")
+    );
+    // A book whose job failures go on the ledger records the job's own failure under its
+    // fingerprint (another than the record's: the attempts start again).
+    let ledger_book = book.clone().with_job_failures_on_ledger("job-failed");
+    let third = RunId::new(t0() + Duration::days(2));
+    assert!(
+        ledger_book
+            .ensure_single(&tenant, &third, false)
+            .await
+            .unwrap()
+    );
+    let settled = ledger_book
+        .settle_unit(&tenant, &third, false, "A-2", Err::<(), _>(error))
+        .await;
+    assert!(
+        settled.is_ok(),
+        "a permanent failure is recorded, not retried"
+    );
+    let entry = ledger.get(&tenant, UNIT, "A-2", now).await.unwrap();
+    let entry = entry.expect("the job's failure is on the ledger");
+    assert_eq!(
+        (entry.attempts, entry.record_fingerprint.as_str()),
+        (1, "job-failed")
+    );
+    assert!(
+        entry.last_error.contains("no billing key"),
+        "{}",
+        entry.last_error
+    );
+}
+
+#[tokio::test]
 async fn units_found_unchanged_are_counted_and_finish_the_run() {
     let ((book, deps), tenant) = (book(), tenant());
     let run_id = RunId::new(t0());

@@ -101,8 +101,13 @@ pub struct Outcome {
     pub export_rerun_writes: (u64, u64),
     /// ConnectWise and billing writes of the second clean documents run (must be 0 and 0).
     pub documents_rerun_writes: (u64, u64),
-    /// Ticket jobs redriven from the dead-letter queue before the clean import.
+    /// Ticket jobs redriven from the dead-letter queue before the clean import: those the error
+    /// ledger does not remember (stopped before their last delivery's mark was written), and the
+    /// plannings and moves.
     pub redriven: u64,
+    /// Ticket jobs dead-lettered whose ticket the error ledger remembers (their last delivery's
+    /// mark, or their failure): left in the DLQ, the clean import plans the ticket again.
+    pub remembered: u64,
     /// ConnectWise and billing writes of the second clean import (must be 0 and 0).
     pub ticket_rerun_writes: (u64, u64),
     /// ConnectWise tickets checked.
@@ -198,6 +203,7 @@ impl Outcome {
             "secondCleanExportWrites": {"connectwise": self.export_rerun_writes.0, "billing": self.export_rerun_writes.1},
             "secondCleanDocumentsWrites": {"connectwise": self.documents_rerun_writes.0, "billing": self.documents_rerun_writes.1},
             "ticketJobsRedriven": self.redriven,
+            "ticketJobsRememberedByTheLedger": self.remembered,
             "secondCleanImportWrites": {"connectwise": self.ticket_rerun_writes.0, "billing": self.ticket_rerun_writes.1},
             "tickets": self.tickets,
             "ticketCallsImported": self.ticket_calls,
@@ -453,17 +459,23 @@ pub async fn run(shape: Shape) -> anyhow::Result<Option<Outcome>> {
         outcome.records += t.billing.invoices().len() as u64;
     }
 
-    // The ticket import after the storm: the jobs killed on their last delivery are redriven
-    // from the dead-letter queue (what its alarm asks of an operator: nothing else remembers
-    // them, their tickets are planned already), then one clean import, then one that must
-    // write nothing.
-    let redrive: Vec<cwsync_queue::Job> = outcome
-        .storm
-        .dead_letters
-        .iter()
-        .filter(|(job, _)| chaos.is_ticket_job(job))
-        .map(|(job, _)| job.clone())
-        .collect();
+    // The ticket import after the storm. A ticket job killed on its last delivery put its
+    // ticket on the error ledger as that delivery began: the clean import must plan it again
+    // from there, so its dead letter stays where it is. Only the dead letters nothing else
+    // remembers (a job stopped before its mark was written, a planning, a move) are redriven,
+    // as the DLQ alarm asks of an operator. Then one clean import, then one that must write
+    // nothing.
+    let mut redrive: Vec<cwsync_queue::Job> = Vec::new();
+    for (job, _) in &outcome.storm.dead_letters {
+        if !chaos.is_ticket_job(job) {
+            continue;
+        }
+        if chaos.ledger_remembers_ticket(job).await? {
+            outcome.remembered += 1;
+        } else {
+            redrive.push(job.clone());
+        }
+    }
     outcome.redriven = redrive.len() as u64;
     cwsync_queue::JobQueue::send_batch(chaos.ticket_queue.as_ref(), &redrive).await?;
     outcome.ticket_rerun_writes = clean_twice(&mut chaos, Which::Tickets, &mut outcome).await;

@@ -853,6 +853,30 @@ impl Chaos {
         )
     }
 
+    /// Whether `job` imports one ticket that is on its tenant's error report (which the ticket
+    /// import's planning reads: live, at most `errorAttempts`, the default here, attempts).
+    pub async fn ledger_remembers_ticket(&self, job: &Job) -> anyhow::Result<bool> {
+        if job.kind() != cwsync_queue::JobKind::TicketImportTicket {
+            return Ok(false);
+        }
+        let Some(ticket) = job.payload()["ticketId"].as_i64() else {
+            return Ok(false);
+        };
+        let tenant = cwsync_store::TenantId::parse(job.tenant())?;
+        let entry = self
+            .deps
+            .stores
+            .ledger
+            .get(
+                &tenant,
+                cwsync_mapping::tickets::entity::TICKET,
+                &ticket.to_string(),
+                time::OffsetDateTime::now_utc(),
+            )
+            .await?;
+        Ok(entry.is_some_and(|e| e.attempts <= cwsync_mapping::settings::DEFAULT_ERROR_ATTEMPTS))
+    }
+
     /// Waits until every claim a killed worker left has gone stale.
     pub async fn let_leases_expire(&self) {
         tokio::time::sleep(STALE_AFTER + Duration::from_millis(100)).await;

@@ -199,3 +199,69 @@ async fn a_failing_ticket_drops_off_the_report_after_error_attempts_and_comes_ba
     world.ok(import).await;
     assert!(on_report(&world.errors().await));
 }
+
+#[tokio::test]
+async fn a_ticket_whose_job_gave_up_on_its_last_delivery_imports_on_a_later_run_behind_the_window()
+{
+    let world = World::start().await;
+    let company = world.company_of("A-1001");
+    let early = world.ticket(company, "Billing down early", FINISHED).await;
+    world.time(early, "jdoe", 2, None).await;
+    // An hour later another ticket is finished: the watermark moves past the first one's
+    // overlap window (10 minutes).
+    world.cw.advance_clock(std::time::Duration::from_secs(3600));
+    let later = world.ticket(company, "Billing down later", FINISHED).await;
+    world.time(later, "jdoe", 1, None).await;
+    // The billing system refuses every service call, through all 5 deliveries of each job.
+    world.billing.inject(
+        cwsync_billing_sim::FaultRule::new(cwsync_billing_sim::FaultKind::Status(503))
+            .on("POST", "/v1/service-calls"),
+    );
+
+    // `import_now` delivers each job up to 5 times and checks none reached the DLQ.
+    let (_, report) = world.import_now().await;
+    assert_eq!(report.status(), "partially_failed", "{}", report.0);
+    for ticket in [early, later] {
+        let id = ticket.to_string();
+        let detail = report.detail("ticket", &id);
+        assert!(
+            detail.starts_with("gave up after 5 deliveries") && detail.contains("503"),
+            "{detail}"
+        );
+        assert!(world.call_of(ticket).is_none());
+        // On the error report, with why: the next runs plan it again.
+        let entry = world.error_of(ticket).await;
+        assert!(
+            entry.to_string().contains("gave up after 5 deliveries"),
+            "{entry}"
+        );
+    }
+
+    // The billing system is back. The next run lists only what changed within the window
+    // before the watermark (the later ticket); the early one is behind it, and is read again by
+    // id because it is on the error report. Both import, once each.
+    world.billing.clear_faults();
+    let (planned, report) = world.import_now().await;
+    assert_eq!(planned["failingReadAgain"], 1, "{planned}");
+    assert_eq!(planned["jobsSent"], 2, "{planned}");
+    assert_eq!(report.status(), "succeeded", "{}", report.0);
+    for ticket in [early, later] {
+        assert_eq!(
+            report.outcome("ticket", &ticket.to_string()),
+            "created",
+            "{}",
+            report.0
+        );
+        assert_eq!(world.call_of(ticket).unwrap().account_id, "A-1001");
+    }
+    let on_report = world.tickets_on_report().await;
+    assert!(on_report.is_empty(), "{on_report:?}");
+
+    // Off the report: the run after reads nothing again and writes nothing.
+    let writes = world.billing_call_writes();
+    let (planned, _) = world.import_now().await;
+    assert_eq!(planned["failingReadAgain"], 0, "{planned}");
+    assert_eq!(planned["jobsSent"], 0, "{planned}");
+    assert_eq!(world.billing_call_writes(), writes);
+    assert_eq!(world.imported_calls().len(), 2);
+}

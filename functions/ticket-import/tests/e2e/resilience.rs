@@ -58,3 +58,66 @@ async fn two_workers_importing_one_ticket_at_once_make_one_call() {
     let call = world.call_of(ticket).unwrap();
     assert_eq!(call.labor.len(), 1);
 }
+
+#[tokio::test]
+async fn a_job_stopped_on_its_last_delivery_is_remembered_and_a_later_run_imports_its_ticket() {
+    let world = World::start().await;
+    let stopped = world
+        .finished("A-1001", "Stopped on its last delivery")
+        .await;
+    // An hour later another ticket is finished: the watermark moves past the first one's
+    // overlap window (10 minutes), so no later listing holds it.
+    world.cw.advance_clock(std::time::Duration::from_secs(3600));
+    let later = world.finished("A-1001", "Imported at once").await;
+    world
+        .ok(json!({"action": "import-now", "tenant": TENANT}))
+        .await;
+    let mut jobs = world.ticket_queue.drain();
+    assert_eq!(jobs.len(), 2, "{jobs:?}");
+    jobs.sort_by_key(|job| job.payload()["ticketId"].as_i64());
+    let (stopped_job, later_job) = (jobs[0].clone(), jobs[1].clone());
+    world
+        .import
+        .handle_jobs(
+            cwsync_sync::deliver::sqs_event(&[(later_job, 1)]),
+            deadline(),
+        )
+        .await;
+    assert!(world.call_of(later).is_some());
+
+    // The stopped ticket's message is on its last delivery before the dead-letter queue (the
+    // queue's `maxReceiveCount`, 5), and its worker is stopped while the billing system holds
+    // the call's create: it records nothing, and SQS moves the message to the DLQ.
+    world
+        .billing
+        .inject(FaultRule::new(FaultKind::Freeze).on("POST", "/v1/service-calls"));
+    let frozen = world.billing.frozen();
+    let import = std::sync::Arc::clone(&world.import);
+    let event = cwsync_sync::deliver::sqs_event(&[(stopped_job, 5)]);
+    let worker = tokio::spawn(async move { import.handle_jobs(event, deadline()).await });
+    frozen.notified().await;
+    worker.abort();
+    assert!(worker.await.unwrap_err().is_cancelled());
+    world.billing.clear_faults();
+    assert!(world.call_of(stopped).is_none());
+
+    // Its ticket is on the error report, saying so.
+    let entry = world.error_of(stopped).await;
+    assert!(entry.to_string().contains("last delivery"), "{entry}");
+
+    // The next scheduled run reads it again (behind the window) and imports it, once; the
+    // mark is gone.
+    let (planned, report) = world.import_now().await;
+    assert_eq!(planned["failingReadAgain"], 1, "{planned}");
+    assert_eq!(planned["jobsSent"], 1, "{planned}");
+    assert_eq!(
+        report.outcome("ticket", &stopped.to_string()),
+        "created",
+        "{}",
+        report.0
+    );
+    assert_eq!(world.call_of(stopped).unwrap().account_id, "A-1001");
+    assert_eq!(world.imported_calls().len(), 2);
+    let on_report = world.tickets_on_report().await;
+    assert!(on_report.is_empty(), "{on_report:?}");
+}

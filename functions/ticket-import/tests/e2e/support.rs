@@ -156,6 +156,25 @@ impl World {
             .unwrap_or_default()
     }
 
+    /// The error report's entry of ticket `ticket` (panics naming the report when it is not on
+    /// it).
+    pub async fn error_of(&self, ticket: i64) -> Value {
+        let id = ticket.to_string();
+        let errors = self.errors().await;
+        errors
+            .iter()
+            .find(|e| e["recordId"].as_str() == Some(id.as_str()))
+            .cloned()
+            .unwrap_or_else(|| panic!("ticket {id} is not on the error report: {errors:?}"))
+    }
+
+    /// The tickets on the error report (the customer sync's fixture leaves an account there).
+    pub async fn tickets_on_report(&self) -> Vec<Value> {
+        let mut errors = self.errors().await;
+        errors.retain(|e| e["entity"] == "ticket");
+        errors
+    }
+
     /// Merges `settings` into the tenant's stored settings (the defaults at first).
     pub async fn put_settings(&self, settings: Value) {
         let stored = self
