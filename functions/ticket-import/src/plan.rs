@@ -112,7 +112,8 @@ pub struct PlannedRun {
     /// The lower bound of `lastUpdated` read (`None`: every ticket).
     #[serde(with = "time::serde::rfc3339::option")]
     pub since: Option<OffsetDateTime>,
-    /// Tickets in an import status changed since then (service and project tickets).
+    /// Tickets in an import status changed since then (service and project tickets), and those
+    /// on the error report read again (`failing_read_again`).
     pub tickets: u64,
     /// Of those, project tickets.
     pub project_tickets: u64,
