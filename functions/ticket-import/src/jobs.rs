@@ -155,8 +155,8 @@ impl TicketImport {
         };
         let text = format!(
             "the ticket's job in run {run_id} began its last delivery ({} of {}) before the \
-             dead-letter queue and did not finish it (stopped at its deadline or by a crash); \
-             the next run imports the ticket again",
+             dead-letter queue and has not finished it (still running, or stopped at its \
+             deadline or by a crash); the next run imports the ticket again",
             delivery.receive_count, delivery.max_receives
         );
         let marked = self
