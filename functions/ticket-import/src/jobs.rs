@@ -4,13 +4,13 @@
 //! ticket's line in the run and the last one finishes the run; a permanent failure no ticket
 //! explains is recorded as the ticket's failure, so the run goes on without the dead-letter queue.
 //!
-//! A ticket's job is its ticket's only memory: the planning moved the watermark past it. So a job
-//! failing as a whole is on the error ledger ([`crate::JOB_FAILURE_FINGERPRINT`]), where the next
-//! run's planning finds it, and a job on its message's last delivery puts its ticket on the
-//! ledger before it starts ([`LAST_DELIVERY_FINGERPRINT`]): stopped there (its deadline, a
-//! crash), it is on the dead-letter queue and on the ledger, and the next run imports it (the
-//! import is idempotent, so a redrive of the dead letter as well makes no second call). The
-//! ticket's own outcome replaces the mark.
+//! A ticket's job is its ticket's only memory: the planning moved the watermark past it. So the
+//! import's run book keeps job failures on the error ledger
+//! ([`cwsync_sync::RunBook::with_job_failures_on_ledger`]), where the next run's planning finds
+//! them, and a job on its message's last delivery marks its ticket there before it starts
+//! ([`cwsync_sync::RunBook::mark_last_delivery`]): stopped there (its deadline, a crash), it is
+//! on the dead-letter queue and on the ledger, and the next run imports it (the import is
+//! idempotent, so a redrive of the dead letter as well makes no second call).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -23,10 +23,6 @@ use time::OffsetDateTime;
 use crate::plan::{PlanRequest, TicketJob};
 use crate::ticket::TicketBatch;
 use crate::{JOB_KIND, TicketImport};
-
-/// The error ledger's fingerprint of a ticket whose job began its message's last delivery and
-/// has not finished it (see the module docs).
-pub const LAST_DELIVERY_FINGERPRINT: &str = "ticket-job-last-delivery";
 
 impl TicketImport {
     /// Handles a batch from the ticket queue; the answer names the messages to deliver again.
@@ -96,10 +92,10 @@ impl TicketImport {
             match job.kind() {
                 JobKind::TicketImportTicket => {
                     let payload: TicketJob = job.payload_as().map_err(JobFailure::permanent)?;
-                    if !job.dry_run() {
-                        self.mark_last_delivery(&tenant, &run_id, payload.ticket_id)
-                            .await;
-                    }
+                    let book = self.run_book();
+                    let ticket = payload.ticket_id.to_string();
+                    book.mark_last_delivery(&tenant, &run_id, job.dry_run(), &ticket)
+                        .await;
                     let result = Box::pin(self.import_ticket_of_kind_in_run(
                         &tenant,
                         &run_id,
@@ -108,14 +104,7 @@ impl TicketImport {
                         batch.and_then(|b| b.get(payload.kind, payload.ticket_id)),
                     ))
                     .await;
-                    self.run_book()
-                        .settle_unit(
-                            &tenant,
-                            &run_id,
-                            job.dry_run(),
-                            &payload.ticket_id.to_string(),
-                            result,
-                        )
+                    book.settle_unit(&tenant, &run_id, job.dry_run(), &ticket, result)
                         .await
                 }
                 JobKind::TicketImportTenant => {
@@ -142,38 +131,5 @@ impl TicketImport {
             }
         };
         sync_jobs::run_once(&self.idempotency, &tenant, &key, deadline, work).await
-    }
-
-    /// On its message's last delivery, puts `ticket_id` on the error ledger before its job
-    /// starts, so a delivery stopped half way is remembered beyond the dead-letter queue (see
-    /// the module docs). A ledger that cannot be written is logged and the job goes on: the
-    /// dead letter is then the ticket's only memory, as it would be without the mark.
-    async fn mark_last_delivery(&self, tenant: &TenantId, run_id: &RunId, ticket_id: i64) {
-        let Some(delivery) = sync_jobs::current_delivery().filter(sync_jobs::Delivery::is_last)
-        else {
-            return;
-        };
-        let text = format!(
-            "the ticket's job in run {run_id} began its last delivery ({} of {}) before the \
-             dead-letter queue and has not finished it (still running, or stopped at its \
-             deadline or by a crash); the next run imports the ticket again",
-            delivery.receive_count, delivery.max_receives
-        );
-        let marked = self
-            .deps
-            .stores
-            .ledger
-            .record_failure(
-                tenant,
-                cwsync_mapping::tickets::entity::TICKET,
-                &ticket_id.to_string(),
-                LAST_DELIVERY_FINGERPRINT,
-                &text,
-                self.now(),
-            )
-            .await;
-        if let Err(error) = marked {
-            tracing::warn!(%tenant, ticket_id, %error, "the last delivery's mark was not written");
-        }
     }
 }

@@ -61,10 +61,6 @@ pub use cwsync_sync::function::DEFAULT_CONCURRENCY;
 pub const TIME_ENTRY_BATCH: usize = 50;
 /// How long a tenant's scheduled slot stays claimed: past the longest interval.
 pub const SLOT_CLAIM_TTL: time::Duration = time::Duration::hours(48);
-/// The error ledger's fingerprint of a ticket whose job failed as a whole (refused for good, or
-/// given up on its last delivery before the dead-letter queue), its ticket unread or unknown:
-/// on the ledger, the next runs plan the ticket again ([`plan`]).
-pub const JOB_FAILURE_FINGERPRINT: &str = "ticket-job-failed";
 
 /// The function's state across invocations: the core every function has (read through it:
 /// `self.deps`, `self.now()`, …) and the import's own.
@@ -121,7 +117,7 @@ impl TicketImport {
             JOB_KIND,
             cwsync_mapping::tickets::entity::TICKET,
         )
-        .with_job_failures_on_ledger(JOB_FAILURE_FINGERPRINT)
+        .with_job_failures_on_ledger()
     }
 
     /// The tenant's reference data for run `run_id` (`single`: a run of one ticket, which may

@@ -29,7 +29,7 @@
 //! and, when the listing no longer holds it (behind the window), read again by id (still in an
 //! import status): one fixed by a setting or a link imports on the next run, whenever it is
 //! fixed, and so does one whose job failed as a whole (the billing system down through every
-//! delivery: [`crate::JOB_FAILURE_FINGERPRINT`]). Past its attempts it waits, like a ticket past
+//! delivery: [`cwsync_sync::runs::JOB_FAILURE_FINGERPRINT`]). Past its attempts it waits, like a ticket past
 //! the window, until it changes (or `import-ticket`). The tail holds at most
 //! [`cwsync_store::watermarks::TAIL_LIMIT`] tickets per stream (the latest kept): in a window with
 //! more, the others are simply planned again, never missed. `import-now` with `since` and

@@ -92,8 +92,16 @@ pub struct RunBook {
     job_kind: &'static str,
     unit_entity: &'static str,
     units: &'static [&'static str],
-    job_failure_fingerprint: Option<&'static str>,
+    job_failures_on_ledger: bool,
 }
+
+/// The error ledger's fingerprint of a unit whose job failed as a whole (permanent, or given up
+/// on its last delivery) in a book that keeps job failures on the ledger
+/// ([`RunBook::with_job_failures_on_ledger`]): nothing about the record is known.
+pub const JOB_FAILURE_FINGERPRINT: &str = "job-failed";
+/// The error ledger's fingerprint of a unit whose job began its message's last delivery and has
+/// not finished it ([`RunBook::mark_last_delivery`]).
+pub const LAST_DELIVERY_FINGERPRINT: &str = "job-last-delivery";
 
 impl RunBook {
     /// The runs of `job_kind` in `deps`' stores, whose units are done when a record of
@@ -104,18 +112,65 @@ impl RunBook {
             job_kind,
             unit_entity,
             units: &[],
-            job_failure_fingerprint: None,
+            job_failures_on_ledger: false,
         }
     }
 
     /// The same book for a job whose next run plans a failed unit again only from the error
     /// ledger (the ticket import: a ticket planned is behind the watermark, and the next run
     /// does not list it). A unit's own job failure ([`RunBook::settle_unit`]: permanent, or
-    /// given up on the message's last delivery) goes on the ledger under `fingerprint`, not off
-    /// it, so the next runs plan the unit again while it is on the report (`errorAttempts`).
-    pub fn with_job_failures_on_ledger(mut self, fingerprint: &'static str) -> Self {
-        self.job_failure_fingerprint = Some(fingerprint);
+    /// given up on the message's last delivery) goes on the ledger
+    /// ([`JOB_FAILURE_FINGERPRINT`]), not off it, and its last delivery marks it there as it
+    /// begins ([`RunBook::mark_last_delivery`]), so the next runs plan the unit again while it
+    /// is on the report (`errorAttempts`).
+    pub fn with_job_failures_on_ledger(mut self) -> Self {
+        self.job_failures_on_ledger = true;
         self
+    }
+
+    /// On its message's last delivery ([`crate::jobs::current_delivery`]), in a book that keeps
+    /// job failures on the ledger, puts unit `unit_id` on the error ledger before its job does
+    /// anything else ([`LAST_DELIVERY_FINGERPRINT`]): a delivery stopped half way (its deadline,
+    /// a crash) records nothing and its message goes to the dead-letter queue, so the mark is
+    /// what makes the next run plan the unit again. The unit's own outcome replaces it. Nothing
+    /// in a dry run; a ledger that cannot be written is logged and the job goes on (the dead
+    /// letter is then the unit's only memory, as without the mark).
+    pub async fn mark_last_delivery(
+        &self,
+        tenant: &TenantId,
+        run_id: &RunId,
+        dry_run: bool,
+        unit_id: &str,
+    ) {
+        let Some(delivery) = crate::jobs::current_delivery().filter(crate::jobs::Delivery::is_last)
+        else {
+            return;
+        };
+        if dry_run || !self.job_failures_on_ledger {
+            return;
+        }
+        let text = format!(
+            "its job in run {run_id} began its last delivery ({} of {}) before the dead-letter \
+             queue and has not finished it (still running, or stopped at its deadline or by a \
+             crash); the next run tries it again",
+            delivery.receive_count, delivery.max_receives
+        );
+        let marked = self
+            .deps
+            .stores
+            .ledger
+            .record_failure(
+                tenant,
+                self.unit_entity,
+                unit_id,
+                LAST_DELIVERY_FINGERPRINT,
+                &text,
+                Self::now(),
+            )
+            .await;
+        if let Err(error) = marked {
+            tracing::warn!(job = self.job_kind, unit = unit_id, %error, "the last delivery's mark was not written");
+        }
     }
 
     /// The same book for runs whose stages have units of other entities too: a unit is done when
@@ -401,7 +456,11 @@ impl RunBook {
                 source: Box::new(error),
             },
         };
-        let fingerprint = self.job_failure_fingerprint.unwrap_or_default().to_owned();
+        let fingerprint = if self.job_failures_on_ledger {
+            JOB_FAILURE_FINGERPRINT.to_owned()
+        } else {
+            String::new()
+        };
         self.record_job_failure(tenant, run_id, dry_run, unit_id, fingerprint, &error)
             .await
             .map(|_| ())

@@ -590,7 +590,7 @@ async fn a_job_failure_nothing_names_leaves_the_units_entry_and_a_ledger_book_re
     );
     // A book whose job failures go on the ledger records the job's own failure under its
     // fingerprint (another than the record's: the attempts start again).
-    let ledger_book = book.clone().with_job_failures_on_ledger("job-failed");
+    let ledger_book = book.clone().with_job_failures_on_ledger();
     let third = RunId::new(t0() + Duration::days(2));
     assert!(
         ledger_book
@@ -609,7 +609,7 @@ async fn a_job_failure_nothing_names_leaves_the_units_entry_and_a_ledger_book_re
     let entry = entry.expect("the job's failure is on the ledger");
     assert_eq!(
         (entry.attempts, entry.record_fingerprint.as_str()),
-        (1, "job-failed")
+        (1, cwsync_sync::runs::JOB_FAILURE_FINGERPRINT)
     );
     assert!(
         entry.last_error.contains("no billing key"),

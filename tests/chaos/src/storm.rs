@@ -853,8 +853,8 @@ impl Chaos {
         )
     }
 
-    /// Whether `job` imports one ticket that is on its tenant's error report (which the ticket
-    /// import's planning reads: live, at most `errorAttempts`, the default here, attempts).
+    /// Whether `job` imports one ticket that is on its tenant's error report: the report the
+    /// ticket import's planning reads (`errorAttempts` the default here).
     pub async fn ledger_remembers_ticket(&self, job: &Job) -> anyhow::Result<bool> {
         if job.kind() != cwsync_queue::JobKind::TicketImportTicket {
             return Ok(false);
@@ -863,18 +863,20 @@ impl Chaos {
             return Ok(false);
         };
         let tenant = cwsync_store::TenantId::parse(job.tenant())?;
-        let entry = self
+        let report = self
             .deps
             .stores
             .ledger
-            .get(
+            .report(
                 &tenant,
-                cwsync_mapping::tickets::entity::TICKET,
-                &ticket.to_string(),
+                cwsync_mapping::settings::DEFAULT_ERROR_ATTEMPTS,
                 time::OffsetDateTime::now_utc(),
             )
             .await?;
-        Ok(entry.is_some_and(|e| e.attempts <= cwsync_mapping::settings::DEFAULT_ERROR_ATTEMPTS))
+        let id = ticket.to_string();
+        Ok(report
+            .iter()
+            .any(|e| e.kind == cwsync_mapping::tickets::entity::TICKET && e.record_id == id))
     }
 
     /// Waits until every claim a killed worker left has gone stale.
