@@ -93,8 +93,10 @@ async fn a_job_stopped_on_its_last_delivery_is_remembered_and_a_later_run_import
         .inject(FaultRule::new(FaultKind::Freeze).on("POST", "/v1/service-calls"));
     let frozen = world.billing.frozen();
     let import = std::sync::Arc::clone(&world.import);
-    let event = cwsync_sync::deliver::sqs_event(&[(stopped_job, 5)]);
-    let worker = tokio::spawn(async move { import.handle_jobs(event, deadline()).await });
+    let event = cwsync_sync::deliver::sqs_event(&[(stopped_job.clone(), 5)]);
+    // Its deadline is near, so that its lock has expired when an operator redrives it (below).
+    let stopped_deadline = time::OffsetDateTime::now_utc() + time::Duration::seconds(3);
+    let worker = tokio::spawn(async move { import.handle_jobs(event, stopped_deadline).await });
     frozen.notified().await;
     worker.abort();
     assert!(worker.await.unwrap_err().is_cancelled());
@@ -118,6 +120,22 @@ async fn a_job_stopped_on_its_last_delivery_is_remembered_and_a_later_run_import
     );
     assert_eq!(world.call_of(stopped).unwrap().account_id, "A-1001");
     assert_eq!(world.imported_calls().len(), 2);
+    // An operator redriving the dead letter as well: its job imports the ticket again and finds
+    // the call (the ticket's reference), no second call and no billing write.
+    let writes = world.billing_call_writes();
+    let left = stopped_deadline - time::OffsetDateTime::now_utc();
+    let left: std::time::Duration = left.try_into().unwrap_or_default();
+    tokio::time::sleep(left + std::time::Duration::from_millis(100)).await;
+    let redriven = world
+        .import
+        .handle_jobs(
+            cwsync_sync::deliver::sqs_event(&[(stopped_job, 1)]),
+            deadline(),
+        )
+        .await;
+    assert!(redriven.batch_item_failures.is_empty(), "{redriven:?}");
+    assert_eq!(world.imported_calls().len(), 2);
+    assert_eq!(world.billing_call_writes(), writes);
     let on_report = world.tickets_on_report().await;
     assert!(on_report.is_empty(), "{on_report:?}");
 }
